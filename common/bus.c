@@ -1,0 +1,440 @@
+#include "bus.h"
+
+#include "log.h"
+
+#include <nats/nats.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUS_MAX_SUBS 64
+
+typedef struct sub_slot {
+    natsSubscription *sub;
+    bus_handler handler;
+    void *ctx;
+} sub_slot;
+
+struct bus {
+    natsConnection *nc;
+    jsCtx *js;
+    pthread_mutex_t lock;
+    int js_errors; /* failed async JetStream publishes, under lock */
+    sub_slot subs[BUS_MAX_SUBS];
+    int nsubs;
+};
+
+struct bus_pull {
+    bus *b;
+    natsSubscription *sub;
+};
+
+#define NMSG(m)  ((natsMsg *)(m))
+#define BMSG(m)  ((bus_msg *)(m))
+#define CNMSG(m) ((const natsMsg *)(m))
+
+static status nats_fail(err *e, natsStatus ns, const char *what)
+{
+    status s = ST_BUS;
+
+    if (ns == NATS_TIMEOUT)
+        s = ST_TIMEOUT;
+    else if (ns == NATS_NO_RESPONDERS || ns == NATS_NO_SERVER ||
+             ns == NATS_CONNECTION_CLOSED || ns == NATS_CONNECTION_DISCONNECTED)
+        s = ST_UNAVAILABLE;
+    return err_set(e, s, "%s: %s", what, natsStatus_GetText(ns));
+}
+
+static void on_async_error(natsConnection *nc, natsSubscription *sub,
+                           natsStatus ns, void *closure)
+{
+    const char *last = NULL;
+
+    (void)sub;
+    (void)closure;
+    natsConnection_GetLastError(nc, &last);
+    log_error("bus", "async error: %s (%s)", natsStatus_GetText(ns),
+              last != NULL ? last : "");
+}
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    (void)closure;
+    log_warn("bus", "disconnected from NATS; reconnecting");
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    (void)closure;
+    log_info("bus", "reconnected to NATS");
+}
+
+static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
+{
+    bus *b = closure;
+
+    (void)js;
+    pthread_mutex_lock(&b->lock);
+    b->js_errors++;
+    pthread_mutex_unlock(&b->lock);
+    log_warn("bus", "JetStream publish failed: %s %s",
+             natsStatus_GetText(pae->Err),
+             pae->ErrText != NULL ? pae->ErrText : "");
+}
+
+status bus_connect(bus **out, const char *url, const char *name, err *e)
+{
+    natsOptions *opts = NULL;
+    jsOptions jo;
+    natsStatus ns;
+    bus *b = calloc(1, sizeof(*b));
+    status s = ST_OK;
+
+    if (b == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    pthread_mutex_init(&b->lock, NULL);
+    ns = natsOptions_Create(&opts);
+    if (ns == NATS_OK)
+        ns = natsOptions_SetURL(opts, url);
+    if (ns == NATS_OK)
+        ns = natsOptions_SetName(opts, name);
+    /* Without SendAsap a request waits ~1 ms for the flusher thread. */
+    if (ns == NATS_OK)
+        ns = natsOptions_SetSendAsap(opts, true);
+    if (ns == NATS_OK)
+        ns = natsOptions_SetMaxReconnect(opts, -1);
+    if (ns == NATS_OK)
+        ns = natsOptions_SetReconnectWait(opts, 250);
+    if (ns == NATS_OK)
+        ns = natsOptions_SetReconnectBufSize(opts, 64 * 1024 * 1024);
+    if (ns == NATS_OK)
+        ns = natsOptions_SetErrorHandler(opts, on_async_error, NULL);
+    if (ns == NATS_OK)
+        ns = natsOptions_SetDisconnectedCB(opts, on_disconnected, NULL);
+    if (ns == NATS_OK)
+        ns = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL);
+    if (ns != NATS_OK) {
+        s = nats_fail(e, ns, "NATS options");
+        goto out;
+    }
+    ns = natsConnection_Connect(&b->nc, opts);
+    if (ns != NATS_OK) {
+        s = err_set(e, ST_UNAVAILABLE,
+                    "cannot connect to NATS at %s: %s; check --nats or "
+                    "TL_NATS and that nats-server is running",
+                    url, natsStatus_GetText(ns));
+        goto out;
+    }
+    jsOptions_Init(&jo);
+    jo.PublishAsync.ErrHandler = on_pub_error;
+    jo.PublishAsync.ErrHandlerClosure = b;
+    jo.PublishAsync.MaxPending = 4096;
+    ns = natsConnection_JetStream(&b->js, b->nc, &jo);
+    if (ns != NATS_OK) {
+        s = nats_fail(e, ns, "JetStream context");
+        goto out;
+    }
+out:
+    natsOptions_Destroy(opts);
+    if (s != ST_OK) {
+        bus_close(b);
+        return s;
+    }
+    *out = b;
+    return ST_OK;
+}
+
+void bus_close(bus *b)
+{
+    if (b == NULL)
+        return;
+    for (int i = 0; i < b->nsubs; i++) {
+        natsSubscription_Unsubscribe(b->subs[i].sub);
+        natsSubscription_Destroy(b->subs[i].sub);
+    }
+    if (b->nc != NULL)
+        natsConnection_FlushTimeout(b->nc, 1000);
+    jsCtx_Destroy(b->js);
+    natsConnection_Destroy(b->nc);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
+static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+                   void *closure)
+{
+    sub_slot *slot = closure;
+
+    (void)nc;
+    (void)sub;
+    slot->handler(slot->ctx, BMSG(msg));
+}
+
+status bus_subscribe(bus *b, const char *subject, const char *queue,
+                     bus_handler h, void *ctx, err *e)
+{
+    natsStatus ns;
+    sub_slot *slot;
+
+    pthread_mutex_lock(&b->lock);
+    if (b->nsubs >= BUS_MAX_SUBS) {
+        pthread_mutex_unlock(&b->lock);
+        return err_set(e, ST_INTERNAL, "too many subscriptions");
+    }
+    slot = &b->subs[b->nsubs];
+    slot->handler = h;
+    slot->ctx = ctx;
+    if (queue != NULL)
+        ns = natsConnection_QueueSubscribe(&slot->sub, b->nc, subject, queue,
+                                           on_msg, slot);
+    else
+        ns = natsConnection_Subscribe(&slot->sub, b->nc, subject, on_msg,
+                                      slot);
+    if (ns == NATS_OK) {
+        /* The consumer batches work; let bursts queue rather than drop. */
+        natsSubscription_SetPendingLimits(slot->sub, 1000000,
+                                          512 * 1024 * 1024);
+        b->nsubs++;
+    }
+    pthread_mutex_unlock(&b->lock);
+    if (ns != NATS_OK)
+        return nats_fail(e, ns, subject);
+    return ST_OK;
+}
+
+status bus_publish(bus *b, const char *subject, const void *data, size_t len,
+                   err *e)
+{
+    natsStatus ns = natsConnection_Publish(b->nc, subject, data, (int)len);
+
+    return ns == NATS_OK ? ST_OK : nats_fail(e, ns, subject);
+}
+
+status bus_publish_request(bus *b, const char *subject, const char *reply,
+                           const void *data, size_t len, err *e)
+{
+    natsStatus ns =
+        natsConnection_PublishRequest(b->nc, subject, reply, data, (int)len);
+
+    return ns == NATS_OK ? ST_OK : nats_fail(e, ns, subject);
+}
+
+status bus_request(bus *b, const char *subject, const void *data, size_t len,
+                   int timeout_ms, bus_msg **reply, err *e)
+{
+    natsMsg *r = NULL;
+    natsStatus ns = natsConnection_Request(&r, b->nc, subject, data, (int)len,
+                                           timeout_ms);
+
+    if (ns == NATS_NO_RESPONDERS)
+        return err_set(e, ST_UNAVAILABLE,
+                       "nobody serves %s; is the dispatcher running?",
+                       subject);
+    if (ns == NATS_TIMEOUT)
+        return err_set(e, ST_TIMEOUT, "no reply on %s within %d ms", subject,
+                       timeout_ms);
+    if (ns != NATS_OK)
+        return nats_fail(e, ns, subject);
+    *reply = BMSG(r);
+    return ST_OK;
+}
+
+status bus_respond(bus *b, const bus_msg *m, const void *data, size_t len,
+                   err *e)
+{
+    const char *reply = natsMsg_GetReply(CNMSG(m));
+
+    if (reply == NULL || reply[0] == '\0')
+        return ST_OK;
+    return bus_publish(b, reply, data, len, e);
+}
+
+status bus_inbox(char *buf, size_t cap, err *e)
+{
+    natsInbox *inbox = NULL;
+    natsStatus ns = natsInbox_Create(&inbox);
+
+    if (ns != NATS_OK)
+        return nats_fail(e, ns, "inbox");
+    snprintf(buf, cap, "%s", (const char *)inbox);
+    natsInbox_Destroy(inbox);
+    return ST_OK;
+}
+
+status bus_flush(bus *b, int timeout_ms, err *e)
+{
+    natsStatus ns = natsConnection_FlushTimeout(b->nc, timeout_ms);
+
+    return ns == NATS_OK ? ST_OK : nats_fail(e, ns, "flush");
+}
+
+bool bus_connected(bus *b)
+{
+    return natsConnection_Status(b->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+const char *bus_msg_subject(const bus_msg *m)
+{
+    return natsMsg_GetSubject(CNMSG(m));
+}
+
+const char *bus_msg_reply(const bus_msg *m)
+{
+    const char *r = natsMsg_GetReply(CNMSG(m));
+
+    return r != NULL && r[0] != '\0' ? r : NULL;
+}
+
+const char *bus_msg_data(const bus_msg *m)
+{
+    const char *d = natsMsg_GetData(CNMSG(m));
+
+    return d != NULL ? d : "";
+}
+
+size_t bus_msg_len(const bus_msg *m)
+{
+    return (size_t)natsMsg_GetDataLength(CNMSG(m));
+}
+
+void bus_msg_free(bus_msg *m)
+{
+    natsMsg_Destroy(NMSG(m));
+}
+
+status bus_stream_ensure(bus *b, const char *name, const char *subjects,
+                         long long max_bytes, err *e)
+{
+    jsStreamConfig cfg;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus ns;
+    char buf[512];
+    const char *subj[16];
+    int nsubj = 0;
+
+    snprintf(buf, sizeof(buf), "%s", subjects);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save);
+         tok != NULL && nsubj < 16; tok = strtok_r(NULL, ",", &save))
+        subj[nsubj++] = tok;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = name;
+    cfg.Subjects = subj;
+    cfg.SubjectsLen = nsubj;
+    cfg.Storage = js_FileStorage;
+    cfg.MaxBytes = max_bytes;
+    cfg.Duplicates = (int64_t)120 * 1000000000;
+    ns = js_AddStream(&si, b->js, &cfg, NULL, &jerr);
+    if (ns != NATS_OK && jerr == JSStreamNameExistErr)
+        ns = js_UpdateStream(&si, b->js, &cfg, NULL, &jerr);
+    jsStreamInfo_Destroy(si);
+    if (ns != NATS_OK)
+        return err_set(e, ST_BUS, "create stream %s: %s (JetStream error %d)",
+                       name, natsStatus_GetText(ns), (int)jerr);
+    return ST_OK;
+}
+
+status bus_js_publish_batch(bus *b, int n, const char *const *subjects,
+                            const char *const *datas, const size_t *lens,
+                            const char *const *msg_ids, err *e)
+{
+    jsPubOptions po;
+    natsMsgList pending = {0};
+    natsStatus ns = NATS_OK;
+    int errors_before, errors_after;
+
+    pthread_mutex_lock(&b->lock);
+    errors_before = b->js_errors;
+    pthread_mutex_unlock(&b->lock);
+
+    for (int i = 0; i < n && ns == NATS_OK; i++) {
+        jsPubOptions_Init(&po);
+        po.MsgId = msg_ids[i];
+        ns = js_PublishAsync(b->js, subjects[i], datas[i], (int)lens[i], &po);
+    }
+    if (ns != NATS_OK)
+        return nats_fail(e, ns, "JetStream publish");
+    jsPubOptions_Init(&po);
+    po.MaxWait = 5000;
+    ns = js_PublishAsyncComplete(b->js, &po);
+    if (ns == NATS_TIMEOUT &&
+        js_PublishAsyncGetPendingList(&pending, b->js) == NATS_OK)
+        natsMsgList_Destroy(&pending);
+    if (ns != NATS_OK)
+        return nats_fail(e, ns, "JetStream publish acknowledgements");
+    pthread_mutex_lock(&b->lock);
+    errors_after = b->js_errors;
+    pthread_mutex_unlock(&b->lock);
+    if (errors_after != errors_before)
+        return err_set(e, ST_BUS, "%d JetStream publishes failed",
+                       errors_after - errors_before);
+    return ST_OK;
+}
+
+status bus_pull_create(bus_pull **out, bus *b, const char *stream,
+                       const char *subject, const char *durable, err *e)
+{
+    jsSubOptions so;
+    jsErrCode jerr = 0;
+    natsStatus ns;
+    bus_pull *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    jsSubOptions_Init(&so);
+    so.Stream = stream;
+    so.Config.AckPolicy = js_AckExplicit;
+    so.Config.AckWait = (int64_t)30 * 1000000000;
+    so.Config.MaxAckPending = 20000;
+    ns = js_PullSubscribe(&p->sub, b->js, subject, durable, NULL, &so, &jerr);
+    if (ns != NATS_OK) {
+        free(p);
+        return err_set(e, ST_BUS,
+                       "pull consumer %s on %s: %s (JetStream error %d)",
+                       durable, stream, natsStatus_GetText(ns), (int)jerr);
+    }
+    p->b = b;
+    *out = p;
+    return ST_OK;
+}
+
+void bus_pull_destroy(bus_pull *p)
+{
+    if (p == NULL)
+        return;
+    natsSubscription_Destroy(p->sub);
+    free(p);
+}
+
+status bus_pull_fetch(bus_pull *p, int max, int timeout_ms, bus_msg **msgs,
+                      int *n, err *e)
+{
+    natsMsgList list = {0};
+    jsErrCode jerr = 0;
+    natsStatus ns = natsSubscription_Fetch(&list, p->sub, max, timeout_ms,
+                                           &jerr);
+
+    *n = 0;
+    if (ns == NATS_TIMEOUT)
+        return ST_OK;
+    if (ns != NATS_OK)
+        return err_set(e, ST_BUS, "fetch: %s (JetStream error %d)",
+                       natsStatus_GetText(ns), (int)jerr);
+    for (int i = 0; i < list.Count && i < max; i++) {
+        msgs[i] = BMSG(list.Msgs[i]);
+        list.Msgs[i] = NULL; /* ownership moves to the caller */
+    }
+    *n = list.Count < max ? list.Count : max;
+    natsMsgList_Destroy(&list);
+    return ST_OK;
+}
+
+status bus_msg_ack(bus_msg *m, err *e)
+{
+    natsStatus ns = natsMsg_Ack(NMSG(m), NULL);
+
+    return ns == NATS_OK ? ST_OK : nats_fail(e, ns, "ack");
+}

@@ -1,0 +1,74 @@
+/*
+ * PostgreSQL access. Only this module sees libpq types.
+ *
+ * Runtime SQL is declared next to the code that uses it with DB_STMT and is
+ * prepared on a connection the first time it runs there, then reused:
+ *
+ *   DB_STMT(case_get, 2, "SELECT ... WHERE tenant_id = $1 AND id = $2");
+ *   st = db_run(d, &case_get, params, &res, e);
+ *
+ * SQLSTATEs are translated: unique violation -> ST_CONFLICT, data exceptions
+ * -> ST_INVALID, a lost connection -> ST_UNAVAILABLE, the rest -> ST_DB.
+ */
+#ifndef TL_DB_H
+#define TL_DB_H
+
+#include "err.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct db db;
+typedef struct db_res db_res;
+
+typedef struct db_stmt {
+    const char *name; /* unique prepared-statement name */
+    const char *sql;
+    int nparams;
+} db_stmt;
+
+#define DB_STMT(var, n, text) static const db_stmt var = {#var, text, n}
+
+/* Open a connection; *out is owned by the caller (db_close). */
+status db_connect(db **out, const char *conninfo, err *e);
+
+/* Close d; NULL is a no-op. */
+void db_close(db *d);
+
+/* Drop the connection and open it again (prepared statements are redone). */
+status db_reconnect(db *d, err *e);
+
+/* Run one or more SQL commands without parameters or results. */
+status db_exec(db *d, const char *sql, err *e);
+
+/*
+ * Run sql once with text parameters (not prepared). For one-off statements
+ * such as migrations and CLI reports. *out (may be NULL) is owned by the
+ * caller and written only on success.
+ */
+status db_query(db *d, const char *sql, int nparams,
+                const char *const *params, db_res **out, err *e);
+
+/* Run a prepared statement (preparing it on first use). As db_query. */
+status db_run(db *d, const db_stmt *st, const char *const *params,
+              db_res **out, err *e);
+
+status db_begin(db *d, err *e);
+status db_commit(db *d, err *e);
+/* Roll back; safe to call when no transaction is open. */
+void db_rollback(db *d);
+
+int db_rows(const db_res *r);
+/* Value as text; "" for NULL. The string lives as long as r. */
+const char *db_val(const db_res *r, int row, int col);
+bool db_null(const db_res *r, int row, int col);
+int64_t db_i64(const db_res *r, int row, int col);
+bool db_bool(const db_res *r, int row, int col);
+/* Rows touched by INSERT/UPDATE/DELETE. */
+int64_t db_affected(const db_res *r);
+void db_res_free(db_res *r);
+
+/* Format v as decimal into buf (for parameters). Returns buf. */
+char *db_i64_str(char buf[24], int64_t v);
+
+#endif

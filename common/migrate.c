@@ -1,0 +1,102 @@
+#include "migrate.h"
+
+#include "log.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Arbitrary constant shared by every Twinline migrator. */
+#define MIGRATE_LOCK_KEY "7461726c696e65"
+
+static void checksum_hex(const migration_file *f, char out[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+
+    crypto_hash_sha256(h, (const unsigned char *)f->sql,
+                       (unsigned long long)f->len);
+    sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+static status apply_one(db *d, const migration_file *f, const char *sum,
+                        err *e)
+{
+    const char *params[2] = {f->name, sum};
+    status s;
+
+    s = db_begin(d, e);
+    if (s != ST_OK)
+        return s;
+    s = db_exec(d, f->sql, e);
+    if (s == ST_OK)
+        s = db_query(d,
+                     "INSERT INTO schema_migrations (name, checksum) "
+                     "VALUES ($1, $2)",
+                     2, params, NULL, e);
+    if (s == ST_OK)
+        s = db_commit(d, e);
+    if (s != ST_OK) {
+        db_rollback(d);
+        return err_wrap(e, "migration %s", f->name);
+    }
+    return ST_OK;
+}
+
+status migrate_apply(db *d, const migration_file *files, int n, int *applied,
+                     err *e)
+{
+    db_res *r = NULL;
+    status s;
+    int count = 0;
+
+    s = db_exec(d, "SELECT pg_advisory_lock(x'" MIGRATE_LOCK_KEY "'::bigint)",
+                e);
+    if (s != ST_OK)
+        return s;
+    s = db_exec(d,
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY,"
+                " checksum text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())",
+                e);
+    if (s != ST_OK)
+        goto out;
+    for (int i = 0; i < n; i++) {
+        const char *params[1] = {files[i].name};
+        char sum[65];
+
+        checksum_hex(&files[i], sum);
+        s = db_query(d, "SELECT checksum FROM schema_migrations WHERE name = $1",
+                     1, params, &r, e);
+        if (s != ST_OK)
+            goto out;
+        if (db_rows(r) == 1) {
+            if (strcmp(db_val(r, 0, 0), sum) != 0) {
+                s = err_set(e, ST_CONFLICT,
+                            "migration %s was changed after it was applied "
+                            "(stored checksum %.12s..., file %.12s...); "
+                            "migrations are immutable: restore the file and "
+                            "add a new numbered migration instead",
+                            files[i].name, db_val(r, 0, 0), sum);
+                goto out;
+            }
+            db_res_free(r);
+            r = NULL;
+            continue;
+        }
+        db_res_free(r);
+        r = NULL;
+        s = apply_one(d, &files[i], sum, e);
+        if (s != ST_OK)
+            goto out;
+        log_info("migrate", "applied %s", files[i].name);
+        count++;
+    }
+    if (applied != NULL)
+        *applied = count;
+out:
+    db_res_free(r);
+    db_exec(d, "SELECT pg_advisory_unlock(x'" MIGRATE_LOCK_KEY "'::bigint)",
+            NULL);
+    return s;
+}
