@@ -60,9 +60,9 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub,
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
-    (void)nc;
     (void)closure;
-    log_warn("bus", "disconnected from NATS; reconnecting");
+    if (!natsConnection_IsClosed(nc))
+        log_warn("bus", "disconnected from NATS; reconnecting");
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
@@ -333,6 +333,19 @@ status bus_stream_ensure(bus *b, const char *name, const char *subjects,
     jsStreamInfo_Destroy(si);
     if (ns != NATS_OK)
         return err_set(e, ST_BUS, "create stream %s: %s (JetStream error %d)",
+                       name, natsStatus_GetText(ns), (int)jerr);
+    return ST_OK;
+}
+
+status bus_stream_delete(bus *b, const char *name, err *e)
+{
+    jsErrCode jerr = 0;
+    natsStatus ns = js_DeleteStream(b->js, name, NULL, &jerr);
+
+    if (ns == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
+        return ST_OK;
+    if (ns != NATS_OK)
+        return err_set(e, ST_BUS, "delete stream %s: %s (JetStream error %d)",
                        name, natsStatus_GetText(ns), (int)jerr);
     return ST_OK;
 }

@@ -73,6 +73,13 @@ status bus_stream_ensure(bus *b, const char *name, const char *subjects,
                          long long max_bytes, err *e);
 
 /*
+ * Delete the stream `name` with its messages and consumers; a stream that
+ * does not exist is not an error. For tests and tooling that need a clean
+ * slate (a rerun would otherwise meet old messages and deduplicated ids).
+ */
+status bus_stream_delete(bus *b, const char *name, err *e);
+
+/*
  * Publish n messages to JetStream asynchronously, each with its message id
  * (Nats-Msg-Id, for server-side deduplication), and wait until every one is
  * acknowledged. ST_OK only if the stream stored (or deduplicated) all of them.

@@ -35,6 +35,7 @@ CREATE TABLE workers (
     presence    text NOT NULL DEFAULT 'offline'
                 CHECK (presence IN ('offline', 'available', 'break')),
     last_seen   timestamptz,
+    lease_lost  boolean NOT NULL DEFAULT false, -- set offline by lease expiry
     idle_since  timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now()
 );

@@ -1,0 +1,371 @@
+#include "billing_service.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "billing_event.h"
+#include "bus.h"
+#include "clock.h"
+#include "db.h"
+#include "log.h"
+
+#define MOD "billing"
+
+/* Longest wait for events, which bounds how late a stop is noticed. */
+#define BILLING_FETCH_MS 250
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct billing_service {
+    billing_options opt;
+    billing_names names;
+    db *db;
+    bus *bus;
+    bus_pull *pull;
+    atomic_bool stopping;
+    bool ran;
+
+    pthread_mutex_t lock; /* guards stats */
+    billing_stats stats;
+
+    bus_msg **msgs;       /* opt.batch slots */
+    int64_t *ids;         /* opt.batch slots, shared by events and sweeper */
+    int64_t sweep_warned; /* sweeper already warned up to this outcome id */
+};
+
+void billing_options_default(billing_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    config_from_env(&o->cfg);
+    o->batch = 256;
+    o->sweep_ms = 2000;
+    o->sweep_age_ms = 5000;
+    o->summary_ms = 10000;
+    o->stream_bytes = BILLING_STREAM_BYTES;
+}
+
+static status check_options(const billing_options *o, err *e)
+{
+    if (o->batch < 1 || o->batch > BILLING_BATCH_MAX)
+        return err_set(e, ST_CONFIG, "batch %d is out of range 1..%d", o->batch,
+                       BILLING_BATCH_MAX);
+    if (o->stream_bytes < 1024 * 1024)
+        return err_set(e, ST_CONFIG, "stream size %lld is below 1 MiB",
+                       o->stream_bytes);
+    if (o->sweep_ms < 0 || o->sweep_age_ms < 0 || o->summary_ms < 1)
+        return err_set(e, ST_CONFIG,
+                       "sweep interval, sweep age and summary interval must "
+                       "not be negative");
+    return ST_OK;
+}
+
+status billing_service_create(billing_service **out, const billing_options *opt,
+                              err *e)
+{
+    billing_service *s = NULL;
+    status st;
+
+    st = check_options(opt, e);
+    if (st != ST_OK)
+        return st;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    pthread_mutex_init(&s->lock, NULL);
+    atomic_init(&s->stopping, false);
+    s->opt = *opt;
+    s->msgs = calloc((size_t)opt->batch, sizeof(*s->msgs));
+    s->ids = calloc((size_t)opt->batch, sizeof(*s->ids));
+    if (s->msgs == NULL || s->ids == NULL) {
+        st = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    st = billing_names_make(opt->cfg.prefix, &s->names, e);
+    if (st != ST_OK)
+        goto out;
+    st = db_connect(&s->db, opt->cfg.db, e);
+    if (st != ST_OK)
+        goto out;
+    st = bus_connect(&s->bus, opt->cfg.nats, "twinline-billing", e);
+    if (st != ST_OK)
+        goto out;
+    st = bus_stream_ensure(s->bus, s->names.stream, s->names.subjects,
+                           opt->stream_bytes, e);
+    if (st != ST_OK)
+        goto out;
+    st = bus_pull_create(&s->pull, s->bus, s->names.stream, s->names.filter,
+                         BILLING_DURABLE, e);
+out:
+    if (st != ST_OK) {
+        billing_service_destroy(s);
+        return st;
+    }
+    *out = s;
+    return ST_OK;
+}
+
+void billing_service_destroy(billing_service *s)
+{
+    if (s == NULL)
+        return;
+    bus_pull_destroy(s->pull);
+    bus_close(s->bus);
+    db_close(s->db);
+    free(s->msgs);
+    free(s->ids);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+void billing_service_stop(billing_service *s)
+{
+    atomic_store(&s->stopping, true);
+}
+
+void billing_service_stats(billing_service *s, billing_stats *out)
+{
+    pthread_mutex_lock(&s->lock);
+    *out = s->stats;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static bool stopping(billing_service *s)
+{
+    return atomic_load(&s->stopping);
+}
+
+/* Sleep ms in short slices; false when a stop was asked for meanwhile. */
+static bool nap(billing_service *s, int ms)
+{
+    int64_t until = clock_mono_us() + (int64_t)ms * 1000;
+
+    while (!stopping(s)) {
+        int64_t left = (until - clock_mono_us()) / 1000;
+        if (left <= 0)
+            return true;
+        clock_sleep_ms(left < 50 ? (int)left : 50);
+    }
+    return false;
+}
+
+static int next_backoff(int ms)
+{
+    return ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
+}
+
+/* After a failed statement: a deadlock with another biller is retried on
+ * the same connection; anything else may have broken it, so open a new
+ * one (which also discards any half-open transaction). */
+static void recover_db(billing_service *s, status failed)
+{
+    err e = {0};
+
+    pthread_mutex_lock(&s->lock);
+    s->stats.db_errors++;
+    pthread_mutex_unlock(&s->lock);
+    if (failed == ST_CONFLICT)
+        return;
+    if (db_reconnect(s->db, &e) != ST_OK)
+        log_warn(MOD, "reconnect to PostgreSQL failed: %s", e.msg);
+}
+
+static void add_counts(billing_service *s, const billing_counts *c,
+                       int64_t swept)
+{
+    pthread_mutex_lock(&s->lock);
+    billing_counts_add(&s->stats.all, c);
+    s->stats.swept += swept;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * Decode the batch, bill every outcome it names in one statement, and only
+ * then acknowledge every message, malformed ones included (redelivery
+ * cannot fix them). If the database fails, retry the same batch until it
+ * succeeds; if a stop comes first, drop the messages unacknowledged so
+ * JetStream redelivers them to the next run.
+ */
+static void handle_batch(billing_service *s, int n)
+{
+    billing_counts got = {0};
+    int nids = 0, malformed = 0, backoff = BACKOFF_MIN_MS;
+    bool commit_ok = true;
+    err e = {0};
+    status st;
+
+    for (int i = 0; i < n; i++) {
+        billing_event ev;
+        err pe = {0};
+        if (billing_event_parse(bus_msg_data(s->msgs[i]),
+                                bus_msg_len(s->msgs[i]), &ev, &pe) == ST_OK) {
+            s->ids[nids++] = ev.outcome_id;
+        } else {
+            malformed++;
+            log_warn(MOD, "skipping malformed event on %s: %s",
+                     bus_msg_subject(s->msgs[i]), pe.msg);
+        }
+    }
+    while (nids > 0) {
+        err_clear(&e);
+        st = billing_rate_outcomes(s->db, s->ids, nids, 0, &got, &e);
+        if (st == ST_OK)
+            break;
+        log_error(MOD,
+                  "billing %d events failed: %s; they stay unacknowledged, "
+                  "retrying in %d ms",
+                  nids, e.msg, backoff);
+        recover_db(s, st);
+        if (!nap(s, backoff)) {
+            commit_ok = false;
+            break;
+        }
+        backoff = next_backoff(backoff);
+    }
+    for (int i = 0; i < n; i++) {
+        if (commit_ok && bus_msg_ack(s->msgs[i], &e) != ST_OK)
+            log_warn(MOD,
+                     "ack failed (the event will be redelivered and "
+                     "bill nothing twice): %s",
+                     e.msg);
+        bus_msg_free(s->msgs[i]);
+        s->msgs[i] = NULL;
+    }
+    if (!commit_ok)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stats.events += n;
+    s->stats.malformed += malformed;
+    pthread_mutex_unlock(&s->lock);
+    add_counts(s, &got, 0);
+}
+
+/*
+ * Bill billable outcomes older than sweep_age_ms that have no line: their
+ * event was lost (JetStream may lose recent messages in a crash) or is
+ * stuck. Pages through in id order with the batch statement. Warnings about
+ * unpriced outcomes are given once per process, not on every pass.
+ */
+static void sweep(billing_service *s)
+{
+    billing_counts got = {0}, swept = {0};
+    int64_t after = 0, top = s->sweep_warned;
+    int n = 0;
+    err e = {0};
+    status st;
+
+    while (!stopping(s)) {
+        st = billing_rate_find_unbilled(s->db, after, s->opt.sweep_age_ms,
+                                        s->opt.batch, s->ids, &n, &e);
+        if (st == ST_OK && n > 0)
+            st = billing_rate_outcomes(s->db, s->ids, n, s->sweep_warned, &got,
+                                       &e);
+        if (st != ST_OK) {
+            log_error(MOD, "sweep failed: %s; next sweep in %d ms", e.msg,
+                      s->opt.sweep_ms);
+            recover_db(s, st);
+            break;
+        }
+        if (n == 0)
+            break;
+        after = s->ids[n - 1];
+        if (after > top)
+            top = after;
+        if (n < s->opt.batch)
+            break;
+    }
+    s->sweep_warned = top;
+    /* Only the lines count: an unpriced outcome is found again on every
+     * pass and would inflate the other counters without end. */
+    swept.billed = got.billed;
+    add_counts(s, &swept, got.billed);
+    if (got.billed > 0)
+        log_warn(MOD,
+                 "sweeper billed %" PRId64 " outcomes that no event had "
+                 "billed (events lost or late)",
+                 got.billed);
+}
+
+static void log_summary(const billing_stats *now, const billing_stats *was)
+{
+    log_info(MOD,
+             "last interval: events=%" PRId64 " malformed=%" PRId64
+             " billed=%" PRId64 " duplicates=%" PRId64 " swept=%" PRId64
+             " not_billable=%" PRId64 " no_price=%" PRId64
+             " no_contract=%" PRId64 " unknown=%" PRId64 " db_errors=%" PRId64
+             "; total billed=%" PRId64,
+             now->events - was->events, now->malformed - was->malformed,
+             now->all.billed - was->all.billed,
+             now->all.duplicates - was->all.duplicates, now->swept - was->swept,
+             now->all.not_billable - was->all.not_billable,
+             now->all.no_price - was->all.no_price,
+             now->all.no_contract - was->all.no_contract,
+             now->all.unknown - was->all.unknown,
+             now->db_errors - was->db_errors, now->all.billed);
+}
+
+static void maybe_summary(billing_service *s, billing_stats *last)
+{
+    billing_stats now;
+
+    billing_service_stats(s, &now);
+    if (memcmp(&now, last, sizeof(now)) == 0)
+        return;
+    log_summary(&now, last);
+    *last = now;
+}
+
+status billing_service_run(billing_service *s, err *e)
+{
+    billing_stats last = {0};
+    int64_t now, next_sweep, next_summary;
+    int backoff = BACKOFF_MIN_MS;
+
+    if (s->ran)
+        return err_set(e, ST_INTERNAL, "billing_service_run called twice");
+    s->ran = true;
+    log_info(MOD,
+             "billing started: stream %s, consumer %s on %s, batch %d, "
+             "sweep every %d ms",
+             s->names.stream, BILLING_DURABLE, s->names.filter, s->opt.batch,
+             s->opt.sweep_ms);
+    now = clock_mono_us();
+    next_sweep = now; /* catch up at once after a crash */
+    next_summary = now + (int64_t)s->opt.summary_ms * 1000;
+    while (!stopping(s)) {
+        int wait = BILLING_FETCH_MS, n = 0;
+        err fe = {0};
+
+        now = clock_mono_us();
+        if (s->opt.sweep_ms > 0 && now >= next_sweep) {
+            sweep(s);
+            now = clock_mono_us();
+            next_sweep = now + (int64_t)s->opt.sweep_ms * 1000;
+        }
+        if (now >= next_summary) {
+            maybe_summary(s, &last);
+            next_summary = now + (int64_t)s->opt.summary_ms * 1000;
+        }
+        if (s->opt.sweep_ms > 0 && (next_sweep - now) / 1000 < wait)
+            wait = (int)((next_sweep - now) / 1000) + 1;
+        if (bus_pull_fetch(s->pull, s->opt.batch, wait, s->msgs, &n, &fe) !=
+            ST_OK) {
+            log_warn(MOD, "fetching events failed: %s; retrying in %d ms",
+                     fe.msg, backoff);
+            nap(s, backoff);
+            backoff = next_backoff(backoff);
+            continue;
+        }
+        backoff = BACKOFF_MIN_MS;
+        if (n > 0)
+            handle_batch(s, n);
+    }
+    maybe_summary(s, &last);
+    log_info(MOD, "billing stopped");
+    return ST_OK;
+}

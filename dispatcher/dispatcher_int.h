@@ -1,0 +1,158 @@
+/* Internals shared by the dispatcher's modules; not a public header. */
+#ifndef TL_DISPATCHER_INT_H
+#define TL_DISPATCHER_INT_H
+
+#include "bus.h"
+#include "db.h"
+#include "dispatcher.h"
+#include "playbook.h"
+#include "router.h"
+#include "strtab.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DSP_CASE_MAX_BYTES  (64 * 1024)
+#define DSP_AGENT_MAX_BYTES (16 * 1024)
+
+/* A message to publish once the batch's transaction has committed. */
+typedef struct outmsg {
+    char *subject;
+    char *body;
+    size_t len;
+} outmsg;
+
+/* Latest playbook version of (tenant, case type), cached briefly. */
+typedef struct latest_version {
+    char tenant[ID_MAX + 1];
+    char case_type[ID_MAX + 1];
+    int version;
+    int64_t checked_us;
+} latest_version;
+
+typedef struct worker_info {
+    int pool;        /* interned in pools */
+    bool available;  /* as stored in workers.presence */
+} worker_info;
+
+struct dispatcher {
+    config cfg;
+    dispatcher_opts opts;
+    db *db;
+    bus *bus;
+    router *router;
+
+    strtab *tenants; /* interned ids the router uses */
+    strtab *pools;
+    strtab *case_types;
+    strtab *skills;
+    strtab *workers;
+    worker_info *winfo; /* by worker index */
+    int cap_winfo;
+
+    playbook **playbooks;
+    int nplaybooks;
+    int cap_playbooks;
+    latest_version *latest;
+    int nlatest;
+    int cap_latest;
+
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    bus_msg **queue;
+    int qhead;
+    int qlen;
+    int qcap;
+    atomic_bool stopping;
+
+    outmsg *out;
+    int nout;
+    int cap_out;
+    bool events_written;
+    char (*heartbeats)[ID_MAX + 1];
+    int nheartbeats;
+    int cap_heartbeats;
+    bool need_rebuild;
+    int64_t next_tick_us;
+    int64_t next_contracts_us;
+
+    pthread_t outbox_thread;
+    bool outbox_running;
+    pthread_mutex_t obx_lock;
+    pthread_cond_t obx_cond;
+    bool obx_kick;
+
+    uint64_t stat_msgs;
+    uint64_t stat_batches;
+    uint64_t stat_offers;
+    uint64_t stat_completed;
+    uint64_t stat_cases;
+};
+
+/* Is s a failure of infrastructure (roll the batch back) rather than of the
+ * request (reply with the error and go on)? */
+bool dsp_infra_failure(status s);
+
+/* Queue a message for after commit (copies subject and takes body). */
+status dsp_send(dispatcher *d, const char *subject, char *body, err *e);
+
+/* Reply ok body to m after commit. */
+status dsp_reply(dispatcher *d, const bus_msg *m, char *body, err *e);
+
+/* Subject "<prefix>.<rest>" into buf. */
+void dsp_subject(const dispatcher *d, char *buf, size_t cap, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
+
+/* state.c: (re)load routing state from the database. */
+status dsp_rebuild(dispatcher *d, err *e);
+status dsp_refresh_contracts(dispatcher *d, err *e);
+/* Index of worker id in the router, loading it from the database if new. */
+status dsp_worker_index(dispatcher *d, const char *worker_id, int *out,
+                        err *e);
+/* The cached playbook (tenant, case type, version), loading it on a miss. */
+status dsp_playbook(dispatcher *d, const char *tenant, const char *case_type,
+                    int version, const playbook **out, err *e);
+/* Latest playbook version for a new case; ST_UNKNOWN_TENANT or
+ * ST_UNKNOWN_CASE_TYPE when there is none. */
+status dsp_latest_version(dispatcher *d, const char *tenant,
+                          const char *case_type, int *out, err *e);
+/* Make a router task from a step of pb and add it. */
+status dsp_route_task(dispatcher *d, const playbook *pb, int step,
+                      int64_t task_id, int64_t case_id, int priority,
+                      int64_t ready_us, int holder, err *e);
+
+/* case_api.c */
+status dsp_case_submit(dispatcher *d, const char *tenant, const bus_msg *m,
+                       err *e);
+status dsp_case_get(dispatcher *d, const char *tenant, const bus_msg *m,
+                    err *e);
+
+/* worker_api.c */
+status dsp_presence(dispatcher *d, const char *worker, const bus_msg *m,
+                    err *e);
+status dsp_heartbeat(dispatcher *d, const char *worker, const bus_msg *m,
+                     err *e);
+status dsp_heartbeats_flush(dispatcher *d, err *e);
+status dsp_accept(dispatcher *d, const char *worker, const bus_msg *m,
+                  err *e);
+status dsp_reject(dispatcher *d, const char *worker, const bus_msg *m,
+                  err *e);
+status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m,
+                    err *e);
+
+/* progress.c: after a task completes, ready its successors, close the case. */
+status dsp_progress_case(dispatcher *d, int64_t case_id, err *e);
+
+/* offers.c */
+status dsp_route_and_offer(dispatcher *d, err *e);
+status dsp_expire_offers(dispatcher *d, err *e);
+status dsp_expire_leases(dispatcher *d, err *e);
+
+/* outbox.c */
+status dsp_outbox_start(dispatcher *d, err *e);
+void dsp_outbox_kick(dispatcher *d);
+void dsp_outbox_stop(dispatcher *d);
+
+#endif

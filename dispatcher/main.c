@@ -1,0 +1,120 @@
+/* twinline-dispatcher: serves banks and workers over NATS. */
+#include "config.h"
+#include "dispatcher.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static dispatcher *the_dispatcher;
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void *watch_signals(void *arg)
+{
+    (void)arg;
+    while (!stop_requested)
+        usleep(50000);
+    dispatcher_stop(the_dispatcher);
+    return NULL;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: twinline-dispatcher [options]\n"
+            "\n"
+            "Serves the bank API and the worker protocol over NATS, routes\n"
+            "tasks to workers and keeps all state in PostgreSQL.\n"
+            "See docs/protocol.md.\n"
+            "\n"
+            "options:\n"
+            "%s"
+            "  --lease-ms N          heartbeat silence before a worker is "
+            "offline (10000)\n"
+            "  --offer-timeout-ms N  time a worker has to answer an offer "
+            "(15000)\n"
+            "  --batch N             messages handled per transaction (256)\n"
+            "  -h, --help            this text\n",
+            config_flags_help);
+}
+
+static int int_flag(const char *name, const char *v, int lo, int hi, int *out)
+{
+    char *end = NULL;
+    long n = v != NULL ? strtol(v, &end, 10) : 0;
+
+    if (v == NULL || *end != '\0' || n < lo || n > hi) {
+        fprintf(stderr, "twinline-dispatcher: %s must be an integer from %d "
+                        "to %d\n",
+                name, lo, hi);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    config cfg;
+    dispatcher_opts o;
+    err e = {0};
+    pthread_t watcher;
+    struct sigaction sa;
+
+    config_from_env(&cfg);
+    dispatcher_opts_default(&o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (config_take_flag(&cfg, argc, argv, &i, &e)) {
+            if (e.code != ST_OK) {
+                fprintf(stderr, "twinline-dispatcher: %s\n", e.msg);
+                return 2;
+            }
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--lease-ms") == 0) {
+            if (int_flag(a, v, 500, 3600000, &o.lease_ms) != 0)
+                return 2;
+            i++;
+        } else if (strcmp(a, "--offer-timeout-ms") == 0) {
+            if (int_flag(a, v, 100, 3600000, &o.offer_timeout_ms) != 0)
+                return 2;
+            i++;
+        } else if (strcmp(a, "--batch") == 0) {
+            if (int_flag(a, v, 1, 10000, &o.batch_max) != 0)
+                return 2;
+            i++;
+        } else {
+            fprintf(stderr, "twinline-dispatcher: unknown option %s\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (dispatcher_create(&the_dispatcher, &cfg, &o, &e) != ST_OK) {
+        log_error("dispatcher", "%s", e.msg);
+        return 1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    pthread_create(&watcher, NULL, watch_signals, NULL);
+    if (dispatcher_run(the_dispatcher, &e) != ST_OK)
+        log_error("dispatcher", "%s", e.msg);
+    stop_requested = 1;
+    pthread_join(watcher, NULL);
+    dispatcher_destroy(the_dispatcher);
+    return e.code == ST_OK ? 0 : 1;
+}

@@ -1,0 +1,430 @@
+/* Routing state: loaded from PostgreSQL at start and after a rollback. */
+#include "clock.h"
+#include "dispatcher_int.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MOD "dispatcher"
+
+DB_STMT(st_workers, 0,
+        "SELECT id, pool_id, presence = 'available',"
+        " (extract(epoch FROM COALESCE(idle_since, now())) * 1e6)::bigint"
+        " FROM workers ORDER BY id");
+DB_STMT(st_worker_one, 1,
+        "SELECT id, pool_id, presence = 'available',"
+        " (extract(epoch FROM COALESCE(idle_since, now())) * 1e6)::bigint"
+        " FROM workers WHERE id = $1");
+DB_STMT(st_skills, 0,
+        "SELECT worker_id, skill, level, ai_level FROM worker_skills");
+DB_STMT(st_skills_one, 1,
+        "SELECT worker_id, skill, level, ai_level FROM worker_skills"
+        " WHERE worker_id = $1");
+DB_STMT(st_capacity, 0, "SELECT worker_id, channel, slots FROM worker_capacity");
+DB_STMT(st_capacity_one, 1,
+        "SELECT worker_id, channel, slots FROM worker_capacity"
+        " WHERE worker_id = $1");
+DB_STMT(st_contracts, 0,
+        "SELECT c.tenant_id, c.pool_id, t.case_type FROM contracts c"
+        " JOIN contract_case_types t ON t.contract_id = c.id WHERE c.active");
+DB_STMT(st_open_tasks, 0,
+        "SELECT t.id, t.case_id, c.tenant_id, c.case_type, c.playbook_version,"
+        " t.step, c.priority,"
+        " (extract(epoch FROM COALESCE(t.ready_at, t.created_at)) * 1e6)"
+        "::bigint, t.state, COALESCE(t.worker_id, '')"
+        " FROM tasks t JOIN cases c ON c.id = t.case_id"
+        " WHERE t.state IN ('pending', 'reserved', 'assigned', 'wrapping')");
+DB_STMT(st_exclusions, 0,
+        "SELECT x.task_id, x.worker_id FROM task_exclusions x"
+        " JOIN tasks t ON t.id = x.task_id"
+        " WHERE t.state IN ('pending', 'reserved', 'assigned')");
+DB_STMT(st_affinity, 0,
+        "SELECT DISTINCT ON (o.case_id) o.case_id, o.worker_id"
+        " FROM outcomes o JOIN cases c ON c.id = o.case_id"
+        " WHERE c.state = 'open' ORDER BY o.case_id, o.id DESC");
+DB_STMT(st_steps, 3,
+        "SELECT step, channel, sla_seconds, ai_mode, skills::text,"
+        " array_to_json(after_steps)::text, array_to_json(when_outcomes)::text,"
+        " outcomes::text FROM playbook_steps"
+        " WHERE tenant_id = $1 AND case_type = $2 AND version = $3"
+        " ORDER BY ordinal");
+DB_STMT(st_latest, 2,
+        "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1),"
+        " (SELECT max(version) FROM playbooks"
+        "  WHERE tenant_id = $1 AND case_type = $2)");
+
+static status ensure_winfo(dispatcher *d, int w, err *e)
+{
+    if (w < d->cap_winfo)
+        return ST_OK;
+    int ncap = d->cap_winfo > 0 ? d->cap_winfo : 64;
+    while (ncap <= w)
+        ncap *= 2;
+    worker_info *n = realloc(d->winfo, sizeof(worker_info) * (size_t)ncap);
+    if (n == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    memset(n + d->cap_winfo, 0,
+           sizeof(worker_info) * (size_t)(ncap - d->cap_winfo));
+    d->winfo = n;
+    d->cap_winfo = ncap;
+    return ST_OK;
+}
+
+typedef struct wdef {
+    router_worker_def def;
+    bool available;
+    int64_t idle_us;
+} wdef;
+
+/*
+ * Load workers (all, or one when id != NULL) with skills and capacity into
+ * the router.
+ */
+static status load_workers(dispatcher *d, const char *id, err *e)
+{
+    const char *p[1] = {id};
+    const char *const *params = id != NULL ? p : NULL;
+    db_res *rw = NULL, *rs = NULL, *rc = NULL;
+    wdef *defs = NULL;
+    int n = 0, first = -1;
+    status s;
+
+    s = db_run(d->db, id != NULL ? &st_worker_one : &st_workers, params, &rw,
+               e);
+    if (s == ST_OK)
+        s = db_run(d->db, id != NULL ? &st_skills_one : &st_skills, params,
+                   &rs, e);
+    if (s == ST_OK)
+        s = db_run(d->db, id != NULL ? &st_capacity_one : &st_capacity,
+                   params, &rc, e);
+    if (s != ST_OK)
+        goto out;
+    n = db_rows(rw);
+    if (n == 0)
+        goto out;
+    for (int i = 0; i < n; i++) {
+        int w;
+        s = strtab_intern(d->workers, db_val(rw, i, 0), &w, e);
+        if (s != ST_OK)
+            goto out;
+        if (first < 0 || w < first)
+            first = w;
+    }
+    defs = calloc((size_t)strtab_count(d->workers), sizeof(wdef));
+    if (defs == NULL) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        int w = strtab_find(d->workers, db_val(rw, i, 0)), pool;
+        s = strtab_intern(d->pools, db_val(rw, i, 1), &pool, e);
+        if (s != ST_OK)
+            goto out;
+        defs[w].def.pool = pool;
+        defs[w].available = db_bool(rw, i, 2);
+        defs[w].idle_us = db_i64(rw, i, 3);
+    }
+    for (int i = 0; i < db_rows(rs); i++) {
+        int w = strtab_find(d->workers, db_val(rs, i, 0)), sk;
+        router_worker_def *def;
+        if (w < 0)
+            continue;
+        def = &defs[w].def;
+        if (def->nskills >= ROUTER_WORKER_SKILLS)
+            continue;
+        s = strtab_intern(d->skills, db_val(rs, i, 1), &sk, e);
+        if (s != ST_OK)
+            goto out;
+        def->skills[def->nskills].skill = sk;
+        def->skills[def->nskills].level = (int)db_i64(rs, i, 2);
+        def->skills[def->nskills].ai_level = (int)db_i64(rs, i, 3);
+        def->nskills++;
+    }
+    for (int i = 0; i < db_rows(rc); i++) {
+        int w = strtab_find(d->workers, db_val(rc, i, 0));
+        int ch = playbook_channel(db_val(rc, i, 1));
+        if (w >= 0 && ch >= 0)
+            defs[w].def.capacity[ch] = (int)db_i64(rc, i, 2);
+    }
+    for (int i = 0; i < n; i++) {
+        int w = strtab_find(d->workers, db_val(rw, i, 0));
+        s = ensure_winfo(d, w, e);
+        if (s == ST_OK)
+            s = router_worker_set(d->router, w, &defs[w].def, e);
+        if (s != ST_OK)
+            goto out;
+        d->winfo[w].pool = defs[w].def.pool;
+        d->winfo[w].available = defs[w].available;
+        router_worker_available(d->router, w, defs[w].available,
+                                defs[w].idle_us);
+    }
+out:
+    free(defs);
+    db_res_free(rw);
+    db_res_free(rs);
+    db_res_free(rc);
+    return s;
+}
+
+status dsp_refresh_contracts(dispatcher *d, err *e)
+{
+    db_res *r = NULL;
+    status s = db_run(d->db, &st_contracts, NULL, &r, e);
+
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+        int t, p, c;
+        s = strtab_intern(d->tenants, db_val(r, i, 0), &t, e);
+        if (s == ST_OK)
+            s = strtab_intern(d->pools, db_val(r, i, 1), &p, e);
+        if (s == ST_OK)
+            s = strtab_intern(d->case_types, db_val(r, i, 2), &c, e);
+        if (s == ST_OK)
+            s = router_contract_add(d->router, t, p, c, e);
+    }
+    db_res_free(r);
+    return s;
+}
+
+status dsp_route_task(dispatcher *d, const playbook *pb, int step,
+                      int64_t task_id, int64_t case_id, int priority,
+                      int64_t ready_us, int holder, err *e)
+{
+    const pb_step *st = &pb->steps[step];
+    router_task_def def;
+    status s;
+
+    memset(&def, 0, sizeof(def));
+    def.id = task_id;
+    def.case_id = case_id;
+    def.channel = st->channel;
+    def.priority = priority;
+    def.ready_us = ready_us;
+    def.assist = st->ai != PB_AI_NONE;
+    s = strtab_intern(d->tenants, pb->tenant, &def.tenant, e);
+    if (s == ST_OK)
+        s = strtab_intern(d->case_types, pb->case_type, &def.case_type, e);
+    for (int i = 0; s == ST_OK && i < st->nskills && i < ROUTER_TASK_SKILLS;
+         i++) {
+        s = strtab_intern(d->skills, st->skills[i].skill,
+                          &def.skills[i].skill, e);
+        def.skills[i].level = st->skills[i].level;
+        def.nskills = i + 1;
+    }
+    if (s == ST_OK)
+        s = router_task_add(d->router, &def, holder, e);
+    return s;
+}
+
+static status load_tasks(dispatcher *d, err *e)
+{
+    db_res *r = NULL, *x = NULL, *a = NULL;
+    status s = db_run(d->db, &st_open_tasks, NULL, &r, e);
+
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+        const playbook *pb;
+        int step, holder = -1;
+        const char *state = db_val(r, i, 8);
+
+        s = dsp_playbook(d, db_val(r, i, 2), db_val(r, i, 3),
+                         (int)db_i64(r, i, 4), &pb, e);
+        if (s != ST_OK)
+            break;
+        step = playbook_step_index(pb, db_val(r, i, 5));
+        if (step < 0) {
+            log_warn(MOD, "task %s names unknown step %s; skipped",
+                     db_val(r, i, 0), db_val(r, i, 5));
+            continue;
+        }
+        if (strcmp(state, "pending") != 0)
+            holder = strtab_find(d->workers, db_val(r, i, 9));
+        s = dsp_route_task(d, pb, step, db_i64(r, i, 0), db_i64(r, i, 1),
+                           (int)db_i64(r, i, 6), db_i64(r, i, 7), holder, e);
+    }
+    if (s == ST_OK)
+        s = db_run(d->db, &st_exclusions, NULL, &x, e);
+    for (int i = 0; s == ST_OK && i < db_rows(x); i++) {
+        int w = strtab_find(d->workers, db_val(x, i, 1));
+        if (w >= 0)
+            s = router_task_exclude(d->router, db_i64(x, i, 0), w, e);
+    }
+    if (s == ST_OK)
+        s = db_run(d->db, &st_affinity, NULL, &a, e);
+    for (int i = 0; s == ST_OK && i < db_rows(a); i++) {
+        int w = strtab_find(d->workers, db_val(a, i, 1));
+        if (w >= 0)
+            s = router_affinity_set(d->router, db_i64(a, i, 0), w, e);
+    }
+    db_res_free(r);
+    db_res_free(x);
+    db_res_free(a);
+    return s;
+}
+
+status dsp_rebuild(dispatcher *d, err *e)
+{
+    int64_t t0 = clock_mono_us();
+    status s;
+
+    router_clear(d->router);
+    s = load_workers(d, NULL, e);
+    if (s == ST_OK)
+        s = dsp_refresh_contracts(d, e);
+    if (s == ST_OK)
+        s = load_tasks(d, e);
+    if (s == ST_OK)
+        log_info(MOD,
+                 "routing state loaded: %d workers, %d open tasks (%d "
+                 "pending) in %lld ms",
+                 strtab_count(d->workers), router_task_count(d->router),
+                 router_pending_count(d->router),
+                 (long long)(clock_mono_us() - t0) / 1000);
+    return s;
+}
+
+status dsp_worker_index(dispatcher *d, const char *worker_id, int *out,
+                        err *e)
+{
+    int w = strtab_find(d->workers, worker_id);
+    status s;
+
+    if (w < 0 || w >= d->cap_winfo) {
+        s = load_workers(d, worker_id, e);
+        if (s != ST_OK)
+            return s;
+        w = strtab_find(d->workers, worker_id);
+        if (w < 0)
+            return err_set(e, ST_NOT_FOUND,
+                           "worker \"%s\" is not registered; an operator "
+                           "adds it with: twinline load FILE",
+                           worker_id);
+    }
+    *out = w;
+    return ST_OK;
+}
+
+status dsp_playbook(dispatcher *d, const char *tenant, const char *case_type,
+                    int version, const playbook **out, err *e)
+{
+    char vbuf[24];
+    const char *params[3] = {tenant, case_type, db_i64_str(vbuf, version)};
+    db_res *r = NULL;
+    playbook *pb;
+    status s;
+
+    for (int i = 0; i < d->nplaybooks; i++) {
+        pb = d->playbooks[i];
+        if (pb->version == version && strcmp(pb->tenant, tenant) == 0 &&
+            strcmp(pb->case_type, case_type) == 0) {
+            *out = pb;
+            return ST_OK;
+        }
+    }
+    s = db_run(d->db, &st_steps, params, &r, e);
+    if (s != ST_OK)
+        return s;
+    if (db_rows(r) == 0) {
+        db_res_free(r);
+        return err_set(e, ST_UNKNOWN_CASE_TYPE,
+                       "playbook %s/%s version %d has no steps", tenant,
+                       case_type, version);
+    }
+    pb = calloc(1, sizeof(*pb));
+    if (pb == NULL) {
+        db_res_free(r);
+        return err_set(e, ST_NOMEM, "out of memory");
+    }
+    snprintf(pb->tenant, sizeof(pb->tenant), "%s", tenant);
+    snprintf(pb->case_type, sizeof(pb->case_type), "%s", case_type);
+    pb->version = version;
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++)
+        s = playbook_add_step(pb, db_val(r, i, 0), db_val(r, i, 1),
+                              (int)db_i64(r, i, 2), db_val(r, i, 3),
+                              db_val(r, i, 4), db_val(r, i, 5),
+                              db_val(r, i, 6), db_val(r, i, 7), e);
+    if (s == ST_OK)
+        s = playbook_resolve(pb, e);
+    db_res_free(r);
+    if (s == ST_OK && d->nplaybooks == d->cap_playbooks) {
+        int ncap = d->cap_playbooks > 0 ? d->cap_playbooks * 2 : 16;
+        playbook **n = realloc(d->playbooks, sizeof(*n) * (size_t)ncap);
+        if (n == NULL)
+            s = err_set(e, ST_NOMEM, "out of memory");
+        else {
+            d->playbooks = n;
+            d->cap_playbooks = ncap;
+        }
+    }
+    if (s != ST_OK) {
+        playbook_release(pb);
+        free(pb);
+        /* A broken stored playbook is a data problem, not an outage. */
+        return s == ST_INVALID ? err_wrap(e, "playbook %s/%s v%d", tenant,
+                                          case_type, version)
+                               : s;
+    }
+    d->playbooks[d->nplaybooks++] = pb;
+    *out = pb;
+    return ST_OK;
+}
+
+status dsp_latest_version(dispatcher *d, const char *tenant,
+                          const char *case_type, int *out, err *e)
+{
+    const char *params[2] = {tenant, case_type};
+    int64_t now = clock_mono_us();
+    latest_version *lv = NULL;
+    db_res *r = NULL;
+    status s;
+
+    for (int i = 0; i < d->nlatest; i++)
+        if (strcmp(d->latest[i].tenant, tenant) == 0 &&
+            strcmp(d->latest[i].case_type, case_type) == 0) {
+            lv = &d->latest[i];
+            break;
+        }
+    /* New playbook versions are picked up within two seconds. */
+    if (lv != NULL && now - lv->checked_us < 2000000) {
+        *out = lv->version;
+        return ST_OK;
+    }
+    s = db_run(d->db, &st_latest, params, &r, e);
+    if (s != ST_OK)
+        return s;
+    if (!db_bool(r, 0, 0)) {
+        db_res_free(r);
+        return err_set(e, ST_UNKNOWN_TENANT,
+                       "tenant \"%s\" is not registered; check the subject "
+                       "(%s.api.<tenant>.case.submit)",
+                       tenant, d->cfg.prefix);
+    }
+    if (db_null(r, 0, 1)) {
+        db_res_free(r);
+        return err_set(e, ST_UNKNOWN_CASE_TYPE,
+                       "case type \"%s\" is not defined for tenant \"%s\"; "
+                       "an operator lists them with: twinline playbook list",
+                       case_type, tenant);
+    }
+    if (lv == NULL) {
+        if (d->nlatest == d->cap_latest) {
+            int ncap = d->cap_latest > 0 ? d->cap_latest * 2 : 16;
+            latest_version *n =
+                realloc(d->latest, sizeof(*n) * (size_t)ncap);
+            if (n == NULL) {
+                db_res_free(r);
+                return err_set(e, ST_NOMEM, "out of memory");
+            }
+            d->latest = n;
+            d->cap_latest = ncap;
+        }
+        lv = &d->latest[d->nlatest++];
+        snprintf(lv->tenant, sizeof(lv->tenant), "%s", tenant);
+        snprintf(lv->case_type, sizeof(lv->case_type), "%s", case_type);
+    }
+    lv->version = (int)db_i64(r, 0, 1);
+    lv->checked_us = now;
+    db_res_free(r);
+    *out = lv->version;
+    return ST_OK;
+}

@@ -1,0 +1,185 @@
+#include "harness.h"
+
+#include "clock.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+static void *run_thread(void *arg)
+{
+    running_dispatcher *rd = arg;
+    err e = {0};
+
+    dispatcher_run(rd->d, &e);
+    return NULL;
+}
+
+void harness_start(running_dispatcher *rd, fixture *f,
+                   const dispatcher_opts *o)
+{
+    dispatcher_opts def;
+    err e = {0};
+
+    if (o == NULL) {
+        dispatcher_opts_default(&def);
+        o = &def;
+    }
+    /* Every test has its own stream on the shared server: keep them small
+     * so their reservations fit in the server's storage limit. */
+    def = *o;
+    def.stream_max_bytes = 8LL * 1024 * 1024;
+    o = &def;
+    if (dispatcher_create(&rd->d, &f->cfg, o, &e) != ST_OK)
+        fail_msg("dispatcher_create: %s", e.msg);
+    pthread_create(&rd->thread, NULL, run_thread, rd);
+}
+
+void harness_stop(running_dispatcher *rd)
+{
+    if (rd->d == NULL)
+        return;
+    dispatcher_stop(rd->d);
+    pthread_join(rd->thread, NULL);
+    dispatcher_destroy(rd->d);
+    rd->d = NULL;
+}
+
+static void on_inbox(void *ctx, bus_msg *m)
+{
+    inbox *ib = ctx;
+    char *copy = strndup(bus_msg_data(m), bus_msg_len(m));
+
+    pthread_mutex_lock(&ib->mu);
+    if (copy != NULL && ib->n < 512)
+        ib->bodies[ib->n++] = copy;
+    else
+        free(copy);
+    pthread_cond_broadcast(&ib->cv);
+    pthread_mutex_unlock(&ib->mu);
+    bus_msg_free(m);
+}
+
+void inbox_listen(inbox *ib, bus *b, const char *subject)
+{
+    err e = {0};
+
+    memset(ib, 0, sizeof(*ib));
+    pthread_mutex_init(&ib->mu, NULL);
+    pthread_cond_init(&ib->cv, NULL);
+    if (bus_subscribe(b, subject, NULL, on_inbox, ib, &e) != ST_OK)
+        fail_msg("subscribe %s: %s", subject, e.msg);
+    if (bus_flush(b, 2000, &e) != ST_OK)
+        fail_msg("flush: %s", e.msg);
+}
+
+json_t *inbox_next(inbox *ib, int timeout_ms)
+{
+    int64_t deadline = clock_mono_us() + (int64_t)timeout_ms * 1000;
+    char *body = NULL;
+    json_t *v;
+
+    pthread_mutex_lock(&ib->mu);
+    while (ib->head >= ib->n && clock_mono_us() < deadline) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20L * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&ib->cv, &ib->mu, &ts);
+    }
+    if (ib->head < ib->n)
+        body = ib->bodies[ib->head++];
+    pthread_mutex_unlock(&ib->mu);
+    if (body == NULL)
+        return NULL;
+    v = json_loads(body, 0, NULL);
+    free(body);
+    if (v == NULL)
+        fail_msg("inbox got a message that is not JSON");
+    return v;
+}
+
+void inbox_drain(inbox *ib)
+{
+    pthread_mutex_lock(&ib->mu);
+    while (ib->head < ib->n)
+        free(ib->bodies[ib->head++]);
+    pthread_mutex_unlock(&ib->mu);
+}
+
+json_t *harness_request(fixture *f, bus *b, const char *rest,
+                        const char *body)
+{
+    char subj[256];
+    bus_msg *r = NULL;
+    err e = {0};
+    json_t *v;
+
+    snprintf(subj, sizeof(subj), "%s.%s", f->cfg.prefix, rest);
+    if (bus_request(b, subj, body, strlen(body), 5000, &r, &e) != ST_OK)
+        fail_msg("request %s: %s", subj, e.msg);
+    v = json_loadb(bus_msg_data(r), bus_msg_len(r), 0, NULL);
+    bus_msg_free(r);
+    if (v == NULL)
+        fail_msg("reply to %s is not JSON", subj);
+    return v;
+}
+
+const char *harness_error_code(const json_t *reply)
+{
+    const char *c = json_string_value(
+        json_object_get(json_object_get(reply, "error"), "code"));
+
+    return c != NULL ? c : "";
+}
+
+void harness_seed(fixture *f)
+{
+    fixture_exec(
+        f,
+        "INSERT INTO tenants (id, name) VALUES ('bank1', 'First Bank'),"
+        " ('bank2', 'Second Bank');"
+        "INSERT INTO operators (id, name) VALUES ('op1', 'Operator One');"
+        "INSERT INTO pools (id, operator_id, name) VALUES"
+        " ('front', 'op1', 'Frontline'), ('spec', 'op1', 'Specialists');"
+        "INSERT INTO workers (id, pool_id, name) VALUES"
+        " ('wa', 'front', 'A'), ('wb', 'front', 'B'), ('wc', 'spec', 'C');"
+        "INSERT INTO worker_skills (worker_id, skill, level, ai_level) VALUES"
+        " ('wa', 'collections', 2, 0), ('wa', 'legal', 1, 3),"
+        " ('wb', 'collections', 2, 0), ('wc', 'legal', 4, 0),"
+        " ('wc', 'collections', 1, 0);"
+        "INSERT INTO worker_capacity (worker_id, channel, slots)"
+        " SELECT w, c, s FROM (VALUES ('voice', 1), ('chat', 3),"
+        " ('backoffice', 5)) AS x(c, s), unnest(ARRAY['wa','wb','wc']) AS w;"
+        "INSERT INTO contracts (id, tenant_id, pool_id, currency) VALUES"
+        " ('k-front', 'bank1', 'front', 'CNY'),"
+        " ('k-spec', 'bank1', 'spec', 'CNY');"
+        "INSERT INTO contract_case_types VALUES ('k-front', 'loan'),"
+        " ('k-spec', 'loan');"
+        "INSERT INTO contract_prices VALUES"
+        " ('k-front', 'loan', 'promise_to_pay', 3000),"
+        " ('k-front', 'loan', 'resolved', 5000),"
+        " ('k-spec', 'loan', 'promise_to_pay', 3500),"
+        " ('k-spec', 'loan', 'resolved', 6000);"
+        "INSERT INTO playbooks (tenant_id, case_type, version, name,"
+        " definition) VALUES ('bank1', 'loan', 1, 'Loan', '{}');"
+        "INSERT INTO playbook_steps (tenant_id, case_type, version, step,"
+        " ordinal, channel, sla_seconds, ai_mode, skills, after_steps,"
+        " when_outcomes, outcomes) VALUES"
+        " ('bank1', 'loan', 1, 'contact', 1, 'voice', 300, 'assist',"
+        "  '{\"collections\": 2}', '{}', '{}',"
+        "  '{\"promise_to_pay\": {\"billable\": true, \"fields\":"
+        "  {\"amount_minor\": \"amount_minor\", \"due_date\": \"date\"}},"
+        "  \"dispute\": {\"billable\": false, \"fields\": {}}}'),"
+        " ('bank1', 'loan', 1, 'legal', 2, 'backoffice', 3600, 'assist',"
+        "  '{\"legal\": 3}', '{contact}', '{dispute}',"
+        "  '{\"resolved\": {\"billable\": true, \"fields\": {}},"
+        "  \"escalated\": {\"billable\": false, \"fields\": {}}}');");
+}

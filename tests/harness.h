@@ -1,0 +1,53 @@
+/*
+ * Helpers for integration tests that drive the dispatcher over NATS: run it
+ * in a thread, send requests as a bank or a worker, collect what the
+ * dispatcher publishes to a worker. Test code: failures abort the test.
+ */
+#ifndef TL_HARNESS_H
+#define TL_HARNESS_H
+
+#include "bus.h"
+#include "dispatcher.h"
+#include "fixture.h"
+
+#include <jansson.h>
+#include <pthread.h>
+
+typedef struct running_dispatcher {
+    dispatcher *d;
+    pthread_t thread;
+} running_dispatcher;
+
+/* Create and run a dispatcher for f in a thread. */
+void harness_start(running_dispatcher *rd, fixture *f,
+                   const dispatcher_opts *o);
+void harness_stop(running_dispatcher *rd);
+
+/* Messages published to one subject pattern, kept in arrival order. */
+typedef struct inbox {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *bodies[512];
+    int n;
+    int head;
+} inbox;
+
+/* Subscribe ib to subject on b. */
+void inbox_listen(inbox *ib, bus *b, const char *subject);
+/* Next message parsed as JSON within timeout_ms, or NULL. Caller decrefs. */
+json_t *inbox_next(inbox *ib, int timeout_ms);
+/* Discard what has arrived. */
+void inbox_drain(inbox *ib);
+
+/* Request on "<prefix>.<rest>" with body; reply parsed (caller decrefs). */
+json_t *harness_request(fixture *f, bus *b, const char *rest,
+                        const char *body);
+
+/* Error code of a reply ("" when ok). */
+const char *harness_error_code(const json_t *reply);
+
+/* Seed a small world: tenant bank1 with case type loan (steps contact ->
+ * legal when dispute), pools front (wa, wb) and spec (wc), contracts. */
+void harness_seed(fixture *f);
+
+#endif

@@ -1,0 +1,269 @@
+/*
+ * The load feed's pure parts: its command line and the cases it makes up.
+ * Every generated case must be a request the dispatcher accepts (the
+ * protocol's field rules), of the shape its case type promises.
+ */
+/* cmocka needs these before its own header. */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "config.h"
+
+/*
+ * Compiled in rather than linked, so this test does not depend on which
+ * library or program cli/ builds the feed into.
+ */
+#include "../../cli/feed.c" /* and with it feed.h */
+
+static json_t *make_case(uint64_t *rng, const char *type, const char *ext)
+{
+    char *text = NULL;
+    json_t *obj;
+    json_error_t je;
+    err e;
+
+    assert_int_equal(feed_case_json(rng, type, ext, &text, &e), ST_OK);
+    assert_true(strlen(text) < 64 * 1024);
+    obj = json_loads(text, 0, &je);
+    free(text);
+    assert_non_null(obj);
+    return obj;
+}
+
+static int64_t int_field(const json_t *o, const char *name)
+{
+    json_t *v = json_object_get(o, name);
+
+    assert_non_null(v);
+    assert_true(json_is_integer(v));
+    return json_integer_value(v);
+}
+
+static const char *str_field(const json_t *o, const char *name)
+{
+    json_t *v = json_object_get(o, name);
+
+    assert_non_null(v);
+    assert_true(json_is_string(v));
+    return json_string_value(v);
+}
+
+static void assert_date(const char *s)
+{
+    int y, m, d;
+    char tail;
+
+    assert_int_equal(strlen(s), 10);
+    assert_int_equal(sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail), 3);
+    assert_true(y >= 2000 && m >= 1 && m <= 12 && d >= 1 && d <= 31);
+}
+
+/* Only the request's defined fields, of the right types and ranges. */
+static void assert_request(const json_t *c, const char *type, const char *ext)
+{
+    const char *allowed[] = {"external_id", "case_type", "priority", "customer",
+                             "payload"};
+    const char *key;
+    json_t *val;
+    int64_t prio;
+
+    json_object_foreach((json_t *)c, key, val)
+    {
+        bool known = false;
+
+        for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+            known = known || strcmp(key, allowed[i]) == 0;
+        assert_true(known);
+    }
+    assert_string_equal(str_field(c, "external_id"), ext);
+    assert_string_equal(str_field(c, "case_type"), type);
+    prio = int_field(c, "priority");
+    assert_true(prio >= 0 && prio <= 9);
+    assert_true(json_is_object(json_object_get(c, "customer")));
+    assert_true(json_is_object(json_object_get(c, "payload")));
+}
+
+static void test_loan_overdue(void **state)
+{
+    uint64_t rng = 1;
+
+    (void)state;
+    for (int i = 0; i < 200; i++) {
+        json_t *c = make_case(&rng, "loan_overdue", "X-1");
+        json_t *p = json_object_get(c, "payload");
+        json_t *cust = json_object_get(c, "customer");
+        const char *lang;
+        int64_t dpd;
+
+        assert_request(c, "loan_overdue", "X-1");
+        assert_true(strncmp(str_field(p, "loan_id"), "L-", 2) == 0);
+        dpd = int_field(p, "days_past_due");
+        assert_true(dpd >= 1 && dpd <= 120);
+        assert_true(int_field(p, "overdue_minor") > 0);
+        lang = str_field(cust, "language");
+        assert_true(strcmp(lang, "zh") == 0 || strcmp(lang, "en") == 0);
+        assert_true(strlen(str_field(cust, "name")) > 0);
+        assert_true(str_field(cust, "phone")[0] == '+');
+        json_decref(c);
+    }
+}
+
+static void test_card_dispute(void **state)
+{
+    uint64_t rng = 2;
+
+    (void)state;
+    for (int i = 0; i < 200; i++) {
+        json_t *c = make_case(&rng, "card_dispute", "X-2");
+        json_t *p = json_object_get(c, "payload");
+        const char *last4;
+
+        assert_request(c, "card_dispute", "X-2");
+        last4 = str_field(p, "card_last4");
+        assert_int_equal(strlen(last4), 4);
+        assert_true(strspn(last4, "0123456789") == 4);
+        assert_true(strlen(str_field(p, "merchant")) > 0);
+        assert_true(int_field(p, "amount_minor") > 0);
+        assert_true(strlen(str_field(p, "reason")) > 0);
+        assert_date(str_field(p, "transaction_date"));
+        json_decref(c);
+    }
+}
+
+static void test_complaint_claim_and_generic(void **state)
+{
+    uint64_t rng = 3;
+
+    (void)state;
+    for (int i = 0; i < 100; i++) {
+        json_t *c = make_case(&rng, "complaint", "X-3");
+        json_t *p = json_object_get(c, "payload");
+
+        assert_request(c, "complaint", "X-3");
+        assert_true(strlen(str_field(p, "channel")) > 0);
+        assert_true(strlen(str_field(p, "category")) > 0);
+        assert_true(strlen(str_field(p, "text")) > 0);
+        json_decref(c);
+
+        c = make_case(&rng, "claim", "X-4");
+        p = json_object_get(c, "payload");
+        assert_request(c, "claim", "X-4");
+        assert_true(strncmp(str_field(p, "policy_number"), "P-", 2) == 0);
+        assert_date(str_field(p, "incident_date"));
+        assert_true(int_field(p, "claimed_minor") > 0);
+        json_decref(c);
+
+        c = make_case(&rng, "address_change", "X-5");
+        p = json_object_get(c, "payload");
+        assert_request(c, "address_change", "X-5");
+        assert_true(strlen(str_field(p, "reference")) > 0);
+        json_decref(c);
+    }
+}
+
+static void test_same_seed_same_cases(void **state)
+{
+    uint64_t a = 42, b = 42, c = 43;
+    char *ta = NULL, *tb = NULL, *tc = NULL;
+    err e;
+
+    (void)state;
+    assert_int_equal(feed_rand(&a), feed_rand(&b));
+    assert_int_equal(feed_case_json(&a, "claim", "Y", &ta, &e), ST_OK);
+    assert_int_equal(feed_case_json(&b, "claim", "Y", &tb, &e), ST_OK);
+    assert_int_equal(feed_case_json(&c, "claim", "Y", &tc, &e), ST_OK);
+    assert_string_equal(ta, tb);
+    assert_string_not_equal(ta, tc);
+    free(ta);
+    free(tb);
+    free(tc);
+}
+
+static status parse(feed_opts *o, config *c, err *e, int argc, ...)
+{
+    char *argv[16];
+    va_list ap;
+
+    va_start(ap, argc);
+    for (int i = 0; i < argc; i++)
+        argv[i] = va_arg(ap, char *);
+    va_end(ap);
+    config_from_env(c);
+    return feed_opts_parse(o, c, argc, argv, e);
+}
+
+static void test_options(void **state)
+{
+    feed_opts o;
+    config c;
+    err e;
+
+    (void)state;
+    assert_int_equal(parse(&o, &c, &e, 8, "feed", "--cases", "10", "--rate=2.5",
+                           "--tenant", "jsbank", "--wait", "--prefix=zz"),
+                     ST_OK);
+    assert_int_equal(o.cases, 10);
+    assert_true(o.rate > 2.49 && o.rate < 2.51);
+    assert_int_equal(o.ntenants, 1);
+    assert_string_equal(o.tenants[0], "jsbank");
+    assert_true(o.wait);
+    assert_string_equal(c.prefix, "zz");
+    assert_true(strlen(o.id_prefix) > 0 && strlen(o.id_prefix) <= 64);
+
+    assert_int_equal(
+        parse(&o, &c, &e, 5, "feed", "--cases", "3", "--id-prefix", "run.7"),
+        ST_OK);
+    assert_string_equal(o.id_prefix, "run.7");
+    assert_int_equal(parse(&o, &c, &e, 2, "feed", "--help"), ST_OK);
+    assert_true(o.help);
+}
+
+static void test_bad_options(void **state)
+{
+    feed_opts o;
+    config c;
+    err e;
+
+    (void)state;
+    assert_int_equal(parse(&o, &c, &e, 1, "feed"), ST_CONFIG);
+    assert_non_null(strstr(e.msg, "--cases"));
+    assert_int_equal(parse(&o, &c, &e, 3, "feed", "--cases", "0"), ST_CONFIG);
+    assert_int_equal(parse(&o, &c, &e, 2, "feed", "--cases"), ST_CONFIG);
+    assert_int_equal(
+        parse(&o, &c, &e, 5, "feed", "--cases", "1", "--rate", "-1"),
+        ST_CONFIG);
+    assert_int_equal(
+        parse(&o, &c, &e, 5, "feed", "--cases", "1", "--tenant", "a b"),
+        ST_CONFIG);
+    assert_int_equal(
+        parse(&o, &c, &e, 5, "feed", "--cases", "1", "--id-prefix", "a%b"),
+        ST_CONFIG);
+    assert_int_equal(parse(&o, &c, &e, 4, "feed", "--cases", "1", "--bogus"),
+                     ST_CONFIG);
+    assert_non_null(strstr(e.msg, "--bogus"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_loan_overdue),
+        cmocka_unit_test(test_card_dispute),
+        cmocka_unit_test(test_complaint_claim_and_generic),
+        cmocka_unit_test(test_same_seed_same_cases),
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_bad_options),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
