@@ -4,9 +4,8 @@
  * bad input is refused with a message naming the field while the database
  * stays exactly as it was.
  */
-#include "admin_load.h"
-#include "fixture.h"
-
+/* cmocka needs these first, in this order. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +14,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+/* clang-format on */
+
+#include "admin_load.h"
+#include "fixture.h"
 
 /* Row counts of every table load writes, and the row versions (xmin) of
  * each, so an UPDATE that rewrites a row with the same values shows too. */
@@ -91,10 +94,10 @@ static void test_examples_rows(void **state)
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM operators"), 1);
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM pools"), 2);
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM workers"), 50);
-    assert_int_equal(
-        fixture_i64(&f, "SELECT count(*) FROM workers WHERE pool_id = "
-                        "'frontline'"),
-        38);
+    assert_int_equal(fixture_i64(&f,
+                                 "SELECT count(*) FROM workers WHERE pool_id = "
+                                 "'frontline'"),
+                     38);
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM worker_skills"),
                      215);
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM worker_capacity"),
@@ -175,11 +178,10 @@ static void test_examples_coverage(void **state)
         0);
     /* And the AI skill packs let frontline workers cover specialist
      * steps too: legal review and dispute investigation. */
-    assert_true(fixture_i64(&f,
-                            "SELECT count(*) FROM worker_skills k JOIN "
-                            "workers w ON w.id = k.worker_id WHERE "
-                            "w.pool_id = 'frontline' AND k.skill = 'legal' "
-                            "AND k.ai_level >= 3") >= 5);
+    assert_true(fixture_i64(&f, "SELECT count(*) FROM worker_skills k JOIN "
+                                "workers w ON w.id = k.worker_id WHERE "
+                                "w.pool_id = 'frontline' AND k.skill = 'legal' "
+                                "AND k.ai_level >= 3") >= 5);
     fixture_teardown(&f);
 }
 
@@ -374,9 +376,9 @@ static void test_bad_input_changes_nothing(void **state)
     {
         static const char good[] = "{" NEW_TENANT "\"operators\": []}";
         err e = {0};
-        assert_int_equal(admin_load_text(f.db, "good.json", good,
-                                         strlen(good), NULL, &e),
-                         ST_OK);
+        assert_int_equal(
+            admin_load_text(f.db, "good.json", good, strlen(good), NULL, &e),
+            ST_OK);
         assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM tenants"), 3);
     }
     fixture_teardown(&f);

@@ -3,11 +3,8 @@
  * history: four closed cases (one with a transfer), an open and a canceled
  * one, offers, outcomes and billable lines, with known times.
  */
-#include "admin_case.h"
-#include "admin_load.h"
-#include "admin_report.h"
-#include "fixture.h"
-
+/* cmocka needs these first, in this order. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +13,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+/* clang-format on */
+
+#include "admin_case.h"
+#include "admin_load.h"
+#include "admin_report.h"
+#include "fixture.h"
 
 /*
  * Case 1 loan: contact by w001 after w002 rejected it; closed after 60 s.
@@ -137,8 +140,7 @@ static void expect_line(const char *text, const char *line)
 
     snprintf(want, sizeof(want), "\n%s\n", line);
     /* Every line, the first included, is preceded by a newline here. */
-    if (strncmp(text, line, strlen(line)) == 0 &&
-        text[strlen(line)] == '\n')
+    if (strncmp(text, line, strlen(line)) == 0 && text[strlen(line)] == '\n')
         return;
     if (strstr(text, want) == NULL)
         fail_msg("missing line \"%s\" in:\n%s", line, text);
@@ -281,16 +283,15 @@ static void test_case_show(void **state)
     (void)state;
     setup_history(&f, "admin_report_show");
     out = open_memstream(&buf, &len);
-    assert_int_equal(admin_case_show(f.db, "jsbank", 0, "L-1", out, &e),
-                     ST_OK);
+    assert_int_equal(admin_case_show(f.db, "jsbank", 0, "L-1", out, &e), ST_OK);
     fclose(out);
     assert_non_null(strstr(buf, "case 1  tenant jsbank  external id L-1"));
     assert_non_null(strstr(buf, "state closed"));
     assert_non_null(strstr(buf, "(60.000 s)"));
     assert_non_null(strstr(buf, "promise_to_pay"));
     assert_non_null(strstr(buf, "CNY 30.00"));
-    assert_non_null(strstr(buf, "language"));  /* the rejected offer */
-    assert_null(strstr(buf, "pending")); /* every billable line is there */
+    assert_non_null(strstr(buf, "language")); /* the rejected offer */
+    assert_null(strstr(buf, "pending"));      /* every billable line is there */
     free(buf);
 
     /* Tenants are isolated: hzinsure cannot see jsbank's case 1. */

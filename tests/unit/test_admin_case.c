@@ -1,6 +1,6 @@
 /* Building the case.submit body from `twinline case submit` flags. */
-#include "admin_case.h"
-
+/* cmocka needs these first, in this order. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+/* clang-format on */
+
+#include "admin_case.h"
 
 static void test_body_from_flags(void **state)
 {
@@ -30,8 +33,8 @@ static void test_body_from_flags(void **state)
     body = NULL;
     assert_int_equal(
         admin_case_body("complaint", "C-1", -1, NULL, NULL, &body, &e), ST_OK);
-    assert_string_equal(body,
-                        "{\"external_id\":\"C-1\",\"case_type\":\"complaint\"}");
+    assert_string_equal(
+        body, "{\"external_id\":\"C-1\",\"case_type\":\"complaint\"}");
     free(body);
 }
 
@@ -41,21 +44,21 @@ static void test_body_bad_flags(void **state)
     err e = {0};
 
     (void)state;
-    assert_int_equal(admin_case_body("loan overdue", "X", -1, NULL, NULL,
-                                     &body, &e),
-                     ST_INVALID);
+    assert_int_equal(
+        admin_case_body("loan overdue", "X", -1, NULL, NULL, &body, &e),
+        ST_INVALID);
     assert_non_null(strstr(e.msg, "--type"));
-    assert_int_equal(admin_case_body("loan_overdue", "", -1, NULL, NULL, &body,
-                                     &e),
-                     ST_INVALID);
+    assert_int_equal(
+        admin_case_body("loan_overdue", "", -1, NULL, NULL, &body, &e),
+        ST_INVALID);
     assert_non_null(strstr(e.msg, "--external-id"));
-    assert_int_equal(admin_case_body("loan_overdue", "X", -1, "{\"a\":", NULL,
-                                     &body, &e),
-                     ST_BAD_JSON);
+    assert_int_equal(
+        admin_case_body("loan_overdue", "X", -1, "{\"a\":", NULL, &body, &e),
+        ST_BAD_JSON);
     assert_non_null(strstr(e.msg, "--payload: invalid JSON"));
-    assert_int_equal(admin_case_body("loan_overdue", "X", -1, NULL, "[1]",
-                                     &body, &e),
-                     ST_WRONG_TYPE);
+    assert_int_equal(
+        admin_case_body("loan_overdue", "X", -1, NULL, "[1]", &body, &e),
+        ST_WRONG_TYPE);
     assert_non_null(strstr(e.msg, "--customer"));
     assert_null(body);
 }

@@ -1,7 +1,7 @@
 /* Money for people: minor units as major with two decimals and thousands
  * separators, exact for every int64 (no floating point). */
-#include "admin_money.h"
-
+/* cmocka needs these first, in this order. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,13 +9,15 @@
 #include <string.h>
 
 #include <cmocka.h>
+/* clang-format on */
+
+#include "admin_money.h"
 
 static void expect(const char *cur, int64_t minor, const char *want)
 {
     char buf[ADMIN_MONEY_MAX];
 
-    assert_string_equal(admin_money_format(buf, sizeof(buf), cur, minor),
-                        want);
+    assert_string_equal(admin_money_format(buf, sizeof(buf), cur, minor), want);
 }
 
 static void test_small_amounts(void **state)

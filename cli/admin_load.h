@@ -1,0 +1,52 @@
+/*
+ * Loading of configuration documents (tenants, operators, pools, workers,
+ * contracts, playbooks) into PostgreSQL. The format is described field by
+ * field in docs/config.md.
+ *
+ * Each document is validated strictly and loaded in one transaction: an
+ * error names the file and the JSON path of the bad field, and leaves the
+ * database exactly as it was. Objects are upserted by id, so loading the same
+ * document twice changes nothing; a playbook whose definition differs from
+ * its latest version is stored as a new version.
+ */
+#ifndef TL_ADMIN_LOAD_H
+#define TL_ADMIN_LOAD_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "err.h"
+
+/* What one document contained; playbook_versions counts new versions. */
+typedef struct admin_load_counts {
+    int tenants;
+    int operators;
+    int pools;
+    int workers;
+    int playbooks;
+    int playbook_versions;
+    int contracts;
+} admin_load_counts;
+
+/* Largest document accepted, in bytes. */
+#define ADMIN_LOAD_MAX_BYTES (16u * 1024u * 1024u)
+
+/*
+ * Validate and load the JSON document in text[0..len). name (a file name or
+ * "-") prefixes every error message. *out (may be NULL) receives the counts
+ * on success. Errors: ST_BAD_JSON, ST_TOO_LARGE, ST_UNKNOWN_FIELD,
+ * ST_MISSING_FIELD, ST_WRONG_TYPE, ST_INVALID (bad values and references),
+ * ST_UNKNOWN_CASE_TYPE, ST_DB/ST_UNAVAILABLE/ST_CONFLICT from the database.
+ */
+status admin_load_text(db *d, const char *name, const char *text, size_t len,
+                       admin_load_counts *out, err *e);
+
+/* As admin_load_text for the file at path; ST_IO when it cannot be read. */
+status admin_load_file(db *d, const char *path, admin_load_counts *out, err *e);
+
+/*
+ * Write "loaded: 1 tenant, 2 pools, ..." (or "loaded: nothing") into buf.
+ */
+void admin_load_summary(const admin_load_counts *c, char *buf, size_t cap);
+
+#endif

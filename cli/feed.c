@@ -1,0 +1,838 @@
+#include "feed.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "clock.h"
+#include "db.h"
+#include "ids.h"
+#include "jsonx.h"
+
+#define FEED_MAX_KINDS    256 /* (tenant, case type) pairs we spread over */
+#define FEED_SHOW_ERRORS  5   /* error replies printed in full */
+#define FEED_REPLY_MAX    (1 << 20)
+#define FEED_STALL_US     (30 * 1000000LL) /* no reply at all for this long */
+#define FEED_DRAIN_US     (30 * 1000000LL) /* wait for the last replies */
+#define FEED_FIRST_REQ_MS 10000
+
+static const char feed_help[] =
+    "usage: twinline feed --cases N [options]\n"
+    "\n"
+    "Submit N made-up but realistic cases over the bank API, spread over\n"
+    "every tenant and case type that has a playbook, and show progress.\n"
+    "\n"
+    "  --cases N        how many cases to submit (required)\n"
+    "  --rate R         cases per second (default 50; 0 = as fast as "
+    "possible)\n"
+    "  --tenant T       only this tenant (repeatable)\n"
+    "  --wait           wait until every submitted case is closed\n"
+    "  --timeout-s S    with --wait, give up S seconds after the last\n"
+    "                   submission (default 120; exit status 1)\n"
+    "  --seed N         seed of the case generator (default: the time)\n"
+    "  --id-prefix X    external ids are X-<tenant>-<n> (default: the time)\n"
+    "  --inflight N     most requests awaiting a reply (default 256)\n";
+
+/* Counters shared with the reply handler, which runs on a cnats thread. */
+typedef struct feed_run {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    long sent;       /* requests published */
+    long replied;    /* replies received */
+    long ok;         /* ok replies */
+    long created;    /* ok replies that created the case */
+    long failed;     /* error replies */
+    int64_t last_us; /* when the last reply came */
+    char shown[FEED_SHOW_ERRORS][320];
+    int nshown;
+} feed_run;
+
+typedef struct feed_kind {
+    char tenant[65];
+    char case_type[65];
+} feed_kind;
+
+typedef struct feed_progress {
+    int64_t open;
+    int64_t closed;
+    int64_t tasks_done;
+    int64_t billed;
+} feed_progress;
+
+/* Cases of this run (by external id prefix) and what became of them. */
+DB_STMT(feed_progress_sql, 1,
+        "WITH c AS (SELECT id, state FROM cases"
+        "           WHERE starts_with(external_id, $1))"
+        " SELECT (SELECT count(*) FROM c WHERE state = 'open'),"
+        "        (SELECT count(*) FROM c WHERE state <> 'open'),"
+        "        (SELECT count(*) FROM tasks t JOIN c ON c.id = t.case_id"
+        "          WHERE t.state = 'completed'),"
+        "        (SELECT count(*) FROM billable_lines l"
+        "          JOIN c ON c.id = l.case_id)");
+
+DB_STMT(feed_kinds_sql, 0,
+        "SELECT DISTINCT tenant_id, case_type FROM playbooks"
+        " ORDER BY tenant_id, case_type");
+
+/* ---- command line ---- */
+
+static const char *flag_value(int argc, char **argv, int *i, const char *name,
+                              err *e)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+
+    if (strncmp(a, name, n) == 0 && a[n] == '=')
+        return a + n + 1;
+    if (*i + 1 >= argc) {
+        err_set(e, ST_CONFIG, "%s needs a value", name);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static bool is_flag(const char *a, const char *name)
+{
+    size_t n = strlen(name);
+
+    return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool prefix_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > FEED_PREFIX_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static void default_prefix(char *buf, size_t cap, uint64_t salt)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    char stamp[32];
+
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+    snprintf(buf, cap, "F%s-%04x", stamp, (unsigned)(salt & 0xffff));
+}
+
+status feed_opts_parse(feed_opts *o, config *cfg, int argc, char **argv, err *e)
+{
+    bool have_cases = false, have_prefix = false, have_seed = false;
+    const char *v;
+    long n;
+
+    memset(o, 0, sizeof(*o));
+    o->rate = 50;
+    o->timeout_s = 120;
+    o->inflight = 256;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        err_clear(e);
+        if (config_take_flag(cfg, argc, argv, &i, e)) {
+            if (e != NULL && e->code != ST_OK)
+                return e->code;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->help = true;
+            return ST_OK;
+        }
+        if (strcmp(a, "--wait") == 0) {
+            o->wait = true;
+            continue;
+        }
+        if (is_flag(a, "--cases")) {
+            if ((v = flag_value(argc, argv, &i, "--cases", e)) == NULL)
+                return ST_CONFIG;
+            if (!parse_long(v, 1, 100000000, &o->cases))
+                return err_set(e, ST_CONFIG,
+                               "--cases \"%s\" must be a whole number from 1 "
+                               "to 100000000",
+                               v);
+            have_cases = true;
+        } else if (is_flag(a, "--rate")) {
+            char *end = NULL;
+
+            if ((v = flag_value(argc, argv, &i, "--rate", e)) == NULL)
+                return ST_CONFIG;
+            errno = 0;
+            o->rate = strtod(v, &end);
+            if (errno != 0 || end == v || *end != '\0' || !isfinite(o->rate) ||
+                o->rate < 0 || o->rate > 1e7)
+                return err_set(e, ST_CONFIG,
+                               "--rate \"%s\" must be cases per second, "
+                               "0 (as fast as possible) to 10000000",
+                               v);
+        } else if (is_flag(a, "--tenant")) {
+            if ((v = flag_value(argc, argv, &i, "--tenant", e)) == NULL)
+                return ST_CONFIG;
+            if (!ids_token_valid(v))
+                return err_set(e, ST_CONFIG,
+                               "--tenant \"%s\" is not a tenant id (letters, "
+                               "digits, '_' or '-')",
+                               v);
+            if (o->ntenants >= FEED_MAX_TENANTS)
+                return err_set(e, ST_CONFIG, "at most %d --tenant flags",
+                               FEED_MAX_TENANTS);
+            snprintf(o->tenants[o->ntenants++], sizeof(o->tenants[0]), "%s", v);
+        } else if (is_flag(a, "--timeout-s")) {
+            if ((v = flag_value(argc, argv, &i, "--timeout-s", e)) == NULL)
+                return ST_CONFIG;
+            if (!parse_long(v, 1, 86400, &n))
+                return err_set(e, ST_CONFIG,
+                               "--timeout-s \"%s\" must be 1 to 86400 seconds",
+                               v);
+            o->timeout_s = (int)n;
+        } else if (is_flag(a, "--seed")) {
+            if ((v = flag_value(argc, argv, &i, "--seed", e)) == NULL)
+                return ST_CONFIG;
+            if (!parse_long(v, 0, 0x7fffffffffffffffL, &n))
+                return err_set(e, ST_CONFIG,
+                               "--seed \"%s\" must be a whole number >= 0", v);
+            o->seed = (uint64_t)n;
+            have_seed = true;
+        } else if (is_flag(a, "--id-prefix")) {
+            if ((v = flag_value(argc, argv, &i, "--id-prefix", e)) == NULL)
+                return ST_CONFIG;
+            if (!prefix_valid(v))
+                return err_set(e, ST_CONFIG,
+                               "--id-prefix \"%s\" must be 1 to %d letters, "
+                               "digits, '.', '_' or '-'",
+                               v, FEED_PREFIX_MAX);
+            snprintf(o->id_prefix, sizeof(o->id_prefix), "%s", v);
+            have_prefix = true;
+        } else if (is_flag(a, "--inflight")) {
+            if ((v = flag_value(argc, argv, &i, "--inflight", e)) == NULL)
+                return ST_CONFIG;
+            if (!parse_long(v, 1, 65536, &n))
+                return err_set(e, ST_CONFIG,
+                               "--inflight \"%s\" must be 1 to 65536", v);
+            o->inflight = (int)n;
+        } else {
+            return err_set(e, ST_CONFIG,
+                           "unknown argument \"%s\"; see: twinline feed "
+                           "--help",
+                           a);
+        }
+    }
+    if (!have_cases)
+        return err_set(e, ST_CONFIG,
+                       "--cases is required; see: twinline feed --help");
+    if (!have_seed)
+        o->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    if (!have_prefix)
+        default_prefix(o->id_prefix, sizeof(o->id_prefix), o->seed);
+    return ST_OK;
+}
+
+/* ---- case generator ---- */
+
+uint64_t feed_rand(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [lo, hi]. */
+static int64_t rnd_range(uint64_t *rng, int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)(feed_rand(rng) % (uint64_t)(hi - lo + 1));
+}
+
+#define PICK(rng, arr) ((arr)[feed_rand(rng) % (sizeof(arr) / sizeof(arr[0]))])
+
+static const char *const zh_surnames[] = {"王", "李", "张", "刘", "陈",
+                                          "杨", "黄", "赵", "吴", "周",
+                                          "徐", "孙", "马", "朱", "胡"};
+static const char *const zh_given[] = {"伟", "芳", "娜", "秀英", "敏",
+                                       "静", "丽", "强", "磊",   "军",
+                                       "洋", "勇", "艳", "杰",   "娟"};
+static const char *const en_first[] = {"Emma", "Oliver", "Amelia", "George",
+                                       "Isla", "Harry",  "Ava",    "Noah",
+                                       "Mia",  "Jack",   "Grace",  "Leo"};
+static const char *const en_last[] = {"Smith",  "Jones",  "Taylor", "Brown",
+                                      "Wilson", "Evans",  "Thomas", "Roberts",
+                                      "Walker", "Wright", "Green",  "Hall"};
+static const char *const merchants[] = {
+    "JD.com", "Taobao", "Meituan",     "Ctrip",     "Amazon UK", "Tesco",
+    "Uber",   "Shell",  "Apple Store", "Starbucks", "Didi",      "IKEA"};
+static const char *const dispute_reasons[] = {
+    "not_received", "fraud", "duplicate_charge", "wrong_amount",
+    "canceled_subscription"};
+static const char *const complaint_channels[] = {"phone", "app", "branch",
+                                                 "email", "web_chat"};
+static const char *const complaint_categories[] = {
+    "fees", "service", "mobile_app", "card", "loan", "waiting_time"};
+static const char *const complaint_texts[] = {
+    "I was charged a fee I never agreed to.",
+    "Nobody called me back although it was promised twice.",
+    "The app logs me out every time I try to pay a bill.",
+    "My card was declined abroad without any warning.",
+    "I waited 40 minutes in the branch and left without help.",
+    "The interest on my loan does not match my contract.",
+    "我的信用卡被重复扣款，请尽快处理。",
+    "客服电话一直打不通，希望有人联系我。"};
+static const char *const claim_kinds[] = {"motor", "home", "health", "travel"};
+static const char *const loan_products[] = {"personal_loan", "car_loan",
+                                            "mortgage", "credit_card"};
+
+/* A name, phone and language; Chinese customers are the majority. */
+static json_t *make_customer(uint64_t *rng)
+{
+    char name[64], phone[32];
+    bool zh = rnd_range(rng, 0, 99) < 70;
+
+    if (zh) {
+        snprintf(name, sizeof(name), "%s%s", PICK(rng, zh_surnames),
+                 PICK(rng, zh_given));
+        snprintf(phone, sizeof(phone), "+86 13%d %04d %04d",
+                 (int)rnd_range(rng, 0, 9), (int)rnd_range(rng, 0, 9999),
+                 (int)rnd_range(rng, 0, 9999));
+    } else {
+        snprintf(name, sizeof(name), "%s %s", PICK(rng, en_first),
+                 PICK(rng, en_last));
+        snprintf(phone, sizeof(phone), "+44 7%03d %06d",
+                 (int)rnd_range(rng, 100, 999), (int)rnd_range(rng, 0, 999999));
+    }
+    return json_pack("{s:s, s:s, s:s}", "name", name, "phone", phone,
+                     "language", zh ? "zh" : "en");
+}
+
+/* A date days_ago days before today, as YYYY-MM-DD. */
+static void date_ago(char buf[16], int days_ago)
+{
+    time_t t = time(NULL) - (time_t)days_ago * 86400;
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(buf, 16, "%Y-%m-%d", &tm);
+}
+
+static bool has(const char *s, const char *part)
+{
+    return strstr(s, part) != NULL;
+}
+
+/* Payload and priority for a case type, by what its name says it is. */
+static json_t *make_payload(uint64_t *rng, const char *case_type, int *priority)
+{
+    char ref[32], date[16];
+
+    if (has(case_type, "loan") || has(case_type, "overdue") ||
+        has(case_type, "collection")) {
+        int64_t dpd = rnd_range(rng, 1, 120);
+
+        snprintf(ref, sizeof(ref), "L-%06d", (int)rnd_range(rng, 1, 999999));
+        *priority = dpd > 90 ? 7 : dpd > 30 ? 4 : 1;
+        return json_pack("{s:s, s:s, s:I, s:I, s:I}", "loan_id", ref, "product",
+                         PICK(rng, loan_products), "days_past_due",
+                         (json_int_t)dpd, "overdue_minor",
+                         (json_int_t)(rnd_range(rng, 500, 80000) * 100),
+                         "installment_minor",
+                         (json_int_t)(rnd_range(rng, 200, 20000) * 100));
+    }
+    if (has(case_type, "dispute") || has(case_type, "card")) {
+        int64_t amount = rnd_range(rng, 1000, 2000000);
+        const char *reason = PICK(rng, dispute_reasons);
+
+        snprintf(ref, sizeof(ref), "%04d", (int)rnd_range(rng, 0, 9999));
+        date_ago(date, (int)rnd_range(rng, 1, 60));
+        *priority = strcmp(reason, "fraud") == 0 ? 8 : amount > 500000 ? 5 : 2;
+        return json_pack("{s:s, s:s, s:I, s:s, s:s}", "card_last4", ref,
+                         "merchant", PICK(rng, merchants), "amount_minor",
+                         (json_int_t)amount, "reason", reason,
+                         "transaction_date", date);
+    }
+    if (has(case_type, "complaint")) {
+        const char *cat = PICK(rng, complaint_categories);
+
+        *priority = rnd_range(rng, 0, 9) == 0 ? 6 : 3;
+        return json_pack("{s:s, s:s, s:s}", "channel",
+                         PICK(rng, complaint_channels), "category", cat, "text",
+                         PICK(rng, complaint_texts));
+    }
+    if (has(case_type, "claim")) {
+        int64_t amount = rnd_range(rng, 20000, 5000000);
+
+        snprintf(ref, sizeof(ref), "P-2026-%06d",
+                 (int)rnd_range(rng, 1, 999999));
+        date_ago(date, (int)rnd_range(rng, 1, 90));
+        *priority = amount > 2000000 ? 6 : 2;
+        return json_pack("{s:s, s:s, s:s, s:I}", "policy_number", ref,
+                         "claim_type", PICK(rng, claim_kinds), "incident_date",
+                         date, "claimed_minor", (json_int_t)amount);
+    }
+    snprintf(ref, sizeof(ref), "R-%08d", (int)rnd_range(rng, 1, 99999999));
+    *priority = (int)rnd_range(rng, 0, 3);
+    return json_pack("{s:s, s:s}", "reference", ref, "note",
+                     "generated by twinline feed");
+}
+
+status feed_case_json(uint64_t *rng, const char *case_type, const char *ext_id,
+                      char **out, err *e)
+{
+    int priority = 0;
+    json_t *customer = make_customer(rng);
+    json_t *payload = make_payload(rng, case_type, &priority);
+    json_t *body = NULL;
+    char *text = NULL;
+
+    if (customer != NULL && payload != NULL)
+        body = json_pack("{s:s, s:s, s:i, s:O, s:O}", "external_id", ext_id,
+                         "case_type", case_type, "priority", priority,
+                         "customer", customer, "payload", payload);
+    if (body != NULL)
+        text = jsonx_dump(body);
+    json_decref(customer);
+    json_decref(payload);
+    json_decref(body);
+    if (text == NULL)
+        return err_set(e, ST_NOMEM, "out of memory building a case");
+    *out = text;
+    return ST_OK;
+}
+
+/* ---- submitting ---- */
+
+static void on_reply(void *ctx, bus_msg *m)
+{
+    feed_run *r = ctx;
+    json_t *obj = NULL;
+    err e;
+    bool ok = false, created = false;
+    char why[300] = "";
+
+    if (jsonx_parse(bus_msg_data(m), bus_msg_len(m), FEED_REPLY_MAX, &obj,
+                    &e) != ST_OK) {
+        snprintf(why, sizeof(why), "unreadable reply: %.250s", e.msg);
+    } else if (json_is_true(json_object_get(obj, "ok"))) {
+        ok = true;
+        created = json_is_true(json_object_get(obj, "created"));
+    } else {
+        json_t *er = json_object_get(obj, "error");
+        const char *code = jsonx_str(er, "code");
+        const char *msg = jsonx_str(er, "message");
+
+        snprintf(why, sizeof(why), "%s: %s", code != NULL ? code : "?",
+                 msg != NULL ? msg : "(no message)");
+    }
+    json_decref(obj);
+
+    pthread_mutex_lock(&r->lock);
+    r->replied++;
+    r->last_us = clock_mono_us();
+    if (ok) {
+        r->ok++;
+        r->created += created;
+    } else {
+        r->failed++;
+        if (r->nshown < FEED_SHOW_ERRORS)
+            snprintf(r->shown[r->nshown++], sizeof(r->shown[0]), "%.*s",
+                     (int)sizeof(r->shown[0]) - 1, why);
+    }
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    bus_msg_free(m);
+}
+
+/* Print error replies that arrived since the last call. */
+static void show_new_errors(feed_run *r, int *printed, bool tty)
+{
+    pthread_mutex_lock(&r->lock);
+    while (*printed < r->nshown) {
+        fprintf(stderr, "%sfeed: error reply: %s\n", tty ? "\r\033[K" : "",
+                r->shown[(*printed)++]);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+static status load_kinds(db *d, const feed_opts *o, feed_kind *kinds, int *n,
+                         err *e)
+{
+    db_res *res = NULL;
+    status s = db_run(d, &feed_kinds_sql, NULL, &res, e);
+    int count = 0;
+
+    if (s != ST_OK)
+        return err_wrap(e, "reading playbooks");
+    for (int i = 0; i < db_rows(res) && count < FEED_MAX_KINDS; i++) {
+        const char *tenant = db_val(res, i, 0);
+        bool wanted = o->ntenants == 0;
+
+        for (int t = 0; t < o->ntenants && !wanted; t++)
+            wanted = strcmp(o->tenants[t], tenant) == 0;
+        if (!wanted)
+            continue;
+        snprintf(kinds[count].tenant, sizeof(kinds[0].tenant), "%s", tenant);
+        snprintf(kinds[count].case_type, sizeof(kinds[0].case_type), "%s",
+                 db_val(res, i, 1));
+        count++;
+    }
+    db_res_free(res);
+    if (count == 0) {
+        if (o->ntenants > 0)
+            return err_set(e, ST_NOT_FOUND,
+                           "no playbooks for the tenants given with --tenant;"
+                           " run: twinline playbook list");
+        return err_set(e, ST_NOT_FOUND,
+                       "no playbooks are loaded, so there is nothing to "
+                       "submit; run: twinline load examples/*.json");
+    }
+    *n = count;
+    return ST_OK;
+}
+
+static status query_progress(db *d, const char *prefix, feed_progress *p,
+                             err *e)
+{
+    const char *params[1] = {prefix};
+    db_res *res = NULL;
+    status s = db_run(d, &feed_progress_sql, params, &res, e);
+
+    if (s != ST_OK)
+        return s;
+    p->open = db_i64(res, 0, 0);
+    p->closed = db_i64(res, 0, 1);
+    p->tasks_done = db_i64(res, 0, 2);
+    p->billed = db_i64(res, 0, 3);
+    db_res_free(res);
+    return ST_OK;
+}
+
+typedef struct feed_view {
+    bool tty;
+    int64_t start_us;
+    int64_t next_line_us; /* when a non-terminal gets its next line */
+    int errors_printed;
+    bool have;
+    feed_progress last;
+} feed_view;
+
+/* Query the database and redraw the progress line (or print one). */
+static void progress(feed_view *v, db *d, feed_run *r, const feed_opts *o,
+                     bool force)
+{
+    int64_t now = clock_mono_us();
+    long sent, ok, failed;
+    err e;
+
+    show_new_errors(r, &v->errors_printed, v->tty);
+    if (query_progress(d, o->id_prefix, &v->last, &e) == ST_OK)
+        v->have = true;
+    if (!v->tty && !force && now < v->next_line_us)
+        return;
+    v->next_line_us = now + 5 * 1000000LL;
+    pthread_mutex_lock(&r->lock);
+    sent = r->sent;
+    ok = r->ok;
+    failed = r->failed;
+    pthread_mutex_unlock(&r->lock);
+    fprintf(stderr,
+            "%sfeed: %5.1fs  submitted %ld/%ld (ok %ld, err %ld)  open %" PRId64
+            "  closed %" PRId64 "  tasks done %" PRId64 "  billed %" PRId64
+            "%s",
+            v->tty ? "\r\033[K" : "", (double)(now - v->start_us) / 1e6, sent,
+            o->cases, ok, failed, v->last.open, v->last.closed,
+            v->last.tasks_done, v->last.billed, v->tty ? "" : "\n");
+    fflush(stderr);
+}
+
+/* Wait until fewer than limit requests are unanswered; false on a stall. */
+static bool wait_window(feed_run *r, long limit)
+{
+    bool ok = true;
+
+    pthread_mutex_lock(&r->lock);
+    while (r->sent - r->replied >= limit) {
+        struct timespec ts;
+
+        if (clock_mono_us() - r->last_us > FEED_STALL_US) {
+            ok = false;
+            break;
+        }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return ok;
+}
+
+static void sleep_us(int64_t us)
+{
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/*
+ * The first request goes alone so that a missing dispatcher is a clear
+ * error. A dispatcher that is still starting has no responder yet, so that
+ * is retried for a while.
+ */
+static status submit_first(bus *b, const char *subject, const char *body,
+                           feed_run *r, err *e)
+{
+    int64_t give_up = clock_mono_us() + FEED_FIRST_REQ_MS * 1000LL;
+    bus_msg *reply = NULL;
+    status s;
+
+    for (;;) {
+        s = bus_request(b, subject, body, strlen(body), FEED_FIRST_REQ_MS,
+                        &reply, e);
+        if (s != ST_UNAVAILABLE || clock_mono_us() > give_up)
+            break;
+        clock_sleep_ms(200);
+    }
+    if (s == ST_UNAVAILABLE || s == ST_TIMEOUT)
+        return err_set(e, s,
+                       "no reply to the first case on %s; is "
+                       "twinline-dispatcher running on this NATS server "
+                       "with the same --prefix?",
+                       subject);
+    if (s != ST_OK)
+        return s;
+    pthread_mutex_lock(&r->lock);
+    r->sent++;
+    pthread_mutex_unlock(&r->lock);
+    on_reply(r, reply);
+    return ST_OK;
+}
+
+static status submit_all(bus *b, db *d, const feed_opts *o, const config *cfg,
+                         const feed_kind *kinds, int nkinds, const char *inbox,
+                         feed_run *r, feed_view *v, err *e)
+{
+    uint64_t rng = o->seed;
+    int64_t next_progress = 0;
+    status s = ST_OK;
+
+    for (long i = 0; i < o->cases; i++) {
+        const feed_kind *k = &kinds[feed_rand(&rng) % (uint64_t)nkinds];
+        char subject[256], reply[192], ext_id[160];
+        char *body = NULL;
+        int64_t now = clock_mono_us();
+
+        if (now >= next_progress) {
+            progress(v, d, r, o, false);
+            next_progress = now + 500000;
+        }
+        if (o->rate > 0) {
+            int64_t due = v->start_us + (int64_t)((double)i * 1e6 / o->rate);
+
+            now = clock_mono_us();
+            if (due > now)
+                sleep_us(due - now);
+        }
+        if (i > 0 && !wait_window(r, o->inflight)) {
+            s = err_set(e, ST_TIMEOUT,
+                        "no reply from the dispatcher for %lld s with %d "
+                        "requests waiting; see the dispatcher log",
+                        FEED_STALL_US / 1000000, o->inflight);
+            break;
+        }
+        snprintf(subject, sizeof(subject), "%s.api.%s.case.submit", cfg->prefix,
+                 k->tenant);
+        snprintf(ext_id, sizeof(ext_id), "%s-%s-%06ld", o->id_prefix, k->tenant,
+                 i + 1);
+        s = feed_case_json(&rng, k->case_type, ext_id, &body, e);
+        if (s != ST_OK)
+            break;
+        if (i == 0) {
+            s = submit_first(b, subject, body, r, e);
+        } else {
+            snprintf(reply, sizeof(reply), "%s.%ld", inbox, i);
+            pthread_mutex_lock(&r->lock);
+            r->sent++;
+            pthread_mutex_unlock(&r->lock);
+            s = bus_publish_request(b, subject, reply, body, strlen(body), e);
+        }
+        free(body);
+        if (s != ST_OK)
+            break;
+    }
+    return s;
+}
+
+/* Wait for the replies still outstanding; the rest count as lost. */
+static long drain_replies(feed_run *r, db *d, const feed_opts *o, feed_view *v)
+{
+    int64_t give_up = clock_mono_us() + FEED_DRAIN_US;
+    long missing;
+
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        missing = r->sent - r->replied;
+        pthread_mutex_unlock(&r->lock);
+        if (missing == 0 || clock_mono_us() > give_up)
+            break;
+        progress(v, d, r, o, false);
+        clock_sleep_ms(100);
+    }
+    return missing;
+}
+
+/* Wait until every accepted case is closed; false on time-out. */
+static bool wait_closed(feed_run *r, db *d, const feed_opts *o, feed_view *v)
+{
+    int64_t give_up = clock_mono_us() + (int64_t)o->timeout_s * 1000000;
+    long ok;
+
+    pthread_mutex_lock(&r->lock);
+    ok = r->ok;
+    pthread_mutex_unlock(&r->lock);
+    for (;;) {
+        progress(v, d, r, o, false);
+        if (v->have && v->last.open == 0 && v->last.closed >= ok)
+            return true;
+        if (clock_mono_us() > give_up)
+            return false;
+        clock_sleep_ms(500);
+    }
+}
+
+int feed_main(int argc, char **argv, const config *cfg_in)
+{
+    config cfg = *cfg_in;
+    feed_opts o;
+    feed_run r;
+    feed_view v;
+    feed_kind *kinds = NULL;
+    int nkinds = 0, rc = 1;
+    db *d = NULL;
+    bus *b = NULL;
+    char inbox[128], inbox_all[160];
+    long missing = 0;
+    double secs;
+    err e;
+
+    err_clear(&e);
+    if (feed_opts_parse(&o, &cfg, argc, argv, &e) != ST_OK) {
+        fprintf(stderr, "twinline feed: %s\n", e.msg);
+        return 2;
+    }
+    if (o.help) {
+        fputs(feed_help, stdout);
+        fputs(config_flags_help, stdout);
+        return 0;
+    }
+    memset(&r, 0, sizeof(r));
+    memset(&v, 0, sizeof(v));
+    pthread_mutex_init(&r.lock, NULL);
+    pthread_cond_init(&r.cond, NULL);
+    v.tty = isatty(STDERR_FILENO) == 1;
+
+    kinds = calloc(FEED_MAX_KINDS, sizeof(*kinds));
+    if (kinds == NULL) {
+        err_set(&e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    if (db_connect(&d, cfg.db, &e) != ST_OK)
+        goto out;
+    if (load_kinds(d, &o, kinds, &nkinds, &e) != ST_OK)
+        goto out;
+    if (bus_connect(&b, cfg.nats, "twinline-feed", &e) != ST_OK)
+        goto out;
+    if (bus_inbox(inbox, sizeof(inbox), &e) != ST_OK)
+        goto out;
+    snprintf(inbox_all, sizeof(inbox_all), "%s.*", inbox);
+    if (bus_subscribe(b, inbox_all, NULL, on_reply, &r, &e) != ST_OK)
+        goto out;
+
+    fprintf(stderr,
+            "feed: %ld cases over %d case types, %s, external ids %s-*\n",
+            o.cases, nkinds, o.rate > 0 ? "paced" : "as fast as possible",
+            o.id_prefix);
+    if (o.rate > 0)
+        fprintf(stderr, "feed: rate %.1f cases/s, about %.0f s\n", o.rate,
+                (double)o.cases / o.rate);
+    v.start_us = clock_mono_us();
+    r.last_us = v.start_us;
+    if (submit_all(b, d, &o, &cfg, kinds, nkinds, inbox, &r, &v, &e) != ST_OK) {
+        if (v.tty)
+            fputc('\n', stderr);
+        goto out;
+    }
+    if (bus_flush(b, 5000, &e) != ST_OK)
+        goto out;
+    missing = drain_replies(&r, d, &o, &v);
+    secs = (double)(clock_mono_us() - v.start_us) / 1e6;
+    progress(&v, d, &r, &o, true);
+    if (v.tty)
+        fputc('\n', stderr);
+    show_new_errors(&r, &v.errors_printed, false);
+    printf("feed: submitted %ld cases in %.1f s (%.1f/s): %ld accepted "
+           "(%ld new), %ld refused, %ld unanswered\n",
+           r.sent, secs, secs > 0 ? (double)r.sent / secs : 0.0, r.ok,
+           r.created, r.failed, missing);
+    fflush(stdout);
+    rc = (r.failed > 0 || missing > 0) ? 1 : 0;
+    if (o.wait) {
+        bool done = wait_closed(&r, d, &o, &v);
+
+        progress(&v, d, &r, &o, true);
+        if (v.tty)
+            fputc('\n', stderr);
+        secs = (double)(clock_mono_us() - v.start_us) / 1e6;
+        if (done) {
+            printf("feed: all %" PRId64 " cases closed after %.1f s; %" PRId64
+                   " tasks completed, %" PRId64 " billable lines\n",
+                   v.last.closed, secs, v.last.tasks_done, v.last.billed);
+        } else {
+            printf("feed: timed out after %d s waiting: %" PRId64
+                   " of %ld cases still open; see the dispatcher and agent "
+                   "logs, or raise --timeout-s\n",
+                   o.timeout_s, v.last.open, r.ok);
+            rc = 1;
+        }
+    }
+    e.code = ST_OK;
+out:
+    if (e.code != ST_OK)
+        fprintf(stderr, "twinline feed: %s\n", e.msg);
+    /* Close the bus first: no reply handler may run once r is gone. */
+    bus_close(b);
+    db_close(d);
+    free(kinds);
+    pthread_cond_destroy(&r.cond);
+    pthread_mutex_destroy(&r.lock);
+    return rc;
+}

@@ -1,0 +1,26 @@
+/* twinline: the operator's command line. The commands live in tl_admin
+ * (admin_cli.c) and, for `feed`, in feed.c; this file only lists them. */
+#include "admin_cli.h"
+#include "feed.h"
+
+static const admin_command commands[] = {
+    {"migrate", "apply schema migrations to the database", admin_cmd_migrate},
+    {"load", "load tenants, workers, playbooks, contracts from JSON",
+     admin_cmd_load},
+    {"tenant", "tenant list", admin_cmd_tenant},
+    {"worker", "worker list [--pool P] [--ids]", admin_cmd_worker},
+    {"playbook", "playbook list | playbook show TENANT CASE_TYPE",
+     admin_cmd_playbook},
+    {"case", "case submit ... | case show ...", admin_cmd_case},
+    {"bill", "bill summary [--tenant T]: totals of billable lines",
+     admin_cmd_bill},
+    {"report", "summary of cases, transfers, resolution time, billing",
+     admin_cmd_report},
+    {"feed", "submit a stream of realistic cases (demo, benchmark)", feed_main},
+};
+
+int main(int argc, char **argv)
+{
+    return admin_main(argc, argv, commands,
+                      (int)(sizeof(commands) / sizeof(commands[0])));
+}
