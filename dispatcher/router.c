@@ -40,6 +40,7 @@ struct router {
     i64map *contracts;   /* packed (tenant, pool, case type) -> 1 */
     int *scratch;        /* pending slots, sorted per match */
     int cap_scratch;
+    bool dirty; /* something changed since the last match found no more */
 };
 
 static int64_t contract_key(int tenant, int pool, int case_type)
@@ -102,6 +103,7 @@ void router_clear(router *r)
     i64map_clear(r->task_index);
     i64map_clear(r->affinity);
     i64map_clear(r->contracts);
+    r->dirty = true;
 }
 
 static status grow(void **p, int *cap, int need, size_t elem, err *e)
@@ -141,6 +143,7 @@ status router_worker_set(router *r, int w, const router_worker_def *d,
         wk->defined = true;
     }
     wk->def = *d;
+    r->dirty = true;
     wk->total_capacity = 0;
     for (int c = 0; c < ROUTER_CHANNELS; c++)
         wk->total_capacity += d->capacity[c];
@@ -156,12 +159,20 @@ void router_worker_available(router *r, int w, bool available, int64_t now_us)
     if (available && !r->workers[w].available &&
         r->workers[w].total_load == 0)
         r->workers[w].idle_since_us = now_us;
+    if (available != r->workers[w].available)
+        r->dirty = true;
     r->workers[w].available = available;
 }
 
 status router_contract_add(router *r, int tenant, int pool, int case_type,
                            err *e)
 {
+    int have;
+
+    if (i64map_get(r->contracts, contract_key(tenant, pool, case_type),
+                   &have))
+        return ST_OK;
+    r->dirty = true;
     return i64map_put(r->contracts, contract_key(tenant, pool, case_type), 1,
                       e);
 }
@@ -190,6 +201,7 @@ static void release_slot(router *r, int w, int channel, int64_t now_us)
     if (w < 0 || w >= r->nworkers)
         return;
     wk = &r->workers[w];
+    r->dirty = true;
     if (wk->load[channel] > 0)
         wk->load[channel]--;
     if (wk->total_load > 0)
@@ -232,6 +244,7 @@ status router_task_add(router *r, const router_task_def *d, int holder,
         take_slot(r, holder, d->channel);
     } else {
         r->npending++;
+        r->dirty = true;
     }
     return ST_OK;
 }
@@ -263,6 +276,7 @@ void router_task_requeue(router *r, int64_t task_id, int64_t now_us)
     release_slot(r, t->holder, t->def.channel, now_us);
     t->holder = -1;
     r->npending++;
+    r->dirty = true;
 }
 
 static void forget(router *r, rtask *t, int64_t now_us)
@@ -308,6 +322,7 @@ void router_task_remove(router *r, int64_t task_id, int64_t now_us)
 
 status router_affinity_set(router *r, int64_t case_id, int w, err *e)
 {
+    r->dirty = true;
     return i64map_put(r->affinity, case_id, w, e);
 }
 
@@ -386,7 +401,7 @@ int router_match(router *r, int64_t now_us, router_assignment *out, int max)
     int n = 0, npend = 0;
 
     (void)now_us;
-    if (r->npending == 0 || max <= 0)
+    if (r->npending == 0 || max <= 0 || !r->dirty)
         return 0;
     if (grow((void **)&r->scratch, &r->cap_scratch, r->ntasks, sizeof(int),
              NULL) != ST_OK)
@@ -420,6 +435,8 @@ int router_match(router *r, int64_t now_us, router_assignment *out, int max)
         out[n].affinity = by_affinity;
         n++;
     }
+    /* Stopped early at max: there may be more to assign right away. */
+    r->dirty = n == max;
     return n;
 }
 
