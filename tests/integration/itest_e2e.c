@@ -1,0 +1,230 @@
+/*
+ * The whole path on the real services with the shipped examples: the
+ * operator's 50 workers run as simulated agents, a bank and an insurer
+ * submit cases, the dispatcher routes them, the agents finish them, billing
+ * bills every billable outcome exactly once at the contract's price, and a
+ * dispatcher restart in the middle loses nothing.
+ */
+#include "admin_load.h"
+#include "admin_report.h"
+#include "agent_sim.h"
+#include "agent_stats.h"
+#include "billing_service.h"
+#include "clock.h"
+#include "harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define CASES 60
+
+typedef struct running_billing {
+    billing_service *s;
+    pthread_t thread;
+} running_billing;
+
+static void *billing_thread(void *arg)
+{
+    running_billing *rb = arg;
+    err e = {0};
+
+    billing_service_run(rb->s, &e);
+    return NULL;
+}
+
+static void billing_up(running_billing *rb, fixture *f)
+{
+    billing_options o;
+    err e = {0};
+
+    billing_options_default(&o);
+    o.cfg = f->cfg;
+    o.sweep_ms = 500;
+    o.stream_bytes = 8LL * 1024 * 1024;
+    if (billing_service_create(&rb->s, &o, &e) != ST_OK)
+        fail_msg("billing: %s", e.msg);
+    pthread_create(&rb->thread, NULL, billing_thread, rb);
+}
+
+static void billing_down(running_billing *rb)
+{
+    billing_service_stop(rb->s);
+    pthread_join(rb->thread, NULL);
+    billing_service_destroy(rb->s);
+}
+
+static void load_examples(fixture *f)
+{
+    static const char *const files[] = {"examples/operator.json",
+                                        "examples/bank.json",
+                                        "examples/insurer.json"};
+    char path[512];
+    err e = {0};
+
+    for (int i = 0; i < 3; i++)
+        if (admin_load_file(f->db, fixture_path(files[i], path, sizeof(path)),
+                            NULL, &e) != ST_OK)
+            fail_msg("load %s: %s", files[i], e.msg);
+}
+
+/* The example workers, as the demo passes them to twinline-agent. */
+static char **worker_ids(fixture *f, int *n)
+{
+    char list[4096];
+    char **ids;
+    int count = 0;
+
+    fixture_str(f, "SELECT string_agg(id, ',' ORDER BY id) FROM workers",
+                list, sizeof(list));
+    ids = calloc(256, sizeof(char *));
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
+         t = strtok_r(NULL, ",", &save))
+        ids[count++] = strdup(t);
+    *n = count;
+    return ids;
+}
+
+static void submit_cases(fixture *f, bus *b, int from, int to)
+{
+    static const char *const kinds[][2] = {
+        {"jsbank", "loan_overdue"},
+        {"jsbank", "card_dispute"},
+        {"jsbank", "complaint"},
+        {"hzinsure", "claim"},
+    };
+
+    for (int i = from; i < to; i++) {
+        char rest[128], body[512];
+        json_t *r;
+        snprintf(rest, sizeof(rest), "api.%s.case.submit", kinds[i % 4][0]);
+        snprintf(body, sizeof(body),
+                 "{\"external_id\":\"E2E-%d\",\"case_type\":\"%s\","
+                 "\"priority\":%d,\"customer\":{\"name\":\"Customer %d\"},"
+                 "\"payload\":{\"amount_minor\":%d}}",
+                 i, kinds[i % 4][1], i % 5, i, 10000 + i * 100);
+        r = harness_request(f, b, rest, body);
+        if (!json_is_true(json_object_get(r, "ok")))
+            fail_msg("submit %d: %s", i, json_dumps(r, 0));
+        json_decref(r);
+    }
+}
+
+static void test_cases_flow_to_workers_and_billing(void **state)
+{
+    fixture f;
+    running_dispatcher rd;
+    running_billing rb;
+    agent_sim_opts ao;
+    agent_sim *sim = NULL;
+    agent_stats *stats = NULL;
+    admin_report *rep = NULL;
+    char **ids;
+    int nids;
+    bus *b;
+    err e = {0};
+
+    (void)state;
+    fixture_setup(&f, "e2e_flow");
+    load_examples(&f);
+    harness_start(&rd, &f, NULL);
+    billing_up(&rb, &f);
+    b = fixture_bus(&f);
+
+    ids = worker_ids(&f, &nids);
+    assert_int_equal(nids, 50);
+    assert_int_equal(agent_stats_create(&stats, &e), ST_OK);
+    agent_sim_opts_init(&ao);
+    ao.nats = f.cfg.nats;
+    ao.prefix = f.cfg.prefix;
+    ao.workers = (const char *const *)ids;
+    ao.nworkers = nids;
+    ao.handle_ms = 20;
+    ao.stats = stats;
+    ao.seed = 7;
+    if (agent_sim_start(&sim, &ao, &e) != ST_OK)
+        fail_msg("agents: %s", e.msg);
+
+    submit_cases(&f, b, 0, CASES / 2);
+    /* Kill the dispatcher mid-stream; a new one carries on. */
+    clock_sleep_ms(300);
+    harness_stop(&rd);
+    harness_start(&rd, &f, NULL);
+    submit_cases(&f, b, CASES / 2, CASES);
+
+    assert_int_equal(fixture_wait_i64(&f,
+                                      "SELECT count(*) FROM cases"
+                                      " WHERE state = 'closed'",
+                                      CASES, 60000),
+                     CASES);
+    /* Every billable outcome gets exactly one line, at the price of the
+     * contract between the tenant and the worker's pool. */
+    assert_int_equal(
+        fixture_wait_i64(&f,
+                         "SELECT count(*) FROM outcomes o WHERE o.billable"
+                         " AND NOT EXISTS (SELECT 1 FROM billable_lines l"
+                         " WHERE l.outcome_id = o.id)",
+                         0, 15000),
+        0);
+    assert_true(fixture_i64(&f, "SELECT count(*) FROM billable_lines") > 0);
+    assert_int_equal(fixture_i64(&f,
+                                 "SELECT count(*) FROM billable_lines l"
+                                 " JOIN outcomes o ON o.id = l.outcome_id"
+                                 " JOIN workers w ON w.id = o.worker_id"
+                                 " JOIN cases c ON c.id = o.case_id"
+                                 " JOIN contracts k ON k.tenant_id ="
+                                 " c.tenant_id AND k.pool_id = w.pool_id"
+                                 " AND k.id = l.contract_id"
+                                 " JOIN contract_prices p ON p.contract_id ="
+                                 " k.id AND p.case_type = c.case_type AND"
+                                 " p.outcome_code = o.code"
+                                 " WHERE p.amount_minor <> l.amount_minor"),
+                     0);
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM outcomes o"
+                                     " WHERE NOT o.billable AND EXISTS"
+                                     " (SELECT 1 FROM billable_lines l"
+                                     " WHERE l.outcome_id = o.id)"),
+                     0);
+    /* No task was ever held by two workers at once, nothing is left open. */
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM (SELECT task_id"
+                                     " FROM reservations WHERE state IN"
+                                     " ('accepted', 'completed') GROUP BY"
+                                     " task_id HAVING count(*) > 1) x"),
+                     0);
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM tasks WHERE state"
+                                     " NOT IN ('completed', 'skipped')"),
+                     0);
+
+    assert_int_equal(admin_report_collect(f.db, &rep, &e), ST_OK);
+    assert_int_equal(rep->cases, CASES);
+    assert_int_equal(rep->closed, CASES);
+    assert_true(rep->tasks_completed >= CASES);
+    assert_true(rep->one_contact > 0);
+    assert_true(rep->nbilled >= 1);
+    assert_true(agent_stats_get(stats, AGENT_STAT_COMPLETED) > 0);
+    admin_report_destroy(rep);
+
+    agent_sim_destroy(sim);
+    agent_stats_destroy(stats);
+    for (int i = 0; i < nids; i++)
+        free(ids[i]);
+    free(ids);
+    bus_close(b);
+    billing_down(&rb);
+    harness_stop(&rd);
+    fixture_teardown(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cases_flow_to_workers_and_billing),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,72 @@
+/*
+ * The non-interactive agent: simulated workers that take every offer (or
+ * reject a share of them), work for a handle time and complete with an
+ * outcome drawn from a policy.
+ *
+ * One NATS connection serves all workers. Offers, notices and replies arrive
+ * on cnats delivery threads; one scheduler thread keeps a min-heap of due
+ * actions (heartbeats every 2 s per worker, completions after handle time,
+ * request time-outs and retries). Every request is published with a reply
+ * subject under one private inbox, so no thread ever blocks on the
+ * dispatcher. All state sits under one mutex.
+ *
+ * Up to AGENT_SIM_PER_WORKER_SUBS workers get their own subscriptions on
+ * <p>.worker.<w>.offer and .notice; more share <p>.worker.*.offer and
+ * .notice and ignore other workers' messages, which keeps the subscription
+ * and thread count flat.
+ */
+#ifndef TL_AGENT_SIM_H
+#define TL_AGENT_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent_policy.h"
+#include "agent_stats.h"
+#include "err.h"
+
+#define AGENT_SIM_PER_WORKER_SUBS 16
+#define AGENT_SIM_HEARTBEAT_MS    2000
+
+typedef struct agent_sim_opts {
+    const char *nats;           /* NATS URL; borrowed */
+    const char *prefix;         /* subject prefix; borrowed */
+    const char *const *workers; /* worker ids; copied */
+    int nworkers;
+    int handle_ms;              /* mean handle time; 0 completes at once */
+    int jitter_pct;             /* handle time uniform in mean +- pct % */
+    double reject_rate;         /* share of offers rejected, 0..1 */
+    uint64_t seed;              /* random seed */
+    int64_t max_tasks;          /* take at most this many tasks; 0: no limit */
+    int request_timeout_ms;     /* per attempt; 0 means 3000 */
+    const agent_policy *policy; /* borrowed, must outlive the sim; NULL:
+                                   the billable 3 : other 1 rule */
+    agent_stats *stats;         /* borrowed, must outlive the sim */
+} agent_sim_opts;
+
+typedef struct agent_sim agent_sim;
+
+/* Defaults: handle 1000 ms, jitter 20 %, no rejects, seed 1, no limit. */
+void agent_sim_opts_init(agent_sim_opts *o);
+
+/*
+ * Connect, subscribe for every worker, start the scheduler and announce the
+ * workers available (retried until a dispatcher answers). Errors: ST_INVALID
+ * (bad worker ids or options), ST_UNAVAILABLE (no NATS), ST_BUS, ST_NOMEM.
+ */
+status agent_sim_start(agent_sim **out, const agent_sim_opts *o, err *e);
+
+/* True once max_tasks were taken and every one has been answered. */
+bool agent_sim_done(agent_sim *s);
+
+/*
+ * Stop taking offers, finish nothing more, tell the dispatcher every worker
+ * is offline (waiting up to 2 s for the replies), stop the scheduler and
+ * close the connection. Calling it again is a no-op.
+ */
+void agent_sim_stop(agent_sim *s);
+
+/* Stop if needed and free; NULL is a no-op. */
+void agent_sim_destroy(agent_sim *s);
+
+#endif

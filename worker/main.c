@@ -1,0 +1,115 @@
+/* twinline-agent: simulated workers (non-interactive mode). */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "agent_options.h"
+#include "agent_policy.h"
+#include "agent_sim.h"
+#include "agent_stats.h"
+#include "clock.h"
+#include "log.h"
+
+/* Block SIGINT and SIGTERM in every thread (cnats's included) so that only
+ * the main thread takes them, with sigtimedwait. */
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+static void wait_for_end(agent_sim *sim, const sigset_t *set,
+                         int64_t duration_s)
+{
+    int64_t end = duration_s > 0 ? clock_mono_us() + duration_s * 1000000 : 0;
+    struct timespec tick = {0, 200 * 1000000L};
+
+    for (;;) {
+        int sig = sigtimedwait(set, NULL, &tick);
+
+        if (sig == SIGINT || sig == SIGTERM) {
+            log_info("agent", "signal %d: stopping", sig);
+            return;
+        }
+        if (end != 0 && clock_mono_us() >= end) {
+            log_info("agent", "--duration-s reached: stopping");
+            return;
+        }
+        if (agent_sim_done(sim)) {
+            log_info("agent", "--max-tasks reached and answered: stopping");
+            return;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    agent_options opt;
+    agent_policy *policy = NULL;
+    agent_stats *stats = NULL;
+    agent_sim *sim = NULL;
+    agent_sim_opts so;
+    sigset_t set;
+    err e = {0};
+    status st;
+    int rc = 1;
+
+    block_signals(&set);
+    st = agent_options_parse(&opt, argc, argv, &e);
+    if (st != ST_OK) {
+        fprintf(stderr, "twinline-agent: %s\n", e.msg);
+        rc = 2;
+        goto out;
+    }
+    if (opt.help) {
+        fputs(agent_options_help, stdout);
+        fputs(config_flags_help, stdout);
+        rc = 0;
+        goto out;
+    }
+    st = opt.policy_path != NULL
+             ? agent_policy_load(&policy, opt.policy_path, &e)
+             : agent_policy_create(&policy, &e);
+    if (st == ST_OK)
+        st = agent_stats_create(&stats, &e);
+    if (st != ST_OK) {
+        fprintf(stderr, "twinline-agent: %s\n", e.msg);
+        rc = 2;
+        goto out;
+    }
+    agent_sim_opts_init(&so);
+    so.nats = opt.cfg.nats;
+    so.prefix = opt.cfg.prefix;
+    so.workers = (const char *const *)opt.workers;
+    so.nworkers = opt.nworkers;
+    so.handle_ms = opt.handle_ms;
+    so.jitter_pct = opt.jitter_pct;
+    so.reject_rate = opt.reject_rate;
+    so.seed = opt.seed;
+    so.max_tasks = opt.max_tasks;
+    so.policy = policy;
+    so.stats = stats;
+    if (agent_sim_start(&sim, &so, &e) != ST_OK) {
+        fprintf(stderr, "twinline-agent: %s\n", e.msg);
+        goto out;
+    }
+    wait_for_end(sim, &set, opt.duration_s);
+    agent_sim_stop(sim);
+    agent_stats_print(stats, stderr);
+    rc = 0;
+    if (opt.stats_path != NULL &&
+        agent_stats_write_file(stats, opt.stats_path, &e) != ST_OK) {
+        fprintf(stderr, "twinline-agent: %s\n", e.msg);
+        rc = 1;
+    }
+out:
+    agent_sim_destroy(sim);
+    agent_stats_destroy(stats);
+    agent_policy_destroy(policy);
+    agent_options_free(&opt);
+    return rc;
+}
