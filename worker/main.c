@@ -13,9 +13,13 @@
 #include "log.h"
 
 /* Block SIGINT and SIGTERM in every thread (cnats's included) so that only
- * the main thread takes them, with sigtimedwait. */
+ * the main thread takes them, with sigtimedwait. A shell starts background
+ * jobs with SIGINT ignored, and an ignored signal is discarded rather than
+ * queued, so the default action is restored first. */
 static void block_signals(sigset_t *set)
 {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     sigemptyset(set);
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
