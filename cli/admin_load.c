@@ -176,14 +176,17 @@ static status bad(err *e, status s, const char *where, const char *fmt, ...)
     return err_set(e, s, "%s: %s", where, msg);
 }
 
+/* Paths only label error messages, so a cut-off one is acceptable. */
 static void path_join(char *dst, const char *base, const char *key)
 {
-    snprintf(dst, PATH_MAX_LEN, "%s.%s", base, key);
+    if (snprintf(dst, PATH_MAX_LEN, "%s.%s", base, key) >= PATH_MAX_LEN)
+        dst[PATH_MAX_LEN - 1] = '\0';
 }
 
 static void path_index(char *dst, const char *base, size_t i)
 {
-    snprintf(dst, PATH_MAX_LEN, "%s[%zu]", base, i);
+    if (snprintf(dst, PATH_MAX_LEN, "%s[%zu]", base, i) >= PATH_MAX_LEN)
+        dst[PATH_MAX_LEN - 1] = '\0';
 }
 
 static bool one_of(const char *s, const char *const *set)

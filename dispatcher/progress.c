@@ -9,11 +9,11 @@
 #include <string.h>
 
 DB_STMT(st_case_tasks, 1,
-        "SELECT t.id, t.step, t.state, COALESCE(o.code, ''), c.tenant_id,"
-        " c.case_type, c.playbook_version, c.priority, c.external_id"
-        " FROM tasks t JOIN cases c ON c.id = t.case_id"
-        " LEFT JOIN outcomes o ON o.task_id = t.id"
-        " WHERE t.case_id = $1 ORDER BY t.id");
+        "SELECT t.id, t.step, t.state,"
+        " COALESCE((SELECT o.code FROM outcomes o WHERE o.task_id = t.id),"
+        " ''), c.tenant_id, c.case_type, c.playbook_version, c.priority,"
+        " c.external_id FROM cases c JOIN tasks t ON t.case_id = c.id"
+        " WHERE c.id = $1 ORDER BY t.id");
 DB_STMT(st_ready, 1,
         "UPDATE tasks t SET state = 'pending', ready_at = now(),"
         " sla_due_at = now() + make_interval(secs => s.sla_seconds)"

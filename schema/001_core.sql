@@ -200,6 +200,8 @@ CREATE TABLE outcomes (
     billable        boolean NOT NULL,
     created_at      timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX outcomes_case ON outcomes (case_id);
+CREATE INDEX outcomes_reservation ON outcomes (reservation_id);
 
 -- At most one billable line per outcome: billing never counts twice.
 CREATE TABLE billable_lines (
