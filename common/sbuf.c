@@ -52,6 +52,17 @@ void sbuf_printf(sbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void sbuf_pg_elem(sbuf *b, const char *s)
+{
+    sbuf_append(b, "\"", 1);
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\')
+            sbuf_append(b, "\\", 1);
+        sbuf_append(b, p, 1);
+    }
+    sbuf_append(b, "\"", 1);
+}
+
 const char *sbuf_str(const sbuf *b)
 {
     return b->data != NULL ? b->data : "";

@@ -24,6 +24,10 @@ const char *sbuf_str(const sbuf *b);
 /* Take ownership of the string (caller frees); b becomes empty. */
 char *sbuf_take(sbuf *b);
 
+/* Append s as one double-quoted element of a PostgreSQL array literal
+ * ({"a","b\\"c"}), escaping quotes and backslashes. */
+void sbuf_pg_elem(sbuf *b, const char *s);
+
 void sbuf_reset(sbuf *b);
 void sbuf_free(sbuf *b);
 

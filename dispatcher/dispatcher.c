@@ -13,6 +13,8 @@
 
 #define MOD "dispatcher"
 
+
+
 void dispatcher_opts_default(dispatcher_opts *o)
 {
     o->lease_ms = 10000;
@@ -229,6 +231,10 @@ static status recover(dispatcher *d, err *e)
  */
 static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
 {
+    bus_msg **acc_msgs = d->acc_msgs, **comp_msgs = d->comp_msgs;
+    char(*acc_workers)[ID_MAX + 1] = d->acc_workers;
+    char(*comp_workers)[ID_MAX + 1] = d->comp_workers;
+    int nacc = 0, ncomp = 0;
     err e = {0};
     status s;
     int i;
@@ -238,7 +244,22 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     s = db_begin(d->db, &e);
     for (i = 0; s == ST_OK && i < n; i++) {
         err re = {0};
-        status rs = handle(d, msgs[i], &re);
+        status rs;
+        route_key k;
+
+        /* Accepts and completes are written together below. */
+        if (parse_subject(d, bus_msg_subject(msgs[i]), &k) &&
+            strcmp(k.kind, "agent") == 0 &&
+            (strcmp(k.verb, "accept") == 0 ||
+             strcmp(k.verb, "complete") == 0)) {
+            bool acc = k.verb[0] == 'a';
+            int at = acc ? nacc++ : ncomp++;
+            (acc ? acc_msgs : comp_msgs)[at] = msgs[i];
+            snprintf((acc ? acc_workers : comp_workers)[at], ID_MAX + 1, "%s",
+                     k.party);
+            continue;
+        }
+        rs = handle(d, msgs[i], &re);
         if (rs == ST_OK)
             continue;
         if (dsp_infra_failure(rs)) {
@@ -252,6 +273,14 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
             s = dsp_send(d, bus_msg_reply(msgs[i]),
                          jsonx_error_reply(rs, re.msg), &e);
     }
+    if (s == ST_OK && nacc > 0)
+        s = dsp_accept_batch(d, (const bus_msg *const *)acc_msgs,
+                             (const char(*)[ID_MAX + 1])acc_workers, nacc,
+                             &e);
+    if (s == ST_OK && ncomp > 0)
+        s = dsp_complete_batch(d, (const bus_msg *const *)comp_msgs,
+                               (const char(*)[ID_MAX + 1])comp_workers,
+                               ncomp, &e);
     if (s == ST_OK)
         s = dsp_heartbeats_flush(d, &e);
     if (s == ST_OK && tick) {
@@ -396,6 +425,15 @@ status dispatcher_create(dispatcher **out, const config *cfg,
         return err_set(e, ST_NOMEM, "out of memory");
     d->cfg = *cfg;
     d->opts = *o;
+    d->acc_msgs = calloc((size_t)o->batch_max, sizeof(bus_msg *));
+    d->comp_msgs = calloc((size_t)o->batch_max, sizeof(bus_msg *));
+    d->acc_workers = calloc((size_t)o->batch_max, ID_MAX + 1);
+    d->comp_workers = calloc((size_t)o->batch_max, ID_MAX + 1);
+    if (d->acc_msgs == NULL || d->comp_msgs == NULL ||
+        d->acc_workers == NULL || d->comp_workers == NULL) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto fail;
+    }
     pthread_mutex_init(&d->qlock, NULL);
     pthread_cond_init(&d->qcond, NULL);
     pthread_mutex_init(&d->obx_lock, NULL);
@@ -465,6 +503,10 @@ void dispatcher_destroy(dispatcher *d)
     discard_out(d);
     free(d->out);
     free(d->heartbeats);
+    free(d->acc_msgs);
+    free(d->comp_msgs);
+    free(d->acc_workers);
+    free(d->comp_workers);
     db_close(d->db);
     router_destroy(d->router);
     strtab_destroy(d->tenants);

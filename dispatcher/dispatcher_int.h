@@ -5,6 +5,7 @@
 #include "bus.h"
 #include "db.h"
 #include "dispatcher.h"
+#include "jsonx.h"
 #include "playbook.h"
 #include "router.h"
 #include "strtab.h"
@@ -72,6 +73,10 @@ struct dispatcher {
     int cap_out;
     bool events_written;
     char (*heartbeats)[ID_MAX + 1];
+    bus_msg **acc_msgs; /* accepts and completes of the batch */
+    bus_msg **comp_msgs;
+    char (*acc_workers)[ID_MAX + 1];
+    char (*comp_workers)[ID_MAX + 1];
     int nheartbeats;
     int cap_heartbeats;
     bool need_rebuild;
@@ -142,7 +147,40 @@ status dsp_reject(dispatcher *d, const char *worker, const bus_msg *m,
 status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m,
                     err *e);
 
-/* progress.c: after a task completes, ready its successors, close the case. */
+/* A decoded accept/reject/complete request. */
+typedef struct dsp_answer {
+    json_t *root; /* owned */
+    int64_t res_id;
+    int64_t epoch;
+    char rbuf[24]; /* res_id and epoch as text, for parameters */
+    char ebuf[24];
+} dsp_answer;
+
+/* Field tables of the worker requests (worker_api.c). */
+extern const jfield dsp_answer_fields[];
+extern const jfield dsp_complete_fields[];
+extern const jfield dsp_outcome_fields[];
+
+status dsp_answer_decode(const bus_msg *m, const jfield *f, int nf,
+                         dsp_answer *a, err *e);
+/* Why did a fenced write match nothing? Row `row` of r (-1: none) is the
+ * reservation lookup (worker, epoch, state first). Sets e and returns the
+ * client error. */
+status dsp_diagnose(const db_res *r, int row, const char *worker,
+                    int64_t res_id, int64_t epoch, err *e);
+char *dsp_complete_body(int64_t outcome_id, bool billable, bool dup);
+
+/* batch_api.c: accepts and completes of one batch, a few statements for
+ * all of them. workers[i] is the worker of msgs[i] (from its subject). */
+status dsp_accept_batch(dispatcher *d, const bus_msg *const *msgs,
+                        const char (*workers)[ID_MAX + 1], int n, err *e);
+status dsp_complete_batch(dispatcher *d, const bus_msg *const *msgs,
+                          const char (*workers)[ID_MAX + 1], int n, err *e);
+
+/* progress.c: after tasks complete, ready their successors and close the
+ * cases whose playbook is finished. */
+status dsp_progress_cases(dispatcher *d, const int64_t *case_ids, int n,
+                          err *e);
 status dsp_progress_case(dispatcher *d, int64_t case_id, err *e);
 
 /* offers.c */

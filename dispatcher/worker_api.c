@@ -81,17 +81,17 @@ DB_STMT(st_complete, 8,
 
 static const jfield presence_fields[] = {{"presence", JF_STRING, true}};
 static const jfield empty_fields[] = {{"_", JF_ANY, false}};
-static const jfield answer_fields[] = {
+const jfield dsp_answer_fields[] = {
     {"reservation_id", JF_INT, true},
     {"epoch", JF_INT, true},
     {"reason", JF_STRING, false},
 };
-static const jfield complete_fields[] = {
+const jfield dsp_complete_fields[] = {
     {"reservation_id", JF_INT, true},
     {"epoch", JF_INT, true},
     {"outcome", JF_OBJECT, true},
 };
-static const jfield outcome_fields[] = {
+const jfield dsp_outcome_fields[] = {
     {"code", JF_TOKEN, true},
     {"fields", JF_OBJECT, false},
 };
@@ -106,7 +106,8 @@ static char *ok_body(const char *fmt, const char *a)
     return b;
 }
 
-static status parse(const bus_msg *m, const jfield *f, int nf, json_t **out,
+static status dsp_parse(const bus_msg *m, const jfield *f, int nf,
+                        json_t **out,
                     err *e)
 {
     status s = jsonx_parse(bus_msg_data(m), bus_msg_len(m),
@@ -129,7 +130,7 @@ status dsp_presence(dispatcher *d, const char *worker, const bus_msg *m,
     db_res *r = NULL;
     const char *p;
     int w;
-    status s = parse(m, presence_fields, 1, &root, e);
+    status s = dsp_parse(m, presence_fields, 1, &root, e);
 
     if (s != ST_OK)
         return s;
@@ -175,7 +176,7 @@ status dsp_heartbeat(dispatcher *d, const char *worker, const bus_msg *m,
     status s;
 
     if (bus_msg_len(m) > 0) {
-        s = parse(m, empty_fields, 0, &root, e);
+        s = dsp_parse(m, empty_fields, 0, &root, e);
         json_decref(root);
         if (s != ST_OK)
             return s;
@@ -228,39 +229,30 @@ status dsp_heartbeats_flush(dispatcher *d, err *e)
     return s;
 }
 
-/* Why did a fenced write match nothing? Sets e to the answer. */
-static status diagnose(const db_res *r, const char *worker, int64_t res_id,
-                       int64_t epoch, err *e)
+status dsp_diagnose(const db_res *r, int row, const char *worker,
+                    int64_t res_id, int64_t epoch, err *e)
 {
-    if (db_rows(r) == 0)
+    if (row < 0 || row >= db_rows(r))
         return err_set(e, ST_NOT_FOUND, "no reservation %lld",
                        (long long)res_id);
-    if (strcmp(db_val(r, 0, 0), worker) != 0)
+    if (strcmp(db_val(r, row, 0), worker) != 0)
         return err_set(e, ST_NOT_YOURS,
                        "reservation %lld belongs to another worker",
                        (long long)res_id);
-    if (db_i64(r, 0, 1) != epoch)
+    if (db_i64(r, row, 1) != epoch)
         return err_set(e, ST_STALE,
                        "reservation %lld has epoch %lld, not %lld",
-                       (long long)res_id, (long long)db_i64(r, 0, 1),
+                       (long long)res_id, (long long)db_i64(r, row, 1),
                        (long long)epoch);
     return err_set(e, ST_STALE,
                    "reservation %lld is %s; the task is no longer yours",
-                   (long long)res_id, db_val(r, 0, 2));
+                   (long long)res_id, db_val(r, row, 2));
 }
 
-typedef struct answer {
-    json_t *root;
-    int64_t res_id;
-    int64_t epoch;
-    char rbuf[24];
-    char ebuf[24];
-} answer;
-
-static status answer_decode(const bus_msg *m, const jfield *f, int nf,
-                            answer *a, err *e)
+status dsp_answer_decode(const bus_msg *m, const jfield *f, int nf,
+                         dsp_answer *a, err *e)
 {
-    status s = parse(m, f, nf, &a->root, e);
+    status s = dsp_parse(m, f, nf, &a->root, e);
 
     if (s != ST_OK)
         return s;
@@ -275,14 +267,15 @@ static status answer_decode(const bus_msg *m, const jfield *f, int nf,
     return ST_OK;
 }
 
-static status lookup(dispatcher *d, answer *a, db_res **r, err *e)
+static status lookup(dispatcher *d, dsp_answer *a, db_res **r, err *e)
 {
     const char *params[1] = {a->rbuf};
 
     return db_run(d->db, &st_res_lookup, params, r, e);
 }
 
-static status reply_task(dispatcher *d, const bus_msg *m, answer *a, err *e)
+static status reply_task(dispatcher *d, const bus_msg *m, dsp_answer *a,
+                         err *e)
 {
     const char *params[1] = {a->rbuf};
     db_res *r = NULL;
@@ -304,9 +297,9 @@ static status reply_task(dispatcher *d, const bus_msg *m, answer *a, err *e)
 status dsp_accept(dispatcher *d, const char *worker, const bus_msg *m,
                   err *e)
 {
-    answer a = {0};
+    dsp_answer a = {0};
     db_res *r = NULL, *l = NULL;
-    status s = answer_decode(m, answer_fields, 2, &a, e);
+    status s = dsp_answer_decode(m, dsp_answer_fields, 2, &a, e);
 
     if (s != ST_OK)
         goto out;
@@ -327,7 +320,7 @@ status dsp_accept(dispatcher *d, const char *worker, const bus_msg *m,
             s = reply_task(d, m, &a, e);
             goto out;
         }
-        s = diagnose(l, worker, a.res_id, a.epoch, e);
+        s = dsp_diagnose(l, db_rows(l) > 0 ? 0 : -1, worker, a.res_id, a.epoch, e);
         goto out;
     }
     s = reply_task(d, m, &a, e);
@@ -341,11 +334,11 @@ out:
 status dsp_reject(dispatcher *d, const char *worker, const bus_msg *m,
                   err *e)
 {
-    answer a = {0};
+    dsp_answer a = {0};
     db_res *r = NULL, *l = NULL;
     const char *reason;
     int w;
-    status s = answer_decode(m, answer_fields, 3, &a, e);
+    status s = dsp_answer_decode(m, dsp_answer_fields, 3, &a, e);
 
     if (s != ST_OK)
         goto out;
@@ -372,7 +365,7 @@ status dsp_reject(dispatcher *d, const char *worker, const bus_msg *m,
             s = dsp_reply(d, m, ok_body("{\"ok\":true}%s", ""), e);
             goto out;
         }
-        s = diagnose(l, worker, a.res_id, a.epoch, e);
+        s = dsp_diagnose(l, db_rows(l) > 0 ? 0 : -1, worker, a.res_id, a.epoch, e);
         goto out;
     }
     s = dsp_worker_index(d, worker, &w, e);
@@ -389,7 +382,7 @@ out:
     return s;
 }
 
-static char *complete_body(int64_t outcome_id, bool billable, bool dup)
+char *dsp_complete_body(int64_t outcome_id, bool billable, bool dup)
 {
     char *b = malloc(128);
 
@@ -405,7 +398,7 @@ static char *complete_body(int64_t outcome_id, bool billable, bool dup)
 status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m,
                     err *e)
 {
-    answer a = {0};
+    dsp_answer a = {0};
     db_res *l = NULL, *r = NULL;
     json_t *outcome, *fields;
     const playbook *pb;
@@ -413,12 +406,12 @@ status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m,
     char *fields_text = NULL;
     char subj[160];
     int step;
-    status s = answer_decode(m, complete_fields, 3, &a, e);
+    status s = dsp_answer_decode(m, dsp_complete_fields, 3, &a, e);
 
     if (s != ST_OK)
         goto out;
     outcome = json_object_get(a.root, "outcome");
-    s = jsonx_check(outcome, "request.outcome", outcome_fields, 2, e);
+    s = jsonx_check(outcome, "request.outcome", dsp_outcome_fields, 2, e);
     if (s != ST_OK)
         goto out;
     fields = json_object_get(outcome, "fields");
@@ -427,18 +420,18 @@ status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m,
         goto out;
     if (db_rows(l) == 0 || strcmp(db_val(l, 0, 0), worker) != 0 ||
         db_i64(l, 0, 1) != a.epoch) {
-        s = diagnose(l, worker, a.res_id, a.epoch, e);
+        s = dsp_diagnose(l, db_rows(l) > 0 ? 0 : -1, worker, a.res_id, a.epoch, e);
         goto out;
     }
     if (!db_null(l, 0, 10)) {
         /* The same completion again: answer as before, record nothing. */
         s = dsp_reply(d, m,
-                      complete_body(db_i64(l, 0, 10), db_bool(l, 0, 11), true),
+                      dsp_complete_body(db_i64(l, 0, 10), db_bool(l, 0, 11), true),
                       e);
         goto out;
     }
     if (strcmp(db_val(l, 0, 2), "accepted") != 0) {
-        s = diagnose(l, worker, a.res_id, a.epoch, e);
+        s = dsp_diagnose(l, db_rows(l) > 0 ? 0 : -1, worker, a.res_id, a.epoch, e);
         goto out;
     }
     s = dsp_playbook(d, db_val(l, 0, 6), db_val(l, 0, 7),
@@ -484,7 +477,7 @@ status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m,
     router_task_done(d->router, db_i64(l, 0, 3), clock_wall_us());
     s = dsp_progress_case(d, db_i64(l, 0, 4), e);
     if (s == ST_OK)
-        s = dsp_reply(d, m, complete_body(db_i64(r, 0, 0), oc->billable, false),
+        s = dsp_reply(d, m, dsp_complete_body(db_i64(r, 0, 0), oc->billable, false),
                       e);
 out:
     free(fields_text);
