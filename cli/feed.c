@@ -435,8 +435,12 @@ static void on_reply(void *ctx, bus_msg *m)
     bool ok = false, created = false;
     char why[300] = "";
 
-    if (jsonx_parse(bus_msg_data(m), bus_msg_len(m), FEED_REPLY_MAX, &obj,
-                    &e) != ST_OK) {
+    if (bus_msg_len(m) == 0) {
+        /* What NATS sends back when nobody serves the subject any more. */
+        snprintf(why, sizeof(why),
+                 "no responder: the dispatcher stopped or is not running");
+    } else if (jsonx_parse(bus_msg_data(m), bus_msg_len(m), FEED_REPLY_MAX,
+                           &obj, &e) != ST_OK) {
         snprintf(why, sizeof(why), "unreadable reply: %.250s", e.msg);
     } else if (json_is_true(json_object_get(obj, "ok"))) {
         ok = true;

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# make bench: end-to-end benchmark on the real services (PostgreSQL with
+# fsync on, nats-server with JetStream), with simulated workers that finish
+# instantly. Prints one name=value line per figure on stdout; progress and
+# notes go to stderr. Figures are printed, never asserted.
+#
+#   e2e_*                 full load: every case submitted as fast as possible
+#   offer_latency_*       the agent's offer latency (ready -> offer received)
+#   half_load_*           a second run paced at half the full-load rate
+#   pgq_jobs_per_s        a plain PostgreSQL SKIP LOCKED job queue (pgbench)
+#
+# Tunables (environment): BENCH_CASES (10000), BENCH_HALF (1 = do the
+# half-load run), BENCH_PGQ_SECONDS (10), BENCH_TIMEOUT_S (300).
+set -euo pipefail
+export TL_SCRIPT=bench
+# shellcheck source=scripts/lib.sh disable=SC1091
+. "$(dirname "$0")/lib.sh"
+
+cases=${BENCH_CASES:-10000}
+half=${BENCH_HALF:-1}
+pgq_seconds=${BENCH_PGQ_SECONDS:-10}
+timeout_s=${BENCH_TIMEOUT_S:-300}
+run_dir=$TL_ROOT/run/bench
+
+cd "$TL_ROOT"
+scripts/deps.sh
+build_preset release
+bin_paths release
+need_bins "$TL_CLI" "$TL_DISPATCHER" "$TL_BILLING" "$TL_AGENT"
+pg_bin=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d | sort -V | tail -1)
+
+# shellcheck disable=SC2317  # invoked by the trap
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    bg_stop_all
+    scripts/services.sh stop "$run_dir" >/dev/null 2>&1 || true
+    [[ $rc -eq 0 ]] || say "the benchmark failed (status $rc); logs are in $run_dir/*.log"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+rm -f "$run_dir"/*.log "$run_dir"/*.stats
+scripts/services.sh start "$run_dir" >&2
+# shellcheck source=/dev/null
+. "$run_dir/env"
+export TL_PREFIX=${TL_PREFIX:-tl}
+export TL_LOG=${TL_LOG:-warn}
+
+"$TL_CLI" migrate >&2
+"$TL_CLI" load examples/operator.json examples/bank.json examples/insurer.json >&2
+bg_start dispatcher "$run_dir/dispatcher.log" "$TL_DISPATCHER"
+bg_start billing "$run_dir/billing.log" "$TL_BILLING"
+workers=$("$TL_CLI" worker list --ids | tr -s ' \n' ',,' | sed 's/^,//; s/,$//')
+[[ -n $workers ]] || die "no workers are defined; check examples/operator.json"
+
+# stat_of FILE NAME: a value from a name=value file (empty when absent).
+stat_of() {
+    sed -n "s/^$2=//p" "$1" 2>/dev/null | tail -1
+}
+
+wait_billed() {
+    local unbilled
+    for _ in $(seq 1 300); do
+        unbilled=$(pg_scalar "SELECT count(*) FROM outcomes o WHERE o.billable
+            AND NOT EXISTS (SELECT 1 FROM billable_lines l WHERE l.outcome_id = o.id)")
+        [[ $unbilled -eq 0 ]] && return 0
+        sleep 0.1
+    done
+    say "warning: $unbilled billable outcomes still unbilled"
+}
+
+# run_load NAME CASES RATE LABEL LATENCY_LABEL: one feed run with a fresh
+# agent, so its offer latencies cover just this run. Prints the figures.
+run_load() {
+    local name=$1 n=$2 rate=$3 label=$4 stats=$run_dir/agent-$1.stats
+    bg_start "agent-$name" "$run_dir/agent-$name.log" "$TL_AGENT" \
+        --workers "$workers" --handle-ms 0 --stats-file "$stats"
+    sleep 1
+    bg_check || die "a service did not start; see $run_dir/*.log"
+    say "$name: $n cases at rate ${rate} (0 = as fast as possible)"
+    if ! fg_run "$TL_CLI" feed --cases "$n" --rate "$rate" --wait \
+        --timeout-s "$timeout_s" --id-prefix "bench-$name" --inflight 1024 >&2; then
+        say "the $name run did not finish cleanly; its figures cover what was done"
+        failed=1
+    fi
+    wait_billed
+    bg_stop_named "agent-$name"
+
+    pg_scalar "
+        WITH c AS (SELECT id, created_at FROM cases
+                   WHERE starts_with(external_id, 'bench-$name-')),
+             t AS (SELECT count(*) AS n FROM tasks JOIN c ON c.id = tasks.case_id
+                   WHERE tasks.state = 'completed'),
+             l AS (SELECT count(*) AS n, max(l.created_at) AS last
+                   FROM billable_lines l JOIN c ON c.id = l.case_id),
+             span AS (SELECT greatest(extract(epoch FROM
+                         greatest(l.last, (SELECT max(completed_at) FROM tasks
+                                           JOIN c ON c.id = tasks.case_id))
+                         - (SELECT min(created_at) FROM c)), 0.001) AS s FROM l)
+        SELECT format('${label}cases=%s', (SELECT count(*) FROM c))
+        UNION ALL SELECT format('${label}tasks=%s', t.n) FROM t
+        UNION ALL SELECT format('${label}billed_lines=%s', l.n) FROM l
+        UNION ALL SELECT format('${label}seconds=%s', round(span.s::numeric, 3)) FROM span
+        UNION ALL SELECT format('${label}tasks_per_s=%s', round((t.n / span.s)::numeric, 1)) FROM t, span
+        UNION ALL SELECT format('${label}cases_per_s=%s', round(((SELECT count(*) FROM c) / span.s)::numeric, 1)) FROM span"
+    for q in p50 p90 p99; do
+        echo "${5}offer_latency_${q}_ms=$(stat_of "$stats" "offer_latency_${q}_ms")"
+    done
+}
+
+failed=0
+run_load full "$cases" 0 e2e_ "" >"$run_dir/full.figures"
+cat "$run_dir/full.figures"
+
+if [[ $half == 1 && $failed == 0 ]]; then
+    full_rate=$(sed -n 's/^e2e_cases_per_s=//p' "$run_dir/full.figures")
+    half_rate=$(awk -v r="${full_rate:-0}" 'BEGIN { printf "%.1f", r / 2 }')
+    # About 20 s of load, and no more cases than the full run.
+    half_cases=$(awk -v r="$half_rate" -v n="$cases" \
+        'BEGIN { c = int(r * 20); if (c > n) c = n; if (c < 100) c = 100; print c }')
+    echo "half_load_rate_cases_per_s=$half_rate"
+    run_load half "$half_cases" "$half_rate" half_load_ half_load_
+fi
+
+# Baseline: a plain PostgreSQL job queue on the same cluster, driven by
+# pgbench. One transaction of the script is one job's life: enqueue, claim
+# with FOR UPDATE SKIP LOCKED, complete and record a result, each committed.
+bg_stop_all
+say "baseline: plain PostgreSQL SKIP LOCKED queue for ${pgq_seconds}s"
+pg_scalar "
+    CREATE SCHEMA IF NOT EXISTS pgq;
+    CREATE TABLE IF NOT EXISTS pgq.jobs (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        queue text NOT NULL, payload jsonb NOT NULL,
+        state text NOT NULL DEFAULT 'queued', locked_by int,
+        run_at timestamptz NOT NULL DEFAULT now());
+    CREATE INDEX IF NOT EXISTS jobs_ready ON pgq.jobs (queue, run_at, id)
+        WHERE state = 'queued';
+    CREATE TABLE IF NOT EXISTS pgq.results (
+        job_id bigint PRIMARY KEY, result jsonb NOT NULL,
+        done_at timestamptz NOT NULL DEFAULT now());
+    INSERT INTO pgq.jobs (queue, payload)
+        SELECT 'cases', jsonb_build_object('n', g) FROM generate_series(1, 100) g;" >/dev/null
+cat >"$run_dir/pgq.sql" <<'SQL'
+\set n random(1, 1000000)
+INSERT INTO pgq.jobs (queue, payload) VALUES ('cases', jsonb_build_object('n', :n));
+BEGIN;
+UPDATE pgq.jobs SET state = 'running', locked_by = :client_id
+ WHERE id = (SELECT id FROM pgq.jobs WHERE queue = 'cases' AND state = 'queued'
+             ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+ RETURNING id AS job_id \gset
+COMMIT;
+BEGIN;
+UPDATE pgq.jobs SET state = 'done' WHERE id = :job_id;
+INSERT INTO pgq.results (job_id, result) VALUES (:job_id, '{"code": "resolved"}');
+COMMIT;
+SQL
+fg_run "$pg_bin/pgbench" -n -c 8 -j 2 -T "$pgq_seconds" -f "$run_dir/pgq.sql" \
+    "$TL_DB" >"$run_dir/pgbench.out" 2>"$run_dir/pgbench.log" \
+    || die "pgbench failed; see $run_dir/pgbench.log"
+tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$run_dir/pgbench.out" | head -1)
+echo "pgq_jobs_per_s=$(awk -v t="${tps:-0}" 'BEGIN { printf "%.1f", t }')"
+if [[ $failed != 0 ]]; then
+    say "some runs failed; logs are in $run_dir/*.log"
+    exit 1
+fi

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Install the Debian packages Twinline needs to build, test and run, but only
+# when one is missing: a machine that has everything is not touched (no apt
+# lock, no network). Works as root; otherwise uses sudo when it can.
+set -euo pipefail
+export TL_SCRIPT=deps
+# shellcheck source=scripts/lib.sh disable=SC1091
+. "$(dirname "$0")/lib.sh"
+
+packages=(
+    build-essential cmake pkg-config make
+    libnats-dev nats-server
+    libpq-dev postgresql postgresql-client
+    libjansson-dev libsodium-dev libcmocka-dev
+    ca-certificates procps util-linux coreutils
+)
+# Formatting is optional for building; install it only when asked.
+if [[ ${1:-} == --dev ]]; then
+    packages+=(clang-format shellcheck)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [[ $status == installed ]] || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+cmd=(env DEBIAN_FRONTEND=noninteractive apt-get install -y
+    --no-install-recommends "${missing[@]}")
+if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        sudo_cmd=(sudo -n)
+    else
+        say "missing packages: ${missing[*]}"
+        say "run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+        exit 1
+    fi
+else
+    sudo_cmd=()
+fi
+
+say "installing: ${missing[*]}"
+"${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+    || die "apt-get update failed; check the network and /etc/apt/sources.list"
+"${sudo_cmd[@]}" "${cmd[@]}" \
+    || die "apt-get install failed for: ${missing[*]}"

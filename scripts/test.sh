@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# make test: install what is missing, build with ASan + UBSan (-Werror), start
+# a private PostgreSQL and nats-server under run/test, run every ctest entry
+# (labels unit and integration) against them, and stop the services again,
+# also when a test fails or the run is interrupted. Exits with ctest's status.
+#
+#   scripts/test.sh [extra ctest arguments, e.g. -L unit or -R router]
+set -euo pipefail
+export TL_SCRIPT="test"
+# shellcheck source=scripts/lib.sh disable=SC1091
+. "$(dirname "$0")/lib.sh"
+
+cd "$TL_ROOT"
+run_dir=$TL_ROOT/run/test
+preset=${TL_TEST_PRESET:-asan}
+
+scripts/deps.sh
+build_preset "$preset"
+
+# shellcheck disable=SC2317  # invoked by the trap
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    bg_stop_all
+    scripts/services.sh stop "$run_dir" || true
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+scripts/services.sh start "$run_dir"
+# shellcheck source=/dev/null
+. "$run_dir/env"
+
+# Leaks and undefined behaviour fail the test that caused them, with a stack.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:print_stacktrace=1:check_initialization_order=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+# Leaks inside third-party libraries (if any are found) go in tests/lsan.supp.
+if [[ -f $TL_ROOT/tests/lsan.supp && -z ${LSAN_OPTIONS:-} ]]; then
+    export LSAN_OPTIONS="suppressions=$TL_ROOT/tests/lsan.supp:print_suppressions=0"
+fi
+export TL_LOG=${TL_LOG:-warn}
+
+test_dir=${TL_BUILD_DIR:-build/$preset}
+ntests=$(ctest --test-dir "$test_dir" -N -LE bench 2>/dev/null | sed -n 's/^Total Tests: //p')
+say "running ${ntests:-0} tests (preset $preset) against $TL_DB and $TL_NATS"
+rc=0
+# Benchmarks print figures and are run by make bench, not here.
+fg_run ctest --test-dir "$test_dir" --output-on-failure \
+    -j "${TL_JOBS:-2}" --timeout 300 -LE bench "$@" || rc=$?
+if [[ ${ntests:-0} -eq 0 ]]; then
+    say "no tests are defined yet"
+fi
+exit "$rc"
