@@ -18,7 +18,7 @@ const char agent_options_help[] =
     "  --workers LIST      comma-separated worker ids\n"
     "  --workers-file FILE one worker id per line ('#' starts a comment)\n"
     "  --handle-ms MEAN    mean handle time in ms (default 1000; 0 = instant)\n"
-    "  --jitter PCT        handle time uniform within +-PCT %% of the mean\n"
+    "  --jitter PCT        handle time uniform within +-PCT % of the mean\n"
     "                      (default 20)\n"
     "  --reject-rate R     share of offers to reject, 0..1 (default 0)\n"
     "  --policy FILE       outcome weights (JSON; see docs/agent.md)\n"
