@@ -72,8 +72,11 @@ status router_create(router **out, err *e)
 
 static void free_tasks(router *r)
 {
-    for (int i = 0; i < r->ntasks; i++)
+    /* Slots are reused after router_clear: leave no dangling pointer. */
+    for (int i = 0; i < r->ntasks; i++) {
         free(r->tasks[i].excluded);
+        r->tasks[i].excluded = NULL;
+    }
 }
 
 void router_destroy(router *r)
@@ -234,8 +237,7 @@ status router_task_add(router *r, const router_task_def *d, int holder,
     if (s != ST_OK)
         return s;
     t = &r->tasks[slot];
-    free(t->excluded);
-    memset(t, 0, sizeof(*t));
+    memset(t, 0, sizeof(*t)); /* a free slot owns no exclusion list */
     t->def = *d;
     t->live = true;
     t->holder = -1;

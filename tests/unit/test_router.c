@@ -207,6 +207,33 @@ static void test_priority_then_age(void **state)
     router_destroy(r);
 }
 
+/* A rebuild (clear, then load again) reuses task slots that had exclusion
+ * lists; nothing may be freed twice or leak. */
+static void test_clear_and_rebuild(void **state)
+{
+    router *r = make();
+    err e = {0};
+
+    (void)state;
+    for (int round = 0; round < 3; round++) {
+        add_worker(r, 0, POOL_FRONT, SK_COLL, 3, 0, 1);
+        add_worker(r, 1, POOL_FRONT, SK_COLL, 3, 0, 1);
+        assert_int_equal(router_contract_add(r, T_BANK, POOL_FRONT, CT_LOAN,
+                                             &e),
+                         ST_OK);
+        for (int64_t t = 1; t <= 4; t++) {
+            add_task(r, t, 100 + t, SK_COLL, 1, false, 0, t);
+            assert_int_equal(router_task_exclude(r, t, 0, &e), ST_OK);
+        }
+        assert_int_equal(match_one(r, NULL), 1);
+        router_task_done(r, 1, 0);
+        router_clear(r);
+        assert_int_equal(router_task_count(r), 0);
+        assert_int_equal(router_pending_count(r), 0);
+    }
+    router_destroy(r);
+}
+
 /* Thousands of random workloads: no slot is ever over-used, no task goes
  * to an ineligible worker, and affinity is honoured whenever possible. */
 static void test_random_workloads_keep_invariants(void **state)
@@ -265,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_affinity_wins_while_eligible),
         cmocka_unit_test(test_least_loaded_then_longest_idle),
         cmocka_unit_test(test_priority_then_age),
+        cmocka_unit_test(test_clear_and_rebuild),
         cmocka_unit_test(test_random_workloads_keep_invariants),
     };
 
