@@ -44,6 +44,8 @@ static void usage(FILE *f)
             "  --offer-timeout-ms N  time a worker has to answer an offer "
             "(15000)\n"
             "  --batch N             messages handled per transaction (256)\n"
+            "  --stream-mb N         storage limit of the event stream in MiB "
+            "(1024)\n"
             "  -h, --help            this text\n",
             config_flags_help);
 }
@@ -91,6 +93,12 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--offer-timeout-ms") == 0) {
             if (int_flag(a, v, 100, 3600000, &o.offer_timeout_ms) != 0)
                 return 2;
+            i++;
+        } else if (strcmp(a, "--stream-mb") == 0) {
+            int mb;
+            if (int_flag(a, v, 1, 1024 * 1024, &mb) != 0)
+                return 2;
+            o.stream_max_bytes = (long long)mb * 1024 * 1024;
             i++;
         } else if (strcmp(a, "--batch") == 0) {
             if (int_flag(a, v, 1, 10000, &o.batch_max) != 0)

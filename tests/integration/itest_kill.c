@@ -1,0 +1,215 @@
+/*
+ * kill -9 of the dispatcher, again and again, while banks submit and agents
+ * work: no case is lost, no task is held by two workers, no outcome is
+ * billed twice, and the backlog drains once the dispatcher stays up.
+ * The dispatcher runs as the real binary in a child process.
+ */
+#include "admin_load.h"
+#include "agent_sim.h"
+#include "agent_stats.h"
+#include "billing_service.h"
+#include "clock.h"
+#include "harness.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#define CASES 120
+
+extern char **environ;
+
+static pid_t spawn_dispatcher(fixture *f)
+{
+    char path[512];
+    char *argv[] = {path, "--lease-ms", "3000", "--offer-timeout-ms", "3000",
+                    "--stream-mb", "8", NULL};
+    pid_t pid;
+
+    snprintf(path, sizeof(path), "%s/dispatcher/twinline-dispatcher",
+             TL_BINARY_DIR);
+    setenv("TL_DB", f->cfg.db, 1);
+    setenv("TL_NATS", f->cfg.nats, 1);
+    setenv("TL_PREFIX", f->cfg.prefix, 1);
+    if (posix_spawn(&pid, path, NULL, NULL, argv, environ) != 0)
+        fail_msg("cannot start %s", path);
+    return pid;
+}
+
+static void kill9(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+typedef struct running_billing {
+    billing_service *s;
+    pthread_t thread;
+} running_billing;
+
+static void *billing_thread(void *arg)
+{
+    running_billing *rb = arg;
+    err e = {0};
+
+    billing_service_run(rb->s, &e);
+    return NULL;
+}
+
+/* Submit case i, retrying while the dispatcher is down: a resubmission is
+ * idempotent, so a retry after a lost reply creates nothing twice. */
+static void submit(fixture *f, bus *b, int i)
+{
+    static const char *const kinds[][2] = {{"jsbank", "loan_overdue"},
+                                           {"jsbank", "card_dispute"},
+                                           {"jsbank", "complaint"},
+                                           {"hzinsure", "claim"}};
+    char subj[160], body[256];
+    int64_t deadline = clock_mono_us() + 30000000;
+
+    snprintf(subj, sizeof(subj), "%s.api.%s.case.submit", f->cfg.prefix,
+             kinds[i % 4][0]);
+    snprintf(body, sizeof(body),
+             "{\"external_id\":\"K-%d\",\"case_type\":\"%s\","
+             "\"payload\":{\"amount_minor\":%d}}",
+             i, kinds[i % 4][1], 5000 + i);
+    while (clock_mono_us() < deadline) {
+        bus_msg *r = NULL;
+        err e = {0};
+        if (bus_request(b, subj, body, strlen(body), 1000, &r, &e) == ST_OK) {
+            bool ok = strstr(bus_msg_data(r), "\"ok\":true") != NULL;
+            bus_msg_free(r);
+            if (ok)
+                return;
+        }
+        clock_sleep_ms(50);
+    }
+    fail_msg("case %d was never accepted", i);
+}
+
+static void test_kill9_loses_nothing(void **state)
+{
+    fixture f;
+    billing_options bo;
+    running_billing rb;
+    agent_sim_opts ao;
+    agent_sim *sim = NULL;
+    agent_stats *stats = NULL;
+    char list[4096], path[512];
+    char *ids[64];
+    int nids = 0;
+    pid_t pid;
+    bus *b;
+    err e = {0};
+
+    (void)state;
+    fixture_setup(&f, "kill9");
+    for (int i = 0; i < 3; i++) {
+        static const char *const files[] = {"examples/operator.json",
+                                            "examples/bank.json",
+                                            "examples/insurer.json"};
+        if (admin_load_file(f.db, fixture_path(files[i], path, sizeof(path)),
+                            NULL, &e) != ST_OK)
+            fail_msg("load: %s", e.msg);
+    }
+    pid = spawn_dispatcher(&f);
+    billing_options_default(&bo);
+    bo.cfg = f.cfg;
+    bo.sweep_ms = 500;
+    bo.stream_bytes = 8LL * 1024 * 1024;
+    b = fixture_bus(&f);
+    /* Wait for the dispatcher to create the event stream. */
+    for (int i = 0; i < 100; i++) {
+        if (billing_service_create(&rb.s, &bo, &e) == ST_OK)
+            break;
+        clock_sleep_ms(100);
+    }
+    assert_non_null(rb.s);
+    pthread_create(&rb.thread, NULL, billing_thread, &rb);
+
+    fixture_str(&f, "SELECT string_agg(id, ',' ORDER BY id) FROM workers",
+                list, sizeof(list));
+    for (char *save = NULL, *t = strtok_r(list, ",", &save);
+         t != NULL && nids < 64; t = strtok_r(NULL, ",", &save))
+        ids[nids++] = t;
+    assert_int_equal(agent_stats_create(&stats, &e), ST_OK);
+    agent_sim_opts_init(&ao);
+    ao.nats = f.cfg.nats;
+    ao.prefix = f.cfg.prefix;
+    ao.workers = (const char *const *)ids;
+    ao.nworkers = nids;
+    ao.handle_ms = 30;
+    ao.stats = stats;
+    if (agent_sim_start(&sim, &ao, &e) != ST_OK)
+        fail_msg("agents: %s", e.msg);
+
+    for (int i = 0; i < CASES; i++) {
+        submit(&f, b, i);
+        if (i % 30 == 29) {
+            /* Mid-flow: offers out, tasks accepted, outcomes in flight. */
+            kill9(pid);
+            clock_sleep_ms(200);
+            pid = spawn_dispatcher(&f);
+        }
+    }
+    assert_int_equal(fixture_wait_i64(&f,
+                                      "SELECT count(*) FROM cases"
+                                      " WHERE state = 'closed'",
+                                      CASES, 90000),
+                     CASES);
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM cases"), CASES);
+    assert_int_equal(fixture_wait_i64(&f,
+                                      "SELECT count(*) FROM outcomes o"
+                                      " WHERE o.billable AND NOT EXISTS"
+                                      " (SELECT 1 FROM billable_lines l"
+                                      " WHERE l.outcome_id = o.id)",
+                                      0, 20000),
+                     0);
+    /* One outcome per completed task, never two holders at once. */
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM tasks t WHERE"
+                                     " t.state = 'completed' AND NOT EXISTS"
+                                     " (SELECT 1 FROM outcomes o WHERE"
+                                     " o.task_id = t.id)"),
+                     0);
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM (SELECT task_id"
+                                     " FROM reservations WHERE state IN"
+                                     " ('accepted', 'completed') GROUP BY"
+                                     " task_id HAVING count(*) > 1) x"),
+                     0);
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) - count(DISTINCT"
+                                     " outcome_id) FROM billable_lines"),
+                     0);
+    /* Every event was published in the end. */
+    assert_int_equal(fixture_wait_i64(&f,
+                                      "SELECT count(*) FROM outbox WHERE"
+                                      " published_at IS NULL",
+                                      0, 10000),
+                     0);
+
+    agent_sim_destroy(sim);
+    agent_stats_destroy(stats);
+    billing_service_stop(rb.s);
+    pthread_join(rb.thread, NULL);
+    billing_service_destroy(rb.s);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    bus_close(b);
+    fixture_teardown(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kill9_loses_nothing),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
