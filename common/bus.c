@@ -1,12 +1,13 @@
 #include "bus.h"
 
-#include "log.h"
-
-#include <nats/nats.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <nats/nats.h>
+
+#include "log.h"
 
 #define BUS_MAX_SUBS 64
 
@@ -191,8 +192,7 @@ status bus_subscribe(bus *b, const char *subject, const char *queue,
         ns = natsConnection_QueueSubscribe(&slot->sub, b->nc, subject, queue,
                                            on_msg, slot);
     else
-        ns = natsConnection_Subscribe(&slot->sub, b->nc, subject, on_msg,
-                                      slot);
+        ns = natsConnection_Subscribe(&slot->sub, b->nc, subject, on_msg, slot);
     if (ns == NATS_OK) {
         /* The consumer batches work; let bursts queue rather than drop. */
         natsSubscription_SetPendingLimits(slot->sub, 1000000,
@@ -226,13 +226,12 @@ status bus_request(bus *b, const char *subject, const void *data, size_t len,
                    int timeout_ms, bus_msg **reply, err *e)
 {
     natsMsg *r = NULL;
-    natsStatus ns = natsConnection_Request(&r, b->nc, subject, data, (int)len,
-                                           timeout_ms);
+    natsStatus ns =
+        natsConnection_Request(&r, b->nc, subject, data, (int)len, timeout_ms);
 
     if (ns == NATS_NO_RESPONDERS)
         return err_set(e, ST_UNAVAILABLE,
-                       "nobody serves %s; is the dispatcher running?",
-                       subject);
+                       "nobody serves %s; is the dispatcher running?", subject);
     if (ns == NATS_TIMEOUT)
         return err_set(e, ST_TIMEOUT, "no reply on %s within %d ms", subject,
                        timeout_ms);
@@ -427,8 +426,8 @@ status bus_pull_fetch(bus_pull *p, int max, int timeout_ms, bus_msg **msgs,
 {
     natsMsgList list = {0};
     jsErrCode jerr = 0;
-    natsStatus ns = natsSubscription_Fetch(&list, p->sub, max, timeout_ms,
-                                           &jerr);
+    natsStatus ns =
+        natsSubscription_Fetch(&list, p->sub, max, timeout_ms, &jerr);
 
     *n = 0;
     if (ns == NATS_TIMEOUT)

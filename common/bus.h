@@ -9,10 +9,10 @@
 #ifndef TL_BUS_H
 #define TL_BUS_H
 
-#include "err.h"
-
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "err.h"
 
 typedef struct bus bus;
 typedef struct bus_msg bus_msg;

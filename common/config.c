@@ -1,10 +1,10 @@
 #include "config.h"
 
-#include "ids.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ids.h"
 
 const char config_flags_help[] =
     "  --db CONNINFO     PostgreSQL connection (env TL_DB)\n"
@@ -68,8 +68,7 @@ bool config_take_flag(config *c, int argc, char **argv, int *i, err *e)
         }
         if (f == 2 && !ids_token_valid(val)) {
             err_set(e, ST_CONFIG,
-                    "--prefix \"%s\" must be letters, digits, '_' or '-'",
-                    val);
+                    "--prefix \"%s\" must be letters, digits, '_' or '-'", val);
             return true;
         }
         snprintf(dsts[f], caps[f], "%s", val);

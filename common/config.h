@@ -7,9 +7,9 @@
 #ifndef TL_CONFIG_H
 #define TL_CONFIG_H
 
-#include "err.h"
-
 #include <stdbool.h>
+
+#include "err.h"
 
 typedef struct config {
     char db[512];    /* libpq conninfo or URL */

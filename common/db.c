@@ -1,10 +1,11 @@
 #include "db.h"
 
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libpq-fe.h>
 
 #define DB_MAX_PREPARED 256
 
@@ -129,8 +130,7 @@ status db_reconnect(db *d, err *e)
     return s;
 }
 
-static status check(db *d, PGresult *r, db_res **out, err *e,
-                    const char *what)
+static status check(db *d, PGresult *r, db_res **out, err *e, const char *what)
 {
     ExecStatusType t = PQresultStatus(r);
     db_res *res;
@@ -161,8 +161,8 @@ status db_exec(db *d, const char *sql, err *e)
     return check(d, r, NULL, e, "SQL");
 }
 
-status db_query(db *d, const char *sql, int nparams,
-                const char *const *params, db_res **out, err *e)
+status db_query(db *d, const char *sql, int nparams, const char *const *params,
+                db_res **out, err *e)
 {
     PGresult *r;
 
@@ -180,8 +180,8 @@ static bool is_prepared(const db *d, const db_stmt *st)
     return false;
 }
 
-status db_run(db *d, const db_stmt *st, const char *const *params,
-              db_res **out, err *e)
+status db_run(db *d, const db_stmt *st, const char *const *params, db_res **out,
+              err *e)
 {
     PGresult *r;
 

@@ -13,10 +13,10 @@
 #ifndef TL_DB_H
 #define TL_DB_H
 
-#include "err.h"
-
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "err.h"
 
 typedef struct db db;
 typedef struct db_res db_res;
@@ -46,12 +46,12 @@ status db_exec(db *d, const char *sql, err *e);
  * such as migrations and CLI reports. *out (may be NULL) is owned by the
  * caller and written only on success.
  */
-status db_query(db *d, const char *sql, int nparams,
-                const char *const *params, db_res **out, err *e);
+status db_query(db *d, const char *sql, int nparams, const char *const *params,
+                db_res **out, err *e);
 
 /* Run a prepared statement (preparing it on first use). As db_query. */
-status db_run(db *d, const db_stmt *st, const char *const *params,
-              db_res **out, err *e);
+status db_run(db *d, const db_stmt *st, const char *const *params, db_res **out,
+              err *e);
 
 status db_begin(db *d, err *e);
 status db_commit(db *d, err *e);

@@ -5,10 +5,10 @@
 #ifndef TL_I64MAP_H
 #define TL_I64MAP_H
 
-#include "err.h"
-
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "err.h"
 
 typedef struct i64map i64map;
 

@@ -1,10 +1,10 @@
 #include "jsonx.h"
 
-#include "ids.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ids.h"
 
 static const char *type_name(jf_type t)
 {
@@ -58,8 +58,9 @@ status jsonx_parse(const char *buf, size_t len, size_t max, json_t **out,
                        "message is %zu bytes; the limit is %zu bytes", len,
                        max);
     if (len == 0)
-        return err_set(e, ST_BAD_JSON, "message is empty; expected a JSON "
-                                       "object");
+        return err_set(e, ST_BAD_JSON,
+                       "message is empty; expected a JSON "
+                       "object");
     v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (v == NULL)
         return err_set(e, ST_BAD_JSON, "invalid JSON at line %d column %d: %s",
@@ -89,9 +90,9 @@ status jsonx_check(const json_t *obj, const char *where, const jfield *fields,
             char allowed[256] = "";
             size_t used = 0;
             for (int j = 0; j < nfields && used < sizeof(allowed); j++)
-                used += (size_t)snprintf(allowed + used,
-                                         sizeof(allowed) - used, "%s%s",
-                                         j > 0 ? ", " : "", fields[j].name);
+                used +=
+                    (size_t)snprintf(allowed + used, sizeof(allowed) - used,
+                                     "%s%s", j > 0 ? ", " : "", fields[j].name);
             return err_set(e, ST_UNKNOWN_FIELD,
                            "unknown field \"%.64s\" in %s; allowed: %s", key,
                            where, allowed);
@@ -108,8 +109,9 @@ status jsonx_check(const json_t *obj, const char *where, const jfield *fields,
     }
     for (int i = 0; i < nfields; i++)
         if (fields[i].required && json_object_get(obj, fields[i].name) == NULL)
-            return err_set(e, ST_MISSING_FIELD, "%s lacks required field \"%s\"",
-                           where, fields[i].name);
+            return err_set(e, ST_MISSING_FIELD,
+                           "%s lacks required field \"%s\"", where,
+                           fields[i].name);
     return ST_OK;
 }
 

@@ -9,11 +9,12 @@
 #ifndef TL_JSONX_H
 #define TL_JSONX_H
 
-#include "err.h"
-
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <jansson.h>
+
+#include "err.h"
 
 typedef enum jf_type {
     JF_STRING, /* any string */

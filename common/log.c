@@ -60,8 +60,8 @@ void log_write(log_level lvl, const char *mod, const char *fmt, ...)
                  "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s mod=%s "
                  "msg=\"%s\"\n",
                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-                 level_names[lvl], mod, body);
+                 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[lvl],
+                 mod, body);
     if (n > (int)sizeof(line) - 1)
         n = (int)sizeof(line) - 1;
     if (write(STDERR_FILENO, line, (size_t)n) < 0)

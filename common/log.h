@@ -7,12 +7,7 @@
 #ifndef TL_LOG_H
 #define TL_LOG_H
 
-typedef enum log_level {
-    LOG_DEBUG,
-    LOG_INFO,
-    LOG_WARN,
-    LOG_ERROR
-} log_level;
+typedef enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
 
 /* Set the threshold explicitly (overrides TL_LOG). */
 void log_set_level(log_level lvl);

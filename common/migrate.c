@@ -1,10 +1,11 @@
 #include "migrate.h"
 
-#include "log.h"
-
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <sodium.h>
+
+#include "log.h"
 
 /* Arbitrary constant shared by every Twinline migrator. */
 #define MIGRATE_LOCK_KEY "7461726c696e65"
@@ -18,8 +19,7 @@ static void checksum_hex(const migration_file *f, char out[65])
     sodium_bin2hex(out, 65, h, sizeof(h));
 }
 
-static status apply_one(db *d, const migration_file *f, const char *sum,
-                        err *e)
+static status apply_one(db *d, const migration_file *f, const char *sum, err *e)
 {
     const char *params[2] = {f->name, sum};
     status s;
@@ -66,7 +66,8 @@ status migrate_apply(db *d, const migration_file *files, int n, int *applied,
         char sum[65];
 
         checksum_hex(&files[i], sum);
-        s = db_query(d, "SELECT checksum FROM schema_migrations WHERE name = $1",
+        s = db_query(d,
+                     "SELECT checksum FROM schema_migrations WHERE name = $1",
                      1, params, &r, e);
         if (s != ST_OK)
             goto out;

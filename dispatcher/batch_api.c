@@ -7,15 +7,15 @@
  * a repeat inside the batch, a fenced write that matched nothing) go through
  * those handlers or their diagnosis.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "clock.h"
 #include "dispatcher_int.h"
 #include "i64map.h"
 #include "jsonx.h"
 #include "sbuf.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 DB_STMT(st_accept_many, 3,
         "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[])"
@@ -83,8 +83,8 @@ typedef struct item {
     const bus_msg *m;
     const char *worker;
     dsp_answer a;
-    bool ok;      /* still to be written */
-    int row;      /* lookup row */
+    bool ok; /* still to be written */
+    int row; /* lookup row */
     const pb_outcome *oc;
     char *fields; /* compact JSON, owned */
 } item;
@@ -106,8 +106,7 @@ static void free_items(item *it, int n)
 }
 
 /* res id -> index in it, or -1 when it appears twice (handled alone). */
-static status index_items(item *it, int n, i64map **out, bool *repeat,
-                          err *e)
+static status index_items(item *it, int n, i64map **out, bool *repeat, err *e)
 {
     i64map *m = NULL;
     status s = i64map_create(&m, e);
@@ -190,8 +189,7 @@ status dsp_accept_batch(dispatcher *d, const bus_msg *const *msgs,
     sbuf_append(&epochs, "}", 1);
     sbuf_append(&wks, "}", 1);
     if (k > 0) {
-        const char *p[3] = {sbuf_str(&ids), sbuf_str(&epochs),
-                            sbuf_str(&wks)};
+        const char *p[3] = {sbuf_str(&ids), sbuf_str(&epochs), sbuf_str(&wks)};
         s = db_run(d->db, &st_accept_many, p, &r, e);
         if (s != ST_OK)
             goto out;
@@ -274,8 +272,7 @@ static status check_complete(dispatcher *d, item *it, const db_res *l,
     *duplicate = false;
     if (row < 0 || strcmp(db_val(l, row, 0), it->worker) != 0 ||
         db_i64(l, row, 1) != it->a.epoch)
-        return dsp_diagnose(l, row, it->worker, it->a.res_id, it->a.epoch,
-                            e);
+        return dsp_diagnose(l, row, it->worker, it->a.res_id, it->a.epoch, e);
     if (!db_null(l, row, 10)) {
         *duplicate = true;
         return ST_OK;
@@ -326,8 +323,7 @@ status dsp_complete_batch(dispatcher *d, const bus_msg *const *msgs,
         it[i].m = msgs[i];
         it[i].worker = workers[i];
         it[i].row = -1;
-        rs = dsp_answer_decode(msgs[i], dsp_complete_fields, 3, &it[i].a,
-                               &re);
+        rs = dsp_answer_decode(msgs[i], dsp_complete_fields, 3, &it[i].a, &re);
         if (rs == ST_OK)
             rs = jsonx_check(json_object_get(it[i].a.root, "outcome"),
                              "request.outcome", dsp_outcome_fields, 2, &re);
@@ -382,13 +378,11 @@ status dsp_complete_batch(dispatcher *d, const bus_msg *const *msgs,
             if (bus_msg_reply(it[i].m) != NULL)
                 s = dsp_send(d, bus_msg_reply(it[i].m),
                              dsp_complete_body(db_i64(l, it[i].row, 10),
-                                               db_bool(l, it[i].row, 11),
-                                               true),
+                                               db_bool(l, it[i].row, 11), true),
                              e);
             continue;
         }
-        sbuf_printf(&tasks, "%s%s", k > 0 ? "," : "",
-                    db_val(l, it[i].row, 3));
+        sbuf_printf(&tasks, "%s%s", k > 0 ? "," : "", db_val(l, it[i].row, 3));
         sbuf_printf(&epochs, "%s%lld", k > 0 ? "," : "",
                     (long long)it[i].a.epoch);
         sbuf_printf(&wks, "%s%s", k > 0 ? "," : "", it[i].worker);
@@ -433,10 +427,10 @@ status dsp_complete_batch(dispatcher *d, const bus_msg *const *msgs,
         if (ncases == 0 || cases[ncases - 1] != db_i64(r, j, 2))
             cases[ncases++] = db_i64(r, j, 2);
         if (bus_msg_reply(it[i].m) != NULL)
-            s = dsp_send(d, bus_msg_reply(it[i].m),
-                         dsp_complete_body(db_i64(r, j, 1),
-                                           it[i].oc->billable, false),
-                         e);
+            s = dsp_send(
+                d, bus_msg_reply(it[i].m),
+                dsp_complete_body(db_i64(r, j, 1), it[i].oc->billable, false),
+                e);
         if (s != ST_OK)
             goto out;
     }

@@ -1,12 +1,12 @@
 /* The bank API: submit a case, get a case (docs/protocol.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "clock.h"
 #include "dispatcher_int.h"
 #include "jsonx.h"
 #include "log.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* The JSON shape of a case in replies, built by PostgreSQL. */
 #define CASE_JSON                                                              \
@@ -85,8 +85,7 @@ static status submit_decode(const bus_msg *m, submit_req *r, err *e)
     if (s != ST_OK)
         return s;
     s = jsonx_check(r->root, "request", submit_fields,
-                    (int)(sizeof(submit_fields) / sizeof(submit_fields[0])),
-                    e);
+                    (int)(sizeof(submit_fields) / sizeof(submit_fields[0])), e);
     if (s != ST_OK)
         return s;
     r->external_id = jsonx_str(r->root, "external_id");
@@ -97,8 +96,9 @@ static status submit_decode(const bus_msg *m, submit_req *r, err *e)
                        "request.external_id must be 1-128 characters");
     for (size_t i = 0; i < idlen; i++)
         if ((unsigned char)r->external_id[i] < 0x20)
-            return err_set(e, ST_INVALID, "request.external_id must not "
-                                          "contain control characters");
+            return err_set(e, ST_INVALID,
+                           "request.external_id must not "
+                           "contain control characters");
     if (jsonx_int(r->root, "priority", &prio) && (prio < 0 || prio > 9))
         return err_set(e, ST_INVALID,
                        "request.priority must be between 0 and 9, not %lld",
@@ -201,8 +201,7 @@ static const jfield get_fields[] = {
     {"external_id", JF_STRING, false},
 };
 
-status dsp_case_get(dispatcher *d, const char *tenant, const bus_msg *m,
-                    err *e)
+status dsp_case_get(dispatcher *d, const char *tenant, const bus_msg *m, err *e)
 {
     json_t *root = NULL;
     db_res *r = NULL;
@@ -211,8 +210,8 @@ status dsp_case_get(dispatcher *d, const char *tenant, const bus_msg *m,
     char cbuf[24];
     status s;
 
-    s = jsonx_parse(bus_msg_data(m), bus_msg_len(m), DSP_AGENT_MAX_BYTES,
-                    &root, e);
+    s = jsonx_parse(bus_msg_data(m), bus_msg_len(m), DSP_AGENT_MAX_BYTES, &root,
+                    e);
     if (s == ST_OK)
         s = jsonx_check(root, "request", get_fields, 2, e);
     if (s != ST_OK)

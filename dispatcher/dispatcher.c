@@ -1,9 +1,3 @@
-#include "dispatcher_int.h"
-
-#include "clock.h"
-#include "jsonx.h"
-#include "log.h"
-
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,9 +5,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+#include "dispatcher_int.h"
+#include "jsonx.h"
+#include "log.h"
+
 #define MOD "dispatcher"
-
-
 
 void dispatcher_opts_default(dispatcher_opts *o)
 {
@@ -27,8 +24,8 @@ void dispatcher_opts_default(dispatcher_opts *o)
 bool dsp_infra_failure(status s)
 {
     return s == ST_DB || s == ST_UNAVAILABLE || s == ST_NOMEM ||
-           s == ST_INTERNAL || s == ST_BUS || s == ST_CONFLICT ||
-           s == ST_IO || s == ST_TIMEOUT || s == ST_CONFIG;
+           s == ST_INTERNAL || s == ST_BUS || s == ST_CONFLICT || s == ST_IO ||
+           s == ST_TIMEOUT || s == ST_CONFIG;
 }
 
 void dsp_subject(const dispatcher *d, char *buf, size_t cap, const char *fmt,
@@ -99,8 +96,7 @@ static void flush_out(dispatcher *d)
     for (int i = 0; i < d->nout; i++)
         if (bus_publish(d->bus, d->out[i].subject, d->out[i].body,
                         d->out[i].len, &e) != ST_OK)
-            log_warn(MOD, "publish to %s failed: %s", d->out[i].subject,
-                     e.msg);
+            log_warn(MOD, "publish to %s failed: %s", d->out[i].subject, e.msg);
     discard_out(d);
 }
 
@@ -150,8 +146,7 @@ typedef struct route_key {
     char verb[32];
 } route_key;
 
-static bool parse_subject(const dispatcher *d, const char *subj,
-                          route_key *k)
+static bool parse_subject(const dispatcher *d, const char *subj, route_key *k)
 {
     size_t plen = strlen(d->cfg.prefix);
     const char *p, *dot;
@@ -275,12 +270,11 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     }
     if (s == ST_OK && nacc > 0)
         s = dsp_accept_batch(d, (const bus_msg *const *)acc_msgs,
-                             (const char(*)[ID_MAX + 1])acc_workers, nacc,
-                             &e);
+                             (const char(*)[ID_MAX + 1]) acc_workers, nacc, &e);
     if (s == ST_OK && ncomp > 0)
         s = dsp_complete_batch(d, (const bus_msg *const *)comp_msgs,
-                               (const char(*)[ID_MAX + 1])comp_workers,
-                               ncomp, &e);
+                               (const char(*)[ID_MAX + 1]) comp_workers, ncomp,
+                               &e);
     if (s == ST_OK)
         s = dsp_heartbeats_flush(d, &e);
     if (s == ST_OK && tick) {
@@ -429,8 +423,8 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     d->comp_msgs = calloc((size_t)o->batch_max, sizeof(bus_msg *));
     d->acc_workers = calloc((size_t)o->batch_max, ID_MAX + 1);
     d->comp_workers = calloc((size_t)o->batch_max, ID_MAX + 1);
-    if (d->acc_msgs == NULL || d->comp_msgs == NULL ||
-        d->acc_workers == NULL || d->comp_workers == NULL) {
+    if (d->acc_msgs == NULL || d->comp_msgs == NULL || d->acc_workers == NULL ||
+        d->comp_workers == NULL) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto fail;
     }

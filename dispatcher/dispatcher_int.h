@@ -2,6 +2,11 @@
 #ifndef TL_DISPATCHER_INT_H
 #define TL_DISPATCHER_INT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "bus.h"
 #include "db.h"
 #include "dispatcher.h"
@@ -9,11 +14,6 @@
 #include "playbook.h"
 #include "router.h"
 #include "strtab.h"
-
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stdint.h>
 
 #define DSP_CASE_MAX_BYTES  (64 * 1024)
 #define DSP_AGENT_MAX_BYTES (16 * 1024)
@@ -34,8 +34,8 @@ typedef struct latest_version {
 } latest_version;
 
 typedef struct worker_info {
-    int pool;        /* interned in pools */
-    bool available;  /* as stored in workers.presence */
+    int pool;       /* interned in pools */
+    bool available; /* as stored in workers.presence */
 } worker_info;
 
 struct dispatcher {
@@ -114,8 +114,7 @@ void dsp_subject(const dispatcher *d, char *buf, size_t cap, const char *fmt,
 status dsp_rebuild(dispatcher *d, err *e);
 status dsp_refresh_contracts(dispatcher *d, err *e);
 /* Index of worker id in the router, loading it from the database if new. */
-status dsp_worker_index(dispatcher *d, const char *worker_id, int *out,
-                        err *e);
+status dsp_worker_index(dispatcher *d, const char *worker_id, int *out, err *e);
 /* The cached playbook (tenant, case type, version), loading it on a miss. */
 status dsp_playbook(dispatcher *d, const char *tenant, const char *case_type,
                     int version, const playbook **out, err *e);
@@ -140,10 +139,8 @@ status dsp_presence(dispatcher *d, const char *worker, const bus_msg *m,
 status dsp_heartbeat(dispatcher *d, const char *worker, const bus_msg *m,
                      err *e);
 status dsp_heartbeats_flush(dispatcher *d, err *e);
-status dsp_accept(dispatcher *d, const char *worker, const bus_msg *m,
-                  err *e);
-status dsp_reject(dispatcher *d, const char *worker, const bus_msg *m,
-                  err *e);
+status dsp_accept(dispatcher *d, const char *worker, const bus_msg *m, err *e);
+status dsp_reject(dispatcher *d, const char *worker, const bus_msg *m, err *e);
 status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m,
                     err *e);
 

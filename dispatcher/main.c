@@ -1,14 +1,14 @@
 /* twinline-dispatcher: serves banks and workers over NATS. */
-#include "config.h"
-#include "dispatcher.h"
-#include "log.h"
-
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "config.h"
+#include "dispatcher.h"
+#include "log.h"
 
 static dispatcher *the_dispatcher;
 static volatile sig_atomic_t stop_requested;
@@ -56,8 +56,9 @@ static int int_flag(const char *name, const char *v, int lo, int hi, int *out)
     long n = v != NULL ? strtol(v, &end, 10) : 0;
 
     if (v == NULL || *end != '\0' || n < lo || n > hi) {
-        fprintf(stderr, "twinline-dispatcher: %s must be an integer from %d "
-                        "to %d\n",
+        fprintf(stderr,
+                "twinline-dispatcher: %s must be an integer from %d "
+                "to %d\n",
                 name, lo, hi);
         return -1;
     }

@@ -1,16 +1,16 @@
 /* Offers: persisting the router's decisions, offer timeouts, leases. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "clock.h"
 #include "dispatcher_int.h"
 #include "jsonx.h"
 #include "log.h"
 #include "sbuf.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define MOD          "dispatcher"
-#define MATCH_MAX    1024
+#define MOD       "dispatcher"
+#define MATCH_MAX 1024
 
 DB_STMT(st_reserve, 3,
         "WITH a AS (SELECT * FROM unnest($1::bigint[], $2::text[])"
@@ -80,8 +80,8 @@ static status send_offer(dispatcher *d, const db_res *r, int i, err *e)
     int step;
     status s;
 
-    s = dsp_playbook(d, db_val(r, i, 7), db_val(r, i, 8),
-                     (int)db_i64(r, i, 9), &pb, e);
+    s = dsp_playbook(d, db_val(r, i, 7), db_val(r, i, 8), (int)db_i64(r, i, 9),
+                     &pb, e);
     if (s != ST_OK)
         return s;
     step = playbook_step_index(pb, db_val(r, i, 5));
@@ -89,18 +89,16 @@ static status send_offer(dispatcher *d, const db_res *r, int i, err *e)
         return err_set(e, ST_INTERNAL, "offer for unknown step %s",
                        db_val(r, i, 5));
     st = &pb->steps[step];
-    offer = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:i, "
-                      "s:I, s:O}",
-                      "type", "offer", "reservation_id",
-                      (json_int_t)db_i64(r, i, 0), "epoch",
-                      (json_int_t)db_i64(r, i, 3), "task_id",
-                      (json_int_t)db_i64(r, i, 1), "case_id",
-                      (json_int_t)db_i64(r, i, 4), "tenant", db_val(r, i, 7),
-                      "case_type", db_val(r, i, 8), "step", st->key,
-                      "channel", playbook_channel_name(st->channel),
-                      "timeout_ms", d->opts.offer_timeout_ms, "ready_at_us",
-                      (json_int_t)db_i64(r, i, 6), "outcomes",
-                      st->outcomes_json);
+    offer = json_pack(
+        "{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:i, "
+        "s:I, s:O}",
+        "type", "offer", "reservation_id", (json_int_t)db_i64(r, i, 0), "epoch",
+        (json_int_t)db_i64(r, i, 3), "task_id", (json_int_t)db_i64(r, i, 1),
+        "case_id", (json_int_t)db_i64(r, i, 4), "tenant", db_val(r, i, 7),
+        "case_type", db_val(r, i, 8), "step", st->key, "channel",
+        playbook_channel_name(st->channel), "timeout_ms",
+        d->opts.offer_timeout_ms, "ready_at_us", (json_int_t)db_i64(r, i, 6),
+        "outcomes", st->outcomes_json);
     if (offer == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
     dsp_subject(d, subj, sizeof(subj), "worker.%s.offer", db_val(r, i, 2));
@@ -150,8 +148,9 @@ status dsp_route_and_offer(dispatcher *d, err *e)
             for (int j = 0; j < db_rows(r) && !found; j++)
                 found = db_i64(r, j, 1) == as[i].task_id;
             if (!found) {
-                log_warn(MOD, "task %lld is not pending in the database; "
-                              "dropped from routing",
+                log_warn(MOD,
+                         "task %lld is not pending in the database; "
+                         "dropped from routing",
                          (long long)as[i].task_id);
                 router_task_remove(d->router, as[i].task_id, clock_wall_us());
             }
@@ -179,10 +178,9 @@ status dsp_expire_offers(dispatcher *d, err *e)
             s = router_task_exclude(d->router, task, w, e);
         router_task_requeue(d->router, task, clock_wall_us());
         if (s == ST_OK)
-            s = send_notice(d, db_val(r, i, 2), db_i64(r, i, 0), "timeout",
-                            e);
-        log_info(MOD, "offer %s of task %lld to %s timed out",
-                 db_val(r, i, 0), (long long)task, db_val(r, i, 2));
+            s = send_notice(d, db_val(r, i, 2), db_i64(r, i, 0), "timeout", e);
+        log_info(MOD, "offer %s of task %lld to %s timed out", db_val(r, i, 0),
+                 (long long)task, db_val(r, i, 2));
     }
     db_res_free(r);
     return s;

@@ -5,18 +5,18 @@
  * window) and marks them published only after JetStream acknowledged them.
  * After a crash, whatever is unmarked is published again.
  */
-#include "clock.h"
-#include "dispatcher_int.h"
-#include "log.h"
-#include "sbuf.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define MOD        "outbox"
-#define OBX_BATCH  512
+#include "clock.h"
+#include "dispatcher_int.h"
+#include "log.h"
+#include "sbuf.h"
+
+#define MOD       "outbox"
+#define OBX_BATCH 512
 
 DB_STMT(st_obx_pending, 0,
         "SELECT id, subject, payload::text FROM outbox"

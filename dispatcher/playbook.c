@@ -1,9 +1,9 @@
 #include "playbook.h"
 
-#include "router.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "router.h"
 
 static const char *const channel_names[ROUTER_CHANNELS] = {"voice", "chat",
                                                            "backoffice"};
@@ -28,8 +28,10 @@ static status field_type(const char *name, pb_field_type *out)
     static const struct {
         const char *name;
         pb_field_type type;
-    } types[] = {{"amount_minor", PB_AMOUNT}, {"int", PB_INT},
-                 {"date", PB_DATE},           {"string", PB_STRING},
+    } types[] = {{"amount_minor", PB_AMOUNT},
+                 {"int", PB_INT},
+                 {"date", PB_DATE},
+                 {"string", PB_STRING},
                  {"bool", PB_BOOL}};
 
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -59,8 +61,7 @@ static status parse_outcomes(pb_step *st, json_t *o, err *e)
             return err_set(e, ST_INVALID, "step %s: more than %d outcomes",
                            st->key, PB_MAX_OUTCOMES);
         if (!ids_token_valid(code))
-            return err_set(e, ST_INVALID, "step %s: bad outcome code",
-                           st->key);
+            return err_set(e, ST_INVALID, "step %s: bad outcome code", st->key);
         oc = &st->outcomes[st->noutcomes++];
         memset(oc, 0, sizeof(*oc));
         snprintf(oc->code, sizeof(oc->code), "%s", code);
@@ -121,8 +122,7 @@ status playbook_add_step(playbook *pb, const char *key, const char *channel,
              : strcmp(ai, "auto") == 0 ? PB_AI_AUTO
                                        : PB_AI_NONE;
     if (st->channel < 0) {
-        s = err_set(e, ST_INVALID, "step %s: unknown channel %s", key,
-                    channel);
+        s = err_set(e, ST_INVALID, "step %s: unknown channel %s", key, channel);
         goto out;
     }
     skills = load_json(skills_json, e, "skills");
@@ -157,8 +157,7 @@ status playbook_add_step(playbook *pb, const char *key, const char *channel,
             s = err_set(e, ST_INVALID, "step %s: bad when list", key);
             goto out;
         }
-        snprintf(st->when[st->nwhen++], ID_MAX + 1, "%s",
-                 json_string_value(v));
+        snprintf(st->when[st->nwhen++], ID_MAX + 1, "%s", json_string_value(v));
     }
     s = parse_outcomes(st, outcomes, e);
     if (s != ST_OK)
@@ -282,9 +281,9 @@ status playbook_check_outcome(const pb_step *st, const char *code,
         char allowed[256] = "";
         size_t used = 0;
         for (int i = 0; i < st->noutcomes && used < sizeof(allowed); i++)
-            used += (size_t)snprintf(allowed + used, sizeof(allowed) - used,
-                                     "%s%s", i > 0 ? ", " : "",
-                                     st->outcomes[i].code);
+            used +=
+                (size_t)snprintf(allowed + used, sizeof(allowed) - used, "%s%s",
+                                 i > 0 ? ", " : "", st->outcomes[i].code);
         return err_set(e, ST_OUTCOME_NOT_ALLOWED,
                        "outcome \"%.64s\" is not allowed for step %s; "
                        "allowed: %s",

@@ -13,11 +13,12 @@
 #ifndef TL_PLAYBOOK_H
 #define TL_PLAYBOOK_H
 
-#include "err.h"
-#include "ids.h"
+#include <stdbool.h>
 
 #include <jansson.h>
-#include <stdbool.h>
+
+#include "err.h"
+#include "ids.h"
 
 #define PB_MAX_STEPS    16
 #define PB_MAX_SKILLS   8
@@ -50,11 +51,7 @@ typedef struct pb_skill {
     int level;
 } pb_skill;
 
-typedef enum pb_ai {
-    PB_AI_NONE,
-    PB_AI_ASSIST,
-    PB_AI_AUTO
-} pb_ai;
+typedef enum pb_ai { PB_AI_NONE, PB_AI_ASSIST, PB_AI_AUTO } pb_ai;
 
 typedef struct pb_step {
     char key[ID_MAX + 1];

@@ -1,13 +1,13 @@
 /* Case progression: ready the next steps, skip the ones whose condition
  * failed, close the cases whose playbook is finished — for every case a
  * batch touched, in four statements whatever their number. */
-#include "clock.h"
-#include "dispatcher_int.h"
-#include "sbuf.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "clock.h"
+#include "dispatcher_int.h"
+#include "sbuf.h"
 
 DB_STMT(st_cases_tasks, 1,
         "SELECT c.id, t.id, t.step, t.state,"
@@ -93,7 +93,7 @@ static status decide_case(dispatcher *d, const db_res *r, int from, int to,
         task_of[st] = db_i64(r, i, 1);
     }
     memcpy(before, states, sizeof(states));
-    playbook_advance(pb, states, (const char(*)[ID_MAX + 1])codes);
+    playbook_advance(pb, states, (const char(*)[ID_MAX + 1]) codes);
     for (int i = 0; i < pb->nsteps; i++) {
         if (before[i] != PB_WAITING || states[i] == PB_WAITING)
             continue;
@@ -128,8 +128,7 @@ static status route_ready(dispatcher *d, const db_res *u, err *e)
     return s;
 }
 
-status dsp_progress_cases(dispatcher *d, const int64_t *case_ids, int n,
-                          err *e)
+status dsp_progress_cases(dispatcher *d, const int64_t *case_ids, int n, err *e)
 {
     decisions dec = {0};
     sbuf ids = {0};
@@ -155,8 +154,8 @@ status dsp_progress_cases(dispatcher *d, const int64_t *case_ids, int n,
     sbuf_append(&dec.ready, "}", 1);
     sbuf_append(&dec.skip, "}", 1);
     sbuf_append(&dec.close, "}", 1);
-    if (s == ST_OK && (ids.failed || dec.ready.failed || dec.skip.failed ||
-                       dec.close.failed))
+    if (s == ST_OK &&
+        (ids.failed || dec.ready.failed || dec.skip.failed || dec.close.failed))
         s = err_set(e, ST_NOMEM, "out of memory");
     if (s == ST_OK && dec.nskip > 0) {
         const char *p[1] = {sbuf_str(&dec.skip)};

@@ -1,9 +1,9 @@
 #include "router.h"
 
-#include "i64map.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "i64map.h"
 
 typedef struct rworker {
     bool defined;
@@ -35,10 +35,10 @@ struct router {
     int nfree;
     int cap_free;
     int npending;
-    i64map *task_index;  /* task id -> slot */
-    i64map *affinity;    /* case id -> worker */
-    i64map *contracts;   /* packed (tenant, pool, case type) -> 1 */
-    int *scratch;        /* pending slots, sorted per match */
+    i64map *task_index; /* task id -> slot */
+    i64map *affinity;   /* case id -> worker */
+    i64map *contracts;  /* packed (tenant, pool, case type) -> 1 */
+    int *scratch;       /* pending slots, sorted per match */
     int cap_scratch;
     bool dirty; /* something changed since the last match found no more */
 };
@@ -46,7 +46,8 @@ struct router {
 static int64_t contract_key(int tenant, int pool, int case_type)
 {
     return ((int64_t)(tenant & 0x1fffff) << 42 |
-            (int64_t)(pool & 0x1fffff) << 21 | (int64_t)(case_type & 0x1fffff)) +
+            (int64_t)(pool & 0x1fffff) << 21 |
+            (int64_t)(case_type & 0x1fffff)) +
            1;
 }
 
@@ -121,23 +122,20 @@ static status grow(void **p, int *cap, int need, size_t elem, err *e)
     np = realloc(*p, elem * (size_t)ncap);
     if (np == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
-    memset((char *)np + elem * (size_t)*cap, 0,
-           elem * (size_t)(ncap - *cap));
+    memset((char *)np + elem * (size_t)*cap, 0, elem * (size_t)(ncap - *cap));
     *p = np;
     *cap = ncap;
     return ST_OK;
 }
 
-status router_worker_set(router *r, int w, const router_worker_def *d,
-                         err *e)
+status router_worker_set(router *r, int w, const router_worker_def *d, err *e)
 {
     rworker *wk;
     status s;
 
     if (w < 0)
         return err_set(e, ST_INTERNAL, "negative worker index");
-    s = grow((void **)&r->workers, &r->cap_workers, w + 1, sizeof(rworker),
-             e);
+    s = grow((void **)&r->workers, &r->cap_workers, w + 1, sizeof(rworker), e);
     if (s != ST_OK)
         return s;
     wk = &r->workers[w];
@@ -159,8 +157,7 @@ void router_worker_available(router *r, int w, bool available, int64_t now_us)
 {
     if (w < 0 || w >= r->nworkers || !r->workers[w].defined)
         return;
-    if (available && !r->workers[w].available &&
-        r->workers[w].total_load == 0)
+    if (available && !r->workers[w].available && r->workers[w].total_load == 0)
         r->workers[w].idle_since_us = now_us;
     if (available != r->workers[w].available)
         r->dirty = true;
@@ -172,8 +169,7 @@ status router_contract_add(router *r, int tenant, int pool, int case_type,
 {
     int have;
 
-    if (i64map_get(r->contracts, contract_key(tenant, pool, case_type),
-                   &have))
+    if (i64map_get(r->contracts, contract_key(tenant, pool, case_type), &have))
         return ST_OK;
     r->dirty = true;
     return i64map_put(r->contracts, contract_key(tenant, pool, case_type), 1,
@@ -213,8 +209,7 @@ static void release_slot(router *r, int w, int channel, int64_t now_us)
         wk->idle_since_us = now_us;
 }
 
-status router_task_add(router *r, const router_task_def *d, int holder,
-                       err *e)
+status router_task_add(router *r, const router_task_def *d, int holder, err *e)
 {
     rtask *t;
     int slot;

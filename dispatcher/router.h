@@ -20,17 +20,12 @@
 #ifndef TL_ROUTER_H
 #define TL_ROUTER_H
 
-#include "err.h"
-
 #include <stdbool.h>
 #include <stdint.h>
 
-enum {
-    ROUTER_VOICE,
-    ROUTER_CHAT,
-    ROUTER_BACKOFFICE,
-    ROUTER_CHANNELS
-};
+#include "err.h"
+
+enum { ROUTER_VOICE, ROUTER_CHAT, ROUTER_BACKOFFICE, ROUTER_CHANNELS };
 
 #define ROUTER_WORKER_SKILLS 32
 #define ROUTER_TASK_SKILLS   8
@@ -76,12 +71,10 @@ void router_destroy(router *r);
 void router_clear(router *r);
 
 /* Define or redefine worker w (index >= 0). New workers start unavailable. */
-status router_worker_set(router *r, int w, const router_worker_def *d,
-                         err *e);
+status router_worker_set(router *r, int w, const router_worker_def *d, err *e);
 
 /* Presence: only available workers get work. now_us starts an idle spell. */
-void router_worker_available(router *r, int w, bool available,
-                             int64_t now_us);
+void router_worker_available(router *r, int w, bool available, int64_t now_us);
 
 /* Allow tasks of (tenant, case_type) to go to workers of pool. */
 status router_contract_add(router *r, int tenant, int pool, int case_type,
@@ -92,8 +85,7 @@ status router_contract_add(router *r, int tenant, int pool, int case_type,
  * is already held by worker `holder` (offered or accepted), which takes one
  * slot of its channel.
  */
-status router_task_add(router *r, const router_task_def *d, int holder,
-                       err *e);
+status router_task_add(router *r, const router_task_def *d, int holder, err *e);
 
 /* Never offer task to worker w again (rejected, timed out). */
 status router_task_exclude(router *r, int64_t task_id, int w, err *e);

@@ -1,11 +1,11 @@
 /* Routing state: loaded from PostgreSQL at start and after a rollback. */
-#include "clock.h"
-#include "dispatcher_int.h"
-#include "log.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "clock.h"
+#include "dispatcher_int.h"
+#include "log.h"
 
 #define MOD "dispatcher"
 
@@ -22,7 +22,8 @@ DB_STMT(st_skills, 0,
 DB_STMT(st_skills_one, 1,
         "SELECT worker_id, skill, level, ai_level FROM worker_skills"
         " WHERE worker_id = $1");
-DB_STMT(st_capacity, 0, "SELECT worker_id, channel, slots FROM worker_capacity");
+DB_STMT(st_capacity, 0,
+        "SELECT worker_id, channel, slots FROM worker_capacity");
 DB_STMT(st_capacity_one, 1,
         "SELECT worker_id, channel, slots FROM worker_capacity"
         " WHERE worker_id = $1");
@@ -94,11 +95,11 @@ static status load_workers(dispatcher *d, const char *id, err *e)
     s = db_run(d->db, id != NULL ? &st_worker_one : &st_workers, params, &rw,
                e);
     if (s == ST_OK)
-        s = db_run(d->db, id != NULL ? &st_skills_one : &st_skills, params,
-                   &rs, e);
+        s = db_run(d->db, id != NULL ? &st_skills_one : &st_skills, params, &rs,
+                   e);
     if (s == ST_OK)
-        s = db_run(d->db, id != NULL ? &st_capacity_one : &st_capacity,
-                   params, &rc, e);
+        s = db_run(d->db, id != NULL ? &st_capacity_one : &st_capacity, params,
+                   &rc, e);
     if (s != ST_OK)
         goto out;
     n = db_rows(rw);
@@ -207,8 +208,8 @@ status dsp_route_task(dispatcher *d, const playbook *pb, int step,
         s = strtab_intern(d->case_types, pb->case_type, &def.case_type, e);
     for (int i = 0; s == ST_OK && i < st->nskills && i < ROUTER_TASK_SKILLS;
          i++) {
-        s = strtab_intern(d->skills, st->skills[i].skill,
-                          &def.skills[i].skill, e);
+        s = strtab_intern(d->skills, st->skills[i].skill, &def.skills[i].skill,
+                          e);
         def.skills[i].level = st->skills[i].level;
         def.nskills = i + 1;
     }
@@ -283,8 +284,7 @@ status dsp_rebuild(dispatcher *d, err *e)
     return s;
 }
 
-status dsp_worker_index(dispatcher *d, const char *worker_id, int *out,
-                        err *e)
+status dsp_worker_index(dispatcher *d, const char *worker_id, int *out, err *e)
 {
     int w = strtab_find(d->workers, worker_id);
     status s;
@@ -341,8 +341,8 @@ status dsp_playbook(dispatcher *d, const char *tenant, const char *case_type,
     for (int i = 0; s == ST_OK && i < db_rows(r); i++)
         s = playbook_add_step(pb, db_val(r, i, 0), db_val(r, i, 1),
                               (int)db_i64(r, i, 2), db_val(r, i, 3),
-                              db_val(r, i, 4), db_val(r, i, 5),
-                              db_val(r, i, 6), db_val(r, i, 7), e);
+                              db_val(r, i, 4), db_val(r, i, 5), db_val(r, i, 6),
+                              db_val(r, i, 7), e);
     if (s == ST_OK)
         s = playbook_resolve(pb, e);
     db_res_free(r);
@@ -409,8 +409,7 @@ status dsp_latest_version(dispatcher *d, const char *tenant,
     if (lv == NULL) {
         if (d->nlatest == d->cap_latest) {
             int ncap = d->cap_latest > 0 ? d->cap_latest * 2 : 16;
-            latest_version *n =
-                realloc(d->latest, sizeof(*n) * (size_t)ncap);
+            latest_version *n = realloc(d->latest, sizeof(*n) * (size_t)ncap);
             if (n == NULL) {
                 db_res_free(r);
                 return err_set(e, ST_NOMEM, "out of memory");

@@ -1,13 +1,13 @@
 /* The worker protocol: presence, heartbeat, accept, reject, complete. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "clock.h"
 #include "dispatcher_int.h"
 #include "jsonx.h"
 #include "log.h"
 #include "sbuf.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #define MOD "dispatcher"
 
@@ -106,12 +106,11 @@ static char *ok_body(const char *fmt, const char *a)
     return b;
 }
 
-static status dsp_parse(const bus_msg *m, const jfield *f, int nf,
-                        json_t **out,
-                    err *e)
+static status dsp_parse(const bus_msg *m, const jfield *f, int nf, json_t **out,
+                        err *e)
 {
-    status s = jsonx_parse(bus_msg_data(m), bus_msg_len(m),
-                           DSP_AGENT_MAX_BYTES, out, e);
+    status s = jsonx_parse(bus_msg_data(m), bus_msg_len(m), DSP_AGENT_MAX_BYTES,
+                           out, e);
 
     if (s == ST_OK) {
         s = jsonx_check(*out, "request", f, nf, e);
@@ -123,8 +122,7 @@ static status dsp_parse(const bus_msg *m, const jfield *f, int nf,
     return s;
 }
 
-status dsp_presence(dispatcher *d, const char *worker, const bus_msg *m,
-                    err *e)
+status dsp_presence(dispatcher *d, const char *worker, const bus_msg *m, err *e)
 {
     json_t *root = NULL;
     db_res *r = NULL;
@@ -240,8 +238,7 @@ status dsp_diagnose(const db_res *r, int row, const char *worker,
                        "reservation %lld belongs to another worker",
                        (long long)res_id);
     if (db_i64(r, row, 1) != epoch)
-        return err_set(e, ST_STALE,
-                       "reservation %lld has epoch %lld, not %lld",
+        return err_set(e, ST_STALE, "reservation %lld has epoch %lld, not %lld",
                        (long long)res_id, (long long)db_i64(r, row, 1),
                        (long long)epoch);
     return err_set(e, ST_STALE,
@@ -274,8 +271,7 @@ static status lookup(dispatcher *d, dsp_answer *a, db_res **r, err *e)
     return db_run(d->db, &st_res_lookup, params, r, e);
 }
 
-static status reply_task(dispatcher *d, const bus_msg *m, dsp_answer *a,
-                         err *e)
+static status reply_task(dispatcher *d, const bus_msg *m, dsp_answer *a, err *e)
 {
     const char *params[1] = {a->rbuf};
     db_res *r = NULL;
@@ -294,8 +290,7 @@ static status reply_task(dispatcher *d, const bus_msg *m, dsp_answer *a,
     return s;
 }
 
-status dsp_accept(dispatcher *d, const char *worker, const bus_msg *m,
-                  err *e)
+status dsp_accept(dispatcher *d, const char *worker, const bus_msg *m, err *e)
 {
     dsp_answer a = {0};
     db_res *r = NULL, *l = NULL;
@@ -320,7 +315,8 @@ status dsp_accept(dispatcher *d, const char *worker, const bus_msg *m,
             s = reply_task(d, m, &a, e);
             goto out;
         }
-        s = dsp_diagnose(l, db_rows(l) > 0 ? 0 : -1, worker, a.res_id, a.epoch, e);
+        s = dsp_diagnose(l, db_rows(l) > 0 ? 0 : -1, worker, a.res_id, a.epoch,
+                         e);
         goto out;
     }
     s = reply_task(d, m, &a, e);
@@ -331,8 +327,7 @@ out:
     return s;
 }
 
-status dsp_reject(dispatcher *d, const char *worker, const bus_msg *m,
-                  err *e)
+status dsp_reject(dispatcher *d, const char *worker, const bus_msg *m, err *e)
 {
     dsp_answer a = {0};
     db_res *r = NULL, *l = NULL;
@@ -344,8 +339,9 @@ status dsp_reject(dispatcher *d, const char *worker, const bus_msg *m,
         goto out;
     reason = jsonx_str(a.root, "reason");
     if (reason != NULL && strlen(reason) > 200) {
-        s = err_set(e, ST_INVALID, "request.reason is longer than 200 "
-                                   "characters");
+        s = err_set(e, ST_INVALID,
+                    "request.reason is longer than 200 "
+                    "characters");
         goto out;
     }
     {
@@ -365,7 +361,8 @@ status dsp_reject(dispatcher *d, const char *worker, const bus_msg *m,
             s = dsp_reply(d, m, ok_body("{\"ok\":true}%s", ""), e);
             goto out;
         }
-        s = dsp_diagnose(l, db_rows(l) > 0 ? 0 : -1, worker, a.res_id, a.epoch, e);
+        s = dsp_diagnose(l, db_rows(l) > 0 ? 0 : -1, worker, a.res_id, a.epoch,
+                         e);
         goto out;
     }
     s = dsp_worker_index(d, worker, &w, e);
@@ -395,8 +392,7 @@ char *dsp_complete_body(int64_t outcome_id, bool billable, bool dup)
     return b;
 }
 
-status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m,
-                    err *e)
+status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m, err *e)
 {
     dsp_answer a = {0};
     db_res *l = NULL, *r = NULL;
@@ -420,22 +416,24 @@ status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m,
         goto out;
     if (db_rows(l) == 0 || strcmp(db_val(l, 0, 0), worker) != 0 ||
         db_i64(l, 0, 1) != a.epoch) {
-        s = dsp_diagnose(l, db_rows(l) > 0 ? 0 : -1, worker, a.res_id, a.epoch, e);
+        s = dsp_diagnose(l, db_rows(l) > 0 ? 0 : -1, worker, a.res_id, a.epoch,
+                         e);
         goto out;
     }
     if (!db_null(l, 0, 10)) {
         /* The same completion again: answer as before, record nothing. */
-        s = dsp_reply(d, m,
-                      dsp_complete_body(db_i64(l, 0, 10), db_bool(l, 0, 11), true),
-                      e);
+        s = dsp_reply(
+            d, m, dsp_complete_body(db_i64(l, 0, 10), db_bool(l, 0, 11), true),
+            e);
         goto out;
     }
     if (strcmp(db_val(l, 0, 2), "accepted") != 0) {
-        s = dsp_diagnose(l, db_rows(l) > 0 ? 0 : -1, worker, a.res_id, a.epoch, e);
+        s = dsp_diagnose(l, db_rows(l) > 0 ? 0 : -1, worker, a.res_id, a.epoch,
+                         e);
         goto out;
     }
-    s = dsp_playbook(d, db_val(l, 0, 6), db_val(l, 0, 7),
-                     (int)db_i64(l, 0, 8), &pb, e);
+    s = dsp_playbook(d, db_val(l, 0, 6), db_val(l, 0, 7), (int)db_i64(l, 0, 8),
+                     &pb, e);
     if (s != ST_OK)
         goto out;
     step = playbook_step_index(pb, db_val(l, 0, 5));
@@ -477,8 +475,8 @@ status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m,
     router_task_done(d->router, db_i64(l, 0, 3), clock_wall_us());
     s = dsp_progress_case(d, db_i64(l, 0, 4), e);
     if (s == ST_OK)
-        s = dsp_reply(d, m, dsp_complete_body(db_i64(r, 0, 0), oc->billable, false),
-                      e);
+        s = dsp_reply(
+            d, m, dsp_complete_body(db_i64(r, 0, 0), oc->billable, false), e);
 out:
     free(fields_text);
     db_res_free(l);

@@ -1,16 +1,12 @@
 #include "fixture.h"
 
-#include "clock.h"
-#include "migrate.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "clock.h"
+#include "migrate.h"
+#include "tl_test.h"
 
 static const char *need_env(const char *name)
 {
@@ -33,7 +29,8 @@ void fixture_setup(fixture *f, const char *name)
     memset(f, 0, sizeof(*f));
     snprintf(f->name, sizeof(f->name), "%s", name);
     config_from_env(&f->cfg);
-    snprintf(admin, sizeof(admin), "%s dbname=postgres", need_env("TL_TEST_PG"));
+    snprintf(admin, sizeof(admin), "%s dbname=postgres",
+             need_env("TL_TEST_PG"));
     if (db_connect(&a, admin, &e) != ST_OK)
         fail_msg("fixture: %s", e.msg);
     snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS tl_%s WITH (FORCE)",

@@ -10,11 +10,11 @@
 #ifndef TL_FIXTURE_H
 #define TL_FIXTURE_H
 
+#include <stdint.h>
+
 #include "bus.h"
 #include "config.h"
 #include "db.h"
-
-#include <stdint.h>
 
 typedef struct fixture {
     char name[48];

@@ -1,16 +1,12 @@
 #include "harness.h"
 
-#include "clock.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <cmocka.h>
+#include "clock.h"
+#include "tl_test.h"
 
 static void *run_thread(void *arg)
 {
@@ -21,8 +17,7 @@ static void *run_thread(void *arg)
     return NULL;
 }
 
-void harness_start(running_dispatcher *rd, fixture *f,
-                   const dispatcher_opts *o)
+void harness_start(running_dispatcher *rd, fixture *f, const dispatcher_opts *o)
 {
     dispatcher_opts def;
     err e = {0};
@@ -114,8 +109,7 @@ void inbox_drain(inbox *ib)
     pthread_mutex_unlock(&ib->mu);
 }
 
-json_t *harness_request(fixture *f, bus *b, const char *rest,
-                        const char *body)
+json_t *harness_request(fixture *f, bus *b, const char *rest, const char *body)
 {
     char subj[256];
     bus_msg *r = NULL;

@@ -6,12 +6,13 @@
 #ifndef TL_HARNESS_H
 #define TL_HARNESS_H
 
+#include <pthread.h>
+
+#include <jansson.h>
+
 #include "bus.h"
 #include "dispatcher.h"
 #include "fixture.h"
-
-#include <jansson.h>
-#include <pthread.h>
 
 typedef struct running_dispatcher {
     dispatcher *d;
@@ -40,8 +41,7 @@ json_t *inbox_next(inbox *ib, int timeout_ms);
 void inbox_drain(inbox *ib);
 
 /* Request on "<prefix>.<rest>" with body; reply parsed (caller decrefs). */
-json_t *harness_request(fixture *f, bus *b, const char *rest,
-                        const char *body);
+json_t *harness_request(fixture *f, bus *b, const char *rest, const char *body);
 
 /* Error code of a reply ("" when ok). */
 const char *harness_error_code(const json_t *reply);

@@ -5,12 +5,12 @@
  * Built as a libFuzzer binary with clang (-DTL_FUZZ=ON) and, always, as a
  * replay of the seed corpus under the normal sanitizer build.
  */
-#include "jsonx.h"
-#include "playbook.h"
-
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "jsonx.h"
+#include "playbook.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -272,7 +272,7 @@ static agent_sim *start_agent(fixture *fx, agent_stats *st,
     o.prefix = fx->cfg.prefix;
     o.workers = workers;
     o.nworkers = n;
-    o.handle_ms = 300;
+    o.handle_ms = 1000; /* room for the notice on a loaded machine */
     o.jitter_pct = 0;
     o.reject_rate = reject_rate;
     o.max_tasks = max_tasks;

@@ -4,17 +4,13 @@
  * the next step follows and the case closes; plus rejection, timeouts,
  * vanished workers, restarts and idempotency.
  */
-#include "clock.h"
-#include "harness.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "clock.h"
+#include "harness.h"
+#include "tl_test.h"
 
 typedef struct world {
     fixture f;
@@ -86,8 +82,7 @@ static int64_t submit(world *w, const char *ext, bool *created)
     r = req(w, "api.bank1.case.submit", body);
     if (!json_is_true(json_object_get(r, "ok")))
         fail_msg("submit failed: %s", json_dumps(r, 0));
-    id = json_integer_value(
-        json_object_get(json_object_get(r, "case"), "id"));
+    id = json_integer_value(json_object_get(json_object_get(r, "case"), "id"));
     if (created != NULL)
         *created = json_is_true(json_object_get(r, "created"));
     json_decref(r);
@@ -100,11 +95,11 @@ static json_t *answer(world *w, const char *worker, const char *verb,
     char rest[128], body[512];
 
     snprintf(rest, sizeof(rest), "agent.%s.%s", worker, verb);
-    snprintf(body, sizeof(body), "{\"reservation_id\":%lld,\"epoch\":%lld%s}",
-             (long long)json_integer_value(
-                 json_object_get(offer, "reservation_id")),
-             (long long)json_integer_value(json_object_get(offer, "epoch")),
-             extra != NULL ? extra : "");
+    snprintf(
+        body, sizeof(body), "{\"reservation_id\":%lld,\"epoch\":%lld%s}",
+        (long long)json_integer_value(json_object_get(offer, "reservation_id")),
+        (long long)json_integer_value(json_object_get(offer, "epoch")),
+        extra != NULL ? extra : "");
     return req(w, rest, body);
 }
 
@@ -166,8 +161,10 @@ static void test_happy_path(void **state)
     assert_false(json_is_true(json_object_get(r, "duplicate")));
     json_decref(r);
 
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE id = %lld"
-             " AND state = 'closed'", (long long)case_id);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM cases WHERE id = %lld"
+             " AND state = 'closed'",
+             (long long)case_id);
     assert_int_equal(fixture_wait_i64(&w.f, sql, 1, 3000), 1);
     assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM tasks"
                                        " WHERE step = 'legal'"
@@ -192,9 +189,9 @@ static void test_happy_path(void **state)
     /* The bank reads it back. */
     snprintf(sql, sizeof(sql), "{\"case_id\":%lld}", (long long)case_id);
     r = req(&w, "api.bank1.case.get", sql);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(r, "case"), "state")),
-                        "closed");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "case"), "state")),
+        "closed");
     assert_int_equal(
         json_array_size(json_object_get(json_object_get(r, "case"), "tasks")),
         2);
@@ -429,8 +426,8 @@ static void test_bad_input(void **state)
          "{\"external_id\":\"X1\",\"case_type\":\"loan\",\"amount\":5}",
          "unknown_field"},
         {"api.bank1.case.submit", "{\"case_type\":\"loan\"}", "missing_field"},
-        {"api.bank1.case.submit",
-         "{\"external_id\":7,\"case_type\":\"loan\"}", "wrong_type"},
+        {"api.bank1.case.submit", "{\"external_id\":7,\"case_type\":\"loan\"}",
+         "wrong_type"},
         {"api.bank1.case.submit",
          "{\"external_id\":\"X2\",\"case_type\":\"loan\",\"priority\":12}",
          "invalid_value"},
@@ -441,8 +438,7 @@ static void test_bad_input(void **state)
          "{\"external_id\":\"X4\",\"case_type\":\"loan\"}", "unknown_tenant"},
         {"api.bank1.case.get", "{}", "missing_field"},
         {"agent.wa.presence", "{\"presence\":\"asleep\"}", "invalid_value"},
-        {"agent.nobody.presence", "{\"presence\":\"available\"}",
-         "not_found"},
+        {"agent.nobody.presence", "{\"presence\":\"available\"}", "not_found"},
         {"agent.wa.accept", "{\"reservation_id\":999,\"epoch\":1}",
          "not_found"},
         {"agent.wa.accept", "{\"reservation_id\":-4,\"epoch\":1}",
@@ -455,8 +451,8 @@ static void test_bad_input(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         r = req(&w, cases[i].rest, cases[i].body);
         if (strcmp(harness_error_code(r), cases[i].code) != 0)
-            fail_msg("%s %s: expected %s, got %s", cases[i].rest,
-                     cases[i].body, cases[i].code, json_dumps(r, 0));
+            fail_msg("%s %s: expected %s, got %s", cases[i].rest, cases[i].body,
+                     cases[i].code, json_dumps(r, 0));
         json_decref(r);
     }
     memset(big, ' ', sizeof(big) - 1);

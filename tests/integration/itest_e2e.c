@@ -5,6 +5,10 @@
  * bills every billable outcome exactly once at the contract's price, and a
  * dispatcher restart in the middle loses nothing.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "admin_load.h"
 #include "admin_report.h"
 #include "agent_sim.h"
@@ -12,15 +16,7 @@
 #include "billing_service.h"
 #include "clock.h"
 #include "harness.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
+#include "tl_test.h"
 
 #define CASES 60
 
@@ -80,8 +76,8 @@ static char **worker_ids(fixture *f, int *n)
     char **ids;
     int count = 0;
 
-    fixture_str(f, "SELECT string_agg(id, ',' ORDER BY id) FROM workers",
-                list, sizeof(list));
+    fixture_str(f, "SELECT string_agg(id, ',' ORDER BY id) FROM workers", list,
+                sizeof(list));
     ids = calloc(256, sizeof(char *));
     for (char *save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
          t = strtok_r(NULL, ",", &save))

@@ -4,24 +4,20 @@
  * billed twice, and the backlog drains once the dispatcher stays up.
  * The dispatcher runs as the real binary in a child process.
  */
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
 #include "admin_load.h"
 #include "agent_sim.h"
 #include "agent_stats.h"
 #include "billing_service.h"
 #include "clock.h"
 #include "harness.h"
-
-#include <setjmp.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-
-#include <cmocka.h>
+#include "tl_test.h"
 
 #define CASES 120
 
@@ -30,8 +26,8 @@ extern char **environ;
 static pid_t spawn_dispatcher(fixture *f)
 {
     char path[512];
-    char *argv[] = {path, "--lease-ms", "3000", "--offer-timeout-ms", "3000",
-                    "--stream-mb", "8", NULL};
+    char *argv[] = {path,   "--lease-ms",  "3000", "--offer-timeout-ms",
+                    "3000", "--stream-mb", "8",    NULL};
     pid_t pid;
 
     snprintf(path, sizeof(path), "%s/dispatcher/twinline-dispatcher",
@@ -135,8 +131,8 @@ static void test_kill9_loses_nothing(void **state)
     assert_non_null(rb.s);
     pthread_create(&rb.thread, NULL, billing_thread, &rb);
 
-    fixture_str(&f, "SELECT string_agg(id, ',' ORDER BY id) FROM workers",
-                list, sizeof(list));
+    fixture_str(&f, "SELECT string_agg(id, ',' ORDER BY id) FROM workers", list,
+                sizeof(list));
     for (char *save = NULL, *t = strtok_r(list, ",", &save);
          t != NULL && nids < 64; t = strtok_r(NULL, ",", &save))
         ids[nids++] = t;

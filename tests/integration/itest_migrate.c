@@ -1,16 +1,12 @@
 /* Migrations: applied once, in order, under a lock; a changed applied file
  * is refused; a failing file leaves nothing behind. */
-#include "fixture.h"
-#include "migrate.h"
-
 #include <pthread.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "fixture.h"
+#include "migrate.h"
+#include "tl_test.h"
 
 static const char m1[] = "CREATE TABLE mt_a (id int PRIMARY KEY);";
 static const char m2[] = "CREATE TABLE mt_b (id int PRIMARY KEY);";
@@ -31,9 +27,9 @@ static void test_apply_once_and_refuse_changes(void **state)
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM schema_migrations"),
                      migration_count);
     /* Applying the embedded set again changes nothing. */
-    assert_int_equal(migrate_apply(f.db, migration_files, migration_count,
-                                   &applied, &e),
-                     ST_OK);
+    assert_int_equal(
+        migrate_apply(f.db, migration_files, migration_count, &applied, &e),
+        ST_OK);
     assert_int_equal(applied, 0);
 
     assert_int_equal(migrate_apply(f.db, files, 2, &applied, &e), ST_OK);
@@ -84,7 +80,8 @@ static void *race(void *arg)
 static void test_concurrent_migrators(void **state)
 {
     fixture f;
-    static const char slow[] = "SELECT pg_sleep(0.3); CREATE TABLE mt_s (i int);";
+    static const char slow[] =
+        "SELECT pg_sleep(0.3); CREATE TABLE mt_s (i int);";
     migration_file files[2] = {{"910_s.sql", slow, (int)sizeof(slow) - 1},
                                {"911_a.sql", m1, (int)sizeof(m1) - 1}};
     racer a = {0}, b = {0};

@@ -1,18 +1,14 @@
 /* The common layer: status codes, strict JSON, maps, string tables. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "err.h"
 #include "i64map.h"
 #include "ids.h"
 #include "jsonx.h"
 #include "sbuf.h"
 #include "strtab.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
+#include "tl_test.h"
 
 static void test_status_codes_are_stable(void **state)
 {
@@ -54,8 +50,7 @@ static void test_strict_json(void **state)
     assert_non_null(strstr(e.msg, "line 1"));
     assert_int_equal(check("", &e), ST_BAD_JSON);
     assert_int_equal(check("[]", &e), ST_WRONG_TYPE);
-    assert_int_equal(check("{\"name\":\"a\",\"zz\":1}", &e),
-                     ST_UNKNOWN_FIELD);
+    assert_int_equal(check("{\"name\":\"a\",\"zz\":1}", &e), ST_UNKNOWN_FIELD);
     assert_non_null(strstr(e.msg, "\"zz\""));
     assert_non_null(strstr(e.msg, "allowed: name, n, tags"));
     assert_int_equal(check("{\"n\":1}", &e), ST_MISSING_FIELD);
@@ -78,9 +73,9 @@ static void test_error_reply_shape(void **state)
     (void)state;
     assert_non_null(v);
     assert_true(json_is_false(json_object_get(v, "ok")));
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(v, "error"), "code")),
-                        "not_yours");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(v, "error"), "code")),
+        "not_yours");
     json_decref(v);
     free(r);
 }

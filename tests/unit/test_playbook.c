@@ -1,12 +1,8 @@
 /* Playbook steps: outcome validation and the step progression rule. */
-#include "playbook.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "playbook.h"
+#include "tl_test.h"
 
 static const char *contact_outcomes =
     "{\"promise_to_pay\": {\"billable\": true, \"fields\": {\"amount_minor\":"
@@ -36,12 +32,11 @@ static void build(playbook *pb)
                           " {\"instalments\": \"int\"}}}",
                           &e),
         ST_OK);
-    assert_int_equal(playbook_add_step(pb, "legal", "backoffice", 600,
-                                       "assist", "{\"legal\": 3}",
-                                       "[\"contact\"]", "[\"dispute\"]",
-                                       "{\"resolved\": {\"billable\": true}}",
-                                       &e),
-                     ST_OK);
+    assert_int_equal(
+        playbook_add_step(pb, "legal", "backoffice", 600, "assist",
+                          "{\"legal\": 3}", "[\"contact\"]", "[\"dispute\"]",
+                          "{\"resolved\": {\"billable\": true}}", &e),
+        ST_OK);
     assert_int_equal(playbook_add_step(pb, "close_out", "chat", 600, "none",
                                        "{}", "[\"hardship_plan\", \"legal\"]",
                                        "[]", "{\"done\": {}}", &e),
@@ -59,8 +54,8 @@ static void test_outcome_validation(void **state)
                             "due_date", "2026-12-01");
     json_t *baddate = json_pack("{s:I, s:s}", "amount_minor", (json_int_t)1,
                                 "due_date", "2026-02-29");
-    json_t *extra = json_pack("{s:I, s:s, s:i}", "amount_minor",
-                              (json_int_t)1, "due_date", "2026-12-01", "x", 1);
+    json_t *extra = json_pack("{s:I, s:s, s:i}", "amount_minor", (json_int_t)1,
+                              "due_date", "2026-12-01", "x", 1);
     json_t *missing = json_pack("{s:I}", "amount_minor", (json_int_t)1);
 
     (void)state;
@@ -85,8 +80,7 @@ static void test_outcome_validation(void **state)
     assert_int_equal(playbook_check_outcome(&pb.steps[0], "paid", NULL, &e),
                      ST_OUTCOME_NOT_ALLOWED);
     assert_non_null(strstr(e.msg, "allowed: "));
-    assert_int_equal(playbook_check_outcome(&pb.steps[0], "hardship", NULL,
-                                            &e),
+    assert_int_equal(playbook_check_outcome(&pb.steps[0], "hardship", NULL, &e),
                      ST_OK);
     assert_true(playbook_outcome(&pb.steps[0], "promise_to_pay")->billable);
     assert_false(playbook_outcome(&pb.steps[0], "hardship")->billable);
@@ -107,17 +101,17 @@ static void test_progression_by_outcome(void **state)
     (void)state;
     build(&pb);
     /* Nothing moves while contact is in progress. */
-    assert_false(playbook_advance(&pb, st, (const char(*)[ID_MAX + 1])codes));
+    assert_false(playbook_advance(&pb, st, (const char(*)[ID_MAX + 1]) codes));
     st[0] = PB_COMPLETED;
     strcpy(codes[0], "hardship");
-    assert_true(playbook_advance(&pb, st, (const char(*)[ID_MAX + 1])codes));
+    assert_true(playbook_advance(&pb, st, (const char(*)[ID_MAX + 1]) codes));
     assert_int_equal(st[1], PB_READY);   /* hardship_plan */
     assert_int_equal(st[2], PB_SKIPPED); /* legal: no dispute */
     assert_int_equal(st[3], PB_WAITING); /* close_out waits for the plan */
     assert_false(playbook_finished(&pb, st));
     st[1] = PB_COMPLETED;
     strcpy(codes[1], "plan_agreed");
-    assert_true(playbook_advance(&pb, st, (const char(*)[ID_MAX + 1])codes));
+    assert_true(playbook_advance(&pb, st, (const char(*)[ID_MAX + 1]) codes));
     assert_int_equal(st[3], PB_READY);
     st[3] = PB_COMPLETED;
     assert_true(playbook_finished(&pb, st));
@@ -132,7 +126,7 @@ static void test_skips_cascade(void **state)
 
     (void)state;
     build(&pb);
-    assert_true(playbook_advance(&pb, st, (const char(*)[ID_MAX + 1])codes));
+    assert_true(playbook_advance(&pb, st, (const char(*)[ID_MAX + 1]) codes));
     assert_int_equal(st[1], PB_SKIPPED);
     assert_int_equal(st[2], PB_SKIPPED);
     assert_int_equal(st[3], PB_SKIPPED); /* all its inputs were skipped */
@@ -155,8 +149,8 @@ static void test_bad_definitions(void **state)
                      ST_OK);
     assert_int_equal(playbook_resolve(&pb, &e), ST_INVALID);
     assert_non_null(strstr(e.msg, "zz"));
-    assert_int_equal(playbook_add_step(&pb, "b", "chat", 1, "none", "{}",
-                                       "[]", "[]",
+    assert_int_equal(playbook_add_step(&pb, "b", "chat", 1, "none", "{}", "[]",
+                                       "[]",
                                        "{\"x\": {\"fields\": {\"f\": "
                                        "\"colour\"}}}",
                                        &e),

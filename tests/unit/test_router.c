@@ -1,14 +1,10 @@
 /* The matching engine alone: each rule on a fixture small enough to check
  * by hand, then a randomized property test. */
-#include "router.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "router.h"
+#include "tl_test.h"
 
 enum { T_BANK = 0, POOL_FRONT = 0, POOL_SPEC = 1, CT_LOAN = 0 };
 enum { SK_COLL = 0, SK_LEGAL = 1 };
@@ -218,9 +214,8 @@ static void test_clear_and_rebuild(void **state)
     for (int round = 0; round < 3; round++) {
         add_worker(r, 0, POOL_FRONT, SK_COLL, 3, 0, 1);
         add_worker(r, 1, POOL_FRONT, SK_COLL, 3, 0, 1);
-        assert_int_equal(router_contract_add(r, T_BANK, POOL_FRONT, CT_LOAN,
-                                             &e),
-                         ST_OK);
+        assert_int_equal(
+            router_contract_add(r, T_BANK, POOL_FRONT, CT_LOAN, &e), ST_OK);
         for (int64_t t = 1; t <= 4; t++) {
             add_task(r, t, 100 + t, SK_COLL, 1, false, 0, t);
             assert_int_equal(router_task_exclude(r, t, 0, &e), ST_OK);
