@@ -79,6 +79,29 @@ DB_STMT(st_complete_many, 8,
         "  FROM o)"
         " SELECT reservation_id, id, case_id, task_id FROM o");
 
+status dsp_task_views(dispatcher *d, const char *ids, db_res **out, err *e)
+{
+    const char *p[1] = {ids};
+
+    return db_run(d->db, &st_task_views, p, out, e);
+}
+
+status dsp_lookup_reservations(dispatcher *d, const char *ids, db_res **out,
+                               err *e)
+{
+    const char *p[1] = {ids};
+
+    return db_run(d->db, &st_res_lookup_many, p, out, e);
+}
+
+typedef status (*single_handler)(dispatcher *d, const char *worker,
+                                 const bus_msg *m, err *e);
+
+/* Answer one request with the one-at-a-time handler; only an
+ * infrastructure failure fails the batch. */
+static void run_single(dispatcher *d, single_handler h, const char *worker,
+                       const bus_msg *m, status *s, err *e);
+
 typedef struct item {
     const bus_msg *m;
     const char *worker;
@@ -94,6 +117,22 @@ static void reply_err(dispatcher *d, const bus_msg *m, status s,
 {
     if (*out == ST_OK && bus_msg_reply(m) != NULL)
         *out = dsp_send(d, bus_msg_reply(m), jsonx_error_reply(s, msg), e);
+}
+
+static void run_single(dispatcher *d, single_handler h, const char *worker,
+                       const bus_msg *m, status *s, err *e)
+{
+    err re = {0};
+    status rs = h(d, worker, m, &re);
+
+    if (rs == ST_OK)
+        return;
+    if (dsp_infra_failure(rs)) {
+        *s = rs;
+        *e = re;
+        return;
+    }
+    reply_err(d, m, rs, re.msg, s, e);
 }
 
 static void free_items(item *it, int n)
@@ -210,8 +249,7 @@ status dsp_accept_batch(dispatcher *d, const bus_msg *const *msgs,
                         (long long)it[i].a.res_id);
     sbuf_append(&done, "}", 1);
     if (k > 0) {
-        const char *p[1] = {sbuf_str(&done)};
-        s = db_run(d->db, &st_task_views, p, &v, e);
+        s = dsp_task_views(d, sbuf_str(&done), &v, e);
         for (int j = 0; s == ST_OK && j < db_rows(v); j++) {
             int i;
             size_t len;
@@ -231,19 +269,9 @@ status dsp_accept_batch(dispatcher *d, const bus_msg *const *msgs,
     }
     /* Not accepted by the statement (a retry, stale, someone else's) and
      * repeats inside the batch: the one-at-a-time handler answers them. */
-    for (int i = 0; s == ST_OK && i < n; i++) {
-        err re = {0};
-        status rs;
-        if (!((it[i].ok && it[i].row < 0) || repeat[i]))
-            continue;
-        rs = dsp_accept(d, it[i].worker, it[i].m, &re);
-        if (rs != ST_OK && dsp_infra_failure(rs)) {
-            s = rs;
-            *e = re;
-        } else if (rs != ST_OK) {
-            reply_err(d, it[i].m, rs, re.msg, &s, e);
-        }
-    }
+    for (int i = 0; s == ST_OK && i < n; i++)
+        if ((it[i].ok && it[i].row < 0) || repeat[i])
+            run_single(d, dsp_accept, it[i].worker, it[i].m, &s, e);
 out:
     sbuf_free(&ids);
     sbuf_free(&epochs);
@@ -336,10 +364,7 @@ status dsp_complete_batch(dispatcher *d, const bus_msg *const *msgs,
     if (s != ST_OK)
         goto out;
     ids_array(&ids, it, n, true);
-    {
-        const char *p[1] = {sbuf_str(&ids)};
-        s = db_run(d->db, &st_res_lookup_many, p, &l, e);
-    }
+    s = dsp_lookup_reservations(d, sbuf_str(&ids), &l, e);
     if (s != ST_OK)
         goto out;
     for (int j = 0; j < db_rows(l); j++) {
@@ -445,19 +470,9 @@ status dsp_complete_batch(dispatcher *d, const bus_msg *const *msgs,
         s = dsp_progress_cases(d, cases, ncases, e);
     /* Repeats inside one batch: the first was written above; answer the
      * rest as retries. */
-    for (int i = 0; s == ST_OK && i < n; i++) {
-        err re = {0};
-        status rs;
-        if (!repeat[i])
-            continue;
-        rs = dsp_complete(d, it[i].worker, it[i].m, &re);
-        if (rs != ST_OK && dsp_infra_failure(rs)) {
-            s = rs;
-            *e = re;
-        } else if (rs != ST_OK) {
-            reply_err(d, it[i].m, rs, re.msg, &s, e);
-        }
-    }
+    for (int i = 0; s == ST_OK && i < n; i++)
+        if (repeat[i])
+            run_single(d, dsp_complete, it[i].worker, it[i].m, &s, e);
 out:
     sbuf_free(&ids);
     sbuf_free(&tasks);

@@ -167,6 +167,14 @@ status dsp_diagnose(const db_res *r, int row, const char *worker,
                     int64_t res_id, int64_t epoch, err *e);
 char *dsp_complete_body(int64_t outcome_id, bool billable, bool dup);
 
+/* Reservation details (worker, epoch, state, task, case, step, tenant,
+ * case type, version, priority, outcome id, billable, reservation id) and
+ * the task as the accepting worker sees it (reservation id, JSON), for the
+ * reservations in ids (a PostgreSQL array literal "{1,2}"). */
+status dsp_lookup_reservations(dispatcher *d, const char *ids, db_res **out,
+                               err *e);
+status dsp_task_views(dispatcher *d, const char *ids, db_res **out, err *e);
+
 /* batch_api.c: accepts and completes of one batch, a few statements for
  * all of them. workers[i] is the worker of msgs[i] (from its subject). */
 status dsp_accept_batch(dispatcher *d, const bus_msg *const *msgs,

@@ -21,13 +21,6 @@ DB_STMT(st_heartbeats, 1,
         " presence = CASE WHEN lease_lost THEN 'available' ELSE presence END,"
         " lease_lost = false"
         " WHERE id = ANY($1::text[]) RETURNING id, presence = 'available'");
-DB_STMT(st_res_lookup, 1,
-        "SELECT r.worker_id, r.epoch, r.state, t.id, t.case_id, t.step,"
-        " c.tenant_id, c.case_type, c.playbook_version, c.priority,"
-        " (SELECT o.id FROM outcomes o WHERE o.reservation_id = r.id),"
-        " (SELECT o.billable FROM outcomes o WHERE o.reservation_id = r.id)"
-        " FROM reservations r JOIN tasks t ON t.id = r.task_id"
-        " JOIN cases c ON c.id = t.case_id WHERE r.id = $1");
 DB_STMT(st_accept, 3,
         "WITH r AS (UPDATE reservations SET state = 'accepted',"
         "  answered_at = now() WHERE id = $1 AND epoch = $2"
@@ -35,22 +28,6 @@ DB_STMT(st_accept, 3,
         " UPDATE tasks t SET state = 'assigned', assigned_at = now() FROM r"
         " WHERE t.id = r.task_id AND t.epoch = r.epoch AND t.state = 'reserved'"
         " RETURNING t.id");
-DB_STMT(st_task_view, 1,
-        "SELECT json_build_object('reservation_id', r.id, 'epoch', r.epoch,"
-        " 'task_id', t.id, 'case_id', c.id, 'tenant', c.tenant_id,"
-        " 'case_type', c.case_type, 'step', t.step, 'channel', s.channel,"
-        " 'external_id', c.external_id, 'priority', c.priority,"
-        " 'customer', c.customer, 'payload', c.payload,"
-        " 'history', COALESCE((SELECT json_agg(json_build_object("
-        "  'step', t2.step, 'worker', o.worker_id, 'code', o.code,"
-        "  'fields', o.fields) ORDER BY o.id) FROM outcomes o"
-        "  JOIN tasks t2 ON t2.id = o.task_id WHERE o.case_id = c.id),"
-        "  '[]'::json), 'outcomes', s.outcomes)::text"
-        " FROM reservations r JOIN tasks t ON t.id = r.task_id"
-        " JOIN cases c ON c.id = t.case_id JOIN playbook_steps s"
-        " ON s.tenant_id = c.tenant_id AND s.case_type = c.case_type"
-        " AND s.version = c.playbook_version AND s.step = t.step"
-        " WHERE r.id = $1");
 DB_STMT(st_reject, 4,
         "WITH r AS (UPDATE reservations SET state = 'rejected',"
         "  answered_at = now(), reason = $4 WHERE id = $1 AND epoch = $2"
@@ -266,22 +243,25 @@ status dsp_answer_decode(const bus_msg *m, const jfield *f, int nf,
 
 static status lookup(dispatcher *d, dsp_answer *a, db_res **r, err *e)
 {
-    const char *params[1] = {a->rbuf};
+    char ids[32];
 
-    return db_run(d->db, &st_res_lookup, params, r, e);
+    snprintf(ids, sizeof(ids), "{%s}", a->rbuf);
+    return dsp_lookup_reservations(d, ids, r, e);
 }
 
 static status reply_task(dispatcher *d, const bus_msg *m, dsp_answer *a, err *e)
 {
-    const char *params[1] = {a->rbuf};
+    char ids[32];
     db_res *r = NULL;
-    status s = db_run(d->db, &st_task_view, params, &r, e);
+    status s;
 
+    snprintf(ids, sizeof(ids), "{%s}", a->rbuf);
+    s = dsp_task_views(d, ids, &r, e);
     if (s == ST_OK && db_rows(r) == 1) {
-        size_t n = strlen(db_val(r, 0, 0)) + 32;
+        size_t n = strlen(db_val(r, 0, 1)) + 32;
         char *body = malloc(n);
         if (body != NULL)
-            snprintf(body, n, "{\"ok\":true,\"task\":%s}", db_val(r, 0, 0));
+            snprintf(body, n, "{\"ok\":true,\"task\":%s}", db_val(r, 0, 1));
         s = dsp_reply(d, m, body, e);
     } else if (s == ST_OK) {
         s = err_set(e, ST_INTERNAL, "reservation %s vanished", a->rbuf);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "admin_load.h"
+#include "billing_service.h"
 #include "clock.h"
 #include "tl_test.h"
 
@@ -176,4 +178,53 @@ void harness_seed(fixture *f)
         "  '{\"legal\": 3}', '{contact}', '{dispute}',"
         "  '{\"resolved\": {\"billable\": true, \"fields\": {}},"
         "  \"escalated\": {\"billable\": false, \"fields\": {}}}');");
+}
+
+void harness_load_examples(fixture *f)
+{
+    static const char *const files[] = {"examples/operator.json",
+                                        "examples/bank.json",
+                                        "examples/insurer.json"};
+    char path[512];
+    err e = {0};
+
+    for (int i = 0; i < 3; i++)
+        if (admin_load_file(f->db, fixture_path(files[i], path, sizeof(path)),
+                            NULL, &e) != ST_OK)
+            fail_msg("load %s: %s", files[i], e.msg);
+}
+
+static void *billing_thread(void *arg)
+{
+    running_billing *rb = arg;
+    err e = {0};
+
+    billing_service_run(rb->s, &e);
+    return NULL;
+}
+
+void harness_billing_start(running_billing *rb, fixture *f)
+{
+    billing_options o;
+    err e = {0};
+
+    billing_options_default(&o);
+    o.cfg = f->cfg;
+    o.sweep_ms = 500;
+    o.stream_bytes = 8LL * 1024 * 1024;
+    rb->s = NULL;
+    for (int i = 0; i < 100 && rb->s == NULL; i++)
+        if (billing_service_create(&rb->s, &o, &e) != ST_OK)
+            clock_sleep_ms(100);
+    if (rb->s == NULL)
+        fail_msg("billing: %s", e.msg);
+    pthread_create(&rb->thread, NULL, billing_thread, rb);
+}
+
+void harness_billing_stop(running_billing *rb)
+{
+    billing_service_stop(rb->s);
+    pthread_join(rb->thread, NULL);
+    billing_service_destroy(rb->s);
+    rb->s = NULL;
 }

@@ -46,6 +46,21 @@ json_t *harness_request(fixture *f, bus *b, const char *rest, const char *body);
 /* Error code of a reply ("" when ok). */
 const char *harness_error_code(const json_t *reply);
 
+/* Load the shipped examples (operator, bank, insurer) into f's database. */
+void harness_load_examples(fixture *f);
+
+/* The billing service of f, running in a thread (small stream, fast
+ * sweeper). */
+typedef struct running_billing {
+    struct billing_service *s;
+    pthread_t thread;
+} running_billing;
+
+/* Start billing; retries for a few seconds while the event stream is not
+ * there yet (a dispatcher in another process creates it). */
+void harness_billing_start(running_billing *rb, fixture *f);
+void harness_billing_stop(running_billing *rb);
+
 /* Seed a small world: tenant bank1 with case type loan (steps contact ->
  * legal when dispute), pools front (wa, wb) and spec (wc), contracts. */
 void harness_seed(fixture *f);

@@ -9,65 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin_load.h"
 #include "admin_report.h"
 #include "agent_sim.h"
 #include "agent_stats.h"
-#include "billing_service.h"
 #include "clock.h"
 #include "harness.h"
 #include "tl_test.h"
 
 #define CASES 60
-
-typedef struct running_billing {
-    billing_service *s;
-    pthread_t thread;
-} running_billing;
-
-static void *billing_thread(void *arg)
-{
-    running_billing *rb = arg;
-    err e = {0};
-
-    billing_service_run(rb->s, &e);
-    return NULL;
-}
-
-static void billing_up(running_billing *rb, fixture *f)
-{
-    billing_options o;
-    err e = {0};
-
-    billing_options_default(&o);
-    o.cfg = f->cfg;
-    o.sweep_ms = 500;
-    o.stream_bytes = 8LL * 1024 * 1024;
-    if (billing_service_create(&rb->s, &o, &e) != ST_OK)
-        fail_msg("billing: %s", e.msg);
-    pthread_create(&rb->thread, NULL, billing_thread, rb);
-}
-
-static void billing_down(running_billing *rb)
-{
-    billing_service_stop(rb->s);
-    pthread_join(rb->thread, NULL);
-    billing_service_destroy(rb->s);
-}
-
-static void load_examples(fixture *f)
-{
-    static const char *const files[] = {"examples/operator.json",
-                                        "examples/bank.json",
-                                        "examples/insurer.json"};
-    char path[512];
-    err e = {0};
-
-    for (int i = 0; i < 3; i++)
-        if (admin_load_file(f->db, fixture_path(files[i], path, sizeof(path)),
-                            NULL, &e) != ST_OK)
-            fail_msg("load %s: %s", files[i], e.msg);
-}
 
 /* The example workers, as the demo passes them to twinline-agent. */
 static char **worker_ids(fixture *f, int *n)
@@ -127,9 +76,9 @@ static void test_cases_flow_to_workers_and_billing(void **state)
 
     (void)state;
     fixture_setup(&f, "e2e_flow");
-    load_examples(&f);
+    harness_load_examples(&f);
     harness_start(&rd, &f, NULL);
-    billing_up(&rb, &f);
+    harness_billing_start(&rb, &f);
     b = fixture_bus(&f);
 
     ids = worker_ids(&f, &nids);
@@ -211,7 +160,7 @@ static void test_cases_flow_to_workers_and_billing(void **state)
         free(ids[i]);
     free(ids);
     bus_close(b);
-    billing_down(&rb);
+    harness_billing_stop(&rb);
     harness_stop(&rd);
     fixture_teardown(&f);
 }

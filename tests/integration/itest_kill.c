@@ -11,10 +11,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "admin_load.h"
 #include "agent_sim.h"
 #include "agent_stats.h"
-#include "billing_service.h"
 #include "clock.h"
 #include "harness.h"
 #include "tl_test.h"
@@ -44,20 +42,6 @@ static void kill9(pid_t pid)
 {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-}
-
-typedef struct running_billing {
-    billing_service *s;
-    pthread_t thread;
-} running_billing;
-
-static void *billing_thread(void *arg)
-{
-    running_billing *rb = arg;
-    err e = {0};
-
-    billing_service_run(rb->s, &e);
-    return NULL;
 }
 
 /* Submit case i, retrying while the dispatcher is down: a resubmission is
@@ -94,12 +78,11 @@ static void submit(fixture *f, bus *b, int i)
 static void test_kill9_loses_nothing(void **state)
 {
     fixture f;
-    billing_options bo;
     running_billing rb;
     agent_sim_opts ao;
     agent_sim *sim = NULL;
     agent_stats *stats = NULL;
-    char list[4096], path[512];
+    char list[4096];
     char *ids[64];
     int nids = 0;
     pid_t pid;
@@ -108,28 +91,10 @@ static void test_kill9_loses_nothing(void **state)
 
     (void)state;
     fixture_setup(&f, "kill9");
-    for (int i = 0; i < 3; i++) {
-        static const char *const files[] = {"examples/operator.json",
-                                            "examples/bank.json",
-                                            "examples/insurer.json"};
-        if (admin_load_file(f.db, fixture_path(files[i], path, sizeof(path)),
-                            NULL, &e) != ST_OK)
-            fail_msg("load: %s", e.msg);
-    }
+    harness_load_examples(&f);
     pid = spawn_dispatcher(&f);
-    billing_options_default(&bo);
-    bo.cfg = f.cfg;
-    bo.sweep_ms = 500;
-    bo.stream_bytes = 8LL * 1024 * 1024;
     b = fixture_bus(&f);
-    /* Wait for the dispatcher to create the event stream. */
-    for (int i = 0; i < 100; i++) {
-        if (billing_service_create(&rb.s, &bo, &e) == ST_OK)
-            break;
-        clock_sleep_ms(100);
-    }
-    assert_non_null(rb.s);
-    pthread_create(&rb.thread, NULL, billing_thread, &rb);
+    harness_billing_start(&rb, &f);
 
     fixture_str(&f, "SELECT string_agg(id, ',' ORDER BY id) FROM workers", list,
                 sizeof(list));
@@ -192,9 +157,7 @@ static void test_kill9_loses_nothing(void **state)
 
     agent_sim_destroy(sim);
     agent_stats_destroy(stats);
-    billing_service_stop(rb.s);
-    pthread_join(rb.thread, NULL);
-    billing_service_destroy(rb.s);
+    harness_billing_stop(&rb);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     bus_close(b);
