@@ -5,15 +5,15 @@
  * Built as a libFuzzer binary with clang (-DTL_FUZZ=ON) and, always, as a
  * replay of the seed corpus under the normal sanitizer build.
  */
-#include "assist_reply.h"
-#include "assist_rules.h"
-#include "assist_task.h"
-#include "assist_tokenize.h"
-
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "assist_reply.h"
+#include "assist_rules.h"
+#include "assist_task.h"
+#include "assist_tokenize.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -68,8 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     assist_task_destroy(t);
     t = NULL;
     if (assist_task_parse(&t, (const char *)data, size, &e) == ST_OK &&
-        assist_reply_render("{customer.name} {payload.x|money} {history.0.code}",
-                            t, NULL, &out, NULL, &e) == ST_OK)
+        assist_reply_render(
+            "{customer.name} {payload.x|money} {history.0.code}", t, NULL, &out,
+            NULL, &e) == ST_OK)
         free(out);
     assist_task_destroy(t);
     assist_rules_destroy(r);

@@ -1,0 +1,155 @@
+/*
+ * A tenant's compliance rules and reply templates, from its rules.json
+ * (format in docs/assist.md), and the prompts they give for one task.
+ *
+ * Three kinds of rule give prompts:
+ *   - contact_hours: contact is allowed from "from" (inclusive) to "to"
+ *     (exclusive) in the customer's local time; outside, the rule's
+ *     severity applies, inside an info prompt says until when;
+ *   - forbidden_phrases: a reminder prompt, and a block prompt for each
+ *     phrase found in a draft reply (ASCII case and width are ignored,
+ *     runs of white space compare equal; Chinese matches as written);
+ *   - disclosures: a statement the worker must make.
+ * A rule applies to the case types, steps and channels it lists (all when
+ * it lists none). A prompt of a rule with "ack_required": true must be
+ * acknowledged before the outcome may be sent.
+ *
+ * The rules are immutable once loaded; threads may share them. Prompts are
+ * plain data owned by the caller.
+ */
+#ifndef TL_ASSIST_RULES_H
+#define TL_ASSIST_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "ids.h"
+
+#define ASSIST_RULES_FILE_MAX   (1024 * 1024) /* bytes of a rules file */
+#define ASSIST_HOURS_RULES_MAX  16
+#define ASSIST_PHRASE_RULES_MAX 32
+#define ASSIST_DISCLOSURES_MAX  32
+#define ASSIST_PHRASES_MAX      64   /* phrases of one rule */
+#define ASSIST_PHRASE_MAX       200  /* bytes of one phrase */
+#define ASSIST_SCOPE_MAX        32   /* entries of case_types/steps/channels */
+#define ASSIST_RULE_TEXT_MAX    400  /* bytes of a rule's text */
+#define ASSIST_REPLIES_MAX      256  /* reply templates */
+#define ASSIST_TEMPLATE_MAX     2000 /* bytes of one template */
+#define ASSIST_HINT_MAX         500  /* bytes of one query hint */
+#define ASSIST_PREFIXES_MAX     64   /* phone prefixes with an offset */
+#define ASSIST_PROMPT_TEXT_MAX  600  /* bytes of a prompt's text */
+#define ASSIST_PROMPTS_MAX      96
+
+typedef enum assist_severity {
+    ASSIST_INFO,
+    ASSIST_WARN,
+    ASSIST_BLOCK
+} assist_severity;
+
+typedef struct assist_prompt {
+    char id[ID_MAX + 1]; /* the rule's id */
+    assist_severity severity;
+    bool ack_required;
+    bool acked;
+    char text[ASSIST_PROMPT_TEXT_MAX + 1];
+} assist_prompt;
+
+typedef struct assist_prompts {
+    int n;
+    bool truncated; /* more prompts than ASSIST_PROMPTS_MAX were due */
+    assist_prompt items[ASSIST_PROMPTS_MAX];
+} assist_prompts;
+
+/* What the rules are checked against. Strings are borrowed. */
+typedef struct assist_rules_ctx {
+    const char *case_type;
+    const char *step;
+    const char *channel;
+    int utc_offset_min; /* customer's local time minus UTC, in minutes */
+    bool offset_known;  /* false: UTC assumed, and the prompt says so */
+} assist_rules_ctx;
+
+typedef struct assist_rules assist_rules;
+
+/*
+ * Parse a rules file's text buf[0..len); name (the file's path) starts
+ * every error message. Strict: unknown fields, missing fields, wrong types,
+ * bad times, offsets, severities and identifiers, repeated rule ids and
+ * values past the limits above are errors naming the field
+ * (ST_BAD_JSON, ST_UNKNOWN_FIELD, ST_MISSING_FIELD, ST_WRONG_TYPE,
+ * ST_INVALID, ST_TOO_LARGE). *out is the caller's.
+ */
+status assist_rules_parse(assist_rules **out, const char *buf, size_t len,
+                          const char *name, err *e);
+
+/* Read and parse the file at path; ST_IO when unreadable. */
+status assist_rules_load(assist_rules **out, const char *path, err *e);
+
+/* NULL is a no-op. */
+void assist_rules_destroy(assist_rules *r);
+
+/* The tenant the file is for (borrowed). */
+const char *assist_rules_tenant(const assist_rules *r);
+
+/* The tenant's default currency ("CNY"), or "" when the file names none. */
+const char *assist_rules_currency(const assist_rules *r);
+
+/*
+ * The customer's UTC offset in minutes: an explicit offset
+ * ("+08:00", may be NULL) wins; else the longest phone prefix in the
+ * file's "by_phone_prefix" table that phone (may be NULL) starts with;
+ * else the file's default. *known is false when none applies (0 returned).
+ */
+int assist_rules_utc_offset(const assist_rules *r, const char *explicit_offset,
+                            const char *phone, bool *known);
+
+/* Parse "+HH:MM" / "-HH:MM" (|offset| <= 14:00) or "Z" into minutes. */
+bool assist_utc_offset_parse(const char *s, int *minutes);
+
+/*
+ * Replace *out with the prompts of every rule that applies to ctx at now
+ * (seconds since the epoch, UTC): contact hours, forbidden-phrase
+ * reminders and disclosures, in the file's order.
+ */
+void assist_rules_check(const assist_rules *r, const assist_rules_ctx *ctx,
+                        int64_t now, assist_prompts *out);
+
+/*
+ * Append a block prompt to *out for each forbidden phrase of a rule that
+ * applies to ctx and occurs in draft (NUL-terminated UTF-8). Returns how
+ * many were found (also those that did not fit in out).
+ */
+int assist_rules_check_draft(const assist_rules *r, const assist_rules_ctx *ctx,
+                             const char *draft, assist_prompts *out);
+
+/*
+ * The reply template for case type, step and language (any may be NULL),
+ * borrowed from r, or NULL. A template naming the step beats one for any
+ * step; among those, one naming the language beats one for any language;
+ * ties go to the first in the file.
+ */
+const char *assist_rules_reply(const assist_rules *r, const char *case_type,
+                               const char *step, const char *language);
+
+/*
+ * Extra query words for retrieval ("query_hints"), chosen like replies, so
+ * a tenant can steer an English case towards its Chinese rules and back.
+ * Borrowed from r, or NULL.
+ */
+const char *assist_rules_query_hint(const assist_rules *r,
+                                    const char *case_type, const char *step,
+                                    const char *language);
+
+/* Mark every prompt with id acknowledged; ST_NOT_FOUND when none has it. */
+status assist_prompts_ack(assist_prompts *p, const char *id, err *e);
+
+/* True when no prompt that requires an acknowledgement lacks one: the
+ * outcome may be sent. */
+bool assist_prompts_all_acked(const assist_prompts *p);
+
+/* "info", "warn", "block". */
+const char *assist_severity_name(assist_severity s);
+
+#endif
