@@ -4,6 +4,7 @@
 #   make demo    install what is missing, build, run the demo (< 2 minutes)
 #   make test    install what is missing, build with sanitizers, run all tests
 #   make bench   end-to-end benchmark on the real services (fsync on)
+#   make faults  fault drill: kill -9, PostgreSQL/NATS restarts, frozen worker
 #   make build   build the debug preset (PRESET=release|asan|debug)
 #   make format  clang-format every C source and header
 #   make clean   stop leftover services and remove build/ and run/
@@ -11,7 +12,7 @@
 SHELL := /bin/bash
 PRESET ?= debug
 
-.PHONY: all demo test bench build format clean
+.PHONY: all demo test bench faults build format clean
 
 all: build
 
@@ -23,6 +24,9 @@ test:
 
 bench:
 	@scripts/bench.sh
+
+faults:
+	@scripts/faults.sh
 
 build:
 	@scripts/build.sh $(PRESET)

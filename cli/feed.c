@@ -526,6 +526,9 @@ static status query_progress(db *d, const char *prefix, feed_progress *p,
     db_res *res = NULL;
     status s = db_run(d, &feed_progress_sql, params, &res, e);
 
+    /* PostgreSQL restarted under us: connect again and ask once more. */
+    if (s == ST_UNAVAILABLE && db_reconnect(d, e) == ST_OK)
+        s = db_run(d, &feed_progress_sql, params, &res, e);
     if (s != ST_OK)
         return s;
     p->open = db_i64(res, 0, 0);

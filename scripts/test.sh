@@ -52,4 +52,10 @@ fg_run ctest --test-dir "$test_dir" --output-on-failure \
 if [[ ${ntests:-0} -eq 0 ]]; then
     say "no tests are defined yet"
 fi
+# The fault drill runs the real programs (this build) on services of its
+# own: kill -9, PostgreSQL and NATS restarts, a frozen worker.
+if [[ $# -eq 0 ]]; then
+    export TL_BUILD_DIR=$test_dir
+    fg_run scripts/faults.sh || rc=1
+fi
 exit "$rc"
