@@ -1,6 +1,7 @@
 /* twinline: the operator's command line. The commands live in tl_admin
  * (admin_cli.c) and, for `feed`, in feed.c; this file only lists them. */
 #include "admin_cli.h"
+#include "admin_invoice.h"
 #include "feed.h"
 
 static const admin_command commands[] = {
@@ -16,6 +17,8 @@ static const admin_command commands[] = {
      admin_cmd_bill},
     {"report", "summary of cases, transfers, resolution time, billing",
      admin_cmd_report},
+    {"invoice", "invoice close | list | show | verify | credit | keygen",
+     admin_cmd_invoice},
     {"feed", "submit a stream of realistic cases (demo, benchmark)", feed_main},
 };
 

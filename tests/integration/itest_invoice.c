@@ -1,0 +1,693 @@
+/*
+ * Invoices and credit notes against a real PostgreSQL: billable lines are
+ * seeded with SQL (each with its case, task, reservation and outcome, as
+ * the dispatcher and billing service would leave them), periods are
+ * closed, documents exported, verified, tampered with and credited. The
+ * expected lines and totals are written out in each test.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "invoice.h"
+#include "signer.h"
+#include "tl_test.h"
+
+/*
+ * Tenants t1 (Bank One) and t2 (Bank Two); t1 buys through contract c1
+ * (EUR) and c3 (USD), t2 through c2 (EUR). Prices come with the lines.
+ */
+static const char seed_sql[] =
+    "INSERT INTO tenants (id, name) VALUES ('t1', 'Bank One'),"
+    "  ('t2', 'Bank Two');"
+    "INSERT INTO operators (id, name) VALUES ('op1', 'Ops One');"
+    "INSERT INTO pools (id, operator_id, name) VALUES"
+    "  ('p1', 'op1', 'Pool One');"
+    "INSERT INTO workers (id, pool_id, name) VALUES"
+    "  ('w1', 'p1', 'Worker One'), ('w2', 'p1', 'Worker Two');"
+    "INSERT INTO contracts (id, tenant_id, pool_id, currency) VALUES"
+    "  ('c1', 't1', 'p1', 'EUR'), ('c2', 't2', 'p1', 'EUR'),"
+    "  ('c3', 't1', 'p1', 'USD');"
+    "INSERT INTO playbooks (tenant_id, case_type, version, name, definition)"
+    "  VALUES ('t1', 'loan', 1, 'Loan', '{}'), ('t2', 'loan', 1, 'Loan',"
+    "  '{}');";
+
+typedef struct env {
+    fixture f;
+    char keydir[64];
+    char keydir2[64];
+    signer *sg;
+    signer *other; /* a second key, for wrong-key checks */
+    int cases;
+} env;
+
+static void make_key(char *dir, size_t cap, signer **out)
+{
+    err e = {0};
+
+    snprintf(dir, cap, "/tmp/tl-invoice-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    if (signer_keygen(dir, NULL, &e) != ST_OK ||
+        signer_load(out, dir, &e) != ST_OK)
+        fail_msg("key: %s", e.msg);
+}
+
+static void remove_key(const char *dir)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, SIGNER_SECRET_FILE);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/%s", dir, SIGNER_PUBLIC_FILE);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void env_setup(env *v, const char *name)
+{
+    memset(v, 0, sizeof(*v));
+    fixture_setup(&v->f, name);
+    fixture_exec(&v->f, seed_sql);
+    make_key(v->keydir, sizeof(v->keydir), &v->sg);
+    make_key(v->keydir2, sizeof(v->keydir2), &v->other);
+}
+
+static void env_teardown(env *v)
+{
+    signer_destroy(v->sg);
+    signer_destroy(v->other);
+    remove_key(v->keydir);
+    remove_key(v->keydir2);
+    fixture_teardown(&v->f);
+}
+
+/*
+ * One billed outcome: a one-task case of tenant by worker, outcome code,
+ * and its billable line under contract for amount, created at `at` (a
+ * timestamptz literal). Returns the billable line's id.
+ */
+static int64_t seed_line(env *v, const char *tenant, const char *contract,
+                         const char *currency, const char *worker,
+                         const char *code, int64_t amount, const char *at)
+{
+    char sql[2048];
+
+    v->cases++;
+    snprintf(sql, sizeof(sql),
+             "WITH c AS ("
+             "  INSERT INTO cases (tenant_id, external_id, case_type,"
+             "    playbook_version) VALUES ('%s', 'x-%d', 'loan', 1)"
+             "  RETURNING id"
+             "), t AS ("
+             "  INSERT INTO tasks (case_id, tenant_id, step, state,"
+             "    worker_id, completed_at)"
+             "  SELECT id, '%s', 'call', 'completed', '%s', '%s' FROM c"
+             "  RETURNING id, case_id"
+             "), r AS ("
+             "  INSERT INTO reservations (task_id, worker_id, epoch, state,"
+             "    deadline) SELECT id, '%s', 0, 'completed', '%s' FROM t"
+             "  RETURNING id, task_id"
+             "), o AS ("
+             "  INSERT INTO outcomes (task_id, case_id, tenant_id,"
+             "    worker_id, reservation_id, code, billable, created_at)"
+             "  SELECT t.id, t.case_id, '%s', '%s', r.id, '%s', true, '%s'"
+             "  FROM t JOIN r ON r.task_id = t.id"
+             "  RETURNING id, task_id, case_id"
+             ")"
+             "INSERT INTO billable_lines (outcome_id, tenant_id, operator_id,"
+             "  contract_id, case_id, task_id, worker_id, outcome_code,"
+             "  amount_minor, currency, created_at)"
+             "SELECT o.id, '%s', 'op1', '%s', o.case_id, o.task_id, '%s',"
+             "  '%s', %" PRId64 ", '%s', '%s' FROM o RETURNING id",
+             tenant, v->cases, tenant, worker, at, worker, at, tenant, worker,
+             code, at, tenant, contract, worker, code, amount, currency, at);
+    return fixture_i64(&v->f, sql);
+}
+
+/* Close or fail the test. */
+static invoice_closed close_ok(env *v, const char *tenant, const char *period)
+{
+    invoice_closed res;
+    err e = {0};
+
+    if (invoice_close_period(v->f.db, tenant, period, v->sg, 0, &res, &e) !=
+        ST_OK)
+        fail_msg("close %s %s: %s", tenant, period, e.msg);
+    return res;
+}
+
+static int64_t q(env *v, const char *fmt, int64_t id)
+{
+    char sql[512];
+
+    snprintf(sql, sizeof(sql), fmt, id);
+    return fixture_i64(&v->f, sql);
+}
+
+/* The export of id in fmt as a string (caller frees). */
+static char *export_str(env *v, int64_t id, invoice_format fmt, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    err e = {0};
+
+    assert_non_null(f);
+    if (invoice_export(v->f.db, id, fmt, f, &e) != ST_OK)
+        fail_msg("export %" PRId64 ": %s", id, e.msg);
+    fclose(f);
+    if (len != NULL)
+        *len = n;
+    return buf;
+}
+
+/* Seed t1's October: three EUR lines, one USD line; plus lines outside
+ * the period (September, November) and of t2, which must stay out. */
+static void seed_october(env *v, int64_t ids[4])
+{
+    ids[0] = seed_line(v, "t1", "c1", "EUR", "w1", "paid", 2500,
+                       "2026-10-01 00:00:00+00");
+    ids[1] = seed_line(v, "t1", "c1", "EUR", "w2", "promise_to_pay", 1500,
+                       "2026-10-15 12:00:00+00");
+    ids[2] = seed_line(v, "t1", "c1", "EUR", "w1", "paid", 2500,
+                       "2026-10-31 23:59:59+00");
+    ids[3] = seed_line(v, "t1", "c3", "USD", "w1", "paid", 990,
+                       "2026-10-20 08:00:00+00");
+    seed_line(v, "t1", "c1", "EUR", "w1", "paid", 7000,
+              "2026-09-30 23:59:59+00");
+    seed_line(v, "t1", "c1", "EUR", "w1", "paid", 8000,
+              "2026-11-01 00:00:00+00");
+    seed_line(v, "t2", "c2", "EUR", "w1", "paid", 9000,
+              "2026-10-10 00:00:00+00");
+}
+
+/* ---- tests ---- */
+
+static void test_close_period(void **state)
+{
+    int64_t ids[4];
+    invoice_closed res, again;
+    err e = {0};
+    env v;
+
+    (void)state;
+    env_setup(&v, "invoice_close");
+    seed_october(&v, ids);
+    res = close_ok(&v, "t1", "2026-10");
+
+    /* One invoice per currency, by currency: EUR then USD. */
+    assert_int_equal(res.n, 2);
+    assert_int_equal(res.lines, 4);
+    assert_int_equal(res.numbers[0], 1);
+    assert_int_equal(res.numbers[1], 2);
+    assert_int_equal(q(&v,
+                       "SELECT total_minor FROM invoices WHERE id = %" PRId64,
+                       res.ids[0]),
+                     6500);
+    assert_int_equal(q(&v,
+                       "SELECT line_count FROM invoices WHERE id = %" PRId64,
+                       res.ids[0]),
+                     3);
+    assert_int_equal(q(&v,
+                       "SELECT total_minor FROM invoices WHERE id = %" PRId64
+                       " AND currency = 'USD'",
+                       res.ids[1]),
+                     990);
+    /* Lines in billing order, each traceable to its billable line, case,
+     * task, worker and outcome. */
+    for (int i = 0; i < 3; i++) {
+        char sql[640];
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM invoice_lines il"
+                 " JOIN billable_lines bl ON bl.id = il.billable_line_id"
+                 " JOIN outcomes o ON o.id = il.outcome_id"
+                 " WHERE il.invoice_id = %" PRId64 " AND il.line_no = %d"
+                 "   AND bl.id = %" PRId64 " AND il.case_id = bl.case_id"
+                 "   AND il.task_id = bl.task_id"
+                 "   AND il.worker_id = bl.worker_id"
+                 "   AND o.id = bl.outcome_id"
+                 "   AND il.amount_minor = bl.amount_minor",
+                 res.ids[0], i + 1, ids[i]);
+        assert_int_equal(fixture_i64(&v.f, sql), 1);
+    }
+    assert_int_equal(fixture_i64(&v.f, "SELECT count(*) FROM invoices"
+                                       " WHERE state = 'issued'"),
+                     2);
+
+    /* Closing again: a clear error, nothing invoiced twice. */
+    assert_int_equal(
+        invoice_close_period(v.f.db, "t1", "2026-10", v.sg, 0, &again, &e),
+        ST_CONFLICT);
+    assert_non_null(strstr(e.msg, "already closed"));
+    assert_int_equal(fixture_i64(&v.f, "SELECT count(*) FROM invoice_lines"),
+                     4);
+
+    /* A period with nothing in it: a clear error, nothing stored. */
+    assert_int_equal(
+        invoice_close_period(v.f.db, "t1", "2026-08", v.sg, 0, &again, &e),
+        ST_NOT_FOUND);
+    assert_non_null(strstr(e.msg, "nothing to close"));
+    assert_int_equal(fixture_i64(&v.f, "SELECT count(*) FROM invoice_periods"
+                                       " WHERE period = '2026-08'"),
+                     0);
+
+    /* Bad input. */
+    assert_int_equal(
+        invoice_close_period(v.f.db, "nobody", "2026-10", v.sg, 0, &again, &e),
+        ST_UNKNOWN_TENANT);
+    assert_int_equal(
+        invoice_close_period(v.f.db, "t1", "2026-13", v.sg, 0, &again, &e),
+        ST_INVALID);
+
+    /* September then gets the next number of the EUR/USD-shared series. */
+    res = close_ok(&v, "t1", "2026-09");
+    assert_int_equal(res.n, 1);
+    assert_int_equal(res.numbers[0], 3);
+    assert_int_equal(q(&v,
+                       "SELECT total_minor FROM invoices WHERE id = %" PRId64,
+                       res.ids[0]),
+                     7000);
+    env_teardown(&v);
+}
+
+static void test_numbering_without_gaps(void **state)
+{
+    invoice_closed res;
+    err e = {0};
+    env v;
+
+    (void)state;
+    env_setup(&v, "invoice_numbers");
+    seed_line(&v, "t1", "c1", "EUR", "w1", "paid", 100,
+              "2026-07-10 00:00:00+00");
+    seed_line(&v, "t2", "c2", "EUR", "w1", "paid", 200,
+              "2026-07-10 00:00:00+00");
+    /* August of t1 sums beyond int64: its close fails after it took a
+     * number. */
+    seed_line(&v, "t1", "c1", "EUR", "w1", "paid", 5000000000000000000LL,
+              "2026-08-01 00:00:00+00");
+    seed_line(&v, "t1", "c1", "EUR", "w2", "paid", 5000000000000000000LL,
+              "2026-08-02 00:00:00+00");
+    seed_line(&v, "t1", "c1", "EUR", "w1", "paid", 300,
+              "2026-09-10 00:00:00+00");
+    seed_line(&v, "t1", "c1", "EUR", "w1", "paid", 400,
+              "2026-11-10 00:00:00+00");
+
+    assert_int_equal(close_ok(&v, "t1", "2026-07").numbers[0], 1);
+    assert_int_equal(close_ok(&v, "t2", "2026-07").numbers[0], 1);
+
+    assert_int_equal(
+        invoice_close_period(v.f.db, "t1", "2026-08", v.sg, 0, &res, &e),
+        ST_INVALID);
+    assert_non_null(strstr(e.msg, "64 bits"));
+    /* Nothing of the failed close remains: no invoice, no closed period,
+     * and the series still offers 2. */
+    assert_int_equal(fixture_i64(&v.f, "SELECT count(*) FROM invoices"), 2);
+    assert_int_equal(fixture_i64(&v.f, "SELECT count(*) FROM invoice_periods"
+                                       " WHERE period = '2026-08'"),
+                     0);
+    assert_int_equal(fixture_i64(&v.f, "SELECT next_number FROM"
+                                       " invoice_series WHERE tenant_id ="
+                                       " 't1' AND kind = 'invoice'"),
+                     2);
+
+    assert_int_equal(close_ok(&v, "t1", "2026-09").numbers[0], 2);
+
+    /* November has not ended (the suite runs before 2026-12 or after:
+     * either way the flag decides only for an open month). */
+    if (invoice_close_period(v.f.db, "t1", "2026-11", v.sg, 0, &res, &e) !=
+        ST_OK) {
+        assert_non_null(strstr(e.msg, "has not ended"));
+        if (invoice_close_period(v.f.db, "t1", "2026-11", v.sg,
+                                 INVOICE_CLOSE_EARLY, &res, &e) != ST_OK)
+            fail_msg("early close: %s", e.msg);
+    }
+    assert_int_equal(res.numbers[0], 3);
+
+    /* Each series is 1..n: count = max, no duplicates. */
+    assert_int_equal(fixture_i64(&v.f, "SELECT count(*) FROM ("
+                                       " SELECT series_id FROM invoices"
+                                       " GROUP BY series_id"
+                                       " HAVING count(*) <> max(number)"
+                                       "     OR min(number) <> 1) x"),
+                     0);
+    {
+        char nums[64];
+
+        fixture_str(&v.f,
+                    "SELECT string_agg(tenant_id || ':' || number, ','"
+                    " ORDER BY tenant_id, number) FROM invoices",
+                    nums, sizeof(nums));
+        assert_string_equal(nums, "t1:1,t1:2,t1:3,t2:1");
+    }
+    env_teardown(&v);
+}
+
+typedef struct closer {
+    const env *v;
+    const char *period;
+    status st;
+    invoice_closed res;
+    err e;
+} closer;
+
+static void *close_thread(void *arg)
+{
+    closer *c = arg;
+    db *d = NULL;
+
+    c->st = db_connect(&d, c->v->f.cfg.db, &c->e);
+    if (c->st == ST_OK)
+        c->st = invoice_close_period(d, "t1", c->period, c->v->sg, 0, &c->res,
+                                     &c->e);
+    db_close(d);
+    return NULL;
+}
+
+/* Closes racing on one series queue on its row: numbers 1..n, each once,
+ * and a close racing its own period gets "already closed". */
+static void test_concurrent_closes(void **state)
+{
+    static const char *const periods[] = {"2026-01", "2026-02", "2026-03",
+                                          "2026-04", "2026-04", "2026-05"};
+    enum { N = 6 };
+    closer c[N];
+    pthread_t t[N];
+    char nums[64];
+    int ok = 0, conflicts = 0;
+    env v;
+
+    (void)state;
+    env_setup(&v, "invoice_race");
+    for (int i = 0; i < N; i++) {
+        char at[40];
+
+        snprintf(at, sizeof(at), "%s-15 10:00:00+00", periods[i]);
+        if (i != 4)
+            seed_line(&v, "t1", "c1", "EUR", "w1", "paid", 100 + i, at);
+    }
+    for (int i = 0; i < N; i++) {
+        memset(&c[i], 0, sizeof(c[i]));
+        c[i].v = &v;
+        c[i].period = periods[i];
+        assert_int_equal(pthread_create(&t[i], NULL, close_thread, &c[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        if (c[i].st == ST_OK)
+            ok++;
+        else if (c[i].st == ST_CONFLICT)
+            conflicts++;
+        else
+            fail_msg("close %s: %s", c[i].period, c[i].e.msg);
+    }
+    assert_int_equal(ok, 5);
+    assert_int_equal(conflicts, 1);
+    fixture_str(&v.f,
+                "SELECT string_agg(number::text, ',' ORDER BY number)"
+                " FROM invoices WHERE tenant_id = 't1'",
+                nums, sizeof(nums));
+    assert_string_equal(nums, "1,2,3,4,5");
+    assert_int_equal(fixture_i64(&v.f, "SELECT count(*) FROM invoice_lines"),
+                     5);
+    env_teardown(&v);
+}
+
+static void test_issued_is_immutable(void **state)
+{
+    int64_t ids[4];
+    invoice_closed res;
+    char sql[256];
+    err e = {0};
+    env v;
+
+    (void)state;
+    env_setup(&v, "invoice_immutable");
+    seed_october(&v, ids);
+    res = close_ok(&v, "t1", "2026-10");
+
+    snprintf(sql, sizeof(sql),
+             "UPDATE invoices SET total_minor = 1 WHERE id = %" PRId64,
+             res.ids[0]);
+    assert_int_equal(db_exec(v.f.db, sql, &e), ST_INVALID);
+    assert_non_null(strstr(e.msg, "is issued"));
+    snprintf(sql, sizeof(sql), "DELETE FROM invoices WHERE id = %" PRId64,
+             res.ids[0]);
+    assert_int_not_equal(db_exec(v.f.db, sql, &e), ST_OK);
+    snprintf(sql, sizeof(sql),
+             "UPDATE invoice_lines SET amount_minor = 1 WHERE invoice_id = "
+             "%" PRId64,
+             res.ids[0]);
+    assert_int_equal(db_exec(v.f.db, sql, &e), ST_INVALID);
+    snprintf(sql, sizeof(sql),
+             "DELETE FROM invoice_lines WHERE invoice_id = %" PRId64,
+             res.ids[0]);
+    assert_int_equal(db_exec(v.f.db, sql, &e), ST_INVALID);
+    /* A gap in a series is refused whoever writes. */
+    assert_int_equal(
+        db_exec(v.f.db,
+                "INSERT INTO invoices (kind, tenant_id, tenant_name, period,"
+                " series_id, number, currency) SELECT 'invoice', 't1', 'x',"
+                " '2026-01', id, 9, 'EUR' FROM invoice_series"
+                " WHERE tenant_id = 't1' AND kind = 'invoice'",
+                &e),
+        ST_INVALID);
+    assert_non_null(strstr(e.msg, "gap"));
+    assert_int_equal(q(&v,
+                       "SELECT total_minor FROM invoices WHERE id = %" PRId64,
+                       res.ids[0]),
+                     6500);
+    env_teardown(&v);
+}
+
+static void test_export_verifies(void **state)
+{
+    int64_t ids[4];
+    invoice_closed res;
+    char ref[INVOICE_REF_MAX];
+    char *json, *amount;
+    size_t len;
+    err e = {0};
+    env v;
+
+    (void)state;
+    env_setup(&v, "invoice_verify");
+    seed_october(&v, ids);
+    res = close_ok(&v, "t1", "2026-10");
+    json = export_str(&v, res.ids[0], INVOICE_FMT_JSON, &len);
+
+    if (invoice_verify_document(json, len, signer_public_key(v.sg), ref, &e) !=
+        ST_OK)
+        fail_msg("verify: %s", e.msg);
+    assert_string_equal(ref, "INV-t1-000001");
+    if (invoice_verify_stored(v.f.db, res.ids[0], signer_public_key(v.sg), ref,
+                              &e) != ST_OK)
+        fail_msg("verify stored: %s", e.msg);
+
+    /* Another key: refused, naming both keys. */
+    assert_int_equal(invoice_verify_document(
+                         json, len, signer_public_key(v.other), NULL, &e),
+                     ST_INVALID);
+    assert_non_null(strstr(e.msg, signer_key_id(v.sg)));
+
+    /* One digit of an amount changed: the hash no longer matches. */
+    amount = strstr(json, "\"amount_minor\":2500");
+    assert_non_null(amount);
+    amount[strlen("\"amount_minor\":2")] = '6';
+    assert_int_equal(
+        invoice_verify_document(json, len, signer_public_key(v.sg), NULL, &e),
+        ST_INVALID);
+    assert_non_null(strstr(e.msg, "changed"));
+    free(json);
+
+    /* A row changed behind the trigger's back (a superuser disabling it)
+     * is found by re-deriving the stored document. */
+    {
+        char sql[512];
+
+        snprintf(sql, sizeof(sql),
+                 "ALTER TABLE invoice_lines DISABLE TRIGGER"
+                 " invoice_lines_immutable;"
+                 "UPDATE invoice_lines SET amount_minor = 2499"
+                 " WHERE invoice_id = %" PRId64 " AND line_no = 1;"
+                 "ALTER TABLE invoice_lines ENABLE TRIGGER"
+                 " invoice_lines_immutable;",
+                 res.ids[0]);
+        fixture_exec(&v.f, sql);
+    }
+    assert_int_equal(invoice_verify_stored(v.f.db, res.ids[0],
+                                           signer_public_key(v.sg), NULL, &e),
+                     ST_INVALID);
+    assert_non_null(strstr(e.msg, "INV-t1-000001"));
+    /* Its export carries the signed hash, so it fails too. */
+    json = export_str(&v, res.ids[0], INVOICE_FMT_JSON, &len);
+    assert_int_equal(
+        invoice_verify_document(json, len, signer_public_key(v.sg), NULL, &e),
+        ST_INVALID);
+    free(json);
+    /* The other invoice is untouched and still verifies. */
+    assert_int_equal(invoice_verify_stored(v.f.db, res.ids[1],
+                                           signer_public_key(v.sg), NULL, &e),
+                     ST_OK);
+    env_teardown(&v);
+}
+
+static void test_credit_note(void **state)
+{
+    int64_t ids[4], cn1 = 0, cn2 = 0, none = 0;
+    const int64_t line2[] = {2};
+    const int64_t line9[] = {9};
+    invoice_closed res;
+    char *json;
+    size_t len;
+    err e = {0};
+    env v;
+
+    (void)state;
+    env_setup(&v, "invoice_credit");
+    seed_october(&v, ids);
+    res = close_ok(&v, "t1", "2026-10");
+
+    if (invoice_credit_note(v.f.db, res.ids[0], line2, 1,
+                            "complaint upheld on case x-2", v.sg, &cn1,
+                            &e) != ST_OK)
+        fail_msg("credit: %s", e.msg);
+    assert_int_equal(
+        q(&v, "SELECT corrects_id FROM invoices WHERE id = %" PRId64, cn1),
+        res.ids[0]);
+    assert_int_equal(
+        q(&v, "SELECT number FROM invoices WHERE id = %" PRId64, cn1), 1);
+    assert_int_equal(
+        q(&v, "SELECT total_minor FROM invoices WHERE id = %" PRId64, cn1),
+        -1500);
+    assert_int_equal(q(&v,
+                       "SELECT billable_line_id FROM invoice_lines"
+                       " WHERE invoice_id = %" PRId64,
+                       cn1),
+                     ids[1]);
+    /* Invoice and credit note net to what still stands: 2500 + 2500. */
+    assert_int_equal(q(&v,
+                       "SELECT sum(total_minor) FROM invoices"
+                       " WHERE id = %1$" PRId64 " OR corrects_id = %1$" PRId64,
+                       res.ids[0]),
+                     5000);
+
+    /* The same line again, a line that does not exist, a credit note
+     * credited: clear errors, nothing issued. */
+    assert_int_equal(invoice_credit_note(v.f.db, res.ids[0], line2, 1, "again",
+                                         v.sg, &none, &e),
+                     ST_CONFLICT);
+    assert_non_null(strstr(e.msg, "CN-t1-000001"));
+    assert_int_equal(invoice_credit_note(v.f.db, res.ids[0], line9, 1, "nine",
+                                         v.sg, &none, &e),
+                     ST_NOT_FOUND);
+    assert_int_equal(
+        invoice_credit_note(v.f.db, cn1, NULL, 0, "x", v.sg, &none, &e),
+        ST_INVALID);
+    assert_int_equal(
+        invoice_credit_note(v.f.db, res.ids[0], NULL, 0, "", v.sg, &none, &e),
+        ST_INVALID);
+
+    /* The rest: lines 1 and 3, numbered 2 in the credit-note series. */
+    if (invoice_credit_note(v.f.db, res.ids[0], NULL, 0, "contract voided",
+                            v.sg, &cn2, &e) != ST_OK)
+        fail_msg("credit rest: %s", e.msg);
+    assert_int_equal(
+        q(&v, "SELECT number FROM invoices WHERE id = %" PRId64, cn2), 2);
+    assert_int_equal(
+        q(&v, "SELECT total_minor FROM invoices WHERE id = %" PRId64, cn2),
+        -5000);
+    assert_int_equal(q(&v,
+                       "SELECT sum(total_minor) FROM invoices"
+                       " WHERE id = %1$" PRId64 " OR corrects_id = %1$" PRId64,
+                       res.ids[0]),
+                     0);
+    assert_int_equal(invoice_credit_note(v.f.db, res.ids[0], NULL, 0, "more",
+                                         v.sg, &none, &e),
+                     ST_CONFLICT);
+    assert_int_equal(fixture_i64(&v.f, "SELECT count(*) FROM invoices"
+                                       " WHERE kind = 'credit_note'"),
+                     2);
+
+    /* The credit note's document names what it corrects and verifies. */
+    json = export_str(&v, cn1, INVOICE_FMT_JSON, &len);
+    assert_non_null(strstr(json, "\"corrects\":{\"id\":"));
+    assert_non_null(strstr(json, "\"reference\":\"INV-t1-000001\""));
+    assert_non_null(strstr(json, "\"amount_minor\":-1500"));
+    assert_non_null(
+        strstr(json, "\"reason\":\"complaint upheld on case x-2\""));
+    assert_int_equal(
+        invoice_verify_document(json, len, signer_public_key(v.sg), NULL, &e),
+        ST_OK);
+    free(json);
+    assert_int_equal(
+        invoice_verify_stored(v.f.db, cn2, signer_public_key(v.sg), NULL, &e),
+        ST_OK);
+    env_teardown(&v);
+}
+
+static void test_csv_and_html(void **state)
+{
+    int64_t ids[4];
+    invoice_closed res;
+    char *csv, *html, *p;
+    int rows = 0;
+    env v;
+
+    (void)state;
+    env_setup(&v, "invoice_exports");
+    seed_october(&v, ids);
+    fixture_exec(&v.f, "UPDATE tenants SET name = 'Bank <One> & \"Co\"'"
+                       " WHERE id = 't1'");
+    res = close_ok(&v, "t1", "2026-10");
+    csv = export_str(&v, res.ids[0], INVOICE_FMT_CSV, NULL);
+    html = export_str(&v, res.ids[0], INVOICE_FMT_HTML, NULL);
+
+    for (p = csv; (p = strstr(p, "\r\n")) != NULL; p += 2)
+        rows++;
+    assert_int_equal(rows, 4); /* header and three lines */
+    assert_non_null(strstr(csv, "INV-t1-000001,invoice,2026-10,EUR,1,"
+                                "2026-10-01T00:00:00Z,"));
+    assert_non_null(strstr(csv, ",25.00,2500\r\n"));
+    assert_non_null(strstr(csv, ",15.00,1500\r\n"));
+    for (int i = 0; i < 3; i++) {
+        char needle[64];
+
+        snprintf(needle, sizeof(needle), ",x-%d,", i + 1);
+        assert_non_null(strstr(csv, needle));
+        snprintf(needle, sizeof(needle),
+                 "Outcome &quot;%s&quot; of loan "
+                 "case x-%d,",
+                 i == 1 ? "promise_to_pay" : "paid", i + 1);
+        assert_non_null(strstr(html, needle));
+    }
+    assert_null(strstr(csv, "x-4")); /* the USD line is on the other one */
+    assert_non_null(strstr(html, "<h1>Invoice INV-t1-000001</h1>"));
+    assert_non_null(strstr(html, "Bank &lt;One&gt; &amp; &quot;Co&quot;"));
+    assert_non_null(strstr(html, "EUR 65.00"));
+    assert_non_null(strstr(html, signer_key_id(v.sg)));
+    free(csv);
+    free(html);
+    env_teardown(&v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_close_period),
+        cmocka_unit_test(test_numbering_without_gaps),
+        cmocka_unit_test(test_concurrent_closes),
+        cmocka_unit_test(test_issued_is_immutable),
+        cmocka_unit_test(test_export_verifies),
+        cmocka_unit_test(test_credit_note),
+        cmocka_unit_test(test_csv_and_html),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
