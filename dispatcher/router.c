@@ -1,33 +1,143 @@
+/*
+ * How the router keeps decisions cheap (docs/routing.md has the picture):
+ *
+ * Tasks with the same hard requirements (tenant, case type, channel, assist,
+ * skills and levels, licence, overflow pool) share a queue; a task moves to
+ * another queue when a relaxation ring changes its requirements. Each queue
+ * holds its pending tasks in a binary heap by urgency, and the workers that
+ * meet its static requirements as members; members with a free slot on the
+ * queue's channel sit in a second heap ordered by their score for that
+ * queue. The score is a pair part (skill fit and cost, fixed per queue and
+ * worker) plus a worker part (occupancy, quality, fairness, idle) that is
+ * refreshed whenever the worker changes; idle time enters as the start of
+ * the idle spell, so the order never changes with the passing of time.
+ *
+ * A global heap holds the queues that have both a pending task and a free
+ * member, ordered by their most urgent task. A decision takes the top queue
+ * and its top task, and walks the queue's worker heap best-first past the
+ * few workers that the task excludes or whose licence has expired. A task
+ * no free member can take is parked until a member frees up, so a queue
+ * that cannot progress costs nothing on the next call.
+ *
+ * Timers (ring thresholds, TTLs, wrap-up ends) sit in a min-heap with a
+ * generation per task and worker, so rescheduling never searches the heap.
+ */
 #include "router.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "i64map.h"
+#include "router_batch.h"
+
+#define FREE_CODE   ROUTER_FILTERS /* index of "free" in a queue's counts */
+#define NCOUNTS     (ROUTER_FILTERS + 1)
+#define EXPLORE_MAX 256
+#define US_PER_S    1000000
+#define US_PER_DAY  86400000000LL
+#define BATCH_BASE  ((int64_t)1 << 44) /* an assignment beats any score */
+#define BATCH_AFF   ((int64_t)1 << 41) /* affinity beats any other score */
+#define SCORE_CLAMP ((int64_t)1 << 38)
+
+typedef struct rsig {
+    int tenant;
+    int case_type;
+    int channel;
+    bool assist;
+    int nskills;
+    int skill[ROUTER_TASK_SKILLS];
+    int level[ROUTER_TASK_SKILLS];
+    int licence;
+    int overflow_pool; /* -1: none */
+} rsig;
+
+/* A worker's membership of a queue; pos is its place in the free heap. */
+typedef struct rmemb {
+    int q;
+    int pos;      /* -1 when not free */
+    int64_t pair; /* fit and cost parts for this queue */
+} rmemb;
+
+typedef struct rfree {
+    int64_t key;
+    int w;
+    int m; /* index in the worker's memberships */
+} rfree;
 
 typedef struct rworker {
     bool defined;
-    bool available;
+    router_presence presence;
     router_worker_def def;
     int load[ROUTER_CHANNELS];
     int total_load;
     int total_capacity;
     int64_t idle_since_us;
+    int64_t wrap_until_us; /* 0: not in wrap-up */
+    uint32_t gen;          /* timer generation */
+    int64_t assigned;
+    int64_t dyn; /* worker part of the key */
+    unsigned char code[ROUTER_CHANNELS];
+    bool any_free;
+    rmemb *memb;
+    int nmemb;
+    int cap_memb;
+    uint32_t mark;
 } rworker;
 
 typedef struct rtask {
     router_task_def def;
     int holder; /* -1 when pending */
+    int q;
+    int pos; /* in the queue heap, or in parked when parked; -1 otherwise */
+    bool parked;
+    bool live;
+    int ring;
+    int prio;     /* effective: task + tenant + ring boost */
+    int64_t dl;   /* deadline, INT64_MAX when none */
+    uint32_t gen; /* timer generation, kept across slot reuse */
     int nexcluded;
     int cap_excluded;
     int *excluded;
-    bool live;
 } rtask;
 
+typedef struct rqueue {
+    rsig sig;
+    int ring;
+    int chain; /* next queue with the same hash, -1 */
+    int *heap; /* pending task slots by urgency */
+    int n;
+    int *parked;
+    int np;
+    int cap_tasks; /* capacity of heap and parked alike */
+    int ntasks;    /* live tasks of this queue, held ones included */
+    rfree *free;
+    int nf;
+    int cap_free;
+    int nmembers;
+    int count[NCOUNTS];
+    int apos; /* in the active heap, -1 */
+} rqueue;
+
+typedef struct rtimer {
+    int64_t at;
+    int id;
+    uint32_t gen;
+    bool worker;
+} rtimer;
+
+typedef struct rlist {
+    int *v;
+    int n;
+    int cap;
+} rlist;
+
 struct router {
+    router_config cfg;
     rworker *workers;
     int nworkers; /* highest defined index + 1 */
     int cap_workers;
+    int ndefined;
+    int nfree_workers; /* defined workers with a free slot somewhere */
     rtask *tasks;
     int ntasks; /* slots used, live or free */
     int cap_tasks;
@@ -35,12 +145,37 @@ struct router {
     int nfree;
     int cap_free;
     int npending;
-    i64map *task_index; /* task id -> slot */
-    i64map *affinity;   /* case id -> worker */
-    i64map *contracts;  /* packed (tenant, pool, case type) -> 1 */
-    int *scratch;       /* pending slots, sorted per match */
-    int cap_scratch;
-    bool dirty; /* something changed since the last match found no more */
+    rqueue *queues;
+    int nqueues;
+    int cap_queues;
+    int *active;
+    int nactive;
+    int cap_active;
+    rtimer *timers;
+    int ntimers;
+    int cap_timers;
+    router_expiry *expired;
+    int nexpired;
+    int cap_expired;
+    rlist *skill_workers;
+    int cap_skill_workers;
+    int64_t *prices; /* by contract index */
+    int nprices;
+    int cap_prices;
+    router_weights *weights; /* by pool weight index */
+    int nweights;
+    int cap_weights;
+    int64_t *pool_assigned; /* by pool */
+    int *pool_members;
+    int cap_pools;
+    int cap_pool_members;
+    uint32_t epoch;
+    i64map *task_index;  /* task id -> slot */
+    i64map *affinity;    /* case id -> worker */
+    i64map *contracts;   /* packed (tenant, pool, case type) -> price index */
+    i64map *queue_index; /* signature hash -> first queue */
+    i64map *pool_weight; /* pool + 1 -> weight index */
+    i64map *tenant_prio; /* tenant + 1 -> priority */
 };
 
 static int64_t contract_key(int tenant, int pool, int case_type)
@@ -51,63 +186,16 @@ static int64_t contract_key(int tenant, int pool, int case_type)
            1;
 }
 
-status router_create(router **out, err *e)
+static int64_t floor_div(int64_t a, int64_t b)
 {
-    router *r = calloc(1, sizeof(*r));
-    status s;
+    int64_t q = a / b;
 
-    if (r == NULL)
-        return err_set(e, ST_NOMEM, "out of memory");
-    s = i64map_create(&r->task_index, e);
-    if (s == ST_OK)
-        s = i64map_create(&r->affinity, e);
-    if (s == ST_OK)
-        s = i64map_create(&r->contracts, e);
-    if (s != ST_OK) {
-        router_destroy(r);
-        return s;
-    }
-    *out = r;
-    return ST_OK;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static void free_tasks(router *r)
+static int day_of(int64_t now_us)
 {
-    /* Slots are reused after router_clear: leave no dangling pointer. */
-    for (int i = 0; i < r->ntasks; i++) {
-        free(r->tasks[i].excluded);
-        r->tasks[i].excluded = NULL;
-    }
-}
-
-void router_destroy(router *r)
-{
-    if (r == NULL)
-        return;
-    free_tasks(r);
-    free(r->tasks);
-    free(r->free_slots);
-    free(r->workers);
-    free(r->scratch);
-    i64map_destroy(r->task_index);
-    i64map_destroy(r->affinity);
-    i64map_destroy(r->contracts);
-    free(r);
-}
-
-void router_clear(router *r)
-{
-    free_tasks(r);
-    r->ntasks = 0;
-    r->nfree = 0;
-    r->npending = 0;
-    r->nworkers = 0;
-    if (r->workers != NULL)
-        memset(r->workers, 0, sizeof(rworker) * (size_t)r->cap_workers);
-    i64map_clear(r->task_index);
-    i64map_clear(r->affinity);
-    i64map_clear(r->contracts);
-    r->dirty = true;
+    return (int)floor_div(now_us, US_PER_DAY);
 }
 
 static status grow(void **p, int *cap, int need, size_t elem, err *e)
@@ -128,52 +216,912 @@ static status grow(void **p, int *cap, int need, size_t elem, err *e)
     return ST_OK;
 }
 
-status router_worker_set(router *r, int w, const router_worker_def *d, err *e)
+void router_config_default(router_config *c)
 {
-    rworker *wk;
+    memset(c, 0, sizeof(*c));
+    c->idle_per_s = 1;
+    c->batch_min = 0;
+    c->batch_max = 1000;
+    c->explore = 64;
+    /* One per mille of occupancy outweighs a quarter hour of idling, so the
+     * skeleton's order (least loaded, then longest idle) is kept. */
+    c->weights.occupancy = 1000;
+    c->weights.fairness_cap = 10;
+}
+
+status router_create(router **out, err *e)
+{
+    router *r = calloc(1, sizeof(*r));
     status s;
 
-    if (w < 0)
-        return err_set(e, ST_INTERNAL, "negative worker index");
-    s = grow((void **)&r->workers, &r->cap_workers, w + 1, sizeof(rworker), e);
-    if (s != ST_OK)
+    if (r == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    router_config_default(&r->cfg);
+    s = i64map_create(&r->task_index, e);
+    if (s == ST_OK)
+        s = i64map_create(&r->affinity, e);
+    if (s == ST_OK)
+        s = i64map_create(&r->contracts, e);
+    if (s == ST_OK)
+        s = i64map_create(&r->queue_index, e);
+    if (s == ST_OK)
+        s = i64map_create(&r->pool_weight, e);
+    if (s == ST_OK)
+        s = i64map_create(&r->tenant_prio, e);
+    if (s != ST_OK) {
+        router_destroy(r);
         return s;
-    wk = &r->workers[w];
-    if (!wk->defined) {
-        memset(wk, 0, sizeof(*wk));
-        wk->defined = true;
     }
-    wk->def = *d;
-    r->dirty = true;
-    wk->total_capacity = 0;
-    for (int c = 0; c < ROUTER_CHANNELS; c++)
-        wk->total_capacity += d->capacity[c];
-    if (w + 1 > r->nworkers)
-        r->nworkers = w + 1;
+    *out = r;
     return ST_OK;
 }
 
-void router_worker_available(router *r, int w, bool available, int64_t now_us)
+static void free_contents(router *r)
 {
-    if (w < 0 || w >= r->nworkers || !r->workers[w].defined)
-        return;
-    if (available && !r->workers[w].available && r->workers[w].total_load == 0)
-        r->workers[w].idle_since_us = now_us;
-    if (available != r->workers[w].available)
-        r->dirty = true;
-    r->workers[w].available = available;
+    for (int i = 0; i < r->ntasks; i++) {
+        free(r->tasks[i].excluded);
+        r->tasks[i].excluded = NULL;
+    }
+    for (int i = 0; i < r->cap_workers; i++) {
+        free(r->workers[i].memb);
+        r->workers[i].memb = NULL;
+    }
+    for (int i = 0; i < r->nqueues; i++) {
+        free(r->queues[i].heap);
+        free(r->queues[i].parked);
+        free(r->queues[i].free);
+    }
 }
 
-status router_contract_add(router *r, int tenant, int pool, int case_type,
-                           err *e)
+void router_destroy(router *r)
 {
-    int have;
+    if (r == NULL)
+        return;
+    free_contents(r);
+    for (int i = 0; i < r->cap_skill_workers; i++)
+        free(r->skill_workers[i].v);
+    free(r->skill_workers);
+    free(r->tasks);
+    free(r->free_slots);
+    free(r->workers);
+    free(r->queues);
+    free(r->active);
+    free(r->timers);
+    free(r->expired);
+    free(r->prices);
+    free(r->weights);
+    free(r->pool_assigned);
+    free(r->pool_members);
+    i64map_destroy(r->task_index);
+    i64map_destroy(r->affinity);
+    i64map_destroy(r->contracts);
+    i64map_destroy(r->queue_index);
+    i64map_destroy(r->pool_weight);
+    i64map_destroy(r->tenant_prio);
+    free(r);
+}
 
-    if (i64map_get(r->contracts, contract_key(tenant, pool, case_type), &have))
+void router_clear(router *r)
+{
+    free_contents(r);
+    /* Task slots keep their timer generation so stale timers stay stale. */
+    for (int i = 0; i < r->ntasks; i++) {
+        uint32_t gen = r->tasks[i].gen + 1;
+        memset(&r->tasks[i], 0, sizeof(rtask));
+        r->tasks[i].gen = gen;
+    }
+    for (int i = 0; i < r->cap_skill_workers; i++)
+        r->skill_workers[i].n = 0;
+    r->ntasks = 0;
+    r->nfree = 0;
+    r->npending = 0;
+    r->nworkers = 0;
+    r->ndefined = 0;
+    r->nfree_workers = 0;
+    r->nqueues = 0;
+    r->nactive = 0;
+    r->ntimers = 0;
+    r->nexpired = 0;
+    r->nprices = 0;
+    if (r->workers != NULL)
+        memset(r->workers, 0, sizeof(rworker) * (size_t)r->cap_workers);
+    if (r->pool_assigned != NULL && r->pool_members != NULL) {
+        memset(r->pool_assigned, 0, sizeof(int64_t) * (size_t)r->cap_pools);
+        memset(r->pool_members, 0, sizeof(int) * (size_t)r->cap_pool_members);
+    }
+    i64map_clear(r->task_index);
+    i64map_clear(r->affinity);
+    i64map_clear(r->contracts);
+    i64map_clear(r->queue_index);
+}
+
+/* ---- Heaps ------------------------------------------------------------ */
+
+static bool task_before(const rtask *a, const rtask *b)
+{
+    if (a->prio != b->prio)
+        return a->prio > b->prio;
+    if (a->dl != b->dl)
+        return a->dl < b->dl;
+    if (a->def.ready_us != b->def.ready_us)
+        return a->def.ready_us < b->def.ready_us;
+    return a->def.id < b->def.id;
+}
+
+static void tset(router *r, rqueue *q, int i, int slot)
+{
+    q->heap[i] = slot;
+    r->tasks[slot].pos = i;
+}
+
+static void tup(router *r, rqueue *q, int i)
+{
+    int slot = q->heap[i];
+
+    while (i > 0) {
+        int p = (i - 1) / 2;
+        if (!task_before(&r->tasks[slot], &r->tasks[q->heap[p]]))
+            break;
+        tset(r, q, i, q->heap[p]);
+        i = p;
+    }
+    tset(r, q, i, slot);
+}
+
+static void tdown(router *r, rqueue *q, int i)
+{
+    int slot = q->heap[i];
+
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= q->n)
+            break;
+        if (c + 1 < q->n &&
+            task_before(&r->tasks[q->heap[c + 1]], &r->tasks[q->heap[c]]))
+            c++;
+        if (!task_before(&r->tasks[q->heap[c]], &r->tasks[slot]))
+            break;
+        tset(r, q, i, q->heap[c]);
+        i = c;
+    }
+    tset(r, q, i, slot);
+}
+
+/* Capacity for the queue's tasks is reserved when a task joins it. */
+static void tpush(router *r, rqueue *q, int slot)
+{
+    r->tasks[slot].parked = false;
+    q->heap[q->n++] = slot;
+    tup(r, q, q->n - 1);
+}
+
+static void tremove(router *r, rqueue *q, int i)
+{
+    int last;
+
+    r->tasks[q->heap[i]].pos = -1;
+    last = q->heap[--q->n];
+    if (i == q->n)
+        return;
+    tset(r, q, i, last);
+    tup(r, q, i);
+    tdown(r, q, r->tasks[last].pos);
+}
+
+static bool free_before(const router *r, const rfree *a, const rfree *b)
+{
+    int64_t ia, ib;
+
+    if (a->key != b->key)
+        return a->key > b->key;
+    ia = r->workers[a->w].idle_since_us;
+    ib = r->workers[b->w].idle_since_us;
+    if (ia != ib)
+        return ia < ib;
+    return a->w < b->w;
+}
+
+static void fset(router *r, rqueue *q, int i, rfree x)
+{
+    q->free[i] = x;
+    r->workers[x.w].memb[x.m].pos = i;
+}
+
+static void fup(router *r, rqueue *q, int i)
+{
+    rfree x = q->free[i];
+
+    while (i > 0) {
+        int p = (i - 1) / 2;
+        if (!free_before(r, &x, &q->free[p]))
+            break;
+        fset(r, q, i, q->free[p]);
+        i = p;
+    }
+    fset(r, q, i, x);
+}
+
+static void fdown(router *r, rqueue *q, int i)
+{
+    rfree x = q->free[i];
+
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= q->nf)
+            break;
+        if (c + 1 < q->nf && free_before(r, &q->free[c + 1], &q->free[c]))
+            c++;
+        if (!free_before(r, &q->free[c], &x))
+            break;
+        fset(r, q, i, q->free[c]);
+        i = c;
+    }
+    fset(r, q, i, x);
+}
+
+static void fupdate(router *r, rqueue *q, int i)
+{
+    int w = q->free[i].w, m = q->free[i].m;
+
+    fup(r, q, i);
+    fdown(r, q, r->workers[w].memb[m].pos);
+}
+
+static void fremove(router *r, rqueue *q, int i)
+{
+    rfree last;
+
+    r->workers[q->free[i].w].memb[q->free[i].m].pos = -1;
+    last = q->free[--q->nf];
+    if (i == q->nf)
+        return;
+    fset(r, q, i, last);
+    fupdate(r, q, i);
+}
+
+static bool queue_before(const router *r, int a, int b)
+{
+    const rqueue *qa = &r->queues[a], *qb = &r->queues[b];
+
+    return task_before(&r->tasks[qa->heap[0]], &r->tasks[qb->heap[0]]);
+}
+
+static void aset(router *r, int i, int q)
+{
+    r->active[i] = q;
+    r->queues[q].apos = i;
+}
+
+static void aup(router *r, int i)
+{
+    int q = r->active[i];
+
+    while (i > 0) {
+        int p = (i - 1) / 2;
+        if (!queue_before(r, q, r->active[p]))
+            break;
+        aset(r, i, r->active[p]);
+        i = p;
+    }
+    aset(r, i, q);
+}
+
+static void adown(router *r, int i)
+{
+    int q = r->active[i];
+
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= r->nactive)
+            break;
+        if (c + 1 < r->nactive &&
+            queue_before(r, r->active[c + 1], r->active[c]))
+            c++;
+        if (!queue_before(r, r->active[c], q))
+            break;
+        aset(r, i, r->active[c]);
+        i = c;
+    }
+    aset(r, i, q);
+}
+
+/* Put the queue in the active heap, move it, or take it out. */
+static void queue_refresh(router *r, int qi)
+{
+    rqueue *q = &r->queues[qi];
+    bool want = q->n > 0 && q->nf > 0;
+
+    if (want && q->apos < 0) {
+        /* The active heap has room for every queue (see queue_get). */
+        r->active[r->nactive++] = qi;
+        aup(r, r->nactive - 1);
+    } else if (want) {
+        aup(r, q->apos);
+        adown(r, r->queues[qi].apos);
+    } else if (q->apos >= 0) {
+        int i = q->apos, last = r->active[--r->nactive];
+        q->apos = -1;
+        if (i < r->nactive) {
+            aset(r, i, last);
+            aup(r, i);
+            adown(r, r->queues[last].apos);
+        }
+    }
+}
+
+static bool timer_before(const rtimer *a, const rtimer *b)
+{
+    return a->at < b->at;
+}
+
+static void timer_push(router *r, int64_t at, int id, uint32_t gen, bool worker)
+{
+    rtimer x = {at, id, gen, worker};
+    int i;
+
+    /* Without memory the timer is lost: the task keeps its ring. */
+    if (grow((void **)&r->timers, &r->cap_timers, r->ntimers + 1,
+             sizeof(rtimer), NULL) != ST_OK)
+        return;
+    i = r->ntimers++;
+    while (i > 0 && timer_before(&x, &r->timers[(i - 1) / 2])) {
+        r->timers[i] = r->timers[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    r->timers[i] = x;
+}
+
+static rtimer timer_pop(router *r)
+{
+    rtimer top = r->timers[0], x = r->timers[--r->ntimers];
+    int i = 0;
+
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= r->ntimers)
+            break;
+        if (c + 1 < r->ntimers &&
+            timer_before(&r->timers[c + 1], &r->timers[c]))
+            c++;
+        if (!timer_before(&r->timers[c], &x))
+            break;
+        r->timers[i] = r->timers[c];
+        i = c;
+    }
+    if (r->ntimers > 0)
+        r->timers[i] = x;
+    return top;
+}
+
+/* ---- Scores and eligibility ------------------------------------------- */
+
+static const router_weights *weights_of(const router *r, int pool)
+{
+    int i;
+
+    if (i64map_get(r->pool_weight, (int64_t)pool + 1, &i))
+        return &r->weights[i];
+    return &r->cfg.weights;
+}
+
+static bool has_contract(const router *r, int tenant, int pool, int case_type,
+                         int64_t *price)
+{
+    int i;
+
+    if (!i64map_get(r->contracts, contract_key(tenant, pool, case_type), &i))
+        return false;
+    if (price != NULL)
+        *price = r->prices[i];
+    return true;
+}
+
+static int licence_day(const rworker *w, int code)
+{
+    for (int i = 0; i < w->def.nlicences && i < ROUTER_WORKER_LICENCES; i++)
+        if (w->def.licences[i].code == code)
+            return w->def.licences[i].expires_day > 0
+                       ? w->def.licences[i].expires_day
+                       : INT32_MAX;
+    return -1;
+}
+
+static bool licence_ok(const rworker *w, int code, int day)
+{
+    return code <= 0 || licence_day(w, code) >= day;
+}
+
+/*
+ * The first static rule worker w fails for queue q (skill, contract,
+ * licence held), or -1 with *over = its total over-qualification.
+ */
+static int static_check(const router *r, const rsig *s, const rworker *w,
+                        int64_t *over)
+{
+    int64_t ov = 0;
+
+    for (int i = 0; i < s->nskills; i++) {
+        int have = -1;
+        for (int j = 0; j < w->def.nskills; j++) {
+            const router_skill *k = &w->def.skills[j];
+            if (k->skill != s->skill[i])
+                continue;
+            have = k->level;
+            if (s->assist && k->ai_level > have)
+                have = k->ai_level;
+            break;
+        }
+        if (have < s->level[i])
+            return ROUTER_F_SKILL;
+        ov += have - s->level[i];
+    }
+    if (!(s->overflow_pool >= 0 && w->def.pool == s->overflow_pool) &&
+        !has_contract(r, s->tenant, w->def.pool, s->case_type, NULL))
+        return ROUTER_F_CONTRACT;
+    if (s->licence > 0 && licence_day(w, s->licence) < 0)
+        return ROUTER_F_LICENCE;
+    if (over != NULL)
+        *over = ov;
+    return -1;
+}
+
+static int64_t expected_cost(const router *r, const rsig *s, const rworker *w)
+{
+    int64_t price = 0;
+    int verified =
+        w->def.verified_permille > 0 ? w->def.verified_permille : 1000;
+
+    (void)has_contract(r, s->tenant, w->def.pool, s->case_type, &price);
+    return price * 1000 / verified;
+}
+
+static int occupancy(const rworker *w)
+{
+    return (int)((int64_t)w->total_load * 1000 /
+                 (w->total_capacity > 0 ? w->total_capacity : 1));
+}
+
+static int64_t fairness_lag(const router *r, const rworker *w,
+                            const router_weights *wt)
+{
+    int pool = w->def.pool;
+    int64_t mean, lag;
+
+    if (pool < 0 || pool >= r->cap_pools || pool >= r->cap_pool_members ||
+        r->pool_members[pool] <= 0)
+        return 0;
+    mean = r->pool_assigned[pool] / r->pool_members[pool];
+    lag = mean - w->assigned;
+    if (lag < 0)
+        lag = 0;
+    return lag > wt->fairness_cap ? wt->fairness_cap : lag;
+}
+
+/* The score parts of w for a queue; parts[] gets each, the sum returned. */
+static int64_t score_parts(const router *r, const rsig *s, const rworker *w,
+                           int64_t over, int64_t now_us, int64_t *parts)
+{
+    const router_weights *wt = weights_of(r, w->def.pool);
+    int64_t p[ROUTER_PARTS], sum = 0;
+
+    p[ROUTER_PART_FIT] = -wt->fit * over;
+    p[ROUTER_PART_IDLE] =
+        r->cfg.idle_per_s *
+        (floor_div(now_us, US_PER_S) - floor_div(w->idle_since_us, US_PER_S));
+    p[ROUTER_PART_OCCUPANCY] = -wt->occupancy * occupancy(w);
+    p[ROUTER_PART_QUALITY] = wt->quality * w->def.quality_permille;
+    p[ROUTER_PART_COST] = -wt->cost * expected_cost(r, s, w);
+    p[ROUTER_PART_FAIRNESS] = wt->fairness * fairness_lag(r, w, wt);
+    for (int i = 0; i < ROUTER_PARTS; i++) {
+        sum += p[i];
+        if (parts != NULL)
+            parts[i] = p[i];
+    }
+    return sum;
+}
+
+/* The key parts: pair (per queue) and worker (per worker, time-free). */
+static int64_t pair_part(const router *r, const rsig *s, const rworker *w,
+                         int64_t over)
+{
+    const router_weights *wt = weights_of(r, w->def.pool);
+
+    return -wt->fit * over - wt->cost * expected_cost(r, s, w);
+}
+
+static int64_t worker_part(const router *r, const rworker *w)
+{
+    const router_weights *wt = weights_of(r, w->def.pool);
+
+    return -wt->occupancy * occupancy(w) +
+           wt->quality * w->def.quality_permille +
+           wt->fairness * fairness_lag(r, w, wt) -
+           r->cfg.idle_per_s * floor_div(w->idle_since_us, US_PER_S);
+}
+
+/* Why w cannot take new work on channel ch now, or FREE_CODE. */
+static int channel_code(const rworker *w, int ch)
+{
+    if (!w->defined || w->presence != ROUTER_AVAILABLE)
+        return ROUTER_F_PRESENCE;
+    if (w->wrap_until_us > 0)
+        return ROUTER_F_WRAPUP;
+    if (w->load[ch] >= w->def.capacity[ch])
+        return ROUTER_F_CAPACITY;
+    if (w->def.voice_blocks && ch != ROUTER_VOICE && w->load[ROUTER_VOICE] > 0)
+        return ROUTER_F_CAPACITY;
+    return FREE_CODE;
+}
+
+static bool excluded(const rtask *t, int w)
+{
+    for (int i = 0; i < t->nexcluded; i++)
+        if (t->excluded[i] == w)
+            return true;
+    return false;
+}
+
+/* ---- Workers in queues ------------------------------------------------ */
+
+static void unpark(router *r, rqueue *q)
+{
+    while (q->np > 0) {
+        int slot = q->parked[--q->np];
+        tpush(r, q, slot);
+    }
+}
+
+/*
+ * Bring every queue of worker w up to date after anything about the worker
+ * changed: its key, and whether it is free on each queue's channel.
+ */
+static void worker_refresh(router *r, int wi)
+{
+    rworker *w = &r->workers[wi];
+    int code[ROUTER_CHANNELS];
+    bool any = false;
+
+    w->dyn = worker_part(r, w);
+    for (int c = 0; c < ROUTER_CHANNELS; c++) {
+        code[c] = channel_code(w, c);
+        any = any || code[c] == FREE_CODE;
+    }
+    for (int m = 0; m < w->nmemb; m++) {
+        int qi = w->memb[m].q;
+        rqueue *q = &r->queues[qi];
+        int ch = q->sig.channel, old = w->code[ch];
+        if (old != code[ch]) {
+            q->count[old]--;
+            q->count[code[ch]]++;
+        }
+        if (code[ch] == FREE_CODE) {
+            rfree x = {w->memb[m].pair + w->dyn, wi, m};
+            if (w->memb[m].pos < 0) {
+                q->free[q->nf++] = x;
+                fup(r, q, q->nf - 1);
+                unpark(r, q);
+            } else {
+                q->free[w->memb[m].pos].key = x.key;
+                fupdate(r, q, w->memb[m].pos);
+            }
+        } else if (w->memb[m].pos >= 0) {
+            fremove(r, q, w->memb[m].pos);
+        }
+        queue_refresh(r, qi);
+    }
+    for (int c = 0; c < ROUTER_CHANNELS; c++)
+        w->code[c] = (unsigned char)code[c];
+    if (w->defined && any != w->any_free)
+        r->nfree_workers += any ? 1 : -1;
+    w->any_free = any;
+}
+
+/* Make w a member of queue qi (static rules already met). */
+static status member_add(router *r, int qi, int wi, int64_t over, err *e)
+{
+    rworker *w = &r->workers[wi];
+    rqueue *q = &r->queues[qi];
+    status s;
+
+    s = grow((void **)&w->memb, &w->cap_memb, w->nmemb + 1, sizeof(rmemb), e);
+    if (s == ST_OK)
+        s = grow((void **)&q->free, &q->cap_free, q->nmembers + 1,
+                 sizeof(rfree), e);
+    if (s != ST_OK)
+        return s;
+    w->memb[w->nmemb].q = qi;
+    w->memb[w->nmemb].pos = -1;
+    w->memb[w->nmemb].pair = pair_part(r, &q->sig, w, over);
+    w->nmemb++;
+    q->nmembers++;
+    /* Counted under the worker's current code for the channel; a worker
+     * being attached has "presence" until its refresh moves it. */
+    q->count[w->code[q->sig.channel]]++;
+    if (w->code[q->sig.channel] == FREE_CODE) {
+        rfree x = {w->memb[w->nmemb - 1].pair + w->dyn, wi, w->nmemb - 1};
+        q->free[q->nf++] = x;
+        fup(r, q, q->nf - 1);
+    }
+    return ST_OK;
+}
+
+static void member_drop(router *r, int wi, int m)
+{
+    rworker *w = &r->workers[wi];
+    rqueue *q = &r->queues[w->memb[m].q];
+
+    if (w->memb[m].pos >= 0)
+        fremove(r, q, w->memb[m].pos);
+    q->count[w->code[q->sig.channel]]--;
+    q->nmembers--;
+    queue_refresh(r, w->memb[m].q);
+    w->memb[m] = w->memb[--w->nmemb];
+    if (m < w->nmemb && w->memb[m].pos >= 0)
+        r->queues[w->memb[m].q].free[w->memb[m].pos].m = m;
+}
+
+/* Classify worker wi for queue qi and add it as member or count it. */
+static status queue_take_worker(router *r, int qi, int wi, err *e)
+{
+    int64_t over = 0;
+    int f = static_check(r, &r->queues[qi].sig, &r->workers[wi], &over);
+
+    if (f >= 0) {
+        r->queues[qi].count[f]++;
         return ST_OK;
-    r->dirty = true;
-    return i64map_put(r->contracts, contract_key(tenant, pool, case_type), 1,
-                      e);
+    }
+    return member_add(r, qi, wi, over, e);
+}
+
+/* Remove worker wi from every queue's members and counts. */
+static void worker_detach(router *r, int wi)
+{
+    rworker *w = &r->workers[wi];
+
+    while (w->nmemb > 0)
+        member_drop(r, wi, w->nmemb - 1);
+    for (int qi = 0; qi < r->nqueues; qi++) {
+        rqueue *q = &r->queues[qi];
+        int f = static_check(r, &q->sig, w, NULL);
+        /* Members were uncounted above; the rest were counted by rule. */
+        if (f >= 0)
+            q->count[f]--;
+    }
+    for (int i = 0; i < w->def.nskills; i++) {
+        int sk = w->def.skills[i].skill;
+        rlist *l;
+        if (sk < 0 || sk >= r->cap_skill_workers)
+            continue;
+        l = &r->skill_workers[sk];
+        for (int j = 0; j < l->n; j++)
+            if (l->v[j] == wi) {
+                l->v[j] = l->v[--l->n];
+                break;
+            }
+    }
+    if (w->def.pool >= 0 && w->def.pool < r->cap_pool_members)
+        r->pool_members[w->def.pool]--;
+    if (w->any_free)
+        r->nfree_workers--;
+    w->any_free = false;
+}
+
+static status worker_attach(router *r, int wi, err *e)
+{
+    rworker *w = &r->workers[wi];
+    status s = ST_OK;
+
+    for (int c = 0; c < ROUTER_CHANNELS; c++)
+        w->code[c] = ROUTER_F_PRESENCE;
+    for (int i = 0; s == ST_OK && i < w->def.nskills; i++) {
+        int sk = w->def.skills[i].skill;
+        if (sk < 0)
+            continue;
+        s = grow((void **)&r->skill_workers, &r->cap_skill_workers, sk + 1,
+                 sizeof(rlist), e);
+        if (s == ST_OK)
+            s = grow((void **)&r->skill_workers[sk].v,
+                     &r->skill_workers[sk].cap, r->skill_workers[sk].n + 1,
+                     sizeof(int), e);
+        if (s == ST_OK)
+            r->skill_workers[sk].v[r->skill_workers[sk].n++] = wi;
+    }
+    if (s == ST_OK && w->def.pool >= 0) {
+        s = grow((void **)&r->pool_members, &r->cap_pool_members,
+                 w->def.pool + 1, sizeof(int), e);
+        if (s == ST_OK)
+            s = grow((void **)&r->pool_assigned, &r->cap_pools, w->def.pool + 1,
+                     sizeof(int64_t), e);
+        if (s == ST_OK)
+            r->pool_members[w->def.pool]++;
+    }
+    for (int qi = 0; s == ST_OK && qi < r->nqueues; qi++)
+        s = queue_take_worker(r, qi, wi, e);
+    worker_refresh(r, wi);
+    return s;
+}
+
+/* ---- Queues ----------------------------------------------------------- */
+
+static void sig_of(const rtask *t, int ring, rsig *s)
+{
+    const router_ring *g = ring > 0 ? &t->def.rings[ring - 1] : NULL;
+    int lower = g != NULL && g->lower_by > 0 ? g->lower_by : 0;
+
+    memset(s, 0, sizeof(*s));
+    s->tenant = t->def.tenant;
+    s->case_type = t->def.case_type;
+    s->channel = t->def.channel;
+    s->assist = t->def.assist || (g != NULL && g->assist);
+    s->nskills = t->def.nskills;
+    for (int i = 0; i < s->nskills; i++) {
+        s->skill[i] = t->def.skills[i].skill;
+        s->level[i] = t->def.skills[i].level - lower;
+        if (s->level[i] < 0)
+            s->level[i] = 0;
+    }
+    s->licence = t->def.licence > 0 ? t->def.licence : 0;
+    s->overflow_pool = g != NULL && g->overflow ? g->overflow_pool : -1;
+}
+
+static int64_t sig_hash(const rsig *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    int v[4 + 2 * ROUTER_TASK_SKILLS + 3];
+    int n = 0;
+
+    v[n++] = s->tenant;
+    v[n++] = s->case_type;
+    v[n++] = s->channel;
+    v[n++] = s->assist;
+    for (int i = 0; i < s->nskills; i++) {
+        v[n++] = s->skill[i];
+        v[n++] = s->level[i];
+    }
+    v[n++] = s->nskills;
+    v[n++] = s->licence;
+    v[n++] = s->overflow_pool;
+    for (int i = 0; i < n; i++) {
+        h ^= (uint32_t)v[i];
+        h *= 1099511628211ull;
+    }
+    return (int64_t)(h >> 2) + 1;
+}
+
+static bool sig_equal(const rsig *a, const rsig *b)
+{
+    if (a->tenant != b->tenant || a->case_type != b->case_type ||
+        a->channel != b->channel || a->assist != b->assist ||
+        a->nskills != b->nskills || a->licence != b->licence ||
+        a->overflow_pool != b->overflow_pool)
+        return false;
+    for (int i = 0; i < a->nskills; i++)
+        if (a->skill[i] != b->skill[i] || a->level[i] != b->level[i])
+            return false;
+    return true;
+}
+
+/* Members for a new queue: only workers with its first skill can qualify. */
+static status queue_populate(router *r, int qi, err *e)
+{
+    rqueue *q = &r->queues[qi];
+    status s = ST_OK;
+    int seen = 0;
+
+    if (q->sig.nskills > 0) {
+        int sk = q->sig.skill[0];
+        const rlist *l =
+            sk >= 0 && sk < r->cap_skill_workers ? &r->skill_workers[sk] : NULL;
+        for (int i = 0; s == ST_OK && l != NULL && i < l->n; i++, seen++)
+            s = queue_take_worker(r, qi, l->v[i], e);
+        r->queues[qi].count[ROUTER_F_SKILL] += r->ndefined - seen;
+    } else {
+        for (int w = 0; s == ST_OK && w < r->nworkers; w++)
+            if (r->workers[w].defined)
+                s = queue_take_worker(r, qi, w, e);
+    }
+    queue_refresh(r, qi);
+    return s;
+}
+
+/* Forget a queue's members (before they are computed again). */
+static void queue_depopulate(router *r, int qi)
+{
+    rqueue *q = &r->queues[qi];
+
+    for (int w = 0; w < r->nworkers; w++) {
+        rworker *wk = &r->workers[w];
+        for (int m = wk->nmemb - 1; m >= 0; m--)
+            if (wk->memb[m].q == qi)
+                member_drop(r, w, m);
+    }
+    for (int i = 0; i < NCOUNTS; i++)
+        q->count[i] = 0;
+}
+
+static status queues_repopulate(router *r, int tenant, int case_type, err *e)
+{
+    status s = ST_OK;
+
+    for (int qi = 0; s == ST_OK && qi < r->nqueues; qi++) {
+        rqueue *q = &r->queues[qi];
+        if (tenant >= 0 &&
+            (q->sig.tenant != tenant || q->sig.case_type != case_type))
+            continue;
+        queue_depopulate(r, qi);
+        s = queue_populate(r, qi, e);
+        unpark(r, &r->queues[qi]);
+        queue_refresh(r, qi);
+    }
+    return s;
+}
+
+static status queue_get(router *r, const rsig *sig, int ring, int *out, err *e)
+{
+    int64_t h = sig_hash(sig);
+    int qi, first = -1;
+    bool had = i64map_get(r->queue_index, h, &first);
+    rqueue *q;
+    status s;
+
+    for (qi = had ? first : -1; qi >= 0; qi = r->queues[qi].chain)
+        if (sig_equal(&r->queues[qi].sig, sig)) {
+            *out = qi;
+            return ST_OK;
+        }
+    s = grow((void **)&r->queues, &r->cap_queues, r->nqueues + 1,
+             sizeof(rqueue), e);
+    if (s == ST_OK)
+        s = grow((void **)&r->active, &r->cap_active, r->nqueues + 1,
+                 sizeof(int), e);
+    if (s == ST_OK)
+        s = i64map_put(r->queue_index, h, r->nqueues, e);
+    if (s != ST_OK)
+        return s;
+    qi = r->nqueues++;
+    q = &r->queues[qi];
+    memset(q, 0, sizeof(*q));
+    q->sig = *sig;
+    q->ring = ring;
+    q->apos = -1;
+    q->chain = had ? first : -1;
+    s = queue_populate(r, qi, e);
+    if (s == ST_OK)
+        *out = qi;
+    return s;
+}
+
+/* Reserve room in queue qi for one more task. */
+static status queue_reserve(router *r, int qi, err *e)
+{
+    rqueue *q = &r->queues[qi];
+    int cap = q->cap_tasks;
+    status s;
+
+    if (q->ntasks + 1 <= q->cap_tasks)
+        return ST_OK;
+    s = grow((void **)&q->heap, &cap, q->ntasks + 1, sizeof(int), e);
+    if (s == ST_OK)
+        s = grow((void **)&q->parked, &q->cap_tasks, q->ntasks + 1, sizeof(int),
+                 e);
+    return s;
+}
+
+/* ---- Tasks ------------------------------------------------------------ */
+
+static int tenant_priority(const router *r, int tenant)
+{
+    int p = 0;
+
+    (void)i64map_get(r->tenant_prio, (int64_t)tenant + 1, &p);
+    return p;
+}
+
+static void task_prio(const router *r, rtask *t)
+{
+    t->prio = t->def.priority + tenant_priority(r, t->def.tenant);
+    if (t->ring > 0)
+        t->prio += t->def.rings[t->ring - 1].priority_boost;
 }
 
 static rtask *task_get(const router *r, int64_t id)
@@ -183,6 +1131,96 @@ static rtask *task_get(const router *r, int64_t id)
     if (!i64map_get(r->task_index, id, &slot))
         return NULL;
     return &r->tasks[slot];
+}
+
+static int ring_at(const rtask *t, int64_t now_us)
+{
+    int k = 0;
+
+    while (k < t->def.nrings && k < ROUTER_RINGS &&
+           t->def.ready_us + t->def.rings[k].after_us <= now_us)
+        k++;
+    return k;
+}
+
+static void task_schedule(router *r, int slot)
+{
+    rtask *t = &r->tasks[slot];
+    int64_t next = INT64_MAX;
+
+    if (t->ring < t->def.nrings && t->ring < ROUTER_RINGS)
+        next = t->def.ready_us + t->def.rings[t->ring].after_us;
+    if (t->def.ttl_us > 0 && t->def.ready_us + t->def.ttl_us < next)
+        next = t->def.ready_us + t->def.ttl_us;
+    t->gen++;
+    if (next != INT64_MAX)
+        timer_push(r, next, slot, t->gen, false);
+}
+
+/* Take a pending task out of its queue's heap or parked list. */
+static void task_unqueue(router *r, int slot)
+{
+    rtask *t = &r->tasks[slot];
+    rqueue *q = &r->queues[t->q];
+
+    if (t->pos < 0)
+        return;
+    if (t->parked) {
+        int last = q->parked[--q->np];
+        if (t->pos < q->np) {
+            q->parked[t->pos] = last;
+            r->tasks[last].pos = t->pos;
+        }
+        t->parked = false;
+        t->pos = -1;
+    } else {
+        tremove(r, q, t->pos);
+    }
+    queue_refresh(r, t->q);
+}
+
+static void task_park(router *r, int slot)
+{
+    rtask *t = &r->tasks[slot];
+    rqueue *q = &r->queues[t->q];
+
+    tremove(r, q, t->pos);
+    t->parked = true;
+    t->pos = q->np;
+    q->parked[q->np++] = slot;
+    queue_refresh(r, t->q);
+}
+
+static void task_enqueue(router *r, int slot)
+{
+    rtask *t = &r->tasks[slot];
+
+    tpush(r, &r->queues[t->q], slot);
+    queue_refresh(r, t->q);
+}
+
+/* Move task to the queue of ring k; it stays put when memory runs out. */
+static void task_move_ring(router *r, int slot, int k)
+{
+    rtask *t = &r->tasks[slot];
+    bool queued = t->holder < 0 && t->pos >= 0;
+    rsig sig;
+    int nq;
+
+    sig_of(t, k, &sig);
+    if (queue_get(r, &sig, k, &nq, NULL) != ST_OK ||
+        queue_reserve(r, nq, NULL) != ST_OK)
+        return;
+    t = &r->tasks[slot];
+    if (queued)
+        task_unqueue(r, slot);
+    r->queues[t->q].ntasks--;
+    t->q = nq;
+    t->ring = k;
+    r->queues[nq].ntasks++;
+    task_prio(r, t);
+    if (queued)
+        task_enqueue(r, slot);
 }
 
 static void take_slot(router *r, int w, int channel)
@@ -200,48 +1238,301 @@ static void release_slot(router *r, int w, int channel, int64_t now_us)
     if (w < 0 || w >= r->nworkers)
         return;
     wk = &r->workers[w];
-    r->dirty = true;
     if (wk->load[channel] > 0)
         wk->load[channel]--;
     if (wk->total_load > 0)
         wk->total_load--;
     if (wk->total_load == 0)
         wk->idle_since_us = now_us;
+    worker_refresh(r, w);
+}
+
+static void forget(router *r, int slot, int64_t now_us)
+{
+    rtask *t = &r->tasks[slot];
+    int holder = t->holder, channel = t->def.channel;
+
+    if (holder < 0) {
+        task_unqueue(r, slot);
+        r->npending--;
+    }
+    r->queues[t->q].ntasks--;
+    i64map_del(r->task_index, t->def.id);
+    t->live = false;
+    t->gen++;
+    free(t->excluded);
+    t->excluded = NULL;
+    t->nexcluded = 0;
+    t->cap_excluded = 0;
+    /* The free list never outgrows the task array. */
+    if (grow((void **)&r->free_slots, &r->cap_free, r->nfree + 1, sizeof(int),
+             NULL) == ST_OK)
+        r->free_slots[r->nfree++] = slot;
+    if (holder >= 0)
+        release_slot(r, holder, channel, now_us);
+}
+
+/* The task waited past its TTL: report it and forget it. */
+static void task_expire(router *r, int slot, int64_t now_us)
+{
+    rtask *t = &r->tasks[slot];
+    router_expiry x = {t->def.id, ROUTER_EXPIRED_TTL, t->ring,
+                       now_us - t->def.ready_us};
+
+    if (grow((void **)&r->expired, &r->cap_expired, r->nexpired + 1,
+             sizeof(router_expiry), NULL) != ST_OK)
+        return; /* tried again by the next call */
+    r->expired[r->nexpired++] = x;
+    forget(r, slot, now_us);
+}
+
+/* A pending task at now_us: expire it or put it in its ring's queue. */
+static void task_advance(router *r, int slot, int64_t now_us)
+{
+    rtask *t = &r->tasks[slot];
+    int k;
+
+    if (!t->live || t->holder >= 0)
+        return;
+    if (t->def.ttl_us > 0 && now_us >= t->def.ready_us + t->def.ttl_us) {
+        task_expire(r, slot, now_us);
+        return;
+    }
+    k = ring_at(t, now_us);
+    if (k != t->ring)
+        task_move_ring(r, slot, k);
+    task_schedule(r, slot);
+}
+
+static void timers_run(router *r, int64_t now_us)
+{
+    while (r->ntimers > 0 && r->timers[0].at <= now_us) {
+        rtimer x = timer_pop(r);
+        if (x.worker) {
+            rworker *w = x.id < r->nworkers ? &r->workers[x.id] : NULL;
+            if (w != NULL && w->gen == x.gen && w->wrap_until_us > 0) {
+                w->wrap_until_us = 0;
+                worker_refresh(r, x.id);
+            }
+        } else if (x.id < r->ntasks && r->tasks[x.id].gen == x.gen) {
+            task_advance(r, x.id, now_us);
+        }
+    }
+}
+
+/* ---- Events ----------------------------------------------------------- */
+
+status router_config_set(router *r, const router_config *c, err *e)
+{
+    if (c->batch_min < 0 || c->batch_max < 1 || c->explore < 1 ||
+        c->idle_per_s < 0)
+        return err_set(e, ST_INVALID,
+                       "router config needs batch_min >= 0, batch_max >= 1, "
+                       "explore >= 1 and idle_per_s >= 0");
+    r->cfg = *c;
+    if (r->cfg.explore > EXPLORE_MAX)
+        r->cfg.explore = EXPLORE_MAX;
+    for (int w = 0; w < r->nworkers; w++)
+        if (r->workers[w].defined)
+            worker_refresh(r, w);
+    return queues_repopulate(r, -1, -1, e);
+}
+
+status router_pool_weights_set(router *r, int pool, const router_weights *w,
+                               err *e)
+{
+    int i;
+    status s;
+
+    if (pool < 0)
+        return err_set(e, ST_INVALID, "negative pool index");
+    if (!i64map_get(r->pool_weight, (int64_t)pool + 1, &i)) {
+        s = grow((void **)&r->weights, &r->cap_weights, r->nweights + 1,
+                 sizeof(router_weights), e);
+        if (s == ST_OK)
+            s = i64map_put(r->pool_weight, (int64_t)pool + 1, r->nweights, e);
+        if (s != ST_OK)
+            return s;
+        i = r->nweights++;
+    }
+    r->weights[i] = *w;
+    for (int k = 0; k < r->nworkers; k++)
+        if (r->workers[k].defined && r->workers[k].def.pool == pool)
+            worker_refresh(r, k);
+    return queues_repopulate(r, -1, -1, e);
+}
+
+status router_tenant_priority_set(router *r, int tenant, int priority, err *e)
+{
+    status s = i64map_put(r->tenant_prio, (int64_t)tenant + 1, priority, e);
+
+    if (s != ST_OK)
+        return s;
+    for (int qi = 0; qi < r->nqueues; qi++) {
+        rqueue *q = &r->queues[qi];
+        if (q->sig.tenant != tenant)
+            continue;
+        for (int i = 0; i < q->n; i++)
+            task_prio(r, &r->tasks[q->heap[i]]);
+        for (int i = 0; i < q->np; i++)
+            task_prio(r, &r->tasks[q->parked[i]]);
+        for (int i = q->n / 2; i >= 0 && q->n > 0; i--)
+            tdown(r, q, i);
+        queue_refresh(r, qi);
+    }
+    /* Held tasks get it when they are requeued. */
+    for (int i = 0; i < r->ntasks; i++)
+        if (r->tasks[i].live && r->tasks[i].def.tenant == tenant)
+            task_prio(r, &r->tasks[i]);
+    return ST_OK;
+}
+
+status router_worker_set(router *r, int w, const router_worker_def *d, err *e)
+{
+    rworker *wk;
+    status s;
+
+    if (w < 0)
+        return err_set(e, ST_INTERNAL, "negative worker index");
+    if (d->nskills < 0 || d->nskills > ROUTER_WORKER_SKILLS ||
+        d->nlicences < 0 || d->nlicences > ROUTER_WORKER_LICENCES)
+        return err_set(e, ST_INVALID, "worker %d: too many skills or licences",
+                       w);
+    s = grow((void **)&r->workers, &r->cap_workers, w + 1, sizeof(rworker), e);
+    if (s != ST_OK)
+        return s;
+    wk = &r->workers[w];
+    if (wk->defined) {
+        worker_detach(r, w);
+    } else {
+        uint32_t gen = wk->gen;
+        rmemb *memb = wk->memb;
+        int cap = wk->cap_memb;
+        memset(wk, 0, sizeof(*wk));
+        wk->gen = gen;
+        wk->memb = memb;
+        wk->cap_memb = cap;
+        wk->presence = ROUTER_OFFLINE;
+        wk->defined = true;
+        r->ndefined++;
+        /* Existing queues counted every defined worker as lacking skill
+         * only when populated; a new worker is classified by attach. */
+    }
+    wk->def = *d;
+    wk->total_capacity = 0;
+    for (int c = 0; c < ROUTER_CHANNELS; c++)
+        wk->total_capacity += d->capacity[c];
+    if (w + 1 > r->nworkers)
+        r->nworkers = w + 1;
+    return worker_attach(r, w, e);
+}
+
+void router_worker_presence(router *r, int w, router_presence p, int64_t now_us)
+{
+    rworker *wk;
+
+    if (w < 0 || w >= r->nworkers || !r->workers[w].defined)
+        return;
+    wk = &r->workers[w];
+    if (p == ROUTER_AVAILABLE && wk->presence != ROUTER_AVAILABLE &&
+        wk->total_load == 0)
+        wk->idle_since_us = now_us;
+    wk->presence = p;
+    worker_refresh(r, w);
+}
+
+void router_worker_available(router *r, int w, bool available, int64_t now_us)
+{
+    router_worker_presence(r, w, available ? ROUTER_AVAILABLE : ROUTER_OFFLINE,
+                           now_us);
+}
+
+status router_contract_price_set(router *r, int tenant, int pool, int case_type,
+                                 int64_t price_minor, err *e)
+{
+    int64_t key = contract_key(tenant, pool, case_type);
+    int i;
+    status s;
+
+    if (!i64map_get(r->contracts, key, &i)) {
+        s = grow((void **)&r->prices, &r->cap_prices, r->nprices + 1,
+                 sizeof(int64_t), e);
+        if (s == ST_OK)
+            s = i64map_put(r->contracts, key, r->nprices, e);
+        if (s != ST_OK)
+            return s;
+        i = r->nprices++;
+    } else if (r->prices[i] == price_minor) {
+        return ST_OK;
+    }
+    r->prices[i] = price_minor;
+    return queues_repopulate(r, tenant, case_type, e);
+}
+
+status router_contract_add(router *r, int tenant, int pool, int case_type,
+                           err *e)
+{
+    if (has_contract(r, tenant, pool, case_type, NULL))
+        return ST_OK;
+    return router_contract_price_set(r, tenant, pool, case_type, 0, e);
 }
 
 status router_task_add(router *r, const router_task_def *d, int holder, err *e)
 {
     rtask *t;
-    int slot;
+    rsig sig;
+    int slot, qi;
+    uint32_t gen;
     status s;
 
-    if (d->channel < 0 || d->channel >= ROUTER_CHANNELS || d->id <= 0)
+    if (d->channel < 0 || d->channel >= ROUTER_CHANNELS || d->id <= 0 ||
+        d->nskills < 0 || d->nskills > ROUTER_TASK_SKILLS || d->nrings < 0 ||
+        d->nrings > ROUTER_RINGS)
         return err_set(e, ST_INTERNAL, "bad task definition");
     if (task_get(r, d->id) != NULL)
         return ST_OK; /* already known: adding twice is harmless */
     if (r->nfree > 0) {
-        slot = r->free_slots[--r->nfree];
+        slot = r->free_slots[r->nfree - 1];
     } else {
         s = grow((void **)&r->tasks, &r->cap_tasks, r->ntasks + 1,
                  sizeof(rtask), e);
         if (s != ST_OK)
             return s;
-        slot = r->ntasks++;
+        slot = r->ntasks;
     }
-    s = i64map_put(r->task_index, d->id, slot, e);
-    if (s != ST_OK)
-        return s;
     t = &r->tasks[slot];
+    gen = t->gen;
     memset(t, 0, sizeof(*t)); /* a free slot owns no exclusion list */
     t->def = *d;
-    t->live = true;
+    t->gen = gen;
+    t->pos = -1;
     t->holder = -1;
+    t->dl = d->deadline_us > 0 ? d->deadline_us : INT64_MAX;
+    sig_of(t, 0, &sig);
+    s = queue_get(r, &sig, 0, &qi, e);
+    if (s == ST_OK)
+        s = queue_reserve(r, qi, e);
+    if (s == ST_OK)
+        s = i64map_put(r->task_index, d->id, slot, e);
+    if (s != ST_OK)
+        return s;
+    if (r->nfree > 0)
+        r->nfree--;
+    else
+        r->ntasks++;
+    t = &r->tasks[slot];
+    t->live = true;
+    t->q = qi;
+    r->queues[qi].ntasks++;
+    task_prio(r, t);
     if (holder >= 0 && holder < r->nworkers && r->workers[holder].defined) {
         t->holder = holder;
         take_slot(r, holder, d->channel);
+        worker_refresh(r, holder);
     } else {
         r->npending++;
-        r->dirty = true;
+        task_enqueue(r, slot);
+        task_schedule(r, slot);
     }
     return ST_OK;
 }
@@ -251,11 +1542,8 @@ status router_task_exclude(router *r, int64_t task_id, int w, err *e)
     rtask *t = task_get(r, task_id);
     status s;
 
-    if (t == NULL)
+    if (t == NULL || excluded(t, w))
         return ST_OK;
-    for (int i = 0; i < t->nexcluded; i++)
-        if (t->excluded[i] == w)
-            return ST_OK;
     s = grow((void **)&t->excluded, &t->cap_excluded, t->nexcluded + 1,
              sizeof(int), e);
     if (s != ST_OK)
@@ -267,46 +1555,37 @@ status router_task_exclude(router *r, int64_t task_id, int w, err *e)
 void router_task_requeue(router *r, int64_t task_id, int64_t now_us)
 {
     rtask *t = task_get(r, task_id);
+    int holder, slot;
 
     if (t == NULL || t->holder < 0)
         return;
-    release_slot(r, t->holder, t->def.channel, now_us);
+    slot = (int)(t - r->tasks);
+    holder = t->holder;
     t->holder = -1;
     r->npending++;
-    r->dirty = true;
-}
-
-static void forget(router *r, rtask *t, int64_t now_us)
-{
-    int slot;
-
-    if (t->holder >= 0)
-        release_slot(r, t->holder, t->def.channel, now_us);
-    else
-        r->npending--;
-    if (i64map_get(r->task_index, t->def.id, &slot)) {
-        i64map_del(r->task_index, t->def.id);
-        t->live = false;
-        free(t->excluded);
-        t->excluded = NULL;
-        t->nexcluded = 0;
-        t->cap_excluded = 0;
-        /* The free list never outgrows the task array. */
-        if (grow((void **)&r->free_slots, &r->cap_free, r->nfree + 1,
-                 sizeof(int), NULL) == ST_OK)
-            r->free_slots[r->nfree++] = slot;
-    }
+    task_enqueue(r, slot);
+    release_slot(r, holder, t->def.channel, now_us);
+    task_advance(r, slot, now_us);
 }
 
 void router_task_done(router *r, int64_t task_id, int64_t now_us)
 {
     rtask *t = task_get(r, task_id);
+    int holder;
 
     if (t == NULL)
         return;
-    if (t->holder >= 0)
-        (void)i64map_put(r->affinity, t->def.case_id, t->holder, NULL);
-    forget(r, t, now_us);
+    holder = t->holder;
+    if (holder >= 0) {
+        rworker *w = &r->workers[holder];
+        (void)i64map_put(r->affinity, t->def.case_id, holder, NULL);
+        if (w->def.wrapup_us > 0) {
+            w->wrap_until_us = now_us + w->def.wrapup_us;
+            w->gen++;
+            timer_push(r, w->wrap_until_us, holder, w->gen, true);
+        }
+    }
+    forget(r, (int)(t - r->tasks), now_us);
 }
 
 void router_task_remove(router *r, int64_t task_id, int64_t now_us)
@@ -314,12 +1593,32 @@ void router_task_remove(router *r, int64_t task_id, int64_t now_us)
     rtask *t = task_get(r, task_id);
 
     if (t != NULL)
-        forget(r, t, now_us);
+        forget(r, (int)(t - r->tasks), now_us);
+}
+
+status router_task_set_priority(router *r, int64_t task_id, int priority,
+                                err *e)
+{
+    rtask *t = task_get(r, task_id);
+
+    if (t == NULL)
+        return err_set(e, ST_NOT_FOUND,
+                       "task %lld is not open in the router; it may have "
+                       "been assigned or canceled",
+                       (long long)task_id);
+    t->def.priority = priority;
+    task_prio(r, t);
+    if (t->holder < 0 && t->pos >= 0 && !t->parked) {
+        rqueue *q = &r->queues[t->q];
+        tup(r, q, t->pos);
+        tdown(r, q, t->pos);
+        queue_refresh(r, t->q);
+    }
+    return ST_OK;
 }
 
 status router_affinity_set(router *r, int64_t case_id, int w, err *e)
 {
-    r->dirty = true;
     return i64map_put(r->affinity, case_id, w, e);
 }
 
@@ -328,114 +1627,379 @@ void router_case_forget(router *r, int64_t case_id)
     i64map_del(r->affinity, case_id);
 }
 
-static bool skilled(const rworker *w, const rtask *t)
+void router_fairness_decay(router *r)
 {
-    for (int i = 0; i < t->def.nskills; i++) {
-        const router_skill *need = &t->def.skills[i];
-        int have = -1;
-        for (int j = 0; j < w->def.nskills; j++) {
-            const router_skill *s = &w->def.skills[j];
-            if (s->skill != need->skill)
-                continue;
-            have = s->level;
-            if (t->def.assist && s->ai_level > have)
-                have = s->ai_level;
-            break;
+    for (int p = 0; p < r->cap_pools; p++)
+        r->pool_assigned[p] /= 2;
+    for (int w = 0; w < r->nworkers; w++)
+        if (r->workers[w].defined) {
+            r->workers[w].assigned /= 2;
+            worker_refresh(r, w);
         }
-        if (have < need->level)
-            return false;
-    }
-    return true;
 }
 
-static bool eligible(const router *r, int wi, const rtask *t)
+/* ---- Decisions -------------------------------------------------------- */
+
+/* Can worker wi take task t of queue q now (every hard rule)? */
+static bool fits(const router *r, const rtask *t, int wi, int day)
+{
+    const rqueue *q = &r->queues[t->q];
+    const rworker *w;
+
+    if (wi < 0 || wi >= r->nworkers)
+        return false;
+    w = &r->workers[wi];
+    return w->defined && w->code[q->sig.channel] == FREE_CODE &&
+           static_check(r, &q->sig, w, NULL) < 0 && !excluded(t, wi) &&
+           licence_ok(w, q->sig.licence, day);
+}
+
+static void candidate_fill(const router *r, const rtask *t, int wi,
+                           int64_t now_us, router_candidate *c)
 {
     const rworker *w = &r->workers[wi];
-    int ch = t->def.channel;
+    int64_t over = 0;
 
-    if (!w->defined || !w->available)
-        return false;
-    if (w->load[ch] >= w->def.capacity[ch])
-        return false;
-    for (int i = 0; i < t->nexcluded; i++)
-        if (t->excluded[i] == wi)
-            return false;
-    if (!i64map_get(r->contracts,
-                    contract_key(t->def.tenant, w->def.pool, t->def.case_type),
-                    &(int){0}))
-        return false;
-    return skilled(w, t);
+    (void)static_check(r, &r->queues[t->q].sig, w, &over);
+    c->worker = wi;
+    c->score = score_parts(r, &r->queues[t->q].sig, w, over, now_us, c->parts);
 }
 
-/* Lower is better: occupancy (scaled to avoid floating point), then idle. */
-static bool better(const rworker *a, const rworker *b)
+static void explain_start(const router *r, const rtask *t, int64_t now_us,
+                          router_explain *x)
 {
-    int64_t oa = (int64_t)a->total_load * 1000 /
-                 (a->total_capacity > 0 ? a->total_capacity : 1);
-    int64_t ob = (int64_t)b->total_load * 1000 /
-                 (b->total_capacity > 0 ? b->total_capacity : 1);
+    const rqueue *q = &r->queues[t->q];
 
-    if (oa != ob)
-        return oa < ob;
-    return a->idle_since_us < b->idle_since_us;
+    memset(x, 0, sizeof(*x));
+    x->task_id = t->def.id;
+    x->worker = -1;
+    x->ring = t->ring;
+    if (t->ring > 0)
+        x->ring_def = t->def.rings[t->ring - 1];
+    x->waited_us = now_us - t->def.ready_us;
+    x->priority = t->prio;
+    for (int f = 0; f < ROUTER_FILTERS; f++)
+        x->filtered[f] = q->count[f];
 }
 
-static int by_urgency(const void *pa, const void *pb, void *ctx)
+/*
+ * Pick a worker for the task in slot: the affine worker when it fits, else
+ * the first fitting worker in the queue's free heap, walked best-first.
+ * With x, also collect the top candidates and the rule. -1: nobody fits.
+ */
+static int choose(router *r, int slot, int64_t now_us, router_explain *x)
 {
-    const router *r = ctx;
-    const router_task_def *a = &r->tasks[*(const int *)pa].def;
-    const router_task_def *b = &r->tasks[*(const int *)pb].def;
+    const rtask *t = &r->tasks[slot];
+    const rqueue *q = &r->queues[t->q];
+    int day = day_of(now_us), aff = -1, pick = -1, examined = 0, nopen = 0;
+    int open[2 * EXPLORE_MAX + 2];
+    bool by_affinity = false;
 
-    if (a->priority != b->priority)
-        return a->priority > b->priority ? -1 : 1;
-    if (a->ready_us != b->ready_us)
-        return a->ready_us < b->ready_us ? -1 : 1;
-    return a->id < b->id ? -1 : (a->id > b->id);
+    if (i64map_get(r->affinity, t->def.case_id, &aff) && fits(r, t, aff, day)) {
+        pick = aff;
+        by_affinity = true;
+        if (x == NULL)
+            return pick;
+    }
+    if (x != NULL)
+        explain_start(r, t, now_us, x);
+    if (q->nf > 0)
+        open[nopen++] = 0;
+    while (nopen > 0 && examined < r->cfg.explore) {
+        int best = 0, p, wi;
+        for (int i = 1; i < nopen; i++)
+            if (free_before(r, &q->free[open[i]], &q->free[open[best]]))
+                best = i;
+        p = open[best];
+        open[best] = open[--nopen];
+        examined++;
+        if (2 * p + 1 < q->nf)
+            open[nopen++] = 2 * p + 1;
+        if (2 * p + 2 < q->nf)
+            open[nopen++] = 2 * p + 2;
+        wi = q->free[p].w;
+        if (excluded(t, wi)) {
+            if (x != NULL)
+                x->filtered[ROUTER_F_EXCLUDED]++;
+            continue;
+        }
+        if (!licence_ok(&r->workers[wi], q->sig.licence, day)) {
+            if (x != NULL)
+                x->filtered[ROUTER_F_LICENCE]++;
+            continue;
+        }
+        if (pick < 0)
+            pick = wi;
+        if (x == NULL)
+            break;
+        if (x->ncandidates < ROUTER_EXPLAIN_TOP)
+            candidate_fill(r, t, wi, now_us, &x->candidates[x->ncandidates++]);
+        else
+            break;
+    }
+    if (x == NULL || pick < 0)
+        return pick;
+    x->worker = pick;
+    x->examined = examined;
+    if (by_affinity) {
+        int at = 0;
+        while (at < x->ncandidates && x->candidates[at].worker != pick)
+            at++;
+        if (at == ROUTER_EXPLAIN_TOP)
+            at--;
+        else if (at == x->ncandidates)
+            x->ncandidates++;
+        memmove(&x->candidates[1], &x->candidates[0],
+                sizeof(router_candidate) * (size_t)at);
+        candidate_fill(r, t, pick, now_us, &x->candidates[0]);
+        x->rule = ROUTER_RULE_AFFINITY;
+    } else if (t->ring > 0) {
+        rsig base;
+        sig_of(t, 0, &base);
+        x->rule = static_check(r, &base, &r->workers[pick], NULL) >= 0
+                      ? ROUTER_RULE_RING
+                      : ROUTER_RULE_BEST;
+    } else {
+        x->rule = ROUTER_RULE_BEST;
+    }
+    if (x->rule == ROUTER_RULE_BEST && x->ncandidates == 1 && nopen == 0)
+        x->rule = ROUTER_RULE_ONLY;
+    return pick;
+}
+
+/* Give the pending task in slot (already out of its queue) to worker w. */
+static void assign(router *r, int slot, int w)
+{
+    rtask *t = &r->tasks[slot];
+    rworker *wk = &r->workers[w];
+    int pool = wk->def.pool;
+
+    task_unqueue(r, slot);
+    t->holder = w;
+    t->gen++; /* no ring or TTL while held */
+    r->npending--;
+    take_slot(r, w, t->def.channel);
+    wk->assigned++;
+    if (pool >= 0 && pool < r->cap_pools && pool < r->cap_pool_members &&
+        r->pool_members[pool] > 0) {
+        int64_t before = r->pool_assigned[pool] / r->pool_members[pool];
+        r->pool_assigned[pool]++;
+        /* The pool's mean moved: every member's fairness term did too.
+         * It moves once per pool-size assignments, so this is cheap. */
+        if (weights_of(r, pool)->fairness != 0 &&
+            r->pool_assigned[pool] / r->pool_members[pool] != before)
+            for (int k = 0; k < r->nworkers; k++)
+                if (k != w && r->workers[k].defined &&
+                    r->workers[k].def.pool == pool)
+                    worker_refresh(r, k);
+    }
+    worker_refresh(r, w);
+}
+
+static int64_t clamp_score(int64_t s)
+{
+    return s > SCORE_CLAMP ? SCORE_CLAMP : s < -SCORE_CLAMP ? -SCORE_CLAMP : s;
+}
+
+/*
+ * One batch: the most urgent tasks that have a free member, and the best
+ * free members of their queues, assigned together by an exact maximum-score
+ * assignment (affinity and then the number of assignments come first).
+ * Returns how many were assigned; 0 when the batch is too small.
+ */
+static int batch_round(router *r, int64_t now_us, router_assignment *out,
+                       router_explain *why, int max)
+{
+    int cap = r->cfg.batch_max < max ? r->cfg.batch_max : max;
+    int *rows = NULL, *cols = NULL, *row_col = NULL, *qs = NULL;
+    int64_t *profit = NULL;
+    int nrow = 0, ncol = 0, nq = 0, n = 0, day = day_of(now_us);
+
+    if (cap < r->cfg.batch_min || r->nfree_workers < r->cfg.batch_min ||
+        r->npending < r->cfg.batch_min)
+        return 0;
+    rows = malloc(sizeof(int) * (size_t)cap);
+    cols = malloc(sizeof(int) * (size_t)cap);
+    qs = malloc(sizeof(int) * (size_t)cap);
+    row_col = malloc(sizeof(int) * (size_t)cap);
+    if (rows == NULL || cols == NULL || qs == NULL || row_col == NULL)
+        goto out;
+    /*
+     * The most urgent tasks, taken out of their heaps for the while. A task
+     * whose affine worker can take it goes there at once: affinity comes
+     * before any score, and a worker has only one column in the batch.
+     */
+    while (n + nrow < cap && r->nactive > 0) {
+        int qi = r->active[0], slot = r->queues[qi].heap[0], aff;
+        const rtask *t = &r->tasks[slot];
+        if (i64map_get(r->affinity, t->def.case_id, &aff) &&
+            fits(r, t, aff, day)) {
+            if (why != NULL) {
+                (void)choose(r, slot, now_us, &why[n]);
+            }
+            out[n].task_id = t->def.id;
+            out[n].worker = aff;
+            out[n].affinity = true;
+            assign(r, slot, aff);
+            n++;
+            continue;
+        }
+        tremove(r, &r->queues[qi], 0);
+        queue_refresh(r, qi);
+        rows[nrow++] = slot;
+    }
+    r->epoch++;
+    for (int i = 0; i < nrow; i++) {
+        int qi = r->tasks[rows[i]].q;
+        bool seen = false;
+        for (int k = 0; k < nq && !seen; k++)
+            seen = qs[k] == qi;
+        if (!seen)
+            qs[nq++] = qi;
+    }
+    for (int k = 0; k < nq && ncol < cap; k++) {
+        const rqueue *q = &r->queues[qs[k]];
+        int per = cap / nq > ROUTER_EXPLAIN_TOP ? cap / nq : ROUTER_EXPLAIN_TOP;
+        for (int i = 0; i < q->nf && i < per && ncol < cap; i++) {
+            rworker *w = &r->workers[q->free[i].w];
+            if (w->mark == r->epoch)
+                continue;
+            w->mark = r->epoch;
+            cols[ncol++] = q->free[i].w;
+        }
+    }
+    if (nrow < r->cfg.batch_min || ncol < r->cfg.batch_min)
+        goto restore;
+    profit = malloc(sizeof(int64_t) * (size_t)nrow * (size_t)ncol);
+    if (profit == NULL)
+        goto restore;
+    for (int i = 0; i < nrow; i++) {
+        const rtask *t = &r->tasks[rows[i]];
+        int aff = -1;
+        (void)i64map_get(r->affinity, t->def.case_id, &aff);
+        for (int j = 0; j < ncol; j++) {
+            int64_t *p = &profit[(size_t)i * (size_t)ncol + (size_t)j];
+            router_candidate c;
+            if (!fits(r, t, cols[j], day)) {
+                *p = 0;
+                continue;
+            }
+            candidate_fill(r, t, cols[j], now_us, &c);
+            *p = BATCH_BASE + (cols[j] == aff ? BATCH_AFF : 0) +
+                 clamp_score(c.score);
+        }
+    }
+    if (router_assign_max(profit, nrow, ncol, row_col, NULL) != ST_OK)
+        goto restore;
+    for (int i = 0; i < nrow; i++) {
+        int slot = rows[i], j = row_col[i];
+        rtask *t = &r->tasks[slot];
+        int aff = -1;
+        if (j < 0)
+            continue;
+        (void)i64map_get(r->affinity, t->def.case_id, &aff);
+        if (why != NULL) {
+            router_explain *x = &why[n];
+            explain_start(r, t, now_us, x);
+            x->worker = cols[j];
+            x->rule = cols[j] == aff ? ROUTER_RULE_AFFINITY : ROUTER_RULE_BATCH;
+            candidate_fill(r, t, cols[j], now_us, &x->candidates[0]);
+            x->ncandidates = 1;
+            for (int k = 0; k < ncol; k++) {
+                router_candidate c;
+                int at;
+                if (k == j || profit[(size_t)i * (size_t)ncol + (size_t)k] == 0)
+                    continue;
+                x->examined++;
+                candidate_fill(r, t, cols[k], now_us, &c);
+                at = x->ncandidates;
+                if (at == ROUTER_EXPLAIN_TOP) {
+                    if (c.score <= x->candidates[at - 1].score)
+                        continue;
+                    at--;
+                } else {
+                    x->ncandidates++;
+                }
+                while (at > 1 && x->candidates[at - 1].score < c.score) {
+                    x->candidates[at] = x->candidates[at - 1];
+                    at--;
+                }
+                x->candidates[at] = c;
+            }
+        }
+        out[n].task_id = t->def.id;
+        out[n].worker = cols[j];
+        out[n].affinity = cols[j] == aff;
+        assign(r, slot, cols[j]);
+        rows[i] = -1;
+        n++;
+    }
+restore:
+    for (int i = 0; i < nrow; i++)
+        if (rows[i] >= 0)
+            task_enqueue(r, rows[i]);
+out:
+    free(rows);
+    free(cols);
+    free(qs);
+    free(row_col);
+    free(profit);
+    return n;
+}
+
+int router_match_explained(router *r, int64_t now_us, router_assignment *out,
+                           router_explain *why, int max)
+{
+    int n = 0;
+
+    if (max <= 0)
+        return 0;
+    timers_run(r, now_us);
+    if (r->cfg.batch_min > 0)
+        n = batch_round(r, now_us, out, why, max);
+    while (n < max && r->nactive > 0) {
+        int qi = r->active[0], slot = r->queues[qi].heap[0], w;
+        w = choose(r, slot, now_us, why != NULL ? &why[n] : NULL);
+        if (w < 0) {
+            task_park(r, slot);
+            continue;
+        }
+        out[n].task_id = r->tasks[slot].def.id;
+        out[n].worker = w;
+        {
+            int aff;
+            out[n].affinity =
+                i64map_get(r->affinity, r->tasks[slot].def.case_id, &aff) &&
+                aff == w;
+        }
+        assign(r, slot, w);
+        n++;
+    }
+    return n;
 }
 
 int router_match(router *r, int64_t now_us, router_assignment *out, int max)
 {
-    int n = 0, npend = 0;
+    return router_match_explained(r, now_us, out, NULL, max);
+}
 
-    (void)now_us;
-    if (r->npending == 0 || max <= 0 || !r->dirty)
-        return 0;
-    if (grow((void **)&r->scratch, &r->cap_scratch, r->ntasks, sizeof(int),
-             NULL) != ST_OK)
-        return 0;
-    for (int i = 0; i < r->ntasks; i++)
-        if (r->tasks[i].live && r->tasks[i].holder < 0)
-            r->scratch[npend++] = i;
-    qsort_r(r->scratch, (size_t)npend, sizeof(int), by_urgency, r);
-    for (int k = 0; k < npend && n < max; k++) {
-        rtask *t = &r->tasks[r->scratch[k]];
-        int best = -1, aff;
-        bool by_affinity = false;
+int router_expired(router *r, int64_t now_us, router_expiry *out, int max)
+{
+    int n = 0;
 
-        if (i64map_get(r->affinity, t->def.case_id, &aff) && aff >= 0 &&
-            aff < r->nworkers && eligible(r, aff, t)) {
-            best = aff;
-            by_affinity = true;
-        } else {
-            for (int w = 0; w < r->nworkers; w++)
-                if (eligible(r, w, t) &&
-                    (best < 0 || better(&r->workers[w], &r->workers[best])))
-                    best = w;
-        }
-        if (best < 0)
-            continue;
-        t->holder = best;
-        take_slot(r, best, t->def.channel);
-        r->npending--;
-        out[n].task_id = t->def.id;
-        out[n].worker = best;
-        out[n].affinity = by_affinity;
+    timers_run(r, now_us);
+    while (n < max && n < r->nexpired) {
+        out[n] = r->expired[n];
         n++;
     }
-    /* Stopped early at max: there may be more to assign right away. */
-    r->dirty = n == max;
+    if (n > 0 && n < r->nexpired)
+        memmove(&r->expired[0], &r->expired[n],
+                sizeof(router_expiry) * (size_t)(r->nexpired - n));
+    r->nexpired -= n;
     return n;
 }
+
+/* ---- Figures ---------------------------------------------------------- */
 
 int router_pending_count(const router *r)
 {
@@ -459,4 +2023,87 @@ int router_task_holder(const router *r, int64_t task_id)
     const rtask *t = task_get(r, task_id);
 
     return t != NULL ? t->holder : -1;
+}
+
+int router_queue_count(const router *r)
+{
+    return r->nqueues;
+}
+
+status router_queue_stats_get(const router *r, int qi, int64_t now_us,
+                              router_queue_stats *out, err *e)
+{
+    const rqueue *q;
+    int64_t oldest = INT64_MAX;
+
+    if (qi < 0 || qi >= r->nqueues)
+        return err_set(e, ST_NOT_FOUND, "no routing queue %d", qi);
+    q = &r->queues[qi];
+    memset(out, 0, sizeof(*out));
+    out->tenant = q->sig.tenant;
+    out->case_type = q->sig.case_type;
+    out->channel = q->sig.channel;
+    out->ring = q->ring;
+    out->waiting = q->n + q->np;
+    out->free_workers = q->nf;
+    for (int i = 0; i < q->n; i++)
+        if (r->tasks[q->heap[i]].def.ready_us < oldest)
+            oldest = r->tasks[q->heap[i]].def.ready_us;
+    for (int i = 0; i < q->np; i++)
+        if (r->tasks[q->parked[i]].def.ready_us < oldest)
+            oldest = r->tasks[q->parked[i]].def.ready_us;
+    out->oldest_wait_us = oldest == INT64_MAX ? 0 : now_us - oldest;
+    return ST_OK;
+}
+
+status router_worker_stats_get(const router *r, int w, int64_t now_us,
+                               router_worker_stats *out, err *e)
+{
+    const rworker *wk;
+
+    if (w < 0 || w >= r->nworkers || !r->workers[w].defined)
+        return err_set(e, ST_NOT_FOUND, "no worker %d in the router", w);
+    wk = &r->workers[w];
+    memset(out, 0, sizeof(*out));
+    if (wk->presence == ROUTER_OFFLINE)
+        out->state = ROUTER_WS_OFFLINE;
+    else if (wk->presence == ROUTER_BREAK)
+        out->state = ROUTER_WS_BREAK;
+    else if (wk->wrap_until_us > 0 && wk->wrap_until_us > now_us)
+        out->state = ROUTER_WS_WRAPUP;
+    else
+        out->state = wk->any_free ? ROUTER_WS_AVAILABLE : ROUTER_WS_BUSY;
+    memcpy(out->load, wk->load, sizeof(out->load));
+    out->occupancy_permille = occupancy(wk);
+    out->idle_us = wk->total_load == 0 ? now_us - wk->idle_since_us : 0;
+    out->assigned = wk->assigned;
+    return ST_OK;
+}
+
+size_t router_memory(const router *r)
+{
+    size_t n = sizeof(*r);
+
+    n += sizeof(rworker) * (size_t)r->cap_workers;
+    for (int w = 0; w < r->cap_workers; w++)
+        n += sizeof(rmemb) * (size_t)r->workers[w].cap_memb;
+    n += sizeof(rtask) * (size_t)r->cap_tasks;
+    for (int i = 0; i < r->ntasks; i++)
+        n += sizeof(int) * (size_t)r->tasks[i].cap_excluded;
+    n += sizeof(int) * (size_t)r->cap_free;
+    n += sizeof(rqueue) * (size_t)r->cap_queues;
+    for (int i = 0; i < r->nqueues; i++)
+        n += 2 * sizeof(int) * (size_t)r->queues[i].cap_tasks +
+             sizeof(rfree) * (size_t)r->queues[i].cap_free;
+    n += sizeof(int) * (size_t)r->cap_active;
+    n += sizeof(rtimer) * (size_t)r->cap_timers;
+    n += sizeof(router_expiry) * (size_t)r->cap_expired;
+    n += sizeof(rlist) * (size_t)r->cap_skill_workers;
+    for (int i = 0; i < r->cap_skill_workers; i++)
+        n += sizeof(int) * (size_t)r->skill_workers[i].cap;
+    /* The hash maps: open addressing at most half full, 16 bytes a slot. */
+    n += 32 *
+         (size_t)(i64map_count(r->task_index) + i64map_count(r->affinity) +
+                  i64map_count(r->contracts) + i64map_count(r->queue_index));
+    return n;
 }

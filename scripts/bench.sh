@@ -8,6 +8,7 @@
 #   offer_latency_*       the agent's offer latency (ready -> offer received)
 #   half_load_*           a second run paced at half the full-load rate
 #   pgq_jobs_per_s        a plain PostgreSQL SKIP LOCKED job queue (pgbench)
+#   router_*              the matching engine alone (bench/bench_router.c)
 #
 # Tunables (environment): BENCH_CASES (10000), BENCH_HALF (1 = do the
 # half-load run), BENCH_PGQ_SECONDS (10), BENCH_TIMEOUT_S (300).
@@ -110,6 +111,16 @@ run_load() {
         echo "${5}offer_latency_${q}_ms=$(stat_of "$stats" "offer_latency_${q}_ms")"
     done
 }
+
+# The matching engine alone, before the services are loaded: decision
+# latency at 1k/10k/100k workers, an exact 1,000 x 1,000 batch, memory.
+router_bench=${TL_BUILD_DIR:-$TL_ROOT/build/release}/bench/bench_router
+if [[ -x $router_bench ]]; then
+    say "router: decisions, batch and memory (bench_router)"
+    fg_run "$router_bench" || die "bench_router failed"
+else
+    say "warning: $router_bench is missing; router figures skipped"
+fi
 
 failed=0
 run_load full "$cases" 0 e2e_ "" >"$run_dir/full.figures"
