@@ -12,6 +12,7 @@ packages=(
     libnats-dev nats-server
     libpq-dev postgresql postgresql-client
     libjansson-dev libsodium-dev libcmocka-dev
+    libncurses-dev libcurl4-openssl-dev tmux
     ca-certificates procps util-linux coreutils
 )
 # Formatting is optional for building; install it only when asked.

@@ -1,4 +1,5 @@
-/* twinline-agent: simulated workers (non-interactive mode). */
+/* twinline-agent: simulated workers, or with --interactive the screen a
+ * person works in (agent_tui). */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -9,6 +10,8 @@
 #include "agent_policy.h"
 #include "agent_sim.h"
 #include "agent_stats.h"
+#include "agent_tui.h"
+#include "agent_tui_options.h"
 #include "clock.h"
 #include "log.h"
 
@@ -50,6 +53,23 @@ static void wait_for_end(agent_sim *sim, const sigset_t *set,
     }
 }
 
+static int run_interactive(int argc, char **argv, const sigset_t *set)
+{
+    agent_tui_options o;
+    err e = {0};
+
+    if (agent_tui_options_parse(&o, argc, argv, &e) != ST_OK) {
+        fprintf(stderr, "twinline-agent: %s\n", e.msg);
+        return 2;
+    }
+    if (o.help) {
+        fputs(agent_tui_options_help, stdout);
+        fputs(config_flags_help, stdout);
+        return 0;
+    }
+    return agent_tui_run(&o, set);
+}
+
 int main(int argc, char **argv)
 {
     agent_options opt;
@@ -63,6 +83,8 @@ int main(int argc, char **argv)
     int rc = 1;
 
     block_signals(&set);
+    if (agent_tui_options_wanted(argc, argv))
+        return run_interactive(argc, argv, &set);
     st = agent_options_parse(&opt, argc, argv, &e);
     if (st != ST_OK) {
         fprintf(stderr, "twinline-agent: %s\n", e.msg);
@@ -72,6 +94,9 @@ int main(int argc, char **argv)
     if (opt.help) {
         fputs(agent_options_help, stdout);
         fputs(config_flags_help, stdout);
+        fputs("\nFor the interactive screen: twinline-agent --interactive "
+              "--help\n",
+              stdout);
         rc = 0;
         goto out;
     }

@@ -1,0 +1,501 @@
+/*
+ * Unit tests of agent_console, the interactive agent's state machine,
+ * driven as the screen drives it but without a terminal or NATS: sign-in,
+ * an offer with its countdown, accept with the example task, the outcome
+ * form's validation, acknowledgement gating, complete and wrap-up; reject;
+ * expiry; a NATS reconnect that keeps the task; heartbeats; the model's
+ * answer and its fallback in the view.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_console.h"
+#include "tl_test.h"
+
+#define KB(t)   TL_SOURCE_DIR "/examples/kb/" t
+#define TASK(t) TL_SOURCE_DIR "/examples/tasks/" t
+/* 2026-11-25T13:00:00Z: 21:00 in Beijing, outside the contact hours. */
+#define LATE_UTC 1795611600
+#define SEC      1000000LL
+
+static const char offer_body[] =
+    "{\"type\":\"offer\",\"reservation_id\":9001,\"epoch\":1,\"task_id\":101,"
+    "\"case_id\":42,\"tenant\":\"jsbank\",\"case_type\":\"loan_overdue\","
+    "\"step\":\"contact\",\"channel\":\"voice\",\"timeout_ms\":15000,"
+    "\"ready_at_us\":1,\"outcomes\":{"
+    "\"promise_to_pay\":{\"billable\":true,\"fields\":{\"amount_minor\":"
+    "\"amount_minor\",\"due_date\":\"date\"}},"
+    "\"paid_in_full\":{\"billable\":true,\"fields\":{\"amount_minor\":"
+    "\"amount_minor\"}},"
+    "\"hardship\":{\"billable\":false,\"fields\":{\"reason\":\"string\"}},"
+    "\"dispute\":{\"billable\":false,\"fields\":{\"reason\":\"string\"}},"
+    "\"no_contact\":{\"billable\":false,\"fields\":{}}}}";
+
+typedef struct world {
+    assist_kb *kb;
+    agent_console *c;
+    agent_time t;
+    char *task_reply;
+    size_t task_len;
+    agent_view v;
+} world;
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = calloc(1, 65536);
+
+    assert_non_null(f);
+    assert_non_null(buf);
+    *len = fread(buf, 1, 65535, f);
+    fclose(f);
+    return buf;
+}
+
+static void world_init(world *w, bool model)
+{
+    agent_console_opts o;
+    const assist_kb *kbs[1];
+    err e = {0};
+
+    memset(w, 0, sizeof(*w));
+    if (assist_kb_load(&w->kb, KB("jsbank"), &e) != ST_OK)
+        fail_msg("%s", e.msg);
+    kbs[0] = w->kb;
+    agent_console_opts_init(&o);
+    o.worker = "w007";
+    o.kbs = kbs;
+    o.nkbs = 1;
+    o.model = model;
+    o.model_name = "tiny";
+    assert_int_equal(agent_console_create(&w->c, &o, &e), ST_OK);
+    w->t.mono_us = 1000 * SEC;
+    w->t.wall_s = LATE_UTC;
+    w->task_reply = slurp(TASK("jsbank-loan-contact.json"), &w->task_len);
+}
+
+static void world_free(world *w)
+{
+    agent_view_free(&w->v);
+    agent_console_destroy(w->c);
+    assist_kb_destroy(w->kb);
+    free(w->task_reply);
+}
+
+static void advance(world *w, int64_t us)
+{
+    w->t.mono_us += us;
+    agent_console_tick(w->c, w->t);
+}
+
+/* The next request, which must have this verb. */
+static agent_request expect(world *w, const char *verb)
+{
+    agent_request r;
+
+    if (!agent_console_next_request(w->c, &r))
+        fail_msg("no request; expected %s", verb);
+    if (strcmp(r.verb, verb) != 0)
+        fail_msg("request %s; expected %s", r.verb, verb);
+    return r;
+}
+
+static void expect_none(world *w)
+{
+    agent_request r;
+
+    if (agent_console_next_request(w->c, &r))
+        fail_msg("unexpected request %s: %.*s", r.verb, (int)r.len, r.body);
+}
+
+static void reply(world *w, const agent_request *r, const char *body)
+{
+    agent_console_reply(w->c, r->id, body, strlen(body), w->t);
+}
+
+/* Whether the screen shows part anywhere (header, body, message, keys). */
+static bool shows(world *w, const char *part)
+{
+    err e = {0};
+
+    assert_int_equal(agent_console_view(w->c, w->t, &w->v, &e), ST_OK);
+    if (strstr(w->v.header, part) != NULL ||
+        strstr(w->v.message, part) != NULL || strstr(w->v.keys, part) != NULL ||
+        strstr(w->v.input, part) != NULL)
+        return true;
+    for (int i = 0; i < w->v.n; i++)
+        if (strstr(w->v.lines[i].text, part) != NULL)
+            return true;
+    return false;
+}
+
+static void type(world *w, const char *s)
+{
+    for (; *s != '\0'; s++)
+        agent_console_key(w->c, (unsigned char)*s, w->t);
+}
+
+static void sign_in(world *w)
+{
+    agent_request r;
+
+    agent_console_start(w->c, w->t);
+    r = expect(w, "presence");
+    assert_non_null(strstr(r.body, "\"available\""));
+    reply(w, &r, "{\"ok\":true,\"presence\":\"available\"}");
+    assert_true(shows(w, "w007 · available"));
+    expect_none(w);
+}
+
+static void offer_and_accept(world *w)
+{
+    agent_request r;
+
+    agent_console_offer(w->c, offer_body, strlen(offer_body), w->t);
+    assert_int_equal(agent_console_mode_get(w->c), AGENT_MODE_OFFER);
+    assert_true(shows(w, "expires in 15 s"));
+    assert_false(shows(w, "王伟")); /* no customer data before accepting */
+    agent_console_key(w->c, 'y', w->t);
+    r = expect(w, "accept");
+    assert_non_null(strstr(r.body, "\"reservation_id\":9001"));
+    agent_console_reply(w->c, r.id, w->task_reply, w->task_len, w->t);
+    assert_int_equal(agent_console_mode_get(w->c), AGENT_MODE_TASK);
+    assert_true(shows(w, "王伟"));
+    assert_true(shows(w, "LN-2026-000123"));
+    assert_true(shows(w, "collections-rules-zh.md §"));
+}
+
+static void test_accept_form_ack_complete(void **state)
+{
+    world w;
+    agent_request r;
+
+    (void)state;
+    world_init(&w, false);
+    sign_in(&w);
+    offer_and_accept(&w);
+
+    /* Sending with no outcome chosen is refused. */
+    agent_console_key(w.c, 's', w.t);
+    assert_true(shows(&w, "Choose an outcome first"));
+    expect_none(&w);
+
+    /* promise_to_pay; the amount refuses text and takes minor units. */
+    agent_console_key(w.c, '1', w.t);
+    agent_console_key(w.c, AGENT_KEY_ENTER, w.t);
+    type(&w, "12.50");
+    assert_true(shows(&w, "amount_minor> 12.50"));
+    agent_console_key(w.c, AGENT_KEY_ENTER, w.t);
+    assert_true(shows(&w, "Refused: amount_minor must be a whole number"));
+    agent_console_key(w.c, AGENT_KEY_ENTER, w.t);
+    type(&w, "500000");
+    agent_console_key(w.c, AGENT_KEY_ENTER, w.t);
+    assert_true(shows(&w, "500000 = 5,000.00 CNY"));
+
+    /* A required field left empty blocks sending. */
+    agent_console_key(w.c, 's', w.t);
+    assert_true(shows(&w, "due_date is required"));
+    expect_none(&w);
+
+    /* The date must be a real one. */
+    agent_console_key(w.c, AGENT_KEY_ENTER, w.t);
+    type(&w, "2026-02-30");
+    agent_console_key(w.c, AGENT_KEY_ENTER, w.t);
+    assert_true(shows(&w, "not"));
+    assert_true(shows(&w, "real date YYYY-MM-DD"));
+    agent_console_key(w.c, AGENT_KEY_ENTER, w.t);
+    type(&w, "2026-12-0X");
+    agent_console_key(w.c, AGENT_KEY_BACKSPACE, w.t);
+    type(&w, "5");
+    agent_console_key(w.c, AGENT_KEY_ENTER, w.t);
+    assert_true(shows(&w, "due_date = 2026-12-05"));
+
+    /* 21:00 in Beijing: the contact-hours prompt and others block. */
+    assert_false(assist_panel_may_complete(agent_console_panel(w.c)));
+    agent_console_key(w.c, 's', w.t);
+    assert_true(shows(&w, "before the outcome may be sent: press k"));
+    expect_none(&w);
+    for (int i = 0;
+         i < 20 && !assist_panel_may_complete(agent_console_panel(w.c)); i++)
+        agent_console_key(w.c, 'k', w.t);
+    assert_true(assist_panel_may_complete(agent_console_panel(w.c)));
+    assert_true(shows(&w, "every prompt is acknowledged"));
+
+    /* Send: wrap-up (break) first, then the outcome. */
+    agent_console_key(w.c, 's', w.t);
+    r = expect(&w, "presence");
+    assert_non_null(strstr(r.body, "\"break\""));
+    reply(&w, &r, "{\"ok\":true,\"presence\":\"break\"}");
+    r = expect(&w, "complete");
+    assert_non_null(strstr(r.body, "\"code\":\"promise_to_pay\""));
+    assert_non_null(strstr(r.body, "\"amount_minor\":500000"));
+    assert_non_null(strstr(r.body, "\"due_date\":\"2026-12-05\""));
+    assert_non_null(strstr(r.body, "\"reservation_id\":9001"));
+    reply(&w, &r,
+          "{\"ok\":true,\"outcome_id\":77,\"billable\":true,"
+          "\"duplicate\":false}");
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_WRAPUP);
+    assert_int_equal(agent_console_completed(w.c), 1);
+    assert_true(shows(&w, "Outcome promise_to_pay recorded"));
+    assert_true(shows(&w, "wrap-up"));
+    assert_false(shows(&w, "王伟")); /* customer data gone with the task */
+
+    /* Ready again. */
+    agent_console_key(w.c, 'a', w.t);
+    r = expect(&w, "presence");
+    assert_non_null(strstr(r.body, "\"available\""));
+    reply(&w, &r, "{\"ok\":true,\"presence\":\"available\"}");
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_IDLE);
+    assert_true(shows(&w, "Waiting for offers"));
+    world_free(&w);
+}
+
+static void test_reject(void **state)
+{
+    world w;
+    agent_request r;
+
+    (void)state;
+    world_init(&w, false);
+    sign_in(&w);
+    agent_console_offer(w.c, offer_body, strlen(offer_body), w.t);
+    agent_console_key(w.c, 'n', w.t);
+    r = expect(&w, "reject");
+    assert_non_null(strstr(r.body, "\"reservation_id\":9001"));
+    assert_non_null(strstr(r.body, "\"reason\""));
+    reply(&w, &r, "{\"ok\":true}");
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_IDLE);
+    assert_true(shows(&w, "Offer 9001 rejected"));
+    world_free(&w);
+}
+
+static void test_countdown_expiry(void **state)
+{
+    world w;
+
+    (void)state;
+    world_init(&w, false);
+    sign_in(&w);
+    agent_console_offer(w.c, offer_body, strlen(offer_body), w.t);
+    advance(&w, 5 * SEC);
+    assert_true(shows(&w, "expires in 10 s"));
+    advance(&w, 9 * SEC + SEC / 2);
+    assert_true(shows(&w, "expires in 1 s"));
+    advance(&w, SEC / 2);
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_IDLE);
+    assert_true(shows(&w, "Offer 9001 expired"));
+    /* A late accept key does nothing. */
+    while (agent_console_next_request(w.c, &(agent_request){0}))
+        ;
+    agent_console_key(w.c, 'y', w.t);
+    expect_none(&w);
+    world_free(&w);
+}
+
+static void test_reconnect_keeps_task(void **state)
+{
+    world w;
+    agent_request r, again;
+    char first[4096];
+
+    (void)state;
+    world_init(&w, false);
+    sign_in(&w);
+    offer_and_accept(&w);
+    agent_console_key(w.c, '5', w.t); /* no_contact: no fields */
+    for (int i = 0; i < 20; i++)
+        agent_console_key(w.c, 'k', w.t);
+
+    agent_console_connection(w.c, false, w.t);
+    assert_true(shows(&w, "NATS reconnecting"));
+    assert_true(shows(&w, "王伟"));
+    agent_console_key(w.c, 's', w.t);
+    r = expect(&w, "presence");
+    r = expect(&w, "complete");
+    snprintf(first, sizeof(first), "%.*s", (int)r.len, r.body);
+    /* The reply is lost with the connection. */
+    advance(&w, 1 * SEC);
+    agent_console_connection(w.c, true, w.t);
+    assert_true(shows(&w, "NATS connected"));
+    assert_true(shows(&w, "王伟"));
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_TASK);
+    /* Presence is announced again at once. */
+    r = expect(&w, "presence");
+    reply(&w, &r, "{\"ok\":true,\"presence\":\"break\"}");
+    /* After the request time-out the very same complete goes again. */
+    advance(&w, 3 * SEC);
+    again = expect(&w, "complete");
+    assert_int_equal(again.len, strlen(first));
+    assert_memory_equal(again.body, first, again.len);
+    reply(&w, &again,
+          "{\"ok\":true,\"outcome_id\":78,\"billable\":false,"
+          "\"duplicate\":true}");
+    assert_true(shows(&w, "Outcome no_contact recorded"));
+    assert_true(shows(&w, "counted once"));
+    world_free(&w);
+}
+
+static void test_rescinded_and_stale(void **state)
+{
+    world w;
+    agent_request r;
+    const char *notice = "{\"type\":\"rescinded\",\"reservation_id\":9001,"
+                         "\"reason\":\"lease_expired\"}";
+
+    (void)state;
+    world_init(&w, false);
+    sign_in(&w);
+    offer_and_accept(&w);
+    agent_console_notice(w.c, notice, strlen(notice), w.t);
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_IDLE);
+    assert_true(shows(&w, "took the task back (lease_expired)"));
+    assert_false(shows(&w, "王伟"));
+
+    /* An accept refused as stale drops the offer. */
+    agent_console_offer(w.c, offer_body, strlen(offer_body), w.t);
+    agent_console_key(w.c, AGENT_KEY_ENTER, w.t);
+    r = expect(&w, "accept");
+    reply(&w, &r,
+          "{\"ok\":false,\"error\":{\"code\":\"stale_reservation\","
+          "\"message\":\"the offer expired\"}}");
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_IDLE);
+    assert_true(shows(&w, "stale_reservation"));
+    world_free(&w);
+}
+
+static void test_heartbeat_and_reannounce(void **state)
+{
+    world w;
+    agent_request r;
+
+    (void)state;
+    world_init(&w, false);
+    sign_in(&w);
+    advance(&w, 2 * SEC);
+    r = expect(&w, "heartbeat");
+    assert_string_equal(r.body, "{}");
+    expect_none(&w);
+    /* Answered: nothing more. */
+    reply(&w, &r, "{\"ok\":true}");
+    expect_none(&w);
+    /* Unanswered: the next answered heartbeat brings presence again. */
+    advance(&w, 2 * SEC);
+    r = expect(&w, "heartbeat");
+    expect_none(&w);
+    advance(&w, 2 * SEC);
+    r = expect(&w, "heartbeat");
+    expect_none(&w);
+    reply(&w, &r, "{\"ok\":true}");
+    r = expect(&w, "presence");
+    assert_non_null(strstr(r.body, "\"available\""));
+    world_free(&w);
+}
+
+static void test_model_shown_and_fallback(void **state)
+{
+    world w;
+    agent_model_request rq;
+    agent_model_result res;
+
+    (void)state;
+    world_init(&w, true);
+    sign_in(&w);
+    offer_and_accept(&w);
+    assert_true(agent_console_model_job(w.c, &rq));
+    assert_int_equal(rq.task_id, 101);
+    assert_non_null(strstr(rq.user, "[P1] "));
+    assert_null(strstr(rq.user, "王伟")); /* no contact data to the model */
+    assert_null(strstr(rq.user, "138 0000"));
+    assert_true(shows(&w, "Model (tiny): asking"));
+    memset(&res, 0, sizeof(res));
+    res.task_id = 101;
+    res.ok = true;
+    snprintf(res.reply, sizeof(res.reply), "您好，请于本月还款 [P2]。");
+    res.ncited = 1;
+    res.cited[0] = 1;
+    res.elapsed_ms = 12;
+    agent_console_model_result(w.c, &res);
+    assert_true(shows(&w, "Model suggestion (tiny, 12 ms)"));
+    assert_true(shows(&w, "[P2] = [2]"));
+    agent_model_request_free(&rq);
+    world_free(&w);
+
+    world_init(&w, true);
+    sign_in(&w);
+    offer_and_accept(&w);
+    assert_true(agent_console_model_job(w.c, &rq));
+    memset(&res, 0, sizeof(res));
+    res.task_id = 101;
+    snprintf(res.reason, sizeof(res.reason),
+             "the model did not answer "
+             "within 3000 ms");
+    agent_console_model_result(w.c, &res);
+    assert_true(shows(&w, "no suggestion: the model did not answer within "
+                          "3000 ms"));
+    assert_true(shows(&w, "retrieval only"));
+    assert_true(shows(&w, "== Knowledge"));
+    agent_model_request_free(&rq);
+    world_free(&w);
+}
+
+static void test_field_check(void **state)
+{
+    static const struct {
+        agent_field_type type;
+        const char *text;
+        bool ok;
+    } cases[] = {
+        {AGENT_FIELD_DATE, "2024-02-29", true},
+        {AGENT_FIELD_DATE, "2023-02-29", false},
+        {AGENT_FIELD_DATE, "2100-02-29", false},
+        {AGENT_FIELD_DATE, "2000-02-29", true},
+        {AGENT_FIELD_DATE, "2026-13-01", false},
+        {AGENT_FIELD_DATE, "2026-04-31", false},
+        {AGENT_FIELD_DATE, "2026-4-1", false},
+        {AGENT_FIELD_DATE, "", false},
+        {AGENT_FIELD_AMOUNT, "0", true},
+        {AGENT_FIELD_AMOUNT, "1000000000000000", true},
+        {AGENT_FIELD_AMOUNT, "1000000000000001", false},
+        {AGENT_FIELD_AMOUNT, "-1", false},
+        {AGENT_FIELD_AMOUNT, "5,000", false},
+        {AGENT_FIELD_INT, "-42", true},
+        {AGENT_FIELD_INT, "4x", false},
+        {AGENT_FIELD_BOOL, "y", true},
+        {AGENT_FIELD_BOOL, "maybe", false},
+        {AGENT_FIELD_STRING, "客户失业", true},
+    };
+    agent_value v;
+    err e = {0};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        status st = agent_console_field_check("f", cases[i].type, cases[i].text,
+                                              &v, &e);
+
+        if ((st == ST_OK) != cases[i].ok)
+            fail_msg("\"%s\": got %s (%s)", cases[i].text, status_code(st),
+                     e.msg);
+    }
+    assert_int_equal(agent_console_field_check(
+                         "amount_minor", AGENT_FIELD_AMOUNT, "500000", &v, &e),
+                     ST_OK);
+    assert_int_equal(v.i, 500000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_accept_form_ack_complete),
+        cmocka_unit_test(test_reject),
+        cmocka_unit_test(test_countdown_expiry),
+        cmocka_unit_test(test_reconnect_keeps_task),
+        cmocka_unit_test(test_rescinded_and_stale),
+        cmocka_unit_test(test_heartbeat_and_reannounce),
+        cmocka_unit_test(test_model_shown_and_fallback),
+        cmocka_unit_test(test_field_check),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
