@@ -377,119 +377,80 @@ static status run(loader *l, const db_stmt *st, const char *const *params,
     return db_run(l->d, st, params, NULL, e);
 }
 
-static status load_tenants(loader *l, const json_t *arr, err *e)
+static status load_tenant(loader *l, const json_t *t, const char *where, err *e)
 {
     static const jfield fields[] = {{"id", JF_TOKEN, true},
                                     {"name", JF_STRING, true},
                                     {"kind", JF_STRING, false},
                                     {"priority", JF_INT, false}};
-    json_t *seen = json_object();
-    char where[PATH_MAX_LEN];
-    status s = ST_OK;
-    size_t i;
+    const char *name, *kind;
+    int64_t prio;
+    char pbuf[24];
+    status s;
 
-    if (seen == NULL)
-        return err_set(e, ST_NOMEM, "out of memory");
-    for (i = 0; i < json_array_size(arr); i++) {
-        json_t *t;
-        const char *name, *kind;
-        int64_t prio;
-        char pbuf[24];
-
-        if ((s = section_item(arr, i, "tenants", where, &t, e)) != ST_OK ||
-            (s = jsonx_check(t, where, fields, 4, e)) != ST_OK ||
-            (s = unique_id(seen, jsonx_str(t, "id"), where, e)) != ST_OK ||
-            (s = name_member(t, "name", where, &name, e)) != ST_OK ||
-            (s = enum_member(t, "kind", where, tenant_kinds, "bank", &kind,
-                             e)) != ST_OK ||
-            (s = int_member(t, "priority", where, 0, 9, 0, &prio, e)) != ST_OK)
-            goto out;
-        {
-            const char *params[4] = {jsonx_str(t, "id"), name, kind,
-                                     db_i64_str(pbuf, prio)};
-            if ((s = run(l, &tenant_upsert, params, e)) != ST_OK)
-                goto out;
-        }
-        l->n.tenants++;
+    if ((s = jsonx_check(t, where, fields, 4, e)) != ST_OK ||
+        (s = name_member(t, "name", where, &name, e)) != ST_OK ||
+        (s = enum_member(t, "kind", where, tenant_kinds, "bank", &kind, e)) !=
+            ST_OK ||
+        (s = int_member(t, "priority", where, 0, 9, 0, &prio, e)) != ST_OK)
+        return s;
+    {
+        const char *params[4] = {jsonx_str(t, "id"), name, kind,
+                                 db_i64_str(pbuf, prio)};
+        if ((s = run(l, &tenant_upsert, params, e)) != ST_OK)
+            return s;
     }
-out:
-    json_decref(seen);
-    return s;
+    l->n.tenants++;
+    return ST_OK;
 }
 
-static status load_operators(loader *l, const json_t *arr, err *e)
+static status load_operator(loader *l, const json_t *o, const char *where,
+                            err *e)
 {
     static const jfield fields[] = {{"id", JF_TOKEN, true},
                                     {"name", JF_STRING, true}};
-    json_t *seen = json_object();
-    char where[PATH_MAX_LEN];
-    status s = ST_OK;
-    size_t i;
+    const char *name;
+    status s;
 
-    if (seen == NULL)
-        return err_set(e, ST_NOMEM, "out of memory");
-    for (i = 0; i < json_array_size(arr); i++) {
-        json_t *o;
-        const char *name;
-
-        if ((s = section_item(arr, i, "operators", where, &o, e)) != ST_OK ||
-            (s = jsonx_check(o, where, fields, 2, e)) != ST_OK ||
-            (s = unique_id(seen, jsonx_str(o, "id"), where, e)) != ST_OK ||
-            (s = name_member(o, "name", where, &name, e)) != ST_OK)
-            goto out;
-        {
-            const char *params[2] = {jsonx_str(o, "id"), name};
-            if ((s = run(l, &operator_upsert, params, e)) != ST_OK)
-                goto out;
-        }
-        l->n.operators++;
+    if ((s = jsonx_check(o, where, fields, 2, e)) != ST_OK ||
+        (s = name_member(o, "name", where, &name, e)) != ST_OK)
+        return s;
+    {
+        const char *params[2] = {jsonx_str(o, "id"), name};
+        if ((s = run(l, &operator_upsert, params, e)) != ST_OK)
+            return s;
     }
-out:
-    json_decref(seen);
-    return s;
+    l->n.operators++;
+    return ST_OK;
 }
 
-static status load_pools(loader *l, const json_t *arr, err *e)
+static status load_pool(loader *l, const json_t *o, const char *where, err *e)
 {
     static const jfield fields[] = {{"id", JF_TOKEN, true},
                                     {"operator", JF_TOKEN, true},
                                     {"name", JF_STRING, true}};
-    json_t *seen = json_object();
-    char where[PATH_MAX_LEN];
     char p[PATH_MAX_LEN];
-    status s = ST_OK;
-    size_t i;
+    const char *name;
+    status s;
 
-    if (seen == NULL)
-        return err_set(e, ST_NOMEM, "out of memory");
-    for (i = 0; i < json_array_size(arr); i++) {
-        json_t *o;
-        const char *name;
-
-        if ((s = section_item(arr, i, "pools", where, &o, e)) != ST_OK ||
-            (s = jsonx_check(o, where, fields, 3, e)) != ST_OK ||
-            (s = unique_id(seen, jsonx_str(o, "id"), where, e)) != ST_OK ||
-            (s = name_member(o, "name", where, &name, e)) != ST_OK)
-            goto out;
-        path_join(p, where, "operator");
-        s = must_exist(l, &operator_exists, jsonx_str(o, "operator"), p,
-                       "operator",
-                       "add it under \"operators\" or load the operator's "
-                       "file first",
-                       e);
-        if (s != ST_OK)
-            goto out;
-        {
-            const char *params[3] = {jsonx_str(o, "id"),
-                                     jsonx_str(o, "operator"), name};
-            if ((s = run(l, &pool_upsert, params, e)) != ST_OK)
-                goto out;
-        }
-        l->n.pools++;
+    if ((s = jsonx_check(o, where, fields, 3, e)) != ST_OK ||
+        (s = name_member(o, "name", where, &name, e)) != ST_OK)
+        return s;
+    path_join(p, where, "operator");
+    s = must_exist(l, &operator_exists, jsonx_str(o, "operator"), p, "operator",
+                   "add it under \"operators\" or load the operator's "
+                   "file first",
+                   e);
+    if (s != ST_OK)
+        return s;
+    {
+        const char *params[3] = {jsonx_str(o, "id"), jsonx_str(o, "operator"),
+                                 name};
+        if ((s = run(l, &pool_upsert, params, e)) != ST_OK)
+            return s;
     }
-out:
-    json_decref(seen);
-    return s;
+    l->n.pools++;
+    return ST_OK;
 }
 
 /* Languages are short tags such as "zh", "en", "zh-Hant". */
@@ -644,34 +605,6 @@ out:
     json_decref(merged);
     json_decref(empty);
     json_decref(no_langs);
-    return s;
-}
-
-static status load_workers(loader *l, const json_t *arr, err *e)
-{
-    json_t *seen = json_object();
-    char where[PATH_MAX_LEN];
-    status s = ST_OK;
-    size_t i;
-
-    if (seen == NULL)
-        return err_set(e, ST_NOMEM, "out of memory");
-    for (i = 0; i < json_array_size(arr); i++) {
-        json_t *w;
-        const char *id;
-
-        if ((s = section_item(arr, i, "workers", where, &w, e)) != ST_OK)
-            goto out;
-        /* Check the id first so a duplicate is reported as such. */
-        id = jsonx_str(w, "id");
-        if (id != NULL && ids_token_valid(id) &&
-            (s = unique_id(seen, id, where, e)) != ST_OK)
-            goto out;
-        if ((s = load_worker(l, w, where, e)) != ST_OK)
-            goto out;
-    }
-out:
-    json_decref(seen);
     return s;
 }
 
@@ -1220,27 +1153,35 @@ out:
     return s;
 }
 
-static status load_contracts(loader *l, const json_t *arr, err *e)
+typedef status (*item_loader)(loader *l, const json_t *item, const char *where,
+                              err *e);
+
+/*
+ * Load every object of one section with load_item. Each element must be an
+ * object; ids must be unique within the document (checked first, so a
+ * duplicate is reported as such).
+ */
+static status load_section(loader *l, const json_t *arr, const char *section,
+                           item_loader load_item, err *e)
 {
     json_t *seen = json_object();
     char where[PATH_MAX_LEN];
     status s = ST_OK;
-    size_t i;
 
     if (seen == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
-    for (i = 0; i < json_array_size(arr); i++) {
-        json_t *c;
+    for (size_t i = 0; s == ST_OK && i < json_array_size(arr); i++) {
+        json_t *item;
         const char *id;
 
-        if ((s = section_item(arr, i, "contracts", where, &c, e)) != ST_OK)
+        s = section_item(arr, i, section, where, &item, e);
+        if (s != ST_OK)
             break;
-        id = jsonx_str(c, "id");
-        if (id != NULL && ids_token_valid(id) &&
-            (s = unique_id(seen, id, where, e)) != ST_OK)
-            break;
-        if ((s = load_contract(l, c, where, e)) != ST_OK)
-            break;
+        id = jsonx_str(item, "id");
+        if (id != NULL && ids_token_valid(id))
+            s = unique_id(seen, id, where, e);
+        if (s == ST_OK)
+            s = load_item(l, item, where, e);
     }
     json_decref(seen);
     return s;
@@ -1258,14 +1199,18 @@ static status load_doc(loader *l, const json_t *doc, err *e)
     /* References point backwards in this order, so one file may hold a
      * tenant, its playbooks and its contracts together. */
     if ((s = jsonx_check(doc, "the document", sections, 6, e)) != ST_OK ||
-        (s = load_tenants(l, json_object_get(doc, "tenants"), e)) != ST_OK ||
-        (s = load_operators(l, json_object_get(doc, "operators"), e)) !=
-            ST_OK ||
-        (s = load_pools(l, json_object_get(doc, "pools"), e)) != ST_OK ||
-        (s = load_workers(l, json_object_get(doc, "workers"), e)) != ST_OK ||
+        (s = load_section(l, json_object_get(doc, "tenants"), "tenants",
+                          load_tenant, e)) != ST_OK ||
+        (s = load_section(l, json_object_get(doc, "operators"), "operators",
+                          load_operator, e)) != ST_OK ||
+        (s = load_section(l, json_object_get(doc, "pools"), "pools", load_pool,
+                          e)) != ST_OK ||
+        (s = load_section(l, json_object_get(doc, "workers"), "workers",
+                          load_worker, e)) != ST_OK ||
         (s = load_playbooks(l, json_object_get(doc, "playbooks"), e)) !=
             ST_OK ||
-        (s = load_contracts(l, json_object_get(doc, "contracts"), e)) != ST_OK)
+        (s = load_section(l, json_object_get(doc, "contracts"), "contracts",
+                          load_contract, e)) != ST_OK)
         return s;
     return ST_OK;
 }
