@@ -984,7 +984,7 @@ static status load_playbooks(loader *l, const json_t *arr, err *e)
     if (seen == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
     for (i = 0; i < json_array_size(arr); i++) {
-        json_t *pb;
+        json_t *pb = NULL;
 
         if ((s = section_item(arr, i, "playbooks", where, &pb, e)) != ST_OK ||
             (s = load_playbook(l, pb, where, seen, e)) != ST_OK)
@@ -1171,7 +1171,7 @@ static status load_section(loader *l, const json_t *arr, const char *section,
     if (seen == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
     for (size_t i = 0; s == ST_OK && i < json_array_size(arr); i++) {
-        json_t *item;
+        json_t *item = NULL;
         const char *id;
 
         s = section_item(arr, i, section, where, &item, e);
