@@ -54,6 +54,10 @@ DB_STMT(billing_rate_batch, 1,
         "         task_id, worker_id, code, amount_minor, currency"
         "  FROM rated"
         "  WHERE billable AND amount_minor IS NOT NULL"
+        /* issue 5 (AI review): an AI outcome under review or overturned
+         * is not billed; a confirmed one is, by the sweeper. */
+        "    AND NOT EXISTS (SELECT 1 FROM outcomes h WHERE h.id = outcome_id"
+        "                    AND h.review IN ('pending', 'overturned'))"
         "  ORDER BY outcome_id"
         "  ON CONFLICT (outcome_id) DO NOTHING"
         "  RETURNING outcome_id"
@@ -79,6 +83,8 @@ DB_STMT(billing_rate_batch, 1,
 DB_STMT(billing_find_unbilled, 3,
         "SELECT o.id FROM outcomes o"
         " WHERE o.billable AND o.id > $1::bigint"
+        /* issue 5 (AI review): not while under review, never overturned. */
+        "   AND (o.review IS NULL OR o.review = 'confirmed')"
         "   AND o.created_at < now() - $2::bigint * interval '1 millisecond'"
         "   AND NOT EXISTS (SELECT 1 FROM billable_lines b"
         "                    WHERE b.outcome_id = o.id)"

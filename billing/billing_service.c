@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "billing_event.h"
+#include "billing_flow.h"
 #include "bus.h"
 #include "clock.h"
 #include "db.h"
@@ -34,6 +35,11 @@ struct billing_service {
     pthread_mutex_t lock; /* guards stats */
     billing_stats stats;
 
+    billing_flow *flow;
+    signer *sg;    /* NULL: credit notes are left for the CLI */
+    bool *handled; /* opt.batch slots: decided by the plan flow */
+    int64_t *rest; /* opt.batch slots: left to the per-result prices */
+
     bus_msg **msgs;       /* opt.batch slots */
     int64_t *ids;         /* opt.batch slots, shared by events and sweeper */
     int64_t sweep_warned; /* sweeper already warned up to this outcome id */
@@ -48,6 +54,9 @@ void billing_options_default(billing_options *o)
     o->sweep_age_ms = 5000;
     o->summary_ms = 10000;
     o->stream_bytes = BILLING_STREAM_BYTES;
+    o->verify_ms = 1000;
+    if (getenv("TL_KEY_DIR") != NULL)
+        snprintf(o->key_dir, sizeof(o->key_dir), "%s", getenv("TL_KEY_DIR"));
 }
 
 static status check_options(const billing_options *o, err *e)
@@ -58,7 +67,8 @@ static status check_options(const billing_options *o, err *e)
     if (o->stream_bytes < 1024 * 1024)
         return err_set(e, ST_CONFIG, "stream size %lld is below 1 MiB",
                        o->stream_bytes);
-    if (o->sweep_ms < 0 || o->sweep_age_ms < 0 || o->summary_ms < 1)
+    if (o->sweep_ms < 0 || o->sweep_age_ms < 0 || o->summary_ms < 1 ||
+        o->verify_ms < 0)
         return err_set(e, ST_CONFIG,
                        "sweep interval, sweep age and summary interval must "
                        "not be negative");
@@ -82,9 +92,22 @@ status billing_service_create(billing_service **out, const billing_options *opt,
     s->opt = *opt;
     s->msgs = calloc((size_t)opt->batch, sizeof(*s->msgs));
     s->ids = calloc((size_t)opt->batch, sizeof(*s->ids));
-    if (s->msgs == NULL || s->ids == NULL) {
+    s->handled = calloc((size_t)opt->batch, sizeof(*s->handled));
+    s->rest = calloc((size_t)opt->batch, sizeof(*s->rest));
+    if (s->msgs == NULL || s->ids == NULL || s->handled == NULL ||
+        s->rest == NULL) {
         st = err_set(e, ST_NOMEM, "out of memory");
         goto out;
+    }
+    st = billing_flow_create(&s->flow, e);
+    if (st != ST_OK)
+        goto out;
+    if (opt->key_dir[0] != '\0') {
+        st = signer_load(&s->sg, opt->key_dir, e);
+        if (st != ST_OK) {
+            err_wrap(e, "signing key for credit notes");
+            goto out;
+        }
     }
     st = billing_names_make(opt->cfg.prefix, &s->names, e);
     if (st != ST_OK)
@@ -117,8 +140,12 @@ void billing_service_destroy(billing_service *s)
     bus_pull_destroy(s->pull);
     bus_close(s->bus);
     db_close(s->db);
+    billing_flow_destroy(s->flow);
+    signer_destroy(s->sg);
     free(s->msgs);
     free(s->ids);
+    free(s->handled);
+    free(s->rest);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -185,6 +212,32 @@ static void add_counts(billing_service *s, const billing_counts *c,
 }
 
 /*
+ * Bill ids[0..n): outcomes whose contract has a price plan through the
+ * plan flow (rated, posted pending), the rest with the per-result prices
+ * of contract_prices. Two statements, each its own transaction; a retry
+ * after the second failed finds the first's lines and bills nothing twice.
+ */
+static status bill(billing_service *s, const int64_t *ids, int n,
+                   int64_t warn_above, billing_counts *counts, err *e)
+{
+    billing_counts got = {0};
+    int m = 0;
+    status st;
+
+    st = billing_flow_rate(s->flow, s->db, ids, n, s->handled, &got, e);
+    if (st != ST_OK)
+        return st;
+    for (int i = 0; i < n; i++)
+        if (!s->handled[i])
+            s->rest[m++] = ids[i];
+    st = billing_rate_outcomes(s->db, s->rest, m, warn_above, &got, e);
+    if (st != ST_OK)
+        return st;
+    billing_counts_add(counts, &got);
+    return ST_OK;
+}
+
+/*
  * Decode the batch, bill every outcome it names in one statement, and only
  * then acknowledge every message, malformed ones included (redelivery
  * cannot fix them). If the database fails, retry the same batch until it
@@ -213,7 +266,7 @@ static void handle_batch(billing_service *s, int n)
     }
     while (nids > 0) {
         err_clear(&e);
-        st = billing_rate_outcomes(s->db, s->ids, nids, 0, &got, &e);
+        st = bill(s, s->ids, nids, 0, &got, &e);
         if (st == ST_OK)
             break;
         log_error(MOD,
@@ -263,8 +316,7 @@ static void sweep(billing_service *s)
         st = billing_rate_find_unbilled(s->db, after, s->opt.sweep_age_ms,
                                         s->opt.batch, s->ids, &n, &e);
         if (st == ST_OK && n > 0)
-            st = billing_rate_outcomes(s->db, s->ids, n, s->sweep_warned, &got,
-                                       &e);
+            st = bill(s, s->ids, n, s->sweep_warned, &got, &e);
         if (st != ST_OK) {
             log_error(MOD, "sweep failed: %s; next sweep in %d ms", e.msg,
                       s->opt.sweep_ms);
@@ -289,6 +341,43 @@ static void sweep(billing_service *s)
                  "sweeper billed %" PRId64 " outcomes that no event had "
                  "billed (events lost or late)",
                  got.billed);
+}
+
+/*
+ * The verification pass: reverse what reopens and complaints claw back
+ * (first, so a disputed outcome is never verified), verify outcomes whose
+ * window passed, and issue credit notes for reversed invoiced lines. Each
+ * step pages through in statements of opt.batch rows.
+ */
+static void verify_pass(billing_service *s)
+{
+    int64_t n = 0, reversed = 0, verified = 0;
+    int notes = 0;
+    err e = {0};
+    status st = ST_OK;
+
+    do {
+        st = billing_flow_disputes(s->db, s->opt.batch, &n, &e);
+        reversed += n;
+    } while (st == ST_OK && n > 0 && !stopping(s));
+    while (st == ST_OK && !stopping(s)) {
+        st = billing_flow_verify(s->db, s->opt.batch, &n, &e);
+        verified += n;
+        if (n < s->opt.batch)
+            break;
+    }
+    if (st == ST_OK && s->sg != NULL)
+        st = billing_flow_credit(s->db, s->sg, &notes, &e);
+    if (st != ST_OK) {
+        log_error(MOD, "verification pass failed: %s; next pass in %d ms",
+                  e.msg, s->opt.verify_ms);
+        recover_db(s, st);
+    }
+    pthread_mutex_lock(&s->lock);
+    s->stats.verified += verified;
+    s->stats.reversed += reversed;
+    s->stats.credit_notes += notes;
+    pthread_mutex_unlock(&s->lock);
 }
 
 static void log_summary(const billing_stats *now, const billing_stats *was)
@@ -323,7 +412,7 @@ static void maybe_summary(billing_service *s, billing_stats *last)
 status billing_service_run(billing_service *s, err *e)
 {
     billing_stats last = {0};
-    int64_t now, next_sweep, next_summary;
+    int64_t now, next_sweep, next_summary, next_verify;
     int backoff = BACKOFF_MIN_MS;
 
     if (s->ran)
@@ -336,6 +425,7 @@ status billing_service_run(billing_service *s, err *e)
              s->opt.sweep_ms);
     now = clock_mono_us();
     next_sweep = now; /* catch up at once after a crash */
+    next_verify = now;
     next_summary = now + (int64_t)s->opt.summary_ms * 1000;
     while (!stopping(s)) {
         int wait = BILLING_FETCH_MS, n = 0;
@@ -347,12 +437,19 @@ status billing_service_run(billing_service *s, err *e)
             now = clock_mono_us();
             next_sweep = now + (int64_t)s->opt.sweep_ms * 1000;
         }
+        if (s->opt.verify_ms > 0 && now >= next_verify) {
+            verify_pass(s);
+            now = clock_mono_us();
+            next_verify = now + (int64_t)s->opt.verify_ms * 1000;
+        }
         if (now >= next_summary) {
             maybe_summary(s, &last);
             next_summary = now + (int64_t)s->opt.summary_ms * 1000;
         }
         if (s->opt.sweep_ms > 0 && (next_sweep - now) / 1000 < wait)
             wait = (int)((next_sweep - now) / 1000) + 1;
+        if (s->opt.verify_ms > 0 && (next_verify - now) / 1000 < wait)
+            wait = (int)((next_verify - now) / 1000) + 1;
         if (bus_pull_fetch(s->pull, s->opt.batch, wait, s->msgs, &n, &fe) !=
             ST_OK) {
             log_warn(MOD, "fetching events failed: %s; retrying in %d ms",

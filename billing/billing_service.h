@@ -33,19 +33,25 @@ typedef struct billing_options {
     int sweep_age_ms; /* the sweeper leaves younger outcomes to events */
     int summary_ms;   /* interval of the counters' summary line */
     long long stream_bytes; /* storage limit of <PREFIX>_EVENTS if created */
+    int verify_ms; /* reopens/complaints, verifier and credit notes; 0: off */
+    char key_dir[512]; /* signing key for credit notes; "" issues none */
 } billing_options;
 
 /* Defaults: config_from_env, batch 256, sweep 2000 ms, age 5000 ms,
- * summary 10000 ms, stream BILLING_STREAM_BYTES. */
+ * summary 10000 ms, stream BILLING_STREAM_BYTES, verify 1000 ms, no key
+ * (TL_KEY_DIR when set). */
 void billing_options_default(billing_options *o);
 
 typedef struct billing_stats {
-    int64_t events;     /* messages handled and acked (redeliveries too) */
-    int64_t malformed;  /* events that could not be decoded (acked) */
-    billing_counts all; /* outcomes named by events, by what happened;
-                           all.billed also counts the sweeper's lines */
-    int64_t swept;      /* of all.billed, lines inserted by the sweeper */
-    int64_t db_errors;  /* failed batch or sweep statements */
+    int64_t events;       /* messages handled and acked (redeliveries too) */
+    int64_t malformed;    /* events that could not be decoded (acked) */
+    billing_counts all;   /* outcomes named by events, by what happened;
+                             all.billed also counts the sweeper's lines */
+    int64_t swept;        /* of all.billed, lines inserted by the sweeper */
+    int64_t db_errors;    /* failed batch or sweep statements */
+    int64_t verified;     /* outcomes moved pending -> verified */
+    int64_t reversed;     /* outcomes reversed by a reopen or complaint */
+    int64_t credit_notes; /* credit notes issued for reversed lines */
 } billing_stats;
 
 typedef struct billing_service billing_service;

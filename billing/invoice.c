@@ -25,6 +25,9 @@ DB_STMT(invoice_currencies, 3,
         "   AND NOT EXISTS (SELECT 1 FROM invoice_lines il"
         "                    WHERE il.kind = 'invoice'"
         "                      AND il.billable_line_id = bl.id)"
+        "   AND NOT EXISTS (SELECT 1 FROM billable_outcomes bo"
+        "                    WHERE bo.outcome_id = bl.outcome_id"
+        "                      AND bo.state <> 'verified')"
         " GROUP BY bl.currency ORDER BY bl.currency");
 
 /*
@@ -67,7 +70,10 @@ DB_STMT(invoice_lines_from_billable, 5,
         "   AND bl.created_at < $5::timestamptz"
         "   AND NOT EXISTS (SELECT 1 FROM invoice_lines il"
         "                    WHERE il.kind = 'invoice'"
-        "                      AND il.billable_line_id = bl.id)");
+        "                      AND il.billable_line_id = bl.id)"
+        "   AND NOT EXISTS (SELECT 1 FROM billable_outcomes bo"
+        "                    WHERE bo.outcome_id = bl.outcome_id"
+        "                      AND bo.state <> 'verified')");
 
 /* Credit lines $3 (line numbers) of invoice $2 into credit note $1. */
 DB_STMT(invoice_lines_credit, 4,

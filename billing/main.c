@@ -29,23 +29,31 @@ static void *signal_waiter(void *arg)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: twinline-billing [--db CONNINFO] [--nats URL] "
-            "[--prefix TOKEN] [--batch N] [--sweep-ms N]\n"
-            "\n"
-            "Consumes outcome events from the stream <PREFIX>_EVENTS "
-            "(durable consumer \"billing\")\n"
-            "and stores one billable line per billable outcome; a sweeper "
-            "bills outcomes whose\n"
-            "event was lost. SIGINT or SIGTERM stops it after the batch in "
-            "hand.\n"
-            "\n%s"
-            "  --batch N         events per fetch and transaction, 1..%d "
-            "(default 256)\n"
-            "  --sweep-ms N      sweeper interval in ms, 100..3600000 "
-            "(default 2000)\n"
-            "  --help            show this text\n",
-            config_flags_help, BILLING_BATCH_MAX);
+    fprintf(
+        f,
+        "usage: twinline-billing [--db CONNINFO] [--nats URL] "
+        "[--prefix TOKEN] [--batch N] [--sweep-ms N]\n"
+        "                        [--verify-ms N] [--key-dir DIR]\n"
+        "\n"
+        "Consumes outcome events from the stream <PREFIX>_EVENTS "
+        "(durable consumer \"billing\")\n"
+        "and stores one billable line per billable outcome; a sweeper "
+        "bills outcomes whose\n"
+        "event was lost. SIGINT or SIGTERM stops it after the batch in "
+        "hand.\n"
+        "\n%s"
+        "  --batch N         events per fetch and transaction, 1..%d "
+        "(default 256)\n"
+        "  --sweep-ms N      sweeper interval in ms, 100..3600000 "
+        "(default 2000)\n"
+        "  --verify-ms N     reopen/complaint, verification and credit-note "
+        "pass interval\n"
+        "                    in ms, 100..3600000 (default 1000)\n"
+        "  --key-dir DIR     signing key for credit notes (env TL_KEY_DIR; "
+        "none: credit\n"
+        "                    notes are left to twinline invoice credit)\n"
+        "  --help            show this text\n",
+        config_flags_help, BILLING_BATCH_MAX);
 }
 
 /* Parse the value of --name N or --name=N into *out within [lo, hi]. */
@@ -98,11 +106,17 @@ int main(int argc, char **argv)
             int_flag(argc, argv, &i, "--batch", 1, BILLING_BATCH_MAX,
                      &opt.batch, &e) ||
             int_flag(argc, argv, &i, "--sweep-ms", 100, 3600000, &opt.sweep_ms,
-                     &e)) {
+                     &e) ||
+            int_flag(argc, argv, &i, "--verify-ms", 100, 3600000,
+                     &opt.verify_ms, &e)) {
             if (e.code != ST_OK) {
                 fprintf(stderr, "twinline-billing: %s\n", e.msg);
                 return 2;
             }
+            continue;
+        }
+        if (strcmp(argv[i], "--key-dir") == 0 && i + 1 < argc) {
+            snprintf(opt.key_dir, sizeof(opt.key_dir), "%s", argv[++i]);
             continue;
         }
         fprintf(stderr,

@@ -348,6 +348,11 @@ const char *rating_plan_currency(const rating_plan *p)
     return p->currency;
 }
 
+money_round rating_plan_rounding(const rating_plan *p)
+{
+    return p->mode;
+}
+
 static const code_rule *find_code(const rating_plan *p, const char *code)
 {
     for (int i = 0; i < p->ncodes; i++)

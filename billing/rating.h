@@ -98,6 +98,9 @@ void rating_plan_destroy(rating_plan *p);
 /* The plan's currency ("CNY"); lives as long as p. */
 const char *rating_plan_currency(const rating_plan *p);
 
+/* The plan's rounding mode (half_even unless the plan names one). */
+money_round rating_plan_rounding(const rating_plan *p);
+
 /* True when the plan has a rule for code. */
 bool rating_plan_covers(const rating_plan *p, const char *code);
 

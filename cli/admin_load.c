@@ -769,6 +769,15 @@ static status check_graph(step_info *steps, int n, const char *where, err *e)
                 int j = step_find(steps, n, json_string_value(dep));
                 if (json_object_get(steps[j].outcomes, code) != NULL)
                     found = true;
+                /* The review step of an ai: auto step (issue 5, see
+                 * docs/protocol.md "AI workers and review"). */
+                if (strcmp(code, "ai_review") == 0 &&
+                    json_array_size(steps[i].after) == 1 &&
+                    json_is_string(json_object_get(steps[j].obj, "ai")) &&
+                    strcmp(
+                        json_string_value(json_object_get(steps[j].obj, "ai")),
+                        "auto") == 0)
+                    found = true;
             }
             if (!found) {
                 snprintf(p, sizeof(p), "%s.steps[%d].when[%zu]", where, i, k);

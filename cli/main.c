@@ -1,7 +1,10 @@
 /* twinline: the operator's command line. The commands live in tl_admin
  * (admin_cli.c) and, for `feed`, in feed.c; this file only lists them. */
+#include "admin_assist.h"
 #include "admin_cli.h"
+#include "admin_explain.h"
 #include "admin_invoice.h"
+#include "admin_stats.h"
 #include "feed.h"
 
 static const admin_command commands[] = {
@@ -19,6 +22,12 @@ static const admin_command commands[] = {
      admin_cmd_report},
     {"invoice", "invoice close | list | show | verify | credit | keygen",
      admin_cmd_invoice},
+    {"explain", "explain TASK_ID: why a task went to its worker",
+     admin_cmd_explain},
+    {"stats", "live figures per queue and per worker [--json]",
+     admin_cmd_stats},
+    {"assist", "assist report: acceptance of suggestions, AI reviews",
+     admin_cmd_assist},
     {"feed", "submit a stream of realistic cases (demo, benchmark)", feed_main},
 };
 

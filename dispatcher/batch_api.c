@@ -109,7 +109,10 @@ typedef struct item {
     bool ok; /* still to be written */
     int row; /* lookup row */
     const pb_outcome *oc;
-    char *fields; /* compact JSON, owned */
+    char *fields;   /* compact JSON, owned */
+    int confidence; /* per mille, -1: none */
+    bool review;    /* a review step's task */
+    bool ai_auto;   /* a task of an ai: auto step */
 } item;
 
 static void reply_err(dispatcher *d, const bus_msg *m, status s,
@@ -319,9 +322,13 @@ static status check_complete(dispatcher *d, item *it, const db_res *l,
                        db_val(l, row, 5));
     s = playbook_check_outcome(&pb->steps[step], jsonx_str(outcome, "code"),
                                fields, e);
+    if (s == ST_OK)
+        s = dsp_review_check(pb, step, jsonx_str(outcome, "code"), fields, e);
     if (s != ST_OK)
         return s;
     it->oc = playbook_outcome(&pb->steps[step], jsonx_str(outcome, "code"));
+    it->review = dsp_review_step(pb, step);
+    it->ai_auto = pb->steps[step].ai == PB_AI_AUTO;
     it->fields = fields != NULL ? jsonx_dump(fields) : strdup("{}");
     if (it->fields == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
@@ -334,14 +341,15 @@ status dsp_complete_batch(dispatcher *d, const bus_msg *const *msgs,
     item *it = calloc((size_t)n, sizeof(item));
     bool *repeat = calloc((size_t)n, sizeof(bool));
     int64_t *cases = calloc((size_t)n + 1, sizeof(int64_t));
+    dsp_review_item *rv = calloc((size_t)n + 1, sizeof(dsp_review_item));
     sbuf ids = {0}, tasks = {0}, epochs = {0}, wks = {0}, codes = {0},
          fields = {0}, bills = {0};
     db_res *l = NULL, *r = NULL;
     i64map *idx = NULL;
-    int k = 0, ncases = 0;
+    int k = 0, ncases = 0, nrv = 0;
     status s = ST_OK;
 
-    if (it == NULL || repeat == NULL || cases == NULL) {
+    if (it == NULL || repeat == NULL || cases == NULL || rv == NULL) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
@@ -351,7 +359,9 @@ status dsp_complete_batch(dispatcher *d, const bus_msg *const *msgs,
         it[i].m = msgs[i];
         it[i].worker = workers[i];
         it[i].row = -1;
-        rs = dsp_answer_decode(msgs[i], dsp_complete_fields, 3, &it[i].a, &re);
+        rs = dsp_answer_decode(msgs[i], dsp_complete_fields, 4, &it[i].a, &re);
+        if (rs == ST_OK)
+            rs = dsp_review_confidence(it[i].a.root, &it[i].confidence, &re);
         if (rs == ST_OK)
             rs = jsonx_check(json_object_get(it[i].a.root, "outcome"),
                              "request.outcome", dsp_outcome_fields, 2, &re);
@@ -451,6 +461,11 @@ status dsp_complete_batch(dispatcher *d, const bus_msg *const *msgs,
         router_task_done(d->router, db_i64(r, j, 3), clock_wall_us());
         if (ncases == 0 || cases[ncases - 1] != db_i64(r, j, 2))
             cases[ncases++] = db_i64(r, j, 2);
+        if (it[i].review || it[i].ai_auto) {
+            rv[nrv].task_id = db_i64(r, j, 3);
+            rv[nrv].confidence = it[i].confidence;
+            rv[nrv++].review = it[i].review;
+        }
         if (bus_msg_reply(it[i].m) != NULL)
             s = dsp_send(
                 d, bus_msg_reply(it[i].m),
@@ -466,6 +481,8 @@ status dsp_complete_batch(dispatcher *d, const bus_msg *const *msgs,
                       "reservation is no longer assigned to you (lease "
                       "expired?)",
                       &s, e);
+    if (s == ST_OK && nrv > 0)
+        s = dsp_review_after(d, rv, nrv, e);
     if (s == ST_OK)
         s = dsp_progress_cases(d, cases, ncases, e);
     /* Repeats inside one batch: the first was written above; answer the
@@ -486,6 +503,7 @@ out:
     i64map_destroy(idx);
     free(repeat);
     free(cases);
+    free(rv);
     if (it != NULL)
         free_items(it, n);
     return s;

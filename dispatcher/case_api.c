@@ -41,9 +41,11 @@ DB_STMT(st_case_get, 3,
         "SELECT json_build_object('id', c.id, 'external_id', c.external_id,"
         " 'case_type', c.case_type, 'state', c.state, 'priority', c.priority,"
         " 'playbook_version', c.playbook_version, 'created_at', c.created_at,"
-        " 'closed_at', c.closed_at, 'tasks', COALESCE((SELECT json_agg("
+        " 'closed_at', c.closed_at, 'cancel_reason', c.cancel_reason,"
+        " 'tasks', COALESCE((SELECT json_agg("
         "  json_build_object('id', t.id, 'step', t.step, 'state', t.state,"
-        "  'worker', t.worker_id, 'outcome', (SELECT json_build_object("
+        "  'worker', t.worker_id, 'cancel_reason', t.cancel_reason,"
+        "  'outcome', (SELECT json_build_object("
         "   'code', o.code, 'fields', o.fields) FROM outcomes o"
         "   WHERE o.task_id = t.id)) ORDER BY t.id)"
         "  FROM tasks t WHERE t.case_id = c.id), '[]'::json))::text"
@@ -245,4 +247,125 @@ out:
     db_res_free(r);
     json_decref(root);
     return s;
+}
+
+/*
+ * A reopen or complaint: recorded in case_disputes with an outbox event in
+ * the batch's transaction. The same request (same case, kind and
+ * request_id, or the same reason when there is no request_id) returns the
+ * row stored the first time and writes no second event. The billing
+ * service reads the rows and reverses what they claw back.
+ */
+DB_STMT(st_case_dispute, 7,
+        "WITH c AS (SELECT id, external_id, tenant_id FROM cases"
+        "   WHERE tenant_id = $1 AND (id = $2::bigint OR external_id = $3)),"
+        " ins AS (INSERT INTO case_disputes (case_id, tenant_id, kind, reason,"
+        "   idem_key)"
+        "   SELECT id, tenant_id, $4, $5, coalesce(nullif($6, ''), md5($5))"
+        "   FROM c ON CONFLICT (case_id, kind, idem_key) DO NOTHING"
+        "   RETURNING id, case_id, created_at),"
+        " ev AS (INSERT INTO outbox (subject, payload)"
+        "   SELECT $7, json_build_object('type', CASE $4 WHEN 'reopen'"
+        "     THEN 'case.reopened' ELSE 'complaint.filed' END,"
+        "     'case_id', c.id, 'external_id', c.external_id,"
+        "     'tenant', c.tenant_id, 'dispute_id', ins.id, 'reason', $5::text)"
+        "   FROM ins JOIN c ON c.id = ins.case_id)"
+        " SELECT json_build_object('id', d.id, 'case_id', c.id,"
+        "   'external_id', c.external_id, 'kind', d.kind, 'reason', d.reason,"
+        "   'created_at', d.created_at)::text, EXISTS (SELECT 1 FROM ins)"
+        " FROM c CROSS JOIN LATERAL ("
+        "   SELECT ins.id, $4::text AS kind, $5::text AS reason, ins.created_at"
+        "   FROM ins"
+        "   UNION ALL"
+        "   SELECT x.id, x.kind, x.reason, x.created_at FROM case_disputes x"
+        "   WHERE x.case_id = c.id AND x.kind = $4"
+        "     AND x.idem_key = coalesce(nullif($6, ''), md5($5))"
+        "     AND NOT EXISTS (SELECT 1 FROM ins)) d");
+
+static const jfield dispute_fields[] = {
+    {"case_id", JF_INT, false},
+    {"external_id", JF_STRING, false},
+    {"reason", JF_STRING, true},
+    {"request_id", JF_TOKEN, false},
+};
+
+static status case_dispute(dispatcher *d, const char *tenant, const bus_msg *m,
+                           const char *kind, err *e)
+{
+    json_t *root = NULL;
+    db_res *r = NULL;
+    int64_t case_id = 0;
+    const char *ext, *reason, *req_id;
+    char cbuf[24], subj[160];
+    size_t rlen;
+    status s;
+
+    s = jsonx_parse(bus_msg_data(m), bus_msg_len(m), DSP_AGENT_MAX_BYTES, &root,
+                    e);
+    if (s == ST_OK)
+        s = jsonx_check(
+            root, "request", dispute_fields,
+            (int)(sizeof(dispute_fields) / sizeof(dispute_fields[0])), e);
+    if (s != ST_OK)
+        goto out;
+    ext = jsonx_str(root, "external_id");
+    reason = jsonx_str(root, "reason");
+    req_id = jsonx_str(root, "request_id");
+    if (jsonx_int(root, "case_id", &case_id) == (ext != NULL)) {
+        s = err_set(e, ext != NULL ? ST_INVALID : ST_MISSING_FIELD,
+                    "request needs exactly one of case_id or external_id");
+        goto out;
+    }
+    rlen = strlen(reason);
+    if (rlen == 0 || rlen > 500) {
+        s = err_set(e, ST_INVALID,
+                    "request.reason must be 1-500 characters, not %zu", rlen);
+        goto out;
+    }
+    dsp_subject(d, subj, sizeof(subj), "evt.%s.case", tenant);
+    {
+        const char *params[7] = {tenant,
+                                 db_i64_str(cbuf, case_id),
+                                 ext != NULL ? ext : "",
+                                 kind,
+                                 reason,
+                                 req_id != NULL ? req_id : "",
+                                 subj};
+        s = db_run(d->db, &st_case_dispute, params, &r, e);
+    }
+    if (s != ST_OK)
+        goto out;
+    if (db_rows(r) == 0) {
+        s = err_set(e, ST_NOT_FOUND, "tenant %s has no case %s", tenant,
+                    ext != NULL ? ext : cbuf);
+        goto out;
+    }
+    if (db_bool(r, 0, 1))
+        d->events_written = true;
+    {
+        size_t n = strlen(db_val(r, 0, 0)) + 64;
+        char *body = malloc(n);
+        if (body != NULL)
+            snprintf(body, n, "{\"ok\":true,\"created\":%s,\"%s\":%s}",
+                     db_bool(r, 0, 1) ? "true" : "false",
+                     strcmp(kind, "reopen") == 0 ? "reopen" : "complaint",
+                     db_val(r, 0, 0));
+        s = dsp_reply(d, m, body, e);
+    }
+out:
+    db_res_free(r);
+    json_decref(root);
+    return s;
+}
+
+status dsp_case_reopen(dispatcher *d, const char *tenant, const bus_msg *m,
+                       err *e)
+{
+    return case_dispute(d, tenant, m, "reopen", e);
+}
+
+status dsp_case_complaint(dispatcher *d, const char *tenant, const bus_msg *m,
+                          err *e)
+{
+    return case_dispute(d, tenant, m, "complaint", e);
 }

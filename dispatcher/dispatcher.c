@@ -9,6 +9,7 @@
 #include "dispatcher_int.h"
 #include "jsonx.h"
 #include "log.h"
+#include "stats.h"
 
 #define MOD "dispatcher"
 
@@ -19,6 +20,9 @@ void dispatcher_opts_default(dispatcher_opts *o)
     o->batch_max = 256;
     o->tick_ms = 100;
     o->stream_max_bytes = 1024LL * 1024 * 1024;
+    o->stats_ms = 5000;
+    o->no_affinity = false;
+    o->no_assist = false;
 }
 
 bool dsp_infra_failure(status s)
@@ -186,6 +190,13 @@ static status handle(dispatcher *d, const bus_msg *m, err *e)
             return dsp_case_submit(d, k.party, m, e);
         if (strcmp(k.verb, "case.get") == 0)
             return dsp_case_get(d, k.party, m, e);
+        if (strcmp(k.verb, "case.reopen") == 0 ||
+            strcmp(k.verb, "case.complaint") == 0)
+            return (k.verb[5] == 'r' ? dsp_case_reopen
+                                     : dsp_case_complaint)(d, k.party, m, e);
+    } else if (strcmp(k.kind, "ops") == 0) {
+        if (strcmp(k.party, "task") == 0 && strcmp(k.verb, "priority") == 0)
+            return dsp_ops_priority(d, m, e);
     } else if (strcmp(k.kind, "agent") == 0) {
         if (strcmp(k.verb, "heartbeat") == 0)
             return dsp_heartbeat(d, k.party, m, e);
@@ -197,6 +208,8 @@ static status handle(dispatcher *d, const bus_msg *m, err *e)
             return dsp_reject(d, k.party, m, e);
         if (strcmp(k.verb, "complete") == 0)
             return dsp_complete(d, k.party, m, e);
+        if (strcmp(k.verb, "feedback") == 0)
+            return dsp_feedback(d, k.party, m, e);
     }
     return err_set(e, ST_NOT_FOUND, "no such operation %s", subj);
 }
@@ -281,6 +294,8 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
         s = dsp_expire_offers(d, &e);
         if (s == ST_OK)
             s = dsp_expire_leases(d, &e);
+        if (s == ST_OK)
+            s = dsp_expire_tasks(d, &e);
     }
     if (s == ST_OK)
         s = dsp_route_and_offer(d, &e);
@@ -309,6 +324,30 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     }
     for (i = 0; i < n; i++)
         run_batch(d, &msgs[i], 1, false);
+}
+
+/* The live figures (stats.h) on <prefix>.stats.dispatcher, outside any
+ * batch: a failure only costs one publication. */
+static void publish_stats(dispatcher *d)
+{
+    char subj[160];
+    char *body = NULL;
+    stats *st = NULL;
+    err e = {0};
+
+    if (d->need_rebuild)
+        return;
+    if (stats_collect(d->db, &st, &e) == ST_OK)
+        body = stats_json(st);
+    stats_destroy(st);
+    if (body == NULL) {
+        log_warn(MOD, "live figures: %s", e.msg[0] ? e.msg : "out of memory");
+        return;
+    }
+    dsp_subject(d, subj, sizeof(subj), "stats.dispatcher");
+    if (bus_publish(d->bus, subj, body, strlen(body), &e) != ST_OK)
+        log_warn(MOD, "publish to %s failed: %s", subj, e.msg);
+    free(body);
 }
 
 static int take_batch(dispatcher *d, bus_msg **msgs, int max, int wait_ms)
@@ -365,6 +404,10 @@ status dispatcher_run(dispatcher *d, err *e)
             d->next_contracts_us = now + 5000000;
             if (dsp_refresh_contracts(d, &ce) != ST_OK)
                 log_warn(MOD, "refresh contracts: %s", ce.msg);
+        }
+        if (d->opts.stats_ms > 0 && now >= d->next_stats_us) {
+            d->next_stats_us = now + (int64_t)d->opts.stats_ms * 1000;
+            publish_stats(d);
         }
         if (n == 0 && !tick)
             continue;
@@ -423,8 +466,9 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     d->comp_msgs = calloc((size_t)o->batch_max, sizeof(bus_msg *));
     d->acc_workers = calloc((size_t)o->batch_max, ID_MAX + 1);
     d->comp_workers = calloc((size_t)o->batch_max, ID_MAX + 1);
-    if (d->acc_msgs == NULL || d->comp_msgs == NULL || d->acc_workers == NULL ||
-        d->comp_workers == NULL) {
+    d->explain = calloc(DSP_MATCH_MAX, sizeof(router_explain));
+    if (d->explain == NULL || d->acc_msgs == NULL || d->comp_msgs == NULL ||
+        d->acc_workers == NULL || d->comp_workers == NULL) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto fail;
     }
@@ -434,6 +478,14 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     pthread_cond_init(&d->obx_cond, NULL);
     atomic_init(&d->stopping, false);
     s = router_create(&d->router, e);
+    if (s == ST_OK && o->no_affinity) {
+        router_config rc;
+        router_config_default(&rc);
+        rc.no_affinity = true;
+        s = router_config_set(d->router, &rc, e);
+    }
+    if (s == ST_OK)
+        s = strtab_create(&d->licences, e);
     if (s == ST_OK)
         s = strtab_create(&d->tenants, e);
     if (s == ST_OK)
@@ -470,12 +522,17 @@ status dispatcher_create(dispatcher **out, const config *cfg,
         snprintf(subj, sizeof(subj), "%s.agent.*.*", cfg->prefix);
         s = bus_subscribe(d->bus, subj, NULL, on_message, d, e);
     }
+    if (s == ST_OK) {
+        snprintf(subj, sizeof(subj), "%s.ops.task.priority", cfg->prefix);
+        s = bus_subscribe(d->bus, subj, NULL, on_message, d, e);
+    }
     if (s == ST_OK)
         s = bus_flush(d->bus, 2000, e);
     if (s != ST_OK)
         goto fail;
     d->next_tick_us = clock_mono_us();
     d->next_contracts_us = clock_mono_us() + 5000000;
+    d->next_stats_us = clock_mono_us() + (int64_t)o->stats_ms * 1000;
     *out = d;
     return ST_OK;
 fail:
@@ -501,6 +558,7 @@ void dispatcher_destroy(dispatcher *d)
     free(d->comp_msgs);
     free(d->acc_workers);
     free(d->comp_workers);
+    free(d->explain);
     db_close(d->db);
     router_destroy(d->router);
     strtab_destroy(d->tenants);
@@ -508,7 +566,9 @@ void dispatcher_destroy(dispatcher *d)
     strtab_destroy(d->case_types);
     strtab_destroy(d->skills);
     strtab_destroy(d->workers);
+    strtab_destroy(d->licences);
     free(d->winfo);
+    free(d->pinfo);
     for (int i = 0; i < d->nplaybooks; i++) {
         playbook_release(d->playbooks[i]);
         free(d->playbooks[i]);

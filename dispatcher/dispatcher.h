@@ -22,6 +22,10 @@ typedef struct dispatcher_opts {
     int batch_max;        /* messages per transaction */
     int tick_ms;          /* how often timeouts and leases are checked */
     long long stream_max_bytes; /* storage limit of the event stream */
+    int stats_ms;               /* figures on <prefix>.stats.dispatcher;
+                                   0: never */
+    bool no_affinity;           /* A/B runs: ignore case affinity */
+    bool no_assist;             /* A/B runs: AI-assisted levels never count */
 } dispatcher_opts;
 
 void dispatcher_opts_default(dispatcher_opts *o);

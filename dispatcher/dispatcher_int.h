@@ -17,6 +17,7 @@
 
 #define DSP_CASE_MAX_BYTES  (64 * 1024)
 #define DSP_AGENT_MAX_BYTES (16 * 1024)
+#define DSP_MATCH_MAX       1024 /* routing decisions per batch */
 
 /* A message to publish once the batch's transaction has committed. */
 typedef struct outmsg {
@@ -38,20 +39,31 @@ typedef struct worker_info {
     bool available; /* as stored in workers.presence */
 } worker_info;
 
+/* Routing settings of a pool (pool_routing), by pool index. */
+typedef struct pool_info {
+    bool has_weights;
+    router_weights weights;
+    int64_t wrapup_us;
+} pool_info;
+
 struct dispatcher {
     config cfg;
     dispatcher_opts opts;
     db *db;
     bus *bus;
     router *router;
+    router_explain *explain; /* DSP_MATCH_MAX, for router_match_explained */
 
     strtab *tenants; /* interned ids the router uses */
     strtab *pools;
     strtab *case_types;
     strtab *skills;
     strtab *workers;
+    strtab *licences;   /* licence codes; the router's code is index + 1 */
     worker_info *winfo; /* by worker index */
     int cap_winfo;
+    pool_info *pinfo; /* by pool index */
+    int cap_pinfo;
 
     playbook **playbooks;
     int nplaybooks;
@@ -82,6 +94,7 @@ struct dispatcher {
     bool need_rebuild;
     int64_t next_tick_us;
     int64_t next_contracts_us;
+    int64_t next_stats_us;
 
     pthread_t outbox_thread;
     bool outbox_running;
@@ -132,6 +145,10 @@ status dsp_case_submit(dispatcher *d, const char *tenant, const bus_msg *m,
                        err *e);
 status dsp_case_get(dispatcher *d, const char *tenant, const bus_msg *m,
                     err *e);
+status dsp_case_reopen(dispatcher *d, const char *tenant, const bus_msg *m,
+                       err *e);
+status dsp_case_complaint(dispatcher *d, const char *tenant, const bus_msg *m,
+                          err *e);
 
 /* worker_api.c */
 status dsp_presence(dispatcher *d, const char *worker, const bus_msg *m,
@@ -188,8 +205,42 @@ status dsp_progress_cases(dispatcher *d, const int64_t *case_ids, int n,
                           err *e);
 status dsp_progress_case(dispatcher *d, int64_t case_id, err *e);
 
+/* ops_api.c: an operator changes a waiting task's priority. */
+status dsp_ops_priority(dispatcher *d, const bus_msg *m, err *e);
+
+/* review.c: AI outcomes under human review. */
+#define DSP_REVIEW_WHEN "ai_review"
+typedef struct dsp_review_item {
+    int64_t task_id;
+    int confidence; /* per mille, -1: none given */
+    bool review;    /* a review step's task (else an ai: auto step's) */
+} dsp_review_item;
+/* Is step the review step of an ai: auto step (after [X], when
+ * ["ai_review"])? */
+bool dsp_review_step(const playbook *pb, int step);
+/* A review's `overturned` must name an outcome of the reviewed step that
+ * has no fields (ST_OUTCOME_NOT_ALLOWED); anything else passes. */
+status dsp_review_check(const playbook *pb, int step, const char *code,
+                        const json_t *fields, err *e);
+/* The optional "confidence" of a complete request (0..1000) into *out,
+ * -1 when absent; ST_INVALID when out of range. */
+status dsp_review_confidence(const json_t *root, int *out, err *e);
+/* Bucket 0..999 of a task for review sampling. */
+int dsp_review_bucket(int64_t task_id);
+/* After the completions of items were written and before the cases
+ * progress: open review tasks for AI outcomes that need one and record the
+ * verdicts of finished reviews. */
+status dsp_review_after(dispatcher *d, const dsp_review_item *items, int n,
+                        err *e);
+
+/* feedback_api.c */
+status dsp_feedback(dispatcher *d, const char *worker, const bus_msg *m,
+                    err *e);
+
 /* offers.c */
 status dsp_route_and_offer(dispatcher *d, err *e);
+/* Cancel the tasks past their time to live, with their cases. */
+status dsp_expire_tasks(dispatcher *d, err *e);
 status dsp_expire_offers(dispatcher *d, err *e);
 status dsp_expire_leases(dispatcher *d, err *e);
 

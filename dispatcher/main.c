@@ -46,6 +46,11 @@ static void usage(FILE *f)
             "  --batch N             messages handled per transaction (256)\n"
             "  --stream-mb N         storage limit of the event stream in MiB "
             "(1024)\n"
+            "  --stats-ms N          live figures on <prefix>.stats.dispatcher "
+            "every N ms (5000; 0: off)\n"
+            "  --no-affinity         ignore case affinity (A/B comparisons)\n"
+            "  --no-assist           AI-assisted skill levels never count "
+            "(A/B comparisons)\n"
             "  -h, --help            this text\n",
             config_flags_help);
 }
@@ -100,6 +105,14 @@ int main(int argc, char **argv)
             if (int_flag(a, v, 1, 1024 * 1024, &mb) != 0)
                 return 2;
             o.stream_max_bytes = (long long)mb * 1024 * 1024;
+            i++;
+        } else if (strcmp(a, "--no-affinity") == 0) {
+            o.no_affinity = true;
+        } else if (strcmp(a, "--no-assist") == 0) {
+            o.no_assist = true;
+        } else if (strcmp(a, "--stats-ms") == 0) {
+            if (int_flag(a, v, 0, 3600000, &o.stats_ms) != 0)
+                return 2;
             i++;
         } else if (strcmp(a, "--batch") == 0) {
             if (int_flag(a, v, 1, 10000, &o.batch_max) != 0)

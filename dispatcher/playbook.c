@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonx.h"
 #include "router.h"
 
 static const char *const channel_names[ROUTER_CHANNELS] = {"voice", "chat",
@@ -369,4 +370,110 @@ bool playbook_finished(const playbook *pb, const pb_state *states)
         if (states[i] != PB_COMPLETED && states[i] != PB_SKIPPED)
             return false;
     return true;
+}
+
+static status parse_ring(const pb_step *st, int i, json_t *o, int prev_after,
+                         pb_ring *out, err *e)
+{
+    static const char *const keys[] = {"after_seconds", "lower_by", "assist",
+                                       "overflow_pool", "priority_boost"};
+    json_t *v;
+    const char *k;
+    int64_t n;
+
+    if (!json_is_object(o))
+        return err_set(e, ST_INVALID, "step %s: ring %d is not an object",
+                       st->key, i + 1);
+    json_object_foreach(o, k, v)
+    {
+        size_t j;
+        for (j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
+            if (strcmp(keys[j], k) == 0)
+                break;
+        if (j == sizeof(keys) / sizeof(keys[0]))
+            return err_set(e, ST_INVALID,
+                           "step %s: ring %d has unknown field \"%s\"; "
+                           "allowed: after_seconds, lower_by, assist, "
+                           "overflow_pool, priority_boost",
+                           st->key, i + 1, k);
+    }
+    memset(out, 0, sizeof(*out));
+    if (!jsonx_int(o, "after_seconds", &n) || n <= prev_after || n > 86400 * 30)
+        return err_set(e, ST_INVALID,
+                       "step %s: ring %d needs after_seconds, an integer "
+                       "above the previous ring's (and at most 30 days)",
+                       st->key, i + 1);
+    out->after_seconds = (int)n;
+    if (json_object_get(o, "lower_by") != NULL) {
+        if (!jsonx_int(o, "lower_by", &n) || n < 0 || n > 5)
+            return err_set(e, ST_INVALID,
+                           "step %s: ring %d lower_by must be 0 to 5", st->key,
+                           i + 1);
+        out->lower_by = (int)n;
+    }
+    if (json_object_get(o, "priority_boost") != NULL) {
+        if (!jsonx_int(o, "priority_boost", &n) || n < -100 || n > 100)
+            return err_set(e, ST_INVALID,
+                           "step %s: ring %d priority_boost must be -100 to "
+                           "100",
+                           st->key, i + 1);
+        out->priority_boost = (int)n;
+    }
+    v = json_object_get(o, "assist");
+    if (v != NULL && !json_is_boolean(v))
+        return err_set(e, ST_INVALID, "step %s: ring %d assist must be a bool",
+                       st->key, i + 1);
+    out->assist = json_is_true(v);
+    v = json_object_get(o, "overflow_pool");
+    if (v != NULL) {
+        if (!json_is_string(v) || !ids_token_valid(json_string_value(v)))
+            return err_set(e, ST_INVALID,
+                           "step %s: ring %d overflow_pool must be a pool id",
+                           st->key, i + 1);
+        snprintf(out->overflow_pool, sizeof(out->overflow_pool), "%s",
+                 json_string_value(v));
+    }
+    return ST_OK;
+}
+
+status playbook_step_routing(playbook *pb, int step, const char *licence,
+                             const char *rings_json, int ttl_seconds, err *e)
+{
+    pb_step *st;
+    json_t *a = NULL;
+    status s = ST_OK;
+    int prev = -1;
+
+    if (step < 0 || step >= pb->nsteps)
+        return err_set(e, ST_INTERNAL, "step index %d out of range", step);
+    st = &pb->steps[step];
+    snprintf(st->licence, sizeof(st->licence), "%s",
+             licence != NULL ? licence : "");
+    st->ttl_seconds = ttl_seconds > 0 ? ttl_seconds : 0;
+    st->nrings = 0;
+    if (rings_json == NULL || rings_json[0] == '\0')
+        return ST_OK;
+    a = json_loads(rings_json, 0, NULL);
+    if (a == NULL)
+        return err_set(e, ST_INVALID, "step %s: rings are not valid JSON",
+                       st->key);
+    if (!json_is_array(a) || json_array_size(a) > PB_MAX_RINGS) {
+        s = err_set(e, ST_INVALID,
+                    "step %s: rings must be an array of at most %d rings",
+                    st->key, PB_MAX_RINGS);
+        goto out;
+    }
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        s = parse_ring(st, (int)i, json_array_get(a, i), prev, &st->rings[i],
+                       e);
+        if (s != ST_OK)
+            goto out;
+        prev = st->rings[i].after_seconds;
+        st->nrings = (int)i + 1;
+    }
+out:
+    json_decref(a);
+    if (s != ST_OK)
+        st->nrings = 0;
+    return s;
 }

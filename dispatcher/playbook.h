@@ -25,6 +25,7 @@
 #define PB_MAX_DEPS     8
 #define PB_MAX_OUTCOMES 12
 #define PB_MAX_FIELDS   8
+#define PB_MAX_RINGS    4
 
 typedef enum pb_field_type {
     PB_AMOUNT,
@@ -53,6 +54,15 @@ typedef struct pb_skill {
 
 typedef enum pb_ai { PB_AI_NONE, PB_AI_ASSIST, PB_AI_AUTO } pb_ai;
 
+/* A relaxation ring of a step (docs/routing.md), as stored. */
+typedef struct pb_ring {
+    int after_seconds;
+    int lower_by;
+    bool assist;
+    char overflow_pool[ID_MAX + 1]; /* "" none */
+    int priority_boost;
+} pb_ring;
+
 typedef struct pb_step {
     char key[ID_MAX + 1];
     int channel; /* ROUTER_VOICE, ... */
@@ -67,7 +77,11 @@ typedef struct pb_step {
     char when[PB_MAX_OUTCOMES][ID_MAX + 1];
     int noutcomes;
     pb_outcome outcomes[PB_MAX_OUTCOMES];
-    json_t *outcomes_json; /* as offered to workers; owned */
+    json_t *outcomes_json;    /* as offered to workers; owned */
+    char licence[ID_MAX + 1]; /* licence code required, "" none */
+    int ttl_seconds;          /* 0: no time to live */
+    int nrings;
+    pb_ring rings[PB_MAX_RINGS];
 } pb_step;
 
 typedef struct playbook {
@@ -99,6 +113,15 @@ status playbook_add_step(playbook *pb, const char *key, const char *channel,
                          const char *skills_json, const char *after_json,
                          const char *when_json, const char *outcomes_json,
                          err *e);
+
+/*
+ * Routing extras of step index `step` (schema 004): the licence code
+ * required (NULL or "" for none), the rings as stored (JSON array text,
+ * NULL for none) and the time to live in seconds (0 for none). ST_INVALID
+ * names what is wrong with a ring.
+ */
+status playbook_step_routing(playbook *pb, int step, const char *licence,
+                             const char *rings_json, int ttl_seconds, err *e);
 
 /* Resolve `after` names to step indexes; ST_INVALID names a missing one. */
 status playbook_resolve(playbook *pb, err *e);

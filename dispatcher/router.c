@@ -49,6 +49,7 @@ typedef struct rsig {
     int level[ROUTER_TASK_SKILLS];
     int licence;
     int overflow_pool; /* -1: none */
+    bool ai_ok;        /* AI workers qualify */
 } rsig;
 
 /* A worker's membership of a queue; pos is its place in the free heap. */
@@ -640,6 +641,8 @@ static int static_check(const router *r, const rsig *s, const rworker *w,
 {
     int64_t ov = 0;
 
+    if (w->def.ai && !s->ai_ok)
+        return ROUTER_F_KIND;
     for (int i = 0; i < s->nskills; i++) {
         int have = -1;
         for (int j = 0; j < w->def.nskills; j++) {
@@ -962,12 +965,13 @@ static void sig_of(const rtask *t, int ring, rsig *s)
     }
     s->licence = t->def.licence > 0 ? t->def.licence : 0;
     s->overflow_pool = g != NULL && g->overflow ? g->overflow_pool : -1;
+    s->ai_ok = t->def.ai_auto;
 }
 
 static int64_t sig_hash(const rsig *s)
 {
     uint64_t h = 1469598103934665603ull;
-    int v[4 + 2 * ROUTER_TASK_SKILLS + 3];
+    int v[4 + 2 * ROUTER_TASK_SKILLS + 4];
     int n = 0;
 
     v[n++] = s->tenant;
@@ -981,6 +985,7 @@ static int64_t sig_hash(const rsig *s)
     v[n++] = s->nskills;
     v[n++] = s->licence;
     v[n++] = s->overflow_pool;
+    v[n++] = s->ai_ok;
     for (int i = 0; i < n; i++) {
         h ^= (uint32_t)v[i];
         h *= 1099511628211ull;
@@ -993,7 +998,7 @@ static bool sig_equal(const rsig *a, const rsig *b)
     if (a->tenant != b->tenant || a->case_type != b->case_type ||
         a->channel != b->channel || a->assist != b->assist ||
         a->nskills != b->nskills || a->licence != b->licence ||
-        a->overflow_pool != b->overflow_pool)
+        a->overflow_pool != b->overflow_pool || a->ai_ok != b->ai_ok)
         return false;
     for (int i = 0; i < a->nskills; i++)
         if (a->skill[i] != b->skill[i] || a->level[i] != b->level[i])
@@ -1578,7 +1583,8 @@ void router_task_done(router *r, int64_t task_id, int64_t now_us)
     holder = t->holder;
     if (holder >= 0) {
         rworker *w = &r->workers[holder];
-        (void)i64map_put(r->affinity, t->def.case_id, holder, NULL);
+        if (!r->cfg.no_affinity)
+            (void)i64map_put(r->affinity, t->def.case_id, holder, NULL);
         if (w->def.wrapup_us > 0) {
             w->wrap_until_us = now_us + w->def.wrapup_us;
             w->gen++;
@@ -1619,6 +1625,8 @@ status router_task_set_priority(router *r, int64_t task_id, int priority,
 
 status router_affinity_set(router *r, int64_t case_id, int w, err *e)
 {
+    if (r->cfg.no_affinity)
+        return ST_OK;
     return i64map_put(r->affinity, case_id, w, e);
 }
 

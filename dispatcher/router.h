@@ -13,12 +13,12 @@
  * Rules (docs/routing.md explains each with examples):
  *  - eligible (hard): a contract between the task's tenant and the worker's
  *    pool for the case type (or the pool is the overflow pool of the task's
- *    current ring); every required skill at the minimum level (the
- *    AI-assisted level counts when the step, or its current ring, allows
- *    assist); the required licence held and valid on the decision day;
- *    presence available and not in wrap-up; a free slot on the task's
- *    channel (a worker whose voice_blocks is set takes nothing else while
- *    on a voice task); not rejected or timed out on this task before;
+ *    current ring); an AI worker only for a step whose ai_auto is set; every
+ * required skill at the minimum level (the AI-assisted level counts when the
+ * step, or its current ring, allows assist); the required licence held and
+ * valid on the decision day; presence available and not in wrap-up; a free slot
+ * on the task's channel (a worker whose voice_blocks is set takes nothing else
+ * while on a voice task); not rejected or timed out on this task before;
  *  - ranking (soft): the worker who handled the case's previous task first
  *    while eligible (one contact, no transfer), then the highest weighted
  *    score: skill fit, idle time, occupancy, quality, expected cost per
@@ -90,6 +90,7 @@ typedef struct router_worker_def {
     int64_t wrapup_us;     /* no new work this long after a completion */
     int quality_permille;  /* 0..1000, higher is better */
     int verified_permille; /* share of results verified; 0 means 1000 */
+    bool ai;               /* an AI worker: only steps with ai_auto */
 } router_worker_def;
 
 /*
@@ -123,6 +124,7 @@ typedef struct router_task_def {
     int64_t ttl_us;      /* pending longer than this since ready: expired */
     int nrings;
     router_ring rings[ROUTER_RINGS];
+    bool ai_auto; /* AI workers may take it (playbook ai: auto) */
 } router_task_def;
 
 typedef struct router_assignment {
@@ -169,6 +171,7 @@ typedef struct router_config {
     int batch_max;          /* most tasks (and workers) in one batch; 1000 */
     int explore;            /* most free workers examined per decision; 64 */
     router_weights weights; /* for pools without weights of their own */
+    bool no_affinity;       /* ignore case affinity (A/B comparisons) */
 } router_config;
 
 /* The rule that decided an assignment. */
@@ -189,6 +192,7 @@ enum {
     ROUTER_F_WRAPUP,
     ROUTER_F_CAPACITY,
     ROUTER_F_EXCLUDED,
+    ROUTER_F_KIND, /* an AI worker and a step not ai_auto; checked first */
     ROUTER_FILTERS
 };
 

@@ -14,7 +14,8 @@ static const char *const filter_names[ROUTER_FILTERS] = {
     "offline or on a break",
     "in wrap-up",
     "without a free slot on the channel",
-    "who declined or let it time out"};
+    "who declined or let it time out",
+    "that are AI workers while the step is not fully automated"};
 static const char *const part_names[ROUTER_PARTS] = {
     "fit", "idle", "occupancy", "quality", "cost", "fairness"};
 

@@ -9,14 +9,25 @@
 
 #define MOD "dispatcher"
 
-DB_STMT(st_workers, 0,
-        "SELECT id, pool_id, presence = 'available',"
-        " (extract(epoch FROM COALESCE(idle_since, now())) * 1e6)::bigint"
-        " FROM workers ORDER BY id");
-DB_STMT(st_worker_one, 1,
-        "SELECT id, pool_id, presence = 'available',"
-        " (extract(epoch FROM COALESCE(idle_since, now())) * 1e6)::bigint"
-        " FROM workers WHERE id = $1");
+#define WORKER_COLS                                                            \
+    "SELECT w.id, w.pool_id, w.presence = 'available',"                        \
+    " (extract(epoch FROM COALESCE(w.idle_since, now())) * 1e6)::bigint,"      \
+    " w.kind = 'ai', w.quality FROM workers w"
+DB_STMT(st_workers, 0, WORKER_COLS " ORDER BY w.id");
+DB_STMT(st_worker_one, 1, WORKER_COLS " WHERE w.id = $1");
+/* Licence validity as a day number (days since 1970-01-01); 0: never
+ * expires. */
+DB_STMT(st_licences, 0,
+        "SELECT worker_id, code,"
+        " COALESCE(expires_on - DATE '1970-01-01', 0) FROM worker_licences"
+        " ORDER BY worker_id, code");
+DB_STMT(st_licences_one, 1,
+        "SELECT worker_id, code,"
+        " COALESCE(expires_on - DATE '1970-01-01', 0) FROM worker_licences"
+        " WHERE worker_id = $1 ORDER BY code");
+DB_STMT(st_pool_routing, 0,
+        "SELECT pool_id, wrapup_seconds, w_fit, w_occupancy, w_quality,"
+        " w_cost, w_fairness, fairness_cap FROM pool_routing");
 DB_STMT(st_skills, 0,
         "SELECT worker_id, skill, level, ai_level FROM worker_skills");
 DB_STMT(st_skills_one, 1,
@@ -27,12 +38,17 @@ DB_STMT(st_capacity, 0,
 DB_STMT(st_capacity_one, 1,
         "SELECT worker_id, channel, slots FROM worker_capacity"
         " WHERE worker_id = $1");
+/* The price per result of a contract for a case type: its dearest billable
+ * outcome (what a verified result costs the tenant at most). */
 DB_STMT(st_contracts, 0,
-        "SELECT c.tenant_id, c.pool_id, t.case_type FROM contracts c"
+        "SELECT c.tenant_id, c.pool_id, t.case_type,"
+        " COALESCE((SELECT max(p.amount_minor) FROM contract_prices p"
+        "  WHERE p.contract_id = c.id AND p.case_type = t.case_type), 0)"
+        " FROM contracts c"
         " JOIN contract_case_types t ON t.contract_id = c.id WHERE c.active");
 DB_STMT(st_open_tasks, 0,
         "SELECT t.id, t.case_id, c.tenant_id, c.case_type, c.playbook_version,"
-        " t.step, c.priority,"
+        " t.step, COALESCE(t.priority, c.priority),"
         " (extract(epoch FROM COALESCE(t.ready_at, t.created_at)) * 1e6)"
         "::bigint, t.state, COALESCE(t.worker_id, '')"
         " FROM tasks t JOIN cases c ON c.id = t.case_id"
@@ -48,7 +64,8 @@ DB_STMT(st_affinity, 0,
 DB_STMT(st_steps, 3,
         "SELECT step, channel, sla_seconds, ai_mode, skills::text,"
         " array_to_json(after_steps)::text, array_to_json(when_outcomes)::text,"
-        " outcomes::text FROM playbook_steps"
+        " outcomes::text, COALESCE(licence, ''), rings::text,"
+        " COALESCE(ttl_seconds, 0) FROM playbook_steps"
         " WHERE tenant_id = $1 AND case_type = $2 AND version = $3"
         " ORDER BY ordinal");
 DB_STMT(st_latest, 2,
@@ -79,17 +96,72 @@ typedef struct wdef {
     int64_t idle_us;
 } wdef;
 
+static status ensure_pinfo(dispatcher *d, int pool, err *e)
+{
+    if (pool < d->cap_pinfo)
+        return ST_OK;
+    int ncap = d->cap_pinfo > 0 ? d->cap_pinfo : 16;
+    while (ncap <= pool)
+        ncap *= 2;
+    pool_info *n = realloc(d->pinfo, sizeof(pool_info) * (size_t)ncap);
+    if (n == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    memset(n + d->cap_pinfo, 0,
+           sizeof(pool_info) * (size_t)(ncap - d->cap_pinfo));
+    d->pinfo = n;
+    d->cap_pinfo = ncap;
+    return ST_OK;
+}
+
 /*
- * Load workers (all, or one when id != NULL) with skills and capacity into
- * the router.
+ * Pool weights and wrap-up (pool_routing). The router is told only about
+ * weights that changed: setting them re-sorts the pool's queues. Channel
+ * offer settings are read by the reserving statement itself (offers.c).
+ */
+static status load_settings(dispatcher *d, err *e)
+{
+    db_res *r = NULL;
+    status s = db_run(d->db, &st_pool_routing, NULL, &r, e);
+
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+        router_weights w;
+        pool_info *pi;
+        int pool;
+        s = strtab_intern(d->pools, db_val(r, i, 0), &pool, e);
+        if (s == ST_OK)
+            s = ensure_pinfo(d, pool, e);
+        if (s != ST_OK)
+            break;
+        pi = &d->pinfo[pool];
+        pi->wrapup_us = db_i64(r, i, 1) * 1000000;
+        memset(&w, 0, sizeof(w));
+        w.fit = db_i64(r, i, 2);
+        w.occupancy = db_i64(r, i, 3);
+        w.quality = db_i64(r, i, 4);
+        w.cost = db_i64(r, i, 5);
+        w.fairness = db_i64(r, i, 6);
+        w.fairness_cap = db_i64(r, i, 7);
+        if (pi->has_weights && memcmp(&pi->weights, &w, sizeof(w)) == 0)
+            continue;
+        s = router_pool_weights_set(d->router, pool, &w, e);
+        pi->has_weights = s == ST_OK;
+        pi->weights = w;
+    }
+    db_res_free(r);
+    return s;
+}
+
+/*
+ * Load workers (all, or one when id != NULL) with skills, capacity,
+ * licences, kind, quality and their pool's wrap-up into the router.
  */
 static status load_workers(dispatcher *d, const char *id, err *e)
 {
     const char *p[1] = {id};
     const char *const *params = id != NULL ? p : NULL;
-    db_res *rw = NULL, *rs = NULL, *rc = NULL;
+    db_res *rw = NULL, *rs = NULL, *rc = NULL, *rl = NULL;
     wdef *defs = NULL;
-    int n = 0, first = -1;
+    int n = 0;
     status s;
 
     s = db_run(d->db, id != NULL ? &st_worker_one : &st_workers, params, &rw,
@@ -100,6 +172,9 @@ static status load_workers(dispatcher *d, const char *id, err *e)
     if (s == ST_OK)
         s = db_run(d->db, id != NULL ? &st_capacity_one : &st_capacity, params,
                    &rc, e);
+    if (s == ST_OK)
+        s = db_run(d->db, id != NULL ? &st_licences_one : &st_licences, params,
+                   &rl, e);
     if (s != ST_OK)
         goto out;
     n = db_rows(rw);
@@ -110,8 +185,6 @@ static status load_workers(dispatcher *d, const char *id, err *e)
         s = strtab_intern(d->workers, db_val(rw, i, 0), &w, e);
         if (s != ST_OK)
             goto out;
-        if (first < 0 || w < first)
-            first = w;
     }
     defs = calloc((size_t)strtab_count(d->workers), sizeof(wdef));
     if (defs == NULL) {
@@ -121,11 +194,16 @@ static status load_workers(dispatcher *d, const char *id, err *e)
     for (int i = 0; i < n; i++) {
         int w = strtab_find(d->workers, db_val(rw, i, 0)), pool;
         s = strtab_intern(d->pools, db_val(rw, i, 1), &pool, e);
+        if (s == ST_OK)
+            s = ensure_pinfo(d, pool, e);
         if (s != ST_OK)
             goto out;
         defs[w].def.pool = pool;
         defs[w].available = db_bool(rw, i, 2);
         defs[w].idle_us = db_i64(rw, i, 3);
+        defs[w].def.ai = db_bool(rw, i, 4);
+        defs[w].def.quality_permille = (int)db_i64(rw, i, 5) * 10;
+        defs[w].def.wrapup_us = d->pinfo[pool].wrapup_us;
     }
     for (int i = 0; i < db_rows(rs); i++) {
         int w = strtab_find(d->workers, db_val(rs, i, 0)), sk;
@@ -149,6 +227,25 @@ static status load_workers(dispatcher *d, const char *id, err *e)
         if (w >= 0 && ch >= 0)
             defs[w].def.capacity[ch] = (int)db_i64(rc, i, 2);
     }
+    for (int i = 0; i < db_rows(rl); i++) {
+        int w = strtab_find(d->workers, db_val(rl, i, 0)), code;
+        router_worker_def *def;
+        if (w < 0)
+            continue;
+        def = &defs[w].def;
+        if (def->nlicences >= ROUTER_WORKER_LICENCES) {
+            log_warn(MOD, "worker %s has more than %d licences; %s ignored",
+                     db_val(rl, i, 0), ROUTER_WORKER_LICENCES,
+                     db_val(rl, i, 1));
+            continue;
+        }
+        s = strtab_intern(d->licences, db_val(rl, i, 1), &code, e);
+        if (s != ST_OK)
+            goto out;
+        def->licences[def->nlicences].code = code + 1;
+        def->licences[def->nlicences].expires_day = (int)db_i64(rl, i, 2);
+        def->nlicences++;
+    }
     for (int i = 0; i < n; i++) {
         int w = strtab_find(d->workers, db_val(rw, i, 0));
         s = ensure_winfo(d, w, e);
@@ -166,6 +263,7 @@ out:
     db_res_free(rw);
     db_res_free(rs);
     db_res_free(rc);
+    db_res_free(rl);
     return s;
 }
 
@@ -182,9 +280,12 @@ status dsp_refresh_contracts(dispatcher *d, err *e)
         if (s == ST_OK)
             s = strtab_intern(d->case_types, db_val(r, i, 2), &c, e);
         if (s == ST_OK)
-            s = router_contract_add(d->router, t, p, c, e);
+            s = router_contract_price_set(d->router, t, p, c, db_i64(r, i, 3),
+                                          e);
     }
     db_res_free(r);
+    if (s == ST_OK)
+        s = load_settings(d, e);
     return s;
 }
 
@@ -193,6 +294,7 @@ status dsp_route_task(dispatcher *d, const playbook *pb, int step,
                       int64_t ready_us, int holder, err *e)
 {
     const pb_step *st = &pb->steps[step];
+    bool assist_ok = !d->opts.no_assist;
     router_task_def def;
     status s;
 
@@ -202,16 +304,38 @@ status dsp_route_task(dispatcher *d, const playbook *pb, int step,
     def.channel = st->channel;
     def.priority = priority;
     def.ready_us = ready_us;
-    def.assist = st->ai != PB_AI_NONE;
+    def.assist = assist_ok && st->ai != PB_AI_NONE;
+    def.ai_auto = st->ai == PB_AI_AUTO;
+    /* sla_due_at is ready_at + the step's SLA (case_api.c, progress.c). */
+    def.deadline_us = ready_us + (int64_t)st->sla_seconds * 1000000;
+    def.ttl_us = (int64_t)st->ttl_seconds * 1000000;
     s = strtab_intern(d->tenants, pb->tenant, &def.tenant, e);
     if (s == ST_OK)
         s = strtab_intern(d->case_types, pb->case_type, &def.case_type, e);
+    if (s == ST_OK && st->licence[0] != '\0') {
+        s = strtab_intern(d->licences, st->licence, &def.licence, e);
+        def.licence++;
+    }
     for (int i = 0; s == ST_OK && i < st->nskills && i < ROUTER_TASK_SKILLS;
          i++) {
         s = strtab_intern(d->skills, st->skills[i].skill, &def.skills[i].skill,
                           e);
         def.skills[i].level = st->skills[i].level;
         def.nskills = i + 1;
+    }
+    for (int i = 0; s == ST_OK && i < st->nrings && i < ROUTER_RINGS; i++) {
+        const pb_ring *g = &st->rings[i];
+        router_ring *rg = &def.rings[i];
+        rg->after_us = (int64_t)g->after_seconds * 1000000;
+        rg->lower_by = g->lower_by;
+        rg->assist = assist_ok && g->assist;
+        rg->priority_boost = g->priority_boost;
+        if (g->overflow_pool[0] != '\0') {
+            rg->overflow = true;
+            s = strtab_intern(d->pools, g->overflow_pool, &rg->overflow_pool,
+                              e);
+        }
+        def.nrings = i + 1;
     }
     if (s == ST_OK)
         s = router_task_add(d->router, &def, holder, e);
@@ -269,7 +393,9 @@ status dsp_rebuild(dispatcher *d, err *e)
     status s;
 
     router_clear(d->router);
-    s = load_workers(d, NULL, e);
+    s = load_settings(d, e);
+    if (s == ST_OK)
+        s = load_workers(d, NULL, e);
     if (s == ST_OK)
         s = dsp_refresh_contracts(d, e);
     if (s == ST_OK)
@@ -343,6 +469,9 @@ status dsp_playbook(dispatcher *d, const char *tenant, const char *case_type,
                               (int)db_i64(r, i, 2), db_val(r, i, 3),
                               db_val(r, i, 4), db_val(r, i, 5), db_val(r, i, 6),
                               db_val(r, i, 7), e);
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++)
+        s = playbook_step_routing(pb, i, db_val(r, i, 8), db_val(r, i, 9),
+                                  (int)db_i64(r, i, 10), e);
     if (s == ST_OK)
         s = playbook_resolve(pb, e);
     db_res_free(r);

@@ -67,6 +67,7 @@ const jfield dsp_complete_fields[] = {
     {"reservation_id", JF_INT, true},
     {"epoch", JF_INT, true},
     {"outcome", JF_OBJECT, true},
+    {"confidence", JF_INT, false},
 };
 const jfield dsp_outcome_fields[] = {
     {"code", JF_TOKEN, true},
@@ -382,8 +383,11 @@ status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m, err *e)
     char *fields_text = NULL;
     char subj[160];
     int step;
-    status s = dsp_answer_decode(m, dsp_complete_fields, 3, &a, e);
+    dsp_review_item rv = {0};
+    status s = dsp_answer_decode(m, dsp_complete_fields, 4, &a, e);
 
+    if (s == ST_OK)
+        s = dsp_review_confidence(a.root, &rv.confidence, e);
     if (s != ST_OK)
         goto out;
     outcome = json_object_get(a.root, "outcome");
@@ -424,9 +428,13 @@ status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m, err *e)
     }
     s = playbook_check_outcome(&pb->steps[step], jsonx_str(outcome, "code"),
                                fields, e);
+    if (s == ST_OK)
+        s = dsp_review_check(pb, step, jsonx_str(outcome, "code"), fields, e);
     if (s != ST_OK)
         goto out;
     oc = playbook_outcome(&pb->steps[step], jsonx_str(outcome, "code"));
+    rv.task_id = db_i64(l, 0, 3);
+    rv.review = dsp_review_step(pb, step);
     if (fields != NULL)
         fields_text = jsonx_dump(fields);
     dsp_subject(d, subj, sizeof(subj), "evt.%s.outcome", db_val(l, 0, 6));
@@ -453,7 +461,10 @@ status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m, err *e)
     d->events_written = true;
     d->stat_completed++;
     router_task_done(d->router, db_i64(l, 0, 3), clock_wall_us());
-    s = dsp_progress_case(d, db_i64(l, 0, 4), e);
+    if (rv.review || pb->steps[step].ai == PB_AI_AUTO)
+        s = dsp_review_after(d, &rv, 1, e);
+    if (s == ST_OK)
+        s = dsp_progress_case(d, db_i64(l, 0, 4), e);
     if (s == ST_OK)
         s = dsp_reply(
             d, m, dsp_complete_body(db_i64(r, 0, 0), oc->billable, false), e);

@@ -7,6 +7,12 @@
 #
 # Tunables (environment): DEMO_CASES (1000), DEMO_RATE (cases/s, 20),
 # DEMO_HANDLE_MS (simulated handling time per task, 1000), DEMO_TIMEOUT_S (60).
+#
+# DEMO_COMPARE=1 runs the same case stream (same feed seed, DEMO_SEED, 42)
+# twice on a fresh database each time: first with case affinity and
+# AI-assisted coverage on, then with the dispatcher's --no-affinity
+# --no-assist, and prints transfers per case and one-contact resolution side
+# by side. DEMO_COMPARE_CASES (300) sets the cases per run.
 set -euo pipefail
 export TL_SCRIPT=demo
 # shellcheck source=scripts/lib.sh disable=SC1091
@@ -47,31 +53,70 @@ scripts/services.sh start "$run_dir"
 . "$run_dir/env"
 export TL_PREFIX=${TL_PREFIX:-tl}
 
-"$TL_CLI" migrate
-"$TL_CLI" load examples/operator.json examples/bank.json examples/insurer.json
+# run_once TAG [DISPATCHER FLAGS...]: load, serve, feed, report into
+# $run_dir/report.TAG (kv) and print the report.
+run_once() {
+    local tag=$1 seed_flags=() sfx
+    shift
+    # The default demo keeps its log names (dispatcher.log, ...).
+    sfx=${tag#demo}
+    sfx=${sfx:+.$sfx}
+    [[ -n ${DEMO_SEED:-} ]] && seed_flags=(--seed "$DEMO_SEED")
+    "$TL_CLI" migrate
+    "$TL_CLI" load examples/operator.json examples/bank.json examples/insurer.json
 
-bg_start dispatcher "$run_dir/dispatcher.log" "$TL_DISPATCHER"
-bg_start billing "$run_dir/billing.log" "$TL_BILLING"
-workers=$("$TL_CLI" worker list --ids | tr -s ' \n' ',,' | sed 's/^,//; s/,$//')
-[[ -n $workers ]] || die "no workers are defined; check examples/operator.json"
-nworkers=$(tr ',' '\n' <<<"$workers" | grep -c .)
-bg_start agent "$run_dir/agent.log" "$TL_AGENT" --workers "$workers" \
-    --handle-ms "$handle_ms" --stats-file "$run_dir/agent.stats"
-sleep 1
-bg_check || die "a service did not start; see $run_dir/*.log"
+    bg_start dispatcher "$run_dir/dispatcher$sfx.log" "$TL_DISPATCHER" "$@"
+    bg_start billing "$run_dir/billing$sfx.log" "$TL_BILLING"
+    workers=$("$TL_CLI" worker list --ids | tr -s ' \n' ',,' | sed 's/^,//; s/,$//')
+    [[ -n $workers ]] || die "no workers are defined; check examples/operator.json"
+    nworkers=$(tr ',' '\n' <<<"$workers" | grep -c .)
+    bg_start agent "$run_dir/agent$sfx.log" "$TL_AGENT" --workers "$workers" \
+        --handle-ms "$handle_ms" --stats-file "$run_dir/agent.stats"
+    sleep 1
+    bg_check || die "a service did not start; see $run_dir/*.log"
 
-say "$nworkers simulated workers (about ${handle_ms} ms per task); feeding $cases cases at $rate/s"
-fg_run "$TL_CLI" feed --cases "$cases" --rate "$rate" --wait \
-    --timeout-s "$timeout_s"
+    say "$nworkers simulated workers (about ${handle_ms} ms per task); feeding $cases cases at $rate/s"
+    fg_run "$TL_CLI" feed --cases "$cases" --rate "$rate" --wait \
+        --timeout-s "$timeout_s" "${seed_flags[@]}"
 
-# Cases close before billing has necessarily billed their last outcome.
-for _ in $(seq 1 100); do
-    unbilled=$(pg_scalar "SELECT count(*) FROM outcomes o WHERE o.billable
-        AND NOT EXISTS (SELECT 1 FROM billable_lines l WHERE l.outcome_id = o.id)")
-    [[ $unbilled -eq 0 ]] && break
-    sleep 0.1
-done
-bg_check || die "a service stopped during the demo; see $run_dir/*.log"
+    # Cases close before billing has necessarily billed their last outcome.
+    for _ in $(seq 1 100); do
+        unbilled=$(pg_scalar "SELECT count(*) FROM outcomes o WHERE o.billable
+            AND NOT EXISTS (SELECT 1 FROM billable_lines l WHERE l.outcome_id = o.id)")
+        [[ $unbilled -eq 0 ]] && break
+        sleep 0.1
+    done
+    bg_check || die "a service stopped during the demo; see $run_dir/*.log"
 
+    echo
+    fg_run "$TL_CLI" report
+    "$TL_CLI" report --format kv >"$run_dir/report.$tag"
+}
+
+# A fresh database for the second run of a comparison.
+reset_db() {
+    bg_stop_all
+    psql -X -q -v ON_ERROR_STOP=1 "${TL_DB% dbname=*} dbname=postgres" \
+        -c "DROP DATABASE IF EXISTS twinline" -c "CREATE DATABASE twinline"
+}
+
+kv() { sed -n "s/^$1=//p" "$2"; }
+
+if [[ ${DEMO_COMPARE:-0} != 1 ]]; then
+    run_once demo
+    exit 0
+fi
+
+cases=${DEMO_COMPARE_CASES:-300}
+DEMO_SEED=${DEMO_SEED:-42}
+say "comparison: the same $cases cases (seed $DEMO_SEED), affinity and AI-assisted coverage on, then off"
+run_once on
+reset_db
+run_once off --no-affinity --no-assist
 echo
-fg_run "$TL_CLI" report
+printf '%-32s %14s %14s\n' "" "affinity+assist" "both off"
+for k in transfers_per_case one_contact_resolution_pct tasks_per_case \
+    resolve_p50_s offers_per_task; do
+    printf '%-32s %14s %14s\n' "$k" "$(kv "$k" "$run_dir/report.on")" \
+        "$(kv "$k" "$run_dir/report.off")"
+done

@@ -1,0 +1,213 @@
+#include "stats.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "jsonx.h"
+
+DB_STMT(st_queue_figures, 0,
+        "SELECT t.tenant_id, c.case_type, t.step,"
+        " count(*) FILTER (WHERE t.state = 'pending'),"
+        " count(*) FILTER (WHERE t.state IN ('reserved', 'assigned')),"
+        " COALESCE((extract(epoch FROM now() - min(t.ready_at)"
+        "  FILTER (WHERE t.state = 'pending')) * 1000)::bigint, 0),"
+        " count(*) FILTER (WHERE t.state = 'completed'"
+        "  AND t.sla_due_at IS NOT NULL),"
+        " count(*) FILTER (WHERE t.state = 'completed'"
+        "  AND t.completed_at <= t.sla_due_at)"
+        " FROM tasks t JOIN cases c ON c.id = t.case_id"
+        " WHERE t.state IN ('pending', 'reserved', 'assigned')"
+        " OR (t.state = 'completed'"
+        "  AND t.completed_at > now() - interval '24 hours')"
+        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+/* Wrap-up: no open work and the last completion less than the pool's
+ * wrap-up ago; busy: every slot taken. */
+DB_STMT(st_worker_figures, 0,
+        "WITH l AS (SELECT worker_id, count(*) AS n FROM reservations"
+        "  WHERE state IN ('pending', 'accepted') GROUP BY worker_id),"
+        " k AS (SELECT worker_id, sum(slots) AS n FROM worker_capacity"
+        "  GROUP BY worker_id),"
+        " h AS (SELECT worker_id, count(*) AS n, max(completed_at) AS last"
+        "  FROM tasks WHERE state = 'completed'"
+        "  AND completed_at > now() - interval '1 hour' GROUP BY worker_id)"
+        " SELECT w.id, w.pool_id, w.kind,"
+        " CASE WHEN w.presence <> 'available' THEN w.presence"
+        "  WHEN COALESCE(l.n, 0) = 0 AND h.last IS NOT NULL"
+        "   AND h.last > now() - make_interval("
+        "   secs => COALESCE(p.wrapup_seconds, 0)) THEN 'wrap_up'"
+        "  WHEN COALESCE(l.n, 0) >= COALESCE(k.n, 0) THEN 'busy'"
+        "  ELSE 'available' END,"
+        " COALESCE(l.n, 0), COALESCE(k.n, 0), COALESCE(h.n, 0)"
+        " FROM workers w LEFT JOIN l ON l.worker_id = w.id"
+        " LEFT JOIN k ON k.worker_id = w.id LEFT JOIN h ON h.worker_id = w.id"
+        " LEFT JOIN pool_routing p ON p.pool_id = w.pool_id ORDER BY w.id");
+
+static void copy_id(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+status stats_collect(db *d, stats **out, err *e)
+{
+    stats *s = calloc(1, sizeof(*s));
+    db_res *q = NULL, *w = NULL;
+    status st;
+
+    if (s == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    if ((st = db_run(d, &st_queue_figures, NULL, &q, e)) != ST_OK ||
+        (st = db_run(d, &st_worker_figures, NULL, &w, e)) != ST_OK)
+        goto out;
+    s->queues = calloc((size_t)db_rows(q) + 1, sizeof(stats_queue));
+    s->workers = calloc((size_t)db_rows(w) + 1, sizeof(stats_worker));
+    if (s->queues == NULL || s->workers == NULL) {
+        st = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < db_rows(q); i++) {
+        stats_queue *x = &s->queues[s->nqueues++];
+        copy_id(x->tenant, sizeof(x->tenant), db_val(q, i, 0));
+        copy_id(x->case_type, sizeof(x->case_type), db_val(q, i, 1));
+        copy_id(x->step, sizeof(x->step), db_val(q, i, 2));
+        x->waiting = db_i64(q, i, 3);
+        x->in_progress = db_i64(q, i, 4);
+        x->oldest_wait_ms = db_i64(q, i, 5);
+        x->sla_done = db_i64(q, i, 6);
+        x->sla_met = db_i64(q, i, 7);
+    }
+    for (int i = 0; i < db_rows(w); i++) {
+        stats_worker *x = &s->workers[s->nworkers++];
+        copy_id(x->worker, sizeof(x->worker), db_val(w, i, 0));
+        copy_id(x->pool, sizeof(x->pool), db_val(w, i, 1));
+        copy_id(x->kind, sizeof(x->kind), db_val(w, i, 2));
+        copy_id(x->state, sizeof(x->state), db_val(w, i, 3));
+        x->load = db_i64(w, i, 4);
+        x->slots = db_i64(w, i, 5);
+        x->tasks_last_hour = db_i64(w, i, 6);
+        x->occupancy_permille =
+            x->slots > 0 ? (int)(x->load * 1000 / x->slots) : 0;
+    }
+out:
+    db_res_free(q);
+    db_res_free(w);
+    if (st != ST_OK) {
+        stats_destroy(s);
+        return st;
+    }
+    *out = s;
+    return ST_OK;
+}
+
+/* SLA attainment in per mille, or -1 when nothing was due. */
+static int attainment(const stats_queue *q)
+{
+    return q->sla_done > 0 ? (int)(q->sla_met * 1000 / q->sla_done) : -1;
+}
+
+char *stats_json(const stats *s)
+{
+    json_t *root = json_object(), *qs = json_array(), *ws = json_array();
+    char *text = NULL;
+
+    if (root == NULL || qs == NULL || ws == NULL)
+        goto out;
+    for (int i = 0; i < s->nqueues; i++) {
+        const stats_queue *q = &s->queues[i];
+        int a = attainment(q);
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "tenant",
+            q->tenant, "case_type", q->case_type, "step", q->step, "waiting",
+            (json_int_t)q->waiting, "in_progress", (json_int_t)q->in_progress,
+            "oldest_wait_ms", (json_int_t)q->oldest_wait_ms, "sla_done_24h",
+            (json_int_t)q->sla_done, "sla_met_24h", (json_int_t)q->sla_met,
+            "sla_attainment_permille", a >= 0 ? json_integer(a) : json_null());
+        if (o == NULL || json_array_append_new(qs, o) != 0)
+            goto out;
+    }
+    for (int i = 0; i < s->nworkers; i++) {
+        const stats_worker *w = &s->workers[i];
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I}", "worker", w->worker,
+            "pool", w->pool, "kind", w->kind, "state", w->state, "load",
+            (json_int_t)w->load, "slots", (json_int_t)w->slots,
+            "occupancy_permille", w->occupancy_permille, "tasks_last_hour",
+            (json_int_t)w->tasks_last_hour);
+        if (o == NULL || json_array_append_new(ws, o) != 0)
+            goto out;
+    }
+    if (json_object_set_new(root, "type", json_string("stats")) != 0 ||
+        json_object_set(root, "queues", qs) != 0 ||
+        json_object_set(root, "workers", ws) != 0)
+        goto out;
+    text = jsonx_dump(root);
+out:
+    json_decref(root);
+    json_decref(qs);
+    json_decref(ws);
+    return text;
+}
+
+static void fmt_ms(char *buf, size_t cap, int64_t ms)
+{
+    if (ms < 60000)
+        snprintf(buf, cap, "%.1f s", (double)ms / 1000.0);
+    else
+        snprintf(buf, cap, "%lld min %02lld s", (long long)(ms / 60000),
+                 (long long)(ms / 1000 % 60));
+}
+
+void stats_print(const stats *s, FILE *out)
+{
+    fprintf(out, "Queues (tenant / case type / step)\n");
+    fprintf(out, "  %-36s %8s %8s %12s %14s\n", "queue", "waiting", "working",
+            "oldest wait", "SLA met (24h)");
+    if (s->nqueues == 0)
+        fprintf(out, "  (no open or recently completed tasks)\n");
+    for (int i = 0; i < s->nqueues; i++) {
+        const stats_queue *q = &s->queues[i];
+        char name[3 * (ID_MAX + 1) + 8], wait[32], sla[48];
+        int a = attainment(q);
+        snprintf(name, sizeof(name), "%s/%s/%s", q->tenant, q->case_type,
+                 q->step);
+        if (q->waiting > 0)
+            fmt_ms(wait, sizeof(wait), q->oldest_wait_ms);
+        else
+            snprintf(wait, sizeof(wait), "-");
+        if (a >= 0)
+            snprintf(sla, sizeof(sla), "%d.%d%% of %lld", a / 10, a % 10,
+                     (long long)q->sla_done);
+        else
+            snprintf(sla, sizeof(sla), "n/a");
+        fprintf(out, "  %-36s %8lld %8lld %12s %14s\n", name,
+                (long long)q->waiting, (long long)q->in_progress, wait, sla);
+    }
+    fprintf(out, "\nWorkers\n");
+    fprintf(out, "  %-16s %-12s %-6s %-10s %9s %10s %10s\n", "worker", "pool",
+            "kind", "state", "load", "occupancy", "tasks/hour");
+    for (int i = 0; i < s->nworkers; i++) {
+        const stats_worker *w = &s->workers[i];
+        char load[48];
+        snprintf(load, sizeof(load), "%lld/%lld", (long long)w->load,
+                 (long long)w->slots);
+        fprintf(out, "  %-16s %-12s %-6s %-10s %9s %8d.%d%% %10lld\n",
+                w->worker, w->pool, w->kind, w->state, load,
+                w->occupancy_permille / 10, w->occupancy_permille % 10,
+                (long long)w->tasks_last_hour);
+    }
+}
+
+void stats_destroy(stats *s)
+{
+    if (s == NULL)
+        return;
+    free(s->queues);
+    free(s->workers);
+    free(s);
+}
