@@ -23,6 +23,7 @@ void dispatcher_opts_default(dispatcher_opts *o)
     o->stats_ms = 5000;
     o->no_affinity = false;
     o->no_assist = false;
+    o->batch_match_min = 0;
 }
 
 bool dsp_infra_failure(status s)
@@ -478,10 +479,11 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     pthread_cond_init(&d->obx_cond, NULL);
     atomic_init(&d->stopping, false);
     s = router_create(&d->router, e);
-    if (s == ST_OK && o->no_affinity) {
+    if (s == ST_OK && (o->no_affinity || o->batch_match_min > 0)) {
         router_config rc;
         router_config_default(&rc);
-        rc.no_affinity = true;
+        rc.no_affinity = o->no_affinity;
+        rc.batch_min = o->batch_match_min;
         s = router_config_set(d->router, &rc, e);
     }
     if (s == ST_OK)

@@ -25,6 +25,9 @@ typedef struct dispatcher_opts {
     int stats_ms;               /* figures on <prefix>.stats.dispatcher;
                                    0: never */
     bool no_affinity;           /* A/B runs: ignore case affinity */
+    int batch_match_min;        /* assign as a batch (exact optimum) when at
+                                   least this many tasks and free workers
+                                   wait; 0: one decision at a time */
     bool no_assist;             /* A/B runs: AI-assisted levels never count */
 } dispatcher_opts;
 

@@ -49,6 +49,9 @@ static void usage(FILE *f)
             "  --stats-ms N          live figures on <prefix>.stats.dispatcher "
             "every N ms (5000; 0: off)\n"
             "  --no-affinity         ignore case affinity (A/B comparisons)\n"
+            "  --batch-match N       assign as a batch (exact optimum) when N "
+            "or more\n"
+            "                        tasks and free workers wait (0: off)\n"
             "  --no-assist           AI-assisted skill levels never count "
             "(A/B comparisons)\n"
             "  -h, --help            this text\n",
@@ -105,6 +108,10 @@ int main(int argc, char **argv)
             if (int_flag(a, v, 1, 1024 * 1024, &mb) != 0)
                 return 2;
             o.stream_max_bytes = (long long)mb * 1024 * 1024;
+            i++;
+        } else if (strcmp(a, "--batch-match") == 0) {
+            if (int_flag(a, v, 0, 1000, &o.batch_match_min) != 0)
+                return 2;
             i++;
         } else if (strcmp(a, "--no-affinity") == 0) {
             o.no_affinity = true;

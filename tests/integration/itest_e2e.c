@@ -60,7 +60,8 @@ static void submit_cases(fixture *f, bus *b, int from, int to)
     }
 }
 
-static void test_cases_flow_to_workers_and_billing(void **state)
+/* The flow with dispatcher options o; name is the database's name. */
+static void run_flow(const char *name, const dispatcher_opts *o)
 {
     fixture f;
     running_dispatcher rd;
@@ -74,10 +75,9 @@ static void test_cases_flow_to_workers_and_billing(void **state)
     bus *b;
     err e = {0};
 
-    (void)state;
-    fixture_setup(&f, "e2e_flow");
+    fixture_setup(&f, name);
     harness_load_examples(&f);
-    harness_start(&rd, &f, NULL);
+    harness_start(&rd, &f, o);
     harness_billing_start(&rb, &f);
     b = fixture_bus(&f);
 
@@ -99,7 +99,7 @@ static void test_cases_flow_to_workers_and_billing(void **state)
     /* Kill the dispatcher mid-stream; a new one carries on. */
     clock_sleep_ms(300);
     harness_stop(&rd);
-    harness_start(&rd, &f, NULL);
+    harness_start(&rd, &f, o);
     submit_cases(&f, b, CASES / 2, CASES);
 
     assert_int_equal(fixture_wait_i64(&f,
@@ -162,13 +162,42 @@ static void test_cases_flow_to_workers_and_billing(void **state)
     bus_close(b);
     harness_billing_stop(&rb);
     harness_stop(&rd);
+    if (o != NULL && o->batch_match_min > 0) {
+        assert_true(fixture_i64(&f, "SELECT count(*) FROM routing_decisions"
+                                    " WHERE rule = 'batch'") > 0);
+        /* Every offer, batched or not, has its recorded decision. */
+        assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM reservations"
+                                         " r WHERE NOT EXISTS (SELECT 1 FROM"
+                                         " routing_decisions x WHERE"
+                                         " x.reservation_id = r.id)"),
+                         0);
+    }
     fixture_teardown(&f);
+}
+
+static void test_cases_flow_to_workers_and_billing(void **state)
+{
+    (void)state;
+    run_flow("e2e_flow", NULL);
+}
+
+/* The same with batch assignment on: every decision is still recorded, and
+ * tasks that waited together were assigned as a batch. */
+static void test_flow_with_batch_matching(void **state)
+{
+    dispatcher_opts o;
+
+    (void)state;
+    dispatcher_opts_default(&o);
+    o.batch_match_min = 2;
+    run_flow("e2e_batch", &o);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases_flow_to_workers_and_billing),
+        cmocka_unit_test(test_flow_with_batch_matching),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
