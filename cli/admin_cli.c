@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin_billreport.h"
 #include "admin_case.h"
 #include "admin_list.h"
 #include "admin_load.h"
@@ -427,31 +428,51 @@ static int parse_format(const opt *o, const char *usage, admin_format *fmt)
 
 static const char bill_usage[] =
     "usage: twinline bill summary [--tenant T] [--format table|kv]\n"
+    "       twinline bill report [--tenant T] [--period YYYY-MM]\n"
+    "                            [--format table|kv]\n"
     "\n"
-    "Totals of billable lines per tenant and currency, per operator and per\n"
-    "outcome code: number of lines and amount.\n";
+    "summary: totals of billable lines per tenant and currency, per operator\n"
+    "and per outcome code: number of lines and amount.\n"
+    "report: outcomes billed under price plans, per tenant and per operator:\n"
+    "billed (verified), pending verification, reversed, the margin (bank\n"
+    "price minus operator, worker and AI shares) per case, and the ledger's\n"
+    "balance for the same outcomes. --period takes outcomes of that month\n"
+    "(UTC); without it, all.\n";
 
 int admin_cmd_bill(int argc, char **argv, const config *cfg)
 {
     opt o[] = {{"--tenant", true, NULL, false},
-               {"--format", true, NULL, false}};
+               {"--format", true, NULL, false},
+               {"--period", true, NULL, false}};
     admin_format fmt;
     args a;
     db *d = NULL;
     err e = {0};
-    int rc = parse(argc, argv, cfg, o, 2, bill_usage, &a);
+    status s;
+    bool report;
+    int rc = parse(argc, argv, cfg, o, 3, bill_usage, &a);
 
     if (rc != 0)
         return rc;
     if (a.help)
         return help(bill_usage);
-    if (a.npos != 1 || strcmp(a.pos[0], "summary") != 0)
-        return usage_error(bill_usage, "%s", "expected: bill summary");
+    if (a.npos != 1 ||
+        (strcmp(a.pos[0], "summary") != 0 && strcmp(a.pos[0], "report") != 0))
+        return usage_error(bill_usage, "%s",
+                           "expected: bill summary or bill report");
+    report = strcmp(a.pos[0], "report") == 0;
+    if (!report && o[2].set)
+        return usage_error(bill_usage, "%s",
+                           "--period is for bill report only");
     if ((rc = parse_format(&o[1], bill_usage, &fmt)) != 0)
         return rc;
     if ((rc = connect_db(&a, &d, &e)) != 0)
         return rc;
-    if (admin_bill_summary(d, o[0].value, fmt, stdout, &e) != ST_OK)
+    if (report)
+        s = admin_bill_report(d, o[0].value, o[2].value, fmt, stdout, &e);
+    else
+        s = admin_bill_summary(d, o[0].value, fmt, stdout, &e);
+    if (s != ST_OK)
         rc = fail(&e);
     db_close(d);
     return rc;

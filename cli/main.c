@@ -4,6 +4,7 @@
 #include "admin_cli.h"
 #include "admin_explain.h"
 #include "admin_invoice.h"
+#include "admin_statement.h"
 #include "admin_stats.h"
 #include "feed.h"
 
@@ -16,8 +17,10 @@ static const admin_command commands[] = {
     {"playbook", "playbook list | playbook show TENANT CASE_TYPE",
      admin_cmd_playbook},
     {"case", "case submit ... | case show ...", admin_cmd_case},
-    {"bill", "bill summary [--tenant T]: totals of billable lines",
+    {"bill", "bill summary | bill report [--tenant T] [--period YYYY-MM]",
      admin_cmd_bill},
+    {"statement", "statement (--operator O | --worker W) --period YYYY-MM",
+     admin_cmd_statement},
     {"report", "summary of cases, transfers, resolution time, billing",
      admin_cmd_report},
     {"invoice", "invoice close | list | show | verify | credit | keygen",

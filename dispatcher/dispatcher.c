@@ -402,9 +402,17 @@ status dispatcher_run(dispatcher *d, err *e)
             d->next_tick_us = now + (int64_t)d->opts.tick_ms * 1000;
         if (now >= d->next_contracts_us) {
             err ce = {0};
+            int fixed = 0;
             d->next_contracts_us = now + 5000000;
             if (dsp_refresh_contracts(d, &ce) != ST_OK)
                 log_warn(MOD, "refresh contracts: %s", ce.msg);
+            else if (dsp_reconcile(d, &fixed, &ce) != ST_OK)
+                log_warn(MOD, "reconcile with the database: %s", ce.msg);
+            else if (fixed > 0)
+                log_warn(MOD,
+                         "%d pending tasks were missing from routing; "
+                         "put back",
+                         fixed);
         }
         if (d->opts.stats_ms > 0 && now >= d->next_stats_us) {
             d->next_stats_us = now + (int64_t)d->opts.stats_ms * 1000;

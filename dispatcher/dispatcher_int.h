@@ -126,6 +126,13 @@ void dsp_subject(const dispatcher *d, char *buf, size_t cap, const char *fmt,
 /* state.c: (re)load routing state from the database. */
 status dsp_rebuild(dispatcher *d, err *e);
 status dsp_refresh_contracts(dispatcher *d, err *e);
+/*
+ * Self-check against the database: tasks pending there for more than 15 s
+ * that the router does not hold as pending are put back (a divergence is a
+ * bug; it is logged, and healed rather than left to starve the task).
+ * *fixed receives how many were put back.
+ */
+status dsp_reconcile(dispatcher *d, int *fixed, err *e);
 /* Index of worker id in the router, loading it from the database if new. */
 status dsp_worker_index(dispatcher *d, const char *worker_id, int *out, err *e);
 /* The cached playbook (tenant, case type, version), loading it on a miss. */

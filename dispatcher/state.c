@@ -53,6 +53,15 @@ DB_STMT(st_open_tasks, 0,
         "::bigint, t.state, COALESCE(t.worker_id, '')"
         " FROM tasks t JOIN cases c ON c.id = t.case_id"
         " WHERE t.state IN ('pending', 'reserved', 'assigned', 'wrapping')");
+/* Tasks the database has had pending for a while: the router should hold
+ * them as pending too (see dsp_reconcile). */
+DB_STMT(st_stale_pending, 0,
+        "SELECT t.id, t.case_id, c.tenant_id, c.case_type, c.playbook_version,"
+        " t.step, COALESCE(t.priority, c.priority),"
+        " (extract(epoch FROM t.ready_at) * 1e6)::bigint"
+        " FROM tasks t JOIN cases c ON c.id = t.case_id"
+        " WHERE t.state = 'pending' AND t.ready_at < now() - interval '15 s'"
+        " ORDER BY t.ready_at LIMIT 1000");
 DB_STMT(st_exclusions, 0,
         "SELECT x.task_id, x.worker_id FROM task_exclusions x"
         " JOIN tasks t ON t.id = x.task_id"
@@ -384,6 +393,46 @@ static status load_tasks(dispatcher *d, err *e)
     db_res_free(r);
     db_res_free(x);
     db_res_free(a);
+    return s;
+}
+
+status dsp_reconcile(dispatcher *d, int *fixed, err *e)
+{
+    db_res *r = NULL;
+    status s = db_run(d->db, &st_stale_pending, NULL, &r, e);
+    int n = 0;
+
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+        int64_t task = db_i64(r, i, 0);
+        const playbook *pb;
+        int step;
+
+        if (router_task_holder(d->router, task) >= 0) {
+            /* The router thinks a worker holds it; the database says
+             * nobody does. */
+            router_task_requeue(d->router, task, clock_wall_us());
+            n++;
+            continue;
+        }
+        s = dsp_playbook(d, db_val(r, i, 2), db_val(r, i, 3),
+                         (int)db_i64(r, i, 4), &pb, e);
+        if (s != ST_OK)
+            break;
+        step = playbook_step_index(pb, db_val(r, i, 5));
+        if (step < 0)
+            continue;
+        /* Adding a task the router already has is a no-op. */
+        if (router_task_count(d->router) >= 0) {
+            int before = router_task_count(d->router);
+            s = dsp_route_task(d, pb, step, task, db_i64(r, i, 1),
+                               (int)db_i64(r, i, 6), db_i64(r, i, 7), -1, e);
+            if (router_task_count(d->router) != before)
+                n++;
+        }
+    }
+    db_res_free(r);
+    if (fixed != NULL)
+        *fixed = n;
     return s;
 }
 

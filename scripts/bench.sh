@@ -9,9 +9,12 @@
 #   half_load_*           a second run paced at half the full-load rate
 #   pgq_jobs_per_s        a plain PostgreSQL SKIP LOCKED job queue (pgbench)
 #   router_*              the matching engine alone (bench/bench_router.c)
+#   billing_*, invoice_close_*  rating, ledger posting and invoice close on
+#                         the services' PostgreSQL (bench/bench_billing.c)
 #
 # Tunables (environment): BENCH_CASES (10000), BENCH_HALF (1 = do the
-# half-load run), BENCH_PGQ_SECONDS (10), BENCH_TIMEOUT_S (300).
+# half-load run), BENCH_PGQ_SECONDS (10), BENCH_TIMEOUT_S (300),
+# BENCH_BILLING_OUTCOMES (20000).
 set -euo pipefail
 export TL_SCRIPT=bench
 # shellcheck source=scripts/lib.sh disable=SC1091
@@ -120,6 +123,18 @@ if [[ -x $router_bench ]]; then
     fg_run "$router_bench" || die "bench_router failed"
 else
     say "warning: $router_bench is missing; router figures skipped"
+fi
+
+# The billing flow on the services' PostgreSQL, in a database of its own
+# (tl_bench_billing, dropped afterwards): rating and ledger posting in
+# batches of 256, and an invoice close scaled to a million lines.
+billing_bench=${TL_BUILD_DIR:-$TL_ROOT/build/release}/bench/bench_billing
+if [[ -x $billing_bench ]]; then
+    say "billing: outcomes rated and posted, invoice close (bench_billing)"
+    TL_TEST_PG=$TL_TEST_PG fg_run "$billing_bench" "${BENCH_BILLING_OUTCOMES:-20000}" \
+        || die "bench_billing failed"
+else
+    say "warning: $billing_bench is missing; billing figures skipped"
 fi
 
 failed=0

@@ -21,11 +21,12 @@ typedef enum req_kind {
     REQ_HEARTBEAT,
     REQ_ACCEPT,
     REQ_REJECT,
-    REQ_COMPLETE
+    REQ_COMPLETE,
+    REQ_FEEDBACK
 } req_kind;
 
 static const char *const req_verbs[] = {"presence", "heartbeat", "accept",
-                                        "reject", "complete"};
+                                        "reject",   "complete",  "feedback"};
 
 /* A request the console wants sent, or sent and not answered yet. */
 typedef struct pending {
@@ -74,6 +75,12 @@ struct agent_console {
     assist_panel *panel;
     const assist_kb *kb;
     char task_note[AGENT_CONSOLE_LINE_MAX]; /* why there is no panel */
+    int passage_ids[ASSIST_PANEL_K_MAX];    /* the panel's, in the kb */
+
+    /* What the assistant showed and what the person did with it, sent in
+     * one feedback request with the outcome (each event once). */
+    int nfb;
+    agent_feedback_event fb[AGENT_FEEDBACK_MAX];
 
     /* The outcome form. */
     int outcome; /* index into the offer's outcomes, -1: none chosen */
@@ -179,6 +186,7 @@ static void task_drop(agent_console *c)
     c->task = NULL;
     c->kb = NULL;
     c->task_note[0] = '\0';
+    c->nfb = 0;
     c->outcome = -1;
     c->field = 0;
     memset(c->set, 0, sizeof(c->set));
@@ -346,6 +354,54 @@ static const assist_kb *kb_for(const agent_console *c, const char *tenant)
     return NULL;
 }
 
+/* Record a feedback event once; past AGENT_FEEDBACK_MAX the rest is
+ * dropped (a panel holds far fewer suggestions). */
+static void fb_add(agent_console *c, const char *suggestion, const char *action)
+{
+    for (int i = 0; i < c->nfb; i++)
+        if (strcmp(c->fb[i].suggestion, suggestion) == 0 &&
+            strcmp(c->fb[i].action, action) == 0)
+            return;
+    if (c->nfb == AGENT_FEEDBACK_MAX)
+        return;
+    snprintf(c->fb[c->nfb].suggestion, sizeof(c->fb[c->nfb].suggestion), "%s",
+             suggestion);
+    snprintf(c->fb[c->nfb].action, sizeof(c->fb[c->nfb].action), "%s", action);
+    c->nfb++;
+}
+
+/* A passage's id in feedback is its number in the kb's index, which is
+ * stable for a given knowledge base folder. */
+static void find_passage_ids(agent_console *c)
+{
+    const assist_index *idx = assist_kb_index(c->kb);
+    int n = assist_index_count(idx);
+
+    for (int i = 0; i < c->panel->npassages; i++) {
+        c->passage_ids[i] = -1;
+        for (int j = 0; j < n && c->passage_ids[i] < 0; j++)
+            if (assist_index_passage(idx, j) == c->panel->passages[i].passage)
+                c->passage_ids[i] = j;
+    }
+}
+
+/* The panel was drawn: its passages, reply and model answer were shown. */
+static void fb_shown(agent_console *c)
+{
+    char id[32];
+
+    for (int i = 0; i < c->panel->npassages; i++) {
+        if (c->passage_ids[i] < 0)
+            continue;
+        snprintf(id, sizeof(id), "passage:%d", c->passage_ids[i]);
+        fb_add(c, id, "shown");
+    }
+    if (c->panel->reply != NULL)
+        fb_add(c, "reply", "shown");
+    if (c->opts.model && c->model == MODEL_DONE && c->result.ok)
+        fb_add(c, "model", "shown");
+}
+
 /* The accept reply arrived: keep the task, build its panel. */
 static void accepted(agent_console *c, agent_item *it, const char *buf,
                      size_t len)
@@ -372,6 +428,8 @@ static void accepted(agent_console *c, agent_item *it, const char *buf,
         snprintf(c->task_note, sizeof(c->task_note),
                  "The assist panel could not be built: %s", e.msg);
     }
+    if (c->panel != NULL)
+        find_passage_ids(c);
     if (c->panel != NULL && c->opts.model)
         c->model = MODEL_WANTED;
     if (it->offer.noutcomes == 1)
@@ -426,6 +484,12 @@ static void on_reply(agent_console *c, pending *p, const agent_reply *r,
             agent_session_remove(c->session, p->rid);
         say(c, r->ok ? AGENT_STYLE_TEXT : AGENT_STYLE_WARN, "Offer %lld %s.",
             (long long)p->rid, r->ok ? "rejected" : "is gone");
+        break;
+    case REQ_FEEDBACK:
+        if (!r->ok)
+            say(c, AGENT_STYLE_WARN,
+                "The assistant's feedback was not stored: %s: %s", r->code,
+                r->message);
         break;
     case REQ_COMPLETE:
         if (it == NULL)
@@ -549,6 +613,17 @@ void agent_console_tick(agent_console *c, agent_time t)
         case REQ_REJECT:
             it = agent_session_find(c->session, p->rid);
             if (it != NULL && t.mono_us < offer_deadline_us(it)) {
+                p->sent = false;
+                p->id = c->next_id++;
+                p->at_us = t.mono_us;
+            } else {
+                pending_drop(p);
+            }
+            break;
+        case REQ_FEEDBACK:
+            /* Worth retrying like a completion, but never worth a word to
+             * the person: it does not change the case. */
+            if (p->attempts < COMPLETE_TRIES) {
                 p->sent = false;
                 p->id = c->next_id++;
                 p->at_us = t.mono_us;
@@ -825,6 +900,21 @@ static void ack_next(agent_console *c)
     say(c, AGENT_STYLE_TEXT, "No prompt needs acknowledging.");
 }
 
+/* The task's feedback events in one request, queued after the outcome.
+ * Sent again with the outcome, it stores nothing twice. */
+static void send_feedback(agent_console *c, agent_item *it)
+{
+    char *body = NULL;
+    size_t len = 0;
+
+    if (c->nfb == 0)
+        return;
+    drop_kind(c, REQ_FEEDBACK, it->offer.reservation_id);
+    if (agent_msg_feedback(&it->offer, c->fb, c->nfb, &body, &len, NULL) ==
+        ST_OK)
+        queue(c, REQ_FEEDBACK, it->offer.reservation_id, body, len);
+}
+
 static void send_outcome(agent_console *c, agent_item *it)
 {
     agent_outcome oc;
@@ -884,6 +974,7 @@ static void send_outcome(agent_console *c, agent_item *it)
     if (queue(c, REQ_COMPLETE, it->offer.reservation_id, body, len)) {
         it->state = AGENT_ITEM_COMPLETING;
         say(c, AGENT_STYLE_TEXT, "Sending %s...", spec->code);
+        send_feedback(c, it);
     }
 }
 
@@ -1053,6 +1144,15 @@ static void key_task(agent_console *c, agent_item *it, int key)
         snprintf(c->buf, sizeof(c->buf), "%s", c->draft);
     } else if (key == 's') {
         send_outcome(c, it);
+    } else if (key == 'r') {
+        if (c->panel == NULL || c->panel->reply == NULL) {
+            say(c, AGENT_STYLE_WARN, "There is no suggested reply.");
+        } else {
+            fb_add(c, "reply", "used");
+            say(c, AGENT_STYLE_OK,
+                "Suggested reply marked as used; it counts for the "
+                "assistant's report.");
+        }
     }
 }
 
@@ -1356,6 +1456,8 @@ static status view_task(agent_console *c, const agent_item *it, agent_view *v)
         st = add(v, AGENT_STYLE_DIM, "Draft checked: %s", c->draft);
     if (st == ST_OK)
         st = view_model(c, v);
+    if (st == ST_OK && c->panel != NULL)
+        fb_shown(c);
     for (int i = 0; st == ST_OK && c->panel != NULL && i < c->panel->nlines;
          i++) {
         const char *l = assist_panel_line(c->panel, i);
@@ -1414,7 +1516,8 @@ status agent_console_view(agent_console *c, agent_time t, agent_view *v, err *e)
     } else if (mode == AGENT_MODE_TASK) {
         snprintf(v->keys, sizeof(v->keys),
                  "1-%d outcome · ↑/↓ field · Enter edit · k acknowledge · d "
-                 "check draft · s send · PgUp/PgDn scroll · b break · q quit",
+                 "check draft · r reply used · s send · PgUp/PgDn scroll · b "
+                 "break · q quit",
                  it->offer.noutcomes);
     } else if (mode == AGENT_MODE_OFFER) {
         snprintf(v->keys, sizeof(v->keys),

@@ -26,6 +26,12 @@ const char agent_options_help[] =
     "  --duration-s N      stop after N seconds\n"
     "  --max-tasks N       take at most N tasks, then finish them and exit\n"
     "  --seed N            random seed (default 1)\n"
+    "  --ai                AI workers: decide each task from the knowledge\n"
+    "                      base and complete it with a confidence\n"
+    "  --kb DIR            a tenant's knowledge base (with --ai; repeat per\n"
+    "                      tenant, at most 16)\n"
+    "  --confidence-floor N  with --ai, below N (0..1000, default 0) send the\n"
+    "                      step's first non-billable outcome instead\n"
     "  --help              this text\n";
 
 /* Split "--flag=value" or "--flag value"; sets *val or fails. */
@@ -215,6 +221,19 @@ status agent_options_parse(agent_options *o, int argc, char **argv, err *e)
             if (val != NULL)
                 st = parse_i64("--max-tasks", val, 1, INT64_MAX, &o->max_tasks,
                                e);
+        } else if (strcmp(argv[i], "--ai") == 0) {
+            o->ai = true;
+        } else if (flag_value("--kb", argc, argv, &i, &val, &st, e)) {
+            if (val != NULL && o->nkbs >= AGENT_MAX_KBS)
+                st = err_set(e, ST_CONFIG, "--kb given more than %d times",
+                             AGENT_MAX_KBS);
+            else if (val != NULL)
+                o->kbs[o->nkbs++] = val;
+        } else if (flag_value("--confidence-floor", argc, argv, &i, &val, &st,
+                              e)) {
+            if (val != NULL && (st = parse_i64("--confidence-floor", val, 0,
+                                               1000, &v, e)) == ST_OK)
+                o->confidence_floor = (int)v;
         } else if (flag_value("--seed", argc, argv, &i, &val, &st, e)) {
             if (val != NULL &&
                 (st = parse_i64("--seed", val, 0, INT64_MAX, &v, e)) == ST_OK)
@@ -230,6 +249,15 @@ status agent_options_parse(agent_options *o, int argc, char **argv, err *e)
         st = err_set(e, ST_CONFIG,
                      "no workers given; pass --workers w001,w002 or "
                      "--workers-file FILE");
+    if (st == ST_OK && !o->help && o->ai && o->nkbs == 0)
+        st = err_set(e, ST_CONFIG,
+                     "--ai needs a knowledge base; pass --kb "
+                     "examples/kb/<tenant>");
+    if (st == ST_OK && !o->help && !o->ai &&
+        (o->nkbs > 0 || o->confidence_floor > 0))
+        st = err_set(e, ST_CONFIG,
+                     "--kb and --confidence-floor need --ai (or "
+                     "--interactive for --kb)");
     return st;
 }
 

@@ -12,6 +12,7 @@
 #include "err.h"
 
 #define AGENT_MAX_WORKERS 10000
+#define AGENT_MAX_KBS     16
 
 typedef struct agent_options {
     config cfg;
@@ -25,6 +26,10 @@ typedef struct agent_options {
     int64_t duration_s;      /* 0: run until a signal */
     int64_t max_tasks;       /* 0: no limit */
     uint64_t seed;
+    bool ai;                        /* --ai: AI workers (agent_ai.h) */
+    const char *kbs[AGENT_MAX_KBS]; /* --kb folders, borrowed from argv */
+    int nkbs;
+    int confidence_floor; /* --confidence-floor, 0..1000 */
     bool help;
 } agent_options;
 

@@ -337,8 +337,9 @@ static json_t *value_json(const agent_value *v)
     return NULL;
 }
 
-status agent_msg_complete(const agent_offer *o, const agent_outcome *oc,
-                          char **out, size_t *len, err *e)
+/* The complete body; confidence < 0 leaves the member out. */
+static status complete_msg(const agent_offer *o, const agent_outcome *oc,
+                           int confidence, char **out, size_t *len, err *e)
 {
     const agent_outcome_spec *spec;
     json_t *fields = NULL, *v = NULL;
@@ -373,6 +374,52 @@ status agent_msg_complete(const agent_offer *o, const agent_outcome *oc,
                       (json_int_t)o->reservation_id, "epoch",
                       (json_int_t)o->epoch, "outcome", "code", spec->code,
                       "fields", fields);
+    if (v != NULL && confidence >= 0 &&
+        json_object_set_new(v, "confidence", json_integer(confidence)) != 0) {
+        json_decref(v);
+        v = NULL;
+    }
+    return finish(v, out, len, e);
+}
+
+status agent_msg_complete(const agent_offer *o, const agent_outcome *oc,
+                          char **out, size_t *len, err *e)
+{
+    return complete_msg(o, oc, -1, out, len, e);
+}
+
+status agent_msg_complete_confidence(const agent_offer *o,
+                                     const agent_outcome *oc, int confidence,
+                                     char **out, size_t *len, err *e)
+{
+    if (confidence < 0 || confidence > 1000)
+        return err_set(e, ST_INVALID,
+                       "confidence must be between 0 and 1000 (got %d)",
+                       confidence);
+    return complete_msg(o, oc, confidence, out, len, e);
+}
+
+status agent_msg_feedback(const agent_offer *o, const agent_feedback_event *ev,
+                          int n, char **out, size_t *len, err *e)
+{
+    json_t *events, *v = NULL;
+
+    if (n < 1 || n > AGENT_FEEDBACK_MAX)
+        return err_set(e, ST_INVALID, "a feedback request holds 1-%d events",
+                       AGENT_FEEDBACK_MAX);
+    events = json_array();
+    for (int i = 0; events != NULL && i < n; i++) {
+        if (json_array_append_new(events, json_pack("{s:s, s:s}", "suggestion",
+                                                    ev[i].suggestion, "action",
+                                                    ev[i].action)) != 0) {
+            json_decref(events);
+            events = NULL;
+        }
+    }
+    if (events != NULL)
+        v = json_pack("{s:I, s:I, s:o}", "task_id", (json_int_t)o->task_id,
+                      "reservation_id", (json_int_t)o->reservation_id, "events",
+                      events);
     return finish(v, out, len, e);
 }
 

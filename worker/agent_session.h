@@ -142,6 +142,23 @@ status agent_msg_reject(const agent_offer *o, const char *reason, char **out,
  * otherwise ST_INVALID. */
 status agent_msg_complete(const agent_offer *o, const agent_outcome *oc,
                           char **out, size_t *len, err *e);
+/* As agent_msg_complete, adding "confidence" (0..1000; ST_INVALID
+ * otherwise) as AI workers send it. */
+status agent_msg_complete_confidence(const agent_offer *o,
+                                     const agent_outcome *oc, int confidence,
+                                     char **out, size_t *len, err *e);
+
+/* One event of a feedback request (docs/protocol.md, "Feedback"). */
+#define AGENT_FEEDBACK_MAX 64 /* events in one request */
+typedef struct agent_feedback_event {
+    char suggestion[80]; /* "reply", "model" or "passage:<id>" */
+    char action[16];     /* "shown", "opened", "copied" or "used" */
+} agent_feedback_event;
+
+/* The feedback request for the task of offer o with events ev[0..n),
+ * 1 <= n <= AGENT_FEEDBACK_MAX (else ST_INVALID). */
+status agent_msg_feedback(const agent_offer *o, const agent_feedback_event *ev,
+                          int n, char **out, size_t *len, err *e);
 
 /* "<prefix>.agent.<worker>.<verb>" into buf; ST_INVALID if it does not fit. */
 status agent_subject(char *buf, size_t cap, const char *prefix,

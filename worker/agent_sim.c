@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_ai.h"
 #include "agent_session.h"
 #include "bus.h"
 #include "clock.h"
@@ -199,6 +200,9 @@ static void stat_add(agent_sim *s, agent_stat which)
     agent_stats_add(s->o.stats, which, 1);
 }
 
+/* How long an unanswered accept is retried before the agent gives up. */
+#define ACCEPT_RESOLVE_MS 120000
+
 static int timeout_ms_for(agent_sim *s, req_kind k)
 {
     if (k == REQ_HEARTBEAT)
@@ -347,17 +351,82 @@ static int64_t handle_us(agent_sim *s)
     return (int64_t)(ms * 1000.0);
 }
 
+static const assist_kb *kb_for(agent_sim *s, const char *tenant)
+{
+    for (int i = 0; i < s->o.nkbs; i++)
+        if (strcmp(assist_rules_tenant(assist_kb_rules(s->o.kbs[i])), tenant) ==
+            0)
+            return s->o.kbs[i];
+    return NULL;
+}
+
+/* The AI's decision on the accepted task in the accept reply data[0..len)
+ * (customer data: read, never kept or logged). On any failure the cautious
+ * fallback of agent_sim_opts.ai. */
+static void ai_decide(agent_sim *s, int w, const agent_item *it,
+                      const char *data, size_t len, agent_ai_decision *d)
+{
+    assist_task *t = NULL;
+    const assist_kb *kb = kb_for(s, it->offer.tenant);
+    err e = {0};
+    status st;
+
+    if (kb == NULL)
+        st = err_set(&e, ST_NOT_FOUND, "no --kb for tenant %s",
+                     it->offer.tenant);
+    else if ((st = assist_task_parse(&t, data, len, &e)) == ST_OK)
+        st = agent_ai_decide(kb, t, clock_wall_us() / 1000000,
+                             s->o.confidence_floor, d, &e);
+    assist_task_destroy(t);
+    if (st == ST_OK) {
+        log_debug(MOD, "worker %s: reservation %lld: AI chose %s (%d)",
+                  wid(s, w), (long long)it->offer.reservation_id, d->code,
+                  d->confidence);
+        return;
+    }
+    log_warn(MOD,
+             "worker %s: reservation %lld: AI cannot assess (%s); "
+             "sending confidence 0 for review",
+             wid(s, w), (long long)it->offer.reservation_id, e.msg);
+    stat_add(s, AGENT_STAT_ERRORS);
+    agent_ai_fallback(&it->offer, clock_wall_us() / 1000000, d);
+}
+
+/* In AI mode the complete body is built when the accept is confirmed,
+ * from the accept reply's task; start_complete then only sends it. */
+static void ai_prepare(agent_sim *s, int w, agent_item *it, const char *data,
+                       size_t len)
+{
+    agent_ai_decision d;
+    err e = {0};
+
+    ai_decide(s, w, it, data, len, &d);
+    if (agent_ai_complete_body(&it->offer, &d, &it->complete_body,
+                               &it->complete_len, &e) != ST_OK)
+        log_error(MOD, "worker %s: reservation %lld: %s", wid(s, w),
+                  (long long)it->offer.reservation_id, e.msg);
+}
+
 static void start_complete(agent_sim *s, int w, int64_t rid)
 {
     agent_item *it = agent_session_find(s->ws[w].session, rid);
     agent_outcome oc;
     err e = {0};
+    status st;
 
     if (it == NULL || it->state != AGENT_ITEM_WORKING)
         return;
-    agent_policy_outcome(s->o.policy, &it->offer, &s->rng, &oc);
-    if (agent_msg_complete(&it->offer, &oc, &it->complete_body,
-                           &it->complete_len, &e) != ST_OK) {
+    if (s->o.ai) {
+        st = it->complete_body != NULL
+                 ? ST_OK
+                 : err_set(&e, ST_INTERNAL, "the AI made no decision");
+        oc.index = 0;
+    } else {
+        agent_policy_outcome(s->o.policy, &it->offer, &s->rng, &oc);
+        st = agent_msg_complete(&it->offer, &oc, &it->complete_body,
+                                &it->complete_len, &e);
+    }
+    if (st != ST_OK) {
         log_error(MOD, "worker %s: cannot complete reservation %lld: %s",
                   wid(s, w), (long long)rid, e.msg);
         stat_add(s, AGENT_STAT_ERRORS);
@@ -365,8 +434,9 @@ static void start_complete(agent_sim *s, int w, int64_t rid)
         return;
     }
     it->state = AGENT_ITEM_COMPLETING;
-    log_debug(MOD, "worker %s: completing reservation %lld with %s", wid(s, w),
-              (long long)rid, it->offer.outcomes[oc.index].code);
+    if (!s->o.ai)
+        log_debug(MOD, "worker %s: completing reservation %lld with %s",
+                  wid(s, w), (long long)rid, it->offer.outcomes[oc.index].code);
     send_new(s, REQ_COMPLETE, w, rid, AGENT_PRESENCE_OFFLINE);
 }
 
@@ -398,6 +468,13 @@ static bool may_retry(agent_sim *s, const req_spec *spec)
     case REQ_HEARTBEAT:
         return false;
     case REQ_ACCEPT:
+        /* Until the dispatcher says yes or no: an accept whose reply was
+         * lost may have been recorded, and then the task is ours until we
+         * finish it. Accepting again is answered the same way. */
+        it = agent_session_find(s->ws[spec->w].session, spec->rid);
+        return !s->stopping && it != NULL &&
+               clock_mono_us() <
+                   it->received_mono_us + (int64_t)ACCEPT_RESOLVE_MS * 1000;
     case REQ_REJECT:
         /* Only while the offer can still be answered. */
         it = agent_session_find(s->ws[spec->w].session, spec->rid);
@@ -451,7 +528,8 @@ static void unanswered(agent_sim *s, req_spec spec, int64_t delay_us,
     }
 }
 
-static void on_ok(agent_sim *s, const req_spec *spec, const agent_reply *r)
+static void on_ok(agent_sim *s, const req_spec *spec, const agent_reply *r,
+                  const char *data, size_t len)
 {
     agent_session *ss = s->ws[spec->w].session;
     agent_item *it;
@@ -487,6 +565,8 @@ static void on_ok(agent_sim *s, const req_spec *spec, const agent_reply *r)
         it->state = AGENT_ITEM_WORKING;
         stat_add(s, AGENT_STAT_ACCEPTED);
         /* The reply holds customer data; nothing of it is kept or logged. */
+        if (s->o.ai)
+            ai_prepare(s, spec->w, it, data, len);
         d = handle_us(s);
         if (d == 0)
             start_complete(s, spec->w, spec->rid);
@@ -561,7 +641,7 @@ static void on_reply(void *ctx, bus_msg *m)
         r.message[0] = '\0';
         on_refused(s, &spec, &r);
     } else if (r.ok) {
-        on_ok(s, &spec, &r);
+        on_ok(s, &spec, &r, bus_msg_data(m), bus_msg_len(m));
     } else {
         on_refused(s, &spec, &r);
     }
@@ -732,6 +812,9 @@ static status check_opts(const agent_sim_opts *o, err *e)
         return err_set(e, ST_INVALID, "stats, nats and prefix are required");
     if (strlen(o->prefix) >= sizeof(((agent_sim *)0)->prefix))
         return err_set(e, ST_INVALID, "prefix is too long");
+    if (o->ai && (o->confidence_floor < 0 || o->confidence_floor > 1000))
+        return err_set(e, ST_INVALID,
+                       "confidence floor must be between 0 and 1000");
     return ST_OK;
 }
 

@@ -23,6 +23,7 @@
 
 #include "agent_policy.h"
 #include "agent_stats.h"
+#include "assist_panel.h"
 #include "err.h"
 
 #define AGENT_SIM_PER_WORKER_SUBS 16
@@ -42,6 +43,16 @@ typedef struct agent_sim_opts {
     const agent_policy *policy; /* borrowed, must outlive the sim; NULL:
                                    the billable 3 : other 1 rule */
     agent_stats *stats;         /* borrowed, must outlive the sim */
+    /* AI workers (docs/agent.md, "AI workers"): each accepted task is
+     * decided by agent_ai_decide on the knowledge base of its tenant and
+     * completed with its confidence, instead of by the policy. A task of a
+     * tenant without a kb, or one the AI cannot read, is completed with
+     * the step's first non-billable outcome (else its first) and
+     * confidence 0, so a person reviews it. */
+    bool ai;
+    const assist_kb *const *kbs; /* borrowed, must outlive the sim */
+    int nkbs;
+    int confidence_floor; /* 0..1000, see agent_ai.h */
 } agent_sim_opts;
 
 typedef struct agent_sim agent_sim;

@@ -12,6 +12,7 @@
 #include "agent_stats.h"
 #include "agent_tui.h"
 #include "agent_tui_options.h"
+#include "assist_panel.h"
 #include "clock.h"
 #include "log.h"
 
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
     agent_stats *stats = NULL;
     agent_sim *sim = NULL;
     agent_sim_opts so;
+    assist_kb *kbs[AGENT_MAX_KBS] = {0};
     sigset_t set;
     err e = {0};
     status st;
@@ -105,6 +107,8 @@ int main(int argc, char **argv)
              : agent_policy_create(&policy, &e);
     if (st == ST_OK)
         st = agent_stats_create(&stats, &e);
+    for (int i = 0; i < opt.nkbs && st == ST_OK; i++)
+        st = assist_kb_load(&kbs[i], opt.kbs[i], &e);
     if (st != ST_OK) {
         fprintf(stderr, "twinline-agent: %s\n", e.msg);
         rc = 2;
@@ -122,6 +126,10 @@ int main(int argc, char **argv)
     so.max_tasks = opt.max_tasks;
     so.policy = policy;
     so.stats = stats;
+    so.ai = opt.ai;
+    so.kbs = (const assist_kb *const *)kbs;
+    so.nkbs = opt.nkbs;
+    so.confidence_floor = opt.confidence_floor;
     if (agent_sim_start(&sim, &so, &e) != ST_OK) {
         fprintf(stderr, "twinline-agent: %s\n", e.msg);
         goto out;
@@ -139,6 +147,8 @@ out:
     agent_sim_destroy(sim);
     agent_stats_destroy(stats);
     agent_policy_destroy(policy);
+    for (int i = 0; i < AGENT_MAX_KBS; i++)
+        assist_kb_destroy(kbs[i]);
     agent_options_free(&opt);
     return rc;
 }

@@ -4,7 +4,8 @@
  * an offer with its countdown, accept with the example task, the outcome
  * form's validation, acknowledgement gating, complete and wrap-up; reject;
  * expiry; a NATS reconnect that keeps the task; heartbeats; the model's
- * answer and its fallback in the view.
+ * answer and its fallback in the view; the assistant's feedback (what the
+ * panel showed, the suggested reply used) sent with the outcome.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -167,10 +168,47 @@ static void offer_and_accept(world *w)
     assert_true(shows(w, "collections-rules-zh.md §"));
 }
 
+/* The feedback body the console must send for the panel in hand: every
+ * passage shown (by its number in the kb's index), the reply shown and,
+ * when used, used. */
+static void want_feedback(world *w, bool used, char *buf, size_t cap)
+{
+    const assist_panel *p = agent_console_panel(w->c);
+    const assist_index *idx = assist_kb_index(w->kb);
+    size_t n;
+
+    assert_non_null(p);
+    assert_int_equal(p->npassages, 5);
+    assert_non_null(p->reply);
+    n = (size_t)snprintf(buf, cap,
+                         "{\"task_id\":101,\"reservation_id\":9001,"
+                         "\"events\":[");
+    for (int i = 0; i < p->npassages; i++) {
+        int id = -1;
+
+        for (int j = 0; j < assist_index_count(idx) && id < 0; j++)
+            if (assist_index_passage(idx, j) == p->passages[i].passage)
+                id = j;
+        assert_true(id >= 0);
+        n += (size_t)snprintf(buf + n, cap - n,
+                              "{\"suggestion\":\"passage:%d\","
+                              "\"action\":\"shown\"},",
+                              id);
+    }
+    n += (size_t)snprintf(buf + n, cap - n,
+                          "{\"suggestion\":\"reply\",\"action\":\"shown\"}");
+    if (used)
+        n += (size_t)snprintf(buf + n, cap - n,
+                              ",{\"suggestion\":\"reply\",\"action\":"
+                              "\"used\"}");
+    snprintf(buf + n, cap - n, "]}");
+}
+
 static void test_accept_form_ack_complete(void **state)
 {
     world w;
     agent_request r;
+    char fb[2048];
 
     (void)state;
     world_init(&w, false);
@@ -223,7 +261,13 @@ static void test_accept_form_ack_complete(void **state)
     assert_true(assist_panel_may_complete(agent_console_panel(w.c)));
     assert_true(shows(&w, "every prompt is acknowledged"));
 
-    /* Send: wrap-up (break) first, then the outcome. */
+    /* The suggested reply is used: recorded for the feedback. */
+    assert_true(shows(&w, "r reply used"));
+    agent_console_key(w.c, 'r', w.t);
+    assert_true(shows(&w, "Suggested reply marked as used"));
+    want_feedback(&w, true, fb, sizeof(fb));
+
+    /* Send: wrap-up (break) first, then the outcome, then the feedback. */
     agent_console_key(w.c, 's', w.t);
     r = expect(&w, "presence");
     assert_non_null(strstr(r.body, "\"break\""));
@@ -236,6 +280,10 @@ static void test_accept_form_ack_complete(void **state)
     reply(&w, &r,
           "{\"ok\":true,\"outcome_id\":77,\"billable\":true,"
           "\"duplicate\":false}");
+    r = expect(&w, "feedback");
+    assert_int_equal(r.len, strlen(fb));
+    assert_memory_equal(r.body, fb, r.len);
+    reply(&w, &r, "{\"ok\":true,\"stored\":7}");
     assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_WRAPUP);
     assert_int_equal(agent_console_completed(w.c), 1);
     assert_true(shows(&w, "Outcome promise_to_pay recorded"));
@@ -298,7 +346,7 @@ static void test_reconnect_keeps_task(void **state)
 {
     world w;
     agent_request r, again;
-    char first[4096];
+    char first[4096], fb[2048];
 
     (void)state;
     world_init(&w, false);
@@ -315,6 +363,11 @@ static void test_reconnect_keeps_task(void **state)
     r = expect(&w, "presence");
     r = expect(&w, "complete");
     snprintf(first, sizeof(first), "%.*s", (int)r.len, r.body);
+    /* Feedback follows the outcome: the panel was shown, the reply not
+     * used. */
+    want_feedback(&w, false, fb, sizeof(fb));
+    r = expect(&w, "feedback");
+    assert_memory_equal(r.body, fb, strlen(fb));
     /* The reply is lost with the connection. */
     advance(&w, 1 * SEC);
     agent_console_connection(w.c, true, w.t);
@@ -334,6 +387,14 @@ static void test_reconnect_keeps_task(void **state)
           "\"duplicate\":true}");
     assert_true(shows(&w, "Outcome no_contact recorded"));
     assert_true(shows(&w, "counted once"));
+    /* The unanswered feedback goes again, the same; a refusal is shown. */
+    again = expect(&w, "feedback");
+    assert_int_equal(again.len, strlen(fb));
+    assert_memory_equal(again.body, fb, again.len);
+    reply(&w, &again,
+          "{\"ok\":false,\"error\":{\"code\":\"invalid_value\","
+          "\"message\":\"bad event\"}}");
+    assert_true(shows(&w, "feedback was not stored: invalid_value"));
     world_free(&w);
 }
 

@@ -1,0 +1,28 @@
+/*
+ * `twinline bill report`: what the pay-per-result flow billed, per tenant
+ * and per operator and currency, from billable_outcomes, outcome_splits
+ * (schema/005_billing_flow.sql) and the ledger: verified, pending and
+ * reversed amounts, the margin (bank price minus the operator's, the
+ * workers' and the AI worker's shares) over the cases with a verified
+ * outcome, and the ledger's balance for the same outcomes as a check.
+ */
+#ifndef TL_ADMIN_BILLREPORT_H
+#define TL_ADMIN_BILLREPORT_H
+
+#include <stdio.h>
+
+#include "admin_report.h"
+#include "db.h"
+#include "err.h"
+
+/*
+ * Print the report for tenant (all tenants when NULL) and period
+ * ("YYYY-MM", by the outcome's time in UTC; all time when NULL) to out.
+ * KV names (docs/cli.md): billreport.<tenant|operator>.<id>.<currency>.
+ * <figure>. Errors: ST_INVALID (period), ST_UNKNOWN_TENANT, ST_DB,
+ * ST_NOMEM.
+ */
+status admin_bill_report(db *d, const char *tenant, const char *period,
+                         admin_format fmt, FILE *out, err *e);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * The hand-computed month of tests/integration/itest_billing_flow.c,
+ * shared by the tests that read it back (itest_billing_report.c): bank
+ * jsbank, operator op1 (pool p1, worker w1), contract c1 with one price
+ * plan (CNY 15.00 per resolved case + 8% of collected_minor capped at
+ * CNY 500.00; fee 10%; operator 20 : worker 60 : AI worker ai1 20;
+ * verification 7 days, clawback 60 days). Test code: failures abort.
+ */
+#ifndef TL_BILLING_MONTH_H
+#define TL_BILLING_MONTH_H
+
+#include <stdint.h>
+
+#include "fixture.h"
+
+/* Insert the parties, contract, plan and playbook into f's database. */
+void billing_month_seed(fixture *f);
+
+/* A case ext of jsbank with one completed task by w1 and one billable
+ * "resolved" outcome collecting collected fen at time at; returns the
+ * outcome's id. */
+int64_t billing_month_outcome(fixture *f, const char *ext, int64_t collected,
+                              const char *at);
+
+/* File a reopen or complaint (kind) on case ext at time at. */
+void billing_month_dispute(fixture *f, const char *ext, const char *kind,
+                           const char *at);
+
+#endif

@@ -1,0 +1,250 @@
+/*
+ * The AI agent end to end: the real dispatcher with the shipped examples
+ * and examples/ai.json, twinline-agent's AI mode (agent_sim with ai on the
+ * jsbank knowledge base) for ai01-ai03, and simulated humans for cp01 and
+ * cp02 who confirm every review. consumer_review cases whose document
+ * breaks a forbidden-phrase rule are judged non_compliant with confidence
+ * 900; clean ones get a low confidence. Every AI outcome carries its
+ * confidence; every low-confidence one and every sampled one got a review
+ * task that a human completed; the others were not reviewed; every case
+ * closes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin_load.h"
+#include "agent_sim.h"
+#include "agent_stats.h"
+#include "dispatcher_int.h"
+#include "harness.h"
+#include "tl_test.h"
+
+#define NCASES 8
+
+typedef struct agents {
+    assist_kb *kb;
+    const assist_kb *kbs[1]; /* the AI sim borrows the array */
+    agent_policy *policy;
+    agent_stats *ai_stats, *hr_stats;
+    agent_sim *ai, *hr;
+} agents;
+
+static void ai_start(agents *a, fixture *f)
+{
+    static const char *const ai_workers[] = {"ai01", "ai02", "ai03"};
+    agent_sim_opts o;
+    char path[512];
+    err e = {0};
+
+    memset(a, 0, sizeof(*a));
+    if (assist_kb_load(&a->kb,
+                       fixture_path("examples/kb/jsbank", path, sizeof(path)),
+                       &e) != ST_OK ||
+        agent_policy_load(&a->policy,
+                          fixture_path("tests/data/policy-review-confirm.json",
+                                       path, sizeof(path)),
+                          &e) != ST_OK ||
+        agent_stats_create(&a->ai_stats, &e) != ST_OK ||
+        agent_stats_create(&a->hr_stats, &e) != ST_OK)
+        fail_msg("%s", e.msg);
+    a->kbs[0] = a->kb;
+
+    agent_sim_opts_init(&o);
+    o.nats = f->cfg.nats;
+    o.prefix = f->cfg.prefix;
+    o.workers = ai_workers;
+    o.nworkers = 3;
+    o.handle_ms = 0;
+    o.stats = a->ai_stats;
+    o.ai = true;
+    o.kbs = a->kbs;
+    o.nkbs = 1;
+    if (agent_sim_start(&a->ai, &o, &e) != ST_OK)
+        fail_msg("AI agent: %s", e.msg);
+}
+
+/* The humans could take an `ai: auto` step too; they start once the AI
+ * has assessed every case, so each assessment is the AI's. */
+static void humans_start(agents *a, fixture *f)
+{
+    static const char *const hr_workers[] = {"cp01", "cp02"};
+    agent_sim_opts o;
+    err e = {0};
+
+    agent_sim_opts_init(&o);
+    o.nats = f->cfg.nats;
+    o.prefix = f->cfg.prefix;
+    o.workers = hr_workers;
+    o.nworkers = 2;
+    o.handle_ms = 50;
+    o.policy = a->policy;
+    o.stats = a->hr_stats;
+    if (agent_sim_start(&a->hr, &o, &e) != ST_OK)
+        fail_msg("human agent: %s", e.msg);
+}
+
+static void agents_stop(agents *a)
+{
+    agent_sim_destroy(a->ai);
+    agent_sim_destroy(a->hr);
+    agent_stats_destroy(a->ai_stats);
+    agent_stats_destroy(a->hr_stats);
+    agent_policy_destroy(a->policy);
+    assist_kb_destroy(a->kb);
+}
+
+static void submit(fixture *f, bus *b, int i)
+{
+    static const char *const docs[] = {
+        "Pay today or we call again. This is the police speaking.",
+        "Our leaflet states the fees, the interest rate and the term of "
+        "the personal loan before the customer signs."};
+    char body[512];
+    json_t *r;
+
+    snprintf(body, sizeof(body),
+             "{\"external_id\":\"CR-%d\",\"case_type\":\"consumer_review\","
+             "\"payload\":{\"title\":\"Leaflet %d\",\"document\":\"%s\"}}",
+             i, i, docs[i % 2]);
+    r = harness_request(f, b, "api.jsbank.case.submit", body);
+    if (!json_is_true(json_object_get(r, "ok")))
+        fail_msg("submit: %s", json_dumps(r, 0));
+    json_decref(r);
+}
+
+static int64_t q(fixture *f, const char *fmt, long long a)
+{
+    char sql[768];
+
+    snprintf(sql, sizeof(sql), fmt, a);
+    return fixture_i64(f, sql);
+}
+
+static void test_ai_agent_with_review(void **state)
+{
+    fixture f;
+    running_dispatcher rd;
+    agents a;
+    bus *b;
+    char path[512];
+    err e = {0};
+    int sampled_confident = 0, low = 0;
+
+    (void)state;
+    fixture_setup(&f, "ai_agent");
+    harness_load_examples(&f);
+    if (admin_load_file(f.db,
+                        fixture_path("examples/ai.json", path, sizeof(path)),
+                        NULL, &e) != ST_OK)
+        fail_msg("load examples/ai.json: %s", e.msg);
+    /* The shipped examples alone must let reviews reach the specialists. */
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM contracts k"
+                                     " JOIN contract_case_types t ON"
+                                     " t.contract_id = k.id WHERE"
+                                     " k.pool_id = 'specialist' AND"
+                                     " t.case_type = 'consumer_review'"),
+                     1);
+    harness_start(&rd, &f, NULL);
+    b = fixture_bus(&f);
+    ai_start(&a, &f);
+    for (int i = 0; i < NCASES; i++)
+        submit(&f, b, i);
+    assert_int_equal(fixture_wait_i64(&f,
+                                      "SELECT count(*) FROM outcomes o"
+                                      " JOIN tasks t ON t.id = o.task_id"
+                                      " WHERE t.step = 'assess'",
+                                      NCASES, 30000),
+                     NCASES);
+    humans_start(&a, &f);
+
+    assert_int_equal(
+        fixture_wait_i64(&f,
+                         "SELECT count(*) FROM cases WHERE case_type ="
+                         " 'consumer_review' AND state = 'closed'",
+                         NCASES, 30000),
+        NCASES);
+
+    /* Every assessment is the AI's and carries a confidence. */
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM outcomes o"
+                                     " JOIN tasks t ON t.id = o.task_id"
+                                     " WHERE t.step = 'assess'"
+                                     " AND o.worker_id IN"
+                                     " ('ai01', 'ai02', 'ai03')"
+                                     " AND o.confidence IS NOT NULL"),
+                     NCASES);
+    /* Breaking documents: non_compliant at 900; clean ones below 800. */
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM outcomes o"
+                                     " JOIN cases c ON c.id = o.case_id"
+                                     " WHERE o.code = 'non_compliant'"
+                                     " AND o.confidence = 900"
+                                     " AND c.payload->>'document'"
+                                     " LIKE '%police%'"),
+                     NCASES / 2);
+    low = (int)fixture_i64(&f, "SELECT count(*) FROM outcomes o"
+                               " JOIN tasks t ON t.id = o.task_id"
+                               " WHERE t.step = 'assess'"
+                               " AND o.confidence < 800");
+    assert_int_equal(low, NCASES / 2);
+
+    /* Each low-confidence outcome was reviewed by a human, and confirmed. */
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM outcomes o"
+                                     " JOIN ai_reviews r ON r.outcome_id ="
+                                     " o.id JOIN tasks rt ON rt.id ="
+                                     " r.review_task_id"
+                                     " JOIN outcomes ro ON ro.task_id = rt.id"
+                                     " WHERE o.confidence < 800"
+                                     " AND r.reason = 'low_confidence'"
+                                     " AND r.state = 'confirmed'"
+                                     " AND o.review = 'confirmed'"
+                                     " AND rt.state = 'completed'"
+                                     " AND ro.worker_id IN ('cp01', 'cp02')"
+                                     " AND ro.code = 'confirmed'"),
+                     low);
+
+    /* A confident outcome is reviewed exactly when its task is sampled. */
+    for (int i = 0; i < NCASES; i += 2) {
+        char sql[256];
+        int64_t task, reviewed;
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT t.id FROM tasks t JOIN cases c ON c.id = t.case_id"
+                 " WHERE c.external_id = 'CR-%d' AND t.step = 'assess'",
+                 i);
+        task = fixture_i64(&f, sql);
+        reviewed = q(&f,
+                     "SELECT count(*) FROM outcomes o JOIN ai_reviews r"
+                     " ON r.outcome_id = o.id JOIN tasks rt"
+                     " ON rt.id = r.review_task_id"
+                     " WHERE o.task_id = %lld AND r.reason = 'sample'"
+                     " AND r.state = 'confirmed' AND rt.state = 'completed'"
+                     " AND rt.worker_id IN ('cp01', 'cp02')",
+                     (long long)task);
+        assert_int_equal(reviewed, dsp_review_bucket(task) < 100 ? 1 : 0);
+        sampled_confident += (int)reviewed;
+    }
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM tasks"
+                                     " WHERE step = 'review'"
+                                     " AND state = 'skipped'"),
+                     NCASES / 2 - sampled_confident);
+    /* The AI never took a review. */
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM tasks"
+                                     " WHERE step = 'review' AND worker_id"
+                                     " IN ('ai01', 'ai02', 'ai03')"),
+                     0);
+    assert_int_equal(agent_stats_get(a.ai_stats, AGENT_STAT_COMPLETED), NCASES);
+
+    agents_stop(&a);
+    harness_stop(&rd);
+    bus_close(b);
+    fixture_teardown(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ai_agent_with_review),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
