@@ -450,6 +450,10 @@ status billing_service_run(billing_service *s, err *e)
             wait = (int)((next_sweep - now) / 1000) + 1;
         if (s->opt.verify_ms > 0 && (next_verify - now) / 1000 < wait)
             wait = (int)((next_verify - now) / 1000) + 1;
+        /* A sweep or verify pass that overran leaves a due time in the
+         * past; cnats refuses a fetch time-out below 1 ms. */
+        if (wait < 1)
+            wait = 1;
         if (bus_pull_fetch(s->pull, s->opt.batch, wait, s->msgs, &n, &fe) !=
             ST_OK) {
             log_warn(MOD, "fetching events failed: %s; retrying in %d ms",
