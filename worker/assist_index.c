@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "assist_tokenize.h"
+#include "fileio.h"
 
 #define HEADING_LEVELS 6
 
@@ -635,45 +636,6 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Read the whole file at path into a new buffer (*out, caller frees). */
-static status read_file(const char *path, char **out, size_t *len, err *e)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat sb;
-    char *buf = NULL;
-    status st = ST_OK;
-
-    if (f == NULL)
-        return err_set(e, ST_IO, "cannot open %s: %s", path, strerror(errno));
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = err_set(e, ST_IO, "%s is not a readable file", path);
-        goto out;
-    }
-    if (sb.st_size > ASSIST_FILE_MAX) {
-        st = err_set(e, ST_TOO_LARGE,
-                     "%s is %lld bytes; knowledge files may have at most %d",
-                     path, (long long)sb.st_size, ASSIST_FILE_MAX);
-        goto out;
-    }
-    buf = malloc((size_t)sb.st_size + 1);
-    if (buf == NULL) {
-        st = err_set(e, ST_NOMEM, "out of memory");
-        goto out;
-    }
-    if (fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
-        st = err_set(e, ST_IO, "cannot read %s", path);
-        goto out;
-    }
-    buf[sb.st_size] = '\0';
-    *out = buf;
-    *len = (size_t)sb.st_size;
-    buf = NULL;
-out:
-    free(buf);
-    fclose(f);
-    return st;
-}
-
 status assist_index_load_dir(assist_index **out, const char *dir, err *e)
 {
     assist_index *idx = NULL;
@@ -729,7 +691,8 @@ status assist_index_load_dir(assist_index **out, const char *dir, err *e)
             st = err_set(e, ST_INVALID, "path of %s is too long", names[i]);
             goto out;
         }
-        if ((st = read_file(path, &text, &len, e)) != ST_OK)
+        if ((st = fileio_read(path, ASSIST_FILE_MAX, "knowledge file", &text,
+                              &len, e)) != ST_OK)
             goto out;
         st = assist_index_add_text(idx, names[i], text, len, e);
         free(text);

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "fileio.h"
 #include "jsonx.h"
 
 #define PREFIX_MAX 16 /* bytes of a phone prefix */
@@ -608,35 +608,14 @@ out:
 
 status assist_rules_load(assist_rules **out, const char *path, err *e)
 {
-    FILE *f = fopen(path, "rb");
-    struct stat sb;
     char *buf = NULL;
-    status st;
+    size_t len = 0;
+    status st =
+        fileio_read(path, ASSIST_RULES_FILE_MAX, "rules file", &buf, &len, e);
 
-    if (f == NULL)
-        return err_set(e, ST_IO, "cannot open rules file %s", path);
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = err_set(e, ST_IO, "%s is not a readable file", path);
-        goto out;
-    }
-    if (sb.st_size > ASSIST_RULES_FILE_MAX) {
-        st = err_set(e, ST_TOO_LARGE, "%s is larger than %d bytes", path,
-                     ASSIST_RULES_FILE_MAX);
-        goto out;
-    }
-    buf = malloc((size_t)sb.st_size + 1);
-    if (buf == NULL) {
-        st = err_set(e, ST_NOMEM, "out of memory");
-        goto out;
-    }
-    if (fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
-        st = err_set(e, ST_IO, "cannot read %s", path);
-        goto out;
-    }
-    st = assist_rules_parse(out, buf, (size_t)sb.st_size, path, e);
-out:
+    if (st == ST_OK)
+        st = assist_rules_parse(out, buf, len, path, e);
     free(buf);
-    fclose(f);
     return st;
 }
 

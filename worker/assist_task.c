@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "fileio.h"
 #include "jsonx.h"
 
 struct assist_task {
@@ -201,36 +201,13 @@ out:
 
 status assist_task_load(assist_task **out, const char *path, err *e)
 {
-    FILE *f = fopen(path, "rb");
-    struct stat sb;
     char *buf = NULL;
-    status st;
+    size_t len = 0;
+    status st = fileio_read(path, AGENT_REPLY_MAX, "task file", &buf, &len, e);
 
-    if (f == NULL)
-        return err_set(e, ST_IO, "cannot open task file %s", path);
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = err_set(e, ST_IO, "%s is not a readable file", path);
-        goto out;
-    }
-    if (sb.st_size > AGENT_REPLY_MAX) {
-        st = err_set(e, ST_TOO_LARGE, "%s is larger than %d bytes", path,
-                     AGENT_REPLY_MAX);
-        goto out;
-    }
-    buf = malloc((size_t)sb.st_size + 1);
-    if (buf == NULL) {
-        st = err_set(e, ST_NOMEM, "out of memory");
-        goto out;
-    }
-    if (fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
-        st = err_set(e, ST_IO, "cannot read %s", path);
-        goto out;
-    }
-    if ((st = assist_task_parse(out, buf, (size_t)sb.st_size, e)) != ST_OK)
+    if (st == ST_OK && (st = assist_task_parse(out, buf, len, e)) != ST_OK)
         err_wrap(e, "%s", path);
-out:
     free(buf);
-    fclose(f);
     return st;
 }
 

@@ -22,9 +22,9 @@
 
 #include "agent_sim.h"
 #include "clock.h"
-#include "log.h"
 #include "fixture.h"
 #include "jsonx.h"
+#include "log.h"
 
 #define MAX_RECS 512
 #define PII      "SECRET-PII-Wang-Wei"

@@ -5,12 +5,12 @@
  * The dispatcher runs as the real binary in a child process.
  */
 #include <signal.h>
-#include <sys/prctl.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "agent_sim.h"
 #include "agent_stats.h"

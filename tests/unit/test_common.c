@@ -1,8 +1,10 @@
 /* The common layer: status codes, strict JSON, maps, string tables. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
+#include "fileio.h"
 #include "i64map.h"
 #include "ids.h"
 #include "jsonx.h"
@@ -140,6 +142,36 @@ static void test_strtab_and_ids(void **state)
     sbuf_free(&sb);
 }
 
+/* A bounded file read: content, NUL, and each error a user can cause. */
+static void test_fileio_read(void **state)
+{
+    char path[] = "/tmp/tl-fileio-XXXXXX"; /* mkstemp template */
+    int fd = mkstemp(path);
+    char *buf = NULL;
+    size_t len = 0;
+    err e = {0};
+
+    (void)state;
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "hello", 5), 5);
+    close(fd);
+    assert_int_equal(fileio_read(path, 5, "rules file", &buf, &len, &e), ST_OK);
+    assert_int_equal(len, 5);
+    assert_string_equal(buf, "hello");
+    free(buf);
+    buf = NULL;
+    assert_int_equal(fileio_read(path, 4, "rules file", &buf, &len, &e),
+                     ST_TOO_LARGE);
+    assert_non_null(strstr(e.msg, "a rules file may have at most 4"));
+    assert_null(buf);
+    unlink(path);
+    assert_int_equal(fileio_read(path, 5, "rules file", &buf, &len, &e), ST_IO);
+    assert_non_null(strstr(e.msg, "cannot open rules file"));
+    assert_int_equal(fileio_read("/tmp", 5, "rules file", &buf, &len, &e),
+                     ST_IO);
+    assert_non_null(strstr(e.msg, "not a readable file"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_error_reply_shape),
         cmocka_unit_test(test_i64map),
         cmocka_unit_test(test_strtab_and_ids),
+        cmocka_unit_test(test_fileio_read),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
