@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin_args.h"
 #include "admin_billreport.h"
 #include "admin_case.h"
 #include "admin_list.h"
@@ -15,98 +16,8 @@
 #include "ids.h"
 #include "migrate.h"
 
-#define EXIT_USAGE      2
-#define SUBMIT_TIMEOUT  5000 /* ms; the protocol suggests 2-5 s */
-#define MAX_POSITIONALS 64
-
-/*
- * Arguments of one command after the shared flags are taken out:
- * positionals in order, and the value of each option the command knows.
- */
-typedef struct opt {
-    const char *name; /* "--pool" */
-    bool has_value;   /* false: a switch */
-    const char *value;
-    bool set;
-} opt;
-
-typedef struct args {
-    config cfg;
-    const char *pos[MAX_POSITIONALS];
-    int npos;
-    bool help;
-} args;
-
-static int fail(const err *e)
-{
-    fprintf(stderr, "twinline: %s\n", e->msg);
-    return 1;
-}
-
-static int usage_error(const char *usage, const char *fmt, const char *what)
-{
-    fprintf(stderr, "twinline: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, "\n%s", usage);
-    return EXIT_USAGE;
-}
-
-/*
- * Split argv[1..] into shared flags, known options and positionals.
- * Returns 0 or an exit code after printing the problem.
- */
-static int parse(int argc, char **argv, const config *cfg, opt *opts, int nopts,
-                 const char *usage, args *a)
-{
-    err e = {0};
-
-    memset(a, 0, sizeof(*a));
-    a->cfg = *cfg;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        int k;
-
-        if (config_take_flag(&a->cfg, argc, argv, &i, &e)) {
-            if (e.code != ST_OK)
-                return usage_error(usage, "%s", e.msg);
-            continue;
-        }
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            a->help = true;
-            continue;
-        }
-        for (k = 0; k < nopts; k++) {
-            size_t n = strlen(opts[k].name);
-            if (strncmp(arg, opts[k].name, n) != 0 ||
-                (arg[n] != '\0' && arg[n] != '='))
-                continue;
-            if (!opts[k].has_value) {
-                if (arg[n] == '=')
-                    return usage_error(usage, "%s takes no value",
-                                       opts[k].name);
-                opts[k].set = true;
-                break;
-            }
-            if (arg[n] == '=') {
-                opts[k].value = arg + n + 1;
-            } else if (i + 1 < argc) {
-                opts[k].value = argv[++i];
-            } else {
-                return usage_error(usage, "%s needs a value", opts[k].name);
-            }
-            opts[k].set = true;
-            break;
-        }
-        if (k < nopts)
-            continue;
-        if (arg[0] == '-' && arg[1] != '\0')
-            return usage_error(usage, "unknown option %s", arg);
-        if (a->npos == MAX_POSITIONALS)
-            return usage_error(usage, "too many arguments (at most %s)", "64");
-        a->pos[a->npos++] = arg;
-    }
-    return 0;
-}
+#define EXIT_USAGE     ADMIN_EXIT_USAGE
+#define SUBMIT_TIMEOUT 5000 /* ms; the protocol suggests 2-5 s */
 
 static int help(const char *usage)
 {
@@ -114,9 +25,9 @@ static int help(const char *usage)
     return 0;
 }
 
-static int connect_db(const args *a, db **d, err *e)
+static int connect_db(const admin_args *a, db **d, err *e)
 {
-    return db_connect(d, a->cfg.db, e) == ST_OK ? 0 : fail(e);
+    return db_connect(d, a->cfg.db, e) == ST_OK ? 0 : admin_fail(e);
 }
 
 /* ---- migrate ---------------------------------------------------------- */
@@ -129,23 +40,25 @@ static const char migrate_usage[] =
 
 int admin_cmd_migrate(int argc, char **argv, const config *cfg)
 {
-    args a;
+    admin_args a;
     db *d = NULL;
     err e = {0};
     int applied = 0;
-    int rc = parse(argc, argv, cfg, NULL, 0, migrate_usage, &a);
+    int rc =
+        admin_args_parse(argc, argv, 1, cfg, NULL, 0, NULL, migrate_usage, &a);
 
     if (rc != 0)
         return rc;
     if (a.help)
         return help(migrate_usage);
     if (a.npos > 0)
-        return usage_error(migrate_usage, "unexpected argument %s", a.pos[0]);
+        return admin_usage_error(migrate_usage, "unexpected argument %s",
+                                 a.pos[0]);
     if ((rc = connect_db(&a, &d, &e)) != 0)
         return rc;
     if (migrate_apply(d, migration_files, migration_count, &applied, &e) !=
         ST_OK) {
-        rc = fail(&e);
+        rc = admin_fail(&e);
         goto out;
     }
     printf("migrations: %d applied, %d known\n", applied, migration_count);
@@ -169,17 +82,18 @@ static const char load_usage[] =
 
 int admin_cmd_load(int argc, char **argv, const config *cfg)
 {
-    args a;
+    admin_args a;
     db *d = NULL;
     err e = {0};
-    int rc = parse(argc, argv, cfg, NULL, 0, load_usage, &a);
+    int rc =
+        admin_args_parse(argc, argv, 1, cfg, NULL, 0, NULL, load_usage, &a);
 
     if (rc != 0)
         return rc;
     if (a.help)
         return help(load_usage);
     if (a.npos == 0)
-        return usage_error(load_usage, "%s", "name at least one file");
+        return admin_usage_error(load_usage, "%s", "name at least one file");
     if ((rc = connect_db(&a, &d, &e)) != 0)
         return rc;
     for (int i = 0; i < a.npos; i++) {
@@ -187,7 +101,7 @@ int admin_cmd_load(int argc, char **argv, const config *cfg)
         char line[256];
 
         if (admin_load_file(d, a.pos[i], &n, &e) != ST_OK) {
-            rc = fail(&e);
+            rc = admin_fail(&e);
             if (i + 1 < a.npos)
                 fprintf(stderr, "twinline: files after %s were not loaded\n",
                         a.pos[i]);
@@ -208,21 +122,22 @@ static const char tenant_usage[] = "usage: twinline tenant list\n"
 
 int admin_cmd_tenant(int argc, char **argv, const config *cfg)
 {
-    args a;
+    admin_args a;
     db *d = NULL;
     err e = {0};
-    int rc = parse(argc, argv, cfg, NULL, 0, tenant_usage, &a);
+    int rc =
+        admin_args_parse(argc, argv, 1, cfg, NULL, 0, NULL, tenant_usage, &a);
 
     if (rc != 0)
         return rc;
     if (a.help)
         return help(tenant_usage);
     if (a.npos != 1 || strcmp(a.pos[0], "list") != 0)
-        return usage_error(tenant_usage, "%s", "expected: tenant list");
+        return admin_usage_error(tenant_usage, "%s", "expected: tenant list");
     if ((rc = connect_db(&a, &d, &e)) != 0)
         return rc;
     if (admin_tenant_list(d, stdout, &e) != ST_OK)
-        rc = fail(&e);
+        rc = admin_fail(&e);
     db_close(d);
     return rc;
 }
@@ -238,22 +153,24 @@ static const char worker_usage[] =
 
 int admin_cmd_worker(int argc, char **argv, const config *cfg)
 {
-    opt opts[] = {{"--pool", true, NULL, false}, {"--ids", false, NULL, false}};
-    args a;
+    admin_opt opts[] = {{"--pool", true, NULL, false},
+                        {"--ids", false, NULL, false}};
+    admin_args a;
     db *d = NULL;
     err e = {0};
-    int rc = parse(argc, argv, cfg, opts, 2, worker_usage, &a);
+    int rc =
+        admin_args_parse(argc, argv, 1, cfg, opts, 2, NULL, worker_usage, &a);
 
     if (rc != 0)
         return rc;
     if (a.help)
         return help(worker_usage);
     if (a.npos != 1 || strcmp(a.pos[0], "list") != 0)
-        return usage_error(worker_usage, "%s", "expected: worker list");
+        return admin_usage_error(worker_usage, "%s", "expected: worker list");
     if ((rc = connect_db(&a, &d, &e)) != 0)
         return rc;
     if (admin_worker_list(d, opts[0].value, opts[1].set, stdout, &e) != ST_OK)
-        rc = fail(&e);
+        rc = admin_fail(&e);
     db_close(d);
     return rc;
 }
@@ -266,11 +183,12 @@ static const char playbook_usage[] =
 
 int admin_cmd_playbook(int argc, char **argv, const config *cfg)
 {
-    args a;
+    admin_args a;
     db *d = NULL;
     err e = {0};
     status s;
-    int rc = parse(argc, argv, cfg, NULL, 0, playbook_usage, &a);
+    int rc =
+        admin_args_parse(argc, argv, 1, cfg, NULL, 0, NULL, playbook_usage, &a);
 
     if (rc != 0)
         return rc;
@@ -278,9 +196,10 @@ int admin_cmd_playbook(int argc, char **argv, const config *cfg)
         return help(playbook_usage);
     if (!(a.npos == 1 && strcmp(a.pos[0], "list") == 0) &&
         !(a.npos == 3 && strcmp(a.pos[0], "show") == 0))
-        return usage_error(playbook_usage, "%s",
-                           "expected: playbook list, or playbook show TENANT "
-                           "CASE_TYPE");
+        return admin_usage_error(
+            playbook_usage, "%s",
+            "expected: playbook list, or playbook show TENANT "
+            "CASE_TYPE");
     if ((rc = connect_db(&a, &d, &e)) != 0)
         return rc;
     if (a.npos == 1)
@@ -288,7 +207,7 @@ int admin_cmd_playbook(int argc, char **argv, const config *cfg)
     else
         s = admin_playbook_show(d, a.pos[1], a.pos[2], stdout, &e);
     if (s != ST_OK)
-        rc = fail(&e);
+        rc = admin_fail(&e);
     db_close(d);
     return rc;
 }
@@ -307,7 +226,7 @@ static const char case_usage[] =
     "dispatcher must be running. show reads the case, its tasks, offers and\n"
     "outcomes from PostgreSQL.\n";
 
-static int case_submit(args *a, opt *o)
+static int case_submit(admin_args *a, admin_opt *o)
 {
     const char *tenant = o[0].value;
     char *body = NULL;
@@ -318,43 +237,43 @@ static int case_submit(args *a, opt *o)
 
     if (o[1].set) {
         if (o[2].set || o[3].set || o[4].set || o[5].set || o[6].set)
-            return usage_error(case_usage, "%s",
-                               "--file holds the whole request; do not "
-                               "combine it with --type, --external-id, "
-                               "--priority, --payload or --customer");
+            return admin_usage_error(case_usage, "%s",
+                                     "--file holds the whole request; do not "
+                                     "combine it with --type, --external-id, "
+                                     "--priority, --payload or --customer");
         s = admin_case_body_file(o[1].value, &body, &e);
     } else {
         long prio = -1;
         char *end = NULL;
 
         if (!o[2].set || !o[3].set)
-            return usage_error(case_usage, "%s",
-                               "give --file, or --type and --external-id");
+            return admin_usage_error(
+                case_usage, "%s", "give --file, or --type and --external-id");
         if (o[4].set) {
             prio = strtol(o[4].value, &end, 10);
             if (end == o[4].value || *end != '\0' || prio < 0 || prio > 9)
-                return usage_error(case_usage, "%s",
-                                   "--priority must be an integer 0..9");
+                return admin_usage_error(case_usage, "%s",
+                                         "--priority must be an integer 0..9");
         }
         s = admin_case_body(o[2].value, o[3].value, (int)prio, o[5].value,
                             o[6].value, &body, &e);
     }
     if (s != ST_OK)
-        return fail(&e);
+        return admin_fail(&e);
     if (bus_connect(&b, a->cfg.nats, "twinline-cli", &e) != ST_OK) {
-        rc = fail(&e);
+        rc = admin_fail(&e);
         goto out;
     }
     if (admin_case_submit(b, a->cfg.prefix, tenant, body, SUBMIT_TIMEOUT,
                           stdout, &e) != ST_OK)
-        rc = fail(&e);
+        rc = admin_fail(&e);
 out:
     bus_close(b);
     free(body);
     return rc;
 }
 
-static int case_show(args *a, opt *o)
+static int case_show(admin_args *a, admin_opt *o)
 {
     const char *ext = o[3].value;
     int64_t id = 0;
@@ -363,28 +282,28 @@ static int case_show(args *a, opt *o)
     int rc;
 
     if ((ext != NULL) == (a->npos == 2))
-        return usage_error(case_usage, "%s",
-                           "give either a CASE_ID or --external-id X");
+        return admin_usage_error(case_usage, "%s",
+                                 "give either a CASE_ID or --external-id X");
     if (ext == NULL && !ids_parse_i64(a->pos[1], &id))
-        return usage_error(
+        return admin_usage_error(
             case_usage, "CASE_ID \"%s\" must be a positive number", a->pos[1]);
     if ((rc = connect_db(a, &d, &e)) != 0)
         return rc;
     if (admin_case_show(d, o[0].value, id, ext, stdout, &e) != ST_OK)
-        rc = fail(&e);
+        rc = admin_fail(&e);
     db_close(d);
     return rc;
 }
 
 int admin_cmd_case(int argc, char **argv, const config *cfg)
 {
-    opt o[] = {
+    admin_opt o[] = {
         {"--tenant", true, NULL, false},   {"--file", true, NULL, false},
         {"--type", true, NULL, false},     {"--external-id", true, NULL, false},
         {"--priority", true, NULL, false}, {"--payload", true, NULL, false},
         {"--customer", true, NULL, false}};
-    args a;
-    int rc = parse(argc, argv, cfg, o, 7, case_usage, &a);
+    admin_args a;
+    int rc = admin_args_parse(argc, argv, 1, cfg, o, 7, NULL, case_usage, &a);
 
     if (rc != 0)
         return rc;
@@ -392,28 +311,32 @@ int admin_cmd_case(int argc, char **argv, const config *cfg)
         return help(case_usage);
     if (a.npos < 1 ||
         (strcmp(a.pos[0], "submit") != 0 && strcmp(a.pos[0], "show") != 0))
-        return usage_error(case_usage, "%s",
-                           "expected: case submit or case show");
+        return admin_usage_error(case_usage, "%s",
+                                 "expected: case submit or case show");
     if (!o[0].set)
-        return usage_error(case_usage, "%s",
-                           "--tenant is required; run: twinline tenant list");
+        return admin_usage_error(
+            case_usage, "%s",
+            "--tenant is required; run: twinline tenant list");
     if (strcmp(a.pos[0], "submit") == 0) {
         if (a.npos != 1)
-            return usage_error(case_usage, "unexpected argument %s", a.pos[1]);
+            return admin_usage_error(case_usage, "unexpected argument %s",
+                                     a.pos[1]);
         return case_submit(&a, o);
     }
     if (a.npos > 2)
-        return usage_error(case_usage, "unexpected argument %s", a.pos[2]);
+        return admin_usage_error(case_usage, "unexpected argument %s",
+                                 a.pos[2]);
     if (o[1].set || o[2].set || o[4].set || o[5].set || o[6].set)
-        return usage_error(case_usage, "%s",
-                           "case show takes only --tenant and CASE_ID or "
-                           "--external-id");
+        return admin_usage_error(case_usage, "%s",
+                                 "case show takes only --tenant and CASE_ID or "
+                                 "--external-id");
     return case_show(&a, o);
 }
 
 /* ---- bill / report ---------------------------------------------------- */
 
-static int parse_format(const opt *o, const char *usage, admin_format *fmt)
+static int parse_format(const admin_opt *o, const char *usage,
+                        admin_format *fmt)
 {
     *fmt = ADMIN_FMT_TABLE;
     if (!o->set || strcmp(o->value, "table") == 0)
@@ -422,8 +345,8 @@ static int parse_format(const opt *o, const char *usage, admin_format *fmt)
         *fmt = ADMIN_FMT_KV;
         return 0;
     }
-    return usage_error(usage, "--format must be table or kv (got \"%s\")",
-                       o->value);
+    return admin_usage_error(usage, "--format must be table or kv (got \"%s\")",
+                             o->value);
 }
 
 static const char bill_usage[] =
@@ -441,16 +364,16 @@ static const char bill_usage[] =
 
 int admin_cmd_bill(int argc, char **argv, const config *cfg)
 {
-    opt o[] = {{"--tenant", true, NULL, false},
-               {"--format", true, NULL, false},
-               {"--period", true, NULL, false}};
+    admin_opt o[] = {{"--tenant", true, NULL, false},
+                     {"--format", true, NULL, false},
+                     {"--period", true, NULL, false}};
     admin_format fmt;
-    args a;
+    admin_args a;
     db *d = NULL;
     err e = {0};
     status s;
     bool report;
-    int rc = parse(argc, argv, cfg, o, 3, bill_usage, &a);
+    int rc = admin_args_parse(argc, argv, 1, cfg, o, 3, NULL, bill_usage, &a);
 
     if (rc != 0)
         return rc;
@@ -458,12 +381,12 @@ int admin_cmd_bill(int argc, char **argv, const config *cfg)
         return help(bill_usage);
     if (a.npos != 1 ||
         (strcmp(a.pos[0], "summary") != 0 && strcmp(a.pos[0], "report") != 0))
-        return usage_error(bill_usage, "%s",
-                           "expected: bill summary or bill report");
+        return admin_usage_error(bill_usage, "%s",
+                                 "expected: bill summary or bill report");
     report = strcmp(a.pos[0], "report") == 0;
     if (!report && o[2].set)
-        return usage_error(bill_usage, "%s",
-                           "--period is for bill report only");
+        return admin_usage_error(bill_usage, "%s",
+                                 "--period is for bill report only");
     if ((rc = parse_format(&o[1], bill_usage, &fmt)) != 0)
         return rc;
     if ((rc = connect_db(&a, &d, &e)) != 0)
@@ -473,7 +396,7 @@ int admin_cmd_bill(int argc, char **argv, const config *cfg)
     else
         s = admin_bill_summary(d, o[0].value, fmt, stdout, &e);
     if (s != ST_OK)
-        rc = fail(&e);
+        rc = admin_fail(&e);
     db_close(d);
     return rc;
 }
@@ -488,26 +411,27 @@ static const char report_usage[] =
 
 int admin_cmd_report(int argc, char **argv, const config *cfg)
 {
-    opt o[] = {{"--format", true, NULL, false}};
+    admin_opt o[] = {{"--format", true, NULL, false}};
     admin_report *r = NULL;
     admin_format fmt;
-    args a;
+    admin_args a;
     db *d = NULL;
     err e = {0};
-    int rc = parse(argc, argv, cfg, o, 1, report_usage, &a);
+    int rc = admin_args_parse(argc, argv, 1, cfg, o, 1, NULL, report_usage, &a);
 
     if (rc != 0)
         return rc;
     if (a.help)
         return help(report_usage);
     if (a.npos != 0)
-        return usage_error(report_usage, "unexpected argument %s", a.pos[0]);
+        return admin_usage_error(report_usage, "unexpected argument %s",
+                                 a.pos[0]);
     if ((rc = parse_format(&o[0], report_usage, &fmt)) != 0)
         return rc;
     if ((rc = connect_db(&a, &d, &e)) != 0)
         return rc;
     if (admin_report_collect(d, &r, &e) != ST_OK)
-        rc = fail(&e);
+        rc = admin_fail(&e);
     else
         admin_report_print(r, fmt, stdout);
     admin_report_destroy(r);
@@ -538,7 +462,7 @@ int admin_main(int argc, char **argv, const admin_command *cmds, int ncmds)
     for (i = 1; i < argc; i++) {
         if (config_take_flag(&cfg, argc, argv, &i, &e)) {
             if (e.code != ST_OK)
-                return fail(&e);
+                return admin_fail(&e);
             continue;
         }
         break;

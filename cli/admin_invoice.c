@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin_args.h"
 #include "admin_table.h"
 #include "db.h"
 #include "ids.h"
@@ -14,8 +15,7 @@
 #include "money.h"
 #include "signer.h"
 
-#define EXIT_USAGE 2
-#define MAX_LINES  INVOICE_LINES_MAX
+#define EXIT_USAGE ADMIN_EXIT_USAGE
 
 static const char invoice_usage[] =
     "usage: twinline invoice keygen --out DIR\n"
@@ -87,99 +87,17 @@ static const char credit_usage[] =
     "credited yet. Its amounts are the negated lines; it is numbered in\n"
     "the tenant's credit-note series and signed with DIR/invoice.key.\n";
 
-typedef struct opt {
-    const char *name;
-    bool has_value;
-    const char *value;
-    bool set;
-} opt;
-
-typedef struct args {
-    config cfg;
-    const char *pos[4];
-    int npos;
-    bool help;
-    int64_t lines[MAX_LINES]; /* repeated --line values */
-    int nlines;
-} args;
-
-static int fail(const err *e)
+/* The --line values of a credit note as line numbers; 0 or an exit code. */
+static int line_numbers(const admin_args *a, const char *usage, int64_t *lines,
+                        int *n)
 {
-    fprintf(stderr, "twinline: %s\n", e->msg);
-    return 1;
-}
-
-static int usage_error(const char *usage, const char *fmt, const char *what)
-{
-    fprintf(stderr, "twinline: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, "\n%s", usage);
-    return EXIT_USAGE;
-}
-
-/*
- * Parse argv[2..] (after "invoice SUBCOMMAND") into shared flags, the
- * options in o, repeated --line values (when lines_ok) and positionals.
- */
-static int parse(int argc, char **argv, const config *cfg, opt *o, int no,
-                 bool lines_ok, const char *usage, args *a)
-{
-    err e = {0};
-
-    memset(a, 0, sizeof(*a));
-    a->cfg = *cfg;
-    for (int i = 2; i < argc; i++) {
-        const char *arg = argv[i];
-        int k;
-
-        if (config_take_flag(&a->cfg, argc, argv, &i, &e)) {
-            if (e.code != ST_OK)
-                return usage_error(usage, "%s", e.msg);
-            continue;
-        }
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            a->help = true;
-            continue;
-        }
-        if (lines_ok && strcmp(arg, "--line") == 0) {
-            if (i + 1 >= argc)
-                return usage_error(usage, "%s needs a value", "--line");
-            if (a->nlines == MAX_LINES)
-                return usage_error(usage, "%s", "too many --line options");
-            if (!ids_parse_i64(argv[++i], &a->lines[a->nlines]))
-                return usage_error(usage,
-                                   "--line \"%s\" must be a line number "
-                                   "(1, 2, ...)",
-                                   argv[i]);
-            a->nlines++;
-            continue;
-        }
-        for (k = 0; k < no; k++) {
-            size_t n = strlen(o[k].name);
-
-            if (strncmp(arg, o[k].name, n) != 0 ||
-                (arg[n] != '\0' && arg[n] != '='))
-                continue;
-            if (!o[k].has_value && arg[n] == '=')
-                return usage_error(usage, "%s takes no value", o[k].name);
-            if (o[k].has_value && arg[n] == '=') {
-                o[k].value = arg + n + 1;
-            } else if (o[k].has_value) {
-                if (i + 1 >= argc)
-                    return usage_error(usage, "%s needs a value", o[k].name);
-                o[k].value = argv[++i];
-            }
-            o[k].set = true;
-            break;
-        }
-        if (k < no)
-            continue;
-        if (arg[0] == '-' && arg[1] != '\0')
-            return usage_error(usage, "unknown option %s", arg);
-        if (a->npos == (int)(sizeof(a->pos) / sizeof(a->pos[0])))
-            return usage_error(usage, "unexpected argument %s", arg);
-        a->pos[a->npos++] = arg;
-    }
+    for (int i = 0; i < a->nrepeated; i++)
+        if (!ids_parse_i64(a->repeated[i], &lines[i]))
+            return admin_usage_error(usage,
+                                     "--line \"%s\" must be a line number "
+                                     "(1, 2, ...)",
+                                     a->repeated[i]);
+    *n = a->nrepeated;
     return 0;
 }
 
@@ -189,31 +107,31 @@ static int help(const char *usage)
     return 0;
 }
 
-static int connect_db(const args *a, db **d)
+static int connect_db(const admin_args *a, db **d)
 {
     err e = {0};
 
-    return db_connect(d, a->cfg.db, &e) == ST_OK ? 0 : fail(&e);
+    return db_connect(d, a->cfg.db, &e) == ST_OK ? 0 : admin_fail(&e);
 }
 
 /* ---- keygen ---- */
 
 static int cmd_keygen(int argc, char **argv, const config *cfg)
 {
-    opt o[] = {{"--out", true, NULL, false}};
+    admin_opt o[] = {{"--out", true, NULL, false}};
     char key_id[SIGNER_KEY_ID_LEN + 1];
     err e = {0};
-    args a;
-    int rc = parse(argc, argv, cfg, o, 1, false, keygen_usage, &a);
+    admin_args a;
+    int rc = admin_args_parse(argc, argv, 2, cfg, o, 1, NULL, keygen_usage, &a);
 
     if (rc != 0)
         return rc;
     if (a.help)
         return help(keygen_usage);
     if (!o[0].set || a.npos > 0)
-        return usage_error(keygen_usage, "%s", "give --out DIR");
+        return admin_usage_error(keygen_usage, "%s", "give --out DIR");
     if (signer_keygen(o[0].value, key_id, &e) != ST_OK)
-        return fail(&e);
+        return admin_fail(&e);
     printf("key %s: secret %s/%s (keep it private), public %s/%s\n", key_id,
            o[0].value, SIGNER_SECRET_FILE, o[0].value, SIGNER_PUBLIC_FILE);
     return 0;
@@ -223,32 +141,33 @@ static int cmd_keygen(int argc, char **argv, const config *cfg)
 
 static int cmd_close(int argc, char **argv, const config *cfg)
 {
-    opt o[] = {{"--tenant", true, NULL, false},
-               {"--period", true, NULL, false},
-               {"--key", true, NULL, false},
-               {"--early", false, NULL, false}};
+    admin_opt o[] = {{"--tenant", true, NULL, false},
+                     {"--period", true, NULL, false},
+                     {"--key", true, NULL, false},
+                     {"--early", false, NULL, false}};
     invoice_closed res;
     signer *sg = NULL;
     db *d = NULL;
     err e = {0};
-    args a;
-    int rc = parse(argc, argv, cfg, o, 4, false, close_usage, &a);
+    admin_args a;
+    int rc = admin_args_parse(argc, argv, 2, cfg, o, 4, NULL, close_usage, &a);
 
     if (rc != 0)
         return rc;
     if (a.help)
         return help(close_usage);
     if (!o[0].set || !o[1].set || !o[2].set || a.npos > 0)
-        return usage_error(close_usage, "%s",
-                           "give --tenant T, --period YYYY-MM and --key DIR");
+        return admin_usage_error(
+            close_usage, "%s",
+            "give --tenant T, --period YYYY-MM and --key DIR");
     if (signer_load(&sg, o[2].value, &e) != ST_OK)
-        return fail(&e);
+        return admin_fail(&e);
     if ((rc = connect_db(&a, &d)) != 0)
         goto out;
     if (invoice_close_period(d, o[0].value, o[1].value, sg,
                              o[3].set ? INVOICE_CLOSE_EARLY : 0, &res,
                              &e) != ST_OK) {
-        rc = fail(&e);
+        rc = admin_fail(&e);
         goto out;
     }
     printf("period %s of %s closed: %d lines on %d invoice%s\n", o[1].value,
@@ -272,26 +191,27 @@ static int cmd_list(int argc, char **argv, const config *cfg)
     static const char *const heads[] = {"id",     "reference", "kind",
                                         "period", "lines",     "total",
                                         "issued", "corrects",  "key"};
-    opt o[] = {{"--tenant", true, NULL, false}};
+    admin_opt o[] = {{"--tenant", true, NULL, false}};
     invoice_summary *rows = NULL;
     admin_table *t = NULL;
     db *d = NULL;
     err e = {0};
-    args a;
+    admin_args a;
     int n = 0;
-    int rc = parse(argc, argv, cfg, o, 1, false, list_usage, &a);
+    int rc = admin_args_parse(argc, argv, 2, cfg, o, 1, NULL, list_usage, &a);
 
     if (rc != 0)
         return rc;
     if (a.help)
         return help(list_usage);
     if (a.npos > 0)
-        return usage_error(list_usage, "unexpected argument %s", a.pos[0]);
+        return admin_usage_error(list_usage, "unexpected argument %s",
+                                 a.pos[0]);
     if ((rc = connect_db(&a, &d)) != 0)
         return rc;
     if (invoice_list(d, o[0].value, &rows, &n, &e) != ST_OK ||
         admin_table_create(&t, 9, heads, &e) != ST_OK) {
-        rc = fail(&e);
+        rc = admin_fail(&e);
         goto out;
     }
     admin_table_right(t, 0);
@@ -312,7 +232,7 @@ static int cmd_list(int argc, char **argv, const config *cfg)
             x->key_id};
 
         if (admin_table_add(t, cells, &e) != ST_OK) {
-            rc = fail(&e);
+            rc = admin_fail(&e);
             goto out;
         }
     }
@@ -333,26 +253,28 @@ out:
 
 static int cmd_show(int argc, char **argv, const config *cfg)
 {
-    opt o[] = {{"--format", true, NULL, false}, {"--out", true, NULL, false}};
+    admin_opt o[] = {{"--format", true, NULL, false},
+                     {"--out", true, NULL, false}};
     invoice_format fmt = INVOICE_FMT_JSON;
     char tmp[4200];
     FILE *f = stdout;
     int64_t id = 0;
     db *d = NULL;
     err e = {0};
-    args a;
-    int rc = parse(argc, argv, cfg, o, 2, false, show_usage, &a);
+    admin_args a;
+    int rc = admin_args_parse(argc, argv, 2, cfg, o, 2, NULL, show_usage, &a);
 
     if (rc != 0)
         return rc;
     if (a.help)
         return help(show_usage);
     if (a.npos != 1 || !ids_parse_i64(a.pos[0], &id))
-        return usage_error(show_usage, "%s",
-                           "give the document's ID (a positive number from "
-                           "`twinline invoice list`)");
+        return admin_usage_error(
+            show_usage, "%s",
+            "give the document's ID (a positive number from "
+            "`twinline invoice list`)");
     if (o[0].set && invoice_format_parse(o[0].value, &fmt, &e) != ST_OK)
-        return usage_error(show_usage, "%s", e.msg);
+        return admin_usage_error(show_usage, "%s", e.msg);
     if ((rc = connect_db(&a, &d)) != 0)
         return rc;
     if (o[1].set) {
@@ -360,25 +282,25 @@ static int cmd_show(int argc, char **argv, const config *cfg)
          * document. */
         if (snprintf(tmp, sizeof(tmp), "%s.tmp", o[1].value) >=
             (int)sizeof(tmp)) {
-            rc = usage_error(show_usage, "%s", "--out path is too long");
+            rc = admin_usage_error(show_usage, "%s", "--out path is too long");
             goto out;
         }
         if ((f = fopen(tmp, "w")) == NULL) {
             err_set(&e, ST_IO, "create %s: %s", tmp, strerror(errno));
-            rc = fail(&e);
+            rc = admin_fail(&e);
             goto out;
         }
     }
     if (invoice_export(d, id, fmt, f, &e) != ST_OK)
-        rc = fail(&e);
+        rc = admin_fail(&e);
     if (f != stdout) {
         if (fclose(f) != 0 && rc == 0) {
             err_set(&e, ST_IO, "write %s: %s", tmp, strerror(errno));
-            rc = fail(&e);
+            rc = admin_fail(&e);
         }
         if (rc == 0 && rename(tmp, o[1].value) != 0) {
             err_set(&e, ST_IO, "rename %s: %s", tmp, strerror(errno));
-            rc = fail(&e);
+            rc = admin_fail(&e);
         }
         if (rc != 0)
             remove(tmp);
@@ -438,9 +360,9 @@ static status read_file(const char *path, char **out, size_t *len, err *e)
 
 static int cmd_verify(int argc, char **argv, const config *cfg)
 {
-    opt o[] = {{"--file", true, NULL, false},
-               {"--id", true, NULL, false},
-               {"--pubkey", true, NULL, false}};
+    admin_opt o[] = {{"--file", true, NULL, false},
+                     {"--id", true, NULL, false},
+                     {"--pubkey", true, NULL, false}};
     unsigned char pk[SIGNER_PK_BYTES];
     char ref[INVOICE_REF_MAX];
     char key_id[SIGNER_KEY_ID_LEN + 1];
@@ -450,24 +372,25 @@ static int cmd_verify(int argc, char **argv, const config *cfg)
     db *d = NULL;
     err e = {0};
     status s;
-    args a;
-    int rc = parse(argc, argv, cfg, o, 3, false, verify_usage, &a);
+    admin_args a;
+    int rc = admin_args_parse(argc, argv, 2, cfg, o, 3, NULL, verify_usage, &a);
 
     if (rc != 0)
         return rc;
     if (a.help)
         return help(verify_usage);
     if (o[0].set == o[1].set || !o[2].set || a.npos > 0)
-        return usage_error(verify_usage, "%s",
-                           "give --pubkey PUBFILE and either --file FILE or "
-                           "--id ID");
+        return admin_usage_error(
+            verify_usage, "%s",
+            "give --pubkey PUBFILE and either --file FILE or "
+            "--id ID");
     if (o[1].set && !ids_parse_i64(o[1].value, &id))
-        return usage_error(verify_usage,
-                           "--id \"%s\" must be a positive "
-                           "number",
-                           o[1].value);
+        return admin_usage_error(verify_usage,
+                                 "--id \"%s\" must be a positive "
+                                 "number",
+                                 o[1].value);
     if (signer_public_read(o[2].value, pk, &e) != ST_OK)
-        return fail(&e);
+        return admin_fail(&e);
     signer_key_id_of(pk, key_id);
     if (o[0].set) {
         if ((s = read_file(o[0].value, &buf, &len, &e)) == ST_OK)
@@ -492,9 +415,9 @@ static int cmd_verify(int argc, char **argv, const config *cfg)
 
 static int cmd_credit(int argc, char **argv, const config *cfg)
 {
-    opt o[] = {{"--invoice", true, NULL, false},
-               {"--reason", true, NULL, false},
-               {"--key", true, NULL, false}};
+    admin_opt o[] = {{"--invoice", true, NULL, false},
+                     {"--reason", true, NULL, false},
+                     {"--key", true, NULL, false}};
     char ref[INVOICE_REF_MAX] = "";
     invoice_summary *rows = NULL;
     int64_t inv = 0, cn = 0;
@@ -502,40 +425,45 @@ static int cmd_credit(int argc, char **argv, const config *cfg)
     db *d = NULL;
     err e = {0};
     int n = 0;
-    args *a = malloc(sizeof(*a)); /* the --line array is large */
+    admin_args *a = malloc(sizeof(*a)); /* the --line array is large */
+    int64_t *lines = calloc(ADMIN_MAX_REPEATED, sizeof(int64_t));
+    int nlines = 0;
     int rc;
 
-    if (a == NULL) {
+    if (a == NULL || lines == NULL) {
         fprintf(stderr, "twinline: out of memory\n");
         return 1;
     }
-    rc = parse(argc, argv, cfg, o, 3, true, credit_usage, a);
+    rc = admin_args_parse(argc, argv, 2, cfg, o, 3, "--line", credit_usage, a);
     if (rc != 0)
         goto out;
     if (a->help) {
         rc = help(credit_usage);
         goto out;
     }
+    if ((rc = line_numbers(a, credit_usage, lines, &nlines)) != 0)
+        goto out;
     if (!o[0].set || !o[1].set || !o[2].set || a->npos > 0) {
-        rc = usage_error(credit_usage, "%s",
-                         "give --invoice ID, --reason TEXT and --key DIR");
+        rc =
+            admin_usage_error(credit_usage, "%s",
+                              "give --invoice ID, --reason TEXT and --key DIR");
         goto out;
     }
     if (!ids_parse_i64(o[0].value, &inv)) {
-        rc = usage_error(credit_usage,
-                         "--invoice \"%s\" must be a positive number",
-                         o[0].value);
+        rc = admin_usage_error(credit_usage,
+                               "--invoice \"%s\" must be a positive number",
+                               o[0].value);
         goto out;
     }
     if (signer_load(&sg, o[2].value, &e) != ST_OK) {
-        rc = fail(&e);
+        rc = admin_fail(&e);
         goto out;
     }
     if ((rc = connect_db(a, &d)) != 0)
         goto out;
-    if (invoice_credit_note(d, inv, a->lines, a->nlines, o[1].value, sg, &cn,
-                            &e) != ST_OK) {
-        rc = fail(&e);
+    if (invoice_credit_note(d, inv, lines, nlines, o[1].value, sg, &cn, &e) !=
+        ST_OK) {
+        rc = admin_fail(&e);
         goto out;
     }
     /* Print the note's reference as `invoice list` shows it. */
@@ -549,6 +477,7 @@ out:
     free(rows);
     db_close(d);
     signer_destroy(sg);
+    free(lines);
     free(a);
     return rc;
 }
@@ -572,5 +501,6 @@ int admin_cmd_invoice(int argc, char **argv, const config *cfg)
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
         if (strcmp(argv[1], subs[i].name) == 0)
             return subs[i].run(argc, argv, cfg);
-    return usage_error(invoice_usage, "unknown subcommand \"%s\"", argv[1]);
+    return admin_usage_error(invoice_usage, "unknown subcommand \"%s\"",
+                             argv[1]);
 }

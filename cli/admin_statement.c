@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "admin_args.h"
 #include "admin_money.h"
 #include "admin_table.h"
 #include "invoice.h"
@@ -192,14 +193,6 @@ out:
 
 /* ---- command ---------------------------------------------------------- */
 
-static int usage_error(const char *fmt, const char *what)
-{
-    fprintf(stderr, "twinline: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, "\n%s", statement_usage);
-    return EXIT_USAGE;
-}
-
 int admin_cmd_statement(int argc, char **argv, const config *cfg)
 {
     static const char *const names[] = {"--operator", "--worker", "--period",
@@ -217,7 +210,7 @@ int admin_cmd_statement(int argc, char **argv, const config *cfg)
 
         if (config_take_flag(&c, argc, argv, &i, &e)) {
             if (e.code != ST_OK)
-                return usage_error("%s", e.msg);
+                return admin_usage_error(statement_usage, "%s", e.msg);
             continue;
         }
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -235,21 +228,26 @@ int admin_cmd_statement(int argc, char **argv, const config *cfg)
             else if (i + 1 < argc)
                 val[k] = argv[++i];
             else
-                return usage_error("%s needs a value", names[k]);
+                return admin_usage_error(statement_usage, "%s needs a value",
+                                         names[k]);
             break;
         }
         if (k == 4)
-            return usage_error("unexpected argument %s", arg);
+            return admin_usage_error(statement_usage, "unexpected argument %s",
+                                     arg);
     }
     if ((val[0] != NULL) == (val[1] != NULL))
-        return usage_error("%s", "give exactly one of --operator or --worker");
+        return admin_usage_error(statement_usage, "%s",
+                                 "give exactly one of --operator or --worker");
     if (val[2] == NULL)
-        return usage_error("%s", "--period YYYY-MM is required");
+        return admin_usage_error(statement_usage, "%s",
+                                 "--period YYYY-MM is required");
     if (val[3] != NULL && strcmp(val[3], "json") == 0)
         fmt = ADMIN_STMT_JSON;
     else if (val[3] != NULL && strcmp(val[3], "text") != 0)
-        return usage_error("--format must be text or json (got \"%s\")",
-                           val[3]);
+        return admin_usage_error(statement_usage,
+                                 "--format must be text or json (got \"%s\")",
+                                 val[3]);
     if (db_connect(&d, c.db, &e) != ST_OK) {
         fprintf(stderr, "twinline: %s\n", e.msg);
         return 1;
