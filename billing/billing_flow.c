@@ -42,12 +42,15 @@ DB_STMT(flow_read, 1,
         "  pl.contract_id, pl.version, pl.plan::text, pl.verification_s,"
         "  pl.clawback_s, pl.platform_fee_bps, pl.operator_weight,"
         "  pl.worker_weight, pl.ai_weight, coalesce(pl.ai_party, ''),"
-        "  (SELECT count(*) FROM billable_outcomes b"
+        /* The month's volume so far, which only volume tiers use: a
+         * count that grows with the month, so skipped without them. */
+        "  CASE WHEN jsonb_path_exists(pl.plan, '$.outcomes.*.volume_tiers')"
+        "  THEN (SELECT count(*) FROM billable_outcomes b"
         "    WHERE b.contract_id = pl.contract_id"
         "      AND b.plan_version = pl.version AND b.state <> 'reversed'"
         "      AND b.outcome_id < o.id"
         "      AND b.outcome_at >= m.start AND b.outcome_at < m.start"
-        "          + interval '1 month'),"
+        "          + interval '1 month') ELSE 0 END,"
         "  coalesce((SELECT sum(b.base_minor) FROM billable_outcomes b"
         "    WHERE b.case_id = o.case_id AND b.state <> 'reversed'"
         "      AND b.outcome_id < o.id), 0),"
@@ -157,7 +160,16 @@ DB_STMT(
  */
 DB_STMT(
     flow_disputes, 1,
-    "WITH d AS (SELECT id FROM case_disputes WHERE processed_at IS NULL"
+    "WITH d AS (SELECT id FROM case_disputes cd WHERE processed_at IS NULL"
+    /* a penalty's account is created by flow_penalty_accounts first; a
+     * complaint filed since waits for the next pass */
+    "   AND NOT EXISTS (SELECT 1 FROM case_plans cp JOIN contract_plans x"
+    "     ON x.contract_id = cp.contract_id AND x.version = cp.version"
+    "     WHERE cp.case_id = cd.case_id AND cd.kind = 'complaint'"
+    "       AND (x.plan->>'complaint_penalty_minor')::bigint > 0"
+    "       AND NOT EXISTS (SELECT 1 FROM accounts a"
+    "         WHERE a.party = cd.tenant_id AND a.kind = 'penalty'"
+    "           AND a.currency = x.plan->>'currency'))"
     "   ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED),"
     " hit AS (SELECT b.outcome_id, min(cd.id) AS dispute"
     "   FROM billable_outcomes b JOIN case_disputes cd"
@@ -183,9 +195,57 @@ DB_STMT(
     "   ON CONFLICT (idem_key) DO NOTHING RETURNING id, idem_key),"
     " po AS (INSERT INTO postings (entry_id, account_id, amount_minor)"
     "   SELECT je.id, src.acc, src.m FROM je JOIN src ON src.k = je.idem_key),"
+    /* A complaint about a case billed under a plan with a complaint
+     * penalty: the penalty, credited to the bank (schema/008). */
+    " pen AS (INSERT INTO billing_adjustments (kind, tenant_id,"
+    "   operator_id, contract_id, plan_version, case_id, dispute_id,"
+    "   period, currency, amount_minor, description)"
+    "   SELECT 'complaint_penalty', cd.tenant_id, pl.operator_id,"
+    "     x.contract_id, x.version, cd.case_id, cd.id,"
+    "     to_char(cd.created_at AT TIME ZONE 'UTC', 'YYYY-MM'),"
+    "     x.plan->>'currency', -(x.plan->>'complaint_penalty_minor')::bigint,"
+    "     left(format('Complaint penalty: case %s, %s', c.external_id,"
+    "       cd.reason), 500)"
+    "   FROM d JOIN case_disputes cd ON cd.id = d.id AND cd.kind = 'complaint'"
+    "   JOIN cases c ON c.id = cd.case_id"
+    "   JOIN case_plans cp ON cp.case_id = cd.case_id"
+    "   JOIN contract_plans x ON x.contract_id = cp.contract_id"
+    "    AND x.version = cp.version"
+    "   JOIN contracts k ON k.id = x.contract_id"
+    "   JOIN pools pl ON pl.id = k.pool_id"
+    "   WHERE (x.plan->>'complaint_penalty_minor')::bigint > 0"
+    "   ORDER BY cd.id ON CONFLICT (dispute_id) DO NOTHING"
+    "   RETURNING dispute_id, tenant_id, currency, amount_minor),"
+    " ppen AS (SELECT 'dispute:' || pen.dispute_id || ':penalty' AS k,"
+    "   a.id AS acc, x.m FROM pen"
+    "   CROSS JOIN LATERAL (VALUES ('bank_receivable', pen.amount_minor),"
+    "     ('penalty', -pen.amount_minor)) AS x(kind, m)"
+    "   JOIN accounts a ON a.party = pen.tenant_id AND a.kind = x.kind"
+    "    AND a.currency = pen.currency),"
+    " fpen AS (SELECT k, " FLOW_FP_SQL " AS f FROM ppen GROUP BY k),"
+    " jpen AS (INSERT INTO journal_entries (idem_key, fingerprint)"
+    "   SELECT k, f FROM fpen ORDER BY k"
+    "   ON CONFLICT (idem_key) DO NOTHING RETURNING id, idem_key),"
+    " popen AS (INSERT INTO postings (entry_id, account_id, amount_minor)"
+    "   SELECT jpen.id, ppen.acc, ppen.m FROM jpen"
+    "   JOIN ppen ON ppen.k = jpen.idem_key),"
     " mark AS (UPDATE case_disputes c SET processed_at = now() FROM d"
     "   WHERE c.id = d.id)"
-    " SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM d)");
+    " SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM d),"
+    "  (SELECT count(*) FROM pen)");
+
+/* The accounts a complaint penalty posts to, before flow_disputes. */
+DB_STMT(flow_penalty_accounts, 0,
+        "INSERT INTO accounts (party, kind, currency)"
+        " SELECT DISTINCT cd.tenant_id, k.kind, x.plan->>'currency'"
+        " FROM case_disputes cd"
+        " JOIN case_plans cp ON cp.case_id = cd.case_id"
+        " JOIN contract_plans x ON x.contract_id = cp.contract_id"
+        "  AND x.version = cp.version"
+        " CROSS JOIN (VALUES ('bank_receivable'), ('penalty')) AS k(kind)"
+        " WHERE cd.processed_at IS NULL AND cd.kind = 'complaint'"
+        "   AND (x.plan->>'complaint_penalty_minor')::bigint > 0"
+        " ORDER BY 1, 2, 3 ON CONFLICT (party, kind, currency) DO NOTHING");
 
 /*
  * Verify pending outcomes whose window passed with no reopen and no
@@ -573,7 +633,7 @@ out:
 }
 
 static status run_count(db *d, const db_stmt *st, int max, int64_t *out,
-                        int64_t *second, err *e)
+                        int64_t *second, int64_t *third, err *e)
 {
     char mbuf[24];
     const char *params[1] = {db_i64_str(mbuf, max)};
@@ -586,29 +646,33 @@ static status run_count(db *d, const db_stmt *st, int max, int64_t *out,
     *out = db_rows(r) > 0 ? db_i64(r, 0, 0) : 0;
     if (second != NULL)
         *second = db_rows(r) > 0 ? db_i64(r, 0, 1) : 0;
+    if (third != NULL)
+        *third = db_rows(r) > 0 ? db_i64(r, 0, 2) : 0;
     db_res_free(r);
     return ST_OK;
 }
 
 status billing_flow_disputes(db *d, int max, int64_t *reversed, err *e)
 {
-    int64_t n = 0, disputes = 0;
-    status s = run_count(d, &flow_disputes, max, &n, &disputes, e);
+    int64_t n = 0, disputes = 0, penalties = 0;
+    status s = db_run(d, &flow_penalty_accounts, NULL, NULL, e);
 
+    if (s == ST_OK)
+        s = run_count(d, &flow_disputes, max, &n, &disputes, &penalties, e);
     if (s != ST_OK)
         return err_wrap(e, "process reopens and complaints");
     if (n > 0 || disputes > 0)
         log_info(MOD,
                  "%" PRId64 " reopens/complaints processed, %" PRId64
-                 " outcomes reversed",
-                 disputes, n);
+                 " outcomes reversed, %" PRId64 " complaint penalties",
+                 disputes, n, penalties);
     *reversed = n;
     return ST_OK;
 }
 
 status billing_flow_verify(db *d, int max, int64_t *verified, err *e)
 {
-    status s = run_count(d, &flow_verify, max, verified, NULL, e);
+    status s = run_count(d, &flow_verify, max, verified, NULL, NULL, e);
 
     if (s != ST_OK)
         return err_wrap(e, "verify outcomes");

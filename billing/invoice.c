@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "month_minimum.h"
 #include "sbuf.h"
 
 #define UTC_FMT "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
@@ -16,9 +17,11 @@ DB_STMT(invoice_tenant_get, 1, "SELECT name FROM tenants WHERE id = $1");
 DB_STMT(invoice_period_mark, 2,
         "INSERT INTO invoice_periods (tenant_id, period) VALUES ($1, $2)");
 
-/* Currencies with lines to invoice in [start, end). */
-DB_STMT(invoice_currencies, 3,
-        "SELECT bl.currency, count(*) FROM billable_lines bl"
+/* Currencies with lines to invoice in [start, end): billable lines and
+ * the adjustments of period $4 (penalties, minimum top-ups). */
+DB_STMT(invoice_currencies, 4,
+        "SELECT currency, sum(n) FROM (SELECT bl.currency, count(*) AS n"
+        " FROM billable_lines bl"
         " WHERE bl.tenant_id = $1"
         "   AND bl.created_at >= $2::timestamptz"
         "   AND bl.created_at < $3::timestamptz"
@@ -28,7 +31,29 @@ DB_STMT(invoice_currencies, 3,
         "   AND NOT EXISTS (SELECT 1 FROM billable_outcomes bo"
         "                    WHERE bo.outcome_id = bl.outcome_id"
         "                      AND bo.state <> 'verified')"
-        " GROUP BY bl.currency ORDER BY bl.currency");
+        " GROUP BY bl.currency"
+        " UNION ALL SELECT a.currency, count(*) FROM billing_adjustments a"
+        " WHERE a.tenant_id = $1 AND a.period = $4"
+        "   AND NOT EXISTS (SELECT 1 FROM invoice_lines il"
+        "                    WHERE il.kind = 'invoice'"
+        "                      AND il.adjustment_id = a.id)"
+        " GROUP BY a.currency) x GROUP BY currency ORDER BY currency");
+
+/* The adjustments of period $4 in currency $3 after the lines of $1. */
+DB_STMT(invoice_lines_from_adjustments, 4,
+        "INSERT INTO invoice_lines (invoice_id, kind, line_no,"
+        "  adjustment_id, case_id, case_external_id, operator_id,"
+        "  contract_id, outcome_code, billed_at, description, amount_minor)"
+        " SELECT $1, 'invoice', (SELECT coalesce(max(line_no), 0)"
+        "   FROM invoice_lines WHERE invoice_id = $1)"
+        "   + row_number() OVER (ORDER BY a.id),"
+        "  a.id, a.case_id, c.external_id, a.operator_id, a.contract_id,"
+        "  a.kind, a.created_at, a.description, a.amount_minor"
+        " FROM billing_adjustments a LEFT JOIN cases c ON c.id = a.case_id"
+        " WHERE a.tenant_id = $2 AND a.currency = $3 AND a.period = $4"
+        "   AND NOT EXISTS (SELECT 1 FROM invoice_lines il"
+        "                    WHERE il.kind = 'invoice'"
+        "                      AND il.adjustment_id = a.id)");
 
 /*
  * Take the next number of the series (tenant, kind). The UPDATE of the
@@ -78,11 +103,12 @@ DB_STMT(invoice_lines_from_billable, 5,
 /* Credit lines $3 (line numbers) of invoice $2 into credit note $1. */
 DB_STMT(invoice_lines_credit, 4,
         "INSERT INTO invoice_lines (invoice_id, kind, line_no,"
-        "  billable_line_id, outcome_id, case_id, case_external_id, task_id,"
+        "  billable_line_id, adjustment_id, outcome_id, case_id,"
+        "  case_external_id, task_id,"
         "  worker_id, operator_id, contract_id, outcome_code, billed_at,"
         "  description, amount_minor)"
         " SELECT $1, 'credit_note', row_number() OVER (ORDER BY il.line_no),"
-        "  il.billable_line_id, il.outcome_id, il.case_id,"
+        "  il.billable_line_id, il.adjustment_id, il.outcome_id, il.case_id,"
         "  il.case_external_id, il.task_id, il.worker_id, il.operator_id,"
         "  il.contract_id, il.outcome_code, il.billed_at,"
         "  left(format('Credit for line %s of %s: %s', il.line_no, $4::text,"
@@ -116,8 +142,10 @@ DB_STMT(invoice_header_get, 1,
         " WHERE i.id = $1");
 
 DB_STMT(invoice_lines_get, 1,
-        "SELECT line_no, billable_line_id, outcome_id, case_id, task_id,"
-        "  amount_minor, case_external_id, worker_id, operator_id,"
+        "SELECT line_no, coalesce(billable_line_id, 0),"
+        "  coalesce(outcome_id, 0), coalesce(case_id, 0),"
+        "  coalesce(task_id, 0), amount_minor, coalesce(case_external_id, ''),"
+        "  coalesce(worker_id, ''), operator_id,"
         "  contract_id, outcome_code,"
         "  to_char(billed_at AT TIME ZONE 'UTC', " UTC_FMT "),"
         "  description"
@@ -128,7 +156,8 @@ DB_STMT(invoice_credit_state, 1,
         "SELECT il.line_no, coalesce(cn.number, 0)"
         " FROM invoice_lines il"
         " LEFT JOIN invoice_lines cl ON cl.kind = 'credit_note'"
-        "   AND cl.billable_line_id = il.billable_line_id"
+        "   AND (cl.billable_line_id = il.billable_line_id"
+        "        OR cl.adjustment_id = il.adjustment_id)"
         " LEFT JOIN invoices cn ON cn.id = cl.invoice_id"
         " WHERE il.invoice_id = $1 ORDER BY il.line_no");
 
@@ -427,8 +456,11 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
         if (s != ST_OK)
             goto out;
     }
+    if ((s = month_minimum_post(d, tenant, period, start, end, &res.minimums,
+                                e)) != ST_OK)
+        goto out;
     {
-        const char *p[3] = {tenant, start, end};
+        const char *p[4] = {tenant, start, end, period};
 
         if ((s = db_run(d, &invoice_currencies, p, &cur, e)) != ST_OK)
             goto out;
@@ -463,6 +495,14 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
         p[3] = start;
         p[4] = end;
         s = db_run(d, &invoice_lines_from_billable, p, &r, e);
+        if (s == ST_OK)
+            res.lines += (int)db_affected(r);
+        db_res_free(r);
+        r = NULL;
+        if (s != ST_OK)
+            goto out;
+        p[3] = period;
+        s = db_run(d, &invoice_lines_from_adjustments, p, &r, e);
         if (s == ST_OK)
             res.lines += (int)db_affected(r);
         db_res_free(r);

@@ -43,7 +43,8 @@ typedef struct invoice_closed {
     int n;
     int64_t ids[INVOICE_CLOSE_MAX];
     int64_t numbers[INVOICE_CLOSE_MAX];
-    int lines; /* billable lines invoiced, all currencies */
+    int lines; /* lines invoiced (outcomes and adjustments), all currencies */
+    int minimums; /* monthly-minimum top-ups charged by this close */
 } invoice_closed;
 
 /*

@@ -135,8 +135,49 @@ static status status_of_code(const char *code)
     return ST_INTERNAL;
 }
 
-status admin_case_submit(bus *b, const char *prefix, const char *tenant,
-                         const char *body, int timeout_ms, FILE *out, err *e)
+status admin_case_dispute_body(int64_t case_id, const char *external_id,
+                               const char *reason, const char *request_id,
+                               char **out, err *e)
+{
+    json_t *body;
+    char *text;
+
+    if ((case_id > 0) == (external_id != NULL))
+        return err_set(e, ST_INVALID,
+                       "give either a CASE_ID or --external-id X");
+    if (external_id != NULL &&
+        (external_id[0] == '\0' || strlen(external_id) > 128))
+        return err_set(e, ST_INVALID,
+                       "--external-id must be 1..128 characters");
+    if (reason == NULL || reason[0] == '\0' || strlen(reason) > 500)
+        return err_set(e, ST_INVALID,
+                       "--reason must be 1..500 characters: why the bank "
+                       "disputes the result");
+    if (request_id != NULL && !ids_token_valid(request_id))
+        return err_set(e, ST_INVALID,
+                       "--request-id \"%.64s\" must be 1-64 letters, digits, "
+                       "'_' or '-'",
+                       request_id);
+    body = case_id > 0 ? json_pack("{s:I, s:s}", "case_id", (json_int_t)case_id,
+                                   "reason", reason)
+                       : json_pack("{s:s, s:s}", "external_id", external_id,
+                                   "reason", reason);
+    if (body == NULL ||
+        (request_id != NULL &&
+         json_object_set_new(body, "request_id", json_string(request_id)) !=
+             0) ||
+        (text = jsonx_dump(body)) == NULL) {
+        json_decref(body);
+        return err_set(e, ST_NOMEM, "out of memory");
+    }
+    json_decref(body);
+    *out = text;
+    return ST_OK;
+}
+
+status admin_case_request(bus *b, const char *prefix, const char *tenant,
+                          const char *verb, const char *body, int timeout_ms,
+                          FILE *out, err *e)
 {
     char subject[SUBJECT_MAX];
     bus_msg *reply = NULL;
@@ -150,7 +191,8 @@ status admin_case_submit(bus *b, const char *prefix, const char *tenant,
                        "--tenant \"%.64s\" must be 1-64 letters, digits, '_' "
                        "or '-'; run: twinline tenant list",
                        tenant);
-    snprintf(subject, sizeof(subject), "%s.api.%s.case.submit", prefix, tenant);
+    snprintf(subject, sizeof(subject), "%s.api.%s.case.%s", prefix, tenant,
+             verb);
     s = bus_request(b, subject, body, strlen(body), timeout_ms, &reply, e);
     if (s != ST_OK)
         return s;

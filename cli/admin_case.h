@@ -28,13 +28,25 @@ status admin_case_body(const char *case_type, const char *external_id,
 status admin_case_body_file(const char *path, char **out, err *e);
 
 /*
- * Send body to <prefix>.api.<tenant>.case.submit and print the reply,
- * indented, on out. A reply with "ok": false returns the status named by
- * its error code with "code: message" in e. ST_UNAVAILABLE when nobody
- * serves the subject, ST_TIMEOUT when no reply comes within timeout_ms.
+ * The body of a reopen or complaint request for the case with id case_id
+ * (> 0) or with external_id (exactly one of them): reason 1..500
+ * characters, request_id (may be NULL) a token that makes a repeat return
+ * the first dispute. *out is the caller's to free.
  */
-status admin_case_submit(bus *b, const char *prefix, const char *tenant,
-                         const char *body, int timeout_ms, FILE *out, err *e);
+status admin_case_dispute_body(int64_t case_id, const char *external_id,
+                               const char *reason, const char *request_id,
+                               char **out, err *e);
+
+/*
+ * Send body to <prefix>.api.<tenant>.case.<verb> (submit, reopen,
+ * complaint) and print the reply, indented, on out. A reply with "ok":
+ * false returns the status named by its error code with "code: message"
+ * in e. ST_UNAVAILABLE when nobody serves the subject, ST_TIMEOUT when no
+ * reply comes within timeout_ms.
+ */
+status admin_case_request(bus *b, const char *prefix, const char *tenant,
+                          const char *verb, const char *body, int timeout_ms,
+                          FILE *out, err *e);
 
 /*
  * Print the case of tenant with id case_id (when external_id is NULL) or

@@ -10,6 +10,7 @@
 #include "admin_case.h"
 #include "admin_list.h"
 #include "admin_load.h"
+#include "admin_reconcile.h"
 #include "admin_report.h"
 #include "bus.h"
 #include "db.h"
@@ -220,11 +221,18 @@ static const char case_usage[] =
     "                            [--priority N] [--payload JSON] "
     "[--customer JSON]\n"
     "       twinline case show --tenant T (CASE_ID | --external-id X)\n"
+    "       twinline case (reopen | complaint) --tenant T\n"
+    "                     (CASE_ID | --external-id X) --reason TEXT\n"
+    "                     [--request-id R]\n"
     "\n"
     "submit sends the bank API's submit request over NATS\n"
     "(<prefix>.api.<tenant>.case.submit) and prints the reply; the\n"
     "dispatcher must be running. show reads the case, its tasks, offers and\n"
-    "outcomes from PostgreSQL.\n";
+    "outcomes from PostgreSQL. reopen and complaint file the bank's dispute\n"
+    "of a result (<prefix>.api.<tenant>.case.reopen|complaint): billing\n"
+    "reverses what the case was billed inside the contract's clawback\n"
+    "window, with a credit note when it was invoiced. The same --request-id\n"
+    "(or, without one, the same reason) returns the first dispute again.\n";
 
 static int case_submit(admin_args *a, admin_opt *o)
 {
@@ -264,8 +272,44 @@ static int case_submit(admin_args *a, admin_opt *o)
         rc = admin_fail(&e);
         goto out;
     }
-    if (admin_case_submit(b, a->cfg.prefix, tenant, body, SUBMIT_TIMEOUT,
-                          stdout, &e) != ST_OK)
+    if (admin_case_request(b, a->cfg.prefix, tenant, "submit", body,
+                           SUBMIT_TIMEOUT, stdout, &e) != ST_OK)
+        rc = admin_fail(&e);
+out:
+    bus_close(b);
+    free(body);
+    return rc;
+}
+
+/* case reopen|complaint: a->pos[0] is the verb. */
+static int case_dispute(admin_args *a, admin_opt *o)
+{
+    const char *ext = o[3].value;
+    int64_t id = 0;
+    char *body = NULL;
+    bus *b = NULL;
+    err e = {0};
+    int rc = 0;
+
+    if ((ext != NULL) == (a->npos == 2))
+        return admin_usage_error(case_usage, "%s",
+                                 "give either a CASE_ID or --external-id X");
+    if (ext == NULL && !ids_parse_i64(a->pos[1], &id))
+        return admin_usage_error(
+            case_usage, "CASE_ID \"%s\" must be a positive number", a->pos[1]);
+    if (!o[7].set)
+        return admin_usage_error(case_usage, "%s",
+                                 "--reason is required: why the bank "
+                                 "disputes the result");
+    if (admin_case_dispute_body(id, ext, o[7].value, o[8].value, &body, &e) !=
+        ST_OK)
+        return admin_fail(&e);
+    if (bus_connect(&b, a->cfg.nats, "twinline-cli", &e) != ST_OK) {
+        rc = admin_fail(&e);
+        goto out;
+    }
+    if (admin_case_request(b, a->cfg.prefix, o[0].value, a->pos[0], body,
+                           SUBMIT_TIMEOUT, stdout, &e) != ST_OK)
         rc = admin_fail(&e);
 out:
     bus_close(b);
@@ -297,26 +341,39 @@ static int case_show(admin_args *a, admin_opt *o)
 
 int admin_cmd_case(int argc, char **argv, const config *cfg)
 {
-    admin_opt o[] = {
-        {"--tenant", true, NULL, false},   {"--file", true, NULL, false},
-        {"--type", true, NULL, false},     {"--external-id", true, NULL, false},
-        {"--priority", true, NULL, false}, {"--payload", true, NULL, false},
-        {"--customer", true, NULL, false}};
+    admin_opt o[] = {{"--tenant", true, NULL, false},
+                     {"--file", true, NULL, false},
+                     {"--type", true, NULL, false},
+                     {"--external-id", true, NULL, false},
+                     {"--priority", true, NULL, false},
+                     {"--payload", true, NULL, false},
+                     {"--customer", true, NULL, false},
+                     {"--reason", true, NULL, false},
+                     {"--request-id", true, NULL, false}};
     admin_args a;
-    int rc = admin_args_parse(argc, argv, 1, cfg, o, 7, NULL, case_usage, &a);
+    int rc = admin_args_parse(argc, argv, 1, cfg, o, 9, NULL, case_usage, &a);
+    bool dispute;
 
     if (rc != 0)
         return rc;
     if (a.help)
         return help(case_usage);
     if (a.npos < 1 ||
-        (strcmp(a.pos[0], "submit") != 0 && strcmp(a.pos[0], "show") != 0))
+        (strcmp(a.pos[0], "submit") != 0 && strcmp(a.pos[0], "show") != 0 &&
+         strcmp(a.pos[0], "reopen") != 0 && strcmp(a.pos[0], "complaint") != 0))
         return admin_usage_error(case_usage, "%s",
-                                 "expected: case submit or case show");
+                                 "expected: case submit, show, reopen or "
+                                 "complaint");
+    dispute =
+        strcmp(a.pos[0], "reopen") == 0 || strcmp(a.pos[0], "complaint") == 0;
     if (!o[0].set)
         return admin_usage_error(
             case_usage, "%s",
             "--tenant is required; run: twinline tenant list");
+    if (!dispute && (o[7].set || o[8].set))
+        return admin_usage_error(case_usage, "%s",
+                                 "--reason and --request-id belong to case "
+                                 "reopen and case complaint");
     if (strcmp(a.pos[0], "submit") == 0) {
         if (a.npos != 1)
             return admin_usage_error(case_usage, "unexpected argument %s",
@@ -326,6 +383,14 @@ int admin_cmd_case(int argc, char **argv, const config *cfg)
     if (a.npos > 2)
         return admin_usage_error(case_usage, "unexpected argument %s",
                                  a.pos[2]);
+    if (dispute) {
+        if (o[1].set || o[2].set || o[4].set || o[5].set || o[6].set)
+            return admin_usage_error(case_usage, "%s",
+                                     "case reopen and case complaint take "
+                                     "--tenant, CASE_ID or --external-id, "
+                                     "--reason and --request-id");
+        return case_dispute(&a, o);
+    }
     if (o[1].set || o[2].set || o[4].set || o[5].set || o[6].set)
         return admin_usage_error(case_usage, "%s",
                                  "case show takes only --tenant and CASE_ID or "
@@ -353,6 +418,8 @@ static const char bill_usage[] =
     "usage: twinline bill summary [--tenant T] [--format table|kv]\n"
     "       twinline bill report [--tenant T] [--period YYYY-MM]\n"
     "                            [--format table|kv]\n"
+    "       twinline bill reconcile [--tenant T] [--period YYYY-MM]\n"
+    "                               [--format table|kv]\n"
     "\n"
     "summary: totals of billable lines per tenant and currency, per operator\n"
     "and per outcome code: number of lines and amount.\n"
@@ -360,7 +427,14 @@ static const char bill_usage[] =
     "billed (verified), pending verification, reversed, the margin (bank\n"
     "price minus operator, worker and AI shares) per case, and the ledger's\n"
     "balance for the same outcomes. --period takes outcomes of that month\n"
-    "(UTC); without it, all.\n";
+    "(UTC); without it, all.\n"
+    "reconcile: checks that the books agree with the results, per tenant and\n"
+    "currency: every billable outcome billed once, splits sum to the price,\n"
+    "the ledger's receivables equal the verified and pending results, the\n"
+    "issued invoices and credit notes equal the invoiced results that still\n"
+    "stand, document totals match their lines, and the trial balance is\n"
+    "zero. Exit status 0 when all agree, 1 when any does not. Run it when\n"
+    "billing is idle (a result just closed may not be billed yet).\n";
 
 int admin_cmd_bill(int argc, char **argv, const config *cfg)
 {
@@ -372,7 +446,8 @@ int admin_cmd_bill(int argc, char **argv, const config *cfg)
     db *d = NULL;
     err e = {0};
     status s;
-    bool report;
+    bool report, reconcile;
+    int mismatches = 0;
     int rc = admin_args_parse(argc, argv, 1, cfg, o, 3, NULL, bill_usage, &a);
 
     if (rc != 0)
@@ -380,23 +455,32 @@ int admin_cmd_bill(int argc, char **argv, const config *cfg)
     if (a.help)
         return help(bill_usage);
     if (a.npos != 1 ||
-        (strcmp(a.pos[0], "summary") != 0 && strcmp(a.pos[0], "report") != 0))
+        (strcmp(a.pos[0], "summary") != 0 && strcmp(a.pos[0], "report") != 0 &&
+         strcmp(a.pos[0], "reconcile") != 0))
         return admin_usage_error(bill_usage, "%s",
-                                 "expected: bill summary or bill report");
+                                 "expected: bill summary, bill report or "
+                                 "bill reconcile");
     report = strcmp(a.pos[0], "report") == 0;
-    if (!report && o[2].set)
+    reconcile = strcmp(a.pos[0], "reconcile") == 0;
+    if (!report && !reconcile && o[2].set)
         return admin_usage_error(bill_usage, "%s",
-                                 "--period is for bill report only");
+                                 "--period is for bill report and bill "
+                                 "reconcile");
     if ((rc = parse_format(&o[1], bill_usage, &fmt)) != 0)
         return rc;
     if ((rc = connect_db(&a, &d, &e)) != 0)
         return rc;
-    if (report)
+    if (reconcile)
+        s = admin_bill_reconcile(d, o[0].value, o[2].value, fmt, stdout,
+                                 &mismatches, &e);
+    else if (report)
         s = admin_bill_report(d, o[0].value, o[2].value, fmt, stdout, &e);
     else
         s = admin_bill_summary(d, o[0].value, fmt, stdout, &e);
     if (s != ST_OK)
         rc = admin_fail(&e);
+    else if (mismatches > 0)
+        rc = 1;
     db_close(d);
     return rc;
 }

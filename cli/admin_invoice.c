@@ -46,7 +46,9 @@ static const char close_usage[] =
     "[--early]\n"
     "\n"
     "Close tenant T's month: every billable line created in it (UTC) and\n"
-    "not invoiced yet goes on one invoice per currency, which is numbered\n"
+    "not invoiced yet, the month's complaint penalties and, when a price\n"
+    "plan's monthly minimum was not reached, its top-up, go on one invoice\n"
+    "per currency, which is numbered\n"
     "(next in the tenant's series), signed with DIR/invoice.key and\n"
     "issued. A period closes once; a period with nothing to invoice is an\n"
     "error and changes nothing.\n"
@@ -170,8 +172,12 @@ static int cmd_close(int argc, char **argv, const config *cfg)
         rc = admin_fail(&e);
         goto out;
     }
-    printf("period %s of %s closed: %d lines on %d invoice%s\n", o[1].value,
+    printf("period %s of %s closed: %d lines on %d invoice%s", o[1].value,
            o[0].value, res.lines, res.n, res.n == 1 ? "" : "s");
+    if (res.minimums > 0)
+        printf(" (%d monthly-minimum top-up%s)", res.minimums,
+               res.minimums == 1 ? "" : "s");
+    printf("\n");
     for (int i = 0; i < res.n; i++) {
         char ref[INVOICE_REF_MAX];
 

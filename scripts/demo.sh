@@ -3,7 +3,10 @@
 # private PostgreSQL and nats-server under run/demo, load the example
 # operator, bank and insurer, run the dispatcher, billing and ~50 simulated
 # workers, feed ~1,000 cases at a realistic pace with live progress, print
-# the summary report and stop everything again (also on failure or Ctrl-C).
+# the summary report, then bill the month (scripts/demo_billing.sh:
+# disputes, verification, signed invoices, credit notes, statements,
+# signature checks and a reconciliation) and stop everything again (also
+# on failure or Ctrl-C).
 #
 # Tunables (environment): DEMO_CASES (1000), DEMO_RATE (cases/s, 20),
 # DEMO_HANDLE_MS (simulated handling time per task, 1000), DEMO_TIMEOUT_S (60).
@@ -17,12 +20,15 @@ set -euo pipefail
 export TL_SCRIPT=demo
 # shellcheck source=scripts/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/demo_billing.sh disable=SC1091
+. "$(dirname "$0")/demo_billing.sh"
 
 cases=${DEMO_CASES:-1000}
 rate=${DEMO_RATE:-20}
 handle_ms=${DEMO_HANDLE_MS:-1000}
 timeout_s=${DEMO_TIMEOUT_S:-60}
 run_dir=$TL_ROOT/run/demo
+keys=$run_dir/keys
 
 cd "$TL_ROOT"
 scripts/deps.sh
@@ -47,7 +53,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-rm -f "$run_dir"/*.log
+rm -rf "$run_dir"/*.log "$run_dir"/invoice-* "$keys"
 scripts/services.sh start "$run_dir"
 # shellcheck source=/dev/null
 . "$run_dir/env"
@@ -66,7 +72,9 @@ run_once() {
     "$TL_CLI" load examples/operator.json examples/bank.json examples/insurer.json
 
     bg_start dispatcher "$run_dir/dispatcher$sfx.log" "$TL_DISPATCHER" "$@"
-    bg_start billing "$run_dir/billing$sfx.log" "$TL_BILLING"
+    # The billing service signs the credit notes it issues with this key.
+    [[ -f $keys/invoice.key ]] || "$TL_CLI" invoice keygen --out "$keys" >/dev/null
+    bg_start billing "$run_dir/billing$sfx.log" "$TL_BILLING" --key-dir "$keys"
     workers=$("$TL_CLI" worker list --ids | tr -s ' \n' ',,' | sed 's/^,//; s/,$//')
     [[ -n $workers ]] || die "no workers are defined; check examples/operator.json"
     nworkers=$(tr ',' '\n' <<<"$workers" | grep -c .)
@@ -104,6 +112,7 @@ kv() { sed -n "s/^$1=//p" "$2"; }
 
 if [[ ${DEMO_COMPARE:-0} != 1 ]]; then
     run_once demo
+    billing_finale
     exit 0
 fi
 

@@ -74,9 +74,9 @@ static void test_submit(void **state)
         admin_case_body("loan_overdue", "LN-1", 5, NULL, NULL, &body, &e),
         ST_OK);
     out = open_memstream(&out_buf, &out_len);
-    assert_int_equal(
-        admin_case_submit(client, f.cfg.prefix, "jsbank", body, 5000, out, &e),
-        ST_OK);
+    assert_int_equal(admin_case_request(client, f.cfg.prefix, "jsbank",
+                                        "submit", body, 5000, out, &e),
+                     ST_OK);
     fclose(out);
     assert_string_equal(r.last, body);
     assert_non_null(strstr(out_buf, "\"created\": true"));
@@ -89,9 +89,9 @@ static void test_submit(void **state)
     assert_int_equal(
         admin_case_body("mortgage", "M-1", -1, NULL, NULL, &body, &e), ST_OK);
     out = open_memstream(&out_buf, &out_len);
-    assert_int_equal(
-        admin_case_submit(client, f.cfg.prefix, "jsbank", body, 5000, out, &e),
-        ST_UNKNOWN_CASE_TYPE);
+    assert_int_equal(admin_case_request(client, f.cfg.prefix, "jsbank",
+                                        "submit", body, 5000, out, &e),
+                     ST_UNKNOWN_CASE_TYPE);
     fclose(out);
     assert_non_null(strstr(e.msg, "unknown_case_type: case type "
                                   "\"mortgage\" is not defined"));
@@ -101,8 +101,8 @@ static void test_submit(void **state)
     /* Nobody serves another tenant's subject here. */
     out_buf = NULL;
     out = open_memstream(&out_buf, &out_len);
-    assert_int_equal(admin_case_submit(client, f.cfg.prefix, "otherbank", body,
-                                       2000, out, &e),
+    assert_int_equal(admin_case_request(client, f.cfg.prefix, "otherbank",
+                                        "submit", body, 2000, out, &e),
                      ST_UNAVAILABLE);
     fclose(out);
     assert_non_null(strstr(e.msg, "dispatcher"));

@@ -63,11 +63,49 @@ static void test_body_bad_flags(void **state)
     assert_null(body);
 }
 
+/* The body of `twinline case reopen|complaint`. */
+static void test_dispute_body(void **state)
+{
+    char *body = NULL;
+    err e = {0};
+
+    (void)state;
+    assert_int_equal(
+        admin_case_dispute_body(12, NULL, "wrong amount", NULL, &body, &e),
+        ST_OK);
+    assert_string_equal(body, "{\"case_id\":12,\"reason\":\"wrong amount\"}");
+    free(body);
+    body = NULL;
+    assert_int_equal(
+        admin_case_dispute_body(0, "LN-1", "called twice", "r-1", &body, &e),
+        ST_OK);
+    assert_string_equal(body, "{\"external_id\":\"LN-1\",\"reason\":"
+                              "\"called twice\",\"request_id\":\"r-1\"}");
+    free(body);
+    body = NULL;
+
+    assert_int_equal(
+        admin_case_dispute_body(12, "LN-1", "both ids", NULL, &body, &e),
+        ST_INVALID);
+    assert_non_null(strstr(e.msg, "either a CASE_ID or --external-id"));
+    assert_int_equal(admin_case_dispute_body(0, NULL, "no id", NULL, &body, &e),
+                     ST_INVALID);
+    assert_int_equal(admin_case_dispute_body(3, NULL, "", NULL, &body, &e),
+                     ST_INVALID);
+    assert_non_null(strstr(e.msg, "--reason"));
+    assert_int_equal(
+        admin_case_dispute_body(3, NULL, "ok", "bad id!", &body, &e),
+        ST_INVALID);
+    assert_non_null(strstr(e.msg, "--request-id"));
+    assert_null(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_body_from_flags),
         cmocka_unit_test(test_body_bad_flags),
+        cmocka_unit_test(test_dispute_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
