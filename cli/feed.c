@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,10 @@ static const char feed_help[] =
     "                   submission (default 120; exit status 1)\n"
     "  --seed N         seed of the case generator (default: the time)\n"
     "  --id-prefix X    external ids are X-<tenant>-<n> (default: the time)\n"
-    "  --inflight N     most requests awaiting a reply (default 256)\n";
+    "  --inflight N     most requests awaiting a reply (default 256)\n"
+    "  --review-share P per cent of cases that are consumer_review documents\n"
+    "                   for the AI workers (0-100, default 0: none while\n"
+    "                   other case types exist; needs examples/ai.json)\n";
 
 /* Counters shared with the reply handler, which runs on a cnats thread. */
 typedef struct feed_run {
@@ -231,6 +235,15 @@ status feed_opts_parse(feed_opts *o, config *cfg, int argc, char **argv, err *e)
                                v, FEED_PREFIX_MAX);
             snprintf(o->id_prefix, sizeof(o->id_prefix), "%s", v);
             have_prefix = true;
+        } else if (is_flag(a, "--review-share")) {
+            if ((v = flag_value(argc, argv, &i, "--review-share", e)) == NULL)
+                return ST_CONFIG;
+            if (!parse_long(v, 0, 100, &n))
+                return err_set(e, ST_CONFIG,
+                               "--review-share \"%s\" must be a whole per "
+                               "cent from 0 to 100",
+                               v);
+            o->review_share = (int)n;
         } else if (is_flag(a, "--inflight")) {
             if ((v = flag_value(argc, argv, &i, "--inflight", e)) == NULL)
                 return ST_CONFIG;
@@ -309,6 +322,199 @@ static const char *const claim_kinds[] = {"motor", "home", "health", "travel"};
 static const char *const loan_products[] = {"personal_loan", "car_loan",
                                             "mortgage", "credit_card"};
 
+/*
+ * consumer_review documents: product leaflets of jsbank (Jiangnan Rural
+ * Commercial Bank) as the bank's compliance team would send them for
+ * review, in Chinese or English. Each is built from sentences that each
+ * carry one thing the rules in examples/kb/jsbank/rules.json look for
+ * (bank and complaint channel; a loan's fee, rate, term and late payment;
+ * a wealth product's risk and "not a deposit"), so a variant is exactly
+ * what its name says: every sentence (clean), one required sentence left
+ * out (missing), a forbidden sentence added (forbidden) or an unbacked
+ * claim added (unclear). No other sentence mentions a topic by accident.
+ */
+typedef enum review_variant {
+    RV_CLEAN,     /* compliant */
+    RV_FORBIDDEN, /* a phrase the bank forbids */
+    RV_MISSING,   /* a mandatory disclosure left out */
+    RV_UNCLEAR,   /* a claim a person must judge */
+    RV_COUNT
+} review_variant;
+
+/* Shares of the variants, per cent: clean 60, forbidden 15, missing 15,
+ * unclear 10. */
+static review_variant review_variant_pick(uint64_t *rng)
+{
+    int r = (int)(feed_rand(rng) % 100);
+
+    return r < 60   ? RV_CLEAN
+           : r < 75 ? RV_FORBIDDEN
+           : r < 90 ? RV_MISSING
+                    : RV_UNCLEAR;
+}
+
+static const char *const loan_names_en[] = {"Personal Consumer Loan",
+                                            "Car Loan", "Home Renovation Loan",
+                                            "Credit Card Instalment Plan"};
+static const char *const loan_names_zh[] = {"个人消费贷款", "汽车贷款",
+                                            "装修贷款", "信用卡分期"};
+static const char *const wealth_names_en[] = {"Steady Growth", "Golden Harvest",
+                                              "Evergreen", "Spring Tide"};
+static const char *const wealth_names_zh[] = {"稳盈", "金穗", "常青", "春潮"};
+static const char *const review_channels[] = {"app", "branch", "wechat",
+                                              "website", "sms"};
+
+typedef struct sentences {
+    const char *s[8];
+    char buf[8][256];
+    int n;
+} sentences;
+
+static void say(sentences *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void say(sentences *t, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(t->buf[t->n], sizeof(t->buf[0]), fmt, ap);
+    va_end(ap);
+    t->s[t->n] = t->buf[t->n];
+    t->n++;
+}
+
+/* A loan leaflet: head, then fee, rate, term, late payment (one of them
+ * left out when missing), then complaints. */
+static void loan_leaflet(uint64_t *rng, bool zh, review_variant v, sentences *t,
+                         char *title, size_t cap)
+{
+    int pick = (int)(feed_rand(rng) % 4);
+    int skip = v == RV_MISSING ? (int)(feed_rand(rng) % 4) : -1;
+    int fee = (int)rnd_range(rng, 0, 40) * 10;
+    int rate = (int)rnd_range(rng, 300, 1800); /* basis points */
+    int lo = (int)rnd_range(rng, 1, 3) * 6, hi = lo * (int)rnd_range(rng, 2, 5);
+
+    if (zh) {
+        snprintf(title, cap, "产品说明：%s", loan_names_zh[pick]);
+        say(t, "江南农商银行「%s」：额度 %d 万至 %d 万元，用于家庭消费。",
+            loan_names_zh[pick], (int)rnd_range(rng, 1, 5),
+            (int)rnd_range(rng, 10, 50));
+        if (skip != 0)
+            say(t, "一次性手续费 %d 元，放款时收取。", fee);
+        if (skip != 1)
+            say(t, "年化利率 %d.%02d%% 起，以合同约定为准。", rate / 100,
+                rate % 100);
+        if (skip != 2)
+            say(t, "期限 %d 至 %d 个月，等额本息还款。", lo, hi);
+        if (skip != 3)
+            say(t, "逾期将按约定加收罚息，并报送人民银行征信系统。");
+        if (v == RV_FORBIDDEN)
+            say(t, "逾期不还将列入黑名单并通知你单位。");
+        if (v == RV_UNCLEAR)
+            say(t, "全省最低利率，限时办理！");
+        say(t, "如有疑问或投诉，请拨打客服热线 96068。");
+        return;
+    }
+    snprintf(title, cap, "Product leaflet: %s", loan_names_en[pick]);
+    say(t,
+        "Jiangnan Rural Commercial Bank %s: borrow CNY %d,000 to %d,000 for "
+        "your family's needs.",
+        loan_names_en[pick], (int)rnd_range(rng, 10, 50),
+        (int)rnd_range(rng, 100, 500));
+    if (skip != 0)
+        say(t, "Arrangement fee: CNY %d, paid once when the money is paid out.",
+            fee);
+    if (skip != 1)
+        say(t,
+            "Annual interest rate from %d.%02d%%; your contract states your "
+            "exact rate.",
+            rate / 100, rate % 100);
+    if (skip != 2)
+        say(t, "Loan term: %d to %d months, repaid in equal instalments.", lo,
+            hi);
+    if (skip != 3)
+        say(t, "Late payment adds a penalty and is reported to the PBOC "
+               "credit reference centre.");
+    if (v == RV_FORBIDDEN)
+        say(t, "If you miss a payment we will visit your home and tell your "
+               "employer.");
+    if (v == RV_UNCLEAR)
+        say(t, "The lowest rate in the province, approval in minutes!");
+    say(t, "Questions or complaints: call 96068 or visit any branch.");
+}
+
+/* A wealth product leaflet: head, return, risk, not a deposit (one of the
+ * two left out when missing), then complaints. */
+static void wealth_leaflet(uint64_t *rng, bool zh, review_variant v,
+                           sentences *t, char *title, size_t cap)
+{
+    int pick = (int)(feed_rand(rng) % 4);
+    int skip = v == RV_MISSING ? (int)(feed_rand(rng) % 2) : -1;
+    int days = (int)rnd_range(rng, 1, 12) * 30;
+    int bench = (int)rnd_range(rng, 180, 420); /* basis points */
+
+    if (zh) {
+        snprintf(title, cap, "产品说明：%s理财", wealth_names_zh[pick]);
+        say(t, "江南农商银行「%s」理财产品，期限 %d 天，起购金额 1 万元。",
+            wealth_names_zh[pick], days);
+        say(t, "业绩比较基准年化 %d.%02d%%，过往业绩不代表未来表现。",
+            bench / 100, bench % 100);
+        if (skip != 0)
+            say(t, "理财产品有风险，投资须谨慎，可能亏损本金。");
+        if (skip != 1)
+            say(t, "本产品不是存款，不受存款保险保障。");
+        if (v == RV_FORBIDDEN)
+            say(t, "保本保息，稳赚不赔！");
+        if (v == RV_UNCLEAR)
+            say(t, "限时发售，全网最低门槛！");
+        say(t, "如有疑问或投诉，请拨打客服热线 96068。");
+        return;
+    }
+    snprintf(title, cap, "Product leaflet: %s wealth product",
+             wealth_names_en[pick]);
+    say(t,
+        "Jiangnan Rural Commercial Bank \"%s\" wealth product: %d days, "
+        "from CNY 10,000.",
+        wealth_names_en[pick], days);
+    say(t,
+        "Benchmark return %d.%02d%% a year; past performance does not "
+        "predict future returns.",
+        bench / 100, bench % 100);
+    if (skip != 0)
+        say(t, "This product carries risk: its value may go down and you may "
+               "lose money.");
+    if (skip != 1)
+        say(t, "It is not a deposit and is not covered by deposit insurance.");
+    if (v == RV_FORBIDDEN)
+        say(t, "A risk-free product: you cannot lose.");
+    if (v == RV_UNCLEAR)
+        say(t, "Limited time offer at the best rate of the year.");
+    say(t, "Questions or complaints: call 96068 or visit any branch.");
+}
+
+/* The payload of a consumer_review case of variant v. */
+static json_t *review_payload(uint64_t *rng, review_variant v)
+{
+    bool zh = rnd_range(rng, 0, 99) < 60, loan = rnd_range(rng, 0, 99) < 60;
+    sentences t;
+    char title[128], doc[8 * 256 + 8] = "";
+    size_t len = 0;
+
+    memset(&t, 0, sizeof(t));
+    if (loan)
+        loan_leaflet(rng, zh, v, &t, title, sizeof(title));
+    else
+        wealth_leaflet(rng, zh, v, &t, title, sizeof(title));
+    for (int i = 0; i < t.n; i++)
+        len += (size_t)snprintf(doc + len, sizeof(doc) - len, "%s%s",
+                                i > 0 && !zh ? " " : "", t.s[i]);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "document_type",
+                     loan ? "loan_leaflet" : "wealth_leaflet", "language",
+                     zh ? "zh" : "en", "channel", PICK(rng, review_channels),
+                     "title", title, "document", doc);
+}
+
 /* A name, phone and language; Chinese customers are the majority. */
 static json_t *make_customer(uint64_t *rng)
 {
@@ -351,6 +557,10 @@ static json_t *make_payload(uint64_t *rng, const char *case_type, int *priority)
 {
     char ref[32], date[16];
 
+    if (feed_is_review(case_type)) {
+        *priority = 2;
+        return review_payload(rng, review_variant_pick(rng));
+    }
     if (has(case_type, "loan") || has(case_type, "overdue") ||
         has(case_type, "collection")) {
         int64_t dpd = rnd_range(rng, 1, 120);
@@ -483,27 +693,39 @@ static void show_new_errors(feed_run *r, int *printed, bool tty)
     pthread_mutex_unlock(&r->lock);
 }
 
+bool feed_is_review(const char *case_type)
+{
+    return strcmp(case_type, "consumer_review") == 0;
+}
+
+/* The (tenant, case type) pairs to feed, the other case types first and
+ * then the nreview consumer_review ones. */
 static status load_kinds(db *d, const feed_opts *o, feed_kind *kinds, int *n,
-                         err *e)
+                         int *nreview, err *e)
 {
     db_res *res = NULL;
     status s = db_run(d, &feed_kinds_sql, NULL, &res, e);
-    int count = 0;
+    int count = 0, reviews = 0;
 
     if (s != ST_OK)
         return err_wrap(e, "reading playbooks");
-    for (int i = 0; i < db_rows(res) && count < FEED_MAX_KINDS; i++) {
-        const char *tenant = db_val(res, i, 0);
-        bool wanted = o->ntenants == 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < db_rows(res) && count < FEED_MAX_KINDS; i++) {
+            const char *tenant = db_val(res, i, 0);
+            const char *ct = db_val(res, i, 1);
+            bool wanted = o->ntenants == 0;
 
-        for (int t = 0; t < o->ntenants && !wanted; t++)
-            wanted = strcmp(o->tenants[t], tenant) == 0;
-        if (!wanted)
-            continue;
-        snprintf(kinds[count].tenant, sizeof(kinds[0].tenant), "%s", tenant);
-        snprintf(kinds[count].case_type, sizeof(kinds[0].case_type), "%s",
-                 db_val(res, i, 1));
-        count++;
+            for (int t = 0; t < o->ntenants && !wanted; t++)
+                wanted = strcmp(o->tenants[t], tenant) == 0;
+            if (!wanted || feed_is_review(ct) != (pass == 1))
+                continue;
+            snprintf(kinds[count].tenant, sizeof(kinds[0].tenant), "%s",
+                     tenant);
+            snprintf(kinds[count].case_type, sizeof(kinds[0].case_type), "%s",
+                     ct);
+            count++;
+            reviews += pass;
+        }
     }
     db_res_free(res);
     if (count == 0) {
@@ -515,8 +737,33 @@ static status load_kinds(db *d, const feed_opts *o, feed_kind *kinds, int *n,
                        "no playbooks are loaded, so there is nothing to "
                        "submit; run: twinline load examples/*.json");
     }
+    if (o->review_share > 0 && reviews == 0)
+        return err_set(e, ST_NOT_FOUND,
+                       "--review-share %d needs a consumer_review playbook "
+                       "for the tenants fed; run: twinline load "
+                       "examples/ai.json",
+                       o->review_share);
     *n = count;
+    *nreview = reviews;
     return ST_OK;
+}
+
+/*
+ * The kind of the next case, kinds[0..n) with the last nreview of them
+ * consumer_review: one of those with probability share %, else one of the
+ * others, uniformly; all of them when there are no others. With share 0
+ * and no review kinds it draws exactly one number, as before the share
+ * existed, so seeded runs repeat.
+ */
+static const feed_kind *pick_kind(uint64_t *rng, const feed_kind *kinds, int n,
+                                  int nreview, int share)
+{
+    int nregular = n - nreview;
+
+    if (nreview > 0 &&
+        (nregular == 0 || (share > 0 && (int)(feed_rand(rng) % 100) < share)))
+        return &kinds[nregular + (int)(feed_rand(rng) % (uint64_t)nreview)];
+    return &kinds[feed_rand(rng) % (uint64_t)nregular];
 }
 
 static status query_progress(db *d, const char *prefix, feed_progress *p,
@@ -645,15 +892,16 @@ static status submit_first(bus *b, const char *subject, const char *body,
 }
 
 static status submit_all(bus *b, db *d, const feed_opts *o, const config *cfg,
-                         const feed_kind *kinds, int nkinds, const char *inbox,
-                         feed_run *r, feed_view *v, err *e)
+                         const feed_kind *kinds, int nkinds, int nreview,
+                         const char *inbox, feed_run *r, feed_view *v, err *e)
 {
     uint64_t rng = o->seed;
     int64_t next_progress = 0;
     status s = ST_OK;
 
     for (long i = 0; i < o->cases; i++) {
-        const feed_kind *k = &kinds[feed_rand(&rng) % (uint64_t)nkinds];
+        const feed_kind *k =
+            pick_kind(&rng, kinds, nkinds, nreview, o->review_share);
         char subject[256], reply[192], ext_id[160];
         char *body = NULL;
         int64_t now = clock_mono_us();
@@ -743,7 +991,7 @@ int feed_main(int argc, char **argv, const config *cfg_in)
     feed_run r;
     feed_view v;
     feed_kind *kinds = NULL;
-    int nkinds = 0, rc = 1;
+    int nkinds = 0, nreview = 0, rc = 1;
     db *d = NULL;
     bus *b = NULL;
     char inbox[128], inbox_all[160];
@@ -774,7 +1022,7 @@ int feed_main(int argc, char **argv, const config *cfg_in)
     }
     if (db_connect(&d, cfg.db, &e) != ST_OK)
         goto out;
-    if (load_kinds(d, &o, kinds, &nkinds, &e) != ST_OK)
+    if (load_kinds(d, &o, kinds, &nkinds, &nreview, &e) != ST_OK)
         goto out;
     if (bus_connect(&b, cfg.nats, "twinline-feed", &e) != ST_OK)
         goto out;
@@ -788,12 +1036,16 @@ int feed_main(int argc, char **argv, const config *cfg_in)
             "feed: %ld cases over %d case types, %s, external ids %s-*\n",
             o.cases, nkinds, o.rate > 0 ? "paced" : "as fast as possible",
             o.id_prefix);
+    if (nreview > 0)
+        fprintf(stderr, "feed: %d%% consumer_review documents\n",
+                nreview == nkinds ? 100 : o.review_share);
     if (o.rate > 0)
         fprintf(stderr, "feed: rate %.1f cases/s, about %.0f s\n", o.rate,
                 (double)o.cases / o.rate);
     v.start_us = clock_mono_us();
     r.last_us = v.start_us;
-    if (submit_all(b, d, &o, &cfg, kinds, nkinds, inbox, &r, &v, &e) != ST_OK) {
+    if (submit_all(b, d, &o, &cfg, kinds, nkinds, nreview, inbox, &r, &v, &e) !=
+        ST_OK) {
         if (v.tty)
             fputc('\n', stderr);
         goto out;

@@ -1,7 +1,8 @@
 /*
  * The load feed: `twinline feed` plays the banks. It reads which tenants
  * have which case types from the playbooks table, makes up realistic cases
- * for them (overdue loans, card disputes, complaints, insurance claims) and
+ * for them (overdue loans, card disputes, complaints, insurance claims,
+ * product leaflets for consumer-protection review) and
  * submits them over the bank API (<p>.api.<tenant>.case.submit) at a steady
  * rate with many requests in flight, showing progress on one line. With
  * --wait it stays until every case it submitted is closed.
@@ -31,7 +32,8 @@ typedef struct feed_opts {
     uint64_t seed;                       /* for the case generator */
     char id_prefix[FEED_PREFIX_MAX + 1]; /* external ids start with it */
     int inflight;                        /* most requests in flight */
-    bool help;                           /* --help was given */
+    int review_share; /* per cent of cases of consumer_review, 0-100 */
+    bool help;        /* --help was given */
 } feed_opts;
 
 /*
@@ -43,15 +45,24 @@ typedef struct feed_opts {
 status feed_opts_parse(feed_opts *o, config *cfg, int argc, char **argv,
                        err *e);
 
+/*
+ * True for the case type --review-share governs, "consumer_review": its
+ * cases are a product leaflet for the AI workers to review, and it is fed
+ * only at that share (all cases when no other case type exists).
+ */
+bool feed_is_review(const char *case_type);
+
 /* Next value of a small deterministic generator (splitmix64) over *state. */
 uint64_t feed_rand(uint64_t *state);
 
 /*
  * The body of a case.submit request for a case of case_type with external
  * id ext_id, drawn from *rng: customer and payload fields that fit the case
- * type (loan, card dispute, complaint, claim; anything else gets a generic
- * payload). *out is a NUL-terminated JSON string owned by the caller (free).
- * Errors: ST_NOMEM.
+ * type (loan, card dispute, complaint, claim; consumer_review a leaflet
+ * with document_type, language, channel, title and document, 60 % clean,
+ * 15 % with a forbidden phrase, 15 % missing a disclosure, 10 % with a
+ * claim to judge; anything else gets a generic payload). *out is a
+ * NUL-terminated JSON string owned by the caller (free). Errors: ST_NOMEM.
  */
 status feed_case_json(uint64_t *rng, const char *case_type, const char *ext_id,
                       char **out, err *e);

@@ -138,13 +138,81 @@ static status by_retrieval(const assist_kb *kb, const assist_task *t,
     return ST_OK;
 }
 
+/* The first outcome of t that is billable and not adverse (the verdict
+ * "the document is fine"), or -1. */
+static int first_agreeable(const assist_task *t)
+{
+    for (int i = 0; i < assist_task_outcome_count(t); i++) {
+        const agent_outcome_spec *o = assist_task_outcome(t, i);
+
+        if (o->billable && !adverse(o->code))
+            return i;
+    }
+    return -1;
+}
+
+/* The first non-billable outcome of t ("needs a person"), else the first
+ * non-adverse one, else the first. */
+static int first_cautious(const assist_task *t)
+{
+    int n = assist_task_outcome_count(t), pick = -1;
+
+    for (int i = n - 1; i >= 0; i--)
+        if (!adverse(assist_task_outcome(t, i)->code))
+            pick = i;
+    for (int i = n - 1; i >= 0; i--)
+        if (!assist_task_outcome(t, i)->billable)
+            pick = i;
+    return pick < 0 ? 0 : pick;
+}
+
+/* The document rule (see the header) into d; false when it has no
+ * verdict and retrieval decides. */
+static bool by_document(const assist_task *t, agent_ai_decision *d)
+{
+    const assist_doc_findings *f = &d->findings;
+    int flaws = f->breaches + f->missing, bad = -1, good = first_agreeable(t);
+
+    for (int i = assist_task_outcome_count(t) - 1; i >= 0; i--)
+        if (adverse(assist_task_outcome(t, i)->code))
+            bad = i;
+    if (flaws > 0 && bad >= 0) {
+        d->chosen = bad;
+        d->confidence = AGENT_AI_CONF_MAX - 100 / flaws;
+        snprintf(d->note, sizeof(d->note),
+                 "AI assessment: %d problem(s) with the tenant's rules, "
+                 "first %s",
+                 flaws, f->breaches > 0 ? f->breach : f->gap);
+        return true;
+    }
+    if (f->cautions > 0) {
+        d->chosen = first_cautious(t);
+        d->confidence = AGENT_AI_CAUTION_CONF;
+        snprintf(d->note, sizeof(d->note),
+                 "AI assessment: a person should judge %d point(s), first "
+                 "%s",
+                 f->cautions, f->caution);
+        return true;
+    }
+    if (f->checks > 0 && good >= 0) {
+        d->chosen = good;
+        d->confidence = AGENT_AI_CONF_MAX - 200 / (1 + f->mentioned);
+        snprintf(d->note, sizeof(d->note),
+                 "AI assessment: %d document check(s) passed, %d required "
+                 "topic(s) mentioned, no forbidden phrase",
+                 f->checks, f->mentioned);
+        return true;
+    }
+    return false;
+}
+
 status agent_ai_decide(const assist_kb *kb, const assist_task *t, int64_t now,
                        int floor, agent_ai_decision *out, err *e)
 {
     agent_ai_decision *d = NULL;
     assist_panel *p = NULL;
     doc *text = NULL;
-    int n = assist_task_outcome_count(t), first_adverse = -1;
+    int n = assist_task_outcome_count(t);
     status st;
 
     if (n < 1)
@@ -163,22 +231,13 @@ status agent_ai_decide(const assist_kb *kb, const assist_task *t, int64_t now,
     if (st != ST_OK)
         goto out;
     assist_task_payload_each(t, doc_add, text);
-    st = assist_panel_check_draft(p, kb, text->text, &d->breaches, e);
+    st = assist_rules_check_document(assist_kb_rules(kb), &p->ctx, text->text,
+                                     &d->findings, e);
     if (st != ST_OK)
         goto out;
-    for (int i = n - 1; i >= 0; i--)
-        if (adverse(assist_task_outcome(t, i)->code))
-            first_adverse = i;
-    if (d->breaches > 0 && first_adverse >= 0) {
-        d->chosen = first_adverse;
-        d->confidence = AGENT_AI_CONF_MAX - 100 / d->breaches;
-        snprintf(d->note, sizeof(d->note),
-                 "AI assessment: the document has %d phrase(s) the "
-                 "tenant's rules forbid",
-                 d->breaches);
-    } else if ((st = by_retrieval(kb, t, p, d, e)) != ST_OK) {
+    d->breaches = d->findings.breaches;
+    if (!by_document(t, d) && (st = by_retrieval(kb, t, p, d, e)) != ST_OK)
         goto out;
-    }
     d->index = d->chosen;
     if (d->confidence < floor) {
         for (int i = n - 1; i >= 0; i--)

@@ -6,15 +6,31 @@
  *
  * The rule, deterministic for a given task, knowledge base and time:
  *
- *  - Breach: the payload's values (the document under review), joined,
- *    are checked as a draft against the tenant's forbidden phrases that
- *    apply to the task (assist_panel_check_draft); found is how many
- *    occur. An outcome is adverse when a word of its code ('_' separated)
- *    is "non", "not", "no", "reject", "rejected" or "refused". With
- *    found > 0 and an adverse outcome, the first adverse outcome is
- *    chosen with confidence 1000 - 100 / found (900, 950, 967, ...): the
- *    document says what the bank forbids.
- *  - Otherwise retrieval: the panel's query (assist_panel_build) ranks the
+ *  - The document: the payload's values (the document under review),
+ *    joined, are checked with assist_rules_check_document against the
+ *    tenant's rules that apply to the task: forbidden phrases (a breach
+ *    for a block rule, a caution for a warn or info one) and document
+ *    checks (topics a document must mention, e.g. a loan leaflet's fees,
+ *    interest rate, term and default). An outcome is adverse when a word
+ *    of its code ('_' separated) is "non", "not", "no", "reject",
+ *    "rejected" or "refused".
+ *     * flaws = breaches + topics missing from block checks. With
+ *       flaws > 0 and an adverse outcome, the first adverse outcome is
+ *       chosen with confidence 1000 - 100 / flaws (900, 950, 967, ...):
+ *       the document says what the bank forbids or leaves out what it
+ *       must say.
+ *     * Else with cautions > 0 (a phrase that is fine in one context and
+ *       not in another, "guaranteed", "保本"), the first non-billable
+ *       outcome (else the first non-adverse) with confidence
+ *       AGENT_AI_CAUTION_CONF: a person judges it.
+ *     * Else when at least one document check applied (so the document
+ *       is of a kind the tenant says how to judge) and a billable
+ *       non-adverse outcome exists, that outcome with confidence
+ *       1000 - 200 / (1 + topics mentioned) (900 for one topic, 967 for
+ *       five): every required topic is there and no phrase is.
+ *     * Else the knowledge base says nothing decisive, and retrieval
+ *       decides.
+ *  - Retrieval: the panel's query (assist_panel_build) ranks the
  *    top k passages P, and each outcome o is a query of its code with '_'
  *    read as a space. Its support is
  *      support(o) = sum over p in P of  w(p) * bm25(o, p)
@@ -54,18 +70,20 @@
 #include "assist_task.h"
 #include "err.h"
 
-#define AGENT_AI_PASSAGES   5    /* passages the decision reads */
-#define AGENT_AI_SCORE_HALF 10.0 /* top score at which strength is 1/2 */
-#define AGENT_AI_CONF_MAX   1000
-#define AGENT_AI_DOC_MAX    8192 /* bytes of payload text checked */
+#define AGENT_AI_PASSAGES     5    /* passages the decision reads */
+#define AGENT_AI_SCORE_HALF   10.0 /* top score at which strength is 1/2 */
+#define AGENT_AI_CONF_MAX     1000
+#define AGENT_AI_DOC_MAX      8192 /* bytes of payload text checked */
+#define AGENT_AI_CAUTION_CONF 300  /* a caution: a person must judge */
 
 typedef struct agent_ai_decision {
-    int index;             /* into the task's outcomes: what is sent */
-    char code[ID_MAX + 1]; /* its code */
-    int confidence;        /* 0..AGENT_AI_CONF_MAX, per mille */
-    int chosen;            /* the retrieval's pick, before the floor */
-    bool abstained;        /* below the floor: index != chosen */
-    int breaches;          /* forbidden phrases found in the payload */
+    int index;                    /* into the task's outcomes: what is sent */
+    char code[ID_MAX + 1];        /* its code */
+    int confidence;               /* 0..AGENT_AI_CONF_MAX, per mille */
+    int chosen;                   /* the retrieval's pick, before the floor */
+    bool abstained;               /* below the floor: index != chosen */
+    int breaches;                 /* forbidden phrases found in the payload */
+    assist_doc_findings findings; /* the document check, for notes/tests */
     double support[AGENT_MAX_OUTCOMES]; /* per outcome, for logs and tests */
     char date[32]; /* "YYYY-MM-DD" of now, UTC (room for any int year) */
     char note[AGENT_STRING_MAX + 1]; /* for string fields */

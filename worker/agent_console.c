@@ -76,6 +76,8 @@ struct agent_console {
     const assist_kb *kb;
     char task_note[AGENT_CONSOLE_LINE_MAX]; /* why there is no panel */
     int passage_ids[ASSIST_PANEL_K_MAX];    /* the panel's, in the kb */
+    int sel_passage;   /* the passage p selects, v opens and c copies */
+    bool passage_open; /* the selected passage is shown in full */
 
     /* What the assistant showed and what the person did with it, sent in
      * one feedback request with the outcome (each event once). */
@@ -187,6 +189,8 @@ static void task_drop(agent_console *c)
     c->kb = NULL;
     c->task_note[0] = '\0';
     c->nfb = 0;
+    c->sel_passage = 0;
+    c->passage_open = false;
     c->outcome = -1;
     c->field = 0;
     memset(c->set, 0, sizeof(c->set));
@@ -1096,6 +1100,131 @@ static void edit_commit(agent_console *c, agent_item *it)
     c->buf[0] = '\0';
 }
 
+/* ---- Opening and copying suggestions ---- */
+
+/* The feedback id of the panel's passage i ("passage:<n>"); false when
+ * the passage is not in the kb's index (never, in practice). */
+static bool passage_key(const agent_console *c, int i, char *id, size_t cap)
+{
+    if (c->passage_ids[i] < 0)
+        return false;
+    snprintf(id, cap, "passage:%d", c->passage_ids[i]);
+    return true;
+}
+
+/* Copy src to dst (cap bytes) as one line: line breaks and tabs become
+ * spaces; a text too long is cut at a character boundary. */
+static void copy_line(char *dst, size_t cap, const char *src)
+{
+    size_t n = 0;
+
+    for (; *src != '\0' && n + 1 < cap; src++)
+        dst[n++] = *src == '\n' || *src == '\r' || *src == '\t' ? ' ' : *src;
+    if (((unsigned char)*src & 0xC0) == 0x80) {
+        while (n > 0 && ((unsigned char)dst[n - 1] & 0xC0) == 0x80)
+            n--;
+        if (n > 0)
+            n--; /* the cut character's lead byte */
+    }
+    dst[n] = '\0';
+}
+
+/* The chosen outcome's selected field when it is a string field (a note:
+ * where a copy goes), else NULL (the copy goes to the draft reply). */
+static const agent_field_spec *copy_field(const agent_console *c,
+                                          const agent_item *it)
+{
+    const agent_field_spec *f;
+
+    if (it == NULL || c->outcome < 0 ||
+        c->field >= it->offer.outcomes[c->outcome].nfields)
+        return NULL;
+    f = &it->offer.outcomes[c->outcome].fields[c->field];
+    return f->type == AGENT_FIELD_STRING ? f : NULL;
+}
+
+static void select_passage(agent_console *c)
+{
+    char id[32];
+
+    if (c->panel == NULL || c->panel->npassages == 0) {
+        say(c, AGENT_STYLE_WARN, "There is no passage to select.");
+        return;
+    }
+    c->sel_passage = (c->sel_passage + 1) % c->panel->npassages;
+    if (c->passage_open && passage_key(c, c->sel_passage, id, sizeof(id)))
+        fb_add(c, id, "opened");
+    say(c, AGENT_STYLE_TEXT,
+        "Passage [%d] selected: v %s it, c copies it while it is open.",
+        c->sel_passage + 1, c->passage_open ? "closes" : "opens");
+}
+
+static void open_passage(agent_console *c)
+{
+    char id[32];
+
+    if (c->panel == NULL || c->panel->npassages == 0) {
+        say(c, AGENT_STYLE_WARN, "There is no passage to open.");
+        return;
+    }
+    c->passage_open = !c->passage_open;
+    if (!c->passage_open) {
+        say(c, AGENT_STYLE_TEXT, "Passage [%d] closed.", c->sel_passage + 1);
+        return;
+    }
+    if (passage_key(c, c->sel_passage, id, sizeof(id)))
+        fb_add(c, id, "opened");
+    say(c, AGENT_STYLE_OK,
+        "Passage [%d] is open above the panel: c copies it, v closes it, p "
+        "opens the next.",
+        c->sel_passage + 1);
+}
+
+/* c: the open passage (its citation and text), else the suggested reply,
+ * goes into the chosen outcome's selected string field, else into the
+ * draft reply, through the same checks as typing it. */
+static void copy_suggestion(agent_console *c, agent_item *it)
+{
+    const agent_field_spec *f = copy_field(c, it);
+    char id[32], text[AGENT_STRING_MAX + 1];
+
+    if (c->panel == NULL) {
+        say(c, AGENT_STYLE_WARN, "There is no assist panel to copy from.");
+        return;
+    }
+    if (c->passage_open) {
+        const assist_panel_passage *pp = &c->panel->passages[c->sel_passage];
+        char *both = NULL;
+
+        if (asprintf(&both, "%s: %s", pp->citation, pp->passage->text) < 0) {
+            say(c, AGENT_STYLE_BLOCK, "Out of memory copying the passage.");
+            return;
+        }
+        copy_line(text, sizeof(text), both);
+        free(both);
+        if (passage_key(c, c->sel_passage, id, sizeof(id)))
+            fb_add(c, id, "copied");
+    } else if (c->panel->reply != NULL) {
+        copy_line(text, sizeof(text), c->panel->reply);
+        fb_add(c, "reply", "copied");
+    } else {
+        say(c, AGENT_STYLE_WARN,
+            "There is no suggested reply; open a passage (v) to copy it.");
+        return;
+    }
+    snprintf(c->buf, sizeof(c->buf), "%s", text);
+    c->edit = f != NULL ? EDIT_FIELD : EDIT_DRAFT;
+    edit_commit(c, it);
+    if (f == NULL && c->message_style == AGENT_STYLE_OK)
+        say(c, AGENT_STYLE_OK,
+            "Copied the %s into the draft reply (no forbidden phrase); d "
+            "edits it.",
+            c->passage_open ? "passage" : "suggested reply");
+    else if (f != NULL && c->message_style == AGENT_STYLE_OK)
+        say(c, AGENT_STYLE_OK, "Copied the %s into %s.",
+            c->passage_open ? "passage" : "suggested reply", f->name);
+}
+
 static void key_task(agent_console *c, agent_item *it, int key)
 {
     int nfields = c->outcome >= 0 ? it->offer.outcomes[c->outcome].nfields : 0;
@@ -1144,6 +1273,12 @@ static void key_task(agent_console *c, agent_item *it, int key)
         snprintf(c->buf, sizeof(c->buf), "%s", c->draft);
     } else if (key == 's') {
         send_outcome(c, it);
+    } else if (key == 'p') {
+        select_passage(c);
+    } else if (key == 'v') {
+        open_passage(c);
+    } else if (key == 'c') {
+        copy_suggestion(c, it);
     } else if (key == 'r') {
         if (c->panel == NULL || c->panel->reply == NULL) {
             say(c, AGENT_STYLE_WARN, "There is no suggested reply.");
@@ -1438,6 +1573,40 @@ static status view_model(agent_console *c, agent_view *v)
     return st;
 }
 
+/* The selected passage, open in full or not, and what c would copy
+ * where. */
+static status view_suggestions(agent_console *c, const agent_item *it,
+                               agent_view *v)
+{
+    const agent_field_spec *f = copy_field(c, it);
+    const char *dest = f != NULL ? f->name : "the draft reply";
+    const assist_panel_passage *pp;
+    status st;
+
+    if (c->panel->npassages == 0)
+        return c->panel->reply == NULL
+                   ? ST_OK
+                   : add(v, AGENT_STYLE_DIM,
+                         "Assist: c copies the suggested reply into %s.", dest);
+    pp = &c->panel->passages[c->sel_passage];
+    if (!c->passage_open)
+        return add(v, AGENT_STYLE_DIM,
+                   "Assist: passage [%d] of %d selected (p next, v open); c "
+                   "copies %s into %s.",
+                   c->sel_passage + 1, c->panel->npassages,
+                   c->panel->reply != NULL ? "the suggested reply"
+                                           : "nothing (open a passage)",
+                   dest);
+    st = add(v, AGENT_STYLE_TITLE, "== Open passage [%d] · %s (line %d)",
+             c->sel_passage + 1, pp->citation, pp->passage->line);
+    if (st == ST_OK)
+        st = add(v, AGENT_STYLE_TEXT, "%s", pp->passage->text);
+    if (st == ST_OK)
+        st = add(v, AGENT_STYLE_DIM,
+                 "   c copies this passage into %s · v closes · p next", dest);
+    return st;
+}
+
 static status view_task(agent_console *c, const agent_item *it, agent_view *v)
 {
     status st = ST_OK;
@@ -1458,6 +1627,8 @@ static status view_task(agent_console *c, const agent_item *it, agent_view *v)
         st = view_model(c, v);
     if (st == ST_OK && c->panel != NULL)
         fb_shown(c);
+    if (st == ST_OK && c->panel != NULL)
+        st = view_suggestions(c, it, v);
     for (int i = 0; st == ST_OK && c->panel != NULL && i < c->panel->nlines;
          i++) {
         const char *l = assist_panel_line(c->panel, i);
@@ -1516,8 +1687,8 @@ status agent_console_view(agent_console *c, agent_time t, agent_view *v, err *e)
     } else if (mode == AGENT_MODE_TASK) {
         snprintf(v->keys, sizeof(v->keys),
                  "1-%d outcome · ↑/↓ field · Enter edit · k acknowledge · d "
-                 "check draft · r reply used · s send · PgUp/PgDn scroll · b "
-                 "break · q quit",
+                 "check draft · p passage · v open · c copy · r reply used · "
+                 "s send · PgUp/PgDn scroll · b break · q quit",
                  it->offer.noutcomes);
     } else if (mode == AGENT_MODE_OFFER) {
         snprintf(v->keys, sizeof(v->keys),

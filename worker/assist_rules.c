@@ -10,7 +10,19 @@
 #define PREFIX_MAX 16 /* bytes of a phone prefix */
 #define WHERE_MAX  96 /* bytes of a field path in messages */
 
-typedef enum rule_kind { R_HOURS, R_PHRASES, R_DISCLOSURE } rule_kind;
+typedef enum rule_kind {
+    R_HOURS,
+    R_PHRASES,
+    R_DISCLOSURE,
+    R_DOCUMENT
+} rule_kind;
+
+/* One topic a document must mention: any of its phrases will do. */
+typedef struct topic {
+    char name[ID_MAX + 1];
+    int n;
+    char **folded;
+} topic;
 
 /* A rule's scope: NULL (everything) or "|a|b|" for quick lookups. */
 typedef struct scope {
@@ -30,6 +42,10 @@ typedef struct rule {
     int nphrases;         /* R_PHRASES */
     char **phrases;       /* as written, for messages */
     char **folded;        /* normalised for matching */
+    int ntriggers;        /* R_DOCUMENT: applies_if, folded */
+    char **triggers;
+    int ntopics; /* R_DOCUMENT: must_mention */
+    topic *topics;
 } rule;
 
 typedef struct reply_tmpl {
@@ -72,6 +88,13 @@ const char *assist_severity_name(assist_severity s)
     return "info";
 }
 
+static void free_list(char **l, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(l[i]);
+    free(l);
+}
+
 static void rule_free(rule *r)
 {
     free(r->text);
@@ -84,6 +107,10 @@ static void rule_free(rule *r)
     }
     free(r->phrases);
     free(r->folded);
+    free_list(r->triggers, r->ntriggers);
+    for (int i = 0; i < r->ntopics; i++)
+        free_list(r->topics[i].folded, r->topics[i].n);
+    free(r->topics);
 }
 
 void assist_rules_destroy(assist_rules *r)
@@ -375,6 +402,92 @@ static status parse_phrases(const json_t *obj, const char *where, rule *out,
     return ST_OK;
 }
 
+/* Parse the array a of phrases (where names it in messages) into new
+ * folded strings *out, *n of them; a partial list is left for the caller
+ * to free. */
+static status parse_folded(const json_t *a, const char *where, char ***out,
+                           int *n, err *e)
+{
+    size_t cnt = json_array_size(a), i;
+    json_t *v;
+
+    if (!json_is_array(a))
+        return err_set(e, ST_WRONG_TYPE, "%s must be an array of phrases",
+                       where);
+    if (cnt == 0)
+        return err_set(e, ST_INVALID, "%s is empty", where);
+    if (cnt > ASSIST_PHRASES_MAX)
+        return err_set(e, ST_TOO_LARGE, "%s has more than %d entries", where,
+                       ASSIST_PHRASES_MAX);
+    *out = calloc(cnt, sizeof(**out));
+    if (*out == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    json_array_foreach(a, i, v)
+    {
+        const char *t = json_string_value(v);
+
+        if (t == NULL)
+            return err_set(e, ST_WRONG_TYPE, "%s[%zu] must be a string", where,
+                           i);
+        if (strlen(t) > ASSIST_PHRASE_MAX)
+            return err_set(e, ST_TOO_LARGE, "%s[%zu] has more than %d bytes",
+                           where, i, ASSIST_PHRASE_MAX);
+        (*out)[i] = fold(t);
+        *n = (int)i + 1;
+        if ((*out)[i] == NULL)
+            return err_set(e, ST_NOMEM, "out of memory");
+        if ((*out)[i][0] == '\0')
+            return err_set(e, ST_INVALID, "%s[%zu] is blank", where, i);
+    }
+    return ST_OK;
+}
+
+static status parse_document(const json_t *obj, const char *where, rule *out,
+                             err *e)
+{
+    json_t *trig = json_object_get(obj, "applies_if");
+    json_t *mm = json_object_get(obj, "must_mention");
+    size_t n = json_object_size(mm);
+    char w[WHERE_MAX + ID_MAX + 16];
+    const char *name;
+    json_t *v;
+    status st;
+
+    if (trig != NULL) {
+        snprintf(w, sizeof(w), "%s.applies_if", where);
+        st = parse_folded(trig, w, &out->triggers, &out->ntriggers, e);
+        if (st != ST_OK)
+            return st;
+    }
+    if (n == 0)
+        return err_set(e, ST_INVALID,
+                       "%s.must_mention is empty; name at least one topic",
+                       where);
+    if (n > ASSIST_TOPICS_MAX)
+        return err_set(e, ST_TOO_LARGE,
+                       "%s.must_mention has more than %d topics", where,
+                       ASSIST_TOPICS_MAX);
+    out->topics = calloc(n, sizeof(*out->topics));
+    if (out->topics == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    json_object_foreach(mm, name, v)
+    {
+        topic *t = &out->topics[out->ntopics];
+
+        if (!ids_token_valid(name))
+            return err_set(e, ST_INVALID,
+                           "%s.must_mention has topic \"%.64s\"; topics are "
+                           "1-64 letters, digits, '_' or '-'",
+                           where, name);
+        snprintf(t->name, sizeof(t->name), "%s", name);
+        out->ntopics++;
+        snprintf(w, sizeof(w), "%s.must_mention.%s", where, name);
+        if ((st = parse_folded(v, w, &t->folded, &t->n, e)) != ST_OK)
+            return st;
+    }
+    return ST_OK;
+}
+
 static const jfield hours_fields[] = {
     {"id", JF_TOKEN, true},         {"case_types", JF_ARRAY, false},
     {"steps", JF_ARRAY, false},     {"channels", JF_ARRAY, false},
@@ -394,6 +507,17 @@ static const jfield disclosure_fields[] = {
     {"severity", JF_STRING, false}, {"ack_required", JF_BOOL, false},
     {"text", JF_STRING, true},
 };
+static const jfield document_fields[] = {
+    {"id", JF_TOKEN, true},
+    {"case_types", JF_ARRAY, false},
+    {"steps", JF_ARRAY, false},
+    {"channels", JF_ARRAY, false},
+    {"severity", JF_STRING, false},
+    {"ack_required", JF_BOOL, false},
+    {"text", JF_STRING, true},
+    {"applies_if", JF_ARRAY, false},
+    {"must_mention", JF_OBJECT, true},
+};
 static const jfield reply_fields[] = {
     {"case_type", JF_TOKEN, true},
     {"step", JF_TOKEN, false},
@@ -411,6 +535,7 @@ static const jfield top_fields[] = {
     {"contact_hours", JF_ARRAY, false},
     {"forbidden_phrases", JF_ARRAY, false},
     {"disclosures", JF_ARRAY, false},
+    {"document_checks", JF_ARRAY, false},
     {"replies", JF_ARRAY, false},
     {"query_hints", JF_ARRAY, false},
 };
@@ -438,12 +563,14 @@ static status parse_rules(assist_rules *r, const json_t *root,
     {
         char where[WHERE_MAX];
         rule *ru = &r->rules[r->nrules];
-        const jfield *f = kind == R_HOURS     ? hours_fields
-                          : kind == R_PHRASES ? phrase_fields
-                                              : disclosure_fields;
-        int nf = kind == R_HOURS     ? NF(hours_fields)
-                 : kind == R_PHRASES ? NF(phrase_fields)
-                                     : NF(disclosure_fields);
+        const jfield *f = kind == R_HOURS      ? hours_fields
+                          : kind == R_PHRASES  ? phrase_fields
+                          : kind == R_DOCUMENT ? document_fields
+                                               : disclosure_fields;
+        int nf = kind == R_HOURS      ? NF(hours_fields)
+                 : kind == R_PHRASES  ? NF(phrase_fields)
+                 : kind == R_DOCUMENT ? NF(document_fields)
+                                      : NF(disclosure_fields);
         status st;
 
         snprintf(where, sizeof(where), "%s[%zu]", section, i);
@@ -461,6 +588,8 @@ static status parse_rules(assist_rules *r, const json_t *root,
             st = parse_hours(obj, where, ru, e);
         if (st == ST_OK && kind == R_PHRASES)
             st = parse_phrases(obj, where, ru, e);
+        if (st == ST_OK && kind == R_DOCUMENT)
+            st = parse_document(obj, where, ru, e);
         if (st != ST_OK)
             return st;
     }
@@ -591,6 +720,8 @@ status assist_rules_parse(assist_rules **out, const char *buf, size_t len,
                           ASSIST_PHRASE_RULES_MAX, e)) != ST_OK ||
         (st = parse_rules(r, root, "disclosures", R_DISCLOSURE,
                           ASSIST_DISCLOSURES_MAX, e)) != ST_OK ||
+        (st = parse_rules(r, root, "document_checks", R_DOCUMENT,
+                          ASSIST_DOC_CHECKS_MAX, e)) != ST_OK ||
         (st = parse_templates(root, "replies", ASSIST_TEMPLATE_MAX, &r->replies,
                               &r->nreplies, e)) != ST_OK ||
         (st = parse_templates(root, "query_hints", ASSIST_HINT_MAX, &r->hints,
@@ -793,6 +924,78 @@ int assist_rules_check_draft(const assist_rules *r, const assist_rules_ctx *ctx,
     }
     free(folded);
     return found;
+}
+
+static bool mentions(const char *folded, char *const *list, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strstr(folded, list[i]) != NULL)
+            return true;
+    return false;
+}
+
+/* The phrases of rule ru found in folded, into out. */
+static void document_phrases(const rule *ru, const char *folded,
+                             assist_doc_findings *out)
+{
+    for (int j = 0; j < ru->nphrases; j++) {
+        bool block = ru->severity == ASSIST_BLOCK;
+        int *count = block ? &out->breaches : &out->cautions;
+        char *first = block ? out->breach : out->caution;
+
+        if (strstr(folded, ru->folded[j]) == NULL)
+            continue;
+        if ((*count)++ == 0)
+            snprintf(first, sizeof(out->breach), "%s: \"%s\"", ru->id,
+                     ru->phrases[j]);
+    }
+}
+
+/* The topics of document check ru that folded mentions or lacks. */
+static void document_topics(const rule *ru, const char *folded,
+                            assist_doc_findings *out)
+{
+    bool block = ru->severity == ASSIST_BLOCK;
+
+    if (ru->ntriggers > 0 && !mentions(folded, ru->triggers, ru->ntriggers))
+        return;
+    out->checks++;
+    for (int t = 0; t < ru->ntopics; t++) {
+        const topic *tp = &ru->topics[t];
+        char *first = block ? out->gap : out->caution;
+        int *count = block ? &out->missing : &out->cautions;
+
+        if (mentions(folded, tp->folded, tp->n)) {
+            out->mentioned++;
+            continue;
+        }
+        if ((*count)++ == 0)
+            snprintf(first, sizeof(out->gap), "%s: no %s", ru->id, tp->name);
+    }
+}
+
+status assist_rules_check_document(const assist_rules *r,
+                                   const assist_rules_ctx *ctx,
+                                   const char *text, assist_doc_findings *out,
+                                   err *e)
+{
+    char *folded = fold(text);
+
+    if (folded == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; i < r->nrules; i++) {
+        const rule *ru = &r->rules[i];
+
+        if (!applies(ru, ctx))
+            continue;
+        if (ru->kind == R_PHRASES)
+            document_phrases(ru, folded, out);
+        else if (ru->kind == R_DOCUMENT)
+            document_topics(ru, folded, out);
+    }
+    free(folded);
+    return ST_OK;
 }
 
 static const char *choose(const reply_tmpl *list, int n, const char *case_type,

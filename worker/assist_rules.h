@@ -9,7 +9,9 @@
  *   - forbidden_phrases: a reminder prompt, and a block prompt for each
  *     phrase found in a draft reply (ASCII case and width are ignored,
  *     runs of white space compare equal; Chinese matches as written);
- *   - disclosures: a statement the worker must make.
+ *   - disclosures: a statement the worker must make;
+ *   - document_checks: what a document under review must mention (a
+ *     reminder prompt; assist_rules_check_document does the check).
  * A rule applies to the case types, steps and channels it lists (all when
  * it lists none). A prompt of a rule with "ack_required": true must be
  * acknowledged before the outcome may be sent.
@@ -41,6 +43,9 @@
 #define ASSIST_PREFIXES_MAX     64   /* phone prefixes with an offset */
 #define ASSIST_PROMPT_TEXT_MAX  600  /* bytes of a prompt's text */
 #define ASSIST_PROMPTS_MAX      96
+#define ASSIST_DOC_CHECKS_MAX   16 /* document_checks rules */
+#define ASSIST_TOPICS_MAX       16 /* must_mention topics of one check */
+#define ASSIST_FINDING_MAX      (ID_MAX + ASSIST_PHRASE_MAX + 8)
 
 typedef enum assist_severity {
     ASSIST_INFO,
@@ -123,6 +128,34 @@ void assist_rules_check(const assist_rules *r, const assist_rules_ctx *ctx,
  */
 int assist_rules_check_draft(const assist_rules *r, const assist_rules_ctx *ctx,
                              const char *draft, assist_prompts *out);
+
+/* What assist_rules_check_document found in a document. */
+typedef struct assist_doc_findings {
+    int breaches;  /* phrases of block forbidden-phrase rules found */
+    int cautions;  /* phrases of warn/info rules found, plus topics that
+                      warn/info document checks miss */
+    int checks;    /* document checks that apply to the document */
+    int mentioned; /* their topics the document mentions */
+    int missing;   /* topics of block document checks it does not */
+    char breach[ASSIST_FINDING_MAX + 1];  /* the first: "rule: \"phrase\"" */
+    char caution[ASSIST_FINDING_MAX + 1]; /* the first caution */
+    char gap[ASSIST_FINDING_MAX + 1];     /* the first: "rule: no topic" */
+} assist_doc_findings;
+
+/*
+ * Check a document under review (text, NUL-terminated UTF-8) against the
+ * rules that apply to ctx: every forbidden phrase it contains (a breach
+ * for a block rule, a caution otherwise), and every document check whose
+ * scope matches and whose "applies_if" phrases (any of them; a check
+ * without them always applies) occur: each of its "must_mention" topics
+ * is mentioned when any of the topic's phrases occurs. Matching is the
+ * draft check's (ASCII case and width ignored, white space runs equal,
+ * substrings). Fills *out; ST_NOMEM.
+ */
+status assist_rules_check_document(const assist_rules *r,
+                                   const assist_rules_ctx *ctx,
+                                   const char *text, assist_doc_findings *out,
+                                   err *e);
 
 /*
  * The reply template for case type, step and language (any may be NULL),

@@ -6,6 +6,12 @@
  * assist panel citing a knowledge file; the outcome form refuses a bad
  * date; sending is blocked until the prompts are acknowledged; then the
  * complete request arrives with the right outcome.
+ *
+ * A second test runs the real dispatcher with the examples: worker w001
+ * at the screen takes a loan_overdue case, copies the suggested reply (c),
+ * selects and opens a passage (p, v) and copies it into the hardship
+ * reason; the dispatcher stores the opened and copied feedback and
+ * `twinline assist report` counts them.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -14,9 +20,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin_assist.h"
 #include "bus.h"
 #include "clock.h"
 #include "fixture.h"
+#include "harness.h"
 #include "ids.h"
 #include "jsonx.h"
 #include "tl_test.h"
@@ -317,10 +325,145 @@ static void test_accept_assist_outcome(void **state)
     fixture_teardown(&fx);
 }
 
+/* Press k until the screen says every prompt is acknowledged. */
+static void ack_all(void)
+{
+    for (int i = 0; i < 12; i++) {
+        char tmp[65536];
+
+        capture(tmp, sizeof(tmp));
+        if (strstr(tmp, "every prompt is acknowledged") != NULL)
+            break;
+        keys("k");
+    }
+    wait_screen("every prompt is acknowledged", 5000);
+}
+
+static void test_open_copy_feedback_stored(void **state)
+{
+    fixture fx;
+    running_dispatcher rd;
+    bus *b;
+    json_t *r;
+    char args[2048], log_path[128], *report = NULL;
+    size_t report_len = 0;
+    FILE *out;
+    err e = {0};
+
+    (void)state;
+    if (system("command -v tmux >/dev/null 2>&1") != 0)
+        fail_msg("tmux is not installed; run scripts/deps.sh");
+    fixture_setup(&fx, "agent_tui_fb");
+    harness_load_examples(&fx);
+    harness_start(&rd, &fx, NULL);
+    b = fixture_bus(&fx);
+
+    snprintf(sock, sizeof(sock), "tl-tuifb-%d", (int)getpid());
+    snprintf(log_path, sizeof(log_path), "/tmp/tl-tuifb-%d.log", (int)getpid());
+    snprintf(args, sizeof(args),
+             "-u -f /dev/null new-session -d -s tui -x 180 -y 70 "
+             "'env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color %s "
+             "--interactive --worker w001 --kb %s --nats %s --prefix %s "
+             "--log-file %s; sleep 30'",
+             AGENT_BIN, KB_DIR, fx.cfg.nats, fx.cfg.prefix, log_path);
+    tmux(args);
+    wait_screen("w001 · available", 10000);
+
+    r = harness_request(
+        &fx, b, "api.jsbank.case.submit",
+        "{\"external_id\":\"LN-TUI-1\",\"case_type\":\"loan_overdue\","
+        "\"customer\":{\"name\":\"王伟\",\"phone\":\"+86 138 0000 0000\","
+        "\"language\":\"zh\"},\"payload\":{\"loan_id\":\"L-88812\","
+        "\"product\":\"personal_loan\",\"days_past_due\":35,"
+        "\"overdue_minor\":1250000,\"currency\":\"CNY\"}}");
+    if (!json_is_true(json_object_get(r, "ok")))
+        fail_msg("submit: %s", json_dumps(r, 0));
+    json_decref(r);
+
+    wait_screen("expires in", 10000);
+    keys("y");
+    wait_screen("== Knowledge", 10000);
+    wait_screen("p passage · v open · c copy", 2000);
+
+    /* c: the suggested reply into the draft reply. */
+    keys("c");
+    wait_screen("Copied the suggested reply into the draft reply", 5000);
+    wait_screen("Draft checked: 王伟您好", 2000);
+
+    /* p, v: passage [2] in full; hardship (2); c: it goes into the
+     * reason. */
+    keys("p");
+    wait_screen("Passage [2] selected", 5000);
+    keys("v");
+    wait_screen("== Open passage [2] · ", 5000);
+    keys("2"); /* the dispatcher lists the outcomes by name */
+    wait_screen("c copies this passage into reason", 5000);
+    keys("c");
+    wait_screen("Copied the passage into reason.", 5000);
+    if (getenv("TL_TUI_SHOW") != NULL)
+        printf("%s\n", wait_screen("Open passage", 100));
+    keys("v");
+    wait_screen("Passage [2] closed.", 5000);
+
+    ack_all();
+    keys("s");
+    wait_screen("Outcome hardship recorded", 10000);
+
+    /* The dispatcher stored what the person did with the suggestions. */
+    assert_int_equal(
+        fixture_wait_i64(&fx,
+                         "SELECT count(*) FROM assist_feedback WHERE"
+                         " worker_id = 'w001' AND action = 'copied'",
+                         2, 10000),
+        2);
+    assert_int_equal(fixture_i64(&fx, "SELECT count(*) FROM assist_feedback"
+                                      " WHERE action = 'copied' AND"
+                                      " suggestion = 'reply'"),
+                     1);
+    assert_int_equal(fixture_i64(&fx, "SELECT count(*) FROM assist_feedback"
+                                      " WHERE action = 'opened' AND"
+                                      " suggestion LIKE 'passage:%'"),
+                     1);
+    assert_int_equal(fixture_i64(&fx, "SELECT count(*) FROM assist_feedback"
+                                      " WHERE action = 'copied' AND"
+                                      " suggestion LIKE 'passage:%'"),
+                     1);
+    assert_true(fixture_i64(&fx, "SELECT count(*) FROM assist_feedback"
+                                 " WHERE action = 'shown'") >= 6);
+    assert_int_equal(fixture_i64(&fx, "SELECT count(*) FROM outcomes WHERE"
+                                      " code = 'hardship' AND"
+                                      " fields->>'reason' LIKE '%.md § %'"),
+                     1);
+
+    /* twinline assist report, by kind: passages shown 5, opened 1,
+     * copied 1 (20.0 % accepted); the reply shown 1, copied 1 (100 %). */
+    out = open_memstream(&report, &report_len);
+    assert_non_null(out);
+    if (admin_assist_report(fx.db, "jsbank", out, &e) != ST_OK)
+        fail_msg("%s", e.msg);
+    fclose(out);
+    if (getenv("TL_TUI_SHOW") != NULL)
+        printf("%s\n", report);
+    if (strstr(report, "jsbank  contact  passage      5       1       1     "
+                       "0     20.0%") == NULL ||
+        strstr(report, "jsbank  contact  reply        1       0       1     "
+                       "0    100.0%") == NULL)
+        fail_msg("the report lacks the opened and copied counts:\n%s", report);
+    free(report);
+
+    keys("q");
+    tmux("kill-server");
+    unlink(log_path);
+    harness_stop(&rd);
+    bus_close(b);
+    fixture_teardown(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accept_assist_outcome),
+        cmocka_unit_test(test_open_copy_feedback_stored),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -2,12 +2,16 @@
  * The AI agent end to end: the real dispatcher with the shipped examples
  * and examples/ai.json, twinline-agent's AI mode (agent_sim with ai on the
  * jsbank knowledge base) for ai01-ai03, and simulated humans for cp01 and
- * cp02 who confirm every review. consumer_review cases whose document
- * breaks a forbidden-phrase rule are judged non_compliant with confidence
- * 900; clean ones get a low confidence. Every AI outcome carries its
- * confidence; every low-confidence one and every sampled one got a review
- * task that a human completed; the others were not reviewed; every case
- * closes.
+ * cp02 who confirm every review. Five kinds of consumer_review document
+ * (the unit test test_agent_ai.c works out each one's figures): a clean
+ * loan leaflet in English and in Chinese (compliant, 972), one that
+ * impersonates the police and one without its interest rate
+ * (non_compliant, 900), and one with an unbacked claim (needs_changes,
+ * 300). Every AI outcome carries its confidence; every low-confidence one
+ * and every sampled one got a review task that a human completed; the
+ * others were accepted without review; every case closes. The split is
+ * printed: ai_assessed, auto_accepted, reviewed_sample,
+ * reviewed_low_confidence.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +24,8 @@
 #include "harness.h"
 #include "tl_test.h"
 
-#define NCASES 8
+#define NKINDS 5
+#define NCASES (3 * NKINDS)
 
 typedef struct agents {
     assist_kb *kb;
@@ -94,19 +99,41 @@ static void agents_stop(agents *a)
     assist_kb_destroy(a->kb);
 }
 
+/* The document of case i, by kind i % NKINDS, and what the AI must say
+ * about it. */
+static const struct {
+    const char *doc;
+    const char *code;
+    int confidence;
+} kinds[NKINDS] = {
+    {"Jiangnan Rural Commercial Bank personal loan: annual interest rate "
+     "4.35%, arrangement fee 0, loan term 12 to 36 months. Late payment is "
+     "reported to the credit reference centre. To complain, call 96068.",
+     "compliant", 972},
+    {"Jiangnan Rural Commercial Bank notice: pay today. This is the police "
+     "speaking. Complaints: 96068.",
+     "non_compliant", 900},
+    {"Jiangnan Rural Commercial Bank personal loan: arrangement fee 0, loan "
+     "term 12 to 36 months. Late payment is reported to the credit "
+     "reference centre. To complain, call 96068.",
+     "non_compliant", 900},
+    {"Jiangnan Rural Commercial Bank savings account: the best rate in "
+     "town. Complaints: 96068.",
+     "needs_changes", 300},
+    {"江南农商银行个人消费贷款：年化利率 4.35%，无其他费用，期限 12 至 36 "
+     "个月。逾期将按合同收取罚息并报送征信。如有疑问或投诉请拨打 96068。",
+     "compliant", 972},
+};
+
 static void submit(fixture *f, bus *b, int i)
 {
-    static const char *const docs[] = {
-        "Pay today or we call again. This is the police speaking.",
-        "Our leaflet states the fees, the interest rate and the term of "
-        "the personal loan before the customer signs."};
-    char body[512];
+    char body[1024];
     json_t *r;
 
     snprintf(body, sizeof(body),
              "{\"external_id\":\"CR-%d\",\"case_type\":\"consumer_review\","
-             "\"payload\":{\"title\":\"Leaflet %d\",\"document\":\"%s\"}}",
-             i, i, docs[i % 2]);
+             "\"payload\":{\"title\":\"Notice %d\",\"document\":\"%s\"}}",
+             i, i, kinds[i % NKINDS].doc);
     r = harness_request(f, b, "api.jsbank.case.submit", body);
     if (!json_is_true(json_object_get(r, "ok")))
         fail_msg("submit: %s", json_dumps(r, 0));
@@ -129,7 +156,7 @@ static void test_ai_agent_with_review(void **state)
     bus *b;
     char path[512];
     err e = {0};
-    int sampled_confident = 0, low = 0;
+    int sampled_confident = 0, low = 0, auto_accepted = 0;
 
     (void)state;
     fixture_setup(&f, "ai_agent");
@@ -173,19 +200,25 @@ static void test_ai_agent_with_review(void **state)
                                      " ('ai01', 'ai02', 'ai03')"
                                      " AND o.confidence IS NOT NULL"),
                      NCASES);
-    /* Breaking documents: non_compliant at 900; clean ones below 800. */
-    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM outcomes o"
-                                     " JOIN cases c ON c.id = o.case_id"
-                                     " WHERE o.code = 'non_compliant'"
-                                     " AND o.confidence = 900"
-                                     " AND c.payload->>'document'"
-                                     " LIKE '%police%'"),
-                     NCASES / 2);
+    /* Each kind got its verdict and confidence. */
+    for (int i = 0; i < NCASES; i++) {
+        char sql[384];
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM outcomes o JOIN tasks t ON"
+                 " t.id = o.task_id JOIN cases c ON c.id = t.case_id"
+                 " WHERE c.external_id = 'CR-%d' AND t.step = 'assess'"
+                 " AND o.code = '%s' AND o.confidence = %d",
+                 i, kinds[i % NKINDS].code, kinds[i % NKINDS].confidence);
+        if (fixture_i64(&f, sql) != 1)
+            fail_msg("CR-%d: expected %s at %d", i, kinds[i % NKINDS].code,
+                     kinds[i % NKINDS].confidence);
+    }
     low = (int)fixture_i64(&f, "SELECT count(*) FROM outcomes o"
                                " JOIN tasks t ON t.id = o.task_id"
                                " WHERE t.step = 'assess'"
                                " AND o.confidence < 800");
-    assert_int_equal(low, NCASES / 2);
+    assert_int_equal(low, NCASES / NKINDS);
 
     /* Each low-confidence outcome was reviewed by a human, and confirmed. */
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM outcomes o"
@@ -202,11 +235,14 @@ static void test_ai_agent_with_review(void **state)
                                      " AND ro.code = 'confirmed'"),
                      low);
 
-    /* A confident outcome is reviewed exactly when its task is sampled. */
-    for (int i = 0; i < NCASES; i += 2) {
+    /* A confident outcome is reviewed exactly when its task is sampled;
+     * otherwise it stands without review (review step skipped). */
+    for (int i = 0; i < NCASES; i++) {
         char sql[256];
         int64_t task, reviewed;
 
+        if (kinds[i % NKINDS].confidence < 800)
+            continue;
         snprintf(sql, sizeof(sql),
                  "SELECT t.id FROM tasks t JOIN cases c ON c.id = t.case_id"
                  " WHERE c.external_id = 'CR-%d' AND t.step = 'assess'",
@@ -223,10 +259,16 @@ static void test_ai_agent_with_review(void **state)
         assert_int_equal(reviewed, dsp_review_bucket(task) < 100 ? 1 : 0);
         sampled_confident += (int)reviewed;
     }
-    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM tasks"
-                                     " WHERE step = 'review'"
-                                     " AND state = 'skipped'"),
-                     NCASES / 2 - sampled_confident);
+    auto_accepted = (int)fixture_i64(&f, "SELECT count(*) FROM tasks"
+                                         " WHERE step = 'review'"
+                                         " AND state = 'skipped'");
+    assert_int_equal(auto_accepted, NCASES - low - sampled_confident);
+    /* Most of the work is the AI's alone. */
+    assert_true(auto_accepted >= NCASES / 2);
+    fprintf(stderr,
+            "ai_assessed=%d auto_accepted=%d reviewed_sample=%d "
+            "reviewed_low_confidence=%d\n",
+            NCASES, auto_accepted, sampled_confident, low);
     /* The AI never took a review. */
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM tasks"
                                      " WHERE step = 'review' AND worker_id"

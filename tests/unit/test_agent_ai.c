@@ -16,22 +16,23 @@
 /* An accept reply of the assess step of examples/ai.json around doc. */
 static assist_task *review_task(const char *doc)
 {
-    char buf[2048];
+    char buf[4096];
     assist_task *t = NULL;
     err e = {0};
 
-    snprintf(buf, sizeof(buf),
-             "{\"ok\": true, \"task\": {\"reservation_id\": 9, \"epoch\": 1,"
-             " \"task_id\": 7, \"case_id\": 3, \"tenant\": \"jsbank\","
-             " \"case_type\": \"consumer_review\", \"step\": \"assess\","
-             " \"channel\": \"backoffice\", \"external_id\": \"CR-1\","
-             " \"payload\": {\"title\": \"Loan leaflet\", \"document\": \"%s\","
-             " \"pages\": 2},"
-             " \"outcomes\": {\"compliant\": {\"billable\": true},"
-             " \"non_compliant\": {\"billable\": true},"
-             " \"needs_changes\": {\"billable\": false,"
-             " \"fields\": {\"note\": \"string\"}}}}}",
-             doc);
+    snprintf(
+        buf, sizeof(buf),
+        "{\"ok\": true, \"task\": {\"reservation_id\": 9, \"epoch\": 1,"
+        " \"task_id\": 7, \"case_id\": 3, \"tenant\": \"jsbank\","
+        " \"case_type\": \"consumer_review\", \"step\": \"assess\","
+        " \"channel\": \"backoffice\", \"external_id\": \"CR-1\","
+        " \"payload\": {\"title\": \"Customer notice\", \"document\": \"%s\","
+        " \"pages\": 2},"
+        " \"outcomes\": {\"compliant\": {\"billable\": true},"
+        " \"non_compliant\": {\"billable\": true},"
+        " \"needs_changes\": {\"billable\": false,"
+        " \"fields\": {\"note\": \"string\"}}}}}",
+        doc);
     if (assist_task_parse(&t, buf, strlen(buf), &e) != ST_OK)
         fail_msg("%s", e.msg);
     return t;
@@ -72,12 +73,86 @@ static void assert_same(const agent_ai_decision *a, const agent_ai_decision *b)
     assert_memory_equal(a->support, b->support, sizeof(a->support));
 }
 
+/* Documents for the jsbank rules (examples/kb/jsbank/rules.json,
+ * document_checks and forbidden_phrases with case type consumer_review),
+ * each with its expected counts worked out by hand. */
+
+/* issuer_and_complaints (bank_name, complaint_channel) and loan_terms
+ * (fees, interest_rate, term, default) apply and all six topics occur. */
+#define CLEAN_EN                                                               \
+    "Jiangnan Rural Commercial Bank personal loan: annual interest rate "      \
+    "4.35%, arrangement fee 0, loan term 12 to 36 months. Late payment is "    \
+    "reported to the credit reference centre. To complain, call 96068."
+/* The same in Chinese: 江南农商银行 投诉 / 贷款: 费用 利率 期限 逾期. */
+#define CLEAN_ZH                                                                                      \
+    "江南农商银行个人消费贷款：年化利率 4.35%，无其他费用，期限 12 至 36 " \
+    "个月。逾期将按合同收取罚息并报送征信。如有疑问或投诉请拨打 96068。"
+/* CLEAN_EN without the interest rate: one gap. */
+#define NO_RATE                                                                \
+    "Jiangnan Rural Commercial Bank personal loan: arrangement fee 0, loan "   \
+    "term 12 to 36 months. Late payment is reported to the credit "            \
+    "reference centre. To complain, call 96068."
+/* Names the bank and the complaint line but impersonates the police. */
+#define POLICE                                                                 \
+    "Jiangnan Rural Commercial Bank notice: pay today. This is the police "    \
+    "speaking. Complaints: 96068."
+/* Meets issuer_and_complaints; "best rate" is a warn phrase. */
+#define BEST_RATE                                                              \
+    "Jiangnan Rural Commercial Bank savings account: the best rate in "        \
+    "town. Complaints: 96068."
+/* A wealth product: issuer_and_complaints and investment_risk (risk,
+ * not_a_deposit) apply and all four topics occur. */
+#define WEALTH_ZH                                                                                        \
+    "江南农商银行“稳盈”理财产品：业绩比较基准 3.2%，理财非存款，产品有" \
+    "风险，投资须谨慎。投诉电话 96068。"
+
+/* A clean loan leaflet passes both checks: compliant at
+ * 1000 - 200 / (1 + 6) = 972, far above the review threshold of 800. */
+static void test_clean_is_compliant(void **state)
+{
+    static const char *const docs[] = {CLEAN_EN, CLEAN_ZH};
+    assist_kb *kb = jsbank();
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        assist_task *t = review_task(docs[i]);
+        agent_ai_decision d = decide(kb, t, 0), again = decide(kb, t, 0);
+
+        assert_int_equal(d.findings.checks, 2);
+        assert_int_equal(d.findings.mentioned, 6);
+        assert_int_equal(
+            d.findings.missing + d.findings.breaches + d.findings.cautions, 0);
+        assert_string_equal(d.code, "compliant");
+        assert_int_equal(d.confidence, 972);
+        assert_false(d.abstained);
+        assert_same(&d, &again);
+        assert_string_equal(d.note, "AI assessment: 2 document check(s) "
+                                    "passed, 6 required topic(s) mentioned, "
+                                    "no forbidden phrase");
+        assist_task_destroy(t);
+    }
+    {
+        /* Four topics: 1000 - 200 / 5 = 960. */
+        assist_task *t = review_task(WEALTH_ZH);
+        agent_ai_decision d = decide(kb, t, 0);
+
+        assert_int_equal(d.findings.checks, 2);
+        assert_int_equal(d.findings.mentioned, 4);
+        assert_string_equal(d.code, "compliant");
+        assert_int_equal(d.confidence, 960);
+        assist_task_destroy(t);
+    }
+    assist_kb_destroy(kb);
+}
+
 /* A document that impersonates the police breaks no_impersonation, which
- * applies to every case type: non_compliant, confidence 900. */
-static void test_breach_is_non_compliant(void **state)
+ * applies to every case type: non_compliant, confidence 1000 - 100 = 900.
+ * A leaflet without its interest rate misses one topic: the same. Both
+ * problems at once: 1000 - 100 / 2 = 950. */
+static void test_breach_or_gap_is_non_compliant(void **state)
 {
     assist_kb *kb = jsbank();
-    assist_task *t = review_task("Pay today. This is the police speaking.");
+    assist_task *t = review_task(POLICE);
     agent_ai_decision d = decide(kb, t, 0);
 
     (void)state;
@@ -87,30 +162,64 @@ static void test_breach_is_non_compliant(void **state)
     assert_int_equal(d.confidence, 900);
     assert_false(d.abstained);
     assert_string_equal(d.date, "2026-11-25");
+    assert_string_equal(d.note,
+                        "AI assessment: 1 problem(s) with the tenant's rules, "
+                        "first no_impersonation: \"this is the police\"");
+    assist_task_destroy(t);
+
+    t = review_task(NO_RATE);
+    d = decide(kb, t, 0);
+    assert_int_equal(d.breaches, 0);
+    assert_int_equal(d.findings.missing, 1);
+    assert_string_equal(d.code, "non_compliant");
+    assert_int_equal(d.confidence, 900);
+    assert_non_null(strstr(d.note, "first loan_terms: no interest_rate"));
+    assist_task_destroy(t);
+
+    t = review_task(NO_RATE " This is the police.");
+    d = decide(kb, t, 0);
+    assert_int_equal(d.confidence, 950);
+    assert_string_equal(d.code, "non_compliant");
     assist_task_destroy(t);
     assist_kb_destroy(kb);
 }
 
-/* A clean document about fees: no phrase, so retrieval decides. Of the
- * outcome codes' words only "needs" occurs in the top passages (once, in
- * complaint-handling-en.md), so needs_changes wins on weak evidence: the
- * top score S is about 25 and the support b about 1.3, so
- * 1000 * 0.72 * (1 + 0.12) / 2 is about 400, well below the review
- * threshold. The same input decides the same. */
-static void test_clean_is_decided_by_retrieval(void **state)
+/* A claim that may or may not be backed ("best rate") is for a person:
+ * needs_changes at 300, below the threshold, so the dispatcher reviews
+ * it. */
+static void test_caution_asks_for_review(void **state)
 {
     assist_kb *kb = jsbank();
-    assist_task *t = review_task("State the fees, the interest rate and the "
-                                 "term before the customer signs.");
-    agent_ai_decision d = decide(kb, t, 0), again = decide(kb, t, 0);
+    assist_task *t = review_task(BEST_RATE);
+    agent_ai_decision d = decide(kb, t, 0);
 
     (void)state;
-    assert_int_equal(d.breaches, 0);
-    assert_in_range(d.confidence, 350, 450);
+    assert_int_equal(d.findings.cautions, 1);
+    assert_int_equal(d.findings.missing + d.breaches, 0);
     assert_string_equal(d.code, "needs_changes");
-    assert_true(d.support[2] > 0);
-    assert_true(d.support[0] == 0 && d.support[1] == 0);
-    assert_same(&d, &again);
+    assert_int_equal(d.confidence, AGENT_AI_CAUTION_CONF);
+    assert_string_equal(d.note,
+                        "AI assessment: a person should judge 1 point(s), "
+                        "first claims_need_evidence: \"best rate\"");
+    assist_task_destroy(t);
+    assist_kb_destroy(kb);
+}
+
+/* Outside consumer_review no document check applies, so retrieval
+ * decides: the old rule, deterministic, at most about 500 without
+ * support. */
+static void test_other_case_types_use_retrieval(void **state)
+{
+    assist_kb *kb = jsbank();
+    assist_task *t = NULL;
+    agent_ai_decision d;
+    err e = {0};
+
+    (void)state;
+    if (assist_task_load(&t, TASK("jsbank-card-intake-en.json"), &e) != ST_OK)
+        fail_msg("%s", e.msg);
+    d = decide(kb, t, 0);
+    assert_int_equal(d.findings.checks, 0);
     assert_non_null(strstr(d.note, "AI assessment from "));
     assist_task_destroy(t);
     assist_kb_destroy(kb);
@@ -122,7 +231,7 @@ static void test_clean_is_decided_by_retrieval(void **state)
 static void test_floor_abstains(void **state)
 {
     assist_kb *kb = jsbank();
-    assist_task *t = review_task("Pay today. This is the police speaking.");
+    assist_task *t = review_task(POLICE);
     agent_ai_decision d = decide(kb, t, 950);
     agent_offer o;
     char *body = NULL;
@@ -148,11 +257,13 @@ static void test_floor_abstains(void **state)
     if (agent_offer_parse(offer, strlen(offer), &o, &e) != ST_OK ||
         agent_ai_complete_body(&o, &d, &body, &len, &e) != ST_OK)
         fail_msg("%s", e.msg);
+    /* The note's quotes are escaped in the JSON body. */
     snprintf(want, sizeof(want),
              "{\"reservation_id\":9,\"epoch\":1,\"outcome\":{\"code\":"
-             "\"needs_changes\",\"fields\":{\"note\":\"%s\"}},"
-             "\"confidence\":%d}",
-             d.note, d.confidence);
+             "\"needs_changes\",\"fields\":{\"note\":\"AI assessment: 1 "
+             "problem(s) with the tenant's rules, first no_impersonation: "
+             "\\\"this is the police\\\"\"}},\"confidence\":%d}",
+             d.confidence);
     assert_string_equal(body, want);
     assert_int_equal(len, strlen(want));
     free(body);
@@ -213,8 +324,10 @@ static void test_example_tasks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_breach_is_non_compliant),
-        cmocka_unit_test(test_clean_is_decided_by_retrieval),
+        cmocka_unit_test(test_clean_is_compliant),
+        cmocka_unit_test(test_breach_or_gap_is_non_compliant),
+        cmocka_unit_test(test_caution_asks_for_review),
+        cmocka_unit_test(test_other_case_types_use_retrieval),
         cmocka_unit_test(test_floor_abstains),
         cmocka_unit_test(test_example_tasks),
     };

@@ -204,6 +204,93 @@ static void want_feedback(world *w, bool used, char *buf, size_t cap)
     snprintf(buf + n, cap - n, "]}");
 }
 
+/* p selects a passage, v opens it in full, c copies the suggested reply
+ * into the draft reply (checked for forbidden phrases) or, with a string
+ * field selected, the open passage into that field; the feedback then
+ * carries opened and copied besides shown. */
+static void test_open_and_copy(void **state)
+{
+    world w;
+    agent_request r;
+    const assist_panel *p;
+    const assist_index *idx;
+    char want[160], first[40];
+    int id = -1;
+
+    (void)state;
+    world_init(&w, false);
+    sign_in(&w);
+    offer_and_accept(&w);
+    p = agent_console_panel(w.c);
+    idx = assist_kb_index(w.kb);
+    assert_true(shows(&w, "p passage · v open · c copy"));
+    assert_true(shows(&w, "Assist: passage [1] of 5 selected (p next, v "
+                          "open); c copies the suggested reply into the "
+                          "draft reply."));
+
+    /* The reply into the draft: it is checked like a typed one. */
+    agent_console_key(w.c, 'c', w.t);
+    assert_true(shows(&w, "Copied the suggested reply into the draft reply "
+                          "(no forbidden phrase)"));
+    assert_true(shows(&w, "Draft checked: 王伟您好，我是江南农商银行"));
+
+    /* Passage [2], opened: its whole text is on screen. */
+    agent_console_key(w.c, 'p', w.t);
+    assert_true(shows(&w, "Passage [2] selected"));
+    assert_false(shows(&w, "== Open passage"));
+    agent_console_key(w.c, 'v', w.t);
+    snprintf(want, sizeof(want), "== Open passage [2] · %.100s",
+             p->passages[1].citation);
+    assert_true(shows(&w, want));
+    snprintf(first, sizeof(first), "%.30s", p->passages[1].passage->text);
+    while (strlen(first) > 0 &&
+           ((unsigned char)first[strlen(first) - 1] & 0xC0) >= 0x80)
+        first[strlen(first) - 1] = '\0'; /* no cut character */
+    assert_true(shows(&w, first));
+
+    /* hardship's reason is a string field: the open passage goes there. */
+    agent_console_key(w.c, '3', w.t);
+    assert_true(shows(&w, "c copies this passage into reason"));
+    agent_console_key(w.c, 'c', w.t);
+    assert_true(shows(&w, "Copied the passage into reason."));
+    agent_console_key(w.c, 'v', w.t);
+    assert_true(shows(&w, "Passage [2] closed."));
+    assert_false(shows(&w, "== Open passage"));
+
+    /* The panel goes with the task: what the checks need, first. */
+    for (int j = 0; j < assist_index_count(idx) && id < 0; j++)
+        if (assist_index_passage(idx, j) == p->passages[1].passage)
+            id = j;
+    assert_true(id >= 0);
+    snprintf(want, sizeof(want), "\"reason\":\"%.60s", p->passages[1].citation);
+    for (int i = 0;
+         i < 20 && !assist_panel_may_complete(agent_console_panel(w.c)); i++)
+        agent_console_key(w.c, 'k', w.t);
+    agent_console_key(w.c, 's', w.t);
+    r = expect(&w, "presence");
+    reply(&w, &r, "{\"ok\":true,\"presence\":\"break\"}");
+    r = expect(&w, "complete");
+    assert_non_null(strstr(r.body, "\"code\":\"hardship\""));
+    if (strstr(r.body, want) == NULL)
+        fail_msg("complete %.*s lacks %s", (int)r.len, r.body, want);
+    reply(&w, &r,
+          "{\"ok\":true,\"outcome_id\":78,\"billable\":false,"
+          "\"duplicate\":false}");
+    r = expect(&w, "feedback");
+    snprintf(want, sizeof(want),
+             "{\"suggestion\":\"passage:%d\",\"action\":\"opened\"}", id);
+    assert_non_null(strstr(r.body, want));
+    snprintf(want, sizeof(want),
+             "{\"suggestion\":\"passage:%d\",\"action\":\"copied\"}", id);
+    assert_non_null(strstr(r.body, want));
+    assert_non_null(
+        strstr(r.body, "{\"suggestion\":\"reply\",\"action\":\"copied\"}"));
+    assert_null(strstr(r.body, "\"used\""));
+    reply(&w, &r, "{\"ok\":true,\"stored\":9}");
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_WRAPUP);
+    world_free(&w);
+}
+
 static void test_accept_form_ack_complete(void **state)
 {
     world w;
@@ -549,6 +636,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accept_form_ack_complete),
+        cmocka_unit_test(test_open_and_copy),
         cmocka_unit_test(test_reject),
         cmocka_unit_test(test_countdown_expiry),
         cmocka_unit_test(test_reconnect_keeps_task),

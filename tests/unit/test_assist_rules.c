@@ -273,6 +273,92 @@ static void test_strict_parsing(void **state)
                  "replies[0] must be an object");
 }
 
+/* Document checks: a leaflet rule with two topics that applies only when
+ * "loan" or 贷款 occurs, an always-applying block check, and a warn
+ * phrase that counts as a caution. Counted by hand below. */
+static const char doc_rules[] =
+    "{\"tenant\": \"b\","
+    " \"forbidden_phrases\": ["
+    "  {\"id\": \"police\", \"severity\": \"block\", \"text\": \"t\","
+    "   \"phrases\": [\"this is the police\"]},"
+    "  {\"id\": \"claims\", \"text\": \"t\", \"phrases\": [\"best rate\"]}],"
+    " \"document_checks\": ["
+    "  {\"id\": \"issuer\", \"case_types\": [\"review\"], \"severity\": "
+    "\"block\", \"text\": \"t\","
+    "   \"must_mention\": {\"bank\": [\"Acme Bank\", \"艾克银行\"]}},"
+    "  {\"id\": \"loan_terms\", \"severity\": \"block\", \"text\": \"t\","
+    "   \"applies_if\": [\"loan\", \"贷款\"],"
+    "   \"must_mention\": {\"fees\": [\"fee\", \"费用\"],"
+    "                     \"rate\": [\"interest rate\", \"利率\"]}},"
+    "  {\"id\": \"soft\", \"severity\": \"warn\", \"text\": \"t\","
+    "   \"applies_if\": [\"savings\"],"
+    "   \"must_mention\": {\"deposit_insurance\": [\"deposit insurance\"]}}]}";
+
+static assist_doc_findings check_doc(const char *case_type, const char *text)
+{
+    assist_rules *r = NULL;
+    assist_rules_ctx c = {case_type, "assess", "backoffice", 0, true};
+    assist_doc_findings f;
+    err e = {0};
+
+    if (assist_rules_parse(&r, doc_rules, strlen(doc_rules), "doc.json", &e) !=
+            ST_OK ||
+        assist_rules_check_document(r, &c, text, &f, &e) != ST_OK)
+        fail_msg("%s", e.msg);
+    assist_rules_destroy(r);
+    return f;
+}
+
+static void test_document_checks(void **state)
+{
+    assist_doc_findings f;
+
+    (void)state;
+    /* Not about a loan: only issuer applies, and it is met. */
+    f = check_doc("review", "ACME  bank savings. Deposit insurance covers it.");
+    assert_int_equal(f.checks, 2); /* issuer and soft */
+    assert_int_equal(f.mentioned, 2);
+    assert_int_equal(f.missing + f.breaches + f.cautions, 0);
+    /* A loan leaflet in Chinese without the rate: one gap. */
+    f = check_doc("review", "艾克银行个人贷款，无任何费用。");
+    assert_int_equal(f.checks, 2);
+    assert_int_equal(f.mentioned, 2);
+    assert_int_equal(f.missing, 1);
+    assert_string_equal(f.gap, "loan_terms: no rate");
+    /* Out of the issuer check's scope, with a breach and a caution. */
+    f = check_doc("other", "This is THE police. Best  rate!");
+    assert_int_equal(f.checks, 0);
+    assert_int_equal(f.breaches, 1);
+    assert_int_equal(f.cautions, 1);
+    assert_string_equal(f.breach, "police: \"this is the police\"");
+    assert_string_equal(f.caution, "claims: \"best rate\"");
+    /* A warn check's missing topic is a caution, not a gap. */
+    f = check_doc("review", "Acme Bank savings account.");
+    assert_int_equal(f.missing, 0);
+    assert_int_equal(f.cautions, 1);
+    assert_string_equal(f.caution, "soft: no deposit_insurance");
+
+    expect_error("{\"tenant\": \"b\", \"document_checks\": [{\"id\": \"d\", "
+                 "\"text\": \"t\", \"must_mention\": {}}]}",
+                 ST_INVALID, "document_checks[0].must_mention is empty");
+    expect_error("{\"tenant\": \"b\", \"document_checks\": [{\"id\": \"d\", "
+                 "\"text\": \"t\", \"must_mention\": {\"a b\": [\"x\"]}}]}",
+                 ST_INVALID, "topic \"a b\"");
+    expect_error("{\"tenant\": \"b\", \"document_checks\": [{\"id\": \"d\", "
+                 "\"text\": \"t\", \"must_mention\": {\"a\": []}}]}",
+                 ST_INVALID, "document_checks[0].must_mention.a is empty");
+    expect_error("{\"tenant\": \"b\", \"document_checks\": [{\"id\": \"d\", "
+                 "\"text\": \"t\", \"must_mention\": {\"a\": \"x\"}}]}",
+                 ST_WRONG_TYPE, "must_mention.a must be an array");
+    expect_error("{\"tenant\": \"b\", \"document_checks\": [{\"id\": \"d\", "
+                 "\"text\": \"t\", \"applies_if\": [\" \"],"
+                 " \"must_mention\": {\"a\": [\"x\"]}}]}",
+                 ST_INVALID, "document_checks[0].applies_if[0] is blank");
+    expect_error("{\"tenant\": \"b\", \"document_checks\": [{\"id\": \"d\", "
+                 "\"text\": \"t\"}]}",
+                 ST_MISSING_FIELD, "\"must_mention\"");
+}
+
 static void test_example_rules_load(void **state)
 {
     assist_rules *r = NULL;
@@ -305,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_ack_gating),
         cmocka_unit_test(test_reply_choice),
         cmocka_unit_test(test_strict_parsing),
+        cmocka_unit_test(test_document_checks),
         cmocka_unit_test(test_example_rules_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

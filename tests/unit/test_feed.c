@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "agent_ai.h"
 #include "config.h"
 
 /*
@@ -190,6 +191,131 @@ static void test_same_seed_same_cases(void **state)
     free(tc);
 }
 
+/* What the AI worker decides about a consumer_review payload p, as the
+ * assess step of examples/ai.json, on the jsbank knowledge base. */
+static agent_ai_decision judge(const assist_kb *kb, json_t *p)
+{
+    json_t *task = json_pack(
+        "{s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:O, s:{s:{s:b},"
+        " s:{s:b}, s:{s:b, s:{s:s}}}}",
+        "reservation_id", (json_int_t)1, "epoch", (json_int_t)1, "task_id",
+        (json_int_t)1, "case_id", (json_int_t)1, "tenant", "jsbank",
+        "case_type", "consumer_review", "step", "assess", "channel",
+        "backoffice", "external_id", "CR-1", "payload", p, "outcomes",
+        "compliant", "billable", 1, "non_compliant", "billable", 1,
+        "needs_changes", "billable", 0, "fields", "note", "string");
+    char *text = json_dumps(task, 0);
+    assist_task *t = NULL;
+    agent_ai_decision d;
+    err e = {0};
+
+    if (text == NULL ||
+        assist_task_parse(&t, text, strlen(text), &e) != ST_OK ||
+        agent_ai_decide(kb, t, 1795609800, 0, &d, &e) != ST_OK)
+        fail_msg("%s", e.msg);
+    assist_task_destroy(t);
+    free(text);
+    json_decref(task);
+    return d;
+}
+
+/* Every variant of consumer_review document is what it says to the AI
+ * worker on the jsbank rules: clean ones compliant at 900 or more, a
+ * forbidden phrase or one missing disclosure non_compliant at 900 or
+ * more, an unbacked claim needs_changes at 300 (so a person reviews it),
+ * in Chinese and English, loan and wealth leaflets alike. */
+static void test_consumer_review_documents(void **state)
+{
+    static const char *const want[RV_COUNT] = {
+        "compliant", "non_compliant", "non_compliant", "needs_changes"};
+    assist_kb *kb = NULL;
+    uint64_t rng = 5;
+    err e = {0};
+    int zh = 0, wealth = 0;
+
+    (void)state;
+    if (assist_kb_load(&kb, TL_SOURCE_DIR "/examples/kb/jsbank", &e) != ST_OK)
+        fail_msg("%s", e.msg);
+    for (int v = 0; v < RV_COUNT; v++) {
+        for (int i = 0; i < 40; i++) {
+            json_t *p = review_payload(&rng, (review_variant)v);
+            agent_ai_decision d = judge(kb, p);
+            const char *doc = str_field(p, "document");
+
+            if (strcmp(d.code, want[v]) != 0 ||
+                (v == RV_UNCLEAR ? d.confidence != AGENT_AI_CAUTION_CONF
+                                 : d.confidence < 900))
+                fail_msg("variant %d: %s at %d for \"%s\" (%s)", v, d.code,
+                         d.confidence, doc, d.note);
+            assert_int_equal(d.findings.missing, v == RV_MISSING ? 1 : 0);
+            assert_true((d.breaches > 0) == (v == RV_FORBIDDEN));
+            assert_true((d.findings.cautions > 0) == (v == RV_UNCLEAR));
+            assert_int_equal(d.findings.checks, 2);
+            zh += strcmp(str_field(p, "language"), "zh") == 0;
+            wealth +=
+                strcmp(str_field(p, "document_type"), "wealth_leaflet") == 0;
+            assert_true(strlen(str_field(p, "title")) > 0);
+            assert_true(strlen(str_field(p, "channel")) > 0);
+            json_decref(p);
+        }
+    }
+    /* Both languages and both kinds of leaflet occur. */
+    assert_in_range(zh, 40, 120);
+    assert_in_range(wealth, 30, 110);
+    assist_kb_destroy(kb);
+}
+
+/* feed_case_json makes consumer_review requests of the same shape, and
+ * the variants come in their shares (60/15/15/10 %, here within 5). */
+static void test_consumer_review_cases(void **state)
+{
+    int count[RV_COUNT] = {0};
+    uint64_t rng = 6;
+
+    (void)state;
+    for (int i = 0; i < 50; i++) {
+        json_t *c = make_case(&rng, "consumer_review", "CR-9");
+        json_t *p = json_object_get(c, "payload");
+
+        assert_request(c, "consumer_review", "CR-9");
+        assert_true(strlen(str_field(p, "document")) > 40);
+        assert_int_equal(json_object_size(p), 5);
+        json_decref(c);
+    }
+    for (int i = 0; i < 10000; i++)
+        count[review_variant_pick(&rng)]++;
+    assert_in_range(count[RV_CLEAN], 5500, 6500);
+    assert_in_range(count[RV_FORBIDDEN], 1000, 2000);
+    assert_in_range(count[RV_MISSING], 1000, 2000);
+    assert_in_range(count[RV_UNCLEAR], 500, 1500);
+}
+
+/* The kind of each case: with share 0 and no consumer_review kind exactly
+ * the draws of old; with a share, about that per cent are reviews; with
+ * only review kinds, all. */
+static void test_review_share(void **state)
+{
+    feed_kind kinds[3];
+    uint64_t a = 9, b = 9;
+    int reviews = 0;
+
+    (void)state;
+    memset(kinds, 0, sizeof(kinds));
+    snprintf(kinds[0].case_type, sizeof(kinds[0].case_type), "complaint");
+    snprintf(kinds[1].case_type, sizeof(kinds[1].case_type), "loan_overdue");
+    snprintf(kinds[2].case_type, sizeof(kinds[2].case_type), "consumer_review");
+    for (int i = 0; i < 100; i++)
+        assert_ptr_equal(pick_kind(&a, kinds, 2, 0, 0),
+                         &kinds[feed_rand(&b) % 2]);
+    for (int i = 0; i < 1000; i++)
+        assert_false(feed_is_review(pick_kind(&a, kinds, 3, 1, 0)->case_type));
+    for (int i = 0; i < 10000; i++)
+        reviews += feed_is_review(pick_kind(&a, kinds, 3, 1, 30)->case_type);
+    assert_in_range(reviews, 2700, 3300);
+    for (int i = 0; i < 100; i++)
+        assert_ptr_equal(pick_kind(&a, kinds + 2, 1, 1, 0), &kinds[2]);
+}
+
 static status parse(feed_opts *o, config *c, err *e, int argc, ...)
 {
     char *argv[16];
@@ -225,6 +351,11 @@ static void test_options(void **state)
         parse(&o, &c, &e, 5, "feed", "--cases", "3", "--id-prefix", "run.7"),
         ST_OK);
     assert_string_equal(o.id_prefix, "run.7");
+    assert_int_equal(o.review_share, 0);
+    assert_int_equal(
+        parse(&o, &c, &e, 5, "feed", "--cases", "3", "--review-share", "25"),
+        ST_OK);
+    assert_int_equal(o.review_share, 25);
     assert_int_equal(parse(&o, &c, &e, 2, "feed", "--help"), ST_OK);
     assert_true(o.help);
 }
@@ -249,6 +380,10 @@ static void test_bad_options(void **state)
     assert_int_equal(
         parse(&o, &c, &e, 5, "feed", "--cases", "1", "--id-prefix", "a%b"),
         ST_CONFIG);
+    assert_int_equal(
+        parse(&o, &c, &e, 5, "feed", "--cases", "1", "--review-share", "101"),
+        ST_CONFIG);
+    assert_non_null(strstr(e.msg, "--review-share"));
     assert_int_equal(parse(&o, &c, &e, 4, "feed", "--cases", "1", "--bogus"),
                      ST_CONFIG);
     assert_non_null(strstr(e.msg, "--bogus"));
@@ -261,6 +396,9 @@ int main(void)
         cmocka_unit_test(test_card_dispute),
         cmocka_unit_test(test_complaint_claim_and_generic),
         cmocka_unit_test(test_same_seed_same_cases),
+        cmocka_unit_test(test_consumer_review_documents),
+        cmocka_unit_test(test_consumer_review_cases),
+        cmocka_unit_test(test_review_share),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_bad_options),
     };
