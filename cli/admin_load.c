@@ -10,12 +10,14 @@
 
 #include "ids.h"
 #include "jsonx.h"
+#include "rating.h"
 
 /* JSON paths are short ("playbooks[2].steps[11].outcomes.x.fields.y"). */
 #define PATH_MAX_LEN 256
 #define MAX_STEPS    64
 #define NAME_MAX_LEN 200
 #define MONEY_MAX    1000000000000000LL /* 10^15 minor units */
+#define NFIELDS(t)   ((int)(sizeof(t) / sizeof((t)[0])))
 
 /*
  * Every loader serialises on one advisory lock, so two loads of the same
@@ -377,6 +379,402 @@ static status run(loader *l, const db_stmt *st, const char *const *params,
     return db_run(l->d, st, params, NULL, e);
 }
 
+static bool digits(const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static int num(const char *s, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* "YYYY-MM-DD", a day that exists, years 1970..9999. */
+static bool date_valid(const char *s)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, m, d;
+
+    if (strlen(s) < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
+        s[7] != '-' || !digits(s + 8, 2))
+        return false;
+    y = num(s, 4);
+    m = num(s + 5, 2);
+    d = num(s + 8, 2);
+    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return false;
+    return !(m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400)));
+}
+
+/* RFC 3339 without fractions: "2026-01-01T00:00:00Z" or "...+08:00". */
+static bool timestamp_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n < 20 || !date_valid(s) || s[10] != 'T' || !digits(s + 11, 2) ||
+        s[13] != ':' || !digits(s + 14, 2) || s[16] != ':' ||
+        !digits(s + 17, 2) || num(s + 11, 2) > 23 || num(s + 14, 2) > 59 ||
+        num(s + 17, 2) > 59)
+        return false;
+    if (n == 20)
+        return s[19] == 'Z';
+    return n == 25 && (s[19] == '+' || s[19] == '-') && digits(s + 20, 2) &&
+           s[22] == ':' && digits(s + 23, 2) && num(s + 20, 2) <= 14 &&
+           num(s + 23, 2) <= 59;
+}
+
+/*
+ * Routing configuration (schema/004), stored exactly as the dispatcher
+ * reads it (dispatcher/state.c, playbook_step_routing): step licence,
+ * rings and TTL; worker licences; pool weights and wrap-up; channel offer
+ * settings.
+ */
+#define RING_AFTER_MAX (86400 * 30) /* as the dispatcher's ring parser */
+#define TTL_MAX        31536000
+#define LICENCES_MAX   8       /* ROUTER_WORKER_LICENCES */
+#define ROUTE_W_MAX    1000000 /* keeps every score term far from overflow */
+#define OFFER_MS_MIN   100
+#define OFFER_MS_MAX   3600000
+#define PB_RINGS_MAX   4
+
+DB_STMT(step_routing_set, 7,
+        "UPDATE playbook_steps SET licence = NULLIF($5, ''),"
+        " rings = $6::jsonb, ttl_seconds = NULLIF($7, '0')::int"
+        " WHERE tenant_id = $1 AND case_type = $2 AND version = $3::int"
+        " AND step = $4");
+
+/* $2: {"code": "2027-06-30" or null, ...} */
+DB_STMT(worker_licences_prune, 2,
+        "DELETE FROM worker_licences "
+        "WHERE worker_id = $1 AND NOT ($2::jsonb ? code)");
+DB_STMT(worker_licences_upsert, 2,
+        "INSERT INTO worker_licences (worker_id, code, expires_on) "
+        "SELECT $1, l.key, (l.value #>> '{}')::date "
+        "FROM jsonb_each($2::jsonb) AS l "
+        "ON CONFLICT (worker_id, code) DO UPDATE "
+        "SET expires_on = EXCLUDED.expires_on "
+        "WHERE worker_licences.expires_on IS DISTINCT FROM "
+        "EXCLUDED.expires_on");
+
+DB_STMT(pool_routing_upsert, 8,
+        "INSERT INTO pool_routing (pool_id, wrapup_seconds, w_fit, "
+        "w_occupancy, w_quality, w_cost, w_fairness, fairness_cap) "
+        "VALUES ($1, $2::int, $3::bigint, $4::bigint, $5::bigint, "
+        "$6::bigint, $7::bigint, $8::bigint) "
+        "ON CONFLICT (pool_id) DO UPDATE SET "
+        "wrapup_seconds = EXCLUDED.wrapup_seconds, w_fit = EXCLUDED.w_fit, "
+        "w_occupancy = EXCLUDED.w_occupancy, w_quality = EXCLUDED.w_quality, "
+        "w_cost = EXCLUDED.w_cost, w_fairness = EXCLUDED.w_fairness, "
+        "fairness_cap = EXCLUDED.fairness_cap "
+        "WHERE (pool_routing.wrapup_seconds, pool_routing.w_fit, "
+        "pool_routing.w_occupancy, pool_routing.w_quality, "
+        "pool_routing.w_cost, pool_routing.w_fairness, "
+        "pool_routing.fairness_cap) IS DISTINCT FROM "
+        "(EXCLUDED.wrapup_seconds, EXCLUDED.w_fit, EXCLUDED.w_occupancy, "
+        "EXCLUDED.w_quality, EXCLUDED.w_cost, EXCLUDED.w_fairness, "
+        "EXCLUDED.fairness_cap)");
+
+DB_STMT(channel_upsert, 3,
+        "INSERT INTO channel_settings (channel, offer_timeout_ms, "
+        "auto_accept) VALUES ($1, NULLIF($2, '')::int, $3::boolean) "
+        "ON CONFLICT (channel) DO UPDATE SET "
+        "offer_timeout_ms = EXCLUDED.offer_timeout_ms, "
+        "auto_accept = EXCLUDED.auto_accept "
+        "WHERE (channel_settings.offer_timeout_ms, "
+        "channel_settings.auto_accept) IS DISTINCT FROM "
+        "(EXCLUDED.offer_timeout_ms, EXCLUDED.auto_accept)");
+
+/* One ring; prev is the previous ring's after_seconds (-1 for the first). */
+static status check_ring(loader *l, const json_t *g, const char *where,
+                         int64_t prev, int64_t *after, err *e)
+{
+    static const jfield fields[] = {{"after_seconds", JF_INT, true},
+                                    {"lower_by", JF_INT, false},
+                                    {"assist", JF_BOOL, false},
+                                    {"overflow_pool", JF_TOKEN, false},
+                                    {"priority_boost", JF_INT, false}};
+    const char *pool;
+    char p[PATH_MAX_LEN];
+    int64_t v;
+    status s;
+
+    if (!json_is_object(g))
+        return bad(e, ST_WRONG_TYPE, where,
+                   "must be an object such as {\"after_seconds\": 60, "
+                   "\"lower_by\": 1}");
+    if ((s = jsonx_check(g, where, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = int_member(g, "after_seconds", where, 0, RING_AFTER_MAX, 0, after,
+                        e)) != ST_OK ||
+        (s = int_member(g, "lower_by", where, 0, 5, 0, &v, e)) != ST_OK ||
+        (s = int_member(g, "priority_boost", where, -100, 100, 0, &v, e)) !=
+            ST_OK)
+        return s;
+    if (*after <= prev) {
+        path_join(p, where, "after_seconds");
+        return bad(e, ST_INVALID, p,
+                   "must be above the previous ring's %lld: rings are in "
+                   "increasing after_seconds",
+                   (long long)prev);
+    }
+    pool = jsonx_str(g, "overflow_pool");
+    if (pool == NULL)
+        return ST_OK;
+    path_join(p, where, "overflow_pool");
+    return must_exist(l, &pool_exists, pool, p, "pool",
+                      "add it under \"pools\" or load the operator's file "
+                      "first",
+                      e);
+}
+
+/* A step's licence, rings and ttl_seconds (the field types are checked). */
+static status check_step_routing(loader *l, const json_t *st, const char *where,
+                                 err *e)
+{
+    const json_t *rings = json_object_get(st, "rings");
+    char p[PATH_MAX_LEN];
+    char q[PATH_MAX_LEN];
+    int64_t prev = -1, ttl;
+    status s;
+
+    if ((s = int_member(st, "ttl_seconds", where, 1, TTL_MAX, 0, &ttl, e)) !=
+        ST_OK)
+        return s;
+    path_join(p, where, "rings");
+    if (json_array_size(rings) > PB_RINGS_MAX)
+        return bad(e, ST_INVALID, p, "at most %d rings (got %zu)", PB_RINGS_MAX,
+                   json_array_size(rings));
+    for (size_t i = 0; i < json_array_size(rings); i++) {
+        int64_t after = 0;
+
+        path_index(q, p, i);
+        if ((s = check_ring(l, json_array_get(rings, i), q, prev, &after, e)) !=
+            ST_OK)
+            return s;
+        prev = after;
+    }
+    if (ttl > 0 && prev >= ttl) {
+        path_join(q, where, "ttl_seconds");
+        return bad(e, ST_INVALID, q,
+                   "%lld ends the step before its last ring (after %lld "
+                   "seconds) could start",
+                   (long long)ttl, (long long)prev);
+    }
+    return ST_OK;
+}
+
+/* Store what check_step_routing accepted; steps without it keep defaults. */
+static status insert_step_routing(loader *l, const char *tenant,
+                                  const char *ctype, const char *ver,
+                                  const step_info *st, err *e)
+{
+    const json_t *rings = json_object_get(st->obj, "rings");
+    const char *licence = jsonx_str(st->obj, "licence");
+    char *rings_js = NULL;
+    char tbuf[24];
+    int64_t ttl = 0;
+    status s;
+
+    jsonx_int(st->obj, "ttl_seconds", &ttl);
+    if (licence == NULL && rings == NULL && ttl == 0)
+        return ST_OK;
+    rings_js = rings != NULL ? jsonx_dump(rings) : strdup("[]");
+    if (rings_js == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    {
+        const char *params[7] = {tenant,
+                                 ctype,
+                                 ver,
+                                 st->key,
+                                 licence != NULL ? licence : "",
+                                 rings_js,
+                                 db_i64_str(tbuf, ttl)};
+        s = run(l, &step_routing_set, params, e);
+    }
+    free(rings_js);
+    return s;
+}
+
+/*
+ * A worker's "licences": [{"code": "...", "expires_on": "YYYY-MM-DD"}]
+ * replaces its set when present; absent leaves the stored set alone.
+ */
+static status load_worker_licences(loader *l, const json_t *w,
+                                   const char *where, err *e)
+{
+    static const jfield fields[] = {{"code", JF_TOKEN, true},
+                                    {"expires_on", JF_STRING, false}};
+    const json_t *arr = json_object_get(w, "licences");
+    json_t *set = NULL;
+    char *set_js = NULL;
+    char p[PATH_MAX_LEN];
+    char q[PATH_MAX_LEN];
+    status s = ST_OK;
+
+    if (arr == NULL)
+        return ST_OK;
+    path_join(p, where, "licences");
+    if (json_array_size(arr) > LICENCES_MAX)
+        return bad(e, ST_INVALID, p,
+                   "at most %d licences per worker (the router keeps %d)",
+                   LICENCES_MAX, LICENCES_MAX);
+    set = json_object();
+    if (set == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *lic = NULL;
+        const char *code, *exp;
+        char r[PATH_MAX_LEN];
+
+        if ((s = section_item(arr, i, p, q, (json_t **)&lic, e)) != ST_OK ||
+            (s = jsonx_check(lic, q, fields, NFIELDS(fields), e)) != ST_OK)
+            goto out;
+        code = jsonx_str(lic, "code");
+        exp = jsonx_str(lic, "expires_on");
+        if (exp != NULL && (strlen(exp) != 10 || !date_valid(exp))) {
+            path_join(r, q, "expires_on");
+            s = bad(e, ST_INVALID, r,
+                    "must be a date such as \"2027-06-30\" (got \"%.40s\"); "
+                    "leave it out for a licence that does not expire",
+                    exp);
+            goto out;
+        }
+        if (json_object_get(set, code) != NULL) {
+            path_join(r, q, "code");
+            s = bad(e, ST_INVALID, r, "licence \"%s\" is listed twice", code);
+            goto out;
+        }
+        if (json_object_set_new(
+                set, code, exp != NULL ? json_string(exp) : json_null()) != 0) {
+            s = err_set(e, ST_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    set_js = jsonx_dump(set);
+    if (set_js == NULL) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    {
+        const char *params[2] = {jsonx_str(w, "id"), set_js};
+        if ((s = run(l, &worker_licences_prune, params, e)) == ST_OK)
+            s = run(l, &worker_licences_upsert, params, e);
+    }
+out:
+    free(set_js);
+    json_decref(set);
+    return s;
+}
+
+/*
+ * A pool's "routing": {"wrapup_seconds", "weights", "fairness_cap"} is its
+ * pool_routing row in full (what it leaves out takes the schema's
+ * defaults); absent leaves the stored row alone.
+ */
+static status load_pool_routing(loader *l, const json_t *pool,
+                                const char *where, err *e)
+{
+    static const jfield fields[] = {{"wrapup_seconds", JF_INT, false},
+                                    {"weights", JF_OBJECT, false},
+                                    {"fairness_cap", JF_INT, false}};
+    static const char *const names[] = {"fit",  "occupancy", "quality",
+                                        "cost", "fairness",  NULL};
+    static const int64_t defaults[] = {0, 1000, 0, 0, 0};
+    const json_t *ro = json_object_get(pool, "routing");
+    const json_t *weights;
+    char p[PATH_MAX_LEN];
+    char q[PATH_MAX_LEN];
+    char b[7][24];
+    int64_t wrapup, cap, w[5];
+    status s;
+
+    if (ro == NULL)
+        return ST_OK;
+    path_join(p, where, "routing");
+    if ((s = jsonx_check(ro, p, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = int_member(ro, "wrapup_seconds", p, 0, 3600, 0, &wrapup, e)) !=
+            ST_OK ||
+        (s = int_member(ro, "fairness_cap", p, 0, ROUTE_W_MAX, 10, &cap, e)) !=
+            ST_OK)
+        return s;
+    weights = json_object_get(ro, "weights");
+    path_join(q, p, "weights");
+    if (weights != NULL &&
+        (s = int_map(weights, q, "weight", 0, ROUTE_W_MAX, names, e)) != ST_OK)
+        return s;
+    for (int i = 0; i < 5; i++)
+        if (weights == NULL || !jsonx_int(weights, names[i], &w[i]))
+            w[i] = defaults[i];
+    {
+        const char *params[8] = {
+            jsonx_str(pool, "id"),  db_i64_str(b[0], wrapup),
+            db_i64_str(b[1], w[0]), db_i64_str(b[2], w[1]),
+            db_i64_str(b[3], w[2]), db_i64_str(b[4], w[3]),
+            db_i64_str(b[5], w[4]), db_i64_str(b[6], cap)};
+        return run(l, &pool_routing_upsert, params, e);
+    }
+}
+
+/*
+ * "channels": {"voice": {"offer_timeout_ms": n, "auto_accept": false}}:
+ * each channel named is set in full (offer_timeout_ms left out: the
+ * dispatcher's --offer-timeout-ms; auto_accept left out: false).
+ */
+static status load_channels(loader *l, const json_t *obj, err *e)
+{
+    static const jfield fields[] = {{"offer_timeout_ms", JF_INT, false},
+                                    {"auto_accept", JF_BOOL, false}};
+    const char *ch;
+    json_t *v;
+    char p[PATH_MAX_LEN];
+    char q[PATH_MAX_LEN];
+    char allowed[128];
+    status s;
+
+    json_object_foreach((json_t *)obj, ch, v)
+    {
+        bool auto_accept;
+        int64_t ms;
+        char mbuf[24];
+
+        path_join(p, "channels", ch);
+        if (!one_of(ch, channels)) {
+            join_set(allowed, sizeof(allowed), channels);
+            return bad(e, ST_INVALID, p, "must be one of %s", allowed);
+        }
+        if (!json_is_object(v))
+            return bad(e, ST_WRONG_TYPE, p,
+                       "must be an object such as {\"offer_timeout_ms\": "
+                       "15000}");
+        if ((s = jsonx_check(v, p, fields, NFIELDS(fields), e)) != ST_OK ||
+            (s = int_member(v, "offer_timeout_ms", p, OFFER_MS_MIN,
+                            OFFER_MS_MAX, 0, &ms, e)) != ST_OK)
+            return s;
+        auto_accept = json_is_true(json_object_get(v, "auto_accept"));
+        if (auto_accept && strcmp(ch, "backoffice") != 0) {
+            path_join(q, p, "auto_accept");
+            return bad(e, ST_INVALID, q,
+                       "only backoffice work may be accepted on a worker's "
+                       "behalf; a %s contact needs the worker to accept",
+                       ch);
+        }
+        {
+            const char *params[3] = {ch, ms > 0 ? db_i64_str(mbuf, ms) : "",
+                                     auto_accept ? "true" : "false"};
+            if ((s = run(l, &channel_upsert, params, e)) != ST_OK)
+                return s;
+        }
+        l->n.channels++;
+    }
+    return ST_OK;
+}
+
 static status load_tenant(loader *l, const json_t *t, const char *where, err *e)
 {
     static const jfield fields[] = {{"id", JF_TOKEN, true},
@@ -428,12 +826,13 @@ static status load_pool(loader *l, const json_t *o, const char *where, err *e)
 {
     static const jfield fields[] = {{"id", JF_TOKEN, true},
                                     {"operator", JF_TOKEN, true},
-                                    {"name", JF_STRING, true}};
+                                    {"name", JF_STRING, true},
+                                    {"routing", JF_OBJECT, false}};
     char p[PATH_MAX_LEN];
     const char *name;
     status s;
 
-    if ((s = jsonx_check(o, where, fields, 3, e)) != ST_OK ||
+    if ((s = jsonx_check(o, where, fields, NFIELDS(fields), e)) != ST_OK ||
         (s = name_member(o, "name", where, &name, e)) != ST_OK)
         return s;
     path_join(p, where, "operator");
@@ -446,7 +845,8 @@ static status load_pool(loader *l, const json_t *o, const char *where, err *e)
     {
         const char *params[3] = {jsonx_str(o, "id"), jsonx_str(o, "operator"),
                                  name};
-        if ((s = run(l, &pool_upsert, params, e)) != ST_OK)
+        if ((s = run(l, &pool_upsert, params, e)) != ST_OK ||
+            (s = load_pool_routing(l, o, where, e)) != ST_OK)
             return s;
     }
     l->n.pools++;
@@ -523,7 +923,7 @@ static status load_worker(loader *l, const json_t *w, const char *where, err *e)
         {"name", JF_STRING, true},      {"kind", JF_STRING, false},
         {"languages", JF_ARRAY, false}, {"quality", JF_INT, false},
         {"skills", JF_OBJECT, false},   {"ai_skills", JF_OBJECT, false},
-        {"capacity", JF_OBJECT, true}};
+        {"capacity", JF_OBJECT, true},  {"licences", JF_ARRAY, false}};
     json_t *empty = json_object();
     json_t *no_langs = json_array();
     const json_t *skills, *ai, *langs;
@@ -539,7 +939,7 @@ static status load_worker(loader *l, const json_t *w, const char *where, err *e)
         s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
-    if ((s = jsonx_check(w, where, fields, 9, e)) != ST_OK ||
+    if ((s = jsonx_check(w, where, fields, NFIELDS(fields), e)) != ST_OK ||
         (s = name_member(w, "name", where, &name, e)) != ST_OK ||
         (s = enum_member(w, "kind", where, worker_kinds, "human", &kind, e)) !=
             ST_OK ||
@@ -594,7 +994,8 @@ static status load_worker(loader *l, const json_t *w, const char *where, err *e)
             (s = run(l, &worker_skills_prune, sp, e)) != ST_OK ||
             (s = run(l, &worker_skills_upsert, sp, e)) != ST_OK ||
             (s = run(l, &worker_capacity_prune, cp, e)) != ST_OK ||
-            (s = run(l, &worker_capacity_upsert, cp, e)) != ST_OK)
+            (s = run(l, &worker_capacity_upsert, cp, e)) != ST_OK ||
+            (s = load_worker_licences(l, w, where, e)) != ST_OK)
             goto out;
     }
     l->n.workers++;
@@ -613,10 +1014,18 @@ static status check_step(const json_t *st, const char *where, step_info *info,
                          err *e)
 {
     static const jfield fields[] = {
-        {"key", JF_TOKEN, true},       {"channel", JF_STRING, true},
-        {"sla_seconds", JF_INT, true}, {"ai", JF_STRING, false},
-        {"skills", JF_OBJECT, false},  {"after", JF_ARRAY, false},
-        {"when", JF_ARRAY, false},     {"outcomes", JF_OBJECT, true}};
+        {"key", JF_TOKEN, true},
+        {"channel", JF_STRING, true},
+        {"sla_seconds", JF_INT, true},
+        {"ai", JF_STRING, false},
+        {"skills", JF_OBJECT, false},
+        {"after", JF_ARRAY, false},
+        {"when", JF_ARRAY, false},
+        {"outcomes", JF_OBJECT, true},
+        /* Routing (schema/004): check_step_routing. */
+        {"licence", JF_TOKEN, false},
+        {"rings", JF_ARRAY, false},
+        {"ttl_seconds", JF_INT, false}};
     static const jfield outcome_fields[] = {{"billable", JF_BOOL, true},
                                             {"fields", JF_OBJECT, false}};
     const char *mode, *channel, *code;
@@ -628,7 +1037,7 @@ static status check_step(const json_t *st, const char *where, step_info *info,
     int64_t sla;
     status s;
 
-    if ((s = jsonx_check(st, where, fields, 8, e)) != ST_OK ||
+    if ((s = jsonx_check(st, where, fields, NFIELDS(fields), e)) != ST_OK ||
         (s = enum_member(st, "channel", where, channels, NULL, &channel, e)) !=
             ST_OK ||
         (s = enum_member(st, "ai", where, ai_modes, "none", &mode, e)) !=
@@ -935,7 +1344,8 @@ static status load_playbook(loader *l, const json_t *pb, const char *where,
             s = bad(e, ST_WRONG_TYPE, sp, "must be an object");
             goto out;
         }
-        if ((s = check_step(st, sp, &steps[i], e)) != ST_OK)
+        if ((s = check_step(st, sp, &steps[i], e)) != ST_OK ||
+            (s = check_step_routing(l, st, sp, e)) != ST_OK)
             goto out;
         if (step_find(steps, i, steps[i].key) >= 0) {
             path_join(p, sp, "key");
@@ -974,7 +1384,10 @@ static status load_playbook(loader *l, const json_t *pb, const char *where,
             goto out;
     }
     for (int i = 0; i < n; i++)
-        if ((s = insert_step(l, tenant, ctype, vbuf, i, &steps[i], e)) != ST_OK)
+        if ((s = insert_step(l, tenant, ctype, vbuf, i, &steps[i], e)) !=
+                ST_OK ||
+            (s = insert_step_routing(l, tenant, ctype, vbuf, &steps[i], e)) !=
+                ST_OK)
             goto out;
     l->n.playbook_versions++;
 out:
@@ -1072,6 +1485,336 @@ static bool currency_valid(const char *c)
     return strlen(c) == 3 && strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3;
 }
 
+/*
+ * Price plans (schema/005 contract_plans). A version is immutable: the
+ * same version again is a no-op, a different one is refused. Versions of
+ * a contract take effect in version order.
+ */
+#define PLAN_VERIFY_MAX   31622400LL /* 366 days, as the schema allows */
+#define PLAN_CLAWBACK_MAX 63244800LL
+#define PLAN_FEE_MAX      10000 /* basis points */
+
+DB_STMT(plan_same, 11,
+        "SELECT (effective_from = $3::timestamptz AND plan = $4::jsonb"
+        " AND verification_s = $5::bigint AND clawback_s = $6::bigint"
+        " AND platform_fee_bps = $7::int AND operator_weight = $8::int"
+        " AND worker_weight = $9::int AND ai_weight = $10::int"
+        " AND ai_party IS NOT DISTINCT FROM NULLIF($11, '')),"
+        " (SELECT max(version) FROM contract_plans WHERE contract_id = $1)"
+        " FROM contract_plans WHERE contract_id = $1 AND version = $2::int");
+DB_STMT(plan_insert, 11,
+        "INSERT INTO contract_plans (contract_id, version, effective_from,"
+        " plan, verification_s, clawback_s, platform_fee_bps,"
+        " operator_weight, worker_weight, ai_weight, ai_party)"
+        " VALUES ($1, $2::int, $3::timestamptz, $4::jsonb, $5::bigint,"
+        " $6::bigint, $7::int, $8::int, $9::int, $10::int, NULLIF($11, ''))");
+/* A version whose start is out of version order with $2 at $3. */
+DB_STMT(plan_out_of_order, 3,
+        "SELECT version, to_char(effective_from AT TIME ZONE 'UTC',"
+        " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM contract_plans"
+        " WHERE contract_id = $1 AND ((version < $2::int AND"
+        " effective_from >= $3::timestamptz) OR (version > $2::int AND"
+        " effective_from <= $3::timestamptz)) ORDER BY version LIMIT 1");
+DB_STMT(worker_kind, 1, "SELECT kind FROM workers WHERE id = $1");
+
+/* weights: {"operator": n, "worker": n, "ai": n}; default operator 1. */
+static status plan_weights(const json_t *pv, const char *where, int64_t w[3],
+                           err *e)
+{
+    static const char *const parties[] = {"operator", "worker", "ai", NULL};
+    const json_t *obj = json_object_get(pv, "weights");
+    char p[PATH_MAX_LEN];
+    status s;
+
+    w[0] = 1;
+    w[1] = 0;
+    w[2] = 0;
+    if (obj == NULL)
+        return ST_OK;
+    path_join(p, where, "weights");
+    s = int_map(obj, p, "weight", 0, RATING_WEIGHT_MAX, parties, e);
+    if (s != ST_OK)
+        return s;
+    for (int i = 0; i < 3; i++)
+        if (!jsonx_int(obj, parties[i], &w[i]))
+            w[i] = 0;
+    if (w[0] + w[1] + w[2] < 1 || w[0] + w[1] + w[2] > RATING_WEIGHT_MAX)
+        return bad(e, ST_INVALID, p,
+                   "the weights must add up to 1..%d (got %lld)",
+                   RATING_WEIGHT_MAX, (long long)(w[0] + w[1] + w[2]));
+    return ST_OK;
+}
+
+/* The AI share goes to one fixed party: an AI worker that exists. */
+static status plan_ai_party(loader *l, const json_t *pv, int64_t ai_weight,
+                            const char *where, err *e)
+{
+    const char *party = jsonx_str(pv, "ai_party");
+    const char *params[1] = {party};
+    char p[PATH_MAX_LEN];
+    db_res *r = NULL;
+    status s;
+
+    path_join(p, where, "ai_party");
+    if (party == NULL) {
+        if (ai_weight > 0)
+            return bad(e, ST_MISSING_FIELD, p,
+                       "weights.ai is %lld, so the plan must name the AI "
+                       "worker paid the AI share",
+                       (long long)ai_weight);
+        return ST_OK;
+    }
+    if ((s = db_run(l->d, &worker_kind, params, &r, e)) != ST_OK)
+        return s;
+    if (db_rows(r) == 0)
+        s = bad(e, ST_INVALID, p,
+                "worker \"%s\" does not exist; load the file that defines "
+                "it first; run: twinline worker list",
+                party);
+    else if (strcmp(db_val(r, 0, 0), "ai") != 0)
+        s = bad(e, ST_INVALID, p,
+                "worker \"%s\" is not an AI worker (kind \"%s\"); the AI "
+                "share goes to an AI worker, a human's to \"weights.worker\"",
+                party, db_val(r, 0, 0));
+    db_res_free(r);
+    return s;
+}
+
+/*
+ * Every billable outcome of the contract's case types must have a rule in
+ * the plan (billing stores nothing for an outcome its plan does not cover),
+ * and every code of the plan must be such an outcome (anything else is
+ * never rated, most likely a typo).
+ */
+static status plan_coverage(loader *l, const json_t *c, const json_t *doc,
+                            const rating_plan *plan, const char *where, err *e)
+{
+    const char *tenant = jsonx_str(c, "tenant");
+    const json_t *prices = json_object_get(c, "prices");
+    json_t *billable = json_object();
+    const char *ctype, *code;
+    json_t *v;
+    char p[PATH_MAX_LEN];
+    status s = ST_OK;
+
+    if (billable == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    json_object_foreach((json_t *)prices, ctype, v)
+    {
+        const char *params[2] = {tenant, ctype};
+        db_res *r = NULL;
+
+        if ((s = db_run(l->d, &playbook_outcomes, params, &r, e)) != ST_OK)
+            goto out;
+        for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+            if (!db_bool(r, i, 1))
+                continue;
+            if (!rating_plan_covers(plan, db_val(r, i, 0))) {
+                path_join(p, where, "plan.outcomes");
+                s = bad(e, ST_INVALID, p,
+                        "no rule for \"%s\", a billable outcome of case "
+                        "type \"%s\"; add one (\"%s\": {} charges nothing)",
+                        db_val(r, i, 0), ctype, db_val(r, i, 0));
+            } else if (json_object_set_new(billable, db_val(r, i, 0),
+                                           json_true()) != 0) {
+                s = err_set(e, ST_NOMEM, "out of memory");
+            }
+        }
+        db_res_free(r);
+        if (s != ST_OK)
+            goto out;
+    }
+    json_object_foreach(json_object_get(doc, "outcomes"), code, v)
+    {
+        if (json_object_get(billable, code) != NULL)
+            continue;
+        char q[PATH_MAX_LEN];
+
+        path_join(q, where, "plan.outcomes");
+        path_join(p, q, code);
+        s = bad(e, ST_INVALID, p,
+                "\"%s\" is not a billable outcome of the contract's case "
+                "types; run: twinline playbook show %s CASE_TYPE",
+                code, tenant);
+        goto out;
+    }
+out:
+    json_decref(billable);
+    return s;
+}
+
+/* Parse the plan with billing's own parser: what billing would refuse. */
+static status plan_parse(const json_t *c, const json_t *pv, const char *where,
+                         rating_plan **out, char **text, err *e)
+{
+    const char *cur = jsonx_str(c, "currency");
+    char p[PATH_MAX_LEN];
+    rating_plan *plan = NULL;
+    char *js;
+    status s;
+
+    js = jsonx_dump(json_object_get(pv, "plan"));
+    if (js == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    s = rating_plan_parse(js, strlen(js), &plan, e);
+    if (s != ST_OK) {
+        free(js);
+        return err_wrap(e, "%s", where);
+    }
+    if (strcmp(rating_plan_currency(plan), cur) != 0) {
+        path_join(p, where, "plan.currency");
+        s = bad(e, ST_INVALID, p,
+                "\"%s\" differs from the contract's currency \"%s\"",
+                rating_plan_currency(plan), cur);
+        rating_plan_destroy(plan);
+        free(js);
+        return s;
+    }
+    *out = plan;
+    *text = js;
+    return ST_OK;
+}
+
+static status load_plan(loader *l, const json_t *c, const json_t *pv,
+                        const char *where, err *e)
+{
+    static const jfield fields[] = {
+        {"version", JF_INT, true},     {"effective_from", JF_STRING, true},
+        {"plan", JF_OBJECT, true},     {"verification_s", JF_INT, false},
+        {"clawback_s", JF_INT, false}, {"platform_fee_bps", JF_INT, false},
+        {"weights", JF_OBJECT, false}, {"ai_party", JF_TOKEN, false}};
+    const char *id = jsonx_str(c, "id");
+    const char *from = jsonx_str(pv, "effective_from");
+    const char *party = jsonx_str(pv, "ai_party");
+    rating_plan *plan = NULL;
+    char *text = NULL;
+    char p[PATH_MAX_LEN];
+    char b[7][24];
+    int64_t version, verify, clawback, fee, w[3];
+    db_res *r = NULL;
+    status s;
+
+    if ((s = jsonx_check(pv, where, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = int_member(pv, "version", where, 1, INT32_MAX, 1, &version, e)) !=
+            ST_OK ||
+        (s = int_member(pv, "verification_s", where, 0, PLAN_VERIFY_MAX, 0,
+                        &verify, e)) != ST_OK ||
+        (s = int_member(pv, "clawback_s", where, 0, PLAN_CLAWBACK_MAX, verify,
+                        &clawback, e)) != ST_OK ||
+        (s = int_member(pv, "platform_fee_bps", where, 0, PLAN_FEE_MAX, 0, &fee,
+                        e)) != ST_OK ||
+        (s = plan_weights(pv, where, w, e)) != ST_OK)
+        goto out;
+    if (clawback < verify) {
+        path_join(p, where, "clawback_s");
+        s = bad(e, ST_INVALID, p,
+                "must be at least verification_s (%lld): a verified result "
+                "can still be clawed back, never the other way round",
+                (long long)verify);
+        goto out;
+    }
+    if (!timestamp_valid(from)) {
+        path_join(p, where, "effective_from");
+        s = bad(e, ST_INVALID, p,
+                "must be a time such as \"2026-01-01T00:00:00Z\" or "
+                "\"2026-01-01T08:00:00+08:00\" (got \"%.40s\")",
+                from);
+        goto out;
+    }
+    if ((s = plan_ai_party(l, pv, w[2], where, e)) != ST_OK ||
+        (s = plan_parse(c, pv, where, &plan, &text, e)) != ST_OK)
+        goto out;
+    {
+        const char *params[11] = {id,
+                                  db_i64_str(b[0], version),
+                                  from,
+                                  text,
+                                  db_i64_str(b[1], verify),
+                                  db_i64_str(b[2], clawback),
+                                  db_i64_str(b[3], fee),
+                                  db_i64_str(b[4], w[0]),
+                                  db_i64_str(b[5], w[1]),
+                                  db_i64_str(b[6], w[2]),
+                                  party != NULL ? party : ""};
+
+        if ((s = db_run(l->d, &plan_same, params, &r, e)) != ST_OK)
+            goto out;
+        if (db_rows(r) > 0) {
+            if (!db_bool(r, 0, 0)) {
+                path_join(p, where, "version");
+                s = bad(e, ST_CONFLICT, p,
+                        "plan version %lld of contract %s is immutable; add "
+                        "version %lld with a later effective_from",
+                        (long long)version, id, (long long)db_i64(r, 0, 1) + 1);
+            }
+            goto out; /* the same version again: nothing to do */
+        }
+        if ((s = plan_coverage(l, c, json_object_get(pv, "plan"), plan, where,
+                               e)) != ST_OK)
+            goto out;
+        db_res_free(r);
+        r = NULL;
+        if ((s = db_run(l->d, &plan_out_of_order, params, &r, e)) != ST_OK)
+            goto out;
+        if (db_rows(r) > 0) {
+            path_join(p, where, "effective_from");
+            s = bad(e, ST_INVALID, p,
+                    "version %lld from %s is out of order with version %s "
+                    "from %s; later versions must take effect later",
+                    (long long)version, from, db_val(r, 0, 0), db_val(r, 0, 1));
+            goto out;
+        }
+        if ((s = run(l, &plan_insert, params, e)) != ST_OK)
+            goto out;
+    }
+    l->n.plan_versions++;
+out:
+    db_res_free(r);
+    rating_plan_destroy(plan);
+    free(text);
+    return s;
+}
+
+static status load_plans(loader *l, const json_t *c, const char *where, err *e)
+{
+    const json_t *arr = json_object_get(c, "plans");
+    json_t *seen = json_object();
+    char p[PATH_MAX_LEN];
+    char q[PATH_MAX_LEN];
+    char key[24];
+    status s = ST_OK;
+
+    if (seen == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    path_join(p, where, "plans");
+    for (size_t i = 0; s == ST_OK && i < json_array_size(arr); i++) {
+        json_t *pv = NULL;
+        int64_t v;
+
+        if ((s = section_item(arr, i, p, q, &pv, e)) != ST_OK)
+            break;
+        if (jsonx_int(pv, "version", &v)) {
+            db_i64_str(key, v);
+            if (json_object_get(seen, key) != NULL) {
+                char r[PATH_MAX_LEN];
+
+                path_join(r, q, "version");
+                s = bad(e, ST_INVALID, r,
+                        "version %lld appears twice in this contract",
+                        (long long)v);
+                break;
+            }
+            if (json_object_set_new(seen, key, json_true()) != 0) {
+                s = err_set(e, ST_NOMEM, "out of memory");
+                break;
+            }
+        }
+        s = load_plan(l, c, pv, q, e);
+    }
+    json_decref(seen);
+    return s;
+}
+
 static status load_contract(loader *l, const json_t *c, const char *where,
                             err *e)
 {
@@ -1081,7 +1824,8 @@ static status load_contract(loader *l, const json_t *c, const char *where,
                                     {"currency", JF_STRING, true},
                                     {"verification_days", JF_INT, false},
                                     {"active", JF_BOOL, false},
-                                    {"prices", JF_OBJECT, true}};
+                                    {"prices", JF_OBJECT, true},
+                                    {"plans", JF_ARRAY, false}};
     const char *tenant, *ctype;
     const json_t *prices;
     json_t *pv;
@@ -1092,7 +1836,7 @@ static status load_contract(loader *l, const json_t *c, const char *where,
     int64_t days;
     status s;
 
-    if ((s = jsonx_check(c, where, fields, 7, e)) != ST_OK ||
+    if ((s = jsonx_check(c, where, fields, NFIELDS(fields), e)) != ST_OK ||
         (s = int_member(c, "verification_days", where, 0, 365, 0, &days, e)) !=
             ST_OK)
         goto out;
@@ -1156,6 +1900,8 @@ static status load_contract(loader *l, const json_t *c, const char *where,
             (s = run(l, &contract_prices_upsert, pp, e)) != ST_OK)
             goto out;
     }
+    if ((s = load_plans(l, c, where, e)) != ST_OK)
+        goto out;
     l->n.contracts++;
 out:
     free(prices_js);
@@ -1202,12 +1948,14 @@ static status load_doc(loader *l, const json_t *doc, err *e)
     static const jfield sections[] = {
         {"tenants", JF_ARRAY, false},   {"operators", JF_ARRAY, false},
         {"pools", JF_ARRAY, false},     {"workers", JF_ARRAY, false},
-        {"playbooks", JF_ARRAY, false}, {"contracts", JF_ARRAY, false}};
+        {"playbooks", JF_ARRAY, false}, {"contracts", JF_ARRAY, false},
+        {"channels", JF_OBJECT, false}};
     status s;
 
     /* References point backwards in this order, so one file may hold a
      * tenant, its playbooks and its contracts together. */
-    if ((s = jsonx_check(doc, "the document", sections, 6, e)) != ST_OK ||
+    if ((s = jsonx_check(doc, "the document", sections, NFIELDS(sections),
+                         e)) != ST_OK ||
         (s = load_section(l, json_object_get(doc, "tenants"), "tenants",
                           load_tenant, e)) != ST_OK ||
         (s = load_section(l, json_object_get(doc, "operators"), "operators",
@@ -1219,7 +1967,8 @@ static status load_doc(loader *l, const json_t *doc, err *e)
         (s = load_playbooks(l, json_object_get(doc, "playbooks"), e)) !=
             ST_OK ||
         (s = load_section(l, json_object_get(doc, "contracts"), "contracts",
-                          load_contract, e)) != ST_OK)
+                          load_contract, e)) != ST_OK ||
+        (s = load_channels(l, json_object_get(doc, "channels"), e)) != ST_OK)
         return s;
     return ST_OK;
 }
@@ -1309,6 +2058,10 @@ void admin_load_summary(const admin_load_counts *c, char *buf, size_t cap)
             buf + used, cap - used, " (%d new %s)", c->playbook_versions,
             c->playbook_versions == 1 ? "version" : "versions");
     add_part(buf, cap, &used, c->contracts, "contract", "contracts");
+    add_part(buf, cap, &used, c->plan_versions, "new plan version",
+             "new plan versions");
+    add_part(buf, cap, &used, c->channels, "channel setting",
+             "channel settings");
     if (used == strlen("loaded: ") && used < cap)
         snprintf(buf + used, cap - used, "nothing");
 }

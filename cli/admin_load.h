@@ -1,6 +1,7 @@
 /*
  * Loading of configuration documents (tenants, operators, pools, workers,
- * contracts, playbooks) into PostgreSQL. The format is described field by
+ * contracts with their price plans, playbooks, routing and channel
+ * settings) into PostgreSQL. The format is described field by
  * field in docs/config.md.
  *
  * Each document is validated strictly and loaded in one transaction: an
@@ -26,6 +27,8 @@ typedef struct admin_load_counts {
     int playbooks;
     int playbook_versions;
     int contracts;
+    int plan_versions; /* new price plan versions */
+    int channels;      /* channel settings given */
 } admin_load_counts;
 
 /* Largest document accepted, in bytes. */

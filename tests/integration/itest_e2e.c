@@ -107,8 +107,10 @@ static void run_flow(const char *name, const dispatcher_opts *o)
                                       " WHERE state = 'closed'",
                                       CASES, 60000),
                      CASES);
-    /* Every billable outcome gets exactly one line, at the price of the
-     * contract between the tenant and the worker's pool. */
+    /* Every billable outcome gets exactly one line, rated under the price
+     * plan of the contract between the tenant and the worker's pool (the
+     * examples give every contract a plan; the plan's own arithmetic is
+     * itest_billing_flow's), or else at the contract's price. */
     assert_int_equal(
         fixture_wait_i64(&f,
                          "SELECT count(*) FROM outcomes o WHERE o.billable"
@@ -128,7 +130,20 @@ static void run_flow(const char *name, const dispatcher_opts *o)
                                  " JOIN contract_prices p ON p.contract_id ="
                                  " k.id AND p.case_type = c.case_type AND"
                                  " p.outcome_code = o.code"
-                                 " WHERE p.amount_minor <> l.amount_minor"),
+                                 " WHERE p.amount_minor <> l.amount_minor"
+                                 " AND NOT EXISTS (SELECT 1 FROM"
+                                 " billable_outcomes b WHERE b.outcome_id ="
+                                 " l.outcome_id)"),
+                     0);
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM billable_lines l"
+                                     " WHERE NOT EXISTS (SELECT 1 FROM"
+                                     " billable_outcomes b JOIN"
+                                     " contract_plans p ON p.contract_id ="
+                                     " b.contract_id AND p.version ="
+                                     " b.plan_version WHERE b.outcome_id ="
+                                     " l.outcome_id AND b.contract_id ="
+                                     " l.contract_id AND b.amount_minor ="
+                                     " l.amount_minor)"),
                      0);
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM outcomes o"
                                      " WHERE NOT o.billable AND EXISTS"
