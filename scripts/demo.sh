@@ -9,7 +9,9 @@
 # on failure or Ctrl-C).
 #
 # Tunables (environment): DEMO_CASES (1000), DEMO_RATE (cases/s, 20),
-# DEMO_HANDLE_MS (simulated handling time per task, 1000), DEMO_TIMEOUT_S (60).
+# DEMO_HANDLE_MS (simulated handling time per task, 1000), DEMO_TIMEOUT_S (60),
+# DEMO_REVIEW_SHARE (percent of cases that are jsbank documents for the AI
+# workers' consumer-protection review, 10).
 #
 # DEMO_COMPARE=1 runs the same case stream (same feed seed, DEMO_SEED, 42)
 # twice on a fresh database each time: first with case affinity and
@@ -27,6 +29,7 @@ cases=${DEMO_CASES:-1000}
 rate=${DEMO_RATE:-20}
 handle_ms=${DEMO_HANDLE_MS:-1000}
 timeout_s=${DEMO_TIMEOUT_S:-60}
+review_share=${DEMO_REVIEW_SHARE:-10}
 run_dir=$TL_ROOT/run/demo
 keys=$run_dir/keys
 
@@ -69,28 +72,38 @@ run_once() {
     sfx=${sfx:+.$sfx}
     [[ -n ${DEMO_SEED:-} ]] && seed_flags=(--seed "$DEMO_SEED")
     "$TL_CLI" migrate
-    "$TL_CLI" load examples/operator.json examples/bank.json examples/insurer.json
+    "$TL_CLI" load examples/operator.json examples/bank.json \
+        examples/insurer.json examples/ai.json
 
     bg_start dispatcher "$run_dir/dispatcher$sfx.log" "$TL_DISPATCHER" "$@"
     # The billing service signs the credit notes it issues with this key.
     [[ -f $keys/invoice.key ]] || "$TL_CLI" invoice keygen --out "$keys" >/dev/null
     bg_start billing "$run_dir/billing$sfx.log" "$TL_BILLING" --key-dir "$keys"
-    workers=$("$TL_CLI" worker list --ids | tr -s ' \n' ',,' | sed 's/^,//; s/,$//')
+    workers=$(pg_scalar "SELECT string_agg(id, ',' ORDER BY id) FROM workers
+        WHERE kind = 'human'")
+    ai_workers=$(pg_scalar "SELECT string_agg(id, ',' ORDER BY id) FROM workers
+        WHERE kind = 'ai'")
     [[ -n $workers ]] || die "no workers are defined; check examples/operator.json"
     nworkers=$(tr ',' '\n' <<<"$workers" | grep -c .)
+    # Simulated people; as reviewers of the AI's work they confirm it
+    # (examples/agent-policy.json).
     bg_start agent "$run_dir/agent$sfx.log" "$TL_AGENT" --workers "$workers" \
-        --handle-ms "$handle_ms" --stats-file "$run_dir/agent.stats"
+        --handle-ms "$handle_ms" --policy examples/agent-policy.json \
+        --stats-file "$run_dir/agent.stats"
+    # AI workers: the same agent judging documents against jsbank's rules.
+    bg_start ai "$run_dir/ai$sfx.log" "$TL_AGENT" --ai --workers "$ai_workers" \
+        --kb examples/kb/jsbank --handle-ms 200 --stats-file "$run_dir/ai.stats"
     sleep 1
     bg_check || die "a service did not start; see $run_dir/*.log"
 
-    say "$nworkers simulated workers (about ${handle_ms} ms per task); feeding $cases cases at $rate/s"
+    say "$nworkers simulated workers (about ${handle_ms} ms per task) and AI workers $ai_workers; feeding $cases cases at $rate/s, ${review_share}% documents for AI review"
     fg_run "$TL_CLI" feed --cases "$cases" --rate "$rate" --wait \
-        --timeout-s "$timeout_s" "${seed_flags[@]}"
+        --review-share "$review_share" --timeout-s "$timeout_s" "${seed_flags[@]}"
 
     # Cases close before billing has necessarily billed their last outcome.
     for _ in $(seq 1 100); do
         unbilled=$(pg_scalar "SELECT count(*) FROM outcomes o WHERE o.billable
-            AND NOT EXISTS (SELECT 1 FROM billable_lines l WHERE l.outcome_id = o.id)")
+            AND (o.review IS NULL OR o.review = 'confirmed') AND NOT EXISTS (SELECT 1 FROM billable_lines l WHERE l.outcome_id = o.id)")
         [[ $unbilled -eq 0 ]] && break
         sleep 0.1
     done
@@ -98,6 +111,8 @@ run_once() {
 
     echo
     fg_run "$TL_CLI" report
+    echo
+    fg_run "$TL_CLI" assist report
     "$TL_CLI" report --format kv >"$run_dir/report.$tag"
 }
 
