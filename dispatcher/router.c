@@ -1732,6 +1732,8 @@ void router_task_wrapping(router *r, int64_t task_id, int64_t now_us)
     holder_done(r, t, now_us);
     t->wrapping = true;
     t->gen++;
+    /* Its other channels close for the wrap-up too. */
+    worker_refresh(r, t->holder);
 }
 
 void router_task_wrapped(router *r, int64_t task_id, int64_t now_us)

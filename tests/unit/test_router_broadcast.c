@@ -247,6 +247,17 @@ static void test_wrapping_keeps_the_slot(void **state)
     router_task_release(r, 1, 0, 20 * SEC);
     assert_int_equal(router_pending_count(r), 0);
     assert_int_equal(voice_load(r, 0), 1);
+    /* The wrap-up closes the worker's other channels until 40 s. */
+    {
+        router_task_def t;
+        task_def(&t, 3, 1);
+        t.channel = ROUTER_CHAT;
+        assert_int_equal(router_task_add(r, &t, -1, &e), ST_OK);
+    }
+    assert_int_equal(router_match(r, 39 * SEC, a, 4), 0);
+    assert_int_equal(router_match(r, 40 * SEC, a, 4), 1);
+    assert_int_equal(a[0].task_id, 3);
+    router_task_remove(r, 3, 41 * SEC); /* no second wrap-up */
     add_task(r, 2, 1);
     assert_int_equal(router_match(r, 50 * SEC, a, 4), 0);
     router_task_wrapped(r, 1, 51 * SEC);
