@@ -3,14 +3,20 @@
  * services: a step offered to several workers at once, the first accept
  * wins and the others are rescinded; all declining re-routes the task;
  * a completion in a pool with a wrap-up is `wrapping` until it ends; the
- * loader's checks of the step field `broadcast`.
+ * loader's checks of the step field `broadcast`; kill -9 of the dispatcher
+ * amid broadcasts and wrap-ups never gives a task two holders.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "admin_load.h"
+#include "agent_sim.h"
+#include "agent_stats.h"
 #include "clock.h"
 #include "harness.h"
 #include "tl_test.h"
@@ -499,6 +505,161 @@ static void test_loader_checks_broadcast(void **state)
     fixture_teardown(&f);
 }
 
+/* The real dispatcher binary in a child that dies with the test. */
+static pid_t spawn_dispatcher(fixture *f)
+{
+    char path[512];
+    char *argv[] = {path,   "--lease-ms",  "3000", "--offer-timeout-ms",
+                    "3000", "--stream-mb", "8",    NULL};
+    pid_t pid;
+
+    snprintf(path, sizeof(path), "%s/dispatcher/twinline-dispatcher",
+             TL_BINARY_DIR);
+    setenv("TL_DB", f->cfg.db, 1);
+    setenv("TL_NATS", f->cfg.nats, 1);
+    setenv("TL_PREFIX", f->cfg.prefix, 1);
+    pid = fork();
+    if (pid < 0)
+        fail_msg("cannot fork for %s", path);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        execv(path, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void submit_retry(fixture *f, bus *b, int i)
+{
+    static const char *const kinds[][2] = {{"jsbank", "loan_overdue"},
+                                           {"jsbank", "card_dispute"},
+                                           {"jsbank", "complaint"},
+                                           {"hzinsure", "claim"}};
+    char subj[160], body[256];
+    int64_t deadline = clock_mono_us() + 30000000;
+
+    snprintf(subj, sizeof(subj), "%s.api.%s.case.submit", f->cfg.prefix,
+             kinds[i % 4][0]);
+    snprintf(body, sizeof(body),
+             "{\"external_id\":\"B-%d\",\"case_type\":\"%s\","
+             "\"payload\":{\"amount_minor\":%d}}",
+             i, kinds[i % 4][1], 5000 + i);
+    while (clock_mono_us() < deadline) {
+        bus_msg *r = NULL;
+        err e = {0};
+        if (bus_request(b, subj, body, strlen(body), 1000, &r, &e) == ST_OK) {
+            bool ok = strstr(bus_msg_data(r), "\"ok\":true") != NULL;
+            bus_msg_free(r);
+            if (ok)
+                return;
+        }
+        clock_sleep_ms(50);
+    }
+    fail_msg("case %d was never accepted", i);
+}
+
+#define KILL_CASES 60
+
+/*
+ * Every step broadcast to 3, a one-second wrap-up in every pool, simulated
+ * agents accepting every offer, and the dispatcher killed with SIGKILL
+ * every 15 cases: every case closes, every task ends with at most one
+ * accepted/wrapping/completed reservation, whose worker is the task's and
+ * the outcome's, and no wrap-up is left behind.
+ */
+static void test_kill9_never_two_holders(void **state)
+{
+    fixture f;
+    agent_sim_opts ao;
+    agent_sim *sim = NULL;
+    agent_stats *stats = NULL;
+    char list[4096];
+    char *ids[64];
+    int nids = 0;
+    pid_t pid;
+    bus *b;
+    err e = {0};
+
+    (void)state;
+    fixture_setup(&f, "bc_kill9");
+    harness_load_examples(&f);
+    fixture_exec(&f, "UPDATE playbook_steps SET broadcast = 3;"
+                     "INSERT INTO pool_routing (pool_id, wrapup_seconds)"
+                     " SELECT id, 1 FROM pools;");
+    pid = spawn_dispatcher(&f);
+    b = fixture_bus(&f);
+    fixture_str(&f, "SELECT string_agg(id, ',' ORDER BY id) FROM workers", list,
+                sizeof(list));
+    for (char *save = NULL, *t = strtok_r(list, ",", &save);
+         t != NULL && nids < 64; t = strtok_r(NULL, ",", &save))
+        ids[nids++] = t;
+    assert_int_equal(agent_stats_create(&stats, &e), ST_OK);
+    agent_sim_opts_init(&ao);
+    ao.nats = f.cfg.nats;
+    ao.prefix = f.cfg.prefix;
+    ao.workers = (const char *const *)ids;
+    ao.nworkers = nids;
+    ao.handle_ms = 30;
+    ao.stats = stats;
+    if (agent_sim_start(&sim, &ao, &e) != ST_OK)
+        fail_msg("agents: %s", e.msg);
+    for (int i = 0; i < KILL_CASES; i++) {
+        submit_retry(&f, b, i);
+        if (i % 15 == 14) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            clock_sleep_ms(200);
+            pid = spawn_dispatcher(&f);
+        }
+    }
+    assert_int_equal(fixture_wait_i64(&f,
+                                      "SELECT count(*) FROM cases"
+                                      " WHERE state = 'closed'",
+                                      KILL_CASES, 240000),
+                     KILL_CASES);
+    assert_int_equal(fixture_wait_i64(&f,
+                                      "SELECT count(*) FROM tasks"
+                                      " WHERE state = 'wrapping'",
+                                      0, 10000),
+                     0);
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM reservations"
+                                     " WHERE state = 'wrapping'"),
+                     0);
+    /* Broadcasts happened, and their losers were rescinded. */
+    assert_true(fixture_i64(&f, "SELECT count(*) FROM (SELECT 1 FROM"
+                                " reservations GROUP BY task_id, epoch"
+                                " HAVING count(*) > 1) x") > 0);
+    assert_true(fixture_i64(&f, "SELECT count(*) FROM reservations WHERE"
+                                " reason = 'accepted by another worker'") > 0);
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM (SELECT task_id"
+                                     " FROM reservations WHERE state IN"
+                                     " ('accepted', 'wrapping', 'completed')"
+                                     " GROUP BY task_id HAVING count(*) > 1)"
+                                     " x"),
+                     0);
+    /* The holder of each completed task is the one who recorded it. */
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM tasks t"
+                                     " JOIN outcomes o ON o.task_id = t.id"
+                                     " LEFT JOIN reservations r"
+                                     " ON r.id = o.reservation_id"
+                                     " WHERE t.state = 'completed' AND"
+                                     " (r.state IS DISTINCT FROM 'completed'"
+                                     " OR r.worker_id <> o.worker_id"
+                                     " OR t.worker_id <> o.worker_id)"),
+                     0);
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM tasks t WHERE"
+                                     " t.state = 'completed' AND NOT EXISTS"
+                                     " (SELECT 1 FROM outcomes o WHERE"
+                                     " o.task_id = t.id)"),
+                     0);
+    agent_sim_destroy(sim);
+    agent_stats_destroy(stats);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    bus_close(b);
+    fixture_teardown(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_wrapping_until_wrapup_ends),
         cmocka_unit_test(test_wrapping_survives_restart),
         cmocka_unit_test(test_loader_checks_broadcast),
+        cmocka_unit_test(test_kill9_never_two_holders),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
