@@ -91,13 +91,14 @@ DB_STMT(playbook_latest, 3,
 DB_STMT(playbook_insert, 5,
         "INSERT INTO playbooks (tenant_id, case_type, version, name, "
         "definition) VALUES ($1, $2, $3::int, $4, $5::jsonb)");
-DB_STMT(step_insert, 12,
+DB_STMT(step_insert, 13,
         "INSERT INTO playbook_steps (tenant_id, case_type, version, step, "
         "ordinal, channel, sla_seconds, ai_mode, skills, after_steps, "
-        "when_outcomes, outcomes) VALUES ($1, $2, $3::int, $4, $5::int, $6, "
-        "$7::int, $8, $9::jsonb, "
+        "when_outcomes, outcomes, broadcast) VALUES ($1, $2, $3::int, $4, "
+        "$5::int, $6, $7::int, $8, $9::jsonb, "
         "ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), "
-        "ARRAY(SELECT jsonb_array_elements_text($11::jsonb)), $12::jsonb)");
+        "ARRAY(SELECT jsonb_array_elements_text($11::jsonb)), $12::jsonb, "
+        "$13::int)");
 
 /* Outcome codes of the latest playbook of a tenant's case type. */
 DB_STMT(playbook_outcomes, 2,
@@ -1025,7 +1026,9 @@ static status check_step(const json_t *st, const char *where, step_info *info,
         /* Routing (schema/004): check_step_routing. */
         {"licence", JF_TOKEN, false},
         {"rings", JF_ARRAY, false},
-        {"ttl_seconds", JF_INT, false}};
+        {"ttl_seconds", JF_INT, false},
+        /* Broadcast offers (schema/007). */
+        {"broadcast", JF_INT, false}};
     static const jfield outcome_fields[] = {{"billable", JF_BOOL, true},
                                             {"fields", JF_OBJECT, false}};
     const char *mode, *channel, *code;
@@ -1034,7 +1037,7 @@ static status check_step(const json_t *st, const char *where, step_info *info,
     char p[PATH_MAX_LEN];
     char q[PATH_MAX_LEN];
     char allowed[128];
-    int64_t sla;
+    int64_t sla, bcast;
     status s;
 
     if ((s = jsonx_check(st, where, fields, NFIELDS(fields), e)) != ST_OK ||
@@ -1043,7 +1046,8 @@ static status check_step(const json_t *st, const char *where, step_info *info,
         (s = enum_member(st, "ai", where, ai_modes, "none", &mode, e)) !=
             ST_OK ||
         (s = int_member(st, "sla_seconds", where, 1, 31536000, 0, &sla, e)) !=
-            ST_OK)
+            ST_OK ||
+        (s = int_member(st, "broadcast", where, 1, 5, 1, &bcast, e)) != ST_OK)
         return s;
     skills = json_object_get(st, "skills");
     path_join(p, where, "skills");
@@ -1247,9 +1251,9 @@ static status insert_step(loader *l, const char *tenant, const char *ctype,
     json_t *none = json_array();
     json_t *empty = json_object();
     char *skills_js = NULL, *after_js = NULL, *when_js = NULL, *outs_js = NULL;
-    char obuf[24], sbuf[24];
+    char obuf[24], sbuf[24], bbuf[24];
     const char *mode = jsonx_str(st->obj, "ai");
-    int64_t sla = 0;
+    int64_t sla = 0, bcast = 1;
     status s = ST_OK;
 
     if (outs == NULL || none == NULL || empty == NULL) {
@@ -1257,6 +1261,7 @@ static status insert_step(loader *l, const char *tenant, const char *ctype,
         goto out;
     }
     jsonx_int(st->obj, "sla_seconds", &sla);
+    jsonx_int(st->obj, "broadcast", &bcast);
     skills_js = jsonx_dump(skills != NULL ? skills : empty);
     after_js = jsonx_dump(st->after != NULL ? st->after : none);
     when_js = jsonx_dump(st->when != NULL ? st->when : none);
@@ -1267,7 +1272,7 @@ static status insert_step(loader *l, const char *tenant, const char *ctype,
         goto out;
     }
     {
-        const char *params[12] = {tenant,
+        const char *params[13] = {tenant,
                                   ctype,
                                   ver,
                                   st->key,
@@ -1278,7 +1283,8 @@ static status insert_step(loader *l, const char *tenant, const char *ctype,
                                   skills_js,
                                   after_js,
                                   when_js,
-                                  outs_js};
+                                  outs_js,
+                                  db_i64_str(bbuf, bcast)};
         s = run(l, &step_insert, params, e);
     }
 out:

@@ -17,18 +17,33 @@
 #include "jsonx.h"
 #include "sbuf.h"
 
+/*
+ * As worker_api.c's st_accept for many: of several accepts of one task in
+ * the batch (a broadcast) the first wins; the others' reservations are
+ * rescinded with the rest of the task's pending offers, and their accepts,
+ * not matched here, are answered by the one-at-a-time handler.
+ */
 DB_STMT(st_accept_many, 3,
         "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[])"
-        "  AS v(res_id, epoch, worker_id)),"
-        " r AS (UPDATE reservations SET state = 'accepted',"
-        "  answered_at = now() FROM v WHERE reservations.id = v.res_id"
-        "  AND reservations.epoch = v.epoch"
-        "  AND reservations.worker_id = v.worker_id"
-        "  AND reservations.state = 'pending'"
-        "  RETURNING reservations.id, reservations.task_id, reservations.epoch)"
-        " UPDATE tasks t SET state = 'assigned', assigned_at = now() FROM r"
-        " WHERE t.id = r.task_id AND t.epoch = r.epoch AND t.state = 'reserved'"
-        " RETURNING r.id");
+        "  WITH ORDINALITY AS v(res_id, epoch, worker_id, n)),"
+        " r0 AS (SELECT DISTINCT ON (r.task_id) r.id, r.task_id, r.epoch,"
+        "  r.worker_id FROM v JOIN reservations r ON r.id = v.res_id"
+        "  AND r.epoch = v.epoch AND r.worker_id = v.worker_id"
+        "  AND r.state = 'pending' ORDER BY r.task_id, v.n),"
+        " t AS (UPDATE tasks SET state = 'assigned', assigned_at = now(),"
+        "  worker_id = r0.worker_id FROM r0 WHERE tasks.id = r0.task_id"
+        "  AND tasks.epoch = r0.epoch AND tasks.state = 'reserved'"
+        "  RETURNING tasks.id, tasks.epoch, r0.id AS res_id),"
+        " a AS (UPDATE reservations SET state = 'accepted',"
+        "  answered_at = now() FROM t WHERE reservations.id = t.res_id"
+        "  AND reservations.state = 'pending'),"
+        " x AS (UPDATE reservations SET state = 'rescinded',"
+        "  answered_at = now(), reason = 'accepted by another worker' FROM t"
+        "  WHERE reservations.task_id = t.id AND reservations.epoch = t.epoch"
+        "  AND reservations.state = 'pending' AND reservations.id <> t.res_id"
+        "  RETURNING reservations.id, reservations.worker_id)"
+        " SELECT 'accepted', t.res_id, '', t.id FROM t"
+        " UNION ALL SELECT 'rescinded', x.id, x.worker_id, 0 FROM x");
 DB_STMT(st_task_views, 1,
         "SELECT r.id, json_build_object('reservation_id', r.id,"
         " 'epoch', r.epoch, 'task_id', t.id, 'case_id', c.id,"
@@ -58,11 +73,18 @@ DB_STMT(st_complete_many, 8,
         "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[],"
         "  $4::bigint[], $5::text[], $6::text[], $7::boolean[])"
         "  AS v(task_id, epoch, worker_id, res_id, code, fields, billable)),"
-        " t AS (UPDATE tasks SET state = 'completed', completed_at = now()"
-        "  FROM v WHERE tasks.id = v.task_id AND tasks.epoch = v.epoch"
-        "  AND tasks.worker_id = v.worker_id AND tasks.state = 'assigned'"
-        "  RETURNING tasks.id, tasks.case_id, tasks.tenant_id),"
-        " r AS (UPDATE reservations SET state = 'completed' FROM v, t"
+        " p AS (SELECT v.*, COALESCE(pr.wrapup_seconds, 0) AS wrap FROM v"
+        "  JOIN workers w ON w.id = v.worker_id"
+        "  LEFT JOIN pool_routing pr ON pr.pool_id = w.pool_id),"
+        " t AS (UPDATE tasks SET state = CASE WHEN p.wrap > 0"
+        "  THEN 'wrapping' ELSE 'completed' END, completed_at = now()"
+        "  FROM p WHERE tasks.id = p.task_id AND tasks.epoch = p.epoch"
+        "  AND tasks.worker_id = p.worker_id AND tasks.state = 'assigned'"
+        "  RETURNING tasks.id, tasks.case_id, tasks.tenant_id, tasks.state,"
+        "  p.wrap),"
+        " r AS (UPDATE reservations SET state = t.state,"
+        "  wrap_until = CASE WHEN t.wrap > 0"
+        "  THEN now() + t.wrap * interval '1 second' END FROM v, t"
         "  WHERE t.id = v.task_id AND reservations.id = v.res_id"
         "  AND reservations.state = 'accepted'),"
         " o AS (INSERT INTO outcomes (task_id, case_id, tenant_id, worker_id,"
@@ -77,7 +99,8 @@ DB_STMT(st_complete_many, 8,
         "  'task_id', o.task_id, 'case_id', o.case_id, 'tenant', o.tenant_id,"
         "  'worker', o.worker_id, 'code', o.code, 'billable', o.billable)"
         "  FROM o)"
-        " SELECT reservation_id, id, case_id, task_id FROM o");
+        " SELECT o.reservation_id, o.id, o.case_id, o.task_id, t.state"
+        " FROM o JOIN t ON t.id = o.task_id");
 
 status dsp_task_views(dispatcher *d, const char *ids, db_res **out, err *e)
 {
@@ -240,9 +263,21 @@ status dsp_accept_batch(dispatcher *d, const bus_msg *const *msgs,
     for (int i = 0; i < n; i++)
         it[i].row = -1;
     for (int j = 0; r != NULL && j < db_rows(r); j++) {
-        int i;
-        if (i64map_get(idx, db_i64(r, j, 0), &i))
-            it[i].row = j;
+        int i, w;
+        if (strcmp(db_val(r, j, 0), "rescinded") == 0) {
+            s = dsp_send_notice(d, db_val(r, j, 2), db_i64(r, j, 1),
+                                "accepted_elsewhere", e);
+            if (s != ST_OK)
+                goto out;
+            continue;
+        }
+        if (!i64map_get(idx, db_i64(r, j, 1), &i))
+            continue;
+        it[i].row = j;
+        s = dsp_worker_index(d, it[i].worker, &w, e);
+        if (s != ST_OK)
+            goto out;
+        router_task_accept(d->router, db_i64(r, j, 3), w, clock_wall_us());
     }
     sbuf_append(&done, "{", 1);
     k = 0;
@@ -458,7 +493,10 @@ status dsp_complete_batch(dispatcher *d, const bus_msg *const *msgs,
             continue;
         it[i].ok = false; /* done */
         d->stat_completed++;
-        router_task_done(d->router, db_i64(r, j, 3), clock_wall_us());
+        if (strcmp(db_val(r, j, 4), "wrapping") == 0)
+            router_task_wrapping(d->router, db_i64(r, j, 3), clock_wall_us());
+        else
+            router_task_done(d->router, db_i64(r, j, 3), clock_wall_us());
         if (ncases == 0 || cases[ncases - 1] != db_i64(r, j, 2))
             cases[ncases++] = db_i64(r, j, 2);
         if (it[i].review || it[i].ai_auto) {

@@ -296,6 +296,8 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
         if (s == ST_OK)
             s = dsp_expire_leases(d, &e);
         if (s == ST_OK)
+            s = dsp_wrap_end(d, &e);
+        if (s == ST_OK)
             s = dsp_expire_tasks(d, &e);
     }
     if (s == ST_OK)

@@ -182,6 +182,11 @@ extern const jfield dsp_answer_fields[];
 extern const jfield dsp_complete_fields[];
 extern const jfield dsp_outcome_fields[];
 
+/* After an accept statement: rows ('accepted', task id, '') then
+ * ('rescinded', reservation id, worker) for the other offers of a
+ * broadcast. Tells the router who holds the task and queues the rescind
+ * notices. */
+status dsp_accepted(dispatcher *d, const char *worker, const db_res *r, err *e);
 status dsp_answer_decode(const bus_msg *m, const jfield *f, int nf,
                          dsp_answer *a, err *e);
 /* Why did a fenced write match nothing? Row `row` of r (-1: none) is the
@@ -250,6 +255,13 @@ status dsp_route_and_offer(dispatcher *d, err *e);
 status dsp_expire_tasks(dispatcher *d, err *e);
 status dsp_expire_offers(dispatcher *d, err *e);
 status dsp_expire_leases(dispatcher *d, err *e);
+/* Complete the wrapping tasks whose wrap-up ended (database time) and give
+ * their workers' slots back. */
+status dsp_wrap_end(dispatcher *d, err *e);
+/* Queue a {"type":"rescinded"} notice to worker about reservation res_id
+ * (reason: timeout, lease_expired, accepted_elsewhere). */
+status dsp_send_notice(dispatcher *d, const char *worker, int64_t res_id,
+                       const char *reason, err *e);
 
 /* outbox.c */
 status dsp_outbox_start(dispatcher *d, err *e);

@@ -13,48 +13,58 @@
 
 /*
  * One statement for the whole batch of decisions: reserve each task for its
- * worker with its channel's offer timeout (channel_settings, else $3), or
- * assign it at once where the channel auto-accepts, and record why
- * (routing_decisions, from the JSON array $4).
+ * workers (one, or several for a broadcast step: each gets a reservation
+ * with the task's new epoch) with its channel's offer timeout
+ * (channel_settings, else $3), or assign it at once to the first worker
+ * where the channel auto-accepts (a broadcast makes no sense there), and
+ * record why (routing_decisions, from the JSON array $4, one element per
+ * task and worker). The task names its worker only when it has one.
  */
 DB_STMT(st_reserve, 4,
-        "WITH a AS (SELECT a.task_id, a.worker_id,"
+        "WITH a AS (SELECT a.task_id, a.worker_id, a.n,"
         "  COALESCE(cs.offer_timeout_ms, $3::int) AS timeout_ms,"
         "  COALESCE(cs.auto_accept, false) AS auto"
-        "  FROM unnest($1::bigint[], $2::text[]) AS a(task_id, worker_id)"
+        "  FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY"
+        "  AS a(task_id, worker_id, n)"
         "  JOIN tasks t ON t.id = a.task_id JOIN cases c ON c.id = t.case_id"
         "  JOIN playbook_steps s ON s.tenant_id = c.tenant_id"
         "  AND s.case_type = c.case_type AND s.version = c.playbook_version"
         "  AND s.step = t.step"
         "  LEFT JOIN channel_settings cs ON cs.channel = s.channel),"
-        " u AS (UPDATE tasks t SET state = CASE WHEN a.auto THEN 'assigned'"
+        " f AS (SELECT task_id, min(n) AS first, count(*) AS k,"
+        "  bool_or(auto) AS auto, max(timeout_ms) AS timeout_ms"
+        "  FROM a GROUP BY task_id),"
+        " u AS (UPDATE tasks t SET state = CASE WHEN f.auto THEN 'assigned'"
         "  ELSE 'reserved' END, epoch = t.epoch + 1,"
-        "  worker_id = a.worker_id, offers = t.offers + 1,"
-        "  assigned_at = CASE WHEN a.auto THEN now() ELSE t.assigned_at END"
-        "  FROM a WHERE t.id = a.task_id AND t.state = 'pending'"
-        "  RETURNING t.id, t.epoch, t.worker_id, t.case_id, t.step,"
+        "  worker_id = CASE WHEN f.auto OR f.k = 1 THEN a1.worker_id END,"
+        "  offers = t.offers + 1,"
+        "  assigned_at = CASE WHEN f.auto THEN now() ELSE t.assigned_at END"
+        "  FROM f JOIN a a1 ON a1.n = f.first"
+        "  WHERE t.id = f.task_id AND t.state = 'pending'"
+        "  RETURNING t.id, t.epoch, t.case_id, t.step,"
         "  (extract(epoch FROM t.ready_at) * 1e6)::bigint AS ready_us,"
-        "  a.timeout_ms, a.auto),"
+        "  f.timeout_ms, f.auto, f.first),"
         " i AS (INSERT INTO reservations (task_id, worker_id, epoch, state,"
-        "  deadline, answered_at) SELECT u.id, u.worker_id, u.epoch,"
+        "  deadline, answered_at) SELECT u.id, a.worker_id, u.epoch,"
         "  CASE WHEN u.auto THEN 'accepted' ELSE 'pending' END,"
         "  now() + u.timeout_ms * interval '1 millisecond',"
-        "  CASE WHEN u.auto THEN now() END FROM u"
-        "  RETURNING id, task_id),"
+        "  CASE WHEN u.auto THEN now() END"
+        "  FROM u JOIN a ON a.task_id = u.id AND (NOT u.auto OR a.n = u.first)"
+        "  ORDER BY a.n RETURNING id, task_id, worker_id),"
         " x AS (INSERT INTO routing_decisions (task_id, reservation_id,"
         "  worker_id, rule, ring, ring_def, waited_ms, priority, examined,"
         "  candidates, filtered)"
-        "  SELECT i.task_id, i.id, u.worker_id, j.rule, j.ring, j.ring_def,"
+        "  SELECT i.task_id, i.id, i.worker_id, j.rule, j.ring, j.ring_def,"
         "  j.waited_ms, j.priority, j.examined, j.candidates, j.filtered"
-        "  FROM i JOIN u ON u.id = i.task_id"
-        "  JOIN jsonb_to_recordset($4::jsonb) AS j(task_id bigint, rule text,"
-        "  ring int, ring_def jsonb, waited_ms bigint, priority int,"
-        "  examined int, candidates jsonb, filtered jsonb)"
-        "  ON j.task_id = i.task_id)"
-        " SELECT i.id, u.id, u.worker_id, u.epoch, u.case_id, u.step,"
+        "  FROM i JOIN jsonb_to_recordset($4::jsonb) AS j(task_id bigint,"
+        "  worker text, rule text, ring int, ring_def jsonb, waited_ms bigint,"
+        "  priority int, examined int, candidates jsonb, filtered jsonb)"
+        "  ON j.task_id = i.task_id AND j.worker = i.worker_id)"
+        " SELECT i.id, u.id, i.worker_id, u.epoch, u.case_id, u.step,"
         " u.ready_us, c.tenant_id, c.case_type, c.playbook_version,"
         " u.timeout_ms, u.auto"
-        " FROM i JOIN u ON u.id = i.task_id JOIN cases c ON c.id = u.case_id");
+        " FROM i JOIN u ON u.id = i.task_id JOIN cases c ON c.id = u.case_id"
+        " ORDER BY i.id");
 /*
  * Tasks past their time to live: canceled with the reason, and so is their
  * case (a required step can no longer be done), with the case's other
@@ -84,13 +94,18 @@ DB_STMT(st_expire_tasks, 3,
         "  'external_id', c.external_id, 'state', 'canceled',"
         "  'tenant', c.tenant_id, 'reason', c.cancel_reason) FROM c)"
         " SELECT 'task', id FROM t UNION ALL SELECT 'sibling', id FROM s");
+/* Offers not answered in time. A task goes back to pending only when no
+ * offer of its epoch is still pending (a broadcast waits for the others). */
 DB_STMT(st_expire_offers, 0,
         "WITH x AS (UPDATE reservations SET state = 'timeout',"
         "  answered_at = now() WHERE state = 'pending' AND deadline < now()"
         "  RETURNING id, task_id, worker_id, epoch),"
         " t AS (UPDATE tasks SET state = 'pending', worker_id = NULL FROM x"
         "  WHERE tasks.id = x.task_id AND tasks.epoch = x.epoch"
-        "  AND tasks.state = 'reserved' RETURNING tasks.id),"
+        "  AND tasks.state = 'reserved' AND NOT EXISTS (SELECT 1"
+        "  FROM reservations o WHERE o.task_id = x.task_id"
+        "  AND o.epoch = x.epoch AND o.state = 'pending'"
+        "  AND o.id NOT IN (SELECT id FROM x)) RETURNING tasks.id),"
         " ex AS (INSERT INTO task_exclusions (task_id, worker_id, reason)"
         "  SELECT task_id, worker_id, 'timeout' FROM x ON CONFLICT DO NOTHING)"
         " SELECT x.id, x.task_id, x.worker_id FROM x");
@@ -108,12 +123,23 @@ DB_STMT(st_expire_leases, 1,
         "  RETURNING id, task_id, worker_id, epoch),"
         " t AS (UPDATE tasks SET state = 'pending', worker_id = NULL FROM r"
         "  WHERE tasks.id = r.task_id AND tasks.epoch = r.epoch"
-        "  AND tasks.state IN ('reserved', 'assigned') RETURNING tasks.id)"
+        "  AND tasks.state IN ('reserved', 'assigned') AND NOT EXISTS ("
+        "  SELECT 1 FROM reservations o WHERE o.task_id = r.task_id"
+        "  AND o.epoch = r.epoch AND o.state = 'pending'"
+        "  AND o.id NOT IN (SELECT id FROM r)) RETURNING tasks.id)"
         " SELECT 'worker', id, 0, 0 FROM w"
         " UNION ALL SELECT 'task', worker_id, id, task_id FROM r");
+/* Wrap-ups that ended (database time): reservation and task completed. */
+DB_STMT(st_wrap_end, 0,
+        "WITH r AS (UPDATE reservations SET state = 'completed'"
+        "  WHERE state = 'wrapping' AND wrap_until <= now()"
+        "  RETURNING task_id, worker_id),"
+        " t AS (UPDATE tasks SET state = 'completed' FROM r"
+        "  WHERE tasks.id = r.task_id AND tasks.state = 'wrapping')"
+        " SELECT task_id, worker_id FROM r");
 
-static status send_notice(dispatcher *d, const char *worker, int64_t res_id,
-                          const char *reason, err *e)
+status dsp_send_notice(dispatcher *d, const char *worker, int64_t res_id,
+                       const char *reason, err *e)
 {
     char subj[160];
     char *body = malloc(160);
@@ -205,8 +231,9 @@ static const char *const part_keys[ROUTER_PARTS] = {
  * not the router's indexes). */
 static void explain_json(dispatcher *d, const router_explain *x, sbuf *b)
 {
+    sbuf_printf(b, "{\"worker\":\"%s\",", strtab_name(d->workers, x->worker));
     sbuf_printf(b,
-                "{\"task_id\":%lld,\"rule\":\"%s\",\"ring\":%d,"
+                "\"task_id\":%lld,\"rule\":\"%s\",\"ring\":%d,"
                 "\"waited_ms\":%lld,\"priority\":%d,\"examined\":%d,",
                 (long long)x->task_id, rule_key(x->rule), x->ring,
                 (long long)(x->waited_us / 1000), x->priority, x->examined);
@@ -309,18 +336,28 @@ status dsp_route_and_offer(dispatcher *d, err *e)
         goto out;
     if (db_rows(r) != n) {
         /* The router believed some tasks pending that the database does
-         * not: trust the database and drop them from the router. */
+         * not: trust the database and drop them from the router. An
+         * auto-accepted task keeps only its first worker. */
         for (int i = 0; i < n; i++) {
-            bool found = false;
-            for (int j = 0; j < db_rows(r) && !found; j++)
-                found = db_i64(r, j, 1) == as[i].task_id;
-            if (!found) {
-                log_warn(MOD,
-                         "task %lld is not pending in the database; "
-                         "dropped from routing",
-                         (long long)as[i].task_id);
-                router_task_remove(d->router, as[i].task_id, clock_wall_us());
+            bool task_found = false, found = false;
+            const char *wname = strtab_name(d->workers, as[i].worker);
+            for (int j = 0; j < db_rows(r) && !found; j++) {
+                bool same = db_i64(r, j, 1) == as[i].task_id;
+                task_found = task_found || same;
+                found = same && strcmp(db_val(r, j, 2), wname) == 0;
             }
+            if (found)
+                continue;
+            if (task_found) {
+                router_task_release(d->router, as[i].task_id, as[i].worker,
+                                    clock_wall_us());
+                continue;
+            }
+            log_warn(MOD,
+                     "task %lld is not pending in the database; "
+                     "dropped from routing",
+                     (long long)as[i].task_id);
+            router_task_remove(d->router, as[i].task_id, clock_wall_us());
         }
     }
     for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
@@ -412,11 +449,15 @@ status dsp_expire_offers(dispatcher *d, err *e)
     for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
         int w = strtab_find(d->workers, db_val(r, i, 2));
         int64_t task = db_i64(r, i, 1);
-        if (w >= 0)
+        if (w >= 0) {
             s = router_task_exclude(d->router, task, w, e);
-        router_task_requeue(d->router, task, clock_wall_us());
+            router_task_release(d->router, task, w, clock_wall_us());
+        } else {
+            router_task_requeue(d->router, task, clock_wall_us());
+        }
         if (s == ST_OK)
-            s = send_notice(d, db_val(r, i, 2), db_i64(r, i, 0), "timeout", e);
+            s = dsp_send_notice(d, db_val(r, i, 2), db_i64(r, i, 0), "timeout",
+                                e);
         log_info(MOD, "offer %s of task %lld to %s timed out", db_val(r, i, 0),
                  (long long)task, db_val(r, i, 2));
     }
@@ -442,8 +483,27 @@ status dsp_expire_leases(dispatcher *d, err *e)
             }
             continue;
         }
-        router_task_requeue(d->router, db_i64(r, i, 3), clock_wall_us());
-        s = send_notice(d, worker, db_i64(r, i, 2), "lease_expired", e);
+        /* A broadcast task stays offered to the others (as in the
+         * database); a task nobody holds any more is pending again. */
+        if (w >= 0)
+            router_task_release(d->router, db_i64(r, i, 3), w, clock_wall_us());
+        else
+            router_task_requeue(d->router, db_i64(r, i, 3), clock_wall_us());
+        s = dsp_send_notice(d, worker, db_i64(r, i, 2), "lease_expired", e);
+    }
+    db_res_free(r);
+    return s;
+}
+
+status dsp_wrap_end(dispatcher *d, err *e)
+{
+    db_res *r = NULL;
+    status s = db_run(d->db, &st_wrap_end, NULL, &r, e);
+
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+        router_task_wrapped(d->router, db_i64(r, i, 0), clock_wall_us());
+        log_info(MOD, "task %s: wrap-up of %s ended", db_val(r, i, 0),
+                 db_val(r, i, 1));
     }
     db_res_free(r);
     return s;

@@ -20,12 +20,13 @@
 #include "err.h"
 #include "ids.h"
 
-#define PB_MAX_STEPS    16
-#define PB_MAX_SKILLS   8
-#define PB_MAX_DEPS     8
-#define PB_MAX_OUTCOMES 12
-#define PB_MAX_FIELDS   8
-#define PB_MAX_RINGS    4
+#define PB_MAX_STEPS     16
+#define PB_MAX_SKILLS    8
+#define PB_MAX_DEPS      8
+#define PB_MAX_OUTCOMES  12
+#define PB_MAX_FIELDS    8
+#define PB_MAX_RINGS     4
+#define PB_MAX_BROADCAST 5 /* = ROUTER_BROADCAST_MAX */
 
 typedef enum pb_field_type {
     PB_AMOUNT,
@@ -82,6 +83,7 @@ typedef struct pb_step {
     int ttl_seconds;          /* 0: no time to live */
     int nrings;
     pb_ring rings[PB_MAX_RINGS];
+    int broadcast; /* offered to this many workers at once (schema 007) */
 } pb_step;
 
 typedef struct playbook {

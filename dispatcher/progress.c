@@ -43,7 +43,8 @@ static pb_state state_of(const char *s)
 {
     if (strcmp(s, "waiting") == 0)
         return PB_WAITING;
-    if (strcmp(s, "completed") == 0)
+    /* A wrapping task is done: its case moves on during the wrap-up. */
+    if (strcmp(s, "completed") == 0 || strcmp(s, "wrapping") == 0)
         return PB_COMPLETED;
     if (strcmp(s, "skipped") == 0 || strcmp(s, "canceled") == 0)
         return PB_SKIPPED;

@@ -87,7 +87,12 @@ typedef struct rworker {
 
 typedef struct rtask {
     router_task_def def;
-    int holder; /* -1 when pending */
+    int holder; /* held[0], -1 when pending */
+    /* Workers holding the task: the accepted one, or every worker a
+     * broadcast offer is pending with (each takes a slot). */
+    int held[ROUTER_BROADCAST_MAX];
+    int nheld;
+    bool wrapping; /* completed; the holder keeps its slot while wrapping */
     int q;
     int pos; /* in the queue heap, or in parked when parked; -1 otherwise */
     bool parked;
@@ -756,6 +761,29 @@ static int channel_code(const rworker *w, int ch)
     return FREE_CODE;
 }
 
+/* Is the task offered to (or accepted by) worker w? */
+static bool held_by(const rtask *t, int w)
+{
+    for (int i = 0; i < t->nheld; i++)
+        if (t->held[i] == w)
+            return true;
+    return false;
+}
+
+/* Drop w from the task's holders (the caller frees its slot). */
+static bool held_drop(rtask *t, int w)
+{
+    for (int i = 0; i < t->nheld; i++)
+        if (t->held[i] == w) {
+            memmove(&t->held[i], &t->held[i + 1],
+                    sizeof(int) * (size_t)(t->nheld - i - 1));
+            t->nheld--;
+            t->holder = t->nheld > 0 ? t->held[0] : -1;
+            return true;
+        }
+    return false;
+}
+
 static bool excluded(const rtask *t, int w)
 {
     for (int i = 0; i < t->nexcluded; i++)
@@ -1255,8 +1283,13 @@ static void release_slot(router *r, int w, int channel, int64_t now_us)
 static void forget(router *r, int slot, int64_t now_us)
 {
     rtask *t = &r->tasks[slot];
-    int holder = t->holder, channel = t->def.channel;
+    int holder = t->holder, channel = t->def.channel, nheld = t->nheld;
+    int held[ROUTER_BROADCAST_MAX];
 
+    memcpy(held, t->held, sizeof(held));
+    t->nheld = 0;
+    t->holder = -1;
+    t->wrapping = false;
     if (holder < 0) {
         task_unqueue(r, slot);
         r->npending--;
@@ -1273,8 +1306,8 @@ static void forget(router *r, int slot, int64_t now_us)
     if (grow((void **)&r->free_slots, &r->cap_free, r->nfree + 1, sizeof(int),
              NULL) == ST_OK)
         r->free_slots[r->nfree++] = slot;
-    if (holder >= 0)
-        release_slot(r, holder, channel, now_us);
+    for (int i = 0; i < nheld; i++)
+        release_slot(r, held[i], channel, now_us);
 }
 
 /* The task waited past its TTL: report it and forget it. */
@@ -1492,7 +1525,8 @@ status router_task_add(router *r, const router_task_def *d, int holder, err *e)
 
     if (d->channel < 0 || d->channel >= ROUTER_CHANNELS || d->id <= 0 ||
         d->nskills < 0 || d->nskills > ROUTER_TASK_SKILLS || d->nrings < 0 ||
-        d->nrings > ROUTER_RINGS)
+        d->nrings > ROUTER_RINGS || d->broadcast < 0 ||
+        d->broadcast > ROUTER_BROADCAST_MAX)
         return err_set(e, ST_INTERNAL, "bad task definition");
     if (task_get(r, d->id) != NULL)
         return ST_OK; /* already known: adding twice is harmless */
@@ -1532,6 +1566,8 @@ status router_task_add(router *r, const router_task_def *d, int holder, err *e)
     task_prio(r, t);
     if (holder >= 0 && holder < r->nworkers && r->workers[holder].defined) {
         t->holder = holder;
+        t->held[0] = holder;
+        t->nheld = 1;
         take_slot(r, holder, d->channel);
         worker_refresh(r, holder);
     } else {
@@ -1557,41 +1593,155 @@ status router_task_exclude(router *r, int64_t task_id, int w, err *e)
     return ST_OK;
 }
 
+status router_task_hold(router *r, int64_t task_id, int w, err *e)
+{
+    rtask *t = task_get(r, task_id);
+    int slot;
+
+    if (t == NULL)
+        return err_set(e, ST_NOT_FOUND, "task %lld is not in the router",
+                       (long long)task_id);
+    if (w < 0 || w >= r->nworkers || !r->workers[w].defined || held_by(t, w) ||
+        t->wrapping)
+        return ST_OK;
+    if (t->nheld >= ROUTER_BROADCAST_MAX)
+        return err_set(e, ST_INVALID,
+                       "task %lld is already offered to %d workers",
+                       (long long)task_id, ROUTER_BROADCAST_MAX);
+    slot = (int)(t - r->tasks);
+    if (t->nheld == 0) {
+        task_unqueue(r, slot);
+        t->gen++; /* no ring or TTL while held */
+        r->npending--;
+    }
+    t->held[t->nheld++] = w;
+    t->holder = t->held[0];
+    take_slot(r, w, t->def.channel);
+    worker_refresh(r, w);
+    return ST_OK;
+}
+
+void router_task_accept(router *r, int64_t task_id, int w, int64_t now_us)
+{
+    rtask *t = task_get(r, task_id);
+    int others[ROUTER_BROADCAST_MAX], nothers = 0;
+    bool had;
+
+    if (t == NULL || t->wrapping || w < 0 || w >= r->nworkers ||
+        !r->workers[w].defined)
+        return;
+    had = held_by(t, w);
+    for (int i = 0; i < t->nheld; i++)
+        if (t->held[i] != w)
+            others[nothers++] = t->held[i];
+    if (!had && t->nheld == 0) {
+        /* The database knows better: it was pending here. */
+        task_unqueue(r, (int)(t - r->tasks));
+        t->gen++;
+        r->npending--;
+    }
+    t->held[0] = w;
+    t->nheld = 1;
+    t->holder = w;
+    if (!had) {
+        take_slot(r, w, t->def.channel);
+        worker_refresh(r, w);
+    }
+    for (int i = 0; i < nothers; i++)
+        release_slot(r, others[i], t->def.channel, now_us);
+}
+
+void router_task_release(router *r, int64_t task_id, int w, int64_t now_us)
+{
+    rtask *t = task_get(r, task_id);
+    int slot;
+
+    if (t == NULL || t->wrapping || !held_drop(t, w))
+        return;
+    slot = (int)(t - r->tasks);
+    if (t->nheld == 0) {
+        r->npending++;
+        task_enqueue(r, slot);
+    }
+    release_slot(r, w, t->def.channel, now_us);
+    if (r->tasks[slot].nheld == 0)
+        task_advance(r, slot, now_us);
+}
+
 void router_task_requeue(router *r, int64_t task_id, int64_t now_us)
 {
     rtask *t = task_get(r, task_id);
-    int holder, slot;
+    int held[ROUTER_BROADCAST_MAX], nheld, slot;
 
-    if (t == NULL || t->holder < 0)
+    if (t == NULL || t->holder < 0 || t->wrapping)
         return;
     slot = (int)(t - r->tasks);
-    holder = t->holder;
+    nheld = t->nheld;
+    memcpy(held, t->held, sizeof(held));
     t->holder = -1;
+    t->nheld = 0;
     r->npending++;
     task_enqueue(r, slot);
-    release_slot(r, holder, t->def.channel, now_us);
+    for (int i = 0; i < nheld; i++)
+        release_slot(r, held[i], t->def.channel, now_us);
     task_advance(r, slot, now_us);
+}
+
+/* Remember the holder for its case and start its wrap-up. */
+static void holder_done(router *r, rtask *t, int64_t now_us)
+{
+    int holder = t->holder;
+    rworker *w;
+
+    if (holder < 0)
+        return;
+    w = &r->workers[holder];
+    if (!r->cfg.no_affinity)
+        (void)i64map_put(r->affinity, t->def.case_id, holder, NULL);
+    if (w->def.wrapup_us > 0) {
+        w->wrap_until_us = now_us + w->def.wrapup_us;
+        w->gen++;
+        timer_push(r, w->wrap_until_us, holder, w->gen, true);
+    }
 }
 
 void router_task_done(router *r, int64_t task_id, int64_t now_us)
 {
     rtask *t = task_get(r, task_id);
-    int holder;
 
     if (t == NULL)
         return;
-    holder = t->holder;
-    if (holder >= 0) {
-        rworker *w = &r->workers[holder];
-        if (!r->cfg.no_affinity)
-            (void)i64map_put(r->affinity, t->def.case_id, holder, NULL);
-        if (w->def.wrapup_us > 0) {
-            w->wrap_until_us = now_us + w->def.wrapup_us;
-            w->gen++;
-            timer_push(r, w->wrap_until_us, holder, w->gen, true);
-        }
-    }
+    if (!t->wrapping)
+        holder_done(r, t, now_us);
     forget(r, (int)(t - r->tasks), now_us);
+}
+
+void router_task_wrapping(router *r, int64_t task_id, int64_t now_us)
+{
+    rtask *t = task_get(r, task_id);
+
+    if (t == NULL || t->wrapping)
+        return;
+    if (t->holder < 0) {
+        /* Nobody to wrap up: nothing to keep. */
+        forget(r, (int)(t - r->tasks), now_us);
+        return;
+    }
+    /* Only the accepted worker can have completed it. */
+    router_task_accept(r, task_id, t->holder, now_us);
+    holder_done(r, t, now_us);
+    t->wrapping = true;
+    t->gen++;
+    /* Its other channels close for the wrap-up too. */
+    worker_refresh(r, t->holder);
+}
+
+void router_task_wrapped(router *r, int64_t task_id, int64_t now_us)
+{
+    rtask *t = task_get(r, task_id);
+
+    if (t != NULL && t->wrapping)
+        forget(r, (int)(t - r->tasks), now_us);
 }
 
 void router_task_remove(router *r, int64_t task_id, int64_t now_us)
@@ -1659,7 +1809,7 @@ static bool fits(const router *r, const rtask *t, int wi, int day)
     w = &r->workers[wi];
     return w->defined && w->code[q->sig.channel] == FREE_CODE &&
            static_check(r, &q->sig, w, NULL) < 0 && !excluded(t, wi) &&
-           licence_ok(w, q->sig.licence, day);
+           !held_by(t, wi) && licence_ok(w, q->sig.licence, day);
 }
 
 static void candidate_fill(const router *r, const rtask *t, int wi,
@@ -1726,6 +1876,8 @@ static int choose(router *r, int slot, int64_t now_us, router_explain *x)
         if (2 * p + 2 < q->nf)
             open[nopen++] = 2 * p + 2;
         wi = q->free[p].w;
+        if (held_by(t, wi))
+            continue; /* already offered it (broadcast) */
         if (excluded(t, wi)) {
             if (x != NULL)
                 x->filtered[ROUTER_F_EXCLUDED]++;
@@ -1782,10 +1934,13 @@ static void assign(router *r, int slot, int w)
     rworker *wk = &r->workers[w];
     int pool = wk->def.pool;
 
-    task_unqueue(r, slot);
-    t->holder = w;
-    t->gen++; /* no ring or TTL while held */
-    r->npending--;
+    if (t->nheld == 0) {
+        task_unqueue(r, slot);
+        t->gen++; /* no ring or TTL while held */
+        r->npending--;
+    }
+    t->held[t->nheld++] = w;
+    t->holder = t->held[0];
     take_slot(r, w, t->def.channel);
     wk->assigned++;
     if (pool >= 0 && pool < r->cap_pools && pool < r->cap_pool_members &&
@@ -1955,6 +2110,32 @@ out:
     return n;
 }
 
+/*
+ * A broadcast task just got its first worker: offer it to the next best
+ * eligible workers too, up to its broadcast count, while out has room.
+ * Returns the new count of out.
+ */
+static int offer_more(router *r, int slot, int64_t now_us,
+                      router_assignment *out, router_explain *why, int n,
+                      int max)
+{
+    int want = r->tasks[slot].def.broadcast;
+
+    if (want > ROUTER_BROADCAST_MAX)
+        want = ROUTER_BROADCAST_MAX;
+    while (n < max && r->tasks[slot].nheld < want) {
+        int w = choose(r, slot, now_us, why != NULL ? &why[n] : NULL);
+        if (w < 0)
+            break;
+        out[n].task_id = r->tasks[slot].def.id;
+        out[n].worker = w;
+        out[n].affinity = false;
+        assign(r, slot, w);
+        n++;
+    }
+    return n;
+}
+
 int router_match_explained(router *r, int64_t now_us, router_assignment *out,
                            router_explain *why, int max)
 {
@@ -1963,8 +2144,18 @@ int router_match_explained(router *r, int64_t now_us, router_assignment *out,
     if (max <= 0)
         return 0;
     timers_run(r, now_us);
-    if (r->cfg.batch_min > 0)
-        n = batch_round(r, now_us, out, why, max);
+    if (r->cfg.batch_min > 0) {
+        int nb = batch_round(r, now_us, out, why, max);
+        n = nb;
+        /* The batch gives each task one worker; broadcast tasks get the
+         * rest of theirs best-first. */
+        for (int i = 0; i < nb; i++) {
+            const rtask *t = task_get(r, out[i].task_id);
+            if (t != NULL && t->def.broadcast > 1)
+                n = offer_more(r, (int)(t - r->tasks), now_us, out, why, n,
+                               max);
+        }
+    }
     while (n < max && r->nactive > 0) {
         int qi = r->active[0], slot = r->queues[qi].heap[0], w;
         w = choose(r, slot, now_us, why != NULL ? &why[n] : NULL);
@@ -1982,6 +2173,7 @@ int router_match_explained(router *r, int64_t now_us, router_assignment *out,
         }
         assign(r, slot, w);
         n++;
+        n = offer_more(r, slot, now_us, out, why, n, max);
     }
     return n;
 }
@@ -2031,6 +2223,17 @@ int router_task_holder(const router *r, int64_t task_id)
     const rtask *t = task_get(r, task_id);
 
     return t != NULL ? t->holder : -1;
+}
+
+int router_task_holders(const router *r, int64_t task_id, int *out, int max)
+{
+    const rtask *t = task_get(r, task_id);
+
+    if (t == NULL)
+        return 0;
+    for (int i = 0; i < t->nheld && i < max; i++)
+        out[i] = t->held[i];
+    return t->nheld;
 }
 
 int router_queue_count(const router *r)

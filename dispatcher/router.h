@@ -48,6 +48,7 @@ enum { ROUTER_VOICE, ROUTER_CHAT, ROUTER_BACKOFFICE, ROUTER_CHANNELS };
 #define ROUTER_WORKER_LICENCES 8
 #define ROUTER_RINGS           4
 #define ROUTER_EXPLAIN_TOP     8
+#define ROUTER_BROADCAST_MAX   5 /* workers one task is offered to at once */
 
 /* Presence a worker reports; busy and wrap-up are derived by the router. */
 typedef enum router_presence {
@@ -125,6 +126,9 @@ typedef struct router_task_def {
     int nrings;
     router_ring rings[ROUTER_RINGS];
     bool ai_auto; /* AI workers may take it (playbook ai: auto) */
+    /* Offered to up to this many eligible workers at once (the best by
+     * ranking); 0 or 1: one at a time. At most ROUTER_BROADCAST_MAX. */
+    int broadcast;
 } router_task_def;
 
 typedef struct router_assignment {
@@ -294,15 +298,46 @@ status router_contract_price_set(router *r, int tenant, int pool, int case_type,
  */
 status router_task_add(router *r, const router_task_def *d, int holder, err *e);
 
+/*
+ * The task is also offered to worker w (a broadcast offer pending with
+ * several workers, when the dispatcher rebuilds): w takes a slot. A pending
+ * task becomes held. ST_NOT_FOUND for an unknown task, ST_INVALID when it is
+ * already held by ROUTER_BROADCAST_MAX workers.
+ */
+status router_task_hold(router *r, int64_t task_id, int w, err *e);
+
+/*
+ * Worker w accepted the task: it is the only holder from now on; every
+ * other worker the task was offered to gets its slot back.
+ */
+void router_task_accept(router *r, int64_t task_id, int w, int64_t now_us);
+
+/*
+ * Worker w no longer holds the task (its offer was rejected, timed out or
+ * rescinded): its slot is freed. When nobody holds the task any more it is
+ * pending again. A worker that does not hold the task changes nothing.
+ */
+void router_task_release(router *r, int64_t task_id, int w, int64_t now_us);
+
 /* Never offer task to worker w again (rejected, timed out). */
 status router_task_exclude(router *r, int64_t task_id, int w, err *e);
 
-/* The holder lost the task (reject, timeout, lease): pending again. */
+/* Every holder lost the task (reject, timeout, lease): pending again. */
 void router_task_requeue(router *r, int64_t task_id, int64_t now_us);
 
 /* Completed: free the slot, start the holder's wrap-up and remember the
  * holder for the case. */
 void router_task_done(router *r, int64_t task_id, int64_t now_us);
+
+/*
+ * Completed with a wrap-up to follow (the dispatcher's task is `wrapping`):
+ * as router_task_done, but the task keeps its holder's slot until
+ * router_task_wrapped() says the wrap-up is over. now_us is when the task
+ * was completed (the holder's wrap-up runs from then).
+ */
+void router_task_wrapping(router *r, int64_t task_id, int64_t now_us);
+/* The wrap-up of a wrapping task ended: free the slot, forget the task. */
+void router_task_wrapped(router *r, int64_t task_id, int64_t now_us);
 
 /* Canceled or otherwise gone: free the slot, forget the task. */
 void router_task_remove(router *r, int64_t task_id, int64_t now_us);
@@ -318,7 +353,9 @@ void router_case_forget(router *r, int64_t case_id);
 /*
  * Assign pending tasks to eligible workers, at most max, most urgent first.
  * Each assignment takes a slot and makes the task held; returns how many
- * were written to out. router_match_explained also fills why[i] for out[i]
+ * were written to out. A broadcast task (router_task_def.broadcast > 1)
+ * yields up to that many assignments, one per worker, best first and
+ * adjacent in out. router_match_explained also fills why[i] for out[i]
  * (why may be NULL).
  */
 int router_match(router *r, int64_t now_us, router_assignment *out, int max);
@@ -350,6 +387,9 @@ int router_worker_load(const router *r, int w, int channel);
 
 /* Holder of a task, or -1 when pending or unknown. */
 int router_task_holder(const router *r, int64_t task_id);
+/* Every worker holding the task (at most max into out); returns how many
+ * hold it (0 when pending or unknown). */
+int router_task_holders(const router *r, int64_t task_id, int *out, int max);
 
 /* Live figures: queues are numbered 0..router_queue_count()-1. */
 int router_queue_count(const router *r);

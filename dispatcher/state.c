@@ -50,7 +50,11 @@ DB_STMT(st_open_tasks, 0,
         "SELECT t.id, t.case_id, c.tenant_id, c.case_type, c.playbook_version,"
         " t.step, COALESCE(t.priority, c.priority),"
         " (extract(epoch FROM COALESCE(t.ready_at, t.created_at)) * 1e6)"
-        "::bigint, t.state, COALESCE(t.worker_id, '')"
+        "::bigint, t.state, COALESCE(t.worker_id, ''),"
+        " (extract(epoch FROM COALESCE(t.completed_at, now())) * 1e6)::bigint,"
+        " COALESCE((SELECT string_agg(r.worker_id, ',' ORDER BY r.id)"
+        "  FROM reservations r WHERE r.task_id = t.id AND r.epoch = t.epoch"
+        "  AND r.state = 'pending'), '')"
         " FROM tasks t JOIN cases c ON c.id = t.case_id"
         " WHERE t.state IN ('pending', 'reserved', 'assigned', 'wrapping')");
 /* Tasks the database has had pending for a while: the router should hold
@@ -74,7 +78,7 @@ DB_STMT(st_steps, 3,
         "SELECT step, channel, sla_seconds, ai_mode, skills::text,"
         " array_to_json(after_steps)::text, array_to_json(when_outcomes)::text,"
         " outcomes::text, COALESCE(licence, ''), rings::text,"
-        " COALESCE(ttl_seconds, 0) FROM playbook_steps"
+        " COALESCE(ttl_seconds, 0), broadcast FROM playbook_steps"
         " WHERE tenant_id = $1 AND case_type = $2 AND version = $3"
         " ORDER BY ordinal");
 DB_STMT(st_latest, 2,
@@ -315,6 +319,10 @@ status dsp_route_task(dispatcher *d, const playbook *pb, int step,
     def.ready_us = ready_us;
     def.assist = assist_ok && st->ai != PB_AI_NONE;
     def.ai_auto = st->ai == PB_AI_AUTO;
+    def.broadcast = st->broadcast < 1 ? 1
+                    : st->broadcast > ROUTER_BROADCAST_MAX
+                        ? ROUTER_BROADCAST_MAX
+                        : st->broadcast;
     /* sla_due_at is ready_at + the step's SLA (case_api.c, progress.c). */
     def.deadline_us = ready_us + (int64_t)st->sla_seconds * 1000000;
     def.ttl_us = (int64_t)st->ttl_seconds * 1000000;
@@ -351,6 +359,35 @@ status dsp_route_task(dispatcher *d, const playbook *pb, int step,
     return s;
 }
 
+/* The first worker of a comma-separated list of the workers a task is
+ * offered to (-1: none known). */
+static int first_holder(dispatcher *d, const char *list)
+{
+    char id[ID_MAX + 1];
+    size_t n = strcspn(list, ",");
+
+    if (n == 0 || n > ID_MAX)
+        return -1;
+    memcpy(id, list, n);
+    id[n] = '\0';
+    return strtab_find(d->workers, id);
+}
+
+/* The other workers a broadcast offer of task is pending with. */
+static status hold_rest(dispatcher *d, int64_t task, const char *list, err *e)
+{
+    const char *p = strchr(list, ',');
+    status s = ST_OK;
+
+    while (s == ST_OK && p != NULL) {
+        int w = first_holder(d, p + 1);
+        if (w >= 0)
+            s = router_task_hold(d->router, task, w, e);
+        p = strchr(p + 1, ',');
+    }
+    return s;
+}
+
 static status load_tasks(dispatcher *d, err *e)
 {
     db_res *r = NULL, *x = NULL, *a = NULL;
@@ -373,8 +410,15 @@ static status load_tasks(dispatcher *d, err *e)
         }
         if (strcmp(state, "pending") != 0)
             holder = strtab_find(d->workers, db_val(r, i, 9));
+        if (strcmp(state, "reserved") == 0 && db_val(r, i, 11)[0] != '\0')
+            holder = first_holder(d, db_val(r, i, 11));
         s = dsp_route_task(d, pb, step, db_i64(r, i, 0), db_i64(r, i, 1),
                            (int)db_i64(r, i, 6), db_i64(r, i, 7), holder, e);
+        if (s == ST_OK && strcmp(state, "reserved") == 0)
+            s = hold_rest(d, db_i64(r, i, 0), db_val(r, i, 11), e);
+        /* The holder's wrap-up runs from the completion on. */
+        if (s == ST_OK && strcmp(state, "wrapping") == 0)
+            router_task_wrapping(d->router, db_i64(r, i, 0), db_i64(r, i, 10));
     }
     if (s == ST_OK)
         s = db_run(d->db, &st_exclusions, NULL, &x, e);
@@ -518,9 +562,11 @@ status dsp_playbook(dispatcher *d, const char *tenant, const char *case_type,
                               (int)db_i64(r, i, 2), db_val(r, i, 3),
                               db_val(r, i, 4), db_val(r, i, 5), db_val(r, i, 6),
                               db_val(r, i, 7), e);
-    for (int i = 0; s == ST_OK && i < db_rows(r); i++)
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
         s = playbook_step_routing(pb, i, db_val(r, i, 8), db_val(r, i, 9),
                                   (int)db_i64(r, i, 10), e);
+        pb->steps[i].broadcast = (int)db_i64(r, i, 11);
+    }
     if (s == ST_OK)
         s = playbook_resolve(pb, e);
     db_res_free(r);

@@ -13,27 +13,31 @@ DB_STMT(st_queue_figures, 0,
         " count(*) FILTER (WHERE t.state IN ('reserved', 'assigned')),"
         " COALESCE((extract(epoch FROM now() - min(t.ready_at)"
         "  FILTER (WHERE t.state = 'pending')) * 1000)::bigint, 0),"
-        " count(*) FILTER (WHERE t.state = 'completed'"
+        " count(*) FILTER (WHERE t.state IN ('completed', 'wrapping')"
         "  AND t.sla_due_at IS NOT NULL),"
-        " count(*) FILTER (WHERE t.state = 'completed'"
+        " count(*) FILTER (WHERE t.state IN ('completed', 'wrapping')"
         "  AND t.completed_at <= t.sla_due_at)"
         " FROM tasks t JOIN cases c ON c.id = t.case_id"
         " WHERE t.state IN ('pending', 'reserved', 'assigned')"
-        " OR (t.state = 'completed'"
+        " OR (t.state IN ('completed', 'wrapping')"
         "  AND t.completed_at > now() - interval '24 hours')"
         " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
-/* Wrap-up: no open work and the last completion less than the pool's
- * wrap-up ago; busy: every slot taken. */
+/* Wrap-up: every slot in use is a wrapping task, or no open work and the
+ * last completion less than the pool's wrap-up ago; busy: every slot taken
+ * (wrapping tasks keep theirs). */
 DB_STMT(st_worker_figures, 0,
-        "WITH l AS (SELECT worker_id, count(*) AS n FROM reservations"
-        "  WHERE state IN ('pending', 'accepted') GROUP BY worker_id),"
+        "WITH l AS (SELECT worker_id, count(*) AS n,"
+        "  count(*) FILTER (WHERE state = 'wrapping') AS wr FROM reservations"
+        "  WHERE state IN ('pending', 'accepted', 'wrapping')"
+        "  GROUP BY worker_id),"
         " k AS (SELECT worker_id, sum(slots) AS n FROM worker_capacity"
         "  GROUP BY worker_id),"
         " h AS (SELECT worker_id, count(*) AS n, max(completed_at) AS last"
-        "  FROM tasks WHERE state = 'completed'"
+        "  FROM tasks WHERE state IN ('completed', 'wrapping')"
         "  AND completed_at > now() - interval '1 hour' GROUP BY worker_id)"
         " SELECT w.id, w.pool_id, w.kind,"
         " CASE WHEN w.presence <> 'available' THEN w.presence"
+        "  WHEN COALESCE(l.wr, 0) > 0 AND l.wr = l.n THEN 'wrap_up'"
         "  WHEN COALESCE(l.n, 0) = 0 AND h.last IS NOT NULL"
         "   AND h.last > now() - make_interval("
         "   secs => COALESCE(p.wrapup_seconds, 0)) THEN 'wrap_up'"

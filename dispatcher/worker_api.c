@@ -21,30 +21,62 @@ DB_STMT(st_heartbeats, 1,
         " presence = CASE WHEN lease_lost THEN 'available' ELSE presence END,"
         " lease_lost = false"
         " WHERE id = ANY($1::text[]) RETURNING id, presence = 'available'");
+/*
+ * Accept: the task (still reserved at the offer's epoch) becomes the
+ * worker's, then its reservation accepted, and every other offer of the
+ * same epoch (a broadcast) rescinded. The reservation is accepted only if
+ * the task was won, so two workers never both hold it; the unique index
+ * reservations_one_holder (schema 007) guards the same rule.
+ */
 DB_STMT(st_accept, 3,
-        "WITH r AS (UPDATE reservations SET state = 'accepted',"
-        "  answered_at = now() WHERE id = $1 AND epoch = $2"
-        "  AND worker_id = $3 AND state = 'pending' RETURNING task_id, epoch)"
-        " UPDATE tasks t SET state = 'assigned', assigned_at = now() FROM r"
-        " WHERE t.id = r.task_id AND t.epoch = r.epoch AND t.state = 'reserved'"
-        " RETURNING t.id");
+        "WITH r0 AS (SELECT id, task_id, epoch, worker_id FROM reservations"
+        "  WHERE id = $1 AND epoch = $2 AND worker_id = $3"
+        "  AND state = 'pending'),"
+        " t AS (UPDATE tasks SET state = 'assigned', assigned_at = now(),"
+        "  worker_id = r0.worker_id FROM r0 WHERE tasks.id = r0.task_id"
+        "  AND tasks.epoch = r0.epoch AND tasks.state = 'reserved'"
+        "  RETURNING tasks.id, tasks.epoch, r0.id AS res_id),"
+        " a AS (UPDATE reservations SET state = 'accepted',"
+        "  answered_at = now() FROM t WHERE reservations.id = t.res_id"
+        "  AND reservations.state = 'pending'),"
+        " x AS (UPDATE reservations SET state = 'rescinded',"
+        "  answered_at = now(), reason = 'accepted by another worker' FROM t"
+        "  WHERE reservations.task_id = t.id AND reservations.epoch = t.epoch"
+        "  AND reservations.state = 'pending' AND reservations.id <> t.res_id"
+        "  RETURNING reservations.id, reservations.worker_id)"
+        " SELECT 'accepted', t.id, '' FROM t"
+        " UNION ALL SELECT 'rescinded', x.id, x.worker_id FROM x");
+/* Reject: the task is pending again unless other offers of its epoch (a
+ * broadcast) are still pending. */
 DB_STMT(st_reject, 4,
         "WITH r AS (UPDATE reservations SET state = 'rejected',"
         "  answered_at = now(), reason = $4 WHERE id = $1 AND epoch = $2"
         "  AND worker_id = $3 AND state = 'pending'"
-        "  RETURNING task_id, epoch, worker_id),"
+        "  RETURNING id, task_id, epoch, worker_id),"
         " t AS (UPDATE tasks SET state = 'pending', worker_id = NULL FROM r"
         "  WHERE tasks.id = r.task_id AND tasks.epoch = r.epoch"
-        "  AND tasks.state = 'reserved' RETURNING tasks.id),"
+        "  AND tasks.state = 'reserved' AND NOT EXISTS (SELECT 1"
+        "  FROM reservations o WHERE o.task_id = r.task_id"
+        "  AND o.epoch = r.epoch AND o.state = 'pending' AND o.id <> r.id)"
+        "  RETURNING tasks.id),"
         " x AS (INSERT INTO task_exclusions (task_id, worker_id, reason)"
         "  SELECT task_id, worker_id, 'rejected' FROM r ON CONFLICT DO NOTHING)"
         " SELECT task_id FROM r");
+/* Complete: the task and reservation are `wrapping` until the wrap-up of
+ * the worker's pool ends (dsp_wrap_end), else `completed` at once. */
 DB_STMT(st_complete, 8,
-        "WITH t AS (UPDATE tasks SET state = 'completed', completed_at = now()"
+        "WITH p AS (SELECT COALESCE((SELECT pr.wrapup_seconds FROM workers w"
+        "  JOIN pool_routing pr ON pr.pool_id = w.pool_id WHERE w.id = $3),"
+        "  0) AS wrap),"
+        " t AS (UPDATE tasks SET state = CASE WHEN p.wrap > 0 THEN 'wrapping'"
+        "  ELSE 'completed' END, completed_at = now() FROM p"
         "  WHERE id = $1 AND epoch = $2 AND worker_id = $3"
-        "  AND state = 'assigned' RETURNING id, case_id, tenant_id),"
-        " r AS (UPDATE reservations SET state = 'completed'"
-        "  WHERE id = $4 AND state = 'accepted' AND EXISTS (SELECT 1 FROM t)),"
+        "  AND state = 'assigned'"
+        "  RETURNING id, case_id, tenant_id, tasks.state, p.wrap),"
+        " r AS (UPDATE reservations SET state = t.state,"
+        "  wrap_until = CASE WHEN t.wrap > 0"
+        "  THEN now() + t.wrap * interval '1 second' END FROM t"
+        "  WHERE reservations.id = $4 AND reservations.state = 'accepted'),"
         " o AS (INSERT INTO outcomes (task_id, case_id, tenant_id, worker_id,"
         "  reservation_id, code, fields, billable)"
         "  SELECT t.id, t.case_id, t.tenant_id, $3, $4, $5, $6::jsonb,"
@@ -54,7 +86,7 @@ DB_STMT(st_complete, 8,
         "  'outcome_id', o.id, 'task_id', o.task_id, 'case_id', o.case_id,"
         "  'tenant', o.tenant_id, 'worker', $3::text, 'code', $5::text,"
         "  'billable', $7::boolean) FROM o)"
-        " SELECT id FROM o");
+        " SELECT o.id, t.state FROM o, t");
 
 static const jfield presence_fields[] = {{"presence", JF_STRING, true}};
 static const jfield empty_fields[] = {{"_", JF_ANY, false}};
@@ -219,6 +251,12 @@ status dsp_diagnose(const db_res *r, int row, const char *worker,
         return err_set(e, ST_STALE, "reservation %lld has epoch %lld, not %lld",
                        (long long)res_id, (long long)db_i64(r, row, 1),
                        (long long)epoch);
+    if (strcmp(db_val(r, row, 2), "rescinded") == 0)
+        return err_set(e, ST_STALE,
+                       "reservation %lld was rescinded (another worker "
+                       "accepted the offer first, or your lease expired); "
+                       "the task is no longer yours",
+                       (long long)res_id);
     return err_set(e, ST_STALE,
                    "reservation %lld is %s; the task is no longer yours",
                    (long long)res_id, db_val(r, row, 2));
@@ -271,6 +309,26 @@ static status reply_task(dispatcher *d, const bus_msg *m, dsp_answer *a, err *e)
     return s;
 }
 
+status dsp_accepted(dispatcher *d, const char *worker, const db_res *r, err *e)
+{
+    int64_t task = 0;
+    int w;
+    status s = dsp_worker_index(d, worker, &w, e);
+
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+        if (strcmp(db_val(r, i, 0), "accepted") == 0) {
+            task = db_i64(r, i, 1);
+            router_task_accept(d->router, task, w, clock_wall_us());
+        } else {
+            log_info(MOD, "offer %s of task %lld to %s rescinded: %s accepted",
+                     db_val(r, i, 1), (long long)task, db_val(r, i, 2), worker);
+            s = dsp_send_notice(d, db_val(r, i, 2), db_i64(r, i, 1),
+                                "accepted_elsewhere", e);
+        }
+    }
+    return s;
+}
+
 status dsp_accept(dispatcher *d, const char *worker, const bus_msg *m, err *e)
 {
     dsp_answer a = {0};
@@ -285,7 +343,7 @@ status dsp_accept(dispatcher *d, const char *worker, const bus_msg *m, err *e)
     }
     if (s != ST_OK)
         goto out;
-    if (db_rows(r) == 0) {
+    if (db_rows(r) == 0 || strcmp(db_val(r, 0, 0), "accepted") != 0) {
         s = lookup(d, &a, &l, e);
         if (s != ST_OK)
             goto out;
@@ -300,7 +358,9 @@ status dsp_accept(dispatcher *d, const char *worker, const bus_msg *m, err *e)
                          e);
         goto out;
     }
-    s = reply_task(d, m, &a, e);
+    s = dsp_accepted(d, worker, r, e);
+    if (s == ST_OK)
+        s = reply_task(d, m, &a, e);
 out:
     db_res_free(r);
     db_res_free(l);
@@ -351,7 +411,7 @@ status dsp_reject(dispatcher *d, const char *worker, const bus_msg *m, err *e)
         s = router_task_exclude(d->router, db_i64(r, 0, 0), w, e);
     if (s != ST_OK)
         goto out;
-    router_task_requeue(d->router, db_i64(r, 0, 0), clock_wall_us());
+    router_task_release(d->router, db_i64(r, 0, 0), w, clock_wall_us());
     s = dsp_reply(d, m, ok_body("{\"ok\":true}%s", ""), e);
 out:
     db_res_free(r);
@@ -460,7 +520,10 @@ status dsp_complete(dispatcher *d, const char *worker, const bus_msg *m, err *e)
     }
     d->events_written = true;
     d->stat_completed++;
-    router_task_done(d->router, db_i64(l, 0, 3), clock_wall_us());
+    if (strcmp(db_val(r, 0, 1), "wrapping") == 0)
+        router_task_wrapping(d->router, db_i64(l, 0, 3), clock_wall_us());
+    else
+        router_task_done(d->router, db_i64(l, 0, 3), clock_wall_us());
     if (rv.review || pb->steps[step].ai == PB_AI_AUTO)
         s = dsp_review_after(d, &rv, 1, e);
     if (s == ST_OK)

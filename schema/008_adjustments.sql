@@ -3,7 +3,7 @@
 -- monthly minimum commitment (the shortfall charged when the month's
 -- verified results fall short). Each is posted to the ledger and goes on
 -- the tenant's invoice for its period as a line of its own. See
--- docs/billing.md. Forward-only. (007 is the routing migration.)
+-- docs/billing.md. Forward-only. (007 is broadcast offers.)
 
 CREATE TABLE billing_adjustments (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
