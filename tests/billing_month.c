@@ -2,6 +2,10 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "tl_test.h"
 
 static const char seed_sql[] =
     "INSERT INTO tenants (id, name) VALUES ('jsbank', 'JS Bank');"
@@ -61,4 +65,28 @@ void billing_month_dispute(fixture *f, const char *ext, const char *kind,
              " WHERE external_id = '%s'",
              kind, ext, at, ext);
     fixture_exec(f, sql);
+}
+
+void billing_month_signer(char *dir, size_t cap, signer **sg)
+{
+    err e = {0};
+
+    snprintf(dir, cap, "/tmp/tl-keys-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        fail_msg("cannot create a key directory");
+    if (signer_keygen(dir, NULL, &e) != ST_OK ||
+        signer_load(sg, dir, &e) != ST_OK)
+        fail_msg("signing key: %s", e.msg);
+}
+
+void billing_month_signer_free(const char *dir, signer *sg)
+{
+    char path[256];
+
+    signer_destroy(sg);
+    snprintf(path, sizeof(path), "%s/%s", dir, SIGNER_SECRET_FILE);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/%s", dir, SIGNER_PUBLIC_FILE);
+    unlink(path);
+    rmdir(dir);
 }

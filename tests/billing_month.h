@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "fixture.h"
+#include "signer.h"
 
 /* Insert the parties, contract, plan and playbook into f's database. */
 void billing_month_seed(fixture *f);
@@ -25,5 +26,12 @@ int64_t billing_month_outcome(fixture *f, const char *ext, int64_t collected,
 /* File a reopen or complaint (kind) on case ext at time at. */
 void billing_month_dispute(fixture *f, const char *ext, const char *kind,
                            const char *at);
+
+/* A fresh Ed25519 key in a new temporary directory dir (at least 32
+ * bytes), loaded into *sg. */
+void billing_month_signer(char *dir, size_t cap, signer **sg);
+
+/* Destroy sg and remove its key files and directory. */
+void billing_month_signer_free(const char *dir, signer *sg);
 
 #endif

@@ -1,9 +1,12 @@
 #include "harness.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "admin_load.h"
 #include "billing_service.h"
@@ -227,4 +230,56 @@ void harness_billing_stop(running_billing *rb)
     pthread_join(rb->thread, NULL);
     billing_service_destroy(rb->s);
     rb->s = NULL;
+}
+
+pid_t harness_spawn_dispatcher(fixture *f)
+{
+    char path[512];
+    char *argv[] = {path,   "--lease-ms",  "3000", "--offer-timeout-ms",
+                    "3000", "--stream-mb", "8",    NULL};
+    pid_t pid;
+
+    snprintf(path, sizeof(path), "%s/dispatcher/twinline-dispatcher",
+             TL_BINARY_DIR);
+    setenv("TL_DB", f->cfg.db, 1);
+    setenv("TL_NATS", f->cfg.nats, 1);
+    setenv("TL_PREFIX", f->cfg.prefix, 1);
+    pid = fork();
+    if (pid < 0)
+        fail_msg("cannot fork for %s", path);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        execv(path, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+void harness_submit_retry(fixture *f, bus *b, const char *ext_prefix, int i)
+{
+    static const char *const kinds[][2] = {{"jsbank", "loan_overdue"},
+                                           {"jsbank", "card_dispute"},
+                                           {"jsbank", "complaint"},
+                                           {"hzinsure", "claim"}};
+    char subj[160], body[256];
+    int64_t deadline = clock_mono_us() + 30000000;
+
+    snprintf(subj, sizeof(subj), "%s.api.%s.case.submit", f->cfg.prefix,
+             kinds[i % 4][0]);
+    snprintf(body, sizeof(body),
+             "{\"external_id\":\"%s-%d\",\"case_type\":\"%s\","
+             "\"payload\":{\"amount_minor\":%d}}",
+             ext_prefix, i, kinds[i % 4][1], 5000 + i);
+    while (clock_mono_us() < deadline) {
+        bus_msg *r = NULL;
+        err e = {0};
+        if (bus_request(b, subj, body, strlen(body), 1000, &r, &e) == ST_OK) {
+            bool ok = strstr(bus_msg_data(r), "\"ok\":true") != NULL;
+            bus_msg_free(r);
+            if (ok)
+                return;
+        }
+        clock_sleep_ms(50);
+    }
+    fail_msg("case %s-%d was never accepted", ext_prefix, i);
 }

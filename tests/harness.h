@@ -7,6 +7,7 @@
 #define TL_HARNESS_H
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -64,5 +65,16 @@ void harness_billing_stop(running_billing *rb);
 /* Seed a small world: tenant bank1 with case type loan (steps contact ->
  * legal when dispute), pools front (wa, wb) and spec (wc), contracts. */
 void harness_seed(fixture *f);
+
+/* The real dispatcher binary of this build in a child process that dies
+ * with the test (lease and offer time-out 3 s, an 8 MB stream), on f's
+ * database, NATS and prefix. */
+pid_t harness_spawn_dispatcher(fixture *f);
+
+/* Submit case <ext_prefix>-<i> (case types of harness_load_examples in
+ * turn), retrying for up to 30 s while no dispatcher answers: a
+ * resubmission is idempotent, so a retry after a lost reply creates
+ * nothing twice. Fails the test when it is never accepted. */
+void harness_submit_retry(fixture *f, bus *b, const char *ext_prefix, int i);
 
 #endif

@@ -203,8 +203,8 @@ static void test_examples_rows(void **state)
                 "w_fit, w_occupancy, w_quality, w_cost, w_fairness, "
                 "fairness_cap), ', ' ORDER BY pool_id) FROM pool_routing",
                 buf, sizeof(buf));
-    assert_string_equal(buf, "frontline 0 100 1000 1 0 100 10, "
-                             "specialist 0 200 1000 0 0 0 10");
+    assert_string_equal(buf, "frontline 0 0 1000 1 0 0 10, "
+                             "specialist 0 0 1000 0 0 0 10");
     fixture_str(&f,
                 "SELECT string_agg(concat_ws(' ', channel, "
                 "coalesce(offer_timeout_ms, 0), auto_accept), ', ' ORDER BY "

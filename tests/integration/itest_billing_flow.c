@@ -76,11 +76,8 @@ static int env_setup(void **state)
     add_outcome(v, "L-2", 1000000, "2025-10-15 10:00Z");
     add_outcome(v, "L-3", 12345, "2025-10-20 10:00Z");
     add_outcome(v, "L-4", 50000, "2025-10-03 10:00Z");
-    snprintf(v->keydir, sizeof(v->keydir), "/tmp/tl-flow-XXXXXX");
-    assert_non_null(mkdtemp(v->keydir));
-    if (signer_keygen(v->keydir, NULL, &e) != ST_OK ||
-        signer_load(&v->sg, v->keydir, &e) != ST_OK ||
-        billing_flow_create(&v->flow, &e) != ST_OK)
+    billing_month_signer(v->keydir, sizeof(v->keydir), &v->sg);
+    if (billing_flow_create(&v->flow, &e) != ST_OK)
         fail_msg("setup: %s", e.msg);
     *state = v;
     return 0;
@@ -89,15 +86,9 @@ static int env_setup(void **state)
 static int env_teardown(void **state)
 {
     env *v = *state;
-    char path[128];
 
     billing_flow_destroy(v->flow);
-    signer_destroy(v->sg);
-    snprintf(path, sizeof(path), "%s/%s", v->keydir, SIGNER_SECRET_FILE);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/%s", v->keydir, SIGNER_PUBLIC_FILE);
-    unlink(path);
-    rmdir(v->keydir);
+    billing_month_signer_free(v->keydir, v->sg);
     fixture_teardown(&v->f);
     free(v);
     return 0;

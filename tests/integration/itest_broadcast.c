@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -505,59 +504,6 @@ static void test_loader_checks_broadcast(void **state)
     fixture_teardown(&f);
 }
 
-/* The real dispatcher binary in a child that dies with the test. */
-static pid_t spawn_dispatcher(fixture *f)
-{
-    char path[512];
-    char *argv[] = {path,   "--lease-ms",  "3000", "--offer-timeout-ms",
-                    "3000", "--stream-mb", "8",    NULL};
-    pid_t pid;
-
-    snprintf(path, sizeof(path), "%s/dispatcher/twinline-dispatcher",
-             TL_BINARY_DIR);
-    setenv("TL_DB", f->cfg.db, 1);
-    setenv("TL_NATS", f->cfg.nats, 1);
-    setenv("TL_PREFIX", f->cfg.prefix, 1);
-    pid = fork();
-    if (pid < 0)
-        fail_msg("cannot fork for %s", path);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        execv(path, argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void submit_retry(fixture *f, bus *b, int i)
-{
-    static const char *const kinds[][2] = {{"jsbank", "loan_overdue"},
-                                           {"jsbank", "card_dispute"},
-                                           {"jsbank", "complaint"},
-                                           {"hzinsure", "claim"}};
-    char subj[160], body[256];
-    int64_t deadline = clock_mono_us() + 30000000;
-
-    snprintf(subj, sizeof(subj), "%s.api.%s.case.submit", f->cfg.prefix,
-             kinds[i % 4][0]);
-    snprintf(body, sizeof(body),
-             "{\"external_id\":\"B-%d\",\"case_type\":\"%s\","
-             "\"payload\":{\"amount_minor\":%d}}",
-             i, kinds[i % 4][1], 5000 + i);
-    while (clock_mono_us() < deadline) {
-        bus_msg *r = NULL;
-        err e = {0};
-        if (bus_request(b, subj, body, strlen(body), 1000, &r, &e) == ST_OK) {
-            bool ok = strstr(bus_msg_data(r), "\"ok\":true") != NULL;
-            bus_msg_free(r);
-            if (ok)
-                return;
-        }
-        clock_sleep_ms(50);
-    }
-    fail_msg("case %d was never accepted", i);
-}
-
 #define KILL_CASES 60
 
 /*
@@ -585,8 +531,9 @@ static void test_kill9_never_two_holders(void **state)
     harness_load_examples(&f);
     fixture_exec(&f, "UPDATE playbook_steps SET broadcast = 3;"
                      "INSERT INTO pool_routing (pool_id, wrapup_seconds)"
-                     " SELECT id, 1 FROM pools;");
-    pid = spawn_dispatcher(&f);
+                     " SELECT id, 1 FROM pools ON CONFLICT (pool_id)"
+                     " DO UPDATE SET wrapup_seconds = 1;");
+    pid = harness_spawn_dispatcher(&f);
     b = fixture_bus(&f);
     fixture_str(&f, "SELECT string_agg(id, ',' ORDER BY id) FROM workers", list,
                 sizeof(list));
@@ -604,12 +551,12 @@ static void test_kill9_never_two_holders(void **state)
     if (agent_sim_start(&sim, &ao, &e) != ST_OK)
         fail_msg("agents: %s", e.msg);
     for (int i = 0; i < KILL_CASES; i++) {
-        submit_retry(&f, b, i);
+        harness_submit_retry(&f, b, "B", i);
         if (i % 15 == 14) {
             kill(pid, SIGKILL);
             waitpid(pid, NULL, 0);
             clock_sleep_ms(200);
-            pid = spawn_dispatcher(&f);
+            pid = harness_spawn_dispatcher(&f);
         }
     }
     assert_int_equal(fixture_wait_i64(&f,

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,65 +19,10 @@
 
 #define CASES 120
 
-/* The dispatcher child dies with the test, whatever ends the test. */
-static pid_t spawn_dispatcher(fixture *f)
-{
-    char path[512];
-    char *argv[] = {path,   "--lease-ms",  "3000", "--offer-timeout-ms",
-                    "3000", "--stream-mb", "8",    NULL};
-    pid_t pid;
-
-    snprintf(path, sizeof(path), "%s/dispatcher/twinline-dispatcher",
-             TL_BINARY_DIR);
-    setenv("TL_DB", f->cfg.db, 1);
-    setenv("TL_NATS", f->cfg.nats, 1);
-    setenv("TL_PREFIX", f->cfg.prefix, 1);
-    pid = fork();
-    if (pid < 0)
-        fail_msg("cannot fork for %s", path);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        execv(path, argv);
-        _exit(127);
-    }
-    return pid;
-}
-
 static void kill9(pid_t pid)
 {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-}
-
-/* Submit case i, retrying while the dispatcher is down: a resubmission is
- * idempotent, so a retry after a lost reply creates nothing twice. */
-static void submit(fixture *f, bus *b, int i)
-{
-    static const char *const kinds[][2] = {{"jsbank", "loan_overdue"},
-                                           {"jsbank", "card_dispute"},
-                                           {"jsbank", "complaint"},
-                                           {"hzinsure", "claim"}};
-    char subj[160], body[256];
-    int64_t deadline = clock_mono_us() + 30000000;
-
-    snprintf(subj, sizeof(subj), "%s.api.%s.case.submit", f->cfg.prefix,
-             kinds[i % 4][0]);
-    snprintf(body, sizeof(body),
-             "{\"external_id\":\"K-%d\",\"case_type\":\"%s\","
-             "\"payload\":{\"amount_minor\":%d}}",
-             i, kinds[i % 4][1], 5000 + i);
-    while (clock_mono_us() < deadline) {
-        bus_msg *r = NULL;
-        err e = {0};
-        if (bus_request(b, subj, body, strlen(body), 1000, &r, &e) == ST_OK) {
-            bool ok = strstr(bus_msg_data(r), "\"ok\":true") != NULL;
-            bus_msg_free(r);
-            if (ok)
-                return;
-        }
-        clock_sleep_ms(50);
-    }
-    fail_msg("case %d was never accepted", i);
 }
 
 static void test_kill9_loses_nothing(void **state)
@@ -98,7 +42,7 @@ static void test_kill9_loses_nothing(void **state)
     (void)state;
     fixture_setup(&f, "kill9");
     harness_load_examples(&f);
-    pid = spawn_dispatcher(&f);
+    pid = harness_spawn_dispatcher(&f);
     b = fixture_bus(&f);
     harness_billing_start(&rb, &f);
 
@@ -119,12 +63,12 @@ static void test_kill9_loses_nothing(void **state)
         fail_msg("agents: %s", e.msg);
 
     for (int i = 0; i < CASES; i++) {
-        submit(&f, b, i);
+        harness_submit_retry(&f, b, "K", i);
         if (i % 30 == 29) {
             /* Mid-flow: offers out, tasks accepted, outcomes in flight. */
             kill9(pid);
             clock_sleep_ms(200);
-            pid = spawn_dispatcher(&f);
+            pid = harness_spawn_dispatcher(&f);
         }
     }
     assert_int_equal(fixture_wait_i64(&f,
