@@ -14,9 +14,10 @@
 
 #define MOD "billing"
 
-#define FLOW_PLAN_CACHE 32 /* parsed plans kept per flow */
-#define FLOW_VALUES_MAX 32 /* integer outcome fields / case facts used */
-#define FLOW_CREDIT_MAX 4096
+#define FLOW_PLAN_CACHE  32 /* parsed plans kept per flow */
+#define FLOW_VALUES_MAX  32 /* integer outcome fields / case facts used */
+#define FLOW_CREDIT_MAX  4096
+#define FLOW_HANDOFF_MAX 15 /* earlier workers sharing an outcome's pay */
 
 /*
  * SHA-256 of the sorted "account:amount" pairs of an entry's postings:
@@ -58,7 +59,14 @@ DB_STMT(flow_read, 1,
         "    WHERE b.case_id = o.case_id AND b.state <> 'reversed'"
         "      AND b.outcome_id < o.id), 0),"
         "  (t.sla_due_at IS NOT NULL AND o.created_at > t.sla_due_at),"
-        "  to_char(m.start AT TIME ZONE 'UTC', 'YYYY-MM')"
+        "  to_char(m.start AT TIME ZONE 'UTC', 'YYYY-MM'),"
+        /* The case's earlier workers (handoffs), first task first. */
+        "  coalesce((SELECT string_agg(h.worker_id, ',' ORDER BY h.first)"
+        "    FROM (SELECT t2.worker_id, min(t2.id) AS first FROM tasks t2"
+        "      WHERE t2.case_id = o.case_id AND t2.id < o.task_id"
+        "        AND t2.state IN ('completed', 'wrapping')"
+        "        AND t2.worker_id <> o.worker_id"
+        "      GROUP BY t2.worker_id) h), '')"
         " FROM req JOIN outcomes o ON o.id = req.id AND o.billable"
         " JOIN cases c ON c.id = o.case_id"
         " JOIN tasks t ON t.id = o.task_id"
@@ -419,6 +427,27 @@ static status add_split(json_t *sp, const char *role, const char *party,
 }
 
 /*
+ * Split list ("w1,w2", the case's earlier workers) into hw[], copied into
+ * buf; at most FLOW_HANDOFF_MAX, and fewer when scaling the plan's weights
+ * (summing to wsum) by the number of contributors would pass the split's
+ * limit. Returns how many.
+ */
+static int handoff_workers(const char *list, char *buf, size_t cap,
+                           const char **hw, int64_t wsum)
+{
+    int n = 0, max = FLOW_HANDOFF_MAX;
+    char *save = NULL;
+
+    if (wsum > 0 && RATING_WEIGHT_MAX / wsum - 1 < max)
+        max = (int)(RATING_WEIGHT_MAX / wsum - 1);
+    snprintf(buf, cap, "%s", list);
+    for (char *t = strtok_r(buf, ",", &save); t != NULL && n < max;
+         t = strtok_r(NULL, ",", &save))
+        hw[n++] = t;
+    return n;
+}
+
+/*
  * Rate row i of the read result into the batch document doc and the
  * accounts list acc. ST_NOT_FOUND (plan does not cover the code) and
  * ST_INVALID / ST_MISSING_FIELD (bad amounts) are the outcome's problem:
@@ -433,7 +462,11 @@ static status rate_row(billing_flow *f, const db_res *r, int i,
     rating_outcome ro;
     rating_result res;
     json_t *fj = NULL, *pj = NULL, *sp = NULL, *row = NULL;
-    int64_t weights[3], parts[3], fee = 0, total;
+    int64_t weights[3 + FLOW_HANDOFF_MAX], parts[3 + FLOW_HANDOFF_MAX];
+    int64_t fee = 0, total;
+    char handoffs[FLOW_HANDOFF_MAX * (ID_MAX + 1) + 1];
+    const char *hw[FLOW_HANDOFF_MAX];
+    int nh;
     const char *contract = db_val(r, i, 9), *tenant = db_val(r, i, 6);
     const char *op = db_val(r, i, 8), *worker = db_val(r, i, 7);
     const char *ai = db_val(r, i, 18), *cur;
@@ -476,11 +509,19 @@ static status rate_row(billing_flow *f, const db_res *r, int i,
     /* An SLA penalty larger than the price leaves nothing to bill; the
      * bank is never owed money by a result. */
     total = res.total_minor < 0 ? 0 : res.total_minor;
-    weights[0] = db_i64(r, i, 15);
+    nh =
+        handoff_workers(db_val(r, i, 24), handoffs, sizeof(handoffs), hw,
+                        db_i64(r, i, 15) + db_i64(r, i, 16) + db_i64(r, i, 17));
+    /* The worker share is split equally between the outcome's worker and
+     * each earlier worker of the case: every weight is scaled by nh + 1
+     * and each contributor weighs the plan's worker weight. */
+    weights[0] = db_i64(r, i, 15) * (nh + 1);
     weights[1] = db_i64(r, i, 16);
-    weights[2] = db_i64(r, i, 17);
+    weights[2] = db_i64(r, i, 17) * (nh + 1);
+    for (int h = 0; h < nh; h++)
+        weights[3 + h] = db_i64(r, i, 16);
     s = rating_split(total, db_i64(r, i, 14), rating_plan_rounding(plan),
-                     weights, 3, &fee, parts, e);
+                     weights, 3 + nh, &fee, parts, e);
     if (s != ST_OK)
         goto out;
     cur = rating_plan_currency(plan);
@@ -491,6 +532,14 @@ static status rate_row(billing_flow *f, const db_res *r, int i,
         (ai[0] != '\0' && add_split(sp, "ai_worker", ai, parts[2]) != ST_OK)) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
+    }
+    for (int h = 0; h < nh; h++) {
+        if (add_split(sp, "handoff", hw[h], parts[3 + h]) != ST_OK ||
+            add_account(acc, hw[h], "worker_payable",
+                        rating_plan_currency(plan)) != ST_OK) {
+            s = err_set(e, ST_NOMEM, "out of memory");
+            goto out;
+        }
     }
     *base_out = res.case_base_after - ro.case_base_before;
     *pct_out = res.case_percent_billed_after - ro.case_percent_billed;

@@ -29,18 +29,15 @@ void billing_month_seed(fixture *f)
     fixture_exec(f, seed_sql);
 }
 
-int64_t billing_month_outcome(fixture *f, const char *ext, int64_t collected,
-                              const char *at)
+int64_t billing_month_outcome_on(fixture *f, const char *ext, int64_t collected,
+                                 const char *at)
 {
     char sql[2048];
 
     snprintf(sql, sizeof(sql),
-             "WITH c AS (INSERT INTO cases (tenant_id, external_id,"
-             "  case_type, playbook_version, created_at) VALUES ('jsbank',"
-             "  '%s', 'loan_overdue', 1, '%s') RETURNING id),"
-             " t AS (INSERT INTO tasks (case_id, tenant_id, step, state,"
+             "WITH t AS (INSERT INTO tasks (case_id, tenant_id, step, state,"
              "  worker_id) SELECT id, 'jsbank', 'call', 'completed', 'w1'"
-             "  FROM c RETURNING id, case_id),"
+             "  FROM cases WHERE external_id = '%s' RETURNING id, case_id),"
              " r AS (INSERT INTO reservations (task_id, worker_id, epoch,"
              "  state, deadline) SELECT id, 'w1', 0, 'completed', '%s'"
              "  FROM t RETURNING id, task_id)"
@@ -49,8 +46,22 @@ int64_t billing_month_outcome(fixture *f, const char *ext, int64_t collected,
              " SELECT t.id, t.case_id, 'jsbank', 'w1', r.id, 'resolved',"
              "  '{\"collected_minor\": %" PRId64 "}', true, '%s'"
              " FROM t JOIN r ON r.task_id = t.id RETURNING id",
-             ext, at, at, collected, at);
+             ext, at, collected, at);
     return fixture_i64(f, sql);
+}
+
+int64_t billing_month_outcome(fixture *f, const char *ext, int64_t collected,
+                              const char *at)
+{
+    char sql[512];
+
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO cases (tenant_id, external_id, case_type,"
+             " playbook_version, created_at) VALUES ('jsbank', '%s',"
+             " 'loan_overdue', 1, '%s')",
+             ext, at);
+    fixture_exec(f, sql);
+    return billing_month_outcome_on(f, ext, collected, at);
 }
 
 void billing_month_dispute(fixture *f, const char *ext, const char *kind,

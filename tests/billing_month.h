@@ -23,6 +23,11 @@ void billing_month_seed(fixture *f);
 int64_t billing_month_outcome(fixture *f, const char *ext, int64_t collected,
                               const char *at);
 
+/* One more completed task by w1 on the existing case ext, with a billable
+ * "resolved" outcome as billing_month_outcome; returns the outcome's id. */
+int64_t billing_month_outcome_on(fixture *f, const char *ext, int64_t collected,
+                                 const char *at);
+
 /* File a reopen or complaint (kind) on case ext at time at. */
 void billing_month_dispute(fixture *f, const char *ext, const char *kind,
                            const char *at);

@@ -236,10 +236,56 @@ static void test_month_by_hand(void **state)
     assert_balanced(v);
 }
 
+/*
+ * Handoffs: case H-1's first task was done by w2, its second, which
+ * records the billable outcome, by w1. Price 1500 (collected 0), fee 10%
+ * = 150; the 1350 left splits operator 20 : worker 60 : AI 20, and the
+ * worker share equally between w1 and w2: weights 40 : 60 : 40 : 60 of
+ * 200 = op1 270, w1 405, ai1 270, w2 405 (handoff).
+ */
+static void test_handoff_split(void **state)
+{
+    env *v = *state;
+    billing_counts c = {0};
+    bool handled[1];
+    int64_t id, n = 0;
+    char buf[256];
+    err e = {0};
+
+    fixture_exec(&v->f,
+                 "INSERT INTO workers (id, pool_id, name) VALUES"
+                 " ('w2', 'p1', 'W2');"
+                 "WITH c AS (INSERT INTO cases (tenant_id, external_id,"
+                 "  case_type, playbook_version, created_at) VALUES"
+                 "  ('jsbank', 'H-1', 'loan_overdue', 1, '2025-10-07Z')"
+                 "  RETURNING id)"
+                 " INSERT INTO tasks (case_id, tenant_id, step, state,"
+                 "  worker_id) SELECT id, 'jsbank', 'contact', 'completed',"
+                 "  'w2' FROM c");
+    id = billing_month_outcome_on(&v->f, "H-1", 0, "2025-10-08 10:00Z");
+    if (billing_flow_rate(v->flow, v->f.db, &id, 1, handled, &c, &e) != ST_OK ||
+        billing_flow_verify(v->f.db, 100, &n, &e) != ST_OK)
+        fail_msg("flow: %s", e.msg);
+    assert_int_equal(c.billed, 1);
+    fixture_str(&v->f,
+                "SELECT string_agg(role || ' ' || party || ' ' ||"
+                " amount_minor, ', ' ORDER BY role, party) FROM"
+                " outcome_splits",
+                buf, sizeof(buf));
+    assert_string_equal(buf, "ai_worker ai1 270, handoff w2 405, "
+                             "operator op1 270, platform platform 150, "
+                             "worker w1 405");
+    assert_int_equal(balance(v, "w2", "worker_payable"), -405);
+    assert_int_equal(balance(v, "w1", "worker_payable"), -405);
+    assert_balanced(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_month_by_hand, env_setup,
+                                        env_teardown),
+        cmocka_unit_test_setup_teardown(test_handoff_split, env_setup,
                                         env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
