@@ -17,7 +17,8 @@
  *                            extrapolation is what this measures, not a
  *                            million-line run
  *
- * Prints name=value lines; asserts nothing about time.
+ * Prints name=value lines; asserts nothing about time. BENCH_TRACE=1
+ * also prints each batch's time on stderr (to see a cost that grows).
  *   TL_TEST_PG='host=... user=...' build/release/bench/bench_billing [N]
  */
 #include <stdint.h>
@@ -170,6 +171,8 @@ static status rate_all(db *d, const int64_t *ids, int n, int64_t *billed,
             *first += mono_s() - tb;
         if (b >= nb - tenth)
             *last += mono_s() - tb;
+        if (getenv("BENCH_TRACE") != NULL)
+            fprintf(stderr, "batch %d %.3f s\n", b, mono_s() - tb);
     }
     *secs = mono_s() - t0;
     *first = (double)tenth * BATCH / *first;
