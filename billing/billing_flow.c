@@ -321,40 +321,13 @@ struct billing_flow {
     cached_plan cache[FLOW_PLAN_CACHE];
     int ncache;
     int64_t billed;       /* outcomes this flow has billed */
-    int64_t next_analyze; /* billed count of the next statistics refresh */
+    int64_t next_analyze; /* db_analyze_growing */
 };
 
-/*
- * Fresh statistics for the tables a batch writes. PostgreSQL keeps the
- * plans of prepared statements, PL/pgSQL checks and foreign-key checks
- * that it made while these tables were nearly empty (a new installation,
- * a bulk month), sequential scans among them, until the tables are
- * analyzed; before autovacuum gets there each batch costs more than the
- * last (bench_billing: 0.15 s growing to 2 s per 256 outcomes). Analyzing
- * after 1,000, 2,000, 4,000, ... outcomes billed by this process costs a
- * few tens of milliseconds each time, and after 1,024,000 autovacuum's
- * own schedule is enough.
- */
-#define FLOW_ANALYZE_FIRST 1000
-#define FLOW_ANALYZE_LAST  1024000
-static void refresh_statistics(billing_flow *f, db *d)
-{
-    err e = {0};
-
-    if (f->billed < f->next_analyze || f->next_analyze > FLOW_ANALYZE_LAST)
-        return;
-    while (f->next_analyze <= f->billed)
-        f->next_analyze *= 2;
-    if (db_exec(d,
-                "ANALYZE billable_lines, billable_outcomes, outcome_splits,"
-                " case_plans, journal_entries, postings, accounts",
-                &e) != ST_OK)
-        log_warn(MOD, "refreshing table statistics: %s", e.msg);
-    else
-        log_debug(
-            MOD, "table statistics refreshed after %" PRId64 " outcomes billed",
-            f->billed);
-}
+/* The tables a batch writes: see db_analyze_growing. */
+#define FLOW_TABLES                                                            \
+    "billable_lines, billable_outcomes, outcome_splits, case_plans,"           \
+    " journal_entries, postings, accounts"
 
 status billing_flow_create(billing_flow **out, err *e)
 {
@@ -362,7 +335,6 @@ status billing_flow_create(billing_flow **out, err *e)
 
     if (f == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
-    f->next_analyze = FLOW_ANALYZE_FIRST;
     *out = f;
     return ST_OK;
 }
@@ -705,7 +677,14 @@ done:
             }
     billing_counts_add(counts, &got);
     f->billed += got.billed;
-    refresh_statistics(f, d);
+    {
+        err ae = {0};
+
+        /* A failed refresh costs only speed: log it and go on. */
+        if (db_analyze_growing(d, FLOW_TABLES, f->billed, &f->next_analyze,
+                               NULL, &ae) != ST_OK)
+            log_warn(MOD, "refreshing table statistics: %s", ae.msg);
+    }
 out:
     db_res_free(r);
     db_res_free(w);

@@ -161,6 +161,26 @@ status db_exec(db *d, const char *sql, err *e)
     return check(d, r, NULL, e, "SQL");
 }
 
+status db_analyze_growing(db *d, const char *tables, int64_t count,
+                          int64_t *next, bool *ran, err *e)
+{
+    char sql[512];
+
+    if (ran != NULL)
+        *ran = false;
+    if (*next == 0)
+        *next = DB_ANALYZE_FIRST;
+    if (count < *next || *next > DB_ANALYZE_LAST)
+        return ST_OK;
+    while (*next <= count && *next <= DB_ANALYZE_LAST)
+        *next *= 2;
+    if (snprintf(sql, sizeof(sql), "ANALYZE %s", tables) >= (int)sizeof(sql))
+        return err_set(e, ST_INVALID, "table list too long to analyze");
+    if (ran != NULL)
+        *ran = true;
+    return db_exec(d, sql, e);
+}
+
 status db_query(db *d, const char *sql, int nparams, const char *const *params,
                 db_res **out, err *e)
 {

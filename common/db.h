@@ -42,6 +42,22 @@ status db_reconnect(db *d, err *e);
 status db_exec(db *d, const char *sql, err *e);
 
 /*
+ * Refresh the statistics of tables that grow from nearly empty. PostgreSQL
+ * keeps the plans it made for prepared statements, PL/pgSQL and foreign-key
+ * checks while the tables were small (sequential scans among them) until
+ * the tables are analyzed, so on a fresh database each batch of work costs
+ * more than the last until autovacuum gets there. Call with a count of work
+ * done that only grows: when it reaches *next (0 on the first call counts
+ * as DB_ANALYZE_FIRST), `ANALYZE tables` runs and *next doubles past count;
+ * after DB_ANALYZE_LAST autovacuum's own schedule is left to it. *ran (may
+ * be NULL) says whether it ran.
+ */
+#define DB_ANALYZE_FIRST 1000
+#define DB_ANALYZE_LAST  1024000
+status db_analyze_growing(db *d, const char *tables, int64_t count,
+                          int64_t *next, bool *ran, err *e);
+
+/*
  * Run sql once with text parameters (not prepared). For one-off statements
  * such as migrations and CLI reports. *out (may be NULL) is owned by the
  * caller and written only on success.

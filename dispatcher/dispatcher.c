@@ -11,6 +11,11 @@
 #include "log.h"
 #include "stats.h"
 
+/* The tables the dispatcher writes as work flows. */
+#define DSP_TABLES                                                             \
+    "cases, tasks, reservations, outcomes, outbox, routing_decisions,"         \
+    " case_disputes, assist_feedback"
+
 #define MOD "dispatcher"
 
 void dispatcher_opts_default(dispatcher_opts *o)
@@ -423,6 +428,16 @@ status dispatcher_run(dispatcher *d, err *e)
         if (n == 0 && !tick)
             continue;
         d->stat_msgs += (uint64_t)n;
+        if (n > 0) {
+            err ae = {0};
+
+            /* Plans made on a fresh database's empty tables would make
+             * every batch slower than the last (db.h); a failure costs
+             * only speed. */
+            if (db_analyze_growing(d->db, DSP_TABLES, (int64_t)d->stat_msgs,
+                                   &d->next_analyze, NULL, &ae) != ST_OK)
+                log_warn(MOD, "refreshing table statistics: %s", ae.msg);
+        }
         run_batch(d, msgs, n, tick);
         for (int i = 0; i < n; i++)
             bus_msg_free(msgs[i]);

@@ -94,6 +94,7 @@ struct dispatcher {
     bool need_rebuild;
     int64_t next_tick_us;
     int64_t next_contracts_us;
+    int64_t next_analyze; /* db_analyze_growing over stat_msgs */
     int64_t next_stats_us;
 
     pthread_t outbox_thread;
