@@ -18,7 +18,9 @@ DB_STMT(invoice_period_mark, 2,
         "INSERT INTO invoice_periods (tenant_id, period) VALUES ($1, $2)");
 
 /* Currencies with lines to invoice in [start, end): billable lines and
- * the adjustments of period $4 (penalties, minimum top-ups). */
+ * the adjustments (penalties, minimum top-ups) of period $4 or of an
+ * earlier one that were not invoiced yet (a complaint filed after its
+ * month was closed goes on the next month's invoice). */
 DB_STMT(invoice_currencies, 4,
         "SELECT currency, sum(n) FROM (SELECT bl.currency, count(*) AS n"
         " FROM billable_lines bl"
@@ -33,13 +35,14 @@ DB_STMT(invoice_currencies, 4,
         "                      AND bo.state <> 'verified')"
         " GROUP BY bl.currency"
         " UNION ALL SELECT a.currency, count(*) FROM billing_adjustments a"
-        " WHERE a.tenant_id = $1 AND a.period = $4"
+        " WHERE a.tenant_id = $1 AND a.period <= $4"
         "   AND NOT EXISTS (SELECT 1 FROM invoice_lines il"
         "                    WHERE il.kind = 'invoice'"
         "                      AND il.adjustment_id = a.id)"
         " GROUP BY a.currency) x GROUP BY currency ORDER BY currency");
 
-/* The adjustments of period $4 in currency $3 after the lines of $1. */
+/* The adjustments of period $4 or earlier, not invoiced yet, in currency
+ * $3 after the lines of $1. */
 DB_STMT(invoice_lines_from_adjustments, 4,
         "INSERT INTO invoice_lines (invoice_id, kind, line_no,"
         "  adjustment_id, case_id, case_external_id, operator_id,"
@@ -50,7 +53,7 @@ DB_STMT(invoice_lines_from_adjustments, 4,
         "  a.id, a.case_id, c.external_id, a.operator_id, a.contract_id,"
         "  a.kind, a.created_at, a.description, a.amount_minor"
         " FROM billing_adjustments a LEFT JOIN cases c ON c.id = a.case_id"
-        " WHERE a.tenant_id = $2 AND a.currency = $3 AND a.period = $4"
+        " WHERE a.tenant_id = $2 AND a.currency = $3 AND a.period <= $4"
         "   AND NOT EXISTS (SELECT 1 FROM invoice_lines il"
         "                    WHERE il.kind = 'invoice'"
         "                      AND il.adjustment_id = a.id)");

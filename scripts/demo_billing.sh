@@ -88,7 +88,13 @@ billing_finale() {
     echo
     fg_run "$TL_CLI" bill report --period "$period"
     echo
-    fg_run "$TL_CLI" statement --operator acme_bpo --period "$period"
+    # The operator's statement has a line per result: show its head and
+    # totals, keep the whole of it in a file.
+    "$TL_CLI" statement --operator acme_bpo --period "$period" \
+        >"$run_dir/statement-acme_bpo.txt" || die "the operator's statement failed"
+    sed -n '1,6p' "$run_dir/statement-acme_bpo.txt"
+    echo "  ... $(grep -c '^20' "$run_dir/statement-acme_bpo.txt") postings in all: $run_dir/statement-acme_bpo.txt"
+    sed -n '/^Totals/,$p' "$run_dir/statement-acme_bpo.txt"
     echo
     # A worker with a deduction (a reversed result) shows both kinds of line.
     worker=$(pg_scalar "SELECT s.party FROM outcome_splits s

@@ -251,6 +251,37 @@ static void test_close_twice(void **state)
     assert_int_equal(scalar(v, "SELECT count(*) FROM journal_entries"
                                " WHERE idem_key = 'minimum:c1:2025-10'"),
                      1);
+
+    /* A complaint about October filed after October was invoiced: its
+     * penalty goes on November's invoice, with November's result (L-6,
+     * 1500) and November's top-up (10000 - 1500 = 8500): lines L-6 1500,
+     * penalty -3000, minimum 8500, total 7000. */
+    billing_month_dispute(&v->f, "L-1", "complaint", "2025-10-30 10:00Z");
+    passes(v);
+    assert_int_equal(scalar(v, "SELECT count(*) FROM billing_adjustments"
+                               " WHERE kind = 'complaint_penalty'"
+                               " AND period = '2025-10'"),
+                     1);
+    v->ids[0] = billing_month_outcome(&v->f, "L-6", 0, "2025-11-03 10:00Z");
+    assert_int_equal(
+        billing_flow_rate(v->flow, v->f.db, v->ids, 1, handled, &c, &e), ST_OK);
+    passes(v);
+    assert_int_equal(invoice_close_period(v->f.db, "jsbank", "2025-11", v->sg,
+                                          0, &closed, &e),
+                     ST_OK);
+    {
+        char sql[256], buf[256];
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT string_agg(outcome_code || ':' || amount_minor, ','"
+                 " ORDER BY line_no) || ' ' || (SELECT total_minor FROM"
+                 " invoices WHERE id = %lld) FROM invoice_lines"
+                 " WHERE invoice_id = %lld",
+                 (long long)closed.ids[0], (long long)closed.ids[0]);
+        fixture_str(&v->f, sql, buf, sizeof(buf));
+        assert_string_equal(buf, "resolved:1500,complaint_penalty:-3000,"
+                                 "monthly_minimum:8500 7000");
+    }
 }
 
 int main(void)
