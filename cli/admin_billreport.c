@@ -150,30 +150,41 @@ out:
     return s;
 }
 
+status admin_bill_scope(db *d, const char *tenant, const char *period,
+                        char *start, char *end, err *e)
+{
+    const char *params[1] = {tenant};
+    db_res *r = NULL;
+    status s;
+
+    if (period != NULL &&
+        (s = invoice_period_bounds(period, start, end, e)) != ST_OK)
+        return s;
+    if (tenant == NULL)
+        return ST_OK;
+    if ((s = db_run(d, &br_tenant_known, params, &r, e)) != ST_OK)
+        return s;
+    if (db_rows(r) == 0)
+        s = err_set(e, ST_UNKNOWN_TENANT,
+                    "tenant \"%s\" is not registered; run: twinline "
+                    "tenant list",
+                    tenant);
+    db_res_free(r);
+    return s;
+}
+
 status admin_bill_report(db *d, const char *tenant, const char *period,
                          admin_format fmt, FILE *out, err *e)
 {
     char start[INVOICE_TIME_MAX], end[INVOICE_TIME_MAX];
     const char *params[3] = {tenant, NULL, NULL};
-    db_res *r = NULL;
-    status s = ST_OK;
+    status s = admin_bill_scope(d, tenant, period, start, end, e);
 
+    if (s != ST_OK)
+        return s;
     if (period != NULL) {
-        if ((s = invoice_period_bounds(period, start, end, e)) != ST_OK)
-            goto out;
         params[1] = start;
         params[2] = end;
-    }
-    if (tenant != NULL) {
-        if ((s = db_run(d, &br_tenant_known, params, &r, e)) != ST_OK)
-            goto out;
-        if (db_rows(r) == 0) {
-            s = err_set(e, ST_UNKNOWN_TENANT,
-                        "tenant \"%s\" is not registered; run: twinline "
-                        "tenant list",
-                        tenant);
-            goto out;
-        }
     }
     if (fmt == ADMIN_FMT_KV)
         fprintf(out, "billreport.period=%s\n", period != NULL ? period : "all");
@@ -197,6 +208,5 @@ status admin_bill_report(db *d, const char *tenant, const char *period,
                      "(equals BILLED for tenants, the operator share for "
                      "operators).\n");
 out:
-    db_res_free(r);
     return s;
 }

@@ -22,6 +22,15 @@
  * <figure>. Errors: ST_INVALID (period), ST_UNKNOWN_TENANT, ST_DB,
  * ST_NOMEM.
  */
+/*
+ * Check a report's scope: period ("YYYY-MM" or NULL) gives its UTC bounds
+ * in start and end (INVOICE_TIME_MAX bytes each; untouched when NULL), and
+ * tenant (or NULL) must be registered. Errors: ST_INVALID (period),
+ * ST_UNKNOWN_TENANT, ST_DB.
+ */
+status admin_bill_scope(db *d, const char *tenant, const char *period,
+                        char *start, char *end, err *e);
+
 status admin_bill_report(db *d, const char *tenant, const char *period,
                          admin_format fmt, FILE *out, err *e);
 

@@ -4,13 +4,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "admin_billreport.h"
 #include "admin_money.h"
 #include "admin_table.h"
 #include "invoice.h"
 
 #define RC_COLS 6
-
-DB_STMT(rc_tenant_known, 1, "SELECT 1 FROM tenants WHERE id = $1");
 
 /*
  * Every check is one statement over ($1 tenant or NULL, $2/$3 the
@@ -201,26 +200,14 @@ status admin_bill_reconcile(db *d, const char *tenant, const char *period,
     char start[INVOICE_TIME_MAX], end[INVOICE_TIME_MAX];
     const char *params[4] = {tenant, NULL, NULL, period};
     admin_table *t = NULL;
-    db_res *r = NULL;
-    status s = ST_OK;
+    status s;
 
     *mismatches = 0;
+    if ((s = admin_bill_scope(d, tenant, period, start, end, e)) != ST_OK)
+        goto out;
     if (period != NULL) {
-        if ((s = invoice_period_bounds(period, start, end, e)) != ST_OK)
-            goto out;
         params[1] = start;
         params[2] = end;
-    }
-    if (tenant != NULL) {
-        if ((s = db_run(d, &rc_tenant_known, params, &r, e)) != ST_OK)
-            goto out;
-        if (db_rows(r) == 0) {
-            s = err_set(e, ST_UNKNOWN_TENANT,
-                        "tenant \"%s\" is not registered; run: twinline "
-                        "tenant list",
-                        tenant);
-            goto out;
-        }
     }
     if (fmt == ADMIN_FMT_TABLE &&
         (s = admin_table_create(&t, RC_COLS, heads, e)) != ST_OK)
@@ -250,6 +237,5 @@ status admin_bill_reconcile(db *d, const char *tenant, const char *period,
                 *mismatches == 1 ? " does" : "s do");
 out:
     admin_table_destroy(t);
-    db_res_free(r);
     return s;
 }

@@ -29,19 +29,7 @@ DB_STMT(st_accept_many, 3,
         " r0 AS (SELECT DISTINCT ON (r.task_id) r.id, r.task_id, r.epoch,"
         "  r.worker_id FROM v JOIN reservations r ON r.id = v.res_id"
         "  AND r.epoch = v.epoch AND r.worker_id = v.worker_id"
-        "  AND r.state = 'pending' ORDER BY r.task_id, v.n),"
-        " t AS (UPDATE tasks SET state = 'assigned', assigned_at = now(),"
-        "  worker_id = r0.worker_id FROM r0 WHERE tasks.id = r0.task_id"
-        "  AND tasks.epoch = r0.epoch AND tasks.state = 'reserved'"
-        "  RETURNING tasks.id, tasks.epoch, r0.id AS res_id),"
-        " a AS (UPDATE reservations SET state = 'accepted',"
-        "  answered_at = now() FROM t WHERE reservations.id = t.res_id"
-        "  AND reservations.state = 'pending'),"
-        " x AS (UPDATE reservations SET state = 'rescinded',"
-        "  answered_at = now(), reason = 'accepted by another worker' FROM t"
-        "  WHERE reservations.task_id = t.id AND reservations.epoch = t.epoch"
-        "  AND reservations.state = 'pending' AND reservations.id <> t.res_id"
-        "  RETURNING reservations.id, reservations.worker_id)"
+        "  AND r.state = 'pending' ORDER BY r.task_id, v.n)," DSP_ACCEPT_CTES
         " SELECT 'accepted', t.res_id, '', t.id FROM t"
         " UNION ALL SELECT 'rescinded', x.id, x.worker_id, 0 FROM x");
 DB_STMT(st_task_views, 1,

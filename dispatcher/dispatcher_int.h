@@ -269,4 +269,26 @@ status dsp_outbox_start(dispatcher *d, err *e);
 void dsp_outbox_kick(dispatcher *d);
 void dsp_outbox_stop(dispatcher *d);
 
+/*
+ * The end of an accept statement, after a CTE r0 (id, task_id, epoch,
+ * worker_id) of the pending reservations to accept: the task moves from
+ * reserved to assigned at the reservation's epoch, and only if it did the
+ * reservation is accepted (t) and the other pending offers of that epoch (a
+ * broadcast) are rescinded (x: id, worker_id). Shared by the single accept
+ * (worker_api.c) and the set-wise one (batch_api.c).
+ */
+#define DSP_ACCEPT_CTES                                                        \
+    " t AS (UPDATE tasks SET state = 'assigned', assigned_at = now(),"         \
+    "  worker_id = r0.worker_id FROM r0 WHERE tasks.id = r0.task_id"           \
+    "  AND tasks.epoch = r0.epoch AND tasks.state = 'reserved'"                \
+    "  RETURNING tasks.id, tasks.epoch, r0.id AS res_id),"                     \
+    " a AS (UPDATE reservations SET state = 'accepted',"                       \
+    "  answered_at = now() FROM t WHERE reservations.id = t.res_id"            \
+    "  AND reservations.state = 'pending'),"                                   \
+    " x AS (UPDATE reservations SET state = 'rescinded',"                      \
+    "  answered_at = now(), reason = 'accepted by another worker' FROM t"      \
+    "  WHERE reservations.task_id = t.id AND reservations.epoch = t.epoch"     \
+    "  AND reservations.state = 'pending' AND reservations.id <> t.res_id"     \
+    "  RETURNING reservations.id, reservations.worker_id)"
+
 #endif

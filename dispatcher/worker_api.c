@@ -31,19 +31,7 @@ DB_STMT(st_heartbeats, 1,
 DB_STMT(st_accept, 3,
         "WITH r0 AS (SELECT id, task_id, epoch, worker_id FROM reservations"
         "  WHERE id = $1 AND epoch = $2 AND worker_id = $3"
-        "  AND state = 'pending'),"
-        " t AS (UPDATE tasks SET state = 'assigned', assigned_at = now(),"
-        "  worker_id = r0.worker_id FROM r0 WHERE tasks.id = r0.task_id"
-        "  AND tasks.epoch = r0.epoch AND tasks.state = 'reserved'"
-        "  RETURNING tasks.id, tasks.epoch, r0.id AS res_id),"
-        " a AS (UPDATE reservations SET state = 'accepted',"
-        "  answered_at = now() FROM t WHERE reservations.id = t.res_id"
-        "  AND reservations.state = 'pending'),"
-        " x AS (UPDATE reservations SET state = 'rescinded',"
-        "  answered_at = now(), reason = 'accepted by another worker' FROM t"
-        "  WHERE reservations.task_id = t.id AND reservations.epoch = t.epoch"
-        "  AND reservations.state = 'pending' AND reservations.id <> t.res_id"
-        "  RETURNING reservations.id, reservations.worker_id)"
+        "  AND state = 'pending')," DSP_ACCEPT_CTES
         " SELECT 'accepted', t.id, '' FROM t"
         " UNION ALL SELECT 'rescinded', x.id, x.worker_id FROM x");
 /* Reject: the task is pending again unless other offers of its epoch (a
