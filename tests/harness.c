@@ -283,3 +283,30 @@ void harness_submit_retry(fixture *f, bus *b, const char *ext_prefix, int i)
     }
     fail_msg("case %s-%d was never accepted", ext_prefix, i);
 }
+
+void harness_agents_start(fixture *f, int handle_ms, agent_sim **sim,
+                          agent_stats **stats)
+{
+    agent_sim_opts ao;
+    char list[4096];
+    char *ids[64];
+    int nids = 0;
+    err e = {0};
+
+    fixture_str(f, "SELECT string_agg(id, ',' ORDER BY id) FROM workers", list,
+                sizeof(list));
+    for (char *save = NULL, *t = strtok_r(list, ",", &save);
+         t != NULL && nids < 64; t = strtok_r(NULL, ",", &save))
+        ids[nids++] = t;
+    if (agent_stats_create(stats, &e) != ST_OK)
+        fail_msg("agent stats: %s", e.msg);
+    agent_sim_opts_init(&ao);
+    ao.nats = f->cfg.nats;
+    ao.prefix = f->cfg.prefix;
+    ao.workers = (const char *const *)ids;
+    ao.nworkers = nids;
+    ao.handle_ms = handle_ms;
+    ao.stats = *stats;
+    if (agent_sim_start(sim, &ao, &e) != ST_OK)
+        fail_msg("agents: %s", e.msg);
+}

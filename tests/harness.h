@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "agent_sim.h"
+#include "agent_stats.h"
 #include "bus.h"
 #include "dispatcher.h"
 #include "fixture.h"
@@ -76,5 +78,11 @@ pid_t harness_spawn_dispatcher(fixture *f);
  * resubmission is idempotent, so a retry after a lost reply creates
  * nothing twice. Fails the test when it is never accepted. */
 void harness_submit_retry(fixture *f, bus *b, const char *ext_prefix, int i);
+
+/* Simulated agents (agent_sim) for every worker in f's database, each
+ * taking handle_ms per task, counting into a new *stats. The caller
+ * destroys both (agent_sim_destroy, agent_stats_destroy). */
+void harness_agents_start(fixture *f, int handle_ms, agent_sim **sim,
+                          agent_stats **stats);
 
 #endif

@@ -29,15 +29,10 @@ static void test_kill9_loses_nothing(void **state)
 {
     fixture f;
     running_billing rb;
-    agent_sim_opts ao;
     agent_sim *sim = NULL;
     agent_stats *stats = NULL;
-    char list[4096];
-    char *ids[64];
-    int nids = 0;
     pid_t pid;
     bus *b;
-    err e = {0};
 
     (void)state;
     fixture_setup(&f, "kill9");
@@ -46,21 +41,7 @@ static void test_kill9_loses_nothing(void **state)
     b = fixture_bus(&f);
     harness_billing_start(&rb, &f);
 
-    fixture_str(&f, "SELECT string_agg(id, ',' ORDER BY id) FROM workers", list,
-                sizeof(list));
-    for (char *save = NULL, *t = strtok_r(list, ",", &save);
-         t != NULL && nids < 64; t = strtok_r(NULL, ",", &save))
-        ids[nids++] = t;
-    assert_int_equal(agent_stats_create(&stats, &e), ST_OK);
-    agent_sim_opts_init(&ao);
-    ao.nats = f.cfg.nats;
-    ao.prefix = f.cfg.prefix;
-    ao.workers = (const char *const *)ids;
-    ao.nworkers = nids;
-    ao.handle_ms = 30;
-    ao.stats = stats;
-    if (agent_sim_start(&sim, &ao, &e) != ST_OK)
-        fail_msg("agents: %s", e.msg);
+    harness_agents_start(&f, 30, &sim, &stats);
 
     for (int i = 0; i < CASES; i++) {
         harness_submit_retry(&f, b, "K", i);
