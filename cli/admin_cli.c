@@ -234,13 +234,30 @@ static const char case_usage[] =
     "window, with a credit note when it was invoiced. The same --request-id\n"
     "(or, without one, the same reason) returns the first dispute again.\n";
 
+/* Send body to the bank API's case.<verb> of tenant and print the reply;
+ * the exit code. */
+static int send_case_request(const admin_args *a, const char *tenant,
+                             const char *verb, const char *body)
+{
+    bus *b = NULL;
+    err e = {0};
+    int rc = 0;
+
+    if (bus_connect(&b, a->cfg.nats, "twinline-cli", &e) != ST_OK)
+        return admin_fail(&e);
+    if (admin_case_request(b, a->cfg.prefix, tenant, verb, body, SUBMIT_TIMEOUT,
+                           stdout, &e) != ST_OK)
+        rc = admin_fail(&e);
+    bus_close(b);
+    return rc;
+}
+
 static int case_submit(admin_args *a, admin_opt *o)
 {
     const char *tenant = o[0].value;
     char *body = NULL;
-    bus *b = NULL;
     err e = {0};
-    int rc = 0;
+    int rc;
     status s;
 
     if (o[1].set) {
@@ -268,15 +285,7 @@ static int case_submit(admin_args *a, admin_opt *o)
     }
     if (s != ST_OK)
         return admin_fail(&e);
-    if (bus_connect(&b, a->cfg.nats, "twinline-cli", &e) != ST_OK) {
-        rc = admin_fail(&e);
-        goto out;
-    }
-    if (admin_case_request(b, a->cfg.prefix, tenant, "submit", body,
-                           SUBMIT_TIMEOUT, stdout, &e) != ST_OK)
-        rc = admin_fail(&e);
-out:
-    bus_close(b);
+    rc = send_case_request(a, tenant, "submit", body);
     free(body);
     return rc;
 }
@@ -287,9 +296,8 @@ static int case_dispute(admin_args *a, admin_opt *o)
     const char *ext = o[3].value;
     int64_t id = 0;
     char *body = NULL;
-    bus *b = NULL;
     err e = {0};
-    int rc = 0;
+    int rc;
 
     if ((ext != NULL) == (a->npos == 2))
         return admin_usage_error(case_usage, "%s",
@@ -304,15 +312,7 @@ static int case_dispute(admin_args *a, admin_opt *o)
     if (admin_case_dispute_body(id, ext, o[7].value, o[8].value, &body, &e) !=
         ST_OK)
         return admin_fail(&e);
-    if (bus_connect(&b, a->cfg.nats, "twinline-cli", &e) != ST_OK) {
-        rc = admin_fail(&e);
-        goto out;
-    }
-    if (admin_case_request(b, a->cfg.prefix, o[0].value, a->pos[0], body,
-                           SUBMIT_TIMEOUT, stdout, &e) != ST_OK)
-        rc = admin_fail(&e);
-out:
-    bus_close(b);
+    rc = send_case_request(a, o[0].value, a->pos[0], body);
     free(body);
     return rc;
 }
