@@ -290,6 +290,19 @@ static int case_submit(admin_args *a, admin_opt *o)
     return rc;
 }
 
+/* The case a command names: CASE_ID (a->pos[1]) into *id, or ext
+ * (--external-id), exactly one of them. 0, or the usage exit code. */
+static int case_ref(const admin_args *a, const char *ext, int64_t *id)
+{
+    if ((ext != NULL) == (a->npos == 2))
+        return admin_usage_error(case_usage, "%s",
+                                 "give either a CASE_ID or --external-id X");
+    if (ext == NULL && !ids_parse_i64(a->pos[1], id))
+        return admin_usage_error(
+            case_usage, "CASE_ID \"%s\" must be a positive number", a->pos[1]);
+    return 0;
+}
+
 /* case reopen|complaint: a->pos[0] is the verb. */
 static int case_dispute(admin_args *a, admin_opt *o)
 {
@@ -299,12 +312,8 @@ static int case_dispute(admin_args *a, admin_opt *o)
     err e = {0};
     int rc;
 
-    if ((ext != NULL) == (a->npos == 2))
-        return admin_usage_error(case_usage, "%s",
-                                 "give either a CASE_ID or --external-id X");
-    if (ext == NULL && !ids_parse_i64(a->pos[1], &id))
-        return admin_usage_error(
-            case_usage, "CASE_ID \"%s\" must be a positive number", a->pos[1]);
+    if ((rc = case_ref(a, ext, &id)) != 0)
+        return rc;
     if (!o[7].set)
         return admin_usage_error(case_usage, "%s",
                                  "--reason is required: why the bank "
@@ -325,12 +334,8 @@ static int case_show(admin_args *a, admin_opt *o)
     err e = {0};
     int rc;
 
-    if ((ext != NULL) == (a->npos == 2))
-        return admin_usage_error(case_usage, "%s",
-                                 "give either a CASE_ID or --external-id X");
-    if (ext == NULL && !ids_parse_i64(a->pos[1], &id))
-        return admin_usage_error(
-            case_usage, "CASE_ID \"%s\" must be a positive number", a->pos[1]);
+    if ((rc = case_ref(a, ext, &id)) != 0)
+        return rc;
     if ((rc = connect_db(a, &d, &e)) != 0)
         return rc;
     if (admin_case_show(d, o[0].value, id, ext, stdout, &e) != ST_OK)

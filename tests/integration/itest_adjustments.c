@@ -215,6 +215,23 @@ static void test_penalty_minimum_invoice(void **state)
     has(buf, "reconcile.jsbank.CNY.adjustments=ok 4000 4000\n");
     has(buf, "reconcile.mismatches=0\n");
 
+    /* Mistakes in the scope are errors, not an empty reconciliation. */
+    {
+        FILE *out = fmemopen(buf, OUT_MAX, "w");
+        int mm = -1;
+
+        assert_non_null(out);
+        assert_int_equal(admin_bill_reconcile(v->f.db, "nobank", NULL,
+                                              ADMIN_FMT_TABLE, out, &mm, &e),
+                         ST_UNKNOWN_TENANT);
+        has(e.msg, "tenant \"nobank\" is not registered");
+        assert_int_equal(admin_bill_reconcile(v->f.db, NULL, "2025-13",
+                                              ADMIN_FMT_TABLE, out, &mm, &e),
+                         ST_INVALID);
+        has(e.msg, "must be a month as YYYY-MM");
+        fclose(out);
+    }
+
     /* A billable outcome nobody billed is a mismatch the operator sees. */
     billing_month_outcome(&v->f, "L-5", 0, "2025-10-20 10:00Z");
     assert_int_equal(reconcile(v, ADMIN_FMT_TABLE, buf), 1);

@@ -43,6 +43,7 @@
 #include <jansson.h>
 
 #include "admin_billreport.h"
+#include "admin_case.h"
 #include "admin_statement.h"
 #include "billing_flow.h"
 #include "billing_month.h"
@@ -330,6 +331,41 @@ static void test_dispute_api(void **state)
                                      " payload->>'type' IN ('case.reopened',"
                                      " 'complaint.filed')"),
                      2);
+
+    /* `twinline case complaint` (admin_case.c) against the same dispatcher:
+     * the printed dispute, then a case the tenant does not have. */
+    {
+        char *body = NULL, *out_buf = NULL;
+        size_t out_len = 0;
+        FILE *out = open_memstream(&out_buf, &out_len);
+        err e = {0};
+
+        assert_int_equal(admin_case_dispute_body(0, "X-1", "wrong amount",
+                                                 "crm-9", &body, &e),
+                         ST_OK);
+        assert_int_equal(admin_case_request(b, f.cfg.prefix, "bank1",
+                                            "complaint", body, 5000, out, &e),
+                         ST_OK);
+        fclose(out);
+        has(out_buf, "\"kind\": \"complaint\"");
+        has(out_buf, "\"reason\": \"wrong amount\"");
+        free(out_buf);
+        free(body);
+        body = NULL;
+        out_buf = NULL;
+        out = open_memstream(&out_buf, &out_len);
+        assert_int_equal(
+            admin_case_dispute_body(0, "NO-SUCH", "x", NULL, &body, &e), ST_OK);
+        assert_int_equal(admin_case_request(b, f.cfg.prefix, "bank1",
+                                            "complaint", body, 5000, out, &e),
+                         ST_NOT_FOUND);
+        fclose(out);
+        has(e.msg, "not_found");
+        assert_string_equal(out_buf, "");
+        free(out_buf);
+        free(body);
+    }
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM case_disputes"), 3);
 
     harness_stop(&rd);
     bus_close(b);
