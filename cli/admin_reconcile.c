@@ -16,6 +16,8 @@
  * period's bounds or NULL, $4 the period "YYYY-MM" or NULL) returning rows
  * (tenant, currency, expected, found); a row whose two figures differ is a
  * mismatch. Outcomes are scoped by their time, documents by their period.
+ * A statement that does not use a parameter still names it
+ * ("$n IS NOT DISTINCT FROM $n") so that PostgreSQL can type all four.
  */
 #define RC_OUTCOMES(alias)                                                     \
     " ($1::text IS NULL OR " alias ".tenant_id = $1)"                          \
