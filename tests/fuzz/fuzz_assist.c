@@ -33,12 +33,20 @@ static void exercise_rules(const assist_rules *r, const char *text)
 {
     assist_rules_ctx c = {"loan_overdue", "contact", "voice", 480, true};
     assist_prompts *p = calloc(1, sizeof(*p));
+    assist_rules_ctx doc = {"consumer_review", "assess", "backoffice", 480,
+                            true};
+    assist_doc_findings f;
+    err e = {0};
 
     if (p == NULL)
         return;
     assist_rules_check(r, &c, 1795609800, p);
     assist_rules_check_draft(r, &c, text, p);
     assist_prompts_all_acked(p);
+    /* The same bytes as a document under review (the AI worker's check). */
+    if (assist_rules_check_document(r, &doc, text, &f, &e) == ST_OK &&
+        (f.mentioned > 0 && f.checks == 0))
+        abort(); /* a topic is mentioned only for a check that applies */
     free(p);
 }
 
