@@ -200,22 +200,58 @@ static bool is_prepared(const db *d, const db_stmt *st)
     return false;
 }
 
-status db_run(db *d, const db_stmt *st, const char *const *params, db_res **out,
-              err *e)
+static status prepare(db *d, const db_stmt *st, err *e)
 {
     PGresult *r;
 
     if (d->conn == NULL)
         return err_set(e, ST_UNAVAILABLE, "not connected to PostgreSQL");
-    if (!is_prepared(d, st)) {
-        if (d->nprepared >= DB_MAX_PREPARED)
-            return err_set(e, ST_INTERNAL, "too many prepared statements");
-        r = PQprepare(d->conn, st->name, st->sql, st->nparams, NULL);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            return fail(d, r, e, st->name);
-        PQclear(r);
-        d->prepared[d->nprepared++] = st;
+    if (is_prepared(d, st))
+        return ST_OK;
+    if (d->nprepared >= DB_MAX_PREPARED)
+        return err_set(e, ST_INTERNAL, "too many prepared statements");
+    r = PQprepare(d->conn, st->name, st->sql, st->nparams, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return fail(d, r, e, st->name);
+    PQclear(r);
+    d->prepared[d->nprepared++] = st;
+    return ST_OK;
+}
+
+status db_describe(db *d, const db_stmt *st, int *nparams, char *cols,
+                   size_t cap, err *e)
+{
+    PGresult *r;
+    size_t used = 0;
+    status s = prepare(d, st, e);
+
+    if (s != ST_OK)
+        return s;
+    r = PQdescribePrepared(d->conn, st->name);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return fail(d, r, e, st->name);
+    *nparams = PQnparams(r);
+    if (cap > 0)
+        cols[0] = '\0';
+    for (int i = 0; i < PQnfields(r) && cap > 0; i++) {
+        int n = snprintf(cols + used, cap - used, "%s%s", i > 0 ? "," : "",
+                         PQfname(r, i));
+        if (n < 0 || (size_t)n >= cap - used)
+            break;
+        used += (size_t)n;
     }
+    PQclear(r);
+    return ST_OK;
+}
+
+status db_run(db *d, const db_stmt *st, const char *const *params, db_res **out,
+              err *e)
+{
+    PGresult *r;
+    status s = prepare(d, st, e);
+
+    if (s != ST_OK)
+        return s;
     r = PQexecPrepared(d->conn, st->name, st->nparams, params, NULL, NULL, 0);
     return check(d, r, out, e, st->name);
 }

@@ -1,11 +1,14 @@
 /*
  * PostgreSQL access. Only this module sees libpq types.
  *
- * Runtime SQL is declared next to the code that uses it with DB_STMT and is
- * prepared on a connection the first time it runs there, then reused:
+ * Runtime SQL lives in files, one statement each, beside the module that
+ * uses it (<module>/sql/<name>.sql), and is embedded by the build
+ * (cmake/tl_sql.cmake) as a db_stmt with an enum of its result columns.
+ * A statement is prepared on a connection the first time it runs there,
+ * then reused:
  *
- *   DB_STMT(case_get, 2, "SELECT ... WHERE tenant_id = $1 AND id = $2");
- *   st = db_run(d, &case_get, params, &res, e);
+ *   st = db_run(d, &dsp_sql_case_get, params, &res, e);
+ *   id = db_i64(res, 0, DSP_CASE_GET_ID);
  *
  * SQLSTATEs are translated: unique violation -> ST_CONFLICT, data exceptions
  * -> ST_INVALID, a lost connection -> ST_UNAVAILABLE, the rest -> ST_DB.
@@ -25,9 +28,10 @@ typedef struct db_stmt {
     const char *name; /* unique prepared-statement name */
     const char *sql;
     int nparams;
+    const char *columns; /* declared result columns, "a,b,c"; "" for none */
 } db_stmt;
 
-#define DB_STMT(var, n, text) static const db_stmt var = {#var, text, n}
+#define DB_STMT(var, n, text) static const db_stmt var = {#var, text, n, NULL}
 
 /* Open a connection; *out is owned by the caller (db_close). */
 status db_connect(db **out, const char *conninfo, err *e);
@@ -68,6 +72,15 @@ status db_query(db *d, const char *sql, int nparams, const char *const *params,
 /* Run a prepared statement (preparing it on first use). As db_query. */
 status db_run(db *d, const db_stmt *st, const char *const *params, db_res **out,
               err *e);
+
+/*
+ * Prepare st on d (if it is not yet) and describe it: *nparams receives
+ * the number of parameters PostgreSQL found and cols the result column
+ * names joined by commas (truncated to cap). For the test that checks
+ * every embedded statement against a migrated database.
+ */
+status db_describe(db *d, const db_stmt *st, int *nparams, char *cols,
+                   size_t cap, err *e);
 
 status db_begin(db *d, err *e);
 status db_commit(db *d, err *e);

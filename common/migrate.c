@@ -5,10 +5,8 @@
 
 #include <sodium.h>
 
+#include "common_sql.h"
 #include "log.h"
-
-/* Arbitrary constant shared by every Twinline migrator. */
-#define MIGRATE_LOCK_KEY "7461726c696e65"
 
 static void checksum_hex(const migration_file *f, char out[65])
 {
@@ -29,10 +27,7 @@ static status apply_one(db *d, const migration_file *f, const char *sum, err *e)
         return s;
     s = db_exec(d, f->sql, e);
     if (s == ST_OK)
-        s = db_query(d,
-                     "INSERT INTO schema_migrations (name, checksum) "
-                     "VALUES ($1, $2)",
-                     2, params, NULL, e);
+        s = db_run(d, &common_sql_migrate_record, params, NULL, e);
     if (s == ST_OK)
         s = db_commit(d, e);
     if (s != ST_OK) {
@@ -49,16 +44,10 @@ status migrate_apply(db *d, const migration_file *files, int n, int *applied,
     status s;
     int count = 0;
 
-    s = db_exec(d, "SELECT pg_advisory_lock(x'" MIGRATE_LOCK_KEY "'::bigint)",
-                e);
+    s = db_run(d, &common_sql_migrate_lock, NULL, NULL, e);
     if (s != ST_OK)
         return s;
-    s = db_exec(d,
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " name text PRIMARY KEY,"
-                " checksum text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())",
-                e);
+    s = db_run(d, &common_sql_migrate_table, NULL, NULL, e);
     if (s != ST_OK)
         goto out;
     for (int i = 0; i < n; i++) {
@@ -66,19 +55,19 @@ status migrate_apply(db *d, const migration_file *files, int n, int *applied,
         char sum[65];
 
         checksum_hex(&files[i], sum);
-        s = db_query(d,
-                     "SELECT checksum FROM schema_migrations WHERE name = $1",
-                     1, params, &r, e);
+        s = db_run(d, &common_sql_migrate_checksum, params, &r, e);
         if (s != ST_OK)
             goto out;
         if (db_rows(r) == 1) {
-            if (strcmp(db_val(r, 0, 0), sum) != 0) {
+            const char *stored = db_val(r, 0, COMMON_MIGRATE_CHECKSUM_CHECKSUM);
+
+            if (strcmp(stored, sum) != 0) {
                 s = err_set(e, ST_CONFLICT,
                             "migration %s was changed after it was applied "
                             "(stored checksum %.12s..., file %.12s...); "
                             "migrations are immutable: restore the file and "
                             "add a new numbered migration instead",
-                            files[i].name, db_val(r, 0, 0), sum);
+                            files[i].name, stored, sum);
                 goto out;
             }
             db_res_free(r);
@@ -97,7 +86,6 @@ status migrate_apply(db *d, const migration_file *files, int n, int *applied,
         *applied = count;
 out:
     db_res_free(r);
-    db_exec(d, "SELECT pg_advisory_unlock(x'" MIGRATE_LOCK_KEY "'::bigint)",
-            NULL);
+    db_run(d, &common_sql_migrate_unlock, NULL, NULL, NULL);
     return s;
 }
