@@ -8,9 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admin_load.h"
 #include "billing_service.h"
 #include "clock.h"
+#include "cmd_load.h"
 #include "tl_test.h"
 
 static void *run_thread(void *arg)
@@ -192,8 +192,8 @@ void harness_load_examples(fixture *f)
     err e = {0};
 
     for (int i = 0; i < 3; i++)
-        if (admin_load_file(f->db, fixture_path(files[i], path, sizeof(path)),
-                            NULL, &e) != ST_OK)
+        if (cmd_load_file(f->db, fixture_path(files[i], path, sizeof(path)),
+                          NULL, &e) != ST_OK)
             fail_msg("load %s: %s", files[i], e.msg);
 }
 

@@ -24,9 +24,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "admin_reconcile.h"
 #include "billing_flow.h"
 #include "billing_month.h"
+#include "cmd_bill_reconcile.h"
 #include "invoice.h"
 #include "signer.h"
 #include "tl_test.h"
@@ -99,7 +99,7 @@ static int64_t scalar(env *v, const char *sql)
 }
 
 /* Reconcile 2025-10 into buf; returns the number of mismatches. */
-static int reconcile(env *v, admin_format fmt, char *buf)
+static int reconcile(env *v, cli_format fmt, char *buf)
 {
     FILE *out = fmemopen(buf, OUT_MAX, "w");
     int mismatches = -1;
@@ -107,8 +107,8 @@ static int reconcile(env *v, admin_format fmt, char *buf)
 
     assert_non_null(out);
     memset(buf, 0, OUT_MAX);
-    if (admin_bill_reconcile(v->f.db, "jsbank", "2025-10", fmt, out,
-                             &mismatches, &e) != ST_OK)
+    if (cmd_bill_reconcile(v->f.db, "jsbank", "2025-10", fmt, out, &mismatches,
+                           &e) != ST_OK)
         fail_msg("reconcile: %s", e.msg);
     fclose(out);
     return mismatches;
@@ -221,12 +221,12 @@ static void test_penalty_minimum_invoice(void **state)
         int mm = -1;
 
         assert_non_null(out);
-        assert_int_equal(admin_bill_reconcile(v->f.db, "nobank", NULL,
-                                              ADMIN_FMT_TABLE, out, &mm, &e),
+        assert_int_equal(cmd_bill_reconcile(v->f.db, "nobank", NULL,
+                                            ADMIN_FMT_TABLE, out, &mm, &e),
                          ST_UNKNOWN_TENANT);
         has(e.msg, "tenant \"nobank\" is not registered");
-        assert_int_equal(admin_bill_reconcile(v->f.db, NULL, "2025-13",
-                                              ADMIN_FMT_TABLE, out, &mm, &e),
+        assert_int_equal(cmd_bill_reconcile(v->f.db, NULL, "2025-13",
+                                            ADMIN_FMT_TABLE, out, &mm, &e),
                          ST_INVALID);
         has(e.msg, "must be a month as YYYY-MM");
         fclose(out);

@@ -20,9 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "admin_assist.h"
 #include "bus.h"
 #include "clock.h"
+#include "cmd_assist.h"
 #include "fixture.h"
 #include "harness.h"
 #include "ids.h"
@@ -439,7 +439,7 @@ static void test_open_copy_feedback_stored(void **state)
      * copied 1 (20.0 % accepted); the reply shown 1, copied 1 (100 %). */
     out = open_memstream(&report, &report_len);
     assert_non_null(out);
-    if (admin_assist_report(fx.db, "jsbank", out, &e) != ST_OK)
+    if (cmd_assist_report(fx.db, "jsbank", out, &e) != ST_OK)
         fail_msg("%s", e.msg);
     fclose(out);
     if (getenv("TL_TUI_SHOW") != NULL)

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin_load.h"
 #include "agent_sim.h"
 #include "agent_stats.h"
+#include "cmd_load.h"
 #include "dispatcher_int.h"
 #include "harness.h"
 #include "tl_test.h"
@@ -161,9 +161,9 @@ static void test_ai_agent_with_review(void **state)
     (void)state;
     fixture_setup(&f, "ai_agent");
     harness_load_examples(&f);
-    if (admin_load_file(f.db,
-                        fixture_path("examples/ai.json", path, sizeof(path)),
-                        NULL, &e) != ST_OK)
+    if (cmd_load_file(f.db,
+                      fixture_path("examples/ai.json", path, sizeof(path)),
+                      NULL, &e) != ST_OK)
         fail_msg("load examples/ai.json: %s", e.msg);
     /* The shipped examples alone must let reviews reach the specialists. */
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM contracts k"

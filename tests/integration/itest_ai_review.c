@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin_assist.h"
-#include "admin_load.h"
 #include "billing_rate.h"
+#include "cmd_assist.h"
+#include "cmd_load.h"
 #include "dispatcher_int.h"
 #include "harness.h"
 #include "tl_test.h"
@@ -389,7 +389,7 @@ static void check_report(world *w)
     err e = {0};
 
     assert_non_null(out);
-    if (admin_assist_report(w->f.db, "bank1", out, &e) != ST_OK)
+    if (cmd_assist_report(w->f.db, "bank1", out, &e) != ST_OK)
         fail_msg("report: %s", e.msg);
     fclose(out);
     if (strstr(text, "bank1   assess  passage      2       0       0     1"
@@ -501,9 +501,9 @@ static void test_example_loads(void **state)
     (void)state;
     fixture_setup(&f, "ai_example");
     harness_load_examples(&f);
-    if (admin_load_file(f.db,
-                        fixture_path("examples/ai.json", path, sizeof(path)),
-                        NULL, &e) != ST_OK)
+    if (cmd_load_file(f.db,
+                      fixture_path("examples/ai.json", path, sizeof(path)),
+                      NULL, &e) != ST_OK)
         fail_msg("load examples/ai.json: %s", e.msg);
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM workers"
                                      " WHERE kind = 'ai' AND pool_id = 'ai'"),

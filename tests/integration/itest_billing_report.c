@@ -42,11 +42,11 @@
 
 #include <jansson.h>
 
-#include "admin_billreport.h"
-#include "admin_case.h"
-#include "admin_statement.h"
 #include "billing_flow.h"
 #include "billing_month.h"
+#include "cmd_bill_report.h"
+#include "cmd_case.h"
+#include "cmd_statement.h"
 #include "harness.h"
 #include "tl_test.h"
 
@@ -108,27 +108,27 @@ static void flow(env *v, int from, bool passes)
 
 /* The report as KV text into buf. */
 static status report(env *v, const char *tenant, const char *period,
-                     admin_format fmt, char *buf, err *e)
+                     cli_format fmt, char *buf, err *e)
 {
     FILE *out = fmemopen(buf, OUT_MAX, "w");
     status s;
 
     assert_non_null(out);
     memset(buf, 0, OUT_MAX);
-    s = admin_bill_report(v->f.db, tenant, period, fmt, out, e);
+    s = cmd_bill_report(v->f.db, tenant, period, fmt, out, e);
     fclose(out);
     return s;
 }
 
 static status statement(env *v, const char *party, bool op, const char *period,
-                        admin_statement_format fmt, char *buf, err *e)
+                        cmd_statement_format fmt, char *buf, err *e)
 {
     FILE *out = fmemopen(buf, OUT_MAX, "w");
     status s;
 
     assert_non_null(out);
     memset(buf, 0, OUT_MAX);
-    s = admin_statement_write(v->f.db, party, op, period, fmt, out, e);
+    s = cmd_statement_write(v->f.db, party, op, period, fmt, out, e);
     fclose(out);
     return s;
 }
@@ -332,7 +332,7 @@ static void test_dispute_api(void **state)
                                      " 'complaint.filed')"),
                      2);
 
-    /* `twinline case complaint` (admin_case.c) against the same dispatcher:
+    /* `twinline case complaint` (cmd_case.c) against the same dispatcher:
      * the printed dispute, then a case the tenant does not have. */
     {
         char *body = NULL, *out_buf = NULL;
@@ -340,11 +340,11 @@ static void test_dispute_api(void **state)
         FILE *out = open_memstream(&out_buf, &out_len);
         err e = {0};
 
-        assert_int_equal(admin_case_dispute_body(0, "X-1", "wrong amount",
-                                                 "crm-9", &body, &e),
-                         ST_OK);
-        assert_int_equal(admin_case_request(b, f.cfg.prefix, "bank1",
-                                            "complaint", body, 5000, out, &e),
+        assert_int_equal(
+            cmd_case_dispute_body(0, "X-1", "wrong amount", "crm-9", &body, &e),
+            ST_OK);
+        assert_int_equal(cmd_case_request(b, f.cfg.prefix, "bank1", "complaint",
+                                          body, 5000, out, &e),
                          ST_OK);
         fclose(out);
         has(out_buf, "\"kind\": \"complaint\"");
@@ -355,9 +355,9 @@ static void test_dispute_api(void **state)
         out_buf = NULL;
         out = open_memstream(&out_buf, &out_len);
         assert_int_equal(
-            admin_case_dispute_body(0, "NO-SUCH", "x", NULL, &body, &e), ST_OK);
-        assert_int_equal(admin_case_request(b, f.cfg.prefix, "bank1",
-                                            "complaint", body, 5000, out, &e),
+            cmd_case_dispute_body(0, "NO-SUCH", "x", NULL, &body, &e), ST_OK);
+        assert_int_equal(cmd_case_request(b, f.cfg.prefix, "bank1", "complaint",
+                                          body, 5000, out, &e),
                          ST_NOT_FOUND);
         fclose(out);
         has(e.msg, "not_found");

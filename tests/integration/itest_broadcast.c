@@ -13,10 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "admin_load.h"
 #include "agent_sim.h"
 #include "agent_stats.h"
 #include "clock.h"
+#include "cmd_load.h"
 #include "harness.h"
 #include "tl_test.h"
 
@@ -473,15 +473,15 @@ static void test_loader_checks_broadcast(void **state)
     (void)state;
     fixture_setup(&f, "bc_load");
     assert_int_equal(
-        admin_load_file(f.db,
-                        fixture_path("examples/operator.json", op, sizeof(op)),
-                        NULL, &e),
+        cmd_load_file(f.db,
+                      fixture_path("examples/operator.json", op, sizeof(op)),
+                      NULL, &e),
         ST_OK);
     steps = fixture_i64(&f, "SELECT count(*) FROM playbook_steps");
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         memset(&e, 0, sizeof(e));
         bank_with_broadcast(bad[i], path, sizeof(path));
-        assert_int_not_equal(admin_load_file(f.db, path, NULL, &e), ST_OK);
+        assert_int_not_equal(cmd_load_file(f.db, path, NULL, &e), ST_OK);
         if (strstr(e.msg, "broadcast") == NULL)
             fail_msg("message does not name the field: %s", e.msg);
         assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM playbook_steps"),
@@ -491,7 +491,7 @@ static void test_loader_checks_broadcast(void **state)
     memset(&e, 0, sizeof(e));
     assert_int_equal(e.msg[0], '\0');
     bank_with_broadcast("3", path, sizeof(path));
-    assert_int_equal(admin_load_file(f.db, path, NULL, &e), ST_OK);
+    assert_int_equal(cmd_load_file(f.db, path, NULL, &e), ST_OK);
     assert_int_equal(fixture_i64(&f, "SELECT broadcast FROM playbook_steps"
                                      " WHERE step = 'contact'"),
                      3);

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin_report.h"
 #include "agent_sim.h"
 #include "agent_stats.h"
 #include "clock.h"
+#include "cmd_report.h"
 #include "harness.h"
 #include "tl_test.h"
 
@@ -69,7 +69,7 @@ static void run_flow(const char *name, const dispatcher_opts *o)
     agent_sim_opts ao;
     agent_sim *sim = NULL;
     agent_stats *stats = NULL;
-    admin_report *rep = NULL;
+    cmd_report_figures *rep = NULL;
     char **ids;
     int nids;
     bus *b;
@@ -160,14 +160,14 @@ static void run_flow(const char *name, const dispatcher_opts *o)
                                      " NOT IN ('completed', 'skipped')"),
                      0);
 
-    assert_int_equal(admin_report_collect(f.db, &rep, &e), ST_OK);
+    assert_int_equal(cmd_report_collect(f.db, &rep, &e), ST_OK);
     assert_int_equal(rep->cases, CASES);
     assert_int_equal(rep->closed, CASES);
     assert_true(rep->tasks_completed >= CASES);
     assert_true(rep->one_contact > 0);
     assert_true(rep->nbilled >= 1);
     assert_true(agent_stats_get(stats, AGENT_STAT_COMPLETED) > 0);
-    admin_report_destroy(rep);
+    cmd_report_destroy(rep);
 
     agent_sim_destroy(sim);
     agent_stats_destroy(stats);

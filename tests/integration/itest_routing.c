@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin_explain.h"
 #include "clock.h"
+#include "cmd_explain.h"
 #include "harness.h"
 #include "stats.h"
 #include "tl_test.h"
@@ -339,7 +339,7 @@ static char *explain_text(fixture *f, int64_t task)
     err e = {0};
 
     assert_non_null(out);
-    if (admin_explain_task(f->db, task, out, &e) != ST_OK)
+    if (cmd_explain_task(f->db, task, out, &e) != ST_OK)
         fail_msg("explain: %s", e.msg);
     fclose(out);
     return buf;
@@ -387,7 +387,7 @@ static void test_decision_recorded_and_explained(void **state)
     assert_non_null(strstr(text, "not fully automated"));
     assert_non_null(strstr(text, "1 worker offline or on a break"));
     free(text);
-    assert_int_equal(admin_explain_task(w.f.db, 999999, stdout, &e),
+    assert_int_equal(cmd_explain_task(w.f.db, 999999, stdout, &e),
                      ST_NOT_FOUND);
     world_down(&w);
 }

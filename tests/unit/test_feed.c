@@ -25,7 +25,7 @@
  * Compiled in rather than linked, so this test does not depend on which
  * library or program cli/ builds the feed into.
  */
-#include "../../cli/feed.c" /* and with it feed.h */
+#include "../../sim/feed.c" /* and with it feed.h */
 
 static json_t *make_case(uint64_t *rng, const char *type, const char *ext)
 {

@@ -1,0 +1,176 @@
+#include "cmd_assist.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_table.h"
+#include "ids.h"
+
+/* A suggestion counts once per reservation and action (the table's unique
+ * key); accepted means copied or used. */
+DB_STMT(st_feedback_report, 1,
+        "SELECT tenant_id, step, kind,"
+        " count(*) FILTER (WHERE action = 'shown'),"
+        " count(*) FILTER (WHERE action = 'opened'),"
+        " count(*) FILTER (WHERE action = 'copied'),"
+        " count(*) FILTER (WHERE action = 'used'),"
+        " (SELECT count(*) FROM (SELECT DISTINCT reservation_id, suggestion"
+        "  FROM assist_feedback a WHERE a.tenant_id = f.tenant_id"
+        "  AND a.step = f.step AND a.kind = f.kind"
+        "  AND a.action IN ('copied', 'used')) x)"
+        " FROM assist_feedback f WHERE $1 = '' OR tenant_id = $1"
+        " GROUP BY tenant_id, step, kind ORDER BY tenant_id, step, kind");
+DB_STMT(st_review_report, 1,
+        "SELECT o.tenant_id, t.step, count(*),"
+        " count(r.outcome_id), count(*) FILTER (WHERE o.review = 'confirmed'),"
+        " count(*) FILTER (WHERE o.review = 'overturned'),"
+        " count(*) FILTER (WHERE o.review = 'pending')"
+        " FROM outcomes o JOIN tasks t ON t.id = o.task_id"
+        " JOIN workers w ON w.id = o.worker_id AND w.kind = 'ai'"
+        " LEFT JOIN ai_reviews r ON r.outcome_id = o.id"
+        " WHERE $1 = '' OR o.tenant_id = $1"
+        " GROUP BY o.tenant_id, t.step ORDER BY o.tenant_id, t.step");
+
+static void rate(char *buf, size_t cap, int64_t num, int64_t den)
+{
+    if (den <= 0)
+        snprintf(buf, cap, "-");
+    else
+        snprintf(buf, cap, "%.1f%%", 100.0 * (double)num / (double)den);
+}
+
+static status feedback_table(db *d, const char *tenant, FILE *out, err *e)
+{
+    static const char *const hdr[] = {"tenant", "step",   "kind", "shown",
+                                      "opened", "copied", "used", "accepted"};
+    const char *p[1] = {tenant};
+    cli_table *t = NULL;
+    db_res *r = NULL;
+    status s = db_run(d, &st_feedback_report, p, &r, e);
+
+    if (s == ST_OK)
+        s = cli_table_create(&t, 8, hdr, e);
+    for (int c = 3; s == ST_OK && c < 8; c++)
+        cli_table_right(t, c);
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+        char acc[32];
+        const char *cells[8];
+        rate(acc, sizeof(acc), db_i64(r, i, 7), db_i64(r, i, 3));
+        for (int c = 0; c < 7; c++)
+            cells[c] = db_val(r, i, c);
+        cells[7] = acc;
+        s = cli_table_add(t, cells, e);
+    }
+    if (s == ST_OK) {
+        fprintf(out, "Assist suggestions (accepted: copied or used per "
+                     "shown)\n");
+        if (cli_table_rows(t) == 0)
+            fprintf(out, "  no feedback recorded yet\n");
+        else
+            cli_table_print(t, out);
+    }
+    cli_table_destroy(t);
+    db_res_free(r);
+    return s;
+}
+
+static status review_table(db *d, const char *tenant, FILE *out, err *e)
+{
+    static const char *const hdr[] = {"tenant",   "step",         "ai outcomes",
+                                      "reviewed", "confirmed",    "overturned",
+                                      "pending",  "overturn rate"};
+    const char *p[1] = {tenant};
+    cli_table *t = NULL;
+    db_res *r = NULL;
+    status s = db_run(d, &st_review_report, p, &r, e);
+
+    if (s == ST_OK)
+        s = cli_table_create(&t, 8, hdr, e);
+    for (int c = 2; s == ST_OK && c < 8; c++)
+        cli_table_right(t, c);
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+        char ov[32];
+        const char *cells[8];
+        rate(ov, sizeof(ov), db_i64(r, i, 5),
+             db_i64(r, i, 4) + db_i64(r, i, 5));
+        for (int c = 0; c < 7; c++)
+            cells[c] = db_val(r, i, c);
+        cells[7] = ov;
+        s = cli_table_add(t, cells, e);
+    }
+    if (s == ST_OK) {
+        fprintf(out, "\nAI workers under review\n");
+        if (cli_table_rows(t) == 0)
+            fprintf(out, "  no AI outcomes yet\n");
+        else
+            cli_table_print(t, out);
+    }
+    cli_table_destroy(t);
+    db_res_free(r);
+    return s;
+}
+
+status cmd_assist_report(db *d, const char *tenant, FILE *out, err *e)
+{
+    status s = feedback_table(d, tenant != NULL ? tenant : "", out, e);
+
+    if (s == ST_OK)
+        s = review_table(d, tenant != NULL ? tenant : "", out, e);
+    return s;
+}
+
+static const char assist_usage[] =
+    "usage: twinline assist report [--tenant TENANT]\n"
+    "\n"
+    "The assistant's acceptance rate per tenant, step and kind of suggestion\n"
+    "(passage, reply, model): suggestions shown, opened, copied, used, and\n"
+    "the share of shown ones copied or used; then the AI workers' outcomes\n"
+    "per step and how their human reviews went.\n"
+    "  --tenant TENANT   only this tenant\n";
+
+int cmd_assist(int argc, char **argv, const config *cfg)
+{
+    config c = *cfg;
+    const char *tenant = NULL;
+    bool report = false;
+    db *d = NULL;
+    err e = {0};
+    int rc = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (config_take_flag(&c, argc, argv, &i, &e)) {
+            if (e.code != ST_OK) {
+                fprintf(stderr, "twinline: %s\n%s", e.msg, assist_usage);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--help") == 0 ||
+                   strcmp(argv[i], "-h") == 0) {
+            printf("%s\n%s", assist_usage, config_flags_help);
+            return 0;
+        } else if (strcmp(argv[i], "--tenant") == 0 && i + 1 < argc) {
+            tenant = argv[++i];
+            if (!ids_token_valid(tenant)) {
+                fprintf(stderr, "twinline: --tenant: not an identifier\n%s",
+                        assist_usage);
+                return 2;
+            }
+        } else if (!report && strcmp(argv[i], "report") == 0) {
+            report = true;
+        } else {
+            fprintf(stderr, "twinline: unexpected argument %s\n%s", argv[i],
+                    assist_usage);
+            return 2;
+        }
+    }
+    if (!report) {
+        fprintf(stderr, "twinline: expected: assist report\n%s", assist_usage);
+        return 2;
+    }
+    if (db_connect(&d, c.db, &e) != ST_OK ||
+        cmd_assist_report(d, tenant, stdout, &e) != ST_OK) {
+        fprintf(stderr, "twinline: %s\n", e.msg);
+        rc = 1;
+    }
+    db_close(d);
+    return rc;
+}

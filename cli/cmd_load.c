@@ -1,0 +1,2073 @@
+#include "cmd_load.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ids.h"
+#include "jsonx.h"
+#include "rating.h"
+
+/* JSON paths are short ("playbooks[2].steps[11].outcomes.x.fields.y"). */
+#define PATH_MAX_LEN 256
+#define MAX_STEPS    64
+#define NAME_MAX_LEN 200
+#define MONEY_MAX    1000000000000000LL /* 10^15 minor units */
+#define NFIELDS(t)   ((int)(sizeof(t) / sizeof((t)[0])))
+
+/*
+ * Every loader serialises on one advisory lock, so two loads of the same
+ * playbook cannot both decide they are adding version N.
+ */
+DB_STMT(load_lock, 0, "SELECT pg_advisory_xact_lock(7461726001)");
+
+DB_STMT(tenant_upsert, 4,
+        "INSERT INTO tenants (id, name, kind, priority) "
+        "VALUES ($1, $2, $3, $4::int) "
+        "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, "
+        "kind = EXCLUDED.kind, priority = EXCLUDED.priority "
+        "WHERE (tenants.name, tenants.kind, tenants.priority) "
+        "IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.priority)");
+
+DB_STMT(operator_upsert, 2,
+        "INSERT INTO operators (id, name) VALUES ($1, $2) "
+        "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name "
+        "WHERE operators.name IS DISTINCT FROM EXCLUDED.name");
+
+DB_STMT(pool_upsert, 3,
+        "INSERT INTO pools (id, operator_id, name) VALUES ($1, $2, $3) "
+        "ON CONFLICT (id) DO UPDATE SET operator_id = EXCLUDED.operator_id, "
+        "name = EXCLUDED.name "
+        "WHERE (pools.operator_id, pools.name) "
+        "IS DISTINCT FROM (EXCLUDED.operator_id, EXCLUDED.name)");
+
+DB_STMT(tenant_exists, 1, "SELECT 1 FROM tenants WHERE id = $1");
+DB_STMT(operator_exists, 1, "SELECT 1 FROM operators WHERE id = $1");
+DB_STMT(pool_exists, 1, "SELECT 1 FROM pools WHERE id = $1");
+
+DB_STMT(worker_upsert, 6,
+        "INSERT INTO workers (id, pool_id, name, kind, languages, quality) "
+        "VALUES ($1, $2, $3, $4, "
+        "ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), $6::int) "
+        "ON CONFLICT (id) DO UPDATE SET pool_id = EXCLUDED.pool_id, "
+        "name = EXCLUDED.name, kind = EXCLUDED.kind, "
+        "languages = EXCLUDED.languages, quality = EXCLUDED.quality "
+        "WHERE (workers.pool_id, workers.name, workers.kind, "
+        "workers.languages, workers.quality) IS DISTINCT FROM "
+        "(EXCLUDED.pool_id, EXCLUDED.name, EXCLUDED.kind, "
+        "EXCLUDED.languages, EXCLUDED.quality)");
+
+/* $2: {"skill": {"level": n, "ai_level": m}, ...} */
+DB_STMT(worker_skills_prune, 2,
+        "DELETE FROM worker_skills "
+        "WHERE worker_id = $1 AND NOT ($2::jsonb ? skill)");
+DB_STMT(worker_skills_upsert, 2,
+        "INSERT INTO worker_skills (worker_id, skill, level, ai_level) "
+        "SELECT $1, s.key, (s.value->>'level')::int, "
+        "(s.value->>'ai_level')::int FROM jsonb_each($2::jsonb) AS s "
+        "ON CONFLICT (worker_id, skill) DO UPDATE "
+        "SET level = EXCLUDED.level, ai_level = EXCLUDED.ai_level "
+        "WHERE (worker_skills.level, worker_skills.ai_level) "
+        "IS DISTINCT FROM (EXCLUDED.level, EXCLUDED.ai_level)");
+
+/* $2: {"voice": 1, ...} */
+DB_STMT(worker_capacity_prune, 2,
+        "DELETE FROM worker_capacity "
+        "WHERE worker_id = $1 AND NOT ($2::jsonb ? channel)");
+DB_STMT(worker_capacity_upsert, 2,
+        "INSERT INTO worker_capacity (worker_id, channel, slots) "
+        "SELECT $1, c.key, c.value::int FROM jsonb_each_text($2::jsonb) AS c "
+        "ON CONFLICT (worker_id, channel) DO UPDATE SET slots = "
+        "EXCLUDED.slots WHERE worker_capacity.slots <> EXCLUDED.slots");
+
+DB_STMT(playbook_latest, 3,
+        "SELECT version, definition = $3::jsonb FROM playbooks "
+        "WHERE tenant_id = $1 AND case_type = $2 "
+        "ORDER BY version DESC LIMIT 1");
+DB_STMT(playbook_insert, 5,
+        "INSERT INTO playbooks (tenant_id, case_type, version, name, "
+        "definition) VALUES ($1, $2, $3::int, $4, $5::jsonb)");
+DB_STMT(step_insert, 13,
+        "INSERT INTO playbook_steps (tenant_id, case_type, version, step, "
+        "ordinal, channel, sla_seconds, ai_mode, skills, after_steps, "
+        "when_outcomes, outcomes, broadcast) VALUES ($1, $2, $3::int, $4, "
+        "$5::int, $6, $7::int, $8, $9::jsonb, "
+        "ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), "
+        "ARRAY(SELECT jsonb_array_elements_text($11::jsonb)), $12::jsonb, "
+        "$13::int)");
+
+/* Outcome codes of the latest playbook of a tenant's case type. */
+DB_STMT(playbook_outcomes, 2,
+        "SELECT o.key, bool_or((o.value->>'billable')::boolean) "
+        "FROM playbook_steps AS s, jsonb_each(s.outcomes) AS o "
+        "WHERE s.tenant_id = $1 AND s.case_type = $2 AND s.version = "
+        "(SELECT max(version) FROM playbooks "
+        "WHERE tenant_id = $1 AND case_type = $2) "
+        "GROUP BY o.key");
+
+DB_STMT(contract_upsert, 6,
+        "INSERT INTO contracts (id, tenant_id, pool_id, currency, "
+        "verification_days, active) "
+        "VALUES ($1, $2, $3, $4, $5::int, $6::boolean) "
+        "ON CONFLICT (id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, "
+        "pool_id = EXCLUDED.pool_id, currency = EXCLUDED.currency, "
+        "verification_days = EXCLUDED.verification_days, "
+        "active = EXCLUDED.active "
+        "WHERE (contracts.tenant_id, contracts.pool_id, contracts.currency, "
+        "contracts.verification_days, contracts.active) IS DISTINCT FROM "
+        "(EXCLUDED.tenant_id, EXCLUDED.pool_id, EXCLUDED.currency, "
+        "EXCLUDED.verification_days, EXCLUDED.active)");
+
+/* $2: the contract's prices, {"case_type": {"code": amount, ...}, ...} */
+DB_STMT(contract_types_prune, 2,
+        "DELETE FROM contract_case_types "
+        "WHERE contract_id = $1 AND NOT ($2::jsonb ? case_type)");
+DB_STMT(contract_types_insert, 2,
+        "INSERT INTO contract_case_types (contract_id, case_type) "
+        "SELECT $1, t FROM jsonb_object_keys($2::jsonb) AS t "
+        "ON CONFLICT DO NOTHING");
+DB_STMT(contract_prices_prune, 2,
+        "DELETE FROM contract_prices WHERE contract_id = $1 AND NOT "
+        "COALESCE(($2::jsonb -> case_type) ? outcome_code, false)");
+DB_STMT(contract_prices_upsert, 2,
+        "INSERT INTO contract_prices (contract_id, case_type, outcome_code, "
+        "amount_minor) "
+        "SELECT $1, t.key, p.key, p.value::bigint "
+        "FROM jsonb_each($2::jsonb) AS t, jsonb_each_text(t.value) AS p "
+        "ON CONFLICT (contract_id, case_type, outcome_code) DO UPDATE "
+        "SET amount_minor = EXCLUDED.amount_minor "
+        "WHERE contract_prices.amount_minor <> EXCLUDED.amount_minor");
+
+static const char *const channels[] = {"voice", "chat", "backoffice", NULL};
+static const char *const ai_modes[] = {"none", "assist", "auto", NULL};
+static const char *const field_types[] = {"amount_minor", "date", "string",
+                                          "int",          "bool", NULL};
+static const char *const tenant_kinds[] = {"bank", "insurer", NULL};
+static const char *const worker_kinds[] = {"human", "ai", NULL};
+
+typedef struct loader {
+    db *d;
+    cmd_load_counts n;
+} loader;
+
+/* A parsed step, for the checks that need the whole playbook. */
+typedef struct step_info {
+    const char *key;
+    const json_t *obj;
+    const json_t *after;
+    const json_t *when;
+    const json_t *outcomes;
+    int state; /* for cycle detection: 0 new, 1 on the path, 2 done */
+} step_info;
+
+/* "where: message" with status s. */
+static status bad(err *e, status s, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static status bad(err *e, status s, const char *where, const char *fmt, ...)
+{
+    char msg[ERR_MSG_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return err_set(e, s, "%s: %s", where, msg);
+}
+
+/* Paths only label error messages, so a cut-off one is acceptable. */
+static void path_join(char *dst, const char *base, const char *key)
+{
+    if (snprintf(dst, PATH_MAX_LEN, "%s.%s", base, key) >= PATH_MAX_LEN)
+        dst[PATH_MAX_LEN - 1] = '\0';
+}
+
+static void path_index(char *dst, const char *base, size_t i)
+{
+    if (snprintf(dst, PATH_MAX_LEN, "%s[%zu]", base, i) >= PATH_MAX_LEN)
+        dst[PATH_MAX_LEN - 1] = '\0';
+}
+
+static bool one_of(const char *s, const char *const *set)
+{
+    for (int i = 0; set[i] != NULL; i++)
+        if (strcmp(s, set[i]) == 0)
+            return true;
+    return false;
+}
+
+static void join_set(char *buf, size_t cap, const char *const *set)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; set[i] != NULL && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s",
+                                 i > 0 ? ", " : "", set[i]);
+}
+
+/* An optional string member that must be one of set (default def). */
+static status enum_member(const json_t *obj, const char *key, const char *where,
+                          const char *const *set, const char *def,
+                          const char **out, err *e)
+{
+    const char *v = jsonx_str(obj, key);
+    char p[PATH_MAX_LEN];
+    char allowed[128];
+
+    if (v == NULL) {
+        *out = def;
+        return ST_OK;
+    }
+    if (!one_of(v, set)) {
+        path_join(p, where, key);
+        join_set(allowed, sizeof(allowed), set);
+        return bad(e, ST_INVALID, p, "must be one of %s (got \"%.64s\")",
+                   allowed, v);
+    }
+    *out = v;
+    return ST_OK;
+}
+
+/* An optional integer member in lo..hi (type already checked). */
+static status int_member(const json_t *obj, const char *key, const char *where,
+                         int64_t lo, int64_t hi, int64_t def, int64_t *out,
+                         err *e)
+{
+    int64_t v;
+    char p[PATH_MAX_LEN];
+
+    if (!jsonx_int(obj, key, &v)) {
+        *out = def;
+        return ST_OK;
+    }
+    if (v < lo || v > hi) {
+        path_join(p, where, key);
+        return bad(e, ST_INVALID, p, "must be an integer %lld..%lld (got %lld)",
+                   (long long)lo, (long long)hi, (long long)v);
+    }
+    *out = v;
+    return ST_OK;
+}
+
+/* A required string member of 1..NAME_MAX_LEN characters. */
+static status name_member(const json_t *obj, const char *key, const char *where,
+                          const char **out, err *e)
+{
+    const char *v = jsonx_str(obj, key);
+    char p[PATH_MAX_LEN];
+
+    if (v == NULL || v[0] == '\0' || strlen(v) > NAME_MAX_LEN) {
+        path_join(p, where, key);
+        return bad(e, ST_INVALID, p, "must be 1..%d characters", NAME_MAX_LEN);
+    }
+    *out = v;
+    return ST_OK;
+}
+
+/*
+ * An object of identifier -> integer lo..hi. `what` names the values in
+ * messages ("level", "slots"). When keys is not NULL, keys must be in it.
+ */
+static status int_map(const json_t *obj, const char *where, const char *what,
+                      int64_t lo, int64_t hi, const char *const *keys, err *e)
+{
+    const char *k;
+    json_t *v;
+    char p[PATH_MAX_LEN];
+    char allowed[128];
+
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        path_join(p, where, k);
+        if (!ids_token_valid(k))
+            return bad(e, ST_INVALID, p,
+                       "name must be 1-64 letters, digits, '_' or '-'");
+        if (keys != NULL && !one_of(k, keys)) {
+            join_set(allowed, sizeof(allowed), keys);
+            return bad(e, ST_INVALID, p, "must be one of %s", allowed);
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < lo ||
+            json_integer_value(v) > hi)
+            return bad(e, json_is_integer(v) ? ST_INVALID : ST_WRONG_TYPE, p,
+                       "%s must be an integer %lld..%lld", what, (long long)lo,
+                       (long long)hi);
+    }
+    return ST_OK;
+}
+
+/* An array of identifiers without repeats. */
+static status token_array(const json_t *arr, const char *where, err *e)
+{
+    size_t i, j;
+    json_t *v;
+    char p[PATH_MAX_LEN];
+
+    json_array_foreach(arr, i, v)
+    {
+        path_index(p, where, i);
+        if (!json_is_string(v) || !ids_token_valid(json_string_value(v)))
+            return bad(e, json_is_string(v) ? ST_INVALID : ST_WRONG_TYPE, p,
+                       "must be an identifier (1-64 letters, digits, '_' or "
+                       "'-')");
+        for (j = 0; j < i; j++)
+            if (strcmp(json_string_value(json_array_get(arr, j)),
+                       json_string_value(v)) == 0)
+                return bad(e, ST_INVALID, p, "\"%s\" is listed twice",
+                           json_string_value(v));
+    }
+    return ST_OK;
+}
+
+/* The element at i of a section must be an object with a unique id. */
+static status section_item(const json_t *arr, size_t i, const char *section,
+                           char *where, json_t **out, err *e)
+{
+    json_t *v = json_array_get(arr, i);
+
+    path_index(where, section, i);
+    if (!json_is_object(v))
+        return bad(e, ST_WRONG_TYPE, where, "must be an object");
+    *out = v;
+    return ST_OK;
+}
+
+/* Reject an id already used by an earlier object of the same section. */
+static status unique_id(json_t *seen, const char *id, const char *where, err *e)
+{
+    char p[PATH_MAX_LEN];
+
+    if (json_object_get(seen, id) != NULL) {
+        path_join(p, where, "id");
+        return bad(e, ST_INVALID, p,
+                   "\"%s\" appears twice in this document; each object "
+                   "must have its own id",
+                   id);
+    }
+    if (json_object_set_new(seen, id, json_true()) != 0)
+        return err_set(e, ST_NOMEM, "out of memory");
+    return ST_OK;
+}
+
+static status must_exist(loader *l, const db_stmt *st, const char *id,
+                         const char *where, const char *what, const char *fix,
+                         err *e)
+{
+    const char *params[1] = {id};
+    db_res *r = NULL;
+    status s;
+    bool found;
+
+    s = db_run(l->d, st, params, &r, e);
+    if (s != ST_OK)
+        return s;
+    found = db_rows(r) > 0;
+    db_res_free(r);
+    if (!found)
+        return bad(e, ST_INVALID, where, "%s \"%s\" does not exist; %s", what,
+                   id, fix);
+    return ST_OK;
+}
+
+/* Run st, then free the result. */
+static status run(loader *l, const db_stmt *st, const char *const *params,
+                  err *e)
+{
+    return db_run(l->d, st, params, NULL, e);
+}
+
+static bool digits(const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static int num(const char *s, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* "YYYY-MM-DD", a day that exists, years 1970..9999. */
+static bool date_valid(const char *s)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, m, d;
+
+    if (strlen(s) < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
+        s[7] != '-' || !digits(s + 8, 2))
+        return false;
+    y = num(s, 4);
+    m = num(s + 5, 2);
+    d = num(s + 8, 2);
+    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return false;
+    return !(m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400)));
+}
+
+/* RFC 3339 without fractions: "2026-01-01T00:00:00Z" or "...+08:00". */
+static bool timestamp_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n < 20 || !date_valid(s) || s[10] != 'T' || !digits(s + 11, 2) ||
+        s[13] != ':' || !digits(s + 14, 2) || s[16] != ':' ||
+        !digits(s + 17, 2) || num(s + 11, 2) > 23 || num(s + 14, 2) > 59 ||
+        num(s + 17, 2) > 59)
+        return false;
+    if (n == 20)
+        return s[19] == 'Z';
+    return n == 25 && (s[19] == '+' || s[19] == '-') && digits(s + 20, 2) &&
+           s[22] == ':' && digits(s + 23, 2) && num(s + 20, 2) <= 14 &&
+           num(s + 23, 2) <= 59;
+}
+
+/*
+ * Routing configuration (schema/004), stored exactly as the dispatcher
+ * reads it (dispatcher/state.c, playbook_step_routing): step licence,
+ * rings and TTL; worker licences; pool weights and wrap-up; channel offer
+ * settings.
+ */
+#define RING_AFTER_MAX (86400 * 30) /* as the dispatcher's ring parser */
+#define TTL_MAX        31536000
+#define LICENCES_MAX   8       /* ROUTER_WORKER_LICENCES */
+#define ROUTE_W_MAX    1000000 /* keeps every score term far from overflow */
+#define OFFER_MS_MIN   100
+#define OFFER_MS_MAX   3600000
+#define PB_RINGS_MAX   4
+
+DB_STMT(step_routing_set, 7,
+        "UPDATE playbook_steps SET licence = NULLIF($5, ''),"
+        " rings = $6::jsonb, ttl_seconds = NULLIF($7, '0')::int"
+        " WHERE tenant_id = $1 AND case_type = $2 AND version = $3::int"
+        " AND step = $4");
+
+/* $2: {"code": "2027-06-30" or null, ...} */
+DB_STMT(worker_licences_prune, 2,
+        "DELETE FROM worker_licences "
+        "WHERE worker_id = $1 AND NOT ($2::jsonb ? code)");
+DB_STMT(worker_licences_upsert, 2,
+        "INSERT INTO worker_licences (worker_id, code, expires_on) "
+        "SELECT $1, l.key, (l.value #>> '{}')::date "
+        "FROM jsonb_each($2::jsonb) AS l "
+        "ON CONFLICT (worker_id, code) DO UPDATE "
+        "SET expires_on = EXCLUDED.expires_on "
+        "WHERE worker_licences.expires_on IS DISTINCT FROM "
+        "EXCLUDED.expires_on");
+
+DB_STMT(pool_routing_upsert, 8,
+        "INSERT INTO pool_routing (pool_id, wrapup_seconds, w_fit, "
+        "w_occupancy, w_quality, w_cost, w_fairness, fairness_cap) "
+        "VALUES ($1, $2::int, $3::bigint, $4::bigint, $5::bigint, "
+        "$6::bigint, $7::bigint, $8::bigint) "
+        "ON CONFLICT (pool_id) DO UPDATE SET "
+        "wrapup_seconds = EXCLUDED.wrapup_seconds, w_fit = EXCLUDED.w_fit, "
+        "w_occupancy = EXCLUDED.w_occupancy, w_quality = EXCLUDED.w_quality, "
+        "w_cost = EXCLUDED.w_cost, w_fairness = EXCLUDED.w_fairness, "
+        "fairness_cap = EXCLUDED.fairness_cap "
+        "WHERE (pool_routing.wrapup_seconds, pool_routing.w_fit, "
+        "pool_routing.w_occupancy, pool_routing.w_quality, "
+        "pool_routing.w_cost, pool_routing.w_fairness, "
+        "pool_routing.fairness_cap) IS DISTINCT FROM "
+        "(EXCLUDED.wrapup_seconds, EXCLUDED.w_fit, EXCLUDED.w_occupancy, "
+        "EXCLUDED.w_quality, EXCLUDED.w_cost, EXCLUDED.w_fairness, "
+        "EXCLUDED.fairness_cap)");
+
+DB_STMT(channel_upsert, 3,
+        "INSERT INTO channel_settings (channel, offer_timeout_ms, "
+        "auto_accept) VALUES ($1, NULLIF($2, '')::int, $3::boolean) "
+        "ON CONFLICT (channel) DO UPDATE SET "
+        "offer_timeout_ms = EXCLUDED.offer_timeout_ms, "
+        "auto_accept = EXCLUDED.auto_accept "
+        "WHERE (channel_settings.offer_timeout_ms, "
+        "channel_settings.auto_accept) IS DISTINCT FROM "
+        "(EXCLUDED.offer_timeout_ms, EXCLUDED.auto_accept)");
+
+/* One ring; prev is the previous ring's after_seconds (-1 for the first). */
+static status check_ring(loader *l, const json_t *g, const char *where,
+                         int64_t prev, int64_t *after, err *e)
+{
+    static const jfield fields[] = {{"after_seconds", JF_INT, true},
+                                    {"lower_by", JF_INT, false},
+                                    {"assist", JF_BOOL, false},
+                                    {"overflow_pool", JF_TOKEN, false},
+                                    {"priority_boost", JF_INT, false}};
+    const char *pool;
+    char p[PATH_MAX_LEN];
+    int64_t v;
+    status s;
+
+    if (!json_is_object(g))
+        return bad(e, ST_WRONG_TYPE, where,
+                   "must be an object such as {\"after_seconds\": 60, "
+                   "\"lower_by\": 1}");
+    if ((s = jsonx_check(g, where, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = int_member(g, "after_seconds", where, 0, RING_AFTER_MAX, 0, after,
+                        e)) != ST_OK ||
+        (s = int_member(g, "lower_by", where, 0, 5, 0, &v, e)) != ST_OK ||
+        (s = int_member(g, "priority_boost", where, -100, 100, 0, &v, e)) !=
+            ST_OK)
+        return s;
+    if (*after <= prev) {
+        path_join(p, where, "after_seconds");
+        return bad(e, ST_INVALID, p,
+                   "must be above the previous ring's %lld: rings are in "
+                   "increasing after_seconds",
+                   (long long)prev);
+    }
+    pool = jsonx_str(g, "overflow_pool");
+    if (pool == NULL)
+        return ST_OK;
+    path_join(p, where, "overflow_pool");
+    return must_exist(l, &pool_exists, pool, p, "pool",
+                      "add it under \"pools\" or load the operator's file "
+                      "first",
+                      e);
+}
+
+/* A step's licence, rings and ttl_seconds (the field types are checked). */
+static status check_step_routing(loader *l, const json_t *st, const char *where,
+                                 err *e)
+{
+    const json_t *rings = json_object_get(st, "rings");
+    char p[PATH_MAX_LEN];
+    char q[PATH_MAX_LEN];
+    int64_t prev = -1, ttl;
+    status s;
+
+    if ((s = int_member(st, "ttl_seconds", where, 1, TTL_MAX, 0, &ttl, e)) !=
+        ST_OK)
+        return s;
+    path_join(p, where, "rings");
+    if (json_array_size(rings) > PB_RINGS_MAX)
+        return bad(e, ST_INVALID, p, "at most %d rings (got %zu)", PB_RINGS_MAX,
+                   json_array_size(rings));
+    for (size_t i = 0; i < json_array_size(rings); i++) {
+        int64_t after = 0;
+
+        path_index(q, p, i);
+        if ((s = check_ring(l, json_array_get(rings, i), q, prev, &after, e)) !=
+            ST_OK)
+            return s;
+        prev = after;
+    }
+    if (ttl > 0 && prev >= ttl) {
+        path_join(q, where, "ttl_seconds");
+        return bad(e, ST_INVALID, q,
+                   "%lld ends the step before its last ring (after %lld "
+                   "seconds) could start",
+                   (long long)ttl, (long long)prev);
+    }
+    return ST_OK;
+}
+
+/* Store what check_step_routing accepted; steps without it keep defaults. */
+static status insert_step_routing(loader *l, const char *tenant,
+                                  const char *ctype, const char *ver,
+                                  const step_info *st, err *e)
+{
+    const json_t *rings = json_object_get(st->obj, "rings");
+    const char *licence = jsonx_str(st->obj, "licence");
+    char *rings_js = NULL;
+    char tbuf[24];
+    int64_t ttl = 0;
+    status s;
+
+    jsonx_int(st->obj, "ttl_seconds", &ttl);
+    if (licence == NULL && rings == NULL && ttl == 0)
+        return ST_OK;
+    rings_js = rings != NULL ? jsonx_dump(rings) : strdup("[]");
+    if (rings_js == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    {
+        const char *params[7] = {tenant,
+                                 ctype,
+                                 ver,
+                                 st->key,
+                                 licence != NULL ? licence : "",
+                                 rings_js,
+                                 db_i64_str(tbuf, ttl)};
+        s = run(l, &step_routing_set, params, e);
+    }
+    free(rings_js);
+    return s;
+}
+
+/*
+ * A worker's "licences": [{"code": "...", "expires_on": "YYYY-MM-DD"}]
+ * replaces its set when present; absent leaves the stored set alone.
+ */
+static status load_worker_licences(loader *l, const json_t *w,
+                                   const char *where, err *e)
+{
+    static const jfield fields[] = {{"code", JF_TOKEN, true},
+                                    {"expires_on", JF_STRING, false}};
+    const json_t *arr = json_object_get(w, "licences");
+    json_t *set = NULL;
+    char *set_js = NULL;
+    char p[PATH_MAX_LEN];
+    char q[PATH_MAX_LEN];
+    status s = ST_OK;
+
+    if (arr == NULL)
+        return ST_OK;
+    path_join(p, where, "licences");
+    if (json_array_size(arr) > LICENCES_MAX)
+        return bad(e, ST_INVALID, p,
+                   "at most %d licences per worker (the router keeps %d)",
+                   LICENCES_MAX, LICENCES_MAX);
+    set = json_object();
+    if (set == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *lic = NULL;
+        const char *code, *exp;
+        char r[PATH_MAX_LEN];
+
+        if ((s = section_item(arr, i, p, q, (json_t **)&lic, e)) != ST_OK ||
+            (s = jsonx_check(lic, q, fields, NFIELDS(fields), e)) != ST_OK)
+            goto out;
+        code = jsonx_str(lic, "code");
+        exp = jsonx_str(lic, "expires_on");
+        if (exp != NULL && (strlen(exp) != 10 || !date_valid(exp))) {
+            path_join(r, q, "expires_on");
+            s = bad(e, ST_INVALID, r,
+                    "must be a date such as \"2027-06-30\" (got \"%.40s\"); "
+                    "leave it out for a licence that does not expire",
+                    exp);
+            goto out;
+        }
+        if (json_object_get(set, code) != NULL) {
+            path_join(r, q, "code");
+            s = bad(e, ST_INVALID, r, "licence \"%s\" is listed twice", code);
+            goto out;
+        }
+        if (json_object_set_new(
+                set, code, exp != NULL ? json_string(exp) : json_null()) != 0) {
+            s = err_set(e, ST_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    set_js = jsonx_dump(set);
+    if (set_js == NULL) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    {
+        const char *params[2] = {jsonx_str(w, "id"), set_js};
+        if ((s = run(l, &worker_licences_prune, params, e)) == ST_OK)
+            s = run(l, &worker_licences_upsert, params, e);
+    }
+out:
+    free(set_js);
+    json_decref(set);
+    return s;
+}
+
+/*
+ * A pool's "routing": {"wrapup_seconds", "weights", "fairness_cap"} is its
+ * pool_routing row in full (what it leaves out takes the schema's
+ * defaults); absent leaves the stored row alone.
+ */
+static status load_pool_routing(loader *l, const json_t *pool,
+                                const char *where, err *e)
+{
+    static const jfield fields[] = {{"wrapup_seconds", JF_INT, false},
+                                    {"weights", JF_OBJECT, false},
+                                    {"fairness_cap", JF_INT, false}};
+    static const char *const names[] = {"fit",  "occupancy", "quality",
+                                        "cost", "fairness",  NULL};
+    static const int64_t defaults[] = {0, 1000, 0, 0, 0};
+    const json_t *ro = json_object_get(pool, "routing");
+    const json_t *weights;
+    char p[PATH_MAX_LEN];
+    char q[PATH_MAX_LEN];
+    char b[7][24];
+    int64_t wrapup, cap, w[5];
+    status s;
+
+    if (ro == NULL)
+        return ST_OK;
+    path_join(p, where, "routing");
+    if ((s = jsonx_check(ro, p, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = int_member(ro, "wrapup_seconds", p, 0, 3600, 0, &wrapup, e)) !=
+            ST_OK ||
+        (s = int_member(ro, "fairness_cap", p, 0, ROUTE_W_MAX, 10, &cap, e)) !=
+            ST_OK)
+        return s;
+    weights = json_object_get(ro, "weights");
+    path_join(q, p, "weights");
+    if (weights != NULL &&
+        (s = int_map(weights, q, "weight", 0, ROUTE_W_MAX, names, e)) != ST_OK)
+        return s;
+    for (int i = 0; i < 5; i++)
+        if (weights == NULL || !jsonx_int(weights, names[i], &w[i]))
+            w[i] = defaults[i];
+    {
+        const char *params[8] = {
+            jsonx_str(pool, "id"),  db_i64_str(b[0], wrapup),
+            db_i64_str(b[1], w[0]), db_i64_str(b[2], w[1]),
+            db_i64_str(b[3], w[2]), db_i64_str(b[4], w[3]),
+            db_i64_str(b[5], w[4]), db_i64_str(b[6], cap)};
+        return run(l, &pool_routing_upsert, params, e);
+    }
+}
+
+/*
+ * "channels": {"voice": {"offer_timeout_ms": n, "auto_accept": false}}:
+ * each channel named is set in full (offer_timeout_ms left out: the
+ * dispatcher's --offer-timeout-ms; auto_accept left out: false).
+ */
+static status load_channels(loader *l, const json_t *obj, err *e)
+{
+    static const jfield fields[] = {{"offer_timeout_ms", JF_INT, false},
+                                    {"auto_accept", JF_BOOL, false}};
+    const char *ch;
+    json_t *v;
+    char p[PATH_MAX_LEN];
+    char q[PATH_MAX_LEN];
+    char allowed[128];
+    status s;
+
+    json_object_foreach((json_t *)obj, ch, v)
+    {
+        bool auto_accept;
+        int64_t ms;
+        char mbuf[24];
+
+        path_join(p, "channels", ch);
+        if (!one_of(ch, channels)) {
+            join_set(allowed, sizeof(allowed), channels);
+            return bad(e, ST_INVALID, p, "must be one of %s", allowed);
+        }
+        if (!json_is_object(v))
+            return bad(e, ST_WRONG_TYPE, p,
+                       "must be an object such as {\"offer_timeout_ms\": "
+                       "15000}");
+        if ((s = jsonx_check(v, p, fields, NFIELDS(fields), e)) != ST_OK ||
+            (s = int_member(v, "offer_timeout_ms", p, OFFER_MS_MIN,
+                            OFFER_MS_MAX, 0, &ms, e)) != ST_OK)
+            return s;
+        auto_accept = json_is_true(json_object_get(v, "auto_accept"));
+        if (auto_accept && strcmp(ch, "backoffice") != 0) {
+            path_join(q, p, "auto_accept");
+            return bad(e, ST_INVALID, q,
+                       "only backoffice work may be accepted on a worker's "
+                       "behalf; a %s contact needs the worker to accept",
+                       ch);
+        }
+        {
+            const char *params[3] = {ch, ms > 0 ? db_i64_str(mbuf, ms) : "",
+                                     auto_accept ? "true" : "false"};
+            if ((s = run(l, &channel_upsert, params, e)) != ST_OK)
+                return s;
+        }
+        l->n.channels++;
+    }
+    return ST_OK;
+}
+
+static status load_tenant(loader *l, const json_t *t, const char *where, err *e)
+{
+    static const jfield fields[] = {{"id", JF_TOKEN, true},
+                                    {"name", JF_STRING, true},
+                                    {"kind", JF_STRING, false},
+                                    {"priority", JF_INT, false}};
+    const char *name, *kind;
+    int64_t prio;
+    char pbuf[24];
+    status s;
+
+    if ((s = jsonx_check(t, where, fields, 4, e)) != ST_OK ||
+        (s = name_member(t, "name", where, &name, e)) != ST_OK ||
+        (s = enum_member(t, "kind", where, tenant_kinds, "bank", &kind, e)) !=
+            ST_OK ||
+        (s = int_member(t, "priority", where, 0, 9, 0, &prio, e)) != ST_OK)
+        return s;
+    {
+        const char *params[4] = {jsonx_str(t, "id"), name, kind,
+                                 db_i64_str(pbuf, prio)};
+        if ((s = run(l, &tenant_upsert, params, e)) != ST_OK)
+            return s;
+    }
+    l->n.tenants++;
+    return ST_OK;
+}
+
+static status load_operator(loader *l, const json_t *o, const char *where,
+                            err *e)
+{
+    static const jfield fields[] = {{"id", JF_TOKEN, true},
+                                    {"name", JF_STRING, true}};
+    const char *name;
+    status s;
+
+    if ((s = jsonx_check(o, where, fields, 2, e)) != ST_OK ||
+        (s = name_member(o, "name", where, &name, e)) != ST_OK)
+        return s;
+    {
+        const char *params[2] = {jsonx_str(o, "id"), name};
+        if ((s = run(l, &operator_upsert, params, e)) != ST_OK)
+            return s;
+    }
+    l->n.operators++;
+    return ST_OK;
+}
+
+static status load_pool(loader *l, const json_t *o, const char *where, err *e)
+{
+    static const jfield fields[] = {{"id", JF_TOKEN, true},
+                                    {"operator", JF_TOKEN, true},
+                                    {"name", JF_STRING, true},
+                                    {"routing", JF_OBJECT, false}};
+    char p[PATH_MAX_LEN];
+    const char *name;
+    status s;
+
+    if ((s = jsonx_check(o, where, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = name_member(o, "name", where, &name, e)) != ST_OK)
+        return s;
+    path_join(p, where, "operator");
+    s = must_exist(l, &operator_exists, jsonx_str(o, "operator"), p, "operator",
+                   "add it under \"operators\" or load the operator's "
+                   "file first",
+                   e);
+    if (s != ST_OK)
+        return s;
+    {
+        const char *params[3] = {jsonx_str(o, "id"), jsonx_str(o, "operator"),
+                                 name};
+        if ((s = run(l, &pool_upsert, params, e)) != ST_OK ||
+            (s = load_pool_routing(l, o, where, e)) != ST_OK)
+            return s;
+    }
+    l->n.pools++;
+    return ST_OK;
+}
+
+/* Languages are short tags such as "zh", "en", "zh-Hant". */
+static status check_languages(const json_t *arr, const char *where, err *e)
+{
+    size_t i;
+    json_t *v;
+    char p[PATH_MAX_LEN];
+
+    json_array_foreach(arr, i, v)
+    {
+        const char *s = json_string_value(v);
+        size_t n;
+
+        path_index(p, where, i);
+        if (s == NULL)
+            return bad(e, ST_WRONG_TYPE, p, "must be a string");
+        n = strlen(s);
+        if (n < 2 || n > 16 ||
+            strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789-") != n)
+            return bad(e, ST_INVALID, p,
+                       "must be a language tag such as \"zh\" or \"en\"");
+    }
+    return ST_OK;
+}
+
+/* Merge skills and ai_skills into {"skill": {"level": n, "ai_level": m}}. */
+static status merge_skills(const json_t *skills, const json_t *ai, json_t **out,
+                           err *e)
+{
+    json_t *m = json_object();
+    const char *k;
+    json_t *v;
+
+    if (m == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    json_object_foreach((json_t *)skills, k, v)
+    {
+        if (json_object_set_new(m, k,
+                                json_pack("{s:I, s:i}", "level",
+                                          json_integer_value(v), "ai_level",
+                                          0)) != 0)
+            goto nomem;
+    }
+    json_object_foreach((json_t *)ai, k, v)
+    {
+        json_t *row = json_object_get(m, k);
+        if (row == NULL) {
+            row = json_pack("{s:i, s:i}", "level", 0, "ai_level", 0);
+            if (row == NULL || json_object_set_new(m, k, row) != 0)
+                goto nomem;
+        }
+        if (json_object_set_new(row, "ai_level",
+                                json_integer(json_integer_value(v))) != 0)
+            goto nomem;
+    }
+    *out = m;
+    return ST_OK;
+nomem:
+    json_decref(m);
+    return err_set(e, ST_NOMEM, "out of memory");
+}
+
+static status load_worker(loader *l, const json_t *w, const char *where, err *e)
+{
+    static const jfield fields[] = {
+        {"id", JF_TOKEN, true},         {"pool", JF_TOKEN, true},
+        {"name", JF_STRING, true},      {"kind", JF_STRING, false},
+        {"languages", JF_ARRAY, false}, {"quality", JF_INT, false},
+        {"skills", JF_OBJECT, false},   {"ai_skills", JF_OBJECT, false},
+        {"capacity", JF_OBJECT, true},  {"licences", JF_ARRAY, false}};
+    json_t *empty = json_object();
+    json_t *no_langs = json_array();
+    const json_t *skills, *ai, *langs;
+    json_t *merged = NULL;
+    char *langs_js = NULL, *skills_js = NULL, *cap_js = NULL;
+    const char *name, *kind;
+    char p[PATH_MAX_LEN];
+    char qbuf[24];
+    int64_t quality;
+    status s;
+
+    if (empty == NULL || no_langs == NULL) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((s = jsonx_check(w, where, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = name_member(w, "name", where, &name, e)) != ST_OK ||
+        (s = enum_member(w, "kind", where, worker_kinds, "human", &kind, e)) !=
+            ST_OK ||
+        (s = int_member(w, "quality", where, 0, 100, 80, &quality, e)) != ST_OK)
+        goto out;
+    langs = json_object_get(w, "languages");
+    if (langs == NULL)
+        langs = no_langs;
+    skills = json_object_get(w, "skills");
+    if (skills == NULL)
+        skills = empty;
+    ai = json_object_get(w, "ai_skills");
+    if (ai == NULL)
+        ai = empty;
+    path_join(p, where, "languages");
+    if ((s = check_languages(langs, p, e)) != ST_OK)
+        goto out;
+    path_join(p, where, "skills");
+    if ((s = int_map(skills, p, "level", 0, 5, NULL, e)) != ST_OK)
+        goto out;
+    path_join(p, where, "ai_skills");
+    if ((s = int_map(ai, p, "level", 0, 5, NULL, e)) != ST_OK)
+        goto out;
+    path_join(p, where, "capacity");
+    if ((s = int_map(json_object_get(w, "capacity"), p, "slots", 0, 64,
+                     channels, e)) != ST_OK)
+        goto out;
+    path_join(p, where, "pool");
+    s = must_exist(l, &pool_exists, jsonx_str(w, "pool"), p, "pool",
+                   "add it under \"pools\" or load the operator's file "
+                   "first; run: twinline worker list",
+                   e);
+    if (s != ST_OK)
+        goto out;
+    if ((s = merge_skills(skills, ai, &merged, e)) != ST_OK)
+        goto out;
+    langs_js = jsonx_dump(langs);
+    skills_js = jsonx_dump(merged);
+    cap_js = jsonx_dump(json_object_get(w, "capacity"));
+    if (langs_js == NULL || skills_js == NULL || cap_js == NULL) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    {
+        const char *id = jsonx_str(w, "id");
+        const char *wp[6] = {id,       jsonx_str(w, "pool"),     name, kind,
+                             langs_js, db_i64_str(qbuf, quality)};
+        const char *sp[2] = {id, skills_js};
+        const char *cp[2] = {id, cap_js};
+
+        if ((s = run(l, &worker_upsert, wp, e)) != ST_OK ||
+            (s = run(l, &worker_skills_prune, sp, e)) != ST_OK ||
+            (s = run(l, &worker_skills_upsert, sp, e)) != ST_OK ||
+            (s = run(l, &worker_capacity_prune, cp, e)) != ST_OK ||
+            (s = run(l, &worker_capacity_upsert, cp, e)) != ST_OK ||
+            (s = load_worker_licences(l, w, where, e)) != ST_OK)
+            goto out;
+    }
+    l->n.workers++;
+out:
+    free(langs_js);
+    free(skills_js);
+    free(cap_js);
+    json_decref(merged);
+    json_decref(empty);
+    json_decref(no_langs);
+    return s;
+}
+
+/* Check one step's own fields; fill info. */
+static status check_step(const json_t *st, const char *where, step_info *info,
+                         err *e)
+{
+    static const jfield fields[] = {
+        {"key", JF_TOKEN, true},
+        {"channel", JF_STRING, true},
+        {"sla_seconds", JF_INT, true},
+        {"ai", JF_STRING, false},
+        {"skills", JF_OBJECT, false},
+        {"after", JF_ARRAY, false},
+        {"when", JF_ARRAY, false},
+        {"outcomes", JF_OBJECT, true},
+        /* Routing (schema/004): check_step_routing. */
+        {"licence", JF_TOKEN, false},
+        {"rings", JF_ARRAY, false},
+        {"ttl_seconds", JF_INT, false},
+        /* Broadcast offers (schema/007). */
+        {"broadcast", JF_INT, false}};
+    static const jfield outcome_fields[] = {{"billable", JF_BOOL, true},
+                                            {"fields", JF_OBJECT, false}};
+    const char *mode, *channel, *code;
+    const json_t *skills;
+    json_t *oc;
+    char p[PATH_MAX_LEN];
+    char q[PATH_MAX_LEN];
+    char allowed[128];
+    int64_t sla, bcast;
+    status s;
+
+    if ((s = jsonx_check(st, where, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = enum_member(st, "channel", where, channels, NULL, &channel, e)) !=
+            ST_OK ||
+        (s = enum_member(st, "ai", where, ai_modes, "none", &mode, e)) !=
+            ST_OK ||
+        (s = int_member(st, "sla_seconds", where, 1, 31536000, 0, &sla, e)) !=
+            ST_OK ||
+        (s = int_member(st, "broadcast", where, 1, 5, 1, &bcast, e)) != ST_OK)
+        return s;
+    skills = json_object_get(st, "skills");
+    path_join(p, where, "skills");
+    if (skills != NULL &&
+        (s = int_map(skills, p, "level", 0, 5, NULL, e)) != ST_OK)
+        return s;
+    info->key = jsonx_str(st, "key");
+    info->obj = st;
+    info->after = json_object_get(st, "after");
+    info->when = json_object_get(st, "when");
+    info->outcomes = json_object_get(st, "outcomes");
+    info->state = 0;
+    path_join(p, where, "after");
+    if (info->after != NULL && (s = token_array(info->after, p, e)) != ST_OK)
+        return s;
+    path_join(p, where, "when");
+    if (info->when != NULL) {
+        if ((s = token_array(info->when, p, e)) != ST_OK)
+            return s;
+        if (json_array_size(info->when) > 0 &&
+            json_array_size(info->after) == 0)
+            return bad(e, ST_INVALID, p,
+                       "needs \"after\": a condition tests the outcome of a "
+                       "step this one comes after");
+    }
+    path_join(p, where, "outcomes");
+    if (json_object_size(info->outcomes) == 0)
+        return bad(e, ST_INVALID, p,
+                   "must list at least one outcome code the step may end "
+                   "with");
+    json_object_foreach((json_t *)info->outcomes, code, oc)
+    {
+        const char *fname;
+        json_t *ft;
+
+        path_join(q, p, code);
+        if (!ids_token_valid(code))
+            return bad(e, ST_INVALID, q,
+                       "outcome code must be 1-64 letters, digits, '_' or "
+                       "'-'");
+        if (!json_is_object(oc))
+            return bad(e, ST_WRONG_TYPE, q,
+                       "must be an object such as {\"billable\": true}");
+        if ((s = jsonx_check(oc, q, outcome_fields, 2, e)) != ST_OK)
+            return s;
+        json_object_foreach(json_object_get(oc, "fields"), fname, ft)
+        {
+            char r[PATH_MAX_LEN];
+            char qf[PATH_MAX_LEN];
+
+            path_join(qf, q, "fields");
+            path_join(r, qf, fname);
+            if (!ids_token_valid(fname))
+                return bad(e, ST_INVALID, r,
+                           "field name must be 1-64 letters, digits, '_' or "
+                           "'-'");
+            if (!json_is_string(ft) ||
+                !one_of(json_string_value(ft), field_types)) {
+                join_set(allowed, sizeof(allowed), field_types);
+                return bad(e, json_is_string(ft) ? ST_INVALID : ST_WRONG_TYPE,
+                           r, "type must be one of %s", allowed);
+            }
+        }
+    }
+    return ST_OK;
+}
+
+static int step_find(const step_info *steps, int n, const char *key)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(steps[i].key, key) == 0)
+            return i;
+    return -1;
+}
+
+/* Depth-first search over `after`; returns the step closing a cycle or -1. */
+static int cycle_from(step_info *steps, int n, int i, int *edge_from)
+{
+    size_t k;
+    json_t *dep;
+
+    steps[i].state = 1;
+    json_array_foreach(steps[i].after, k, dep)
+    {
+        int j = step_find(steps, n, json_string_value(dep));
+        int c;
+
+        if (steps[j].state == 1) {
+            *edge_from = i;
+            return j;
+        }
+        if (steps[j].state == 0 &&
+            (c = cycle_from(steps, n, j, edge_from)) >= 0)
+            return c;
+    }
+    steps[i].state = 2;
+    return -1;
+}
+
+/* Checks that need every step: references in after/when and cycles. */
+static status check_graph(step_info *steps, int n, const char *where, err *e)
+{
+    char p[PATH_MAX_LEN];
+
+    for (int i = 0; i < n; i++) {
+        size_t k;
+        json_t *v;
+
+        json_array_foreach(steps[i].after, k, v)
+        {
+            const char *dep = json_string_value(v);
+
+            snprintf(p, sizeof(p), "%s.steps[%d].after[%zu]", where, i, k);
+            if (step_find(steps, n, dep) < 0)
+                return bad(e, ST_INVALID, p,
+                           "no step \"%s\" in this playbook; \"after\" names "
+                           "keys of other steps",
+                           dep);
+            if (strcmp(dep, steps[i].key) == 0)
+                return bad(e, ST_INVALID, p,
+                           "step \"%s\" cannot come after itself", dep);
+        }
+        json_array_foreach(steps[i].when, k, v)
+        {
+            const char *code = json_string_value(v);
+            bool found = false;
+            size_t m;
+            json_t *dep;
+
+            json_array_foreach(steps[i].after, m, dep)
+            {
+                int j = step_find(steps, n, json_string_value(dep));
+                if (json_object_get(steps[j].outcomes, code) != NULL)
+                    found = true;
+                /* The review step of an ai: auto step (issue 5, see
+                 * docs/protocol.md "AI workers and review"). */
+                if (strcmp(code, "ai_review") == 0 &&
+                    json_array_size(steps[i].after) == 1 &&
+                    json_is_string(json_object_get(steps[j].obj, "ai")) &&
+                    strcmp(
+                        json_string_value(json_object_get(steps[j].obj, "ai")),
+                        "auto") == 0)
+                    found = true;
+            }
+            if (!found) {
+                snprintf(p, sizeof(p), "%s.steps[%d].when[%zu]", where, i, k);
+                return bad(e, ST_INVALID, p,
+                           "\"%s\" is not an outcome of any step in "
+                           "\"after\"",
+                           code);
+            }
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        int from = -1;
+        int c = steps[i].state == 0 ? cycle_from(steps, n, i, &from) : -1;
+
+        if (c >= 0) {
+            snprintf(p, sizeof(p), "%s.steps[%d].after", where, from);
+            return bad(e, ST_INVALID, p,
+                       "\"%s\" after \"%s\" closes a cycle; steps must "
+                       "form a graph without loops",
+                       steps[from].key, steps[c].key);
+        }
+    }
+    return ST_OK;
+}
+
+/* outcomes as stored: every code with "billable" and "fields" present. */
+static json_t *normal_outcomes(const json_t *outcomes)
+{
+    json_t *o = json_object();
+    const char *code;
+    json_t *v;
+
+    if (o == NULL)
+        return NULL;
+    json_object_foreach((json_t *)outcomes, code, v)
+    {
+        json_t *fields = json_object_get(v, "fields");
+        /* "o" steals the reference, also when json_pack fails. */
+        json_t *row =
+            json_pack("{s:b, s:o}", "billable",
+                      json_is_true(json_object_get(v, "billable")), "fields",
+                      fields != NULL ? json_incref(fields) : json_object());
+
+        if (row == NULL || json_object_set_new(o, code, row) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static status insert_step(loader *l, const char *tenant, const char *ctype,
+                          const char *ver, int ordinal, const step_info *st,
+                          err *e)
+{
+    json_t *outs = normal_outcomes(st->outcomes);
+    const json_t *skills = json_object_get(st->obj, "skills");
+    json_t *none = json_array();
+    json_t *empty = json_object();
+    char *skills_js = NULL, *after_js = NULL, *when_js = NULL, *outs_js = NULL;
+    char obuf[24], sbuf[24], bbuf[24];
+    const char *mode = jsonx_str(st->obj, "ai");
+    int64_t sla = 0, bcast = 1;
+    status s = ST_OK;
+
+    if (outs == NULL || none == NULL || empty == NULL) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    jsonx_int(st->obj, "sla_seconds", &sla);
+    jsonx_int(st->obj, "broadcast", &bcast);
+    skills_js = jsonx_dump(skills != NULL ? skills : empty);
+    after_js = jsonx_dump(st->after != NULL ? st->after : none);
+    when_js = jsonx_dump(st->when != NULL ? st->when : none);
+    outs_js = jsonx_dump(outs);
+    if (skills_js == NULL || after_js == NULL || when_js == NULL ||
+        outs_js == NULL) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    {
+        const char *params[13] = {tenant,
+                                  ctype,
+                                  ver,
+                                  st->key,
+                                  db_i64_str(obuf, ordinal),
+                                  jsonx_str(st->obj, "channel"),
+                                  db_i64_str(sbuf, sla),
+                                  mode != NULL ? mode : "none",
+                                  skills_js,
+                                  after_js,
+                                  when_js,
+                                  outs_js,
+                                  db_i64_str(bbuf, bcast)};
+        s = run(l, &step_insert, params, e);
+    }
+out:
+    free(skills_js);
+    free(after_js);
+    free(when_js);
+    free(outs_js);
+    json_decref(outs);
+    json_decref(none);
+    json_decref(empty);
+    return s;
+}
+
+static status load_playbook(loader *l, const json_t *pb, const char *where,
+                            json_t *seen, err *e)
+{
+    static const jfield fields[] = {{"tenant", JF_TOKEN, true},
+                                    {"case_type", JF_TOKEN, true},
+                                    {"name", JF_STRING, true},
+                                    {"steps", JF_ARRAY, true}};
+    step_info steps[MAX_STEPS];
+    const json_t *arr;
+    const char *tenant, *ctype, *name;
+    char *def = NULL;
+    char p[PATH_MAX_LEN];
+    char key[2 * ID_MAX + 2];
+    char vbuf[24];
+    db_res *r = NULL;
+    int64_t version = 1;
+    int n;
+    status s;
+
+    if ((s = jsonx_check(pb, where, fields, 4, e)) != ST_OK ||
+        (s = name_member(pb, "name", where, &name, e)) != ST_OK)
+        goto out;
+    tenant = jsonx_str(pb, "tenant");
+    ctype = jsonx_str(pb, "case_type");
+    snprintf(key, sizeof(key), "%s/%s", tenant, ctype);
+    if (json_object_get(seen, key) != NULL) {
+        s = bad(e, ST_INVALID, where,
+                "a second playbook for tenant \"%s\" and case type \"%s\"; "
+                "each may appear once per document",
+                tenant, ctype);
+        goto out;
+    }
+    if (json_object_set_new(seen, key, json_true()) != 0) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    arr = json_object_get(pb, "steps");
+    path_join(p, where, "steps");
+    if (json_array_size(arr) == 0 || json_array_size(arr) > MAX_STEPS) {
+        s = bad(e, ST_INVALID, p, "must hold 1..%d steps", MAX_STEPS);
+        goto out;
+    }
+    n = (int)json_array_size(arr);
+    for (int i = 0; i < n; i++) {
+        const json_t *st = json_array_get(arr, (size_t)i);
+        char sp[PATH_MAX_LEN];
+
+        path_index(sp, p, (size_t)i);
+        if (!json_is_object(st)) {
+            s = bad(e, ST_WRONG_TYPE, sp, "must be an object");
+            goto out;
+        }
+        if ((s = check_step(st, sp, &steps[i], e)) != ST_OK ||
+            (s = check_step_routing(l, st, sp, e)) != ST_OK)
+            goto out;
+        if (step_find(steps, i, steps[i].key) >= 0) {
+            path_join(p, sp, "key");
+            s = bad(e, ST_INVALID, p, "step \"%s\" is defined twice",
+                    steps[i].key);
+            goto out;
+        }
+    }
+    if ((s = check_graph(steps, n, where, e)) != ST_OK)
+        goto out;
+    path_join(p, where, "tenant");
+    s = must_exist(l, &tenant_exists, tenant, p, "tenant",
+                   "add it under \"tenants\"; run: twinline tenant list", e);
+    if (s != ST_OK)
+        goto out;
+    def = jsonx_dump(pb);
+    if (def == NULL) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    {
+        const char *params[3] = {tenant, ctype, def};
+        if ((s = db_run(l->d, &playbook_latest, params, &r, e)) != ST_OK)
+            goto out;
+    }
+    l->n.playbooks++;
+    if (db_rows(r) > 0) {
+        if (db_bool(r, 0, 1))
+            goto out; /* same definition: nothing to add */
+        version = db_i64(r, 0, 0) + 1;
+    }
+    db_i64_str(vbuf, version);
+    {
+        const char *params[5] = {tenant, ctype, vbuf, name, def};
+        if ((s = run(l, &playbook_insert, params, e)) != ST_OK)
+            goto out;
+    }
+    for (int i = 0; i < n; i++)
+        if ((s = insert_step(l, tenant, ctype, vbuf, i, &steps[i], e)) !=
+                ST_OK ||
+            (s = insert_step_routing(l, tenant, ctype, vbuf, &steps[i], e)) !=
+                ST_OK)
+            goto out;
+    l->n.playbook_versions++;
+out:
+    db_res_free(r);
+    free(def);
+    return s;
+}
+
+static status load_playbooks(loader *l, const json_t *arr, err *e)
+{
+    json_t *seen = json_object();
+    char where[PATH_MAX_LEN];
+    status s = ST_OK;
+    size_t i;
+
+    if (seen == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    for (i = 0; i < json_array_size(arr); i++) {
+        json_t *pb = NULL;
+
+        if ((s = section_item(arr, i, "playbooks", where, &pb, e)) != ST_OK ||
+            (s = load_playbook(l, pb, where, seen, e)) != ST_OK)
+            break;
+    }
+    json_decref(seen);
+    return s;
+}
+
+/* Prices of one case type: codes must be billable outcomes of its playbook. */
+static status check_prices(loader *l, const char *tenant, const char *ctype,
+                           const json_t *prices, const char *where, err *e)
+{
+    const char *params[2] = {tenant, ctype};
+    db_res *r = NULL;
+    const char *code;
+    json_t *amount;
+    char p[PATH_MAX_LEN];
+    status s;
+
+    if (!json_is_object(prices))
+        return bad(e, ST_WRONG_TYPE, where,
+                   "must be an object of outcome code -> price in minor "
+                   "units");
+    if ((s = db_run(l->d, &playbook_outcomes, params, &r, e)) != ST_OK)
+        return s;
+    if (db_rows(r) == 0) {
+        s = bad(e, ST_UNKNOWN_CASE_TYPE, where,
+                "case type \"%s\" is not defined for tenant \"%s\"; run: "
+                "twinline playbook list",
+                ctype, tenant);
+        goto out;
+    }
+    json_object_foreach((json_t *)prices, code, amount)
+    {
+        int row = -1;
+
+        path_join(p, where, code);
+        if (!json_is_integer(amount)) {
+            s = bad(e, ST_WRONG_TYPE, p,
+                    "price must be an integer amount in minor units");
+            goto out;
+        }
+        if (json_integer_value(amount) < 0 ||
+            json_integer_value(amount) > MONEY_MAX) {
+            s = bad(e, ST_INVALID, p,
+                    "price must be 0..%lld minor units (got %lld)", MONEY_MAX,
+                    (long long)json_integer_value(amount));
+            goto out;
+        }
+        for (int i = 0; i < db_rows(r); i++)
+            if (strcmp(db_val(r, i, 0), code) == 0)
+                row = i;
+        if (row < 0) {
+            s = bad(e, ST_INVALID, p,
+                    "\"%s\" is not an outcome code of the %s playbook of "
+                    "tenant \"%s\"; run: twinline playbook show %s %s",
+                    code, ctype, tenant, tenant, ctype);
+            goto out;
+        }
+        if (!db_bool(r, row, 1)) {
+            s = bad(e, ST_INVALID, p,
+                    "outcome \"%s\" is not billable in the %s playbook of "
+                    "tenant \"%s\"; only billable outcomes have a price",
+                    code, ctype, tenant);
+            goto out;
+        }
+    }
+out:
+    db_res_free(r);
+    return s;
+}
+
+static bool currency_valid(const char *c)
+{
+    return strlen(c) == 3 && strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3;
+}
+
+/*
+ * Price plans (schema/005 contract_plans). A version is immutable: the
+ * same version again is a no-op, a different one is refused. Versions of
+ * a contract take effect in version order.
+ */
+#define PLAN_VERIFY_MAX   31622400LL /* 366 days, as the schema allows */
+#define PLAN_CLAWBACK_MAX 63244800LL
+#define PLAN_FEE_MAX      10000 /* basis points */
+
+DB_STMT(plan_same, 11,
+        "SELECT (effective_from = $3::timestamptz AND plan = $4::jsonb"
+        " AND verification_s = $5::bigint AND clawback_s = $6::bigint"
+        " AND platform_fee_bps = $7::int AND operator_weight = $8::int"
+        " AND worker_weight = $9::int AND ai_weight = $10::int"
+        " AND ai_party IS NOT DISTINCT FROM NULLIF($11, '')),"
+        " (SELECT max(version) FROM contract_plans WHERE contract_id = $1)"
+        " FROM contract_plans WHERE contract_id = $1 AND version = $2::int");
+DB_STMT(plan_insert, 11,
+        "INSERT INTO contract_plans (contract_id, version, effective_from,"
+        " plan, verification_s, clawback_s, platform_fee_bps,"
+        " operator_weight, worker_weight, ai_weight, ai_party)"
+        " VALUES ($1, $2::int, $3::timestamptz, $4::jsonb, $5::bigint,"
+        " $6::bigint, $7::int, $8::int, $9::int, $10::int, NULLIF($11, ''))");
+/* A version whose start is out of version order with $2 at $3. */
+DB_STMT(plan_out_of_order, 3,
+        "SELECT version, to_char(effective_from AT TIME ZONE 'UTC',"
+        " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM contract_plans"
+        " WHERE contract_id = $1 AND ((version < $2::int AND"
+        " effective_from >= $3::timestamptz) OR (version > $2::int AND"
+        " effective_from <= $3::timestamptz)) ORDER BY version LIMIT 1");
+DB_STMT(worker_kind, 1, "SELECT kind FROM workers WHERE id = $1");
+
+/* weights: {"operator": n, "worker": n, "ai": n}; default operator 1. */
+static status plan_weights(const json_t *pv, const char *where, int64_t w[3],
+                           err *e)
+{
+    static const char *const parties[] = {"operator", "worker", "ai", NULL};
+    const json_t *obj = json_object_get(pv, "weights");
+    char p[PATH_MAX_LEN];
+    status s;
+
+    w[0] = 1;
+    w[1] = 0;
+    w[2] = 0;
+    if (obj == NULL)
+        return ST_OK;
+    path_join(p, where, "weights");
+    s = int_map(obj, p, "weight", 0, RATING_WEIGHT_MAX, parties, e);
+    if (s != ST_OK)
+        return s;
+    for (int i = 0; i < 3; i++)
+        if (!jsonx_int(obj, parties[i], &w[i]))
+            w[i] = 0;
+    if (w[0] + w[1] + w[2] < 1 || w[0] + w[1] + w[2] > RATING_WEIGHT_MAX)
+        return bad(e, ST_INVALID, p,
+                   "the weights must add up to 1..%d (got %lld)",
+                   RATING_WEIGHT_MAX, (long long)(w[0] + w[1] + w[2]));
+    return ST_OK;
+}
+
+/* The AI share goes to one fixed party: an AI worker that exists. */
+static status plan_ai_party(loader *l, const json_t *pv, int64_t ai_weight,
+                            const char *where, err *e)
+{
+    const char *party = jsonx_str(pv, "ai_party");
+    const char *params[1] = {party};
+    char p[PATH_MAX_LEN];
+    db_res *r = NULL;
+    status s;
+
+    path_join(p, where, "ai_party");
+    if (party == NULL) {
+        if (ai_weight > 0)
+            return bad(e, ST_MISSING_FIELD, p,
+                       "weights.ai is %lld, so the plan must name the AI "
+                       "worker paid the AI share",
+                       (long long)ai_weight);
+        return ST_OK;
+    }
+    if ((s = db_run(l->d, &worker_kind, params, &r, e)) != ST_OK)
+        return s;
+    if (db_rows(r) == 0)
+        s = bad(e, ST_INVALID, p,
+                "worker \"%s\" does not exist; load the file that defines "
+                "it first; run: twinline worker list",
+                party);
+    else if (strcmp(db_val(r, 0, 0), "ai") != 0)
+        s = bad(e, ST_INVALID, p,
+                "worker \"%s\" is not an AI worker (kind \"%s\"); the AI "
+                "share goes to an AI worker, a human's to \"weights.worker\"",
+                party, db_val(r, 0, 0));
+    db_res_free(r);
+    return s;
+}
+
+/*
+ * Every billable outcome of the contract's case types must have a rule in
+ * the plan (billing stores nothing for an outcome its plan does not cover),
+ * and every code of the plan must be such an outcome (anything else is
+ * never rated, most likely a typo).
+ */
+static status plan_coverage(loader *l, const json_t *c, const json_t *doc,
+                            const rating_plan *plan, const char *where, err *e)
+{
+    const char *tenant = jsonx_str(c, "tenant");
+    const json_t *prices = json_object_get(c, "prices");
+    json_t *billable = json_object();
+    const char *ctype, *code;
+    json_t *v;
+    char p[PATH_MAX_LEN];
+    status s = ST_OK;
+
+    if (billable == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    json_object_foreach((json_t *)prices, ctype, v)
+    {
+        const char *params[2] = {tenant, ctype};
+        db_res *r = NULL;
+
+        if ((s = db_run(l->d, &playbook_outcomes, params, &r, e)) != ST_OK)
+            goto out;
+        for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+            if (!db_bool(r, i, 1))
+                continue;
+            if (!rating_plan_covers(plan, db_val(r, i, 0))) {
+                path_join(p, where, "plan.outcomes");
+                s = bad(e, ST_INVALID, p,
+                        "no rule for \"%s\", a billable outcome of case "
+                        "type \"%s\"; add one (\"%s\": {} charges nothing)",
+                        db_val(r, i, 0), ctype, db_val(r, i, 0));
+            } else if (json_object_set_new(billable, db_val(r, i, 0),
+                                           json_true()) != 0) {
+                s = err_set(e, ST_NOMEM, "out of memory");
+            }
+        }
+        db_res_free(r);
+        if (s != ST_OK)
+            goto out;
+    }
+    json_object_foreach(json_object_get(doc, "outcomes"), code, v)
+    {
+        if (json_object_get(billable, code) != NULL)
+            continue;
+        char q[PATH_MAX_LEN];
+
+        path_join(q, where, "plan.outcomes");
+        path_join(p, q, code);
+        s = bad(e, ST_INVALID, p,
+                "\"%s\" is not a billable outcome of the contract's case "
+                "types; run: twinline playbook show %s CASE_TYPE",
+                code, tenant);
+        goto out;
+    }
+out:
+    json_decref(billable);
+    return s;
+}
+
+/* Parse the plan with billing's own parser: what billing would refuse. */
+static status plan_parse(const json_t *c, const json_t *pv, const char *where,
+                         rating_plan **out, char **text, err *e)
+{
+    const char *cur = jsonx_str(c, "currency");
+    char p[PATH_MAX_LEN];
+    rating_plan *plan = NULL;
+    char *js;
+    status s;
+
+    js = jsonx_dump(json_object_get(pv, "plan"));
+    if (js == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    s = rating_plan_parse(js, strlen(js), &plan, e);
+    if (s != ST_OK) {
+        free(js);
+        return err_wrap(e, "%s", where);
+    }
+    if (strcmp(rating_plan_currency(plan), cur) != 0) {
+        path_join(p, where, "plan.currency");
+        s = bad(e, ST_INVALID, p,
+                "\"%s\" differs from the contract's currency \"%s\"",
+                rating_plan_currency(plan), cur);
+        rating_plan_destroy(plan);
+        free(js);
+        return s;
+    }
+    *out = plan;
+    *text = js;
+    return ST_OK;
+}
+
+static status load_plan(loader *l, const json_t *c, const json_t *pv,
+                        const char *where, err *e)
+{
+    static const jfield fields[] = {
+        {"version", JF_INT, true},     {"effective_from", JF_STRING, true},
+        {"plan", JF_OBJECT, true},     {"verification_s", JF_INT, false},
+        {"clawback_s", JF_INT, false}, {"platform_fee_bps", JF_INT, false},
+        {"weights", JF_OBJECT, false}, {"ai_party", JF_TOKEN, false}};
+    const char *id = jsonx_str(c, "id");
+    const char *from = jsonx_str(pv, "effective_from");
+    const char *party = jsonx_str(pv, "ai_party");
+    rating_plan *plan = NULL;
+    char *text = NULL;
+    char p[PATH_MAX_LEN];
+    char b[7][24];
+    int64_t version, verify, clawback, fee, w[3];
+    db_res *r = NULL;
+    status s;
+
+    if ((s = jsonx_check(pv, where, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = int_member(pv, "version", where, 1, INT32_MAX, 1, &version, e)) !=
+            ST_OK ||
+        (s = int_member(pv, "verification_s", where, 0, PLAN_VERIFY_MAX, 0,
+                        &verify, e)) != ST_OK ||
+        (s = int_member(pv, "clawback_s", where, 0, PLAN_CLAWBACK_MAX, verify,
+                        &clawback, e)) != ST_OK ||
+        (s = int_member(pv, "platform_fee_bps", where, 0, PLAN_FEE_MAX, 0, &fee,
+                        e)) != ST_OK ||
+        (s = plan_weights(pv, where, w, e)) != ST_OK)
+        goto out;
+    if (clawback < verify) {
+        path_join(p, where, "clawback_s");
+        s = bad(e, ST_INVALID, p,
+                "must be at least verification_s (%lld): a verified result "
+                "can still be clawed back, never the other way round",
+                (long long)verify);
+        goto out;
+    }
+    if (!timestamp_valid(from)) {
+        path_join(p, where, "effective_from");
+        s = bad(e, ST_INVALID, p,
+                "must be a time such as \"2026-01-01T00:00:00Z\" or "
+                "\"2026-01-01T08:00:00+08:00\" (got \"%.40s\")",
+                from);
+        goto out;
+    }
+    if ((s = plan_ai_party(l, pv, w[2], where, e)) != ST_OK ||
+        (s = plan_parse(c, pv, where, &plan, &text, e)) != ST_OK)
+        goto out;
+    {
+        const char *params[11] = {id,
+                                  db_i64_str(b[0], version),
+                                  from,
+                                  text,
+                                  db_i64_str(b[1], verify),
+                                  db_i64_str(b[2], clawback),
+                                  db_i64_str(b[3], fee),
+                                  db_i64_str(b[4], w[0]),
+                                  db_i64_str(b[5], w[1]),
+                                  db_i64_str(b[6], w[2]),
+                                  party != NULL ? party : ""};
+
+        if ((s = db_run(l->d, &plan_same, params, &r, e)) != ST_OK)
+            goto out;
+        if (db_rows(r) > 0) {
+            if (!db_bool(r, 0, 0)) {
+                path_join(p, where, "version");
+                s = bad(e, ST_CONFLICT, p,
+                        "plan version %lld of contract %s is immutable; add "
+                        "version %lld with a later effective_from",
+                        (long long)version, id, (long long)db_i64(r, 0, 1) + 1);
+            }
+            goto out; /* the same version again: nothing to do */
+        }
+        if ((s = plan_coverage(l, c, json_object_get(pv, "plan"), plan, where,
+                               e)) != ST_OK)
+            goto out;
+        db_res_free(r);
+        r = NULL;
+        if ((s = db_run(l->d, &plan_out_of_order, params, &r, e)) != ST_OK)
+            goto out;
+        if (db_rows(r) > 0) {
+            path_join(p, where, "effective_from");
+            s = bad(e, ST_INVALID, p,
+                    "version %lld from %s is out of order with version %s "
+                    "from %s; later versions must take effect later",
+                    (long long)version, from, db_val(r, 0, 0), db_val(r, 0, 1));
+            goto out;
+        }
+        if ((s = run(l, &plan_insert, params, e)) != ST_OK)
+            goto out;
+    }
+    l->n.plan_versions++;
+out:
+    db_res_free(r);
+    rating_plan_destroy(plan);
+    free(text);
+    return s;
+}
+
+static status load_plans(loader *l, const json_t *c, const char *where, err *e)
+{
+    const json_t *arr = json_object_get(c, "plans");
+    json_t *seen = json_object();
+    char p[PATH_MAX_LEN];
+    char q[PATH_MAX_LEN];
+    char key[24];
+    status s = ST_OK;
+
+    if (seen == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    path_join(p, where, "plans");
+    for (size_t i = 0; s == ST_OK && i < json_array_size(arr); i++) {
+        json_t *pv = NULL;
+        int64_t v;
+
+        if ((s = section_item(arr, i, p, q, &pv, e)) != ST_OK)
+            break;
+        if (jsonx_int(pv, "version", &v)) {
+            db_i64_str(key, v);
+            if (json_object_get(seen, key) != NULL) {
+                char r[PATH_MAX_LEN];
+
+                path_join(r, q, "version");
+                s = bad(e, ST_INVALID, r,
+                        "version %lld appears twice in this contract",
+                        (long long)v);
+                break;
+            }
+            if (json_object_set_new(seen, key, json_true()) != 0) {
+                s = err_set(e, ST_NOMEM, "out of memory");
+                break;
+            }
+        }
+        s = load_plan(l, c, pv, q, e);
+    }
+    json_decref(seen);
+    return s;
+}
+
+static status load_contract(loader *l, const json_t *c, const char *where,
+                            err *e)
+{
+    static const jfield fields[] = {{"id", JF_TOKEN, true},
+                                    {"tenant", JF_TOKEN, true},
+                                    {"pool", JF_TOKEN, true},
+                                    {"currency", JF_STRING, true},
+                                    {"verification_days", JF_INT, false},
+                                    {"active", JF_BOOL, false},
+                                    {"prices", JF_OBJECT, true},
+                                    {"plans", JF_ARRAY, false}};
+    const char *tenant, *ctype;
+    const json_t *prices;
+    json_t *pv;
+    char *prices_js = NULL;
+    char p[PATH_MAX_LEN];
+    char q[PATH_MAX_LEN];
+    char dbuf[24];
+    int64_t days;
+    status s;
+
+    if ((s = jsonx_check(c, where, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = int_member(c, "verification_days", where, 0, 365, 0, &days, e)) !=
+            ST_OK)
+        goto out;
+    if (!currency_valid(jsonx_str(c, "currency"))) {
+        path_join(p, where, "currency");
+        s = bad(e, ST_INVALID, p,
+                "must be an ISO 4217 code of three capital letters, such as "
+                "\"CNY\"");
+        goto out;
+    }
+    tenant = jsonx_str(c, "tenant");
+    path_join(p, where, "tenant");
+    s = must_exist(l, &tenant_exists, tenant, p, "tenant",
+                   "add it under \"tenants\"; run: twinline tenant list", e);
+    if (s != ST_OK)
+        goto out;
+    path_join(p, where, "pool");
+    s = must_exist(l, &pool_exists, jsonx_str(c, "pool"), p, "pool",
+                   "load the operator's file first", e);
+    if (s != ST_OK)
+        goto out;
+    prices = json_object_get(c, "prices");
+    path_join(p, where, "prices");
+    if (json_object_size(prices) == 0) {
+        s = bad(e, ST_INVALID, p,
+                "must name at least one case type the contract covers");
+        goto out;
+    }
+    json_object_foreach((json_t *)prices, ctype, pv)
+    {
+        path_join(q, p, ctype);
+        if (!ids_token_valid(ctype)) {
+            s = bad(e, ST_INVALID, q,
+                    "case type must be 1-64 letters, digits, '_' or '-'");
+            goto out;
+        }
+        if ((s = check_prices(l, tenant, ctype, pv, q, e)) != ST_OK)
+            goto out;
+    }
+    prices_js = jsonx_dump(prices);
+    if (prices_js == NULL) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    {
+        const json_t *active = json_object_get(c, "active");
+        const char *id = jsonx_str(c, "id");
+        const char *cp[6] = {id,
+                             tenant,
+                             jsonx_str(c, "pool"),
+                             jsonx_str(c, "currency"),
+                             db_i64_str(dbuf, days),
+                             active == NULL || json_is_true(active) ? "true"
+                                                                    : "false"};
+        const char *pp[2] = {id, prices_js};
+
+        if ((s = run(l, &contract_upsert, cp, e)) != ST_OK ||
+            (s = run(l, &contract_prices_prune, pp, e)) != ST_OK ||
+            (s = run(l, &contract_types_prune, pp, e)) != ST_OK ||
+            (s = run(l, &contract_types_insert, pp, e)) != ST_OK ||
+            (s = run(l, &contract_prices_upsert, pp, e)) != ST_OK)
+            goto out;
+    }
+    if ((s = load_plans(l, c, where, e)) != ST_OK)
+        goto out;
+    l->n.contracts++;
+out:
+    free(prices_js);
+    return s;
+}
+
+typedef status (*item_loader)(loader *l, const json_t *item, const char *where,
+                              err *e);
+
+/*
+ * Load every object of one section with load_item. Each element must be an
+ * object; ids must be unique within the document (checked first, so a
+ * duplicate is reported as such).
+ */
+static status load_section(loader *l, const json_t *arr, const char *section,
+                           item_loader load_item, err *e)
+{
+    json_t *seen = json_object();
+    char where[PATH_MAX_LEN];
+    status s = ST_OK;
+
+    if (seen == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    for (size_t i = 0; s == ST_OK && i < json_array_size(arr); i++) {
+        json_t *item = NULL;
+        const char *id;
+
+        s = section_item(arr, i, section, where, &item, e);
+        if (s != ST_OK)
+            break;
+        id = jsonx_str(item, "id");
+        if (id != NULL && ids_token_valid(id))
+            s = unique_id(seen, id, where, e);
+        if (s == ST_OK)
+            s = load_item(l, item, where, e);
+    }
+    json_decref(seen);
+    return s;
+}
+
+/* Validate and write everything; the caller owns the transaction. */
+static status load_doc(loader *l, const json_t *doc, err *e)
+{
+    static const jfield sections[] = {
+        {"tenants", JF_ARRAY, false},   {"operators", JF_ARRAY, false},
+        {"pools", JF_ARRAY, false},     {"workers", JF_ARRAY, false},
+        {"playbooks", JF_ARRAY, false}, {"contracts", JF_ARRAY, false},
+        {"channels", JF_OBJECT, false}};
+    status s;
+
+    /* References point backwards in this order, so one file may hold a
+     * tenant, its playbooks and its contracts together. */
+    if ((s = jsonx_check(doc, "the document", sections, NFIELDS(sections),
+                         e)) != ST_OK ||
+        (s = load_section(l, json_object_get(doc, "tenants"), "tenants",
+                          load_tenant, e)) != ST_OK ||
+        (s = load_section(l, json_object_get(doc, "operators"), "operators",
+                          load_operator, e)) != ST_OK ||
+        (s = load_section(l, json_object_get(doc, "pools"), "pools", load_pool,
+                          e)) != ST_OK ||
+        (s = load_section(l, json_object_get(doc, "workers"), "workers",
+                          load_worker, e)) != ST_OK ||
+        (s = load_playbooks(l, json_object_get(doc, "playbooks"), e)) !=
+            ST_OK ||
+        (s = load_section(l, json_object_get(doc, "contracts"), "contracts",
+                          load_contract, e)) != ST_OK ||
+        (s = load_channels(l, json_object_get(doc, "channels"), e)) != ST_OK)
+        return s;
+    return ST_OK;
+}
+
+static status load_json(db *d, const char *name, const json_t *doc,
+                        cmd_load_counts *out, err *e)
+{
+    loader l = {.d = d};
+    status s;
+
+    if ((s = db_begin(d, e)) != ST_OK)
+        goto out;
+    if ((s = db_run(d, &load_lock, NULL, NULL, e)) != ST_OK ||
+        (s = load_doc(&l, doc, e)) != ST_OK || (s = db_commit(d, e)) != ST_OK)
+        goto out;
+    if (out != NULL)
+        *out = l.n;
+out:
+    if (s != ST_OK) {
+        db_rollback(d);
+        err_wrap(e, "%s", name);
+    }
+    return s;
+}
+
+status cmd_load_text(db *d, const char *name, const char *text, size_t len,
+                     cmd_load_counts *out, err *e)
+{
+    json_t *doc = NULL;
+    status s;
+
+    s = jsonx_parse(text, len, ADMIN_LOAD_MAX_BYTES, &doc, e);
+    if (s != ST_OK)
+        return err_wrap(e, "%s", name);
+    s = load_json(d, name, doc, out, e);
+    json_decref(doc);
+    return s;
+}
+
+status cmd_load_file(db *d, const char *path, cmd_load_counts *out, err *e)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t len = 0;
+    status s = ST_OK;
+
+    if (f == NULL)
+        return err_set(e, ST_IO, "%s: cannot open: %s", path, strerror(errno));
+    buf = malloc(ADMIN_LOAD_MAX_BYTES + 1);
+    if (buf == NULL) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    len = fread(buf, 1, ADMIN_LOAD_MAX_BYTES + 1, f);
+    if (ferror(f)) {
+        s = err_set(e, ST_IO, "%s: cannot read: %s", path, strerror(errno));
+        goto out;
+    }
+    s = cmd_load_text(d, path, buf, len, out, e);
+out:
+    free(buf);
+    fclose(f);
+    return s;
+}
+
+static void add_part(char *buf, size_t cap, size_t *used, int n,
+                     const char *one, const char *many)
+{
+    if (n == 0 || *used >= cap)
+        return;
+    *used += (size_t)snprintf(buf + *used, cap - *used, "%s%d %s",
+                              *used > strlen("loaded: ") ? ", " : "", n,
+                              n == 1 ? one : many);
+}
+
+void cmd_load_summary(const cmd_load_counts *c, char *buf, size_t cap)
+{
+    size_t used = (size_t)snprintf(buf, cap, "loaded: ");
+
+    add_part(buf, cap, &used, c->tenants, "tenant", "tenants");
+    add_part(buf, cap, &used, c->operators, "operator", "operators");
+    add_part(buf, cap, &used, c->pools, "pool", "pools");
+    add_part(buf, cap, &used, c->workers, "worker", "workers");
+    add_part(buf, cap, &used, c->playbooks, "playbook", "playbooks");
+    if (c->playbooks > 0 && used < cap)
+        used += (size_t)snprintf(
+            buf + used, cap - used, " (%d new %s)", c->playbook_versions,
+            c->playbook_versions == 1 ? "version" : "versions");
+    add_part(buf, cap, &used, c->contracts, "contract", "contracts");
+    add_part(buf, cap, &used, c->plan_versions, "new plan version",
+             "new plan versions");
+    add_part(buf, cap, &used, c->channels, "channel setting",
+             "channel settings");
+    if (used == strlen("loaded: ") && used < cap)
+        snprintf(buf + used, cap - used, "nothing");
+}
