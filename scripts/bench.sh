@@ -11,6 +11,8 @@
 #   router_*              the matching engine alone (bench/bench_router.c)
 #   billing_*, invoice_close_*  rating, ledger posting and invoice close on
 #                         the services' PostgreSQL (bench/bench_billing.c)
+#   staffing_*, forecast_*  Erlang C/A staffing of a 96-interval day and the
+#                         Holt-Winters fit, no services (bench/bench_staffing.c)
 #
 # Tunables (environment): BENCH_CASES (10000), BENCH_HALF (1 = do the
 # half-load run), BENCH_PGQ_SECONDS (10), BENCH_TIMEOUT_S (300),
@@ -123,6 +125,17 @@ if [[ -x $router_bench ]]; then
     fg_run "$router_bench" || die "bench_router failed"
 else
     say "warning: $router_bench is missing; router figures skipped"
+fi
+
+# The staffing library alone (well under a second): a day of 96 intervals
+# staffed with Erlang C and Erlang A for 10 to 10,000 agents, one Erlang A
+# evaluation, and a forecast fitted to eight weeks.
+staffing_bench=${TL_BUILD_DIR:-$TL_ROOT/build/release}/bench/bench_staffing
+if [[ -x $staffing_bench ]]; then
+    say "staffing: Erlang C/A day plans and the forecast fit (bench_staffing)"
+    fg_run "$staffing_bench" || die "bench_staffing failed"
+else
+    say "warning: $staffing_bench is missing; staffing figures skipped"
 fi
 
 # The billing flow on the services' PostgreSQL, in a database of its own

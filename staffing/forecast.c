@@ -565,7 +565,7 @@ status forecast_create(forecast **out, const double *history, size_t n,
         }
         if (s != ST_OK)
             goto out;
-        why = "the first or second week has no observation";
+        why = "fewer than two of the first weeks have an observation";
         hw_model_free(&m);
     }
     if (n >= 2 * day) {
@@ -579,7 +579,7 @@ status forecast_create(forecast **out, const double *history, size_t n,
         }
         if (s != ST_OK)
             goto out;
-        why = "the first or second day has no observation";
+        why = "fewer than two of the first days have an observation";
     }
     if (n >= day) {
         f->info.method = FORECAST_SEASONAL_NAIVE;
