@@ -57,16 +57,21 @@ typedef struct staffing_params {
     int min_workers;            /* fewest logged in at any interval, >= 0 */
 } staffing_params;
 
-/* The figure for one interval. */
+/*
+ * The figure for one interval. The four figures at the end are those of
+ * all the workers' slots (workers * slots servers); they are 0 for an
+ * interval without arrivals, and the workload model fills only occupancy
+ * (p_abandon is 0 but for Erlang A).
+ */
 typedef struct staffing_interval {
     int servers;          /* slots the model needs */
-    int workers;          /* workers logged in: ceil(servers / slots) */
-    int scheduled;        /* workers scheduled: workers / (1 - shrinkage) */
+    int workers;          /* logged in: ceil(servers / slots), >= minimum */
+    int scheduled;        /* ceil(workers / (1 - shrinkage)) */
     double erlangs;       /* offered load on the slots */
-    double service_level; /* figures with workers * slots servers; */
-    double asa_s;         /* zero for an interval without arrivals, */
-    double p_abandon;     /* and for the workload model only occupancy */
-    double occupancy;     /* is computed (the others are 0) */
+    double service_level; /* share answered within threshold_s */
+    double asa_s;         /* mean wait of answered items, seconds */
+    double p_abandon;     /* share hanging up (Erlang A) */
+    double occupancy;     /* busy share of the slots */
 } staffing_interval;
 
 /* "erlang_c", "erlang_a", "workload"; "?" outside the enum. */

@@ -173,6 +173,10 @@ static void test_erlang_a_identities(void **state)
             assert_true(r.service_level >= 1 - r.p_wait - 1e-15);
             assert_true(r.sl_answered >= r.service_level);
             assert_true(r.occupancy <= 1 + 1e-12);
+            /* With a zero threshold only calls answered at once count. */
+            erlang_queue now = q;
+            now.threshold_s = 0;
+            assert_near(a_eval(&now, n).service_level, 1 - r.p_wait, 1e-12);
         }
     }
 }
@@ -294,6 +298,20 @@ static void test_erlang_a_large_pools(void **state)
     }
 }
 
+/* A pool far above its load: B underflows, the figures do not. */
+static void test_erlang_a_idle_pool(void **state)
+{
+    erlang_queue q = {1.0 / 300, 300, 20, 120};
+    erlang_a_result r = a_eval(&q, 3000);
+
+    (void)state;
+    assert_near(r.p_wait, 0, 1e-300);
+    assert_near(r.p_abandon, 0, 1e-300);
+    assert_near(r.service_level, 1, 0);
+    assert_near(r.occupancy, 1.0 / 3000, 1e-15);
+    assert_int_equal(r.states, 1);
+}
+
 /* Every target kind is honoured and the search agrees with a scan. */
 static void test_erlang_a_targets_match_scan(void **state)
 {
@@ -381,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_erlang_a_overload),
         cmocka_unit_test(test_erlang_a_monotone),
         cmocka_unit_test(test_erlang_a_large_pools),
+        cmocka_unit_test(test_erlang_a_idle_pool),
         cmocka_unit_test(test_erlang_a_targets_match_scan),
         cmocka_unit_test(test_erlang_a_bad_input),
     };
