@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const round_names[] = {
@@ -33,44 +34,191 @@ status money_round_parse(const char *name, money_round *out, err *e)
                    name != NULL ? name : "");
 }
 
+/*
+ * ISO 4217 List One (as amended to 2025): every active alphabetic code with
+ * its minor units, sorted by code for bsearch. Fund codes (BOV, CHE, CHW,
+ * CLF, COU, MXV, USN, UYI, UYW) are units of account, settled in their
+ * country's currency; the X codes without minor units are precious metals,
+ * bond-market and drawing-right units, testing and "no currency". Both are
+ * listed so a refusal can say what the code is. Withdrawn currencies (HRK,
+ * CUC, SLL, ZWL, ...) are not listed.
+ */
+typedef enum iso_kind {
+    MONEY_ISO_CURRENCY,
+    MONEY_ISO_FUND,
+    MONEY_ISO_OTHER
+} iso_kind;
+
+typedef struct iso_currency {
+    char code[MONEY_CURRENCY_LEN + 1];
+    signed char minor_units; /* -1: not applicable (MONEY_ISO_OTHER) */
+    iso_kind kind;
+} iso_currency;
+
+static const iso_currency iso_4217[] = {
+    {"AED", 2, MONEY_ISO_CURRENCY}, {"AFN", 2, MONEY_ISO_CURRENCY},
+    {"ALL", 2, MONEY_ISO_CURRENCY}, {"AMD", 2, MONEY_ISO_CURRENCY},
+    {"ANG", 2, MONEY_ISO_CURRENCY}, {"AOA", 2, MONEY_ISO_CURRENCY},
+    {"ARS", 2, MONEY_ISO_CURRENCY}, {"AUD", 2, MONEY_ISO_CURRENCY},
+    {"AWG", 2, MONEY_ISO_CURRENCY}, {"AZN", 2, MONEY_ISO_CURRENCY},
+    {"BAM", 2, MONEY_ISO_CURRENCY}, {"BBD", 2, MONEY_ISO_CURRENCY},
+    {"BDT", 2, MONEY_ISO_CURRENCY}, {"BGN", 2, MONEY_ISO_CURRENCY},
+    {"BHD", 3, MONEY_ISO_CURRENCY}, {"BIF", 0, MONEY_ISO_CURRENCY},
+    {"BMD", 2, MONEY_ISO_CURRENCY}, {"BND", 2, MONEY_ISO_CURRENCY},
+    {"BOB", 2, MONEY_ISO_CURRENCY}, {"BOV", 2, MONEY_ISO_FUND},
+    {"BRL", 2, MONEY_ISO_CURRENCY}, {"BSD", 2, MONEY_ISO_CURRENCY},
+    {"BTN", 2, MONEY_ISO_CURRENCY}, {"BWP", 2, MONEY_ISO_CURRENCY},
+    {"BYN", 2, MONEY_ISO_CURRENCY}, {"BZD", 2, MONEY_ISO_CURRENCY},
+    {"CAD", 2, MONEY_ISO_CURRENCY}, {"CDF", 2, MONEY_ISO_CURRENCY},
+    {"CHE", 2, MONEY_ISO_FUND},     {"CHF", 2, MONEY_ISO_CURRENCY},
+    {"CHW", 2, MONEY_ISO_FUND},     {"CLF", 4, MONEY_ISO_FUND},
+    {"CLP", 0, MONEY_ISO_CURRENCY}, {"CNY", 2, MONEY_ISO_CURRENCY},
+    {"COP", 2, MONEY_ISO_CURRENCY}, {"COU", 2, MONEY_ISO_FUND},
+    {"CRC", 2, MONEY_ISO_CURRENCY}, {"CUP", 2, MONEY_ISO_CURRENCY},
+    {"CVE", 2, MONEY_ISO_CURRENCY}, {"CZK", 2, MONEY_ISO_CURRENCY},
+    {"DJF", 0, MONEY_ISO_CURRENCY}, {"DKK", 2, MONEY_ISO_CURRENCY},
+    {"DOP", 2, MONEY_ISO_CURRENCY}, {"DZD", 2, MONEY_ISO_CURRENCY},
+    {"EGP", 2, MONEY_ISO_CURRENCY}, {"ERN", 2, MONEY_ISO_CURRENCY},
+    {"ETB", 2, MONEY_ISO_CURRENCY}, {"EUR", 2, MONEY_ISO_CURRENCY},
+    {"FJD", 2, MONEY_ISO_CURRENCY}, {"FKP", 2, MONEY_ISO_CURRENCY},
+    {"GBP", 2, MONEY_ISO_CURRENCY}, {"GEL", 2, MONEY_ISO_CURRENCY},
+    {"GHS", 2, MONEY_ISO_CURRENCY}, {"GIP", 2, MONEY_ISO_CURRENCY},
+    {"GMD", 2, MONEY_ISO_CURRENCY}, {"GNF", 0, MONEY_ISO_CURRENCY},
+    {"GTQ", 2, MONEY_ISO_CURRENCY}, {"GYD", 2, MONEY_ISO_CURRENCY},
+    {"HKD", 2, MONEY_ISO_CURRENCY}, {"HNL", 2, MONEY_ISO_CURRENCY},
+    {"HTG", 2, MONEY_ISO_CURRENCY}, {"HUF", 2, MONEY_ISO_CURRENCY},
+    {"IDR", 2, MONEY_ISO_CURRENCY}, {"ILS", 2, MONEY_ISO_CURRENCY},
+    {"INR", 2, MONEY_ISO_CURRENCY}, {"IQD", 3, MONEY_ISO_CURRENCY},
+    {"IRR", 2, MONEY_ISO_CURRENCY}, {"ISK", 0, MONEY_ISO_CURRENCY},
+    {"JMD", 2, MONEY_ISO_CURRENCY}, {"JOD", 3, MONEY_ISO_CURRENCY},
+    {"JPY", 0, MONEY_ISO_CURRENCY}, {"KES", 2, MONEY_ISO_CURRENCY},
+    {"KGS", 2, MONEY_ISO_CURRENCY}, {"KHR", 2, MONEY_ISO_CURRENCY},
+    {"KMF", 0, MONEY_ISO_CURRENCY}, {"KPW", 2, MONEY_ISO_CURRENCY},
+    {"KRW", 0, MONEY_ISO_CURRENCY}, {"KWD", 3, MONEY_ISO_CURRENCY},
+    {"KYD", 2, MONEY_ISO_CURRENCY}, {"KZT", 2, MONEY_ISO_CURRENCY},
+    {"LAK", 2, MONEY_ISO_CURRENCY}, {"LBP", 2, MONEY_ISO_CURRENCY},
+    {"LKR", 2, MONEY_ISO_CURRENCY}, {"LRD", 2, MONEY_ISO_CURRENCY},
+    {"LSL", 2, MONEY_ISO_CURRENCY}, {"LYD", 3, MONEY_ISO_CURRENCY},
+    {"MAD", 2, MONEY_ISO_CURRENCY}, {"MDL", 2, MONEY_ISO_CURRENCY},
+    {"MGA", 2, MONEY_ISO_CURRENCY}, {"MKD", 2, MONEY_ISO_CURRENCY},
+    {"MMK", 2, MONEY_ISO_CURRENCY}, {"MNT", 2, MONEY_ISO_CURRENCY},
+    {"MOP", 2, MONEY_ISO_CURRENCY}, {"MRU", 2, MONEY_ISO_CURRENCY},
+    {"MUR", 2, MONEY_ISO_CURRENCY}, {"MVR", 2, MONEY_ISO_CURRENCY},
+    {"MWK", 2, MONEY_ISO_CURRENCY}, {"MXN", 2, MONEY_ISO_CURRENCY},
+    {"MXV", 2, MONEY_ISO_FUND},     {"MYR", 2, MONEY_ISO_CURRENCY},
+    {"MZN", 2, MONEY_ISO_CURRENCY}, {"NAD", 2, MONEY_ISO_CURRENCY},
+    {"NGN", 2, MONEY_ISO_CURRENCY}, {"NIO", 2, MONEY_ISO_CURRENCY},
+    {"NOK", 2, MONEY_ISO_CURRENCY}, {"NPR", 2, MONEY_ISO_CURRENCY},
+    {"NZD", 2, MONEY_ISO_CURRENCY}, {"OMR", 3, MONEY_ISO_CURRENCY},
+    {"PAB", 2, MONEY_ISO_CURRENCY}, {"PEN", 2, MONEY_ISO_CURRENCY},
+    {"PGK", 2, MONEY_ISO_CURRENCY}, {"PHP", 2, MONEY_ISO_CURRENCY},
+    {"PKR", 2, MONEY_ISO_CURRENCY}, {"PLN", 2, MONEY_ISO_CURRENCY},
+    {"PYG", 0, MONEY_ISO_CURRENCY}, {"QAR", 2, MONEY_ISO_CURRENCY},
+    {"RON", 2, MONEY_ISO_CURRENCY}, {"RSD", 2, MONEY_ISO_CURRENCY},
+    {"RUB", 2, MONEY_ISO_CURRENCY}, {"RWF", 0, MONEY_ISO_CURRENCY},
+    {"SAR", 2, MONEY_ISO_CURRENCY}, {"SBD", 2, MONEY_ISO_CURRENCY},
+    {"SCR", 2, MONEY_ISO_CURRENCY}, {"SDG", 2, MONEY_ISO_CURRENCY},
+    {"SEK", 2, MONEY_ISO_CURRENCY}, {"SGD", 2, MONEY_ISO_CURRENCY},
+    {"SHP", 2, MONEY_ISO_CURRENCY}, {"SLE", 2, MONEY_ISO_CURRENCY},
+    {"SOS", 2, MONEY_ISO_CURRENCY}, {"SRD", 2, MONEY_ISO_CURRENCY},
+    {"SSP", 2, MONEY_ISO_CURRENCY}, {"STN", 2, MONEY_ISO_CURRENCY},
+    {"SVC", 2, MONEY_ISO_CURRENCY}, {"SYP", 2, MONEY_ISO_CURRENCY},
+    {"SZL", 2, MONEY_ISO_CURRENCY}, {"THB", 2, MONEY_ISO_CURRENCY},
+    {"TJS", 2, MONEY_ISO_CURRENCY}, {"TMT", 2, MONEY_ISO_CURRENCY},
+    {"TND", 3, MONEY_ISO_CURRENCY}, {"TOP", 2, MONEY_ISO_CURRENCY},
+    {"TRY", 2, MONEY_ISO_CURRENCY}, {"TTD", 2, MONEY_ISO_CURRENCY},
+    {"TWD", 2, MONEY_ISO_CURRENCY}, {"TZS", 2, MONEY_ISO_CURRENCY},
+    {"UAH", 2, MONEY_ISO_CURRENCY}, {"UGX", 0, MONEY_ISO_CURRENCY},
+    {"USD", 2, MONEY_ISO_CURRENCY}, {"USN", 2, MONEY_ISO_FUND},
+    {"UYI", 0, MONEY_ISO_FUND},     {"UYU", 2, MONEY_ISO_CURRENCY},
+    {"UYW", 4, MONEY_ISO_FUND},     {"UZS", 2, MONEY_ISO_CURRENCY},
+    {"VED", 2, MONEY_ISO_CURRENCY}, {"VES", 2, MONEY_ISO_CURRENCY},
+    {"VND", 0, MONEY_ISO_CURRENCY}, {"VUV", 0, MONEY_ISO_CURRENCY},
+    {"WST", 2, MONEY_ISO_CURRENCY}, {"XAF", 0, MONEY_ISO_CURRENCY},
+    {"XAG", -1, MONEY_ISO_OTHER},   {"XAU", -1, MONEY_ISO_OTHER},
+    {"XBA", -1, MONEY_ISO_OTHER},   {"XBB", -1, MONEY_ISO_OTHER},
+    {"XBC", -1, MONEY_ISO_OTHER},   {"XBD", -1, MONEY_ISO_OTHER},
+    {"XCD", 2, MONEY_ISO_CURRENCY}, {"XCG", 2, MONEY_ISO_CURRENCY},
+    {"XDR", -1, MONEY_ISO_OTHER},   {"XOF", 0, MONEY_ISO_CURRENCY},
+    {"XPD", -1, MONEY_ISO_OTHER},   {"XPF", 0, MONEY_ISO_CURRENCY},
+    {"XPT", -1, MONEY_ISO_OTHER},   {"XSU", -1, MONEY_ISO_OTHER},
+    {"XTS", -1, MONEY_ISO_OTHER},   {"XUA", -1, MONEY_ISO_OTHER},
+    {"XXX", -1, MONEY_ISO_OTHER},   {"YER", 2, MONEY_ISO_CURRENCY},
+    {"ZAR", 2, MONEY_ISO_CURRENCY}, {"ZMW", 2, MONEY_ISO_CURRENCY},
+    {"ZWG", 2, MONEY_ISO_CURRENCY}};
+
+#define ISO_COUNT (sizeof(iso_4217) / sizeof(iso_4217[0]))
+
+static int iso_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const iso_currency *)elem)->code);
+}
+
+static const iso_currency *iso_find(const char *code)
+{
+    if (code == NULL || strlen(code) != MONEY_CURRENCY_LEN)
+        return NULL;
+    return bsearch(code, iso_4217, ISO_COUNT, sizeof(iso_4217[0]), iso_cmp);
+}
+
 bool money_currency_valid(const char *c)
 {
-    if (c == NULL)
-        return false;
-    for (int i = 0; i < MONEY_CURRENCY_LEN; i++)
-        if (c[i] < 'A' || c[i] > 'Z')
-            return false;
-    return c[MONEY_CURRENCY_LEN] == '\0';
+    const iso_currency *x = iso_find(c);
+
+    return x != NULL && x->kind == MONEY_ISO_CURRENCY;
+}
+
+status money_currency_check(const char *c, err *e)
+{
+    const iso_currency *x = iso_find(c);
+    char upper[MONEY_CURRENCY_LEN + 1] = "";
+
+    if (x != NULL && x->kind == MONEY_ISO_CURRENCY)
+        return ST_OK;
+    if (x != NULL)
+        return err_set(e, ST_INVALID,
+                       "currency \"%s\" is an ISO 4217 %s, not a currency "
+                       "a contract is paid in; use the currency it is "
+                       "settled in (such as CLP for CLF)",
+                       c,
+                       x->kind == MONEY_ISO_FUND
+                           ? "fund code (a unit of account)"
+                           : "code for a metal, a unit of account or testing");
+    if (c != NULL && strlen(c) == MONEY_CURRENCY_LEN) {
+        for (int i = 0; i < MONEY_CURRENCY_LEN; i++)
+            upper[i] =
+                (char)(c[i] >= 'a' && c[i] <= 'z' ? c[i] - 'a' + 'A' : c[i]);
+        if (strcmp(upper, c) != 0 && money_currency_valid(upper))
+            return err_set(e, ST_INVALID,
+                           "currency \"%s\" must be written in capitals: "
+                           "\"%s\"",
+                           c, upper);
+    }
+    /* The renminbi is often written RMB, which is not its code. */
+    if (c != NULL && strcmp(c, "RMB") == 0)
+        return err_set(e, ST_INVALID,
+                       "currency \"RMB\" is not an ISO 4217 code; the "
+                       "renminbi's code is \"CNY\"");
+    return err_set(e, ST_INVALID,
+                   "currency \"%.16s\" is not an active ISO 4217 currency "
+                   "code; use one such as \"CNY\", \"USD\", \"EUR\" or "
+                   "\"JPY\" (docs/billing.md, \"Currencies\")",
+                   c != NULL ? c : "");
 }
 
 int money_decimals(const char *currency)
 {
-    /* ISO 4217 minor-unit exponents other than 2, for the currencies a
-     * bank or insurer is likely to be billed in. */
-    static const char zero[][4] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY",
-                                   "KMF", "KRW", "PYG", "RWF", "UGX", "VND",
-                                   "VUV", "XAF", "XOF", "XPF"};
-    static const char three[][4] = {"BHD", "IQD", "JOD", "KWD",
-                                    "LYD", "OMR", "TND"};
+    const iso_currency *x = iso_find(currency);
 
-    if (currency == NULL)
-        return 2;
-    for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
-        if (strcmp(currency, zero[i]) == 0)
-            return 0;
-    for (size_t i = 0; i < sizeof(three) / sizeof(three[0]); i++)
-        if (strcmp(currency, three[i]) == 0)
-            return 3;
-    return 2;
+    return x != NULL && x->minor_units >= 0 ? x->minor_units : 2;
 }
 
 status money_make(const char *currency, int64_t minor, money *out, err *e)
 {
-    if (!money_currency_valid(currency))
-        return err_set(e, ST_INVALID,
-                       "currency \"%.16s\" is not an ISO 4217 code (three "
-                       "upper-case letters, e.g. CNY)",
-                       currency != NULL ? currency : "");
+    status s = money_currency_check(currency, e);
+
+    if (s != ST_OK)
+        return s;
     out->minor = minor;
     memcpy(out->currency, currency, MONEY_CURRENCY_LEN + 1);
     return ST_OK;
@@ -299,6 +447,18 @@ char *money_format(char *buf, size_t cap, const char *currency, int64_t minor)
         snprintf(buf, cap, "%.3s %s", currency, num);
     else
         snprintf(buf, cap, "%s", num);
+    return buf;
+}
+
+char *money_format_amount(char *buf, size_t cap, const char *currency,
+                          int64_t minor)
+{
+    char num[48];
+
+    if (cap == 0)
+        return buf;
+    format_number(num, currency, minor, true);
+    snprintf(buf, cap, "%s", num);
     return buf;
 }
 
