@@ -175,15 +175,19 @@ status money_currency_check(const char *c, err *e)
 
     if (x != NULL && x->kind == MONEY_ISO_CURRENCY)
         return ST_OK;
+    if (x != NULL && x->kind == MONEY_ISO_FUND)
+        return err_set(e, ST_INVALID,
+                       "currency \"%s\" is an ISO 4217 fund code (a unit of "
+                       "account), not a currency a contract is paid in; use "
+                       "the currency it is settled in (CLP for CLF, UYU for "
+                       "UYW)",
+                       c);
     if (x != NULL)
         return err_set(e, ST_INVALID,
-                       "currency \"%s\" is an ISO 4217 %s, not a currency "
-                       "a contract is paid in; use the currency it is "
-                       "settled in (such as CLP for CLF)",
-                       c,
-                       x->kind == MONEY_ISO_FUND
-                           ? "fund code (a unit of account)"
-                           : "code for a metal, a unit of account or testing");
+                       "currency \"%s\" is an ISO 4217 code for a metal, a "
+                       "unit of account or testing, not a currency a "
+                       "contract is paid in",
+                       c);
     if (c != NULL && strlen(c) == MONEY_CURRENCY_LEN) {
         for (int i = 0; i < MONEY_CURRENCY_LEN; i++)
             upper[i] =
