@@ -5,30 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ids.h"
+#include "money.h"
 #include "sbuf.h"
 
 #define FILTER_MAX 16 /* bytes of a filter name */
-
-void assist_reply_money(int64_t minor, char *buf, size_t cap)
-{
-    /* Work on the magnitude as unsigned so INT64_MIN is safe. */
-    uint64_t mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
-    uint64_t units = mag / 100;
-    char digits[32], grouped[48];
-    int nd =
-        snprintf(digits, sizeof(digits), "%llu", (unsigned long long)units);
-    int w = 0;
-
-    for (int i = 0; i < nd; i++) {
-        if (i > 0 && (nd - i) % 3 == 0)
-            grouped[w++] = ',';
-        grouped[w++] = digits[i];
-    }
-    grouped[w] = '\0';
-    snprintf(buf, cap, "%s%s.%02u", minor < 0 ? "-" : "", grouped,
-             (unsigned)(mag % 100));
-}
 
 /* True when c may appear in a placeholder's path. */
 static bool path_char(char c)
@@ -75,15 +55,24 @@ static void render_value(sbuf *b, const assist_task *t, const char *path,
         return;
     }
     if (found && strcmp(filter, "money") == 0 && v.kind == ASSIST_VALUE_INT) {
-        char money[48];
+        char amount[MONEY_FORMAT_MAX];
         assist_value cur;
         const char *code = currency;
 
-        if (assist_task_value(t, "payload.currency", &cur) &&
-            cur.kind == ASSIST_VALUE_STRING && ids_token_valid(cur.s))
+        /* The payload's own currency wins; one that is not an ISO 4217
+         * currency would give the amount wrong decimals, so the worker
+         * sees it as a value to check instead. */
+        if (assist_task_value(t, "payload.currency", &cur)) {
+            if (cur.kind != ASSIST_VALUE_STRING ||
+                !money_currency_valid(cur.s)) {
+                (*missing)++;
+                sbuf_printf(b, "[?payload.currency]");
+                return;
+            }
             code = cur.s;
-        assist_reply_money(v.i, money, sizeof(money));
-        sbuf_printf(b, "%s%s%s", money, code != NULL && code[0] ? " " : "",
+        }
+        money_format_amount(amount, sizeof(amount), code, v.i);
+        sbuf_printf(b, "%s%s%s", amount, code != NULL && code[0] ? " " : "",
                     code != NULL ? code : "");
         return;
     }

@@ -3,8 +3,10 @@
  *
  * A reply template is text with placeholders: "{customer.name}" is the
  * task's value at that dotted path, "{payload.overdue_minor|money}" an
- * amount in minor units written as "12,500.00 CNY" (the currency is
- * payload.currency, else the tenant's). "{{" and "}}" are literal braces.
+ * amount in minor units written with its currency's decimals as
+ * "12,500.00 CNY" or "150,000 JPY" (the currency is payload.currency, else
+ * the tenant's; a payload.currency that is not an ISO 4217 currency renders
+ * as "[?payload.currency]"). "{{" and "}}" are literal braces.
  * A value that is absent, not a scalar, or not an integer for |money
  * renders visibly as "[?payload.overdue_minor]" so the worker sees what to
  * fill in; an unknown filter renders as "[?path|filter]". A "{" that does
@@ -35,9 +37,6 @@
 status assist_reply_render(const char *tmpl, const assist_task *t,
                            const char *currency, char **out, int *missing,
                            err *e);
-
-/* "12,500.00" for 1250000 (two decimals; sign kept) into buf. */
-void assist_reply_money(int64_t minor, char *buf, size_t cap);
 
 /*
  * One line describing outcome o into buf, for example

@@ -6,6 +6,7 @@
 
 #include "fileio.h"
 #include "jsonx.h"
+#include "money.h"
 
 #define PREFIX_MAX 16 /* bytes of a phone prefix */
 #define WHERE_MAX  96 /* bytes of a field path in messages */
@@ -710,9 +711,15 @@ status assist_rules_parse(assist_rules **out, const char *buf, size_t len,
         ST_OK)
         goto out;
     snprintf(r->tenant, sizeof(r->tenant), "%s", jsonx_str(root, "tenant"));
-    if (jsonx_str(root, "currency") != NULL)
+    if (jsonx_str(root, "currency") != NULL) {
+        if ((st = money_currency_check(jsonx_str(root, "currency"), e)) !=
+            ST_OK) {
+            err_wrap(e, "rules.currency");
+            goto out;
+        }
         snprintf(r->currency, sizeof(r->currency), "%s",
                  jsonx_str(root, "currency"));
+    }
     if ((st = parse_time_zone(r, root, e)) != ST_OK ||
         (st = parse_rules(r, root, "contact_hours", R_HOURS,
                           ASSIST_HOURS_RULES_MAX, e)) != ST_OK ||

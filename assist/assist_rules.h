@@ -98,7 +98,8 @@ void assist_rules_destroy(assist_rules *r);
 /* The tenant the file is for (borrowed). */
 const char *assist_rules_tenant(const assist_rules *r);
 
-/* The tenant's default currency ("CNY"), or "" when the file names none. */
+/* The tenant's default currency ("CNY"), or "" when the file names none;
+ * a code that is not an active ISO 4217 currency is refused at parse. */
 const char *assist_rules_currency(const assist_rules *r);
 
 /*

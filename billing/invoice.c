@@ -888,7 +888,8 @@ static void export_html(const loaded *l, FILE *f)
         fputs("</td><td>", f);
         html_text(f, x->outcome_code);
         fprintf(f, " (#%" PRId64 ")</td><td class=\"n\">", x->outcome_id);
-        html_text(f, money_format(buf, sizeof(buf), NULL, x->amount_minor));
+        html_text(f, money_format_amount(buf, sizeof(buf), doc->currency,
+                                         x->amount_minor));
         fputs("</td></tr>\n", f);
     }
     fprintf(f,

@@ -262,11 +262,8 @@ static status parse_plan(const json_t *root, rating_plan *p, err *e)
     if (s != ST_OK)
         return s;
     cur = jsonx_str(root, "currency");
-    if (!money_currency_valid(cur))
-        return err_set(e, ST_INVALID,
-                       "plan.currency \"%.16s\" is not an ISO 4217 code "
-                       "(three upper-case letters, e.g. CNY)",
-                       cur);
+    if ((s = money_currency_check(cur, e)) != ST_OK)
+        return err_wrap(e, "plan.currency");
     memcpy(p->currency, cur, MONEY_CURRENCY_LEN + 1);
     p->mode = MONEY_ROUND_HALF_EVEN;
     if (json_object_get(root, "rounding") != NULL) {

@@ -4,10 +4,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cli_money.h"
 #include "cli_table.h"
 #include "cmd_bill_report.h"
 #include "invoice.h"
+#include "money.h"
 
 #define RC_COLS 6
 
@@ -162,7 +162,7 @@ static status run_check(db *d, const rc_check *c, const char *const *params,
         return err_wrap(e, "check \"%s\"", c->name);
     for (int i = 0; i < db_rows(r) && s == ST_OK; i++) {
         int64_t want = db_i64(r, i, 2), got = db_i64(r, i, 3);
-        char a[ADMIN_MONEY_MAX], b[ADMIN_MONEY_MAX];
+        char a[MONEY_FORMAT_MAX], b[MONEY_FORMAT_MAX];
         const char *cells[RC_COLS];
         bool ok = want == got;
 
@@ -175,8 +175,8 @@ static status run_check(db *d, const rc_check *c, const char *const *params,
             continue;
         }
         if (c->money) {
-            cli_money_format(a, sizeof(a), "", want);
-            cli_money_format(b, sizeof(b), "", got);
+            money_format_amount(a, sizeof(a), db_val(r, i, 1), want);
+            money_format_amount(b, sizeof(b), db_val(r, i, 1), got);
         } else {
             snprintf(a, sizeof(a), "%" PRId64, want);
             snprintf(b, sizeof(b), "%" PRId64, got);

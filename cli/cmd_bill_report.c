@@ -4,9 +4,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cli_money.h"
 #include "cli_table.h"
 #include "invoice.h"
+#include "money.h"
 
 #define BR_COLS 12
 
@@ -87,7 +87,7 @@ static status block(db *d, const db_stmt *st, const char *const *params,
     const char *heads[BR_COLS] = {
         key_head,   "CUR",    "VERIFIED", "BILLED", "PENDING",     "AMOUNT",
         "REVERSED", "AMOUNT", "MARGIN",   "CASES",  "MARGIN/CASE", ledger_head};
-    char amt[6][ADMIN_MONEY_MAX];
+    char amt[6][MONEY_FORMAT_MAX];
     cli_table *t = NULL;
     db_res *r = NULL;
     status s;
@@ -116,13 +116,13 @@ static status block(db *d, const db_stmt *st, const char *const *params,
         const char *cur = db_val(r, i, 1);
         const char *cells[BR_COLS];
 
-        cli_money_format(amt[0], ADMIN_MONEY_MAX, "", db_i64(r, i, 3));
-        cli_money_format(amt[1], ADMIN_MONEY_MAX, "", db_i64(r, i, 5));
-        cli_money_format(amt[2], ADMIN_MONEY_MAX, "", db_i64(r, i, 7));
-        cli_money_format(amt[3], ADMIN_MONEY_MAX, "", db_i64(r, i, 8));
-        cli_money_format(amt[4], ADMIN_MONEY_MAX, "",
-                         per_case(db_i64(r, i, 8), db_i64(r, i, 9)));
-        cli_money_format(amt[5], ADMIN_MONEY_MAX, "", db_i64(r, i, 10));
+        money_format_amount(amt[0], MONEY_FORMAT_MAX, cur, db_i64(r, i, 3));
+        money_format_amount(amt[1], MONEY_FORMAT_MAX, cur, db_i64(r, i, 5));
+        money_format_amount(amt[2], MONEY_FORMAT_MAX, cur, db_i64(r, i, 7));
+        money_format_amount(amt[3], MONEY_FORMAT_MAX, cur, db_i64(r, i, 8));
+        money_format_amount(amt[4], MONEY_FORMAT_MAX, cur,
+                            per_case(db_i64(r, i, 8), db_i64(r, i, 9)));
+        money_format_amount(amt[5], MONEY_FORMAT_MAX, cur, db_i64(r, i, 10));
         cells[0] = db_val(r, i, 0);
         cells[1] = cur;
         cells[2] = db_val(r, i, 2);

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_money.h"
 #include "cli_table.h"
 #include "ids.h"
 #include "jsonx.h"
+#include "money.h"
 
 #define SUBJECT_MAX    256
 #define CASE_MAX_BYTES (64u * 1024u) /* the dispatcher's limit */
@@ -268,7 +268,7 @@ static status outcomes_section(db *d, const char *case_id, FILE *out, err *e)
     const char *params[1] = {case_id};
     cli_table *t = NULL;
     db_res *r = NULL;
-    char money[ADMIN_MONEY_MAX];
+    char amount[MONEY_FORMAT_MAX];
     status s;
 
     if ((s = db_run(d, &case_outcomes, params, &r, e)) != ST_OK)
@@ -290,8 +290,8 @@ static status outcomes_section(db *d, const char *case_id, FILE *out, err *e)
                                 "",
                                 db_val(r, i, 8)};
         if (!db_null(r, i, 6))
-            cells[6] = cli_money_format(money, sizeof(money), db_val(r, i, 7),
-                                        db_i64(r, i, 6));
+            cells[6] = money_format(amount, sizeof(amount), db_val(r, i, 7),
+                                    db_i64(r, i, 6));
         else if (strcmp(db_val(r, i, 5), "yes") == 0)
             cells[6] = "pending";
         if ((s = cli_table_add(t, cells, e)) != ST_OK)

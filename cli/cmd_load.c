@@ -10,13 +10,13 @@
 
 #include "ids.h"
 #include "jsonx.h"
+#include "money.h"
+#include "playbook.h"
 #include "rating.h"
 
 /* JSON paths are short ("playbooks[2].steps[11].outcomes.x.fields.y"). */
 #define PATH_MAX_LEN 256
-#define MAX_STEPS    64
 #define NAME_MAX_LEN 200
-#define MONEY_MAX    1000000000000000LL /* 10^15 minor units */
 #define NFIELDS(t)   ((int)(sizeof(t) / sizeof((t)[0])))
 
 /*
@@ -142,10 +142,6 @@ DB_STMT(contract_prices_upsert, 2,
         "SET amount_minor = EXCLUDED.amount_minor "
         "WHERE contract_prices.amount_minor <> EXCLUDED.amount_minor");
 
-static const char *const channels[] = {"voice", "chat", "backoffice", NULL};
-static const char *const ai_modes[] = {"none", "assist", "auto", NULL};
-static const char *const field_types[] = {"amount_minor", "date", "string",
-                                          "int",          "bool", NULL};
 static const char *const tenant_kinds[] = {"bank", "insurer", NULL};
 static const char *const worker_kinds[] = {"human", "ai", NULL};
 
@@ -153,16 +149,6 @@ typedef struct loader {
     db *d;
     cmd_load_counts n;
 } loader;
-
-/* A parsed step, for the checks that need the whole playbook. */
-typedef struct step_info {
-    const char *key;
-    const json_t *obj;
-    const json_t *after;
-    const json_t *when;
-    const json_t *outcomes;
-    int state; /* for cycle detection: 0 new, 1 on the path, 2 done */
-} step_info;
 
 /* "where: message" with status s. */
 static status bad(err *e, status s, const char *where, const char *fmt, ...)
@@ -300,29 +286,6 @@ static status int_map(const json_t *obj, const char *where, const char *what,
     return ST_OK;
 }
 
-/* An array of identifiers without repeats. */
-static status token_array(const json_t *arr, const char *where, err *e)
-{
-    size_t i, j;
-    json_t *v;
-    char p[PATH_MAX_LEN];
-
-    json_array_foreach(arr, i, v)
-    {
-        path_index(p, where, i);
-        if (!json_is_string(v) || !ids_token_valid(json_string_value(v)))
-            return bad(e, json_is_string(v) ? ST_INVALID : ST_WRONG_TYPE, p,
-                       "must be an identifier (1-64 letters, digits, '_' or "
-                       "'-')");
-        for (j = 0; j < i; j++)
-            if (strcmp(json_string_value(json_array_get(arr, j)),
-                       json_string_value(v)) == 0)
-                return bad(e, ST_INVALID, p, "\"%s\" is listed twice",
-                           json_string_value(v));
-    }
-    return ST_OK;
-}
-
 /* The element at i of a section must be an object with a unique id. */
 static status section_item(const json_t *arr, size_t i, const char *section,
                            char *where, json_t **out, err *e)
@@ -432,18 +395,14 @@ static bool timestamp_valid(const char *s)
 }
 
 /*
- * Routing configuration (schema/004), stored exactly as the dispatcher
- * reads it (dispatcher/state.c, playbook_step_routing): step licence,
- * rings and TTL; worker licences; pool weights and wrap-up; channel offer
- * settings.
+ * Routing configuration (schema/004): step licence, rings and TTL (decoded
+ * by the playbook codec, stored in the form the dispatcher decodes);
+ * worker licences; pool weights and wrap-up; channel offer settings.
  */
-#define RING_AFTER_MAX (86400 * 30) /* as the dispatcher's ring parser */
-#define TTL_MAX        31536000
-#define LICENCES_MAX   8       /* ROUTER_WORKER_LICENCES */
-#define ROUTE_W_MAX    1000000 /* keeps every score term far from overflow */
-#define OFFER_MS_MIN   100
-#define OFFER_MS_MAX   3600000
-#define PB_RINGS_MAX   4
+#define LICENCES_MAX 8       /* ROUTER_WORKER_LICENCES */
+#define ROUTE_W_MAX  1000000 /* keeps every score term far from overflow */
+#define OFFER_MS_MIN 100
+#define OFFER_MS_MAX 3600000
 
 DB_STMT(step_routing_set, 7,
         "UPDATE playbook_steps SET licence = NULLIF($5, ''),"
@@ -491,116 +450,6 @@ DB_STMT(channel_upsert, 3,
         "WHERE (channel_settings.offer_timeout_ms, "
         "channel_settings.auto_accept) IS DISTINCT FROM "
         "(EXCLUDED.offer_timeout_ms, EXCLUDED.auto_accept)");
-
-/* One ring; prev is the previous ring's after_seconds (-1 for the first). */
-static status check_ring(loader *l, const json_t *g, const char *where,
-                         int64_t prev, int64_t *after, err *e)
-{
-    static const jfield fields[] = {{"after_seconds", JF_INT, true},
-                                    {"lower_by", JF_INT, false},
-                                    {"assist", JF_BOOL, false},
-                                    {"overflow_pool", JF_TOKEN, false},
-                                    {"priority_boost", JF_INT, false}};
-    const char *pool;
-    char p[PATH_MAX_LEN];
-    int64_t v;
-    status s;
-
-    if (!json_is_object(g))
-        return bad(e, ST_WRONG_TYPE, where,
-                   "must be an object such as {\"after_seconds\": 60, "
-                   "\"lower_by\": 1}");
-    if ((s = jsonx_check(g, where, fields, NFIELDS(fields), e)) != ST_OK ||
-        (s = int_member(g, "after_seconds", where, 0, RING_AFTER_MAX, 0, after,
-                        e)) != ST_OK ||
-        (s = int_member(g, "lower_by", where, 0, 5, 0, &v, e)) != ST_OK ||
-        (s = int_member(g, "priority_boost", where, -100, 100, 0, &v, e)) !=
-            ST_OK)
-        return s;
-    if (*after <= prev) {
-        path_join(p, where, "after_seconds");
-        return bad(e, ST_INVALID, p,
-                   "must be above the previous ring's %lld: rings are in "
-                   "increasing after_seconds",
-                   (long long)prev);
-    }
-    pool = jsonx_str(g, "overflow_pool");
-    if (pool == NULL)
-        return ST_OK;
-    path_join(p, where, "overflow_pool");
-    return must_exist(l, &pool_exists, pool, p, "pool",
-                      "add it under \"pools\" or load the operator's file "
-                      "first",
-                      e);
-}
-
-/* A step's licence, rings and ttl_seconds (the field types are checked). */
-static status check_step_routing(loader *l, const json_t *st, const char *where,
-                                 err *e)
-{
-    const json_t *rings = json_object_get(st, "rings");
-    char p[PATH_MAX_LEN];
-    char q[PATH_MAX_LEN];
-    int64_t prev = -1, ttl;
-    status s;
-
-    if ((s = int_member(st, "ttl_seconds", where, 1, TTL_MAX, 0, &ttl, e)) !=
-        ST_OK)
-        return s;
-    path_join(p, where, "rings");
-    if (json_array_size(rings) > PB_RINGS_MAX)
-        return bad(e, ST_INVALID, p, "at most %d rings (got %zu)", PB_RINGS_MAX,
-                   json_array_size(rings));
-    for (size_t i = 0; i < json_array_size(rings); i++) {
-        int64_t after = 0;
-
-        path_index(q, p, i);
-        if ((s = check_ring(l, json_array_get(rings, i), q, prev, &after, e)) !=
-            ST_OK)
-            return s;
-        prev = after;
-    }
-    if (ttl > 0 && prev >= ttl) {
-        path_join(q, where, "ttl_seconds");
-        return bad(e, ST_INVALID, q,
-                   "%lld ends the step before its last ring (after %lld "
-                   "seconds) could start",
-                   (long long)ttl, (long long)prev);
-    }
-    return ST_OK;
-}
-
-/* Store what check_step_routing accepted; steps without it keep defaults. */
-static status insert_step_routing(loader *l, const char *tenant,
-                                  const char *ctype, const char *ver,
-                                  const step_info *st, err *e)
-{
-    const json_t *rings = json_object_get(st->obj, "rings");
-    const char *licence = jsonx_str(st->obj, "licence");
-    char *rings_js = NULL;
-    char tbuf[24];
-    int64_t ttl = 0;
-    status s;
-
-    jsonx_int(st->obj, "ttl_seconds", &ttl);
-    if (licence == NULL && rings == NULL && ttl == 0)
-        return ST_OK;
-    rings_js = rings != NULL ? jsonx_dump(rings) : strdup("[]");
-    if (rings_js == NULL)
-        return err_set(e, ST_NOMEM, "out of memory");
-    {
-        const char *params[7] = {tenant,
-                                 ctype,
-                                 ver,
-                                 st->key,
-                                 licence != NULL ? licence : "",
-                                 rings_js,
-                                 db_i64_str(tbuf, ttl)};
-        s = run(l, &step_routing_set, params, e);
-    }
-    free(rings_js);
-    return s;
-}
 
 /*
  * A worker's "licences": [{"code": "...", "expires_on": "YYYY-MM-DD"}]
@@ -745,8 +594,8 @@ static status load_channels(loader *l, const json_t *obj, err *e)
         char mbuf[24];
 
         path_join(p, "channels", ch);
-        if (!one_of(ch, channels)) {
-            join_set(allowed, sizeof(allowed), channels);
+        if (!one_of(ch, playbook_channel_names())) {
+            join_set(allowed, sizeof(allowed), playbook_channel_names());
             return bad(e, ST_INVALID, p, "must be one of %s", allowed);
         }
         if (!json_is_object(v))
@@ -966,7 +815,7 @@ static status load_worker(loader *l, const json_t *w, const char *where, err *e)
         goto out;
     path_join(p, where, "capacity");
     if ((s = int_map(json_object_get(w, "capacity"), p, "slots", 0, 64,
-                     channels, e)) != ST_OK)
+                     playbook_channel_names(), e)) != ST_OK)
         goto out;
     path_join(p, where, "pool");
     s = must_exist(l, &pool_exists, jsonx_str(w, "pool"), p, "pool",
@@ -1010,370 +859,125 @@ out:
     return s;
 }
 
-/* Check one step's own fields; fill info. */
-static status check_step(const json_t *st, const char *where, step_info *info,
-                         err *e)
+/* Overflow pools of the step's rings must exist (the codec checked the
+ * rest of the step). */
+static status check_overflow_pools(loader *l, const pb_step *st,
+                                   const char *where, err *e)
 {
-    static const jfield fields[] = {
-        {"key", JF_TOKEN, true},
-        {"channel", JF_STRING, true},
-        {"sla_seconds", JF_INT, true},
-        {"ai", JF_STRING, false},
-        {"skills", JF_OBJECT, false},
-        {"after", JF_ARRAY, false},
-        {"when", JF_ARRAY, false},
-        {"outcomes", JF_OBJECT, true},
-        /* Routing (schema/004): check_step_routing. */
-        {"licence", JF_TOKEN, false},
-        {"rings", JF_ARRAY, false},
-        {"ttl_seconds", JF_INT, false},
-        /* Broadcast offers (schema/007). */
-        {"broadcast", JF_INT, false}};
-    static const jfield outcome_fields[] = {{"billable", JF_BOOL, true},
-                                            {"fields", JF_OBJECT, false}};
-    const char *mode, *channel, *code;
-    const json_t *skills;
-    json_t *oc;
     char p[PATH_MAX_LEN];
     char q[PATH_MAX_LEN];
-    char allowed[128];
-    int64_t sla, bcast;
+    char r[PATH_MAX_LEN];
     status s;
 
-    if ((s = jsonx_check(st, where, fields, NFIELDS(fields), e)) != ST_OK ||
-        (s = enum_member(st, "channel", where, channels, NULL, &channel, e)) !=
-            ST_OK ||
-        (s = enum_member(st, "ai", where, ai_modes, "none", &mode, e)) !=
-            ST_OK ||
-        (s = int_member(st, "sla_seconds", where, 1, 31536000, 0, &sla, e)) !=
-            ST_OK ||
-        (s = int_member(st, "broadcast", where, 1, 5, 1, &bcast, e)) != ST_OK)
-        return s;
-    skills = json_object_get(st, "skills");
-    path_join(p, where, "skills");
-    if (skills != NULL &&
-        (s = int_map(skills, p, "level", 0, 5, NULL, e)) != ST_OK)
-        return s;
-    info->key = jsonx_str(st, "key");
-    info->obj = st;
-    info->after = json_object_get(st, "after");
-    info->when = json_object_get(st, "when");
-    info->outcomes = json_object_get(st, "outcomes");
-    info->state = 0;
-    path_join(p, where, "after");
-    if (info->after != NULL && (s = token_array(info->after, p, e)) != ST_OK)
-        return s;
-    path_join(p, where, "when");
-    if (info->when != NULL) {
-        if ((s = token_array(info->when, p, e)) != ST_OK)
+    path_join(r, where, "rings");
+    for (int i = 0; i < st->nrings; i++) {
+        if (st->rings[i].overflow_pool[0] == '\0')
+            continue;
+        path_index(q, r, (size_t)i);
+        path_join(p, q, "overflow_pool");
+        s = must_exist(l, &pool_exists, st->rings[i].overflow_pool, p, "pool",
+                       "add it under \"pools\" or load the operator's file "
+                       "first",
+                       e);
+        if (s != ST_OK)
             return s;
-        if (json_array_size(info->when) > 0 &&
-            json_array_size(info->after) == 0)
-            return bad(e, ST_INVALID, p,
-                       "needs \"after\": a condition tests the outcome of a "
-                       "step this one comes after");
-    }
-    path_join(p, where, "outcomes");
-    if (json_object_size(info->outcomes) == 0)
-        return bad(e, ST_INVALID, p,
-                   "must list at least one outcome code the step may end "
-                   "with");
-    json_object_foreach((json_t *)info->outcomes, code, oc)
-    {
-        const char *fname;
-        json_t *ft;
-
-        path_join(q, p, code);
-        if (!ids_token_valid(code))
-            return bad(e, ST_INVALID, q,
-                       "outcome code must be 1-64 letters, digits, '_' or "
-                       "'-'");
-        if (!json_is_object(oc))
-            return bad(e, ST_WRONG_TYPE, q,
-                       "must be an object such as {\"billable\": true}");
-        if ((s = jsonx_check(oc, q, outcome_fields, 2, e)) != ST_OK)
-            return s;
-        json_object_foreach(json_object_get(oc, "fields"), fname, ft)
-        {
-            char r[PATH_MAX_LEN];
-            char qf[PATH_MAX_LEN];
-
-            path_join(qf, q, "fields");
-            path_join(r, qf, fname);
-            if (!ids_token_valid(fname))
-                return bad(e, ST_INVALID, r,
-                           "field name must be 1-64 letters, digits, '_' or "
-                           "'-'");
-            if (!json_is_string(ft) ||
-                !one_of(json_string_value(ft), field_types)) {
-                join_set(allowed, sizeof(allowed), field_types);
-                return bad(e, json_is_string(ft) ? ST_INVALID : ST_WRONG_TYPE,
-                           r, "type must be one of %s", allowed);
-            }
-        }
     }
     return ST_OK;
 }
 
-static int step_find(const step_info *steps, int n, const char *key)
+/* Store step `ordinal` of pb in the form the dispatcher decodes; steps
+ * without routing keep the schema's defaults for it. */
+static status insert_step(loader *l, const playbook *pb, const char *ver,
+                          int ordinal, err *e)
 {
-    for (int i = 0; i < n; i++)
-        if (strcmp(steps[i].key, key) == 0)
-            return i;
-    return -1;
-}
+    const pb_step *st = &pb->steps[ordinal];
+    pb_step_text t;
+    char obuf[24], sbuf[24], bbuf[24], tbuf[24];
+    status s;
 
-/* Depth-first search over `after`; returns the step closing a cycle or -1. */
-static int cycle_from(step_info *steps, int n, int i, int *edge_from)
-{
-    size_t k;
-    json_t *dep;
-
-    steps[i].state = 1;
-    json_array_foreach(steps[i].after, k, dep)
+    if ((s = playbook_step_encode(st, &t, e)) != ST_OK)
+        return s;
     {
-        int j = step_find(steps, n, json_string_value(dep));
-        int c;
-
-        if (steps[j].state == 1) {
-            *edge_from = i;
-            return j;
-        }
-        if (steps[j].state == 0 &&
-            (c = cycle_from(steps, n, j, edge_from)) >= 0)
-            return c;
-    }
-    steps[i].state = 2;
-    return -1;
-}
-
-/* Checks that need every step: references in after/when and cycles. */
-static status check_graph(step_info *steps, int n, const char *where, err *e)
-{
-    char p[PATH_MAX_LEN];
-
-    for (int i = 0; i < n; i++) {
-        size_t k;
-        json_t *v;
-
-        json_array_foreach(steps[i].after, k, v)
-        {
-            const char *dep = json_string_value(v);
-
-            snprintf(p, sizeof(p), "%s.steps[%d].after[%zu]", where, i, k);
-            if (step_find(steps, n, dep) < 0)
-                return bad(e, ST_INVALID, p,
-                           "no step \"%s\" in this playbook; \"after\" names "
-                           "keys of other steps",
-                           dep);
-            if (strcmp(dep, steps[i].key) == 0)
-                return bad(e, ST_INVALID, p,
-                           "step \"%s\" cannot come after itself", dep);
-        }
-        json_array_foreach(steps[i].when, k, v)
-        {
-            const char *code = json_string_value(v);
-            bool found = false;
-            size_t m;
-            json_t *dep;
-
-            json_array_foreach(steps[i].after, m, dep)
-            {
-                int j = step_find(steps, n, json_string_value(dep));
-                if (json_object_get(steps[j].outcomes, code) != NULL)
-                    found = true;
-                /* The review step of an ai: auto step (issue 5, see
-                 * docs/protocol.md "AI workers and review"). */
-                if (strcmp(code, "ai_review") == 0 &&
-                    json_array_size(steps[i].after) == 1 &&
-                    json_is_string(json_object_get(steps[j].obj, "ai")) &&
-                    strcmp(
-                        json_string_value(json_object_get(steps[j].obj, "ai")),
-                        "auto") == 0)
-                    found = true;
-            }
-            if (!found) {
-                snprintf(p, sizeof(p), "%s.steps[%d].when[%zu]", where, i, k);
-                return bad(e, ST_INVALID, p,
-                           "\"%s\" is not an outcome of any step in "
-                           "\"after\"",
-                           code);
-            }
-        }
-    }
-    for (int i = 0; i < n; i++) {
-        int from = -1;
-        int c = steps[i].state == 0 ? cycle_from(steps, n, i, &from) : -1;
-
-        if (c >= 0) {
-            snprintf(p, sizeof(p), "%s.steps[%d].after", where, from);
-            return bad(e, ST_INVALID, p,
-                       "\"%s\" after \"%s\" closes a cycle; steps must "
-                       "form a graph without loops",
-                       steps[from].key, steps[c].key);
-        }
-    }
-    return ST_OK;
-}
-
-/* outcomes as stored: every code with "billable" and "fields" present. */
-static json_t *normal_outcomes(const json_t *outcomes)
-{
-    json_t *o = json_object();
-    const char *code;
-    json_t *v;
-
-    if (o == NULL)
-        return NULL;
-    json_object_foreach((json_t *)outcomes, code, v)
-    {
-        json_t *fields = json_object_get(v, "fields");
-        /* "o" steals the reference, also when json_pack fails. */
-        json_t *row =
-            json_pack("{s:b, s:o}", "billable",
-                      json_is_true(json_object_get(v, "billable")), "fields",
-                      fields != NULL ? json_incref(fields) : json_object());
-
-        if (row == NULL || json_object_set_new(o, code, row) != 0) {
-            json_decref(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
-static status insert_step(loader *l, const char *tenant, const char *ctype,
-                          const char *ver, int ordinal, const step_info *st,
-                          err *e)
-{
-    json_t *outs = normal_outcomes(st->outcomes);
-    const json_t *skills = json_object_get(st->obj, "skills");
-    json_t *none = json_array();
-    json_t *empty = json_object();
-    char *skills_js = NULL, *after_js = NULL, *when_js = NULL, *outs_js = NULL;
-    char obuf[24], sbuf[24], bbuf[24];
-    const char *mode = jsonx_str(st->obj, "ai");
-    int64_t sla = 0, bcast = 1;
-    status s = ST_OK;
-
-    if (outs == NULL || none == NULL || empty == NULL) {
-        s = err_set(e, ST_NOMEM, "out of memory");
-        goto out;
-    }
-    jsonx_int(st->obj, "sla_seconds", &sla);
-    jsonx_int(st->obj, "broadcast", &bcast);
-    skills_js = jsonx_dump(skills != NULL ? skills : empty);
-    after_js = jsonx_dump(st->after != NULL ? st->after : none);
-    when_js = jsonx_dump(st->when != NULL ? st->when : none);
-    outs_js = jsonx_dump(outs);
-    if (skills_js == NULL || after_js == NULL || when_js == NULL ||
-        outs_js == NULL) {
-        s = err_set(e, ST_NOMEM, "out of memory");
-        goto out;
-    }
-    {
-        const char *params[13] = {tenant,
-                                  ctype,
+        const char *params[13] = {pb->tenant,
+                                  pb->case_type,
                                   ver,
                                   st->key,
                                   db_i64_str(obuf, ordinal),
-                                  jsonx_str(st->obj, "channel"),
-                                  db_i64_str(sbuf, sla),
-                                  mode != NULL ? mode : "none",
-                                  skills_js,
-                                  after_js,
-                                  when_js,
-                                  outs_js,
-                                  db_i64_str(bbuf, bcast)};
+                                  playbook_channel_name(st->channel),
+                                  db_i64_str(sbuf, st->sla_seconds),
+                                  playbook_ai_name(st->ai),
+                                  t.skills,
+                                  t.after,
+                                  t.when,
+                                  t.outcomes,
+                                  db_i64_str(bbuf, st->broadcast)};
         s = run(l, &step_insert, params, e);
     }
-out:
-    free(skills_js);
-    free(after_js);
-    free(when_js);
-    free(outs_js);
-    json_decref(outs);
-    json_decref(none);
-    json_decref(empty);
+    if (s == ST_OK &&
+        (st->licence[0] != '\0' || st->nrings > 0 || st->ttl_seconds > 0)) {
+        const char *params[7] = {pb->tenant,
+                                 pb->case_type,
+                                 ver,
+                                 st->key,
+                                 st->licence,
+                                 t.rings,
+                                 db_i64_str(tbuf, st->ttl_seconds)};
+        s = run(l, &step_routing_set, params, e);
+    }
+    playbook_step_text_free(&t);
     return s;
 }
 
-static status load_playbook(loader *l, const json_t *pb, const char *where,
+/*
+ * One playbook: decoded (and every limit checked) by the playbook codec,
+ * the dispatcher's own decoder, so what loads is what the dispatcher runs.
+ */
+static status load_playbook(loader *l, const json_t *doc, const char *where,
                             json_t *seen, err *e)
 {
-    static const jfield fields[] = {{"tenant", JF_TOKEN, true},
-                                    {"case_type", JF_TOKEN, true},
-                                    {"name", JF_STRING, true},
-                                    {"steps", JF_ARRAY, true}};
-    step_info steps[MAX_STEPS];
-    const json_t *arr;
-    const char *tenant, *ctype, *name;
+    playbook *pb = NULL;
     char *def = NULL;
     char p[PATH_MAX_LEN];
     char key[2 * ID_MAX + 2];
     char vbuf[24];
     db_res *r = NULL;
     int64_t version = 1;
-    int n;
     status s;
 
-    if ((s = jsonx_check(pb, where, fields, 4, e)) != ST_OK ||
-        (s = name_member(pb, "name", where, &name, e)) != ST_OK)
+    if ((s = playbook_decode(doc, where, &pb, e)) != ST_OK)
         goto out;
-    tenant = jsonx_str(pb, "tenant");
-    ctype = jsonx_str(pb, "case_type");
-    snprintf(key, sizeof(key), "%s/%s", tenant, ctype);
+    snprintf(key, sizeof(key), "%s/%s", pb->tenant, pb->case_type);
     if (json_object_get(seen, key) != NULL) {
         s = bad(e, ST_INVALID, where,
                 "a second playbook for tenant \"%s\" and case type \"%s\"; "
                 "each may appear once per document",
-                tenant, ctype);
+                pb->tenant, pb->case_type);
         goto out;
     }
     if (json_object_set_new(seen, key, json_true()) != 0) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
-    arr = json_object_get(pb, "steps");
     path_join(p, where, "steps");
-    if (json_array_size(arr) == 0 || json_array_size(arr) > MAX_STEPS) {
-        s = bad(e, ST_INVALID, p, "must hold 1..%d steps", MAX_STEPS);
-        goto out;
-    }
-    n = (int)json_array_size(arr);
-    for (int i = 0; i < n; i++) {
-        const json_t *st = json_array_get(arr, (size_t)i);
+    for (int i = 0; i < pb->nsteps; i++) {
         char sp[PATH_MAX_LEN];
 
         path_index(sp, p, (size_t)i);
-        if (!json_is_object(st)) {
-            s = bad(e, ST_WRONG_TYPE, sp, "must be an object");
+        if ((s = check_overflow_pools(l, &pb->steps[i], sp, e)) != ST_OK)
             goto out;
-        }
-        if ((s = check_step(st, sp, &steps[i], e)) != ST_OK ||
-            (s = check_step_routing(l, st, sp, e)) != ST_OK)
-            goto out;
-        if (step_find(steps, i, steps[i].key) >= 0) {
-            path_join(p, sp, "key");
-            s = bad(e, ST_INVALID, p, "step \"%s\" is defined twice",
-                    steps[i].key);
-            goto out;
-        }
     }
-    if ((s = check_graph(steps, n, where, e)) != ST_OK)
-        goto out;
     path_join(p, where, "tenant");
-    s = must_exist(l, &tenant_exists, tenant, p, "tenant",
+    s = must_exist(l, &tenant_exists, pb->tenant, p, "tenant",
                    "add it under \"tenants\"; run: twinline tenant list", e);
     if (s != ST_OK)
         goto out;
-    def = jsonx_dump(pb);
+    def = jsonx_dump(doc);
     if (def == NULL) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
     {
-        const char *params[3] = {tenant, ctype, def};
+        const char *params[3] = {pb->tenant, pb->case_type, def};
         if ((s = db_run(l->d, &playbook_latest, params, &r, e)) != ST_OK)
             goto out;
     }
@@ -1385,20 +989,19 @@ static status load_playbook(loader *l, const json_t *pb, const char *where,
     }
     db_i64_str(vbuf, version);
     {
-        const char *params[5] = {tenant, ctype, vbuf, name, def};
+        const char *params[5] = {pb->tenant, pb->case_type, vbuf,
+                                 jsonx_str(doc, "name"), def};
         if ((s = run(l, &playbook_insert, params, e)) != ST_OK)
             goto out;
     }
-    for (int i = 0; i < n; i++)
-        if ((s = insert_step(l, tenant, ctype, vbuf, i, &steps[i], e)) !=
-                ST_OK ||
-            (s = insert_step_routing(l, tenant, ctype, vbuf, &steps[i], e)) !=
-                ST_OK)
+    for (int i = 0; i < pb->nsteps; i++)
+        if ((s = insert_step(l, pb, vbuf, i, e)) != ST_OK)
             goto out;
     l->n.playbook_versions++;
 out:
     db_res_free(r);
     free(def);
+    playbook_destroy(pb);
     return s;
 }
 
@@ -1457,10 +1060,10 @@ static status check_prices(loader *l, const char *tenant, const char *ctype,
             goto out;
         }
         if (json_integer_value(amount) < 0 ||
-            json_integer_value(amount) > MONEY_MAX) {
+            json_integer_value(amount) > MONEY_AMOUNT_MAX) {
             s = bad(e, ST_INVALID, p,
-                    "price must be 0..%lld minor units (got %lld)", MONEY_MAX,
-                    (long long)json_integer_value(amount));
+                    "price must be 0..%lld minor units (got %lld)",
+                    MONEY_AMOUNT_MAX, (long long)json_integer_value(amount));
             goto out;
         }
         for (int i = 0; i < db_rows(r); i++)
@@ -1484,11 +1087,6 @@ static status check_prices(loader *l, const char *tenant, const char *ctype,
 out:
     db_res_free(r);
     return s;
-}
-
-static bool currency_valid(const char *c)
-{
-    return strlen(c) == 3 && strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3;
 }
 
 /*
@@ -1846,11 +1444,9 @@ static status load_contract(loader *l, const json_t *c, const char *where,
         (s = int_member(c, "verification_days", where, 0, 365, 0, &days, e)) !=
             ST_OK)
         goto out;
-    if (!currency_valid(jsonx_str(c, "currency"))) {
+    if ((s = money_currency_check(jsonx_str(c, "currency"), e)) != ST_OK) {
         path_join(p, where, "currency");
-        s = bad(e, ST_INVALID, p,
-                "must be an ISO 4217 code of three capital letters, such as "
-                "\"CNY\"");
+        err_wrap(e, "%s", p);
         goto out;
     }
     tenant = jsonx_str(c, "tenant");

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_money.h"
 #include "cli_table.h"
+#include "money.h"
 
 DB_STMT(report_figures, 0,
         "WITH closed AS ("
@@ -149,7 +149,7 @@ static const char *seconds(char *buf, size_t cap, bool have, double v)
 void cmd_report_print(const cmd_report_figures *r, cli_format fmt, FILE *out)
 {
     char v[16][48];
-    char money[ADMIN_MONEY_MAX];
+    char amount[MONEY_FORMAT_MAX];
     const char *names[] = {"cases_submitted",    "cases_resolved",
                            "cases_canceled",     "cases_open",
                            "tasks_completed",    "tasks_per_case",
@@ -219,9 +219,9 @@ void cmd_report_print(const cmd_report_figures *r, cli_format fmt, FILE *out)
         char label[96];
         snprintf(label, sizeof(label), "billed to %s (%lld lines)", b->tenant,
                  (long long)b->lines);
-        fprintf(out, "%-*s  %s\n", lw, label,
-                cli_money_format(money, sizeof(money), b->currency,
-                                 b->amount_minor));
+        fprintf(
+            out, "%-*s  %s\n", lw, label,
+            money_format(amount, sizeof(amount), b->currency, b->amount_minor));
     }
 }
 
@@ -235,7 +235,7 @@ static status bill_block(db *d, const db_stmt *st, const char *tenant,
     const char *heads[3] = {key_head, "LINES", "AMOUNT"};
     cli_table *t = NULL;
     db_res *r = NULL;
-    char money[ADMIN_MONEY_MAX];
+    char amount[MONEY_FORMAT_MAX];
     status s;
 
     if ((s = db_run(d, st, params, &r, e)) != ST_OK)
@@ -255,9 +255,8 @@ static status bill_block(db *d, const db_stmt *st, const char *tenant,
     cli_table_right(t, 2);
     for (int i = 0; i < db_rows(r); i++) {
         const char *cells[3] = {db_val(r, i, 0), db_val(r, i, 2),
-                                cli_money_format(money, sizeof(money),
-                                                 db_val(r, i, 1),
-                                                 db_i64(r, i, 3))};
+                                money_format(amount, sizeof(amount),
+                                             db_val(r, i, 1), db_i64(r, i, 3))};
         if ((s = cli_table_add(t, cells, e)) != ST_OK)
             goto out;
     }

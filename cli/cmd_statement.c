@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "cli_args.h"
-#include "cli_money.h"
 #include "cli_table.h"
 #include "invoice.h"
+#include "money.h"
 
 #define EXIT_USAGE 2
 
@@ -82,7 +82,7 @@ static void print_text(const db_res *lines, const db_res *tot,
                        const char *party, bool op, const char *period,
                        FILE *out, cli_table *t)
 {
-    char m[5][ADMIN_MONEY_MAX];
+    char m[5][MONEY_FORMAT_MAX];
 
     fprintf(out, "Statement of %s %s for %s (UTC)\n\n",
             op ? "operator" : "worker", party, period);
@@ -94,12 +94,12 @@ static void print_text(const db_res *lines, const db_res *tot,
     for (int i = 0; i < db_rows(tot); i++) {
         const char *cur = db_val(tot, i, 0);
 
-        cli_money_format(m[0], ADMIN_MONEY_MAX, cur, db_i64(tot, i, 1));
-        cli_money_format(m[1], ADMIN_MONEY_MAX, cur, db_i64(tot, i, 2));
-        cli_money_format(m[2], ADMIN_MONEY_MAX, cur, db_i64(tot, i, 3));
-        cli_money_format(m[3], ADMIN_MONEY_MAX, cur,
-                         db_i64(tot, i, 2) + db_i64(tot, i, 3));
-        cli_money_format(m[4], ADMIN_MONEY_MAX, cur, db_i64(tot, i, 4));
+        money_format(m[0], MONEY_FORMAT_MAX, cur, db_i64(tot, i, 1));
+        money_format(m[1], MONEY_FORMAT_MAX, cur, db_i64(tot, i, 2));
+        money_format(m[2], MONEY_FORMAT_MAX, cur, db_i64(tot, i, 3));
+        money_format(m[3], MONEY_FORMAT_MAX, cur,
+                     db_i64(tot, i, 2) + db_i64(tot, i, 3));
+        money_format(m[4], MONEY_FORMAT_MAX, cur, db_i64(tot, i, 4));
         fprintf(out,
                 "\nTotals in %s\n  %-16s %18s\n  %-16s %18s\n"
                 "  %-16s %18s\n  %-16s %18s\n  %-16s %18s\n",
@@ -169,16 +169,15 @@ status cmd_statement_write(db *d, const char *party, bool op,
     cli_table_right(t, 4);
     cli_table_right(t, 6);
     for (int i = 0; i < db_rows(lines) && s == ST_OK; i++) {
-        char m[ADMIN_MONEY_MAX];
+        char m[MONEY_FORMAT_MAX];
         const char *cells[7] = {db_val(lines, i, 0),
                                 db_val(lines, i, 3),
                                 db_val(lines, i, 5),
                                 db_val(lines, i, 6),
                                 db_val(lines, i, 4),
                                 db_val(lines, i, 7),
-                                cli_money_format(m, sizeof(m),
-                                                 db_val(lines, i, 1),
-                                                 db_i64(lines, i, 2))};
+                                money_format(m, sizeof(m), db_val(lines, i, 1),
+                                             db_i64(lines, i, 2))};
         s = cli_table_add(t, cells, e);
     }
     if (s == ST_OK)

@@ -15,6 +15,20 @@
 #include "router.h"
 #include "strtab.h"
 
+/* The playbook codec (contracts/playbook.h) bounds what a step may ask of
+ * the router; a step that loads must fit in a router task. */
+_Static_assert((int)PB_CHANNELS == (int)ROUTER_CHANNELS &&
+                   (int)PB_VOICE == (int)ROUTER_VOICE &&
+                   (int)PB_CHAT == (int)ROUTER_CHAT &&
+                   (int)PB_BACKOFFICE == (int)ROUTER_BACKOFFICE,
+               "playbook and router channels differ");
+_Static_assert(PB_MAX_SKILLS <= ROUTER_TASK_SKILLS,
+               "a step may need more skills than a router task holds");
+_Static_assert(PB_MAX_RINGS <= ROUTER_RINGS,
+               "a step may have more rings than a router task holds");
+_Static_assert(PB_MAX_BROADCAST <= ROUTER_BROADCAST_MAX,
+               "a step may be broadcast wider than the router offers");
+
 #define DSP_CASE_MAX_BYTES  (64 * 1024)
 #define DSP_AGENT_MAX_BYTES (16 * 1024)
 #define DSP_MATCH_MAX       1024 /* routing decisions per batch */

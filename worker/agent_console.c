@@ -8,6 +8,7 @@
 
 #include "assist_reply.h"
 #include "ids.h"
+#include "money.h"
 #include "sbuf.h"
 
 #define PENDING_MAX       32
@@ -1485,11 +1486,12 @@ static status view_case(agent_console *c, const agent_item *it, agent_view *v)
     return st;
 }
 
-/* "5,000.00 CNY" for an amount field, into buf. */
-static void money(const agent_console *c, const char *text, char *buf,
-                  size_t cap)
+/* "5,000.00 CNY" (the currency's decimals: "150,000 JPY") for an amount
+ * field, into buf. */
+static void amount_text(const agent_console *c, const char *text, char *buf,
+                        size_t cap)
 {
-    char num[64];
+    char num[MONEY_FORMAT_MAX];
     assist_value cur;
     const char *code = "";
 
@@ -1499,7 +1501,11 @@ static void money(const agent_console *c, const char *text, char *buf,
     } else if (cur.kind != ASSIST_VALUE_MISSING) {
         code = cur.s;
     }
-    assist_reply_money(strtoll(text, NULL, 10), num, sizeof(num));
+    /* A code that is not an ISO 4217 currency is left out: its decimals
+     * are unknown, so the figure is shown as a plain amount. */
+    if (!money_currency_valid(code))
+        code = "";
+    money_format_amount(num, sizeof(num), code, strtoll(text, NULL, 10));
     snprintf(buf, cap, " = %s%s%.16s", num, code[0] != '\0' ? " " : "", code);
 }
 
@@ -1524,7 +1530,7 @@ static status view_form(agent_console *c, const agent_item *it, agent_view *v)
             char extra[96] = "";
 
             if (c->set[i] && sp->fields[i].type == AGENT_FIELD_AMOUNT)
-                money(c, c->text[i], extra, sizeof(extra));
+                amount_text(c, c->text[i], extra, sizeof(extra));
             st = add(v, i == c->field ? AGENT_STYLE_SELECTED : AGENT_STYLE_TEXT,
                      "  %s %s (%s): %s%s", i == c->field ? ">" : " ",
                      sp->fields[i].name, field_hint(sp->fields[i].type),

@@ -30,13 +30,14 @@ static void setup(void)
     strcpy(pb.tenant, "bank");
     strcpy(pb.case_type, "loan");
     pb.version = 1;
-    playbook_add_step(&pb, "contact", "voice", 300, "assist",
-                      "{\"collections\": 2}", "[]", "[]",
-                      "{\"promise_to_pay\": {\"billable\": true, \"fields\":"
-                      " {\"amount_minor\": \"amount_minor\", \"due_date\":"
-                      " \"date\", \"note\": \"string\", \"n\": \"int\","
-                      " \"ok\": \"bool\"}}, \"dispute\": {}}",
-                      &e);
+    playbook_add_step(
+        &pb, "contact", "voice", 300, "assist", "{\"collections\": 2}", "[]",
+        "[]",
+        "{\"promise_to_pay\": {\"billable\": true, \"fields\":"
+        " {\"amount_minor\": \"amount_minor\", \"due_date\":"
+        " \"date\", \"note\": \"string\", \"n\": \"int\","
+        " \"ok\": \"bool\"}}, \"dispute\": {\"billable\": false}}",
+        &e);
     playbook_resolve(&pb, &e);
     ready = 1;
 }

@@ -350,7 +350,11 @@ static void test_changed_playbook_adds_version(void **state)
 #define PLAN(extra, doc)                                                       \
     "{\"version\": 1, \"effective_from\": \"2026-01-01T00:00:00Z\", "          \
     "\"plan\": " doc extra "}"
-#define RINGS(rings)   PLAYBOOK(STEP("a", ", \"rings\": [" rings "]"))
+#define RINGS(rings) PLAYBOOK(STEP("a", ", \"rings\": [" rings "]"))
+#define CURRENCY(code)                                                         \
+    "{" NEW_TENANT "\"contracts\": [{\"id\": \"k1\", \"tenant\": "             \
+    "\"jsbank\", \"pool\": \"frontline\", \"currency\": \"" code "\", "        \
+    "\"prices\": {\"complaint\": {}}}]}"
 #define CHANNELS(body) "{" NEW_TENANT "\"channels\": {" body "}}"
 
 typedef struct bad_case {
@@ -423,10 +427,23 @@ static const bad_case bad_cases[] = {
     {CONTRACT("{\"mortgage\": {\"paid\": 100}}"), ST_UNKNOWN_CASE_TYPE,
      "contracts[0].prices.mortgage: case type \"mortgage\" is not defined "
      "for tenant \"jsbank\"; run: twinline playbook list"},
-    {"{" NEW_TENANT "\"contracts\": [{\"id\": \"k1\", \"tenant\": "
-     "\"jsbank\", \"pool\": \"frontline\", \"currency\": \"yuan\", "
-     "\"prices\": {\"complaint\": {}}}]}",
-     ST_INVALID, "contracts[0].currency: must be an ISO 4217 code"},
+    /* Currencies: active ISO 4217 codes only (contracts/money.h). */
+    {CURRENCY("yuan"), ST_INVALID,
+     "contracts[0].currency: currency \"yuan\" is not an active ISO 4217 "
+     "currency code; use one such as \"CNY\""},
+    {CURRENCY("ZZZ"), ST_INVALID,
+     "bad.json: contracts[0].currency: currency \"ZZZ\" is not an active ISO "
+     "4217 currency code"},
+    {CURRENCY("RMB"), ST_INVALID,
+     "contracts[0].currency: currency \"RMB\" is not an ISO 4217 code; the "
+     "renminbi's code is \"CNY\""},
+    {CURRENCY("cny"), ST_INVALID,
+     "contracts[0].currency: currency \"cny\" must be written in capitals"},
+    {CURRENCY("CLF"), ST_INVALID,
+     "contracts[0].currency: currency \"CLF\" is an ISO 4217 fund code"},
+    {PLANS(PLAN("", PLAN_DOC("ZZZ", COMPLAINT_CODES, ""))), ST_INVALID,
+     "contracts[0].plans[0]: plan.currency: currency \"ZZZ\" is not an "
+     "active ISO 4217 currency code"},
     /* Price plans. */
     {PLANS(PLAN(", \"colour\": 1", PLAN_OK)), ST_UNKNOWN_FIELD,
      "unknown field \"colour\" in contracts[0].plans[0]"},

@@ -59,6 +59,7 @@ static void test_fill(void **state)
            "{history.0.fields.reason}",
            "LN-1 true 0.5 busy", 0);
     expect(t, "{payload.neg_minor|money}", "-0.05 CNY", 0);
+    expect(t, "{payload.overdue_minor|money}", "12,500.00 CNY", 0);
     expect(t, "no placeholders", "no placeholders", 0);
     expect(t, "", "", 0);
     assist_task_destroy(t);
@@ -79,6 +80,43 @@ static void test_missing_fields_are_visible(void **state)
            "[?history.9.code] [?history.x.code]",
            5);
     assist_task_destroy(t);
+}
+
+/* |money writes the amount with its currency's decimals: the payload's
+ * currency first, else the rules file's; an unknown payload currency is
+ * shown as a value to check, never as a guess. */
+static void test_money_uses_the_currency(void **state)
+{
+#define TASK(payload)                                                          \
+    "{\"tenant\": \"b\", \"case_type\": \"c\", \"step\": \"s\", "              \
+    "\"payload\": " payload "}"
+    static const char *const payloads[] = {
+        TASK("{\"fee_minor\": 150000, \"currency\": \"JPY\"}"),
+        TASK("{\"fee_minor\": 1250, \"currency\": \"KWD\"}"),
+        TASK("{\"fee_minor\": 150000, \"currency\": \"ZZZ\"}"),
+        TASK("{\"fee_minor\": 150000}")};
+#undef TASK
+    static const char *const want[] = {"150,000 JPY", "1.250 KWD",
+                                       "[?payload.currency]", "150,000 JPY"};
+    static const int want_missing[] = {0, 0, 1, 0};
+
+    (void)state;
+    for (int i = 0; i < 4; i++) {
+        assist_task *t = NULL;
+        char *out = NULL;
+        int missing = -1;
+        err e = {0};
+
+        assert_int_equal(
+            assist_task_parse(&t, payloads[i], strlen(payloads[i]), &e), ST_OK);
+        assert_int_equal(assist_reply_render("{payload.fee_minor|money}", t,
+                                             "JPY", &out, &missing, &e),
+                         ST_OK);
+        assert_string_equal(out, want[i]);
+        assert_int_equal(missing, want_missing[i]);
+        free(out);
+        assist_task_destroy(t);
+    }
 }
 
 static void test_braces(void **state)
@@ -117,12 +155,6 @@ static void test_money_and_next_steps(void **state)
     char buf[ASSIST_STEP_MAX];
 
     (void)state;
-    assist_reply_money(0, buf, sizeof(buf));
-    assert_string_equal(buf, "0.00");
-    assist_reply_money(123456789, buf, sizeof(buf));
-    assert_string_equal(buf, "1,234,567.89");
-    assist_reply_money(INT64_MIN, buf, sizeof(buf));
-    assert_string_equal(buf, "-92,233,720,368,547,758.08");
     assert_int_equal(assist_task_outcome_count(t), 2);
     assist_reply_next_step(assist_task_outcome(t, 0), buf, sizeof(buf));
     assert_string_equal(
@@ -141,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fill),
         cmocka_unit_test(test_missing_fields_are_visible),
+        cmocka_unit_test(test_money_uses_the_currency),
         cmocka_unit_test(test_braces),
         cmocka_unit_test(test_long_output_is_cut),
         cmocka_unit_test(test_money_and_next_steps),

@@ -238,6 +238,10 @@ static void test_strict_parsing(void **state)
     expect_error("{\"tenant\": \"b\", \"colour\": 1}", ST_UNKNOWN_FIELD,
                  "\"colour\"");
     expect_error("{}", ST_MISSING_FIELD, "\"tenant\"");
+    expect_error("{\"tenant\": \"b\", \"currency\": \"RMB\"}", ST_INVALID,
+                 "rules.currency: currency \"RMB\" is not an ISO 4217 code");
+    expect_error("{\"tenant\": \"b\", \"currency\": \"ZZZ\"}", ST_INVALID,
+                 "currency \"ZZZ\" is not an active ISO 4217 currency");
     expect_error("{\"tenant\": \"b\",", ST_BAD_JSON, "line 1");
     expect_error("{\"tenant\": \"b\", \"contact_hours\": [{\"id\": \"h\", "
                  "\"from\": \"8:00\", \"to\": \"21:00\"}]}",

@@ -88,6 +88,61 @@ static void test_money_values(void **state)
     assert_int_equal(money_make(NULL, 1, &a, &e), ST_INVALID);
     assert_false(money_currency_valid("C1Y"));
     assert_true(money_currency_valid("EUR"));
+    assert_int_equal(money_make("ZZZ", 1, &a, &e), ST_INVALID);
+    assert_non_null(strstr(e.msg, "\"ZZZ\" is not an active ISO 4217"));
+}
+
+/* The ISO 4217 list: active codes with their minor units; unknown, fund
+ * and special codes refused with a message saying what to write. */
+static void test_currencies(void **state)
+{
+    static const struct {
+        const char *code;
+        int decimals;
+    } known[] = {{"CNY", 2}, {"USD", 2}, {"EUR", 2}, {"HKD", 2}, {"JPY", 0},
+                 {"KRW", 0}, {"CLP", 0}, {"VND", 0}, {"ISK", 0}, {"XOF", 0},
+                 {"KWD", 3}, {"BHD", 3}, {"TND", 3}, {"OMR", 3}, {"AED", 2},
+                 {"ZWG", 2}, {"SLE", 2}, {"VED", 2}, {"XCG", 2}, {"ZMW", 2}};
+    err e = {0};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        if (!money_currency_valid(known[i].code) ||
+            money_currency_check(known[i].code, &e) != ST_OK)
+            fail_msg("%s should be a currency: %s", known[i].code, e.msg);
+        assert_int_equal(money_decimals(known[i].code), known[i].decimals);
+    }
+    /* Funds are units of account with minor units of their own, but no
+     * contract is paid in them. */
+    assert_int_equal(money_decimals("CLF"), 4);
+    assert_int_equal(money_decimals("UYW"), 4);
+    assert_int_equal(money_decimals("UYI"), 0);
+    assert_false(money_currency_valid("CLF"));
+    assert_int_equal(money_currency_check("CLF", &e), ST_INVALID);
+    assert_non_null(strstr(e.msg, "\"CLF\" is an ISO 4217 fund code"));
+    assert_int_equal(money_currency_check("XAU", &e), ST_INVALID);
+    assert_non_null(strstr(e.msg, "metal"));
+    assert_false(money_currency_valid("XTS"));
+    assert_false(money_currency_valid("XXX"));
+    /* Unknown and withdrawn codes, and the usual mistakes. */
+    assert_int_equal(money_currency_check("ZZZ", &e), ST_INVALID);
+    assert_string_equal(e.msg,
+                        "currency \"ZZZ\" is not an active ISO 4217 "
+                        "currency code; use one such as \"CNY\", \"USD\", "
+                        "\"EUR\" or \"JPY\" (docs/billing.md, "
+                        "\"Currencies\")");
+    assert_int_equal(money_currency_check("RMB", &e), ST_INVALID);
+    assert_non_null(strstr(e.msg, "the renminbi's code is \"CNY\""));
+    assert_int_equal(money_currency_check("cny", &e), ST_INVALID);
+    assert_non_null(strstr(e.msg, "must be written in capitals: \"CNY\""));
+    assert_false(money_currency_valid("HRK"));
+    assert_false(money_currency_valid("ZWL"));
+    assert_false(money_currency_valid(""));
+    assert_false(money_currency_valid(NULL));
+    assert_int_equal(money_currency_check(NULL, &e), ST_INVALID);
+    /* Formatting never fails: an unknown code gets two decimals. */
+    assert_int_equal(money_decimals("ZZZ"), 2);
+    assert_int_equal(money_decimals(NULL), 2);
 }
 
 /*
@@ -302,6 +357,12 @@ static void test_format(void **state)
     expect_fmt("JPY", 1500, "JPY 1,500");
     expect_fmt("JPY", -999, "JPY -999");
     expect_fmt("KWD", 1234567, "KWD 1,234.567");
+    expect_fmt("KWD", -5, "KWD -0.005");
+    expect_fmt("CLF", 12345, "CLF 1.2345");
+    expect_fmt("USD", 99999, "USD 999.99");
+    expect_fmt("CNY", 1000000000000000LL, "CNY 10,000,000,000,000.00");
+    expect_fmt("JPY", INT64_MIN, "JPY -9,223,372,036,854,775,808");
+    expect_fmt("", 7, "0.07");
     expect_fmt("CNY", INT64_MAX, "CNY 92,233,720,368,547,758.07");
     expect_fmt("CNY", INT64_MIN, "CNY -92,233,720,368,547,758.08");
     expect_fmt(NULL, 123450, "1,234.50");
@@ -311,6 +372,16 @@ static void test_format(void **state)
                         "1500000");
     money_format(small, sizeof(small), "CNY", 123450);
     assert_string_equal(small, "CNY 1");
+    /* The amount alone, with the currency's decimals, for tables whose
+     * currency is a column of its own. */
+    assert_string_equal(money_format_amount(buf, sizeof(buf), "JPY", 1500000),
+                        "1,500,000");
+    assert_string_equal(money_format_amount(buf, sizeof(buf), "CNY", -123450),
+                        "-1,234.50");
+    assert_string_equal(money_format_amount(buf, sizeof(buf), "BHD", 1),
+                        "0.001");
+    money_format_amount(small, sizeof(small), "CNY", 123450);
+    assert_string_equal(small, "1,234");
 }
 
 static void test_round_names(void **state)
@@ -334,6 +405,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checked_arithmetic),
         cmocka_unit_test(test_money_values),
+        cmocka_unit_test(test_currencies),
         cmocka_unit_test(test_rates_and_rounding),
         cmocka_unit_test(test_rate_extremes),
         cmocka_unit_test(test_scale_property),

@@ -1,6 +1,15 @@
-/* Playbook steps: outcome validation and the step progression rule. */
+/*
+ * The playbook codec: outcome validation, the step progression rule, the
+ * document decoder with every limit (at the limit it decodes, one past it
+ * is refused with the limit in the message), and the round trip the loader
+ * and the dispatcher make: decode a document, encode its steps as stored,
+ * decode the rows, get the same playbook.
+ */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "jsonx.h"
 #include "playbook.h"
 #include "tl_test.h"
 
@@ -39,7 +48,8 @@ static void build(playbook *pb)
         ST_OK);
     assert_int_equal(playbook_add_step(pb, "close_out", "chat", 600, "none",
                                        "{}", "[\"hardship_plan\", \"legal\"]",
-                                       "[]", "{\"done\": {}}", &e),
+                                       "[]",
+                                       "{\"done\": {\"billable\": false}}", &e),
                      ST_OK);
     assert_int_equal(playbook_resolve(pb, &e), ST_OK);
 }
@@ -134,28 +144,355 @@ static void test_skips_cascade(void **state)
     playbook_release(&pb);
 }
 
-static void test_bad_definitions(void **state)
+/* Stored rows go through the same step decoder as a loaded document. */
+static void test_bad_rows(void **state)
 {
+    static const char done[] = "{\"done\": {\"billable\": true}}";
     playbook pb;
     err e = {0};
 
     (void)state;
     memset(&pb, 0, sizeof(pb));
     assert_int_equal(playbook_add_step(&pb, "a", "fax", 1, "none", "{}", "[]",
-                                       "[]", "{}", &e),
+                                       "[]", done, &e),
                      ST_INVALID);
+    assert_non_null(strstr(e.msg, "steps[0].channel: must be one of voice"));
     assert_int_equal(playbook_add_step(&pb, "a", "chat", 1, "none", "{}",
-                                       "[\"zz\"]", "[]", "{}", &e),
+                                       "[\"zz\"]", "[]", done, &e),
                      ST_OK);
     assert_int_equal(playbook_resolve(&pb, &e), ST_INVALID);
-    assert_non_null(strstr(e.msg, "zz"));
+    assert_string_equal(e.msg, "steps[0].after[0]: no step \"zz\" in this "
+                               "playbook; \"after\" names keys of other steps");
     assert_int_equal(playbook_add_step(&pb, "b", "chat", 1, "none", "{}", "[]",
                                        "[]",
-                                       "{\"x\": {\"fields\": {\"f\": "
-                                       "\"colour\"}}}",
+                                       "{\"x\": {\"billable\": true, "
+                                       "\"fields\": {\"f\": \"colour\"}}}",
                                        &e),
                      ST_INVALID);
+    assert_non_null(strstr(e.msg, "steps[1].outcomes.x.fields.f: type must"));
+    assert_int_equal(playbook_add_step(&pb, "b", "chat", 1, "none", "{}", "[]",
+                                       "[]", "{\"x\": {}}", &e),
+                     ST_MISSING_FIELD);
+    assert_int_equal(playbook_add_step(&pb, "b", "chat", 1, "none", "{", "[]",
+                                       "[]", done, &e),
+                     ST_INVALID);
+    assert_non_null(strstr(e.msg, "steps[1].skills: not valid JSON"));
+    assert_int_equal(playbook_step_routing(&pb, 0, "",
+                                           "[{\"after_seconds\": "
+                                           "5}, {\"after_seconds\": "
+                                           "5}]",
+                                           0, &e),
+                     ST_INVALID);
+    assert_non_null(strstr(e.msg, "steps[0].rings[1].after_seconds: must be "
+                                  "above the previous ring's 5"));
+    assert_int_equal(pb.steps[0].nrings, 0);
+    assert_int_equal(pb.nsteps, 1);
     playbook_release(&pb);
+    assert_null(pb.steps);
+
+    /* A 33rd stored row is refused like a 33-step document. */
+    memset(&pb, 0, sizeof(pb));
+    for (int i = 0; i < PB_MAX_STEPS; i++) {
+        char key[16];
+
+        snprintf(key, sizeof(key), "s%d", i);
+        assert_int_equal(playbook_add_step(&pb, key, "chat", 1, "none", "{}",
+                                           "[]", "[]", done, &e),
+                         ST_OK);
+    }
+    assert_int_equal(playbook_add_step(&pb, "s99", "chat", 1, "none", "{}",
+                                       "[]", "[]", done, &e),
+                     ST_INVALID);
+    assert_non_null(strstr(e.msg, "a playbook has at most 32 steps"));
+    playbook_release(&pb);
+}
+
+/* A valid step "<key>" on chat with one billable outcome "done". */
+static json_t *step(const char *key)
+{
+    return json_pack("{s:s, s:s, s:i, s:{s:{s:b}}}", "key", key, "channel",
+                     "chat", "sla_seconds", 60, "outcomes", "done", "billable",
+                     1);
+}
+
+/* A playbook document of n such steps s0, s1, ... */
+static json_t *doc_of(int n)
+{
+    json_t *steps = json_array();
+    char key[16];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "s%d", i);
+        json_array_append_new(steps, step(key));
+    }
+    return json_pack("{s:s, s:s, s:s, s:o}", "tenant", "bank", "case_type",
+                     "loan", "name", "Loan", "steps", steps);
+}
+
+/* Decode d (taking it); expect want, and msg in the error when not ok. */
+static void expect(json_t *d, status want, const char *msg)
+{
+    playbook *pb = NULL;
+    err e = {0};
+    status s = playbook_decode(d, "playbooks[0]", &pb, &e);
+
+    if (s != want || (msg != NULL && strstr(e.msg, msg) == NULL))
+        fail_msg("want %s \"%s\", got %s: %s", status_code(want),
+                 msg != NULL ? msg : "", status_code(s), e.msg);
+    if (s == ST_OK)
+        assert_non_null(pb);
+    playbook_destroy(pb);
+    json_decref(d);
+}
+
+static json_t *first_step(json_t *d)
+{
+    return json_array_get(json_object_get(d, "steps"), 0);
+}
+
+/* A doc of n steps whose first step has `member` set to v (taken). */
+static json_t *with(int n, const char *member, json_t *v)
+{
+    json_t *d = doc_of(n);
+
+    json_object_set_new(first_step(d), member, v);
+    return d;
+}
+
+static json_t *objects_of(int n, const char *prefix, json_t *value)
+{
+    json_t *o = json_object();
+    char k[32];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(k, sizeof(k), "%s%d", prefix, i);
+        json_object_set(o, k, value);
+    }
+    json_decref(value);
+    return o;
+}
+
+static json_t *rings_of(int n)
+{
+    json_t *a = json_array();
+
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:i}", "after_seconds", 10 + i));
+    return a;
+}
+
+/* Steps s1..s<n> come after: a doc of n + 1 steps whose last one comes
+ * after every other. */
+static json_t *after_all(int n)
+{
+    json_t *d = doc_of(n + 1);
+    json_t *after = json_array();
+    char key[16];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "s%d", i);
+        json_array_append_new(after, json_string(key));
+    }
+    json_object_set_new(json_array_get(json_object_get(d, "steps"), (size_t)n),
+                        "after", after);
+    return d;
+}
+
+/* s1 after s0 when any of n codes, s0 having n outcomes c0..c<n-1>. */
+static json_t *when_of(int n)
+{
+    json_t *d = doc_of(2);
+    json_t *s1 = json_array_get(json_object_get(d, "steps"), 1);
+    json_t *when = json_array();
+    char code[16];
+
+    json_object_set_new(first_step(d), "outcomes",
+                        objects_of(n, "c", json_pack("{s:b}", "billable", 0)));
+    json_object_set_new(s1, "after", json_pack("[s]", "s0"));
+    for (int i = 0; i < n; i++) {
+        snprintf(code, sizeof(code), "c%d", i);
+        json_array_append_new(when, json_string(code));
+    }
+    json_object_set_new(s1, "when", when);
+    return d;
+}
+
+static json_t *fields_of(int n)
+{
+    return json_pack("{s:{s:b, s:o}}", "done", "billable", 1, "fields",
+                     objects_of(n, "f", json_string("int")));
+}
+
+static void test_limits(void **state)
+{
+    char id64[ID_MAX + 2];
+    char name[PB_NAME_MAX + 2];
+
+    (void)state;
+    memset(id64, 'k', sizeof(id64));
+    id64[ID_MAX] = '\0';
+    id64[ID_MAX + 1] = '\0';
+    memset(name, 'n', sizeof(name));
+    name[PB_NAME_MAX] = '\0';
+    name[PB_NAME_MAX + 1] = '\0';
+
+    /* Steps: 1..32; the 17-step playbook of issue 9 decodes. */
+    expect(doc_of(17), ST_OK, NULL);
+    expect(doc_of(PB_MAX_STEPS), ST_OK, NULL);
+    expect(doc_of(PB_MAX_STEPS + 1), ST_INVALID,
+           "playbooks[0].steps: must hold 1..32 steps (got 33); 32 is the "
+           "limit of a playbook");
+    expect(doc_of(0), ST_INVALID, "playbooks[0].steps: must hold 1..32 steps");
+    /* Skills of a step. */
+    expect(with(1, "skills",
+                objects_of(PB_MAX_SKILLS, "k", json_integer(PB_LEVEL_MAX))),
+           ST_OK, NULL);
+    expect(
+        with(1, "skills", objects_of(PB_MAX_SKILLS + 1, "k", json_integer(1))),
+        ST_INVALID,
+        "playbooks[0].steps[0].skills: at most 8 skills per step (got 9)");
+    expect(with(1, "skills", objects_of(1, "k", json_integer(6))), ST_INVALID,
+           "playbooks[0].steps[0].skills.k0: level must be an integer 0..5");
+    /* Steps a step comes after. */
+    expect(after_all(PB_MAX_AFTER), ST_OK, NULL);
+    expect(after_all(PB_MAX_AFTER + 1), ST_INVALID,
+           "playbooks[0].steps[9].after: at most 8 steps to come after (got "
+           "9)");
+    /* Outcomes of a step, codes in `when`. */
+    expect(when_of(PB_MAX_OUTCOMES), ST_OK, NULL);
+    expect(with(1, "outcomes",
+                objects_of(PB_MAX_OUTCOMES + 1, "c",
+                           json_pack("{s:b}", "billable", 0))),
+           ST_INVALID,
+           "playbooks[0].steps[0].outcomes: at most 16 outcomes per step (got "
+           "17)");
+    {
+        json_t *d = when_of(PB_MAX_OUTCOMES);
+        json_t *when = json_object_get(
+            json_array_get(json_object_get(d, "steps"), 1), "when");
+
+        json_array_append_new(when, json_string("c99"));
+        expect(d, ST_INVALID,
+               "playbooks[0].steps[1].when: at most 16 outcome codes (got "
+               "17)");
+    }
+    /* Fields of an outcome. */
+    expect(with(1, "outcomes", fields_of(PB_MAX_FIELDS)), ST_OK, NULL);
+    expect(with(1, "outcomes", fields_of(PB_MAX_FIELDS + 1)), ST_INVALID,
+           "playbooks[0].steps[0].outcomes.done.fields: at most 8 fields per "
+           "outcome (got 9)");
+    /* Rings and broadcast (the router's limits). */
+    expect(with(1, "rings", rings_of(PB_MAX_RINGS)), ST_OK, NULL);
+    expect(with(1, "rings", rings_of(PB_MAX_RINGS + 1)), ST_INVALID,
+           "playbooks[0].steps[0].rings: at most 4 rings (got 5)");
+    expect(with(1, "broadcast", json_integer(PB_MAX_BROADCAST)), ST_OK, NULL);
+    expect(with(1, "broadcast", json_integer(PB_MAX_BROADCAST + 1)), ST_INVALID,
+           "playbooks[0].steps[0].broadcast: must be an integer 1..5 (got 6)");
+    /* Identifiers are 1..64 characters; names 1..200. */
+    expect(with(1, "key", json_string(id64)), ST_OK, NULL);
+    id64[ID_MAX] = 'k';
+    expect(with(1, "key", json_string(id64)), ST_INVALID,
+           "playbooks[0].steps[0].key must be 1-64 characters");
+    {
+        json_t *d = doc_of(1);
+
+        json_object_set_new(d, "name", json_string(name));
+        expect(d, ST_OK, NULL);
+        d = doc_of(1);
+        name[PB_NAME_MAX] = 'n';
+        json_object_set_new(d, "name", json_string(name));
+        expect(d, ST_INVALID, "playbooks[0].name: must be 1..200 characters");
+    }
+}
+
+static void test_graph(void **state)
+{
+    json_t *d;
+
+    (void)state;
+    d = doc_of(3);
+    json_object_set_new(json_array_get(json_object_get(d, "steps"), 0), "after",
+                        json_pack("[s]", "s2"));
+    json_object_set_new(json_array_get(json_object_get(d, "steps"), 1), "after",
+                        json_pack("[s]", "s0"));
+    json_object_set_new(json_array_get(json_object_get(d, "steps"), 2), "after",
+                        json_pack("[s]", "s1"));
+    expect(d, ST_INVALID, "closes a cycle");
+    d = doc_of(2);
+    json_object_set_new(json_array_get(json_object_get(d, "steps"), 1), "key",
+                        json_string("s0"));
+    expect(d, ST_INVALID,
+           "playbooks[0].steps[1].key: step \"s0\" is defined "
+           "twice");
+    d = doc_of(1);
+    json_object_set_new(first_step(d), "after", json_pack("[s]", "s0"));
+    expect(d, ST_INVALID, "step \"s0\" cannot come after itself");
+    /* The review of an ai: auto step may test "ai_review". */
+    d = doc_of(2);
+    json_object_set_new(first_step(d), "ai", json_string("auto"));
+    json_object_set_new(json_array_get(json_object_get(d, "steps"), 1), "after",
+                        json_pack("[s]", "s0"));
+    json_object_set_new(json_array_get(json_object_get(d, "steps"), 1), "when",
+                        json_pack("[s]", "ai_review"));
+    expect(d, ST_OK, NULL);
+}
+
+/* Decode every playbook of an example file, store each step as the loader
+ * does, decode the rows as the dispatcher does: the same playbook. */
+static int round_trip_file(const char *rel)
+{
+    char path[512];
+    json_t *root;
+    json_t *pbs;
+    int n = 0;
+    err e = {0};
+
+    snprintf(path, sizeof(path), "%s/%s", TL_SOURCE_DIR, rel);
+    if (jsonx_load_file(path, &root, &e) != ST_OK)
+        fail_msg("%s: %s", rel, e.msg);
+    pbs = json_object_get(root, "playbooks");
+    for (size_t i = 0; i < json_array_size(pbs); i++) {
+        playbook *pb = NULL;
+        playbook rows;
+
+        if (playbook_decode(json_array_get(pbs, i), "playbooks[i]", &pb, &e) !=
+            ST_OK)
+            fail_msg("%s: %s", rel, e.msg);
+        memset(&rows, 0, sizeof(rows));
+        for (int k = 0; k < pb->nsteps; k++) {
+            const pb_step *st = &pb->steps[k];
+            pb_step_text t;
+
+            assert_int_equal(playbook_step_encode(st, &t, &e), ST_OK);
+            assert_int_equal(
+                playbook_add_step(&rows, st->key,
+                                  playbook_channel_name(st->channel),
+                                  st->sla_seconds, playbook_ai_name(st->ai),
+                                  t.skills, t.after, t.when, t.outcomes, &e),
+                ST_OK);
+            assert_int_equal(playbook_step_routing(&rows, k, st->licence,
+                                                   t.rings, st->ttl_seconds,
+                                                   &e),
+                             ST_OK);
+            rows.steps[k].broadcast = st->broadcast;
+            playbook_step_text_free(&t);
+        }
+        assert_int_equal(playbook_resolve(&rows, &e), ST_OK);
+        assert_true(playbook_same(pb, &rows));
+        playbook_release(&rows);
+        playbook_destroy(pb);
+        n++;
+    }
+    json_decref(root);
+    return n;
+}
+
+static void test_examples_round_trip(void **state)
+{
+    (void)state;
+    assert_int_equal(round_trip_file("examples/bank.json"), 3);
+    assert_int_equal(round_trip_file("examples/insurer.json"), 1);
+    assert_int_equal(round_trip_file("examples/ai.json"), 1);
 }
 
 int main(void)
@@ -164,7 +501,10 @@ int main(void)
         cmocka_unit_test(test_outcome_validation),
         cmocka_unit_test(test_progression_by_outcome),
         cmocka_unit_test(test_skips_cascade),
-        cmocka_unit_test(test_bad_definitions),
+        cmocka_unit_test(test_bad_rows),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_graph),
+        cmocka_unit_test(test_examples_round_trip),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

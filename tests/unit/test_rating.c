@@ -420,6 +420,14 @@ static void test_bad_plans(void **state)
                "at least one outcome code");
     expect_bad("{\"currency\": \"yuan\", \"outcomes\": {\"a\": {}}}",
                ST_INVALID, "plan.currency");
+    /* Only active ISO 4217 currencies (contracts/money.h). */
+    expect_bad("{\"currency\": \"ZZZ\", \"outcomes\": {\"a\": {}}}", ST_INVALID,
+               "plan.currency: currency \"ZZZ\" is not an active ISO 4217 "
+               "currency code");
+    expect_bad("{\"currency\": \"RMB\", \"outcomes\": {\"a\": {}}}", ST_INVALID,
+               "the renminbi's code is \"CNY\"");
+    expect_bad("{\"currency\": \"UYW\", \"outcomes\": {\"a\": {}}}", ST_INVALID,
+               "fund code");
     expect_bad("{\"currency\": \"CNY\", \"rounding\": \"nearest\","
                " \"outcomes\": {\"a\": {}}}",
                ST_INVALID, "plan.rounding");

@@ -1,6 +1,14 @@
 /*
- * Money: int64 minor units with an ISO 4217 currency, checked arithmetic and
- * rates applied with exactly one rounding in a named mode.
+ * Money: int64 minor units with an ISO 4217 currency, checked arithmetic,
+ * rates applied with exactly one rounding in a named mode, and the one
+ * formatter for people (by the currency's minor units: "JPY 1,500",
+ * "KWD 1.250", "CNY 12.50").
+ *
+ * Currencies are the active codes of ISO 4217 List One with their minor
+ * units (docs/billing.md, "Currencies"). Every place a currency enters
+ * Twinline (a contract, a price plan, a ledger account, an assist rules
+ * file) checks it with money_currency_check(), so ZZZ or RMB is refused
+ * with a message saying what to write instead.
  *
  * Pure functions, no I/O, no floating point. Every operation that could
  * overflow int64 is checked and fails with ST_INVALID instead of wrapping
@@ -22,6 +30,10 @@
 
 #define MONEY_CURRENCY_LEN 3
 
+/* Largest amount a person enters: a price, an outcome's amount_minor
+ * (10^15 minor units, far beyond any real case, far below INT64_MAX). */
+#define MONEY_AMOUNT_MAX 1000000000000000LL
+
 /* Denominators of the two rate units. */
 #define MONEY_BPS 10000
 #define MONEY_PPM 1000000
@@ -31,7 +43,8 @@
  * enough that the exact computation never needs more than 64 bits. */
 #define MONEY_RATE_MAX 1000000000000LL
 
-/* Longest money_format result: "XXX -92,233,720,368,547,758.08" plus NUL. */
+/* Longest money_format result: "XXX -9,223,372,036,854,775,808" (no
+ * decimals; four give "XXX -922,337,203,685,477.5808") plus NUL. */
 #define MONEY_FORMAT_MAX 40
 
 typedef struct money {
@@ -63,16 +76,31 @@ const char *money_round_name(money_round m);
 /* Parse a rounding mode name into *out. ST_INVALID names the valid ones. */
 status money_round_parse(const char *name, money_round *out, err *e);
 
-/* True when c is three upper-case ASCII letters. */
+/*
+ * True when c is an active ISO 4217 currency a contract can be paid in:
+ * not an unknown code, and not a fund code (CLF, UYW, ...), a precious
+ * metal, a unit of account or a testing code (XAU, XDR, XTS, ...).
+ */
 bool money_currency_valid(const char *c);
 
-/* Decimal places of c's minor unit: 0 for JPY, KRW, ...; 3 for BHD, KWD,
- * ...; 2 for every other currency. */
+/*
+ * ST_OK when money_currency_valid(c); otherwise ST_INVALID with a message
+ * naming c, why it is refused and what to write ("RMB": the renminbi's
+ * code is CNY). Callers add where the code came from (err_wrap).
+ */
+status money_currency_check(const char *c, err *e);
+
+/*
+ * The minor units (decimal places) of currency in ISO 4217: 0 for JPY,
+ * KRW, CLP, ...; 3 for BHD, KWD, TND, ...; 4 for CLF and UYW; 2 for CNY,
+ * USD, EUR and most others. 2 for NULL or a code not in the list (which
+ * no entry point accepts; only rows stored before the list existed).
+ */
 int money_decimals(const char *currency);
 
 /*
- * Build a money value. ST_INVALID when currency is not three upper-case
- * letters.
+ * Build a money value. ST_INVALID (money_currency_check's message) when
+ * currency is not an active ISO 4217 currency.
  */
 status money_make(const char *currency, int64_t minor, money *out, err *e);
 
@@ -120,6 +148,14 @@ status money_muldiv_rem(int64_t amount, int64_t num, int64_t den, int64_t *quot,
  * alone. Returns buf, always NUL-terminated (truncated when cap is small).
  */
 char *money_format(char *buf, size_t cap, const char *currency, int64_t minor);
+
+/*
+ * As money_format without the currency code: "1,234.50", "-1,500" (JPY), for
+ * a table whose currency is in a column of its own or a text that places
+ * the code itself.
+ */
+char *money_format_amount(char *buf, size_t cap, const char *currency,
+                          int64_t minor);
 
 /*
  * As money_format without currency and separators: "-1234.50", for CSV and
