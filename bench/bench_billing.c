@@ -81,6 +81,7 @@ DB_STMT(bench_outcomes, 0,
         " FROM tasks t JOIN reservations r ON r.task_id = t.id"
         " JOIN cases c ON c.id = t.case_id");
 DB_STMT(bench_ids, 0, "SELECT id FROM outcomes ORDER BY id");
+enum { BENCH_IDS_ID }; /* the columns of bench_ids */
 
 static double mono_s(void)
 {
@@ -136,7 +137,7 @@ static status seed(db *d, int n, int64_t **ids, err *e)
         goto out;
     }
     for (int i = 0; i < n; i++)
-        v[i] = db_i64(r, i, 0);
+        v[i] = db_i64(r, i, BENCH_IDS_ID);
     *ids = v;
     v = NULL;
 out:

@@ -12,11 +12,16 @@
  *   billing_flow_credit(db, signer, &notes, &e);              periodic
  *   billing_flow_destroy(f);
  *
- * Every step is one statement per batch (a transaction of its own) and is
- * idempotent: ledger keys are derived from the outcome id and stage
- * (outcome:<id>:pending, :verified, :<stage>:reversed), states only move
- * forward, and a credit note is issued only for a line not credited yet.
- * So a crash at any moment, a replay or a restart posts nothing twice.
+ * Every step is one transaction per batch: its statement
+ * (billing/sql/flow_*.sql) returns what to post, and the ledger's one
+ * writer (ledger_batch_post) posts it. Each is idempotent: ledger keys
+ * are derived from the outcome id and stage (outcome:<id>:pending,
+ * :verified, :<stage>:reversed) and compared by fingerprint, states only
+ * move forward, and a credit note is issued only for a line not credited
+ * yet. So a crash at any moment, a replay or a restart posts nothing
+ * twice. A ledger key already holding different postings fails the step
+ * with ST_CONFLICT naming the key, and the step's transaction is rolled
+ * back: nothing of the batch is stored.
  */
 #ifndef TL_BILLING_FLOW_H
 #define TL_BILLING_FLOW_H
@@ -43,11 +48,12 @@ void billing_flow_destroy(billing_flow *f);
  * billable_outcomes row (pending, verify_after and clawback_until from the
  * plan's windows), its split (platform fee, operator, worker, AI worker;
  * largest remainder) and the ledger entry outcome:<id>:pending, all in one
- * statement. handled[i] is set true for the ids this flow decided (billed,
+ * transaction. handled[i] is set true for the ids this flow decided (billed,
  * or a plan that does not cover the code: counted as no_price); the
  * others (no plan, not billable, unknown, already billed) are left for
  * billing_rate_outcomes. Adds to *counts on success only. Errors: ST_DB,
- * ST_UNAVAILABLE, ST_CONFLICT (retry), ST_NOMEM.
+ * ST_UNAVAILABLE, ST_CONFLICT (a deadlock: retry; or a pending key that
+ * holds other postings, named in the message), ST_NOMEM.
  */
 status billing_flow_rate(billing_flow *f, db *d, const int64_t *ids, int n,
                          bool *handled, billing_counts *counts, err *e);
@@ -56,8 +62,10 @@ status billing_flow_rate(billing_flow *f, db *d, const int64_t *ids, int n,
  * Reverse, for up to max unprocessed reopens and complaints, every
  * pending or verified outcome of the case that the dispute falls inside
  * the clawback window of: the state becomes reversed and each ledger
- * entry posted for it gets its exact negation. Marks the disputes
- * processed. *reversed is the number of outcomes reversed.
+ * entry posted for it gets its exact negation; a complaint under a plan
+ * with a complaint penalty gets its adjustment and its entry
+ * dispute:<id>:penalty. Marks the disputes processed. *reversed is the
+ * number of outcomes reversed.
  */
 status billing_flow_disputes(db *d, int max, int64_t *reversed, err *e);
 

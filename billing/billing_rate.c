@@ -6,90 +6,12 @@
 #include <string.h>
 
 #include "billing_event.h"
+#include "billing_sql.h"
 #include "log.h"
 
 #define MOD "billing"
 
-/*
- * One statement rates and inserts a whole batch and reports, per requested
- * id, what happened. The contract is chosen per outcome with LATERAL so that
- * "the lowest id among the covering active contracts" is decided before the
- * price is looked up: a missing price on that contract is reported, not
- * silently replaced by another contract's price. Rows are inserted in
- * outcome order so two billers inserting overlapping batches take the
- * unique-index locks in the same order. ON CONFLICT DO NOTHING waits for a
- * concurrent insert of the same outcome and then skips it.
- */
-DB_STMT(billing_rate_batch, 1,
-        "WITH req AS ("
-        "  SELECT DISTINCT unnest($1::bigint[]) AS id"
-        "), rated AS ("
-        "  SELECT req.id AS req_id, o.id AS outcome_id, o.billable,"
-        "         o.task_id, o.case_id, o.worker_id, o.code,"
-        "         c.tenant_id, c.case_type, p.operator_id,"
-        "         k.id AS contract_id, k.currency, cp.amount_minor"
-        "  FROM req"
-        "  LEFT JOIN outcomes o ON o.id = req.id"
-        "  LEFT JOIN cases c ON c.id = o.case_id"
-        "  LEFT JOIN workers w ON w.id = o.worker_id"
-        "  LEFT JOIN pools p ON p.id = w.pool_id"
-        "  LEFT JOIN LATERAL ("
-        "    SELECT ct.id, ct.currency"
-        "    FROM contracts ct"
-        "    JOIN contract_case_types cct"
-        "      ON cct.contract_id = ct.id AND cct.case_type = c.case_type"
-        "    WHERE ct.tenant_id = c.tenant_id AND ct.pool_id = w.pool_id"
-        "      AND ct.active"
-        "    ORDER BY ct.id COLLATE \"C\""
-        "    LIMIT 1"
-        "  ) k ON o.billable"
-        "  LEFT JOIN contract_prices cp"
-        "    ON cp.contract_id = k.id AND cp.case_type = c.case_type"
-        "   AND cp.outcome_code = o.code"
-        "), ins AS ("
-        "  INSERT INTO billable_lines (outcome_id, tenant_id, operator_id,"
-        "      contract_id, case_id, task_id, worker_id, outcome_code,"
-        "      amount_minor, currency)"
-        "  SELECT outcome_id, tenant_id, operator_id, contract_id, case_id,"
-        "         task_id, worker_id, code, amount_minor, currency"
-        "  FROM rated"
-        "  WHERE billable AND amount_minor IS NOT NULL"
-        /* issue 5 (AI review): an AI outcome under review or overturned
-         * is not billed; a confirmed one is, by the sweeper. */
-        "    AND NOT EXISTS (SELECT 1 FROM outcomes h WHERE h.id = outcome_id"
-        "                    AND h.review IN ('pending', 'overturned'))"
-        "  ORDER BY outcome_id"
-        "  ON CONFLICT (outcome_id) DO NOTHING"
-        "  RETURNING outcome_id"
-        ")"
-        "SELECT r.req_id,"
-        "       CASE WHEN r.outcome_id IS NULL THEN 'unknown'"
-        "            WHEN NOT r.billable THEN 'not_billable'"
-        "            WHEN r.contract_id IS NULL THEN 'no_contract'"
-        "            WHEN r.amount_minor IS NULL THEN 'no_price'"
-        "            WHEN ins.outcome_id IS NOT NULL THEN 'billed'"
-        "            ELSE 'duplicate' END,"
-        "       coalesce(r.tenant_id, ''), coalesce(r.case_type, ''),"
-        "       coalesce(r.code, ''), coalesce(r.contract_id, ''),"
-        "       coalesce(r.worker_id, '')"
-        " FROM rated r LEFT JOIN ins ON ins.outcome_id = r.outcome_id"
-        " ORDER BY r.req_id");
-
-/*
- * Candidates for the sweeper. Billable outcomes without a line are normally
- * few (the event path bills within milliseconds), so the anti-join is cheap
- * in rows returned; it scans outcomes, see docs/billing.md for the limits.
- */
-DB_STMT(billing_find_unbilled, 3,
-        "SELECT o.id FROM outcomes o"
-        " WHERE o.billable AND o.id > $1::bigint"
-        /* issue 5 (AI review): not while under review, never overturned. */
-        "   AND (o.review IS NULL OR o.review = 'confirmed')"
-        "   AND o.created_at < now() - $2::bigint * interval '1 millisecond'"
-        "   AND NOT EXISTS (SELECT 1 FROM billable_lines b"
-        "                    WHERE b.outcome_id = o.id)"
-        " ORDER BY o.id"
-        " LIMIT $3::int");
+/* The statements are billing/sql/rate_*.sql (billing_sql.h). */
 
 void billing_counts_add(billing_counts *to, const billing_counts *from)
 {
@@ -104,8 +26,8 @@ void billing_counts_add(billing_counts *to, const billing_counts *from)
 static void note_row(const db_res *r, int row, int64_t warn_above,
                      billing_counts *c)
 {
-    int64_t id = db_i64(r, row, 0);
-    const char *what = db_val(r, row, 1);
+    int64_t id = db_i64(r, row, BILLING_RATE_BATCH_REQ_ID);
+    const char *what = db_val(r, row, BILLING_RATE_BATCH_WHAT);
     bool warn = id > warn_above;
 
     if (strcmp(what, "billed") == 0) {
@@ -121,8 +43,10 @@ static void note_row(const db_res *r, int row, int64_t warn_above,
                      "outcome %" PRId64 " not billed: contract \"%s\" has "
                      "no price for tenant \"%s\", case type \"%s\", outcome "
                      "code \"%s\"; add a row to contract_prices",
-                     id, db_val(r, row, 5), db_val(r, row, 2),
-                     db_val(r, row, 3), db_val(r, row, 4));
+                     id, db_val(r, row, BILLING_RATE_BATCH_CONTRACT_ID),
+                     db_val(r, row, BILLING_RATE_BATCH_TENANT_ID),
+                     db_val(r, row, BILLING_RATE_BATCH_CASE_TYPE),
+                     db_val(r, row, BILLING_RATE_BATCH_CODE));
     } else if (strcmp(what, "no_contract") == 0) {
         c->no_contract++;
         if (warn)
@@ -130,8 +54,10 @@ static void note_row(const db_res *r, int row, int64_t warn_above,
                      "outcome %" PRId64 " not billed: no active contract "
                      "of tenant \"%s\" with the pool of worker \"%s\" "
                      "covers case type \"%s\" (outcome code \"%s\")",
-                     id, db_val(r, row, 2), db_val(r, row, 6),
-                     db_val(r, row, 3), db_val(r, row, 4));
+                     id, db_val(r, row, BILLING_RATE_BATCH_TENANT_ID),
+                     db_val(r, row, BILLING_RATE_BATCH_WORKER_ID),
+                     db_val(r, row, BILLING_RATE_BATCH_CASE_TYPE),
+                     db_val(r, row, BILLING_RATE_BATCH_CODE));
     } else {
         c->unknown++;
         if (warn)
@@ -164,7 +90,7 @@ status billing_rate_outcomes(db *d, const int64_t *ids, int n,
     if (s != ST_OK)
         goto out;
     params[0] = list;
-    s = db_run(d, &billing_rate_batch, params, &res, e);
+    s = db_run(d, &billing_sql_rate_batch, params, &res, e);
     if (s != ST_OK) {
         err_wrap(e, "bill %d outcomes", n);
         goto out;
@@ -191,7 +117,7 @@ status billing_rate_find_unbilled(db *d, int64_t after, int age_ms, int max,
     status s;
     int rows;
 
-    s = db_run(d, &billing_find_unbilled, params, &res, e);
+    s = db_run(d, &billing_sql_rate_find_unbilled, params, &res, e);
     if (s != ST_OK) {
         err_wrap(e, "find unbilled outcomes");
         return s;
@@ -200,7 +126,7 @@ status billing_rate_find_unbilled(db *d, int64_t after, int age_ms, int max,
     if (rows > max)
         rows = max;
     for (int i = 0; i < rows; i++)
-        ids[i] = db_i64(res, i, 0);
+        ids[i] = db_i64(res, i, BILLING_RATE_FIND_UNBILLED_ID);
     *n = rows;
     db_res_free(res);
     return ST_OK;

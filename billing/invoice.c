@@ -5,172 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "billing_sql.h"
 #include "month_minimum.h"
 #include "sbuf.h"
 
-#define UTC_FMT "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
-
-/* ---- statements ---- */
-
-DB_STMT(invoice_tenant_get, 1, "SELECT name FROM tenants WHERE id = $1");
-
-DB_STMT(invoice_period_mark, 2,
-        "INSERT INTO invoice_periods (tenant_id, period) VALUES ($1, $2)");
-
-/* Currencies with lines to invoice in [start, end): billable lines and
- * the adjustments (penalties, minimum top-ups) of period $4 or of an
- * earlier one that were not invoiced yet (a complaint filed after its
- * month was closed goes on the next month's invoice). */
-DB_STMT(invoice_currencies, 4,
-        "SELECT currency, sum(n) FROM (SELECT bl.currency, count(*) AS n"
-        " FROM billable_lines bl"
-        " WHERE bl.tenant_id = $1"
-        "   AND bl.created_at >= $2::timestamptz"
-        "   AND bl.created_at < $3::timestamptz"
-        "   AND NOT EXISTS (SELECT 1 FROM invoice_lines il"
-        "                    WHERE il.kind = 'invoice'"
-        "                      AND il.billable_line_id = bl.id)"
-        "   AND NOT EXISTS (SELECT 1 FROM billable_outcomes bo"
-        "                    WHERE bo.outcome_id = bl.outcome_id"
-        "                      AND bo.state <> 'verified')"
-        " GROUP BY bl.currency"
-        " UNION ALL SELECT a.currency, count(*) FROM billing_adjustments a"
-        " WHERE a.tenant_id = $1 AND a.period <= $4"
-        "   AND NOT EXISTS (SELECT 1 FROM invoice_lines il"
-        "                    WHERE il.kind = 'invoice'"
-        "                      AND il.adjustment_id = a.id)"
-        " GROUP BY a.currency) x GROUP BY currency ORDER BY currency");
-
-/* The adjustments of period $4 or earlier, not invoiced yet, in currency
- * $3 after the lines of $1. */
-DB_STMT(invoice_lines_from_adjustments, 4,
-        "INSERT INTO invoice_lines (invoice_id, kind, line_no,"
-        "  adjustment_id, case_id, case_external_id, operator_id,"
-        "  contract_id, outcome_code, billed_at, description, amount_minor)"
-        " SELECT $1, 'invoice', (SELECT coalesce(max(line_no), 0)"
-        "   FROM invoice_lines WHERE invoice_id = $1)"
-        "   + row_number() OVER (ORDER BY a.id),"
-        "  a.id, a.case_id, c.external_id, a.operator_id, a.contract_id,"
-        "  a.kind, a.created_at, a.description, a.amount_minor"
-        " FROM billing_adjustments a LEFT JOIN cases c ON c.id = a.case_id"
-        " WHERE a.tenant_id = $2 AND a.currency = $3 AND a.period <= $4"
-        "   AND NOT EXISTS (SELECT 1 FROM invoice_lines il"
-        "                    WHERE il.kind = 'invoice'"
-        "                      AND il.adjustment_id = a.id)");
-
-/*
- * Take the next number of the series (tenant, kind). The UPDATE of the
- * conflict branch locks the series row until the transaction ends, so
- * concurrent issuers queue here, and a rollback returns the number.
- */
-DB_STMT(invoice_number_take, 2,
-        "INSERT INTO invoice_series (tenant_id, kind, next_number)"
-        " VALUES ($1, $2, 2)"
-        " ON CONFLICT (tenant_id, kind) DO UPDATE"
-        "   SET next_number = invoice_series.next_number + 1"
-        " RETURNING id, next_number - 1");
-
-DB_STMT(invoice_draft_insert, 10,
-        "INSERT INTO invoices (kind, tenant_id, tenant_name, period,"
-        "  series_id, number, currency, key_id, corrects_id, reason,"
-        "  issued_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-        "  date_trunc('second', now()))"
-        " RETURNING id");
-
-DB_STMT(invoice_lines_from_billable, 5,
-        "INSERT INTO invoice_lines (invoice_id, kind, line_no,"
-        "  billable_line_id, outcome_id, case_id, case_external_id, task_id,"
-        "  worker_id, operator_id, contract_id, outcome_code, billed_at,"
-        "  description, amount_minor)"
-        " SELECT $1, 'invoice',"
-        "  row_number() OVER (ORDER BY bl.created_at, bl.id),"
-        "  bl.id, bl.outcome_id, bl.case_id, c.external_id, bl.task_id,"
-        "  bl.worker_id, bl.operator_id, bl.contract_id, bl.outcome_code,"
-        "  bl.created_at,"
-        "  left(format('Outcome \"%s\" of %s case %s, task %s, worker %s',"
-        "    bl.outcome_code, c.case_type, c.external_id, bl.task_id,"
-        "    bl.worker_id), 500),"
-        "  bl.amount_minor"
-        " FROM billable_lines bl JOIN cases c ON c.id = bl.case_id"
-        " WHERE bl.tenant_id = $2 AND bl.currency = $3"
-        "   AND bl.created_at >= $4::timestamptz"
-        "   AND bl.created_at < $5::timestamptz"
-        "   AND NOT EXISTS (SELECT 1 FROM invoice_lines il"
-        "                    WHERE il.kind = 'invoice'"
-        "                      AND il.billable_line_id = bl.id)"
-        "   AND NOT EXISTS (SELECT 1 FROM billable_outcomes bo"
-        "                    WHERE bo.outcome_id = bl.outcome_id"
-        "                      AND bo.state <> 'verified')");
-
-/* Credit lines $3 (line numbers) of invoice $2 into credit note $1. */
-DB_STMT(invoice_lines_credit, 4,
-        "INSERT INTO invoice_lines (invoice_id, kind, line_no,"
-        "  billable_line_id, adjustment_id, outcome_id, case_id,"
-        "  case_external_id, task_id,"
-        "  worker_id, operator_id, contract_id, outcome_code, billed_at,"
-        "  description, amount_minor)"
-        " SELECT $1, 'credit_note', row_number() OVER (ORDER BY il.line_no),"
-        "  il.billable_line_id, il.adjustment_id, il.outcome_id, il.case_id,"
-        "  il.case_external_id, il.task_id, il.worker_id, il.operator_id,"
-        "  il.contract_id, il.outcome_code, il.billed_at,"
-        "  left(format('Credit for line %s of %s: %s', il.line_no, $4::text,"
-        "    il.description), 500),"
-        "  -il.amount_minor"
-        " FROM invoice_lines il"
-        " WHERE il.invoice_id = $2 AND il.line_no = ANY($3::int[])");
-
-/* Totals: a sum beyond bigint fails the cast (22003, ST_INVALID). */
-DB_STMT(invoice_totals, 1,
-        "UPDATE invoices i SET line_count = s.n, total_minor = s.t"
-        "  FROM (SELECT count(*)::int AS n,"
-        "               coalesce(sum(amount_minor), 0)::bigint AS t"
-        "          FROM invoice_lines WHERE invoice_id = $1) s"
-        " WHERE i.id = $1 AND i.state = 'draft'"
-        " RETURNING s.n");
-
-DB_STMT(invoice_issue, 3,
-        "UPDATE invoices SET state = 'issued', content_hash = $2,"
-        "  signature = $3"
-        " WHERE id = $1 AND state = 'draft'");
-
-DB_STMT(invoice_header_get, 1,
-        "SELECT i.id, i.kind, i.tenant_id, i.tenant_name, i.period,"
-        "  i.number, i.currency,"
-        "  to_char(i.issued_at AT TIME ZONE 'UTC', " UTC_FMT "),"
-        "  i.key_id, i.total_minor, coalesce(i.corrects_id, 0),"
-        "  coalesce(c.number, 0), i.reason, i.state, i.content_hash,"
-        "  i.signature, i.line_count"
-        " FROM invoices i LEFT JOIN invoices c ON c.id = i.corrects_id"
-        " WHERE i.id = $1");
-
-DB_STMT(invoice_lines_get, 1,
-        "SELECT line_no, coalesce(billable_line_id, 0),"
-        "  coalesce(outcome_id, 0), coalesce(case_id, 0),"
-        "  coalesce(task_id, 0), amount_minor, coalesce(case_external_id, ''),"
-        "  coalesce(worker_id, ''), operator_id,"
-        "  contract_id, outcome_code,"
-        "  to_char(billed_at AT TIME ZONE 'UTC', " UTC_FMT "),"
-        "  description"
-        " FROM invoice_lines WHERE invoice_id = $1 ORDER BY line_no");
-
-/* Lines of invoice $1 and the credit note that already credits each. */
-DB_STMT(invoice_credit_state, 1,
-        "SELECT il.line_no, coalesce(cn.number, 0)"
-        " FROM invoice_lines il"
-        " LEFT JOIN invoice_lines cl ON cl.kind = 'credit_note'"
-        "   AND (cl.billable_line_id = il.billable_line_id"
-        "        OR cl.adjustment_id = il.adjustment_id)"
-        " LEFT JOIN invoices cn ON cn.id = cl.invoice_id"
-        " WHERE il.invoice_id = $1 ORDER BY il.line_no");
-
-DB_STMT(invoice_list_get, 1,
-        "SELECT id, kind, tenant_id, period, coalesce(number, 0), currency,"
-        "  total_minor, line_count,"
-        "  coalesce(to_char(issued_at AT TIME ZONE 'UTC', " UTC_FMT "), ''),"
-        "  coalesce(key_id, ''), coalesce(corrects_id, 0), state"
-        " FROM invoices WHERE $1::text IS NULL OR tenant_id = $1"
-        " ORDER BY tenant_id, kind DESC, number, id");
+/* The statements are billing/sql/invoice_*.sql (billing_sql.h). */
 
 /* ---- periods ---- */
 
@@ -245,7 +84,8 @@ static status load(db *d, int64_t id, loaded *l, err *e)
     int n;
 
     memset(l, 0, sizeof(*l));
-    if ((s = db_run(d, &invoice_header_get, params, &l->hdr, e)) != ST_OK)
+    if ((s = db_run(d, &billing_sql_invoice_header_get, params, &l->hdr, e)) !=
+        ST_OK)
         goto fail;
     h = l->hdr;
     if (db_rows(h) != 1) {
@@ -255,28 +95,34 @@ static status load(db *d, int64_t id, loaded *l, err *e)
                     id);
         goto fail;
     }
-    doc->id = db_i64(h, 0, 0);
-    doc->credit_note = strcmp(db_val(h, 0, 1), "credit_note") == 0;
-    doc->tenant_id = db_val(h, 0, 2);
-    doc->tenant_name = db_val(h, 0, 3);
-    doc->period = db_val(h, 0, 4);
-    doc->number = db_null(h, 0, 5) ? 0 : db_i64(h, 0, 5);
-    doc->currency = db_val(h, 0, 6);
-    doc->issued_at = opt_str(h, 0, 7);
-    doc->key_id = opt_str(h, 0, 8);
-    doc->total_minor = db_i64(h, 0, 9);
-    doc->corrects_id = db_i64(h, 0, 10);
-    doc->corrects_number = db_i64(h, 0, 11);
-    doc->reason = opt_str(h, 0, 12);
-    l->issued = strcmp(db_val(h, 0, 13), "issued") == 0;
-    l->hash = opt_str(h, 0, 14);
-    l->signature = opt_str(h, 0, 15);
+    doc->id = db_i64(h, 0, BILLING_INVOICE_HEADER_GET_ID);
+    doc->credit_note = strcmp(db_val(h, 0, BILLING_INVOICE_HEADER_GET_KIND),
+                              "credit_note") == 0;
+    doc->tenant_id = db_val(h, 0, BILLING_INVOICE_HEADER_GET_TENANT_ID);
+    doc->tenant_name = db_val(h, 0, BILLING_INVOICE_HEADER_GET_TENANT_NAME);
+    doc->period = db_val(h, 0, BILLING_INVOICE_HEADER_GET_PERIOD);
+    doc->number = db_null(h, 0, BILLING_INVOICE_HEADER_GET_NUMBER)
+                      ? 0
+                      : db_i64(h, 0, BILLING_INVOICE_HEADER_GET_NUMBER);
+    doc->currency = db_val(h, 0, BILLING_INVOICE_HEADER_GET_CURRENCY);
+    doc->issued_at = opt_str(h, 0, BILLING_INVOICE_HEADER_GET_ISSUED_AT);
+    doc->key_id = opt_str(h, 0, BILLING_INVOICE_HEADER_GET_KEY_ID);
+    doc->total_minor = db_i64(h, 0, BILLING_INVOICE_HEADER_GET_TOTAL_MINOR);
+    doc->corrects_id = db_i64(h, 0, BILLING_INVOICE_HEADER_GET_CORRECTS_ID);
+    doc->corrects_number =
+        db_i64(h, 0, BILLING_INVOICE_HEADER_GET_CORRECTS_NUMBER);
+    doc->reason = opt_str(h, 0, BILLING_INVOICE_HEADER_GET_REASON);
+    l->issued =
+        strcmp(db_val(h, 0, BILLING_INVOICE_HEADER_GET_STATE), "issued") == 0;
+    l->hash = opt_str(h, 0, BILLING_INVOICE_HEADER_GET_CONTENT_HASH);
+    l->signature = opt_str(h, 0, BILLING_INVOICE_HEADER_GET_SIGNATURE);
     invoice_doc_reference(l->ref, doc->credit_note, doc->tenant_id,
                           doc->number);
     snprintf(l->what, sizeof(l->what), "%s %s",
              doc->credit_note ? "credit note" : "invoice", l->ref);
 
-    if ((s = db_run(d, &invoice_lines_get, params, &l->rows, e)) != ST_OK)
+    if ((s = db_run(d, &billing_sql_invoice_lines_get, params, &l->rows, e)) !=
+        ST_OK)
         goto fail;
     r = l->rows;
     n = db_rows(r);
@@ -287,19 +133,21 @@ static status load(db *d, int64_t id, loaded *l, err *e)
     for (int i = 0; i < n; i++) {
         invoice_doc_line *x = &l->lines[i];
 
-        x->line = db_i64(r, i, 0);
-        x->billable_line_id = db_i64(r, i, 1);
-        x->outcome_id = db_i64(r, i, 2);
-        x->case_id = db_i64(r, i, 3);
-        x->task_id = db_i64(r, i, 4);
-        x->amount_minor = db_i64(r, i, 5);
-        x->case_external_id = db_val(r, i, 6);
-        x->worker_id = db_val(r, i, 7);
-        x->operator_id = db_val(r, i, 8);
-        x->contract_id = db_val(r, i, 9);
-        x->outcome_code = db_val(r, i, 10);
-        x->billed_at = db_val(r, i, 11);
-        x->description = db_val(r, i, 12);
+        x->line = db_i64(r, i, BILLING_INVOICE_LINES_GET_LINE_NO);
+        x->billable_line_id =
+            db_i64(r, i, BILLING_INVOICE_LINES_GET_BILLABLE_LINE_ID);
+        x->outcome_id = db_i64(r, i, BILLING_INVOICE_LINES_GET_OUTCOME_ID);
+        x->case_id = db_i64(r, i, BILLING_INVOICE_LINES_GET_CASE_ID);
+        x->task_id = db_i64(r, i, BILLING_INVOICE_LINES_GET_TASK_ID);
+        x->amount_minor = db_i64(r, i, BILLING_INVOICE_LINES_GET_AMOUNT_MINOR);
+        x->case_external_id =
+            db_val(r, i, BILLING_INVOICE_LINES_GET_CASE_EXTERNAL_ID);
+        x->worker_id = db_val(r, i, BILLING_INVOICE_LINES_GET_WORKER_ID);
+        x->operator_id = db_val(r, i, BILLING_INVOICE_LINES_GET_OPERATOR_ID);
+        x->contract_id = db_val(r, i, BILLING_INVOICE_LINES_GET_CONTRACT_ID);
+        x->outcome_code = db_val(r, i, BILLING_INVOICE_LINES_GET_OUTCOME_CODE);
+        x->billed_at = db_val(r, i, BILLING_INVOICE_LINES_GET_BILLED_AT);
+        x->description = db_val(r, i, BILLING_INVOICE_LINES_GET_DESCRIPTION);
     }
     doc->nlines = n;
     doc->lines = l->lines;
@@ -324,7 +172,7 @@ static status issue(db *d, int64_t id, const signer *sg, err *e)
     loaded l;
     status s;
 
-    if ((s = db_run(d, &invoice_totals, params, &r, e)) != ST_OK) {
+    if ((s = db_run(d, &billing_sql_invoice_totals, params, &r, e)) != ST_OK) {
         err_wrap(e,
                  "total of document %" PRId64
                  " (its amounts must sum within 64 bits)",
@@ -339,7 +187,7 @@ static status issue(db *d, int64_t id, const signer *sg, err *e)
         goto out;
     if ((s = invoice_doc_sign(sg, canon, len, hash, sig, e)) != ST_OK)
         goto out;
-    if ((s = db_run(d, &invoice_issue, params, &r, e)) != ST_OK)
+    if ((s = db_run(d, &billing_sql_invoice_issue, params, &r, e)) != ST_OK)
         goto out;
     if (db_affected(r) != 1)
         s = err_set(e, ST_INTERNAL, "document %" PRId64 " was not a draft", id);
@@ -372,25 +220,25 @@ static status draft_insert(db *d, const draft *dr, int64_t *id, int64_t *number,
 
     p[0] = dr->tenant;
     p[1] = dr->kind;
-    if ((s = db_run(d, &invoice_number_take, p, &r, e)) != ST_OK)
+    if ((s = db_run(d, &billing_sql_invoice_number_take, p, &r, e)) != ST_OK)
         return s;
     p[0] = dr->kind;
     p[1] = dr->tenant;
     p[2] = dr->tenant_name;
     p[3] = dr->period;
-    p[4] = db_val(r, 0, 0); /* series id */
-    p[5] = db_val(r, 0, 1); /* number */
+    p[4] = db_val(r, 0, BILLING_INVOICE_NUMBER_TAKE_SERIES_ID);
+    p[5] = db_val(r, 0, BILLING_INVOICE_NUMBER_TAKE_NUMBER);
     p[6] = dr->currency;
     p[7] = dr->key_id;
     p[8] = dr->corrects_id > 0 ? db_i64_str(corr, dr->corrects_id) : NULL;
     p[9] = dr->reason;
-    *number = db_i64(r, 0, 1);
+    *number = db_i64(r, 0, BILLING_INVOICE_NUMBER_TAKE_NUMBER);
     {
         db_res *r2 = NULL;
 
-        s = db_run(d, &invoice_draft_insert, p, &r2, e);
+        s = db_run(d, &billing_sql_invoice_draft_insert, p, &r2, e);
         if (s == ST_OK)
-            *id = db_i64(r2, 0, 0);
+            *id = db_i64(r2, 0, BILLING_INVOICE_DRAFT_INSERT_ID);
         db_res_free(r2);
     }
     db_res_free(r);
@@ -409,14 +257,14 @@ static status tenant_name(db *d, const char *tenant, char *buf, size_t cap,
                        "tenant \"%.64s\" is not a valid id; run: twinline "
                        "tenant list",
                        tenant != NULL ? tenant : "");
-    if ((s = db_run(d, &invoice_tenant_get, p, &r, e)) != ST_OK)
+    if ((s = db_run(d, &billing_sql_invoice_tenant_get, p, &r, e)) != ST_OK)
         return s;
     if (db_rows(r) != 1)
         s = err_set(e, ST_UNKNOWN_TENANT,
                     "tenant \"%s\" is not known; run: twinline tenant list",
                     tenant);
     else
-        snprintf(buf, cap, "%s", db_val(r, 0, 0));
+        snprintf(buf, cap, "%s", db_val(r, 0, BILLING_INVOICE_TENANT_GET_NAME));
     db_res_free(r);
     return s;
 }
@@ -447,7 +295,7 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
         const char *p[2] = {tenant, period};
         db_res *r = NULL;
 
-        s = db_run(d, &invoice_period_mark, p, &r, e);
+        s = db_run(d, &billing_sql_invoice_period_mark, p, &r, e);
         db_res_free(r);
         if (s == ST_CONFLICT) {
             s = err_set(e, ST_CONFLICT,
@@ -465,7 +313,8 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
     {
         const char *p[4] = {tenant, start, end, period};
 
-        if ((s = db_run(d, &invoice_currencies, p, &cur, e)) != ST_OK)
+        if ((s = db_run(d, &billing_sql_invoice_currencies, p, &cur, e)) !=
+            ST_OK)
             goto out;
     }
     if (db_rows(cur) == 0) {
@@ -483,8 +332,14 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
         goto out;
     }
     for (int i = 0; i < db_rows(cur); i++) {
-        draft dr = {"invoice",         tenant, name, period, db_val(cur, i, 0),
-                    signer_key_id(sg), 0,      NULL};
+        draft dr = {"invoice",
+                    tenant,
+                    name,
+                    period,
+                    db_val(cur, i, BILLING_INVOICE_CURRENCIES_CURRENCY),
+                    signer_key_id(sg),
+                    0,
+                    NULL};
         char idbuf[24];
         const char *p[5];
         int64_t id = 0, number = 0;
@@ -497,7 +352,7 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
         p[2] = dr.currency;
         p[3] = start;
         p[4] = end;
-        s = db_run(d, &invoice_lines_from_billable, p, &r, e);
+        s = db_run(d, &billing_sql_invoice_lines_from_billable, p, &r, e);
         if (s == ST_OK)
             res.lines += (int)db_affected(r);
         db_res_free(r);
@@ -505,7 +360,7 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
         if (s != ST_OK)
             goto out;
         p[3] = period;
-        s = db_run(d, &invoice_lines_from_adjustments, p, &r, e);
+        s = db_run(d, &billing_sql_invoice_lines_from_adjustments, p, &r, e);
         if (s == ST_OK)
             res.lines += (int)db_affected(r);
         db_res_free(r);
@@ -554,7 +409,7 @@ static status credit_lines(db *d, const loaded *inv, const int64_t *want, int n,
     int picked = 0;
     status s;
 
-    if ((s = db_run(d, &invoice_credit_state, p, &r, e)) != ST_OK)
+    if ((s = db_run(d, &billing_sql_invoice_credit_state, p, &r, e)) != ST_OK)
         return s;
     if (n > 0) {
         if ((sorted = malloc((size_t)n * sizeof(*sorted))) == NULL) {
@@ -574,26 +429,29 @@ static status credit_lines(db *d, const loaded *inv, const int64_t *want, int n,
             goto out;
         }
         /* line_no runs 1..n, so row no - 1 is line no; check anyway. */
-        if (row < 0 || db_i64(r, row, 0) != no) {
+        if (row < 0 ||
+            db_i64(r, row, BILLING_INVOICE_CREDIT_STATE_LINE_NO) != no) {
             s = err_set(e, ST_NOT_FOUND,
                         "%s has no line %" PRId64 " (its lines are 1 to %d)",
                         inv->what, no, db_rows(r));
             goto out;
         }
-        if (db_i64(r, row, 1) != 0) {
-            s = err_set(e, ST_CONFLICT,
-                        "line %" PRId64 " of %s was already credited by %s", no,
-                        inv->what,
-                        invoice_doc_reference(ref, true, inv->doc.tenant_id,
-                                              db_i64(r, row, 1)));
+        if (db_i64(r, row, BILLING_INVOICE_CREDIT_STATE_CREDITED_BY) != 0) {
+            s = err_set(
+                e, ST_CONFLICT,
+                "line %" PRId64 " of %s was already credited by %s", no,
+                inv->what,
+                invoice_doc_reference(
+                    ref, true, inv->doc.tenant_id,
+                    db_i64(r, row, BILLING_INVOICE_CREDIT_STATE_CREDITED_BY)));
             goto out;
         }
         sbuf_printf(arr, "%s%" PRId64, picked++ > 0 ? "," : "", no);
     }
     for (int i = 0; n == 0 && i < db_rows(r); i++) {
-        if (db_i64(r, i, 1) == 0)
+        if (db_i64(r, i, BILLING_INVOICE_CREDIT_STATE_CREDITED_BY) == 0)
             sbuf_printf(arr, "%s%" PRId64, picked++ > 0 ? "," : "",
-                        db_i64(r, i, 0));
+                        db_i64(r, i, BILLING_INVOICE_CREDIT_STATE_LINE_NO));
     }
     sbuf_append(arr, "}", 1);
     if (picked == 0)
@@ -655,7 +513,7 @@ status invoice_credit_note(db *d, int64_t invoice_id, const int64_t *lines,
         p[1] = db_i64_str(b, inv.doc.id);
         p[2] = sbuf_str(&arr);
         p[3] = inv.ref;
-        s = db_run(d, &invoice_lines_credit, p, &r, e);
+        s = db_run(d, &billing_sql_invoice_lines_credit, p, &r, e);
         db_res_free(r);
         if (s != ST_OK)
             goto out;
@@ -962,7 +820,7 @@ status invoice_list(db *d, const char *tenant, invoice_summary **rows, int *n,
     status s;
     int k;
 
-    if ((s = db_run(d, &invoice_list_get, p, &r, e)) != ST_OK)
+    if ((s = db_run(d, &billing_sql_invoice_list, p, &r, e)) != ST_OK)
         return s;
     k = db_rows(r);
     if (k > 0 && (out = calloc((size_t)k, sizeof(*out))) == NULL) {
@@ -972,20 +830,27 @@ status invoice_list(db *d, const char *tenant, invoice_summary **rows, int *n,
     for (int i = 0; i < k; i++) {
         invoice_summary *x = &out[i];
 
-        x->id = db_i64(r, i, 0);
-        x->credit_note = strcmp(db_val(r, i, 1), "credit_note") == 0;
-        snprintf(x->tenant, sizeof(x->tenant), "%s", db_val(r, i, 2));
-        snprintf(x->period, sizeof(x->period), "%s", db_val(r, i, 3));
-        x->number = db_i64(r, i, 4);
+        x->id = db_i64(r, i, BILLING_INVOICE_LIST_ID);
+        x->credit_note =
+            strcmp(db_val(r, i, BILLING_INVOICE_LIST_KIND), "credit_note") == 0;
+        snprintf(x->tenant, sizeof(x->tenant), "%s",
+                 db_val(r, i, BILLING_INVOICE_LIST_TENANT_ID));
+        snprintf(x->period, sizeof(x->period), "%s",
+                 db_val(r, i, BILLING_INVOICE_LIST_PERIOD));
+        x->number = db_i64(r, i, BILLING_INVOICE_LIST_NUMBER);
         invoice_doc_reference(x->reference, x->credit_note, x->tenant,
                               x->number);
-        snprintf(x->currency, sizeof(x->currency), "%s", db_val(r, i, 5));
-        x->total_minor = db_i64(r, i, 6);
-        x->line_count = db_i64(r, i, 7);
-        snprintf(x->issued_at, sizeof(x->issued_at), "%s", db_val(r, i, 8));
-        snprintf(x->key_id, sizeof(x->key_id), "%s", db_val(r, i, 9));
-        x->corrects_id = db_i64(r, i, 10);
-        x->issued = strcmp(db_val(r, i, 11), "issued") == 0;
+        snprintf(x->currency, sizeof(x->currency), "%s",
+                 db_val(r, i, BILLING_INVOICE_LIST_CURRENCY));
+        x->total_minor = db_i64(r, i, BILLING_INVOICE_LIST_TOTAL_MINOR);
+        x->line_count = db_i64(r, i, BILLING_INVOICE_LIST_LINE_COUNT);
+        snprintf(x->issued_at, sizeof(x->issued_at), "%s",
+                 db_val(r, i, BILLING_INVOICE_LIST_ISSUED_AT));
+        snprintf(x->key_id, sizeof(x->key_id), "%s",
+                 db_val(r, i, BILLING_INVOICE_LIST_KEY_ID));
+        x->corrects_id = db_i64(r, i, BILLING_INVOICE_LIST_CORRECTS_ID);
+        x->issued =
+            strcmp(db_val(r, i, BILLING_INVOICE_LIST_STATE), "issued") == 0;
     }
     db_res_free(r);
     *rows = out;

@@ -1,19 +1,31 @@
 /*
- * The double-entry ledger in PostgreSQL (schema/002_ledger.sql).
+ * The double-entry ledger in PostgreSQL (schema/002_ledger.sql), and its
+ * only writer: every journal entry and posting is written by
+ * ledger_batch_post, whether one entry (ledger_post, ledger_reverse) or a
+ * whole batch of them (the billing flow's pending, verified, reversing and
+ * penalty entries, the monthly minimums of an invoice close).
  *
  * An entry is a set of postings on accounts; amount_minor > 0 is a debit,
  * < 0 a credit; an entry's postings sum to zero per currency, which the
  * database checks at commit. Entries are idempotent by a key derived from
- * what caused them (ledger_key_outcome), so a redelivered event posts
- * nothing twice.
+ * what caused them (ledger_key_outcome, ...): the same key with the same
+ * postings posts nothing the second time, the same key with other
+ * postings is refused (ST_CONFLICT), so a redelivered event posts nothing
+ * twice and a bug can never overwrite the books.
  *
- *   ledger_account_ensure(d, "jsbank", LEDGER_BANK_RECEIVABLE, "CNY", &a, e);
+ *   ledger_batch_create(&b, e);
  *   db_begin(d, e);
- *   ledger_post(d, key, postings, n, &entry_id, e);
- *   db_commit(d, e);       an unbalanced entry fails here
+ *   ledger_batch_entry(b, "outcome:7:pending", e);
+ *   ledger_batch_add(b, "jsbank", LEDGER_BANK_UNVERIFIED_RECEIVABLE, "CNY",
+ *                    17500, e);
+ *   ledger_batch_add(b, "jsbank", LEDGER_UNVERIFIED_REVENUE, "CNY", -17500,
+ *                    e);
+ *   ... more entries ...
+ *   ledger_batch_post(d, b, &posted, e);   a few statements for the batch
+ *   db_commit(d, e);                       an unbalanced entry fails here
  *
- * Nothing here opens or commits a transaction: ledger_post writes in the
- * caller's, so the entry commits or rolls back with whatever else the
+ * Nothing here opens or commits a transaction: the writer works in the
+ * caller's, so the entries commit or roll back with whatever else the
  * caller did. On any error the caller must roll back. See docs/ledger.md.
  */
 #ifndef TL_LEDGER_H
@@ -60,47 +72,129 @@ typedef struct ledger_posting {
 } ledger_posting;
 
 /*
- * The key of the entry for stage ("pending", "verified", "reversed", ...)
- * of outcome outcome_id: "outcome:<id>:<stage>", into buf (cap bytes).
- * ST_INVALID when the stage is not a token or the key does not fit.
+ * Entry keys, one scheme for the whole ledger. Each writes the key into
+ * buf (cap bytes) and fails with ST_INVALID when an argument is not a
+ * token or the key does not fit LEDGER_KEY_MAX.
+ *
+ *   ledger_key_outcome   "outcome:<id>:<stage>" (stage "pending",
+ *                        "verified", ...)
+ *   ledger_key_dispute   "dispute:<id>:<stage>" (stage "penalty")
+ *   ledger_key_minimum   "minimum:<contract>:<YYYY-MM>"
+ *   ledger_key_reversal  "<key>:reversed", the entry negating key
  */
 status ledger_key_outcome(char *buf, size_t cap, int64_t outcome_id,
                           const char *stage, err *e);
+status ledger_key_dispute(char *buf, size_t cap, int64_t dispute_id,
+                          const char *stage, err *e);
+status ledger_key_minimum(char *buf, size_t cap, const char *contract,
+                          const char *period, err *e);
+status ledger_key_reversal(char *buf, size_t cap, const char *key, err *e);
 
 /*
  * The id of the account (party, kind, currency), created when missing.
- * Runs in its own statement (autocommit unless the caller opened a
- * transaction); concurrent callers get the same id. Ids never change, so
- * callers may cache them. party is a token ("platform" for Twinline's own
- * accounts). Errors: ST_INVALID (bad party or currency), ST_DB,
- * ST_UNAVAILABLE.
+ * Runs in the caller's transaction, or in autocommit outside one;
+ * concurrent callers get the same id. Ids never change once committed.
+ * party is a token ("platform" for Twinline's own accounts). Errors:
+ * ST_INVALID (bad party, kind or currency), ST_DB, ST_UNAVAILABLE.
  */
 status ledger_account_ensure(db *d, const char *party, ledger_kind kind,
                              const char *currency, int64_t *id, err *e);
 
+/* ---- the writer ---- */
+
 /*
- * Post one entry with postings p[0..n) under key, in the caller's
- * transaction: one round trip that inserts the entry and all its postings.
- * If an entry with key exists (committed, or earlier in this transaction)
- * nothing is posted and *entry_id is the existing entry's id, provided its
- * postings are the same multiset; different postings are ST_CONFLICT. A
- * concurrent transaction posting the same key waits for this one and then
- * sees the existing entry (under READ COMMITTED; under REPEATABLE READ
- * PostgreSQL reports a serialization failure, also ST_CONFLICT: retry).
+ * A batch of entries to post together. The batch copies every string it
+ * is given; it is reusable after ledger_batch_reset. Not thread-safe.
+ */
+typedef struct ledger_batch ledger_batch;
+
+/* An empty batch; *out is owned by the caller (ledger_batch_destroy). */
+status ledger_batch_create(ledger_batch **out, err *e);
+
+/* Free b; NULL is a no-op. */
+void ledger_batch_destroy(ledger_batch *b);
+
+/* Empty b for the next batch (keeps its memory). */
+void ledger_batch_reset(ledger_batch *b);
+
+/* Entries added so far (reversals included). */
+int ledger_batch_entries(const ledger_batch *b);
+
+/*
+ * Start an entry under key (1..LEDGER_KEY_MAX characters); the postings
+ * added next belong to it. A key may appear once per batch. ST_INVALID,
+ * ST_NOMEM.
+ */
+status ledger_batch_entry(ledger_batch *b, const char *key, err *e);
+
+/*
+ * Add a posting of amount_minor (never 0: leave a zero share out) to the
+ * current entry on the account (party, kind, currency), which the post
+ * creates when it does not exist yet. ST_INVALID (no current entry, a
+ * reversal as current entry, bad party/kind/currency, zero), ST_NOMEM.
+ */
+status ledger_batch_add(ledger_batch *b, const char *party, ledger_kind kind,
+                        const char *currency, int64_t amount_minor, err *e);
+
+/* As ledger_batch_add, on the account with id account_id (> 0). */
+status ledger_batch_add_account(ledger_batch *b, int64_t account_id,
+                                int64_t amount_minor, err *e);
+
+/*
+ * Add an entry under new_key that is the exact negation of the entry
+ * posted under orig_key, so every account it touched nets back to what
+ * it was. The original is read when the batch is posted (it may be
+ * posted earlier in the same transaction, not in the same batch). When
+ * it has no entry: with if_posted the reversal is left out (its id stays
+ * 0), otherwise the post fails with ST_NOT_FOUND.
+ */
+status ledger_batch_reverse(ledger_batch *b, const char *orig_key,
+                            const char *new_key, bool if_posted, err *e);
+
+/*
+ * Post every entry of b in the caller's transaction, with a few
+ * statements for the whole batch whatever its size: find (and create the
+ * missing) accounts named by party, kind and currency; read the entries
+ * being reversed; insert the entries and all their postings in one
+ * statement. For each entry:
+ *   - a key not posted before: the entry and its postings are inserted;
+ *   - a key already posted (committed, or earlier in this transaction)
+ *     with the same postings as a multiset (any order): nothing is
+ *     posted, the entry keeps its id;
+ *   - a key already posted with different postings: ST_CONFLICT naming
+ *     the key; the caller must roll back, and then nothing of the batch
+ *     is stored. An entry is never changed; post a correction under a
+ *     new key.
+ * A concurrent transaction posting the same key waits for this one and
+ * then sees the existing entry (under READ COMMITTED; under REPEATABLE
+ * READ PostgreSQL reports a serialization failure, also ST_CONFLICT:
+ * retry).
  *
- * Checked before anything is sent: 2..LEDGER_POSTINGS_MAX postings, each
- * non-zero on an account id > 0, summing to zero (ST_INVALID). Postings in
+ * Checked before the entries are sent: 2..LEDGER_POSTINGS_MAX postings
+ * per entry, summing to zero (ST_INVALID naming the key). Postings in
  * several currencies must balance per currency; the database checks that
- * at COMMIT, which then fails with ST_INVALID. An unknown account is
- * ST_INVALID. p is borrowed. *entry_id is written only on success.
+ * at COMMIT, which then fails with ST_INVALID. An unknown account id is
+ * ST_INVALID. *posted (may be NULL) is the number of entries inserted
+ * now. After success ledger_batch_id gives each entry's id.
+ */
+status ledger_batch_post(db *d, ledger_batch *b, int *posted, err *e);
+
+/* The id of entry i (in the order added) after ledger_batch_post; 0 for
+ * a reversal left out with if_posted, or before a post. */
+int64_t ledger_batch_id(const ledger_batch *b, int i);
+
+/*
+ * Post one entry with postings p[0..n) under key: ledger_batch_post with
+ * a batch of one (the same checks, idempotency and errors). p is
+ * borrowed. *entry_id is written only on success.
  */
 status ledger_post(db *d, const char *key, const ledger_posting *p, int n,
                    int64_t *entry_id, err *e);
 
 /*
  * Post under new_key the exact negation of the entry posted under
- * orig_key, so every account it touched nets back to what it was. Same
- * idempotency as ledger_post. ST_NOT_FOUND when orig_key has no entry.
+ * orig_key: ledger_batch_reverse and ledger_batch_post with a batch of
+ * one. ST_NOT_FOUND when orig_key has no entry.
  */
 status ledger_reverse(db *d, const char *orig_key, const char *new_key,
                       int64_t *entry_id, err *e);

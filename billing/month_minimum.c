@@ -4,93 +4,68 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "billing_sql.h"
 #include "ledger.h"
 #include "rating.h"
 
+/* The statements are billing/sql/minimum_*.sql (billing_sql.h). */
+
+/* A column of the minimum_candidates.sql result. */
+#define CAND(col) BILLING_MINIMUM_CANDIDATES_##col
+
 /*
- * The tenant's contracts whose plan in effect at the month's end has a
- * minimum and that have no top-up for the month yet, with the verified
- * results of the month under any of the contract's plan versions.
+ * Candidate i of r: when its verified results fall short of its plan's
+ * minimum, write the top-up adjustment and add its ledger entry to lb.
+ * *charged says whether it did.
  */
-DB_STMT(minimum_candidates, 4,
-        "SELECT k.id, x.version, x.plan::text, pl.operator_id,"
-        "  coalesce((SELECT sum(b.amount_minor) FROM billable_outcomes b"
-        "    WHERE b.contract_id = k.id AND b.state = 'verified'"
-        "      AND b.outcome_at >= $2::timestamptz"
-        "      AND b.outcome_at < $3::timestamptz), 0)"
-        " FROM contracts k JOIN pools pl ON pl.id = k.pool_id"
-        " CROSS JOIN LATERAL (SELECT c.version, c.plan FROM contract_plans c"
-        "   WHERE c.contract_id = k.id AND c.effective_from < $3::timestamptz"
-        "   ORDER BY c.effective_from DESC LIMIT 1) x"
-        " WHERE k.tenant_id = $1 AND x.plan ? 'monthly_minimum_minor'"
-        "   AND NOT EXISTS (SELECT 1 FROM billing_adjustments a"
-        "     WHERE a.contract_id = k.id AND a.period = $4"
-        "       AND a.kind = 'monthly_minimum')"
-        " ORDER BY k.id");
-
-DB_STMT(minimum_insert, 8,
-        "INSERT INTO billing_adjustments (kind, tenant_id, operator_id,"
-        "  contract_id, plan_version, period, currency, amount_minor,"
-        "  description)"
-        " VALUES ('monthly_minimum', $1, $2, $3, $4::int, $5, $6,"
-        "  $7::bigint, $8)");
-
-static status post_one(db *d, const char *tenant, const char *period,
-                       const db_res *r, int i, bool *posted, err *e)
+static status charge_one(db *d, ledger_batch *lb, const char *tenant,
+                         const char *period, const db_res *r, int i,
+                         bool *charged, err *e)
 {
-    const char *contract = db_val(r, i, 0), *plan_js = db_val(r, i, 2);
+    const char *contract = db_val(r, i, CAND(CONTRACT_ID));
+    const char *plan_js = db_val(r, i, CAND(PLAN));
     char amt[24], desc[RATING_DETAIL_MAX + 64], key[LEDGER_KEY_MAX + 1];
     rating_plan *plan = NULL;
     rating_line line;
-    ledger_posting p[2];
-    int64_t entry;
+    const char *cur;
     bool has = false;
     status s;
 
-    *posted = false;
+    *charged = false;
     s = rating_plan_parse(plan_js, strlen(plan_js), &plan, e);
     if (s != ST_OK)
         return err_wrap(e, "price plan %s version %s", contract,
-                        db_val(r, i, 1));
-    s = rating_month_minimum(plan, db_i64(r, i, 4), &line, &has, e);
+                        db_val(r, i, CAND(VERSION)));
+    s = rating_month_minimum(plan, db_i64(r, i, CAND(VERIFIED_MINOR)), &line,
+                             &has, e);
     if (s != ST_OK || !has)
         goto out;
+    cur = rating_plan_currency(plan);
     snprintf(desc, sizeof(desc), "Monthly minimum of contract %s, %s: %s",
              contract, period, line.detail);
     {
         const char *params[8] = {tenant,
-                                 db_val(r, i, 3),
+                                 db_val(r, i, CAND(OPERATOR_ID)),
                                  contract,
-                                 db_val(r, i, 1),
+                                 db_val(r, i, CAND(VERSION)),
                                  period,
-                                 rating_plan_currency(plan),
+                                 cur,
                                  db_i64_str(amt, line.amount_minor),
                                  desc};
-        db_res *w = NULL;
 
-        s = db_run(d, &minimum_insert, params, &w, e);
-        db_res_free(w);
+        s = db_run(d, &billing_sql_minimum_insert, params, NULL, e);
         if (s != ST_OK)
             goto out;
     }
-    if ((s = ledger_account_ensure(d, tenant, LEDGER_BANK_RECEIVABLE,
-                                   rating_plan_currency(plan), &p[0].account_id,
-                                   e)) != ST_OK ||
-        (s = ledger_account_ensure(d, "platform", LEDGER_PLATFORM_REVENUE,
-                                   rating_plan_currency(plan), &p[1].account_id,
-                                   e)) != ST_OK)
+    if ((s = ledger_key_minimum(key, sizeof(key), contract, period, e)) !=
+            ST_OK ||
+        (s = ledger_batch_entry(lb, key, e)) != ST_OK ||
+        (s = ledger_batch_add(lb, tenant, LEDGER_BANK_RECEIVABLE, cur,
+                              line.amount_minor, e)) != ST_OK ||
+        (s = ledger_batch_add(lb, "platform", LEDGER_PLATFORM_REVENUE, cur,
+                              -line.amount_minor, e)) != ST_OK)
         goto out;
-    p[0].amount_minor = line.amount_minor;
-    p[1].amount_minor = -line.amount_minor;
-    if (snprintf(key, sizeof(key), "minimum:%s:%s", contract, period) >=
-        (int)sizeof(key)) {
-        s = err_set(e, ST_INVALID, "ledger key for contract %s is too long",
-                    contract);
-        goto out;
-    }
-    s = ledger_post(d, key, p, 2, &entry, e);
-    if (s == ST_OK)
-        *posted = true;
+    *charged = true;
 out:
     rating_plan_destroy(plan);
     return s;
@@ -101,19 +76,31 @@ status month_minimum_post(db *d, const char *tenant, const char *period,
                           err *e)
 {
     const char *params[4] = {tenant, start, end, period};
+    ledger_batch *lb = NULL;
     db_res *r = NULL;
+    int n = 0;
     status s;
 
     *posted = 0;
-    if ((s = db_run(d, &minimum_candidates, params, &r, e)) != ST_OK)
+    if ((s = db_run(d, &billing_sql_minimum_candidates, params, &r, e)) !=
+        ST_OK)
         return err_wrap(e, "monthly minimums of tenant %s", tenant);
+    if ((s = ledger_batch_create(&lb, e)) != ST_OK)
+        goto out;
     for (int i = 0; i < db_rows(r) && s == ST_OK; i++) {
         bool one = false;
 
-        s = post_one(d, tenant, period, r, i, &one, e);
+        s = charge_one(d, lb, tenant, period, r, i, &one, e);
         if (one)
-            (*posted)++;
+            n++;
     }
+    /* Every top-up's entry in one post. */
+    if (s == ST_OK)
+        s = ledger_batch_post(d, lb, NULL, e);
+    if (s == ST_OK)
+        *posted = n;
+out:
+    ledger_batch_destroy(lb);
     db_res_free(r);
     return s;
 }

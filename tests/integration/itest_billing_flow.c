@@ -280,12 +280,102 @@ static void test_handoff_split(void **state)
     assert_balanced(v);
 }
 
+/*
+ * The flow posts through the ledger's writer, which compares fingerprints:
+ * an entry already posted under an outcome's pending key with the same
+ * postings is the same entry (a replay posts nothing twice), but a
+ * different one under the key is refused with the key named, and the
+ * whole batch with it: no line, no split, no entry is stored.
+ */
+static void test_pending_key_taken(void **state)
+{
+    env *v = *state;
+    billing_counts c = {0};
+    bool handled[8];
+    char key1[LEDGER_KEY_MAX + 1], key2[LEDGER_KEY_MAX + 1];
+    int64_t unv = 0, rev = 0, id = 0, before;
+    err e = {0};
+
+    if (ledger_account_ensure(v->f.db, "jsbank",
+                              LEDGER_BANK_UNVERIFIED_RECEIVABLE, "CNY", &unv,
+                              &e) != ST_OK ||
+        ledger_account_ensure(v->f.db, "jsbank", LEDGER_UNVERIFIED_REVENUE,
+                              "CNY", &rev, &e) != ST_OK ||
+        ledger_key_outcome(key1, sizeof(key1), v->ids[0], "pending", &e) !=
+            ST_OK ||
+        ledger_key_outcome(key2, sizeof(key2), v->ids[1], "pending", &e) !=
+            ST_OK)
+        fail_msg("setup: %s", e.msg);
+    /* L-2's pending key holds something else: refused, nothing stored. */
+    if (ledger_post(v->f.db, key2, (ledger_posting[]){{unv, 100}, {rev, -100}},
+                    2, &id, &e) != ST_OK)
+        fail_msg("post: %s", e.msg);
+    before = ledger_count(v);
+    assert_int_equal(
+        billing_flow_rate(v->flow, v->f.db, v->ids, v->n, handled, &c, &e),
+        ST_CONFLICT);
+    assert_non_null(strstr(e.msg, key2));
+    assert_non_null(strstr(e.msg, "different postings"));
+    assert_int_equal(c.billed, 0);
+    assert_int_equal(ledger_count(v), before);
+    assert_int_equal(fixture_i64(&v->f, "SELECT (SELECT count(*) FROM"
+                                        " billable_lines) + (SELECT count(*)"
+                                        " FROM billable_outcomes) + (SELECT"
+                                        " count(*) FROM outcome_splits)"),
+                     0);
+}
+
+/* L-1's pending entry posted before the flow, exactly as the flow posts
+ * it (17500 on the bank's unverified receivable): the flow bills L-1 and
+ * keeps that entry; nothing is posted twice. */
+static void test_pending_key_same(void **state)
+{
+    env *v = *state;
+    billing_counts c = {0};
+    bool handled[8];
+    char key1[LEDGER_KEY_MAX + 1];
+    int64_t unv = 0, rev = 0, id = 0;
+    err e = {0};
+
+    if (ledger_account_ensure(v->f.db, "jsbank",
+                              LEDGER_BANK_UNVERIFIED_RECEIVABLE, "CNY", &unv,
+                              &e) != ST_OK ||
+        ledger_account_ensure(v->f.db, "jsbank", LEDGER_UNVERIFIED_REVENUE,
+                              "CNY", &rev, &e) != ST_OK ||
+        ledger_key_outcome(key1, sizeof(key1), v->ids[0], "pending", &e) !=
+            ST_OK ||
+        ledger_post(v->f.db, key1,
+                    (ledger_posting[]){{rev, -17500}, {unv, 17500}}, 2, &id,
+                    &e) != ST_OK)
+        fail_msg("setup: %s", e.msg);
+    if (billing_flow_rate(v->flow, v->f.db, v->ids, v->n, handled, &c, &e) !=
+        ST_OK)
+        fail_msg("rate: %s", e.msg);
+    assert_int_equal(c.billed, 4);
+    /* Four pending entries of two postings, L-1's the one posted first. */
+    assert_int_equal(ledger_count(v), 4 * 100000 + 8);
+    {
+        char sql[LEDGER_KEY_MAX + 64];
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT id FROM journal_entries WHERE idem_key = '%s'", key1);
+        assert_int_equal(fixture_i64(&v->f, sql), id);
+    }
+    assert_int_equal(balance(v, "jsbank", "bank_unverified_receivable"),
+                     17500 + 51500 + 2488 + 5500);
+    assert_balanced(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_month_by_hand, env_setup,
                                         env_teardown),
         cmocka_unit_test_setup_teardown(test_handoff_split, env_setup,
+                                        env_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_key_taken, env_setup,
+                                        env_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_key_same, env_setup,
                                         env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -533,6 +533,262 @@ static void test_reversal_nets_to_zero(void **state)
     fixture_teardown(&b.f);
 }
 
+/* ---- batches: the one writer ---- */
+
+/* One posting of fill_batch: on a named account (party set) or by id. */
+typedef struct test_posting {
+    const char *party;
+    ledger_kind kind;
+    const char *currency;
+    int64_t account_id;
+    int64_t amount;
+} test_posting;
+
+/*
+ * The batch of three entries used below: batch:1 names its accounts
+ * (hkbank's USD ones, which the post creates), batch:2 gives account ids,
+ * batch:3 both. With reversed, entries and postings are added in the
+ * opposite order: the same batch as a multiset.
+ */
+static void fill_batch(ledger_batch *lb, const books *b, bool reversed)
+{
+    const char *keys[3] = {"batch:1", "batch:2", "batch:3"};
+    const test_posting p[3][2] = {
+        {{"hkbank", LEDGER_BANK_UNVERIFIED_RECEIVABLE, "USD", 0, 250},
+         {"hkbank", LEDGER_UNVERIFIED_REVENUE, "USD", 0, -250}},
+        {{NULL, 0, NULL, b->unverified, 17500},
+         {NULL, 0, NULL, b->deferred, -17500}},
+        {{"platform", LEDGER_PLATFORM_REVENUE, "CNY", 0, -1750},
+         {NULL, 0, NULL, b->receivable, 1750}},
+    };
+    err e = {0};
+
+    for (int k = 0; k < 3; k++) {
+        int i = reversed ? 2 - k : k;
+
+        if (ledger_batch_entry(lb, keys[i], &e) != ST_OK)
+            fail_msg("entry: %s", e.msg);
+        for (int m = 0; m < 2; m++) {
+            const test_posting *x = &p[i][reversed ? 1 - m : m];
+            status s = x->party != NULL
+                           ? ledger_batch_add(lb, x->party, x->kind,
+                                              x->currency, x->amount, &e)
+                           : ledger_batch_add_account(lb, x->account_id,
+                                                      x->amount, &e);
+
+            if (s != ST_OK)
+                fail_msg("posting: %s", e.msg);
+        }
+    }
+}
+
+static status post_batch_tx(db *d, ledger_batch *lb, int *posted, err *e)
+{
+    status s = db_begin(d, e);
+
+    if (s == ST_OK)
+        s = ledger_batch_post(d, lb, posted, e);
+    if (s == ST_OK)
+        s = db_commit(d, e);
+    if (s != ST_OK)
+        db_rollback(d);
+    return s;
+}
+
+static int64_t ledger_rows(books *b)
+{
+    return fixture_i64(&b->f, "SELECT (SELECT count(*) FROM journal_entries)"
+                              " * 1000 + (SELECT count(*) FROM postings)");
+}
+
+/*
+ * A batch posts every entry with its postings, creating the accounts it
+ * names; posted again (in any order) it posts nothing and returns the same
+ * entries; the books balance per currency throughout.
+ */
+static void test_batch_posts_once(void **state)
+{
+    books b;
+    ledger_batch *lb = NULL, *again = NULL;
+    ledger_trial_row *trial = NULL;
+    int64_t ids[3];
+    int posted = -1, n = 0;
+    err e = {0};
+
+    (void)state;
+    books_setup(&b, "ledger_batch");
+    assert_int_equal(ledger_batch_create(&lb, &e), ST_OK);
+    fill_batch(lb, &b, false);
+    assert_int_equal(ledger_batch_entries(lb), 3);
+    assert_int_equal(post_batch_tx(b.f.db, lb, &posted, &e), ST_OK);
+    assert_int_equal(posted, 3);
+    for (int i = 0; i < 3; i++) {
+        ids[i] = ledger_batch_id(lb, i);
+        assert_true(ids[i] > 0);
+    }
+    assert_int_equal(ledger_rows(&b), 3 * 1000 + 6);
+    assert_int_equal(fixture_i64(&b.f, "SELECT count(*) FROM accounts"
+                                       " WHERE party = 'hkbank'"),
+                     2);
+    assert_int_equal(balance_of(&b.f, b.unverified), 17500);
+    assert_int_equal(balance_of(&b.f, b.revenue), -1750);
+
+    /* The same batch again, entries and postings in another order. */
+    assert_int_equal(ledger_batch_create(&again, &e), ST_OK);
+    fill_batch(again, &b, true);
+    assert_int_equal(post_batch_tx(b.f.db, again, &posted, &e), ST_OK);
+    assert_int_equal(posted, 0);
+    assert_int_equal(ledger_batch_id(again, 0), ids[2]);
+    assert_int_equal(ledger_batch_id(again, 1), ids[1]);
+    assert_int_equal(ledger_batch_id(again, 2), ids[0]);
+    /* And the first batch object a second time. */
+    assert_int_equal(post_batch_tx(b.f.db, lb, &posted, &e), ST_OK);
+    assert_int_equal(posted, 0);
+    assert_int_equal(ledger_rows(&b), 3 * 1000 + 6);
+    assert_int_equal(balance_of(&b.f, b.unverified), 17500);
+
+    assert_int_equal(ledger_trial_balance(b.f.db, &trial, &n, &e), ST_OK);
+    assert_int_equal(n, 2);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(trial[i].net_minor, 0);
+        assert_int_equal(trial[i].debit_minor,
+                         strcmp(trial[i].currency, "USD") == 0 ? 250
+                                                               : 17500 + 1750);
+    }
+    free(trial);
+    ledger_batch_destroy(again);
+    ledger_batch_destroy(lb);
+    fixture_teardown(&b.f);
+}
+
+/*
+ * A different posting under a key already posted is refused, naming the
+ * key, and the whole batch with it: the new entry next to it is not
+ * posted and nothing changes.
+ */
+static void test_batch_fingerprint_mismatch(void **state)
+{
+    books b;
+    ledger_batch *lb = NULL;
+    int64_t before;
+    int posted = -1;
+    err e = {0};
+
+    (void)state;
+    books_setup(&b, "ledger_batch_fp");
+    assert_int_equal(ledger_batch_create(&lb, &e), ST_OK);
+    fill_batch(lb, &b, false);
+    assert_int_equal(post_batch_tx(b.f.db, lb, &posted, &e), ST_OK);
+    before = ledger_rows(&b);
+
+    ledger_batch_reset(lb);
+    assert_int_equal(ledger_batch_entries(lb), 0);
+    /* batch:9 is new; batch:2 was posted with 17500, not 18000. */
+    assert_int_equal(ledger_batch_entry(lb, "batch:9", &e), ST_OK);
+    assert_int_equal(ledger_batch_add_account(lb, b.w1, -5, &e), ST_OK);
+    assert_int_equal(ledger_batch_add_account(lb, b.receivable, 5, &e), ST_OK);
+    assert_int_equal(ledger_batch_entry(lb, "batch:2", &e), ST_OK);
+    assert_int_equal(ledger_batch_add_account(lb, b.unverified, 18000, &e),
+                     ST_OK);
+    assert_int_equal(ledger_batch_add_account(lb, b.deferred, -18000, &e),
+                     ST_OK);
+    assert_int_equal(post_batch_tx(b.f.db, lb, &posted, &e), ST_CONFLICT);
+    assert_non_null(strstr(e.msg, "ledger entry batch:2 already exists"));
+    assert_non_null(strstr(e.msg, "different postings"));
+    assert_int_equal(ledger_rows(&b), before);
+    assert_int_equal(fixture_i64(&b.f, "SELECT count(*) FROM journal_entries"
+                                       " WHERE idem_key = 'batch:9'"),
+                     0);
+    assert_int_equal(balance_of(&b.f, b.unverified), 17500);
+    assert_int_equal(balance_of(&b.f, b.w1), 0);
+    ledger_batch_destroy(lb);
+    fixture_teardown(&b.f);
+}
+
+/* Mistakes in a batch are refused before anything is stored, each with
+ * the entry named. */
+static void test_batch_refusals(void **state)
+{
+    books b;
+    ledger_batch *lb = NULL;
+    int posted = -1;
+    err e = {0};
+
+    (void)state;
+    books_setup(&b, "ledger_batch_bad");
+    assert_int_equal(ledger_batch_create(&lb, &e), ST_OK);
+    /* A posting before any entry, a zero amount, a bad party. */
+    assert_int_equal(ledger_batch_add_account(lb, b.w1, 5, &e), ST_INVALID);
+    assert_int_equal(ledger_batch_entry(lb, "k1", &e), ST_OK);
+    assert_int_equal(ledger_batch_add_account(lb, b.w1, 0, &e), ST_INVALID);
+    assert_non_null(strstr(e.msg, "k1"));
+    assert_int_equal(
+        ledger_batch_add(lb, "no party", LEDGER_CASH, "CNY", 5, &e),
+        ST_INVALID);
+    assert_int_equal(ledger_batch_add(lb, "jsbank", LEDGER_CASH, "cny", 5, &e),
+                     ST_INVALID);
+    /* One key twice in a batch. */
+    assert_int_equal(ledger_batch_add_account(lb, b.w1, 5, &e), ST_OK);
+    assert_int_equal(ledger_batch_add_account(lb, b.op, -5, &e), ST_OK);
+    assert_int_equal(ledger_batch_entry(lb, "k1", &e), ST_OK);
+    assert_int_equal(ledger_batch_add_account(lb, b.w1, 7, &e), ST_OK);
+    assert_int_equal(ledger_batch_add_account(lb, b.op, -7, &e), ST_OK);
+    assert_int_equal(post_batch_tx(b.f.db, lb, &posted, &e), ST_INVALID);
+    assert_non_null(strstr(e.msg, "k1 appears twice"));
+    /* An entry that does not balance, next to one that does. */
+    ledger_batch_reset(lb);
+    assert_int_equal(ledger_batch_entry(lb, "ok", &e), ST_OK);
+    assert_int_equal(ledger_batch_add_account(lb, b.w1, 5, &e), ST_OK);
+    assert_int_equal(ledger_batch_add_account(lb, b.op, -5, &e), ST_OK);
+    assert_int_equal(ledger_batch_entry(lb, "lopsided", &e), ST_OK);
+    assert_int_equal(ledger_batch_add_account(lb, b.w1, 5, &e), ST_OK);
+    assert_int_equal(ledger_batch_add_account(lb, b.op, -4, &e), ST_OK);
+    assert_int_equal(post_batch_tx(b.f.db, lb, &posted, &e), ST_INVALID);
+    assert_non_null(strstr(e.msg, "lopsided does not balance"));
+    /* A reversal of nothing: left out with if_posted, else not found. */
+    ledger_batch_reset(lb);
+    assert_int_equal(
+        ledger_batch_reverse(lb, "never", "never:reversed", true, &e), ST_OK);
+    assert_int_equal(post_batch_tx(b.f.db, lb, &posted, &e), ST_OK);
+    assert_int_equal(posted, 0);
+    assert_int_equal(ledger_batch_id(lb, 0), 0);
+    ledger_batch_reset(lb);
+    assert_int_equal(
+        ledger_batch_reverse(lb, "never", "never:reversed", false, &e), ST_OK);
+    assert_int_equal(post_batch_tx(b.f.db, lb, &posted, &e), ST_NOT_FOUND);
+    assert_non_null(strstr(e.msg, "never"));
+    assert_int_equal(ledger_rows(&b), 0);
+    ledger_batch_destroy(lb);
+    fixture_teardown(&b.f);
+}
+
+/* The key scheme. */
+static void test_keys(void **state)
+{
+    char key[LEDGER_KEY_MAX + 1], small[8];
+    char longc[80];
+    err e = {0};
+
+    (void)state;
+    assert_int_equal(ledger_key_dispute(key, sizeof(key), 12, "penalty", &e),
+                     ST_OK);
+    assert_string_equal(key, "dispute:12:penalty");
+    assert_int_equal(ledger_key_minimum(key, sizeof(key), "c1", "2025-10", &e),
+                     ST_OK);
+    assert_string_equal(key, "minimum:c1:2025-10");
+    assert_int_equal(
+        ledger_key_reversal(key, sizeof(key), "outcome:5:pending", &e), ST_OK);
+    assert_string_equal(key, "outcome:5:pending:reversed");
+    assert_int_equal(ledger_key_outcome(small, sizeof(small), 5, "pending", &e),
+                     ST_INVALID);
+    assert_int_equal(ledger_key_dispute(key, sizeof(key), 0, "penalty", &e),
+                     ST_INVALID);
+    memset(longc, 'c', sizeof(longc) - 1);
+    longc[sizeof(longc) - 1] = '\0';
+    assert_int_equal(ledger_key_minimum(key, sizeof(key), longc, "2025-10", &e),
+                     ST_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +798,10 @@ int main(void)
         cmocka_unit_test(test_concurrent_same_key),
         cmocka_unit_test(test_balances_and_trial),
         cmocka_unit_test(test_reversal_nets_to_zero),
+        cmocka_unit_test(test_batch_posts_once),
+        cmocka_unit_test(test_batch_fingerprint_mismatch),
+        cmocka_unit_test(test_batch_refusals),
+        cmocka_unit_test(test_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "billing_sql.h"
 #include "common_sql.h"
 #include "fixture.h"
 #include "tl_test.h"
@@ -23,6 +24,7 @@ typedef struct sql_set {
 /* One row per module that embeds SQL; a module adds its own. */
 static const sql_set sets[] = {
     {"common", common_sql_all, &common_sql_count},
+    {"billing", billing_sql_all, &billing_sql_count},
 };
 
 static int check_set(fixture *f, const sql_set *set)
