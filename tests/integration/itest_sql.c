@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_sql.h"
 #include "common_sql.h"
 #include "fixture.h"
+#include "sim_sql.h"
 #include "tl_test.h"
 
 typedef struct sql_set {
@@ -23,6 +25,8 @@ typedef struct sql_set {
 /* One row per module that embeds SQL; a module adds its own. */
 static const sql_set sets[] = {
     {"common", common_sql_all, &common_sql_count},
+    {"sim", sim_sql_all, &sim_sql_count},
+    {"cli", cli_sql_all, &cli_sql_count},
 };
 
 static int check_set(fixture *f, const sql_set *set)
