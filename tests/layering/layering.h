@@ -1,7 +1,7 @@
 /*
  * The layering check: reads the C sources of a tree and reports, as
  * "path:line: message" lines, every place that breaks the architecture's
- * rules (docs/architecture.md, "Layering"):
+ * rules (docs/architecture.md, "Folders and libraries"):
  *
  *  (a) Folders include only downwards. Each product folder has a level;
  *      a file may include headers of its own folder and of folders on a

@@ -1,7 +1,8 @@
 /*
- * The layering of the Twinline tree (docs/architecture.md, "Layering"):
- * the level of every product folder, what is still being converted, and
- * the few includes allowed against the direction, each with its reason.
+ * The layering of the Twinline tree (docs/architecture.md, "Folders and
+ * libraries"): the level of every product folder, what is still being
+ * converted, and the few includes allowed against the direction, each
+ * with its reason.
  */
 #include "layering.h"
 

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     }
     if (problems > 0) {
         printf("layering: %d problem%s in %s (the rules: docs/architecture.md, "
-               "\"Layering\"; tests/layering/layering_rules.c)\n",
+               "\"Folders and libraries\"; tests/layering/layering_rules.c)\n",
                problems, problems == 1 ? "" : "s", root);
         return 1;
     }
