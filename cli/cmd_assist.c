@@ -3,33 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_sql.h"
 #include "cli_table.h"
 #include "ids.h"
-
-/* A suggestion counts once per reservation and action (the table's unique
- * key); accepted means copied or used. */
-DB_STMT(st_feedback_report, 1,
-        "SELECT tenant_id, step, kind,"
-        " count(*) FILTER (WHERE action = 'shown'),"
-        " count(*) FILTER (WHERE action = 'opened'),"
-        " count(*) FILTER (WHERE action = 'copied'),"
-        " count(*) FILTER (WHERE action = 'used'),"
-        " (SELECT count(*) FROM (SELECT DISTINCT reservation_id, suggestion"
-        "  FROM assist_feedback a WHERE a.tenant_id = f.tenant_id"
-        "  AND a.step = f.step AND a.kind = f.kind"
-        "  AND a.action IN ('copied', 'used')) x)"
-        " FROM assist_feedback f WHERE $1 = '' OR tenant_id = $1"
-        " GROUP BY tenant_id, step, kind ORDER BY tenant_id, step, kind");
-DB_STMT(st_review_report, 1,
-        "SELECT o.tenant_id, t.step, count(*),"
-        " count(r.outcome_id), count(*) FILTER (WHERE o.review = 'confirmed'),"
-        " count(*) FILTER (WHERE o.review = 'overturned'),"
-        " count(*) FILTER (WHERE o.review = 'pending')"
-        " FROM outcomes o JOIN tasks t ON t.id = o.task_id"
-        " JOIN workers w ON w.id = o.worker_id AND w.kind = 'ai'"
-        " LEFT JOIN ai_reviews r ON r.outcome_id = o.id"
-        " WHERE $1 = '' OR o.tenant_id = $1"
-        " GROUP BY o.tenant_id, t.step ORDER BY o.tenant_id, t.step");
 
 static void rate(char *buf, size_t cap, int64_t num, int64_t den)
 {
@@ -46,7 +22,7 @@ static status feedback_table(db *d, const char *tenant, FILE *out, err *e)
     const char *p[1] = {tenant};
     cli_table *t = NULL;
     db_res *r = NULL;
-    status s = db_run(d, &st_feedback_report, p, &r, e);
+    status s = db_run(d, &cli_sql_assist_feedback, p, &r, e);
 
     if (s == ST_OK)
         s = cli_table_create(&t, 8, hdr, e);
@@ -55,9 +31,15 @@ static status feedback_table(db *d, const char *tenant, FILE *out, err *e)
     for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
         char acc[32];
         const char *cells[8];
-        rate(acc, sizeof(acc), db_i64(r, i, 7), db_i64(r, i, 3));
-        for (int c = 0; c < 7; c++)
-            cells[c] = db_val(r, i, c);
+        rate(acc, sizeof(acc), db_i64(r, i, CLI_ASSIST_FEEDBACK_ACCEPTED),
+             db_i64(r, i, CLI_ASSIST_FEEDBACK_SHOWN));
+        cells[0] = db_val(r, i, CLI_ASSIST_FEEDBACK_TENANT_ID);
+        cells[1] = db_val(r, i, CLI_ASSIST_FEEDBACK_STEP);
+        cells[2] = db_val(r, i, CLI_ASSIST_FEEDBACK_KIND);
+        cells[3] = db_val(r, i, CLI_ASSIST_FEEDBACK_SHOWN);
+        cells[4] = db_val(r, i, CLI_ASSIST_FEEDBACK_OPENED);
+        cells[5] = db_val(r, i, CLI_ASSIST_FEEDBACK_COPIED);
+        cells[6] = db_val(r, i, CLI_ASSIST_FEEDBACK_USED);
         cells[7] = acc;
         s = cli_table_add(t, cells, e);
     }
@@ -82,7 +64,7 @@ static status review_table(db *d, const char *tenant, FILE *out, err *e)
     const char *p[1] = {tenant};
     cli_table *t = NULL;
     db_res *r = NULL;
-    status s = db_run(d, &st_review_report, p, &r, e);
+    status s = db_run(d, &cli_sql_assist_reviews, p, &r, e);
 
     if (s == ST_OK)
         s = cli_table_create(&t, 8, hdr, e);
@@ -91,10 +73,16 @@ static status review_table(db *d, const char *tenant, FILE *out, err *e)
     for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
         char ov[32];
         const char *cells[8];
-        rate(ov, sizeof(ov), db_i64(r, i, 5),
-             db_i64(r, i, 4) + db_i64(r, i, 5));
-        for (int c = 0; c < 7; c++)
-            cells[c] = db_val(r, i, c);
+        rate(ov, sizeof(ov), db_i64(r, i, CLI_ASSIST_REVIEWS_OVERTURNED),
+             db_i64(r, i, CLI_ASSIST_REVIEWS_CONFIRMED) +
+                 db_i64(r, i, CLI_ASSIST_REVIEWS_OVERTURNED));
+        cells[0] = db_val(r, i, CLI_ASSIST_REVIEWS_TENANT_ID);
+        cells[1] = db_val(r, i, CLI_ASSIST_REVIEWS_STEP);
+        cells[2] = db_val(r, i, CLI_ASSIST_REVIEWS_OUTCOMES);
+        cells[3] = db_val(r, i, CLI_ASSIST_REVIEWS_REVIEWED);
+        cells[4] = db_val(r, i, CLI_ASSIST_REVIEWS_CONFIRMED);
+        cells[5] = db_val(r, i, CLI_ASSIST_REVIEWS_OVERTURNED);
+        cells[6] = db_val(r, i, CLI_ASSIST_REVIEWS_PENDING);
         cells[7] = ov;
         s = cli_table_add(t, cells, e);
     }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_sql.h"
 #include "cli_table.h"
 #include "ids.h"
 #include "jsonx.h"
@@ -11,45 +12,26 @@
 #define SUBJECT_MAX    256
 #define CASE_MAX_BYTES (64u * 1024u) /* the dispatcher's limit */
 
-#define CASE_COLS                                                              \
-    "id, external_id, case_type, playbook_version, priority, state, "          \
-    "to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.MS'), "                        \
-    "COALESCE(to_char(closed_at, 'YYYY-MM-DD HH24:MI:SS.MS'), ''), "           \
-    "COALESCE(round(extract(epoch FROM closed_at - created_at), 3)::text, "    \
-    "''), payload::text "
-
-DB_STMT(case_by_id, 2,
-        "SELECT " CASE_COLS
-        "FROM cases WHERE tenant_id = $1 AND id = $2::bigint");
-DB_STMT(case_by_ext, 2,
-        "SELECT " CASE_COLS "FROM cases WHERE tenant_id = $1 AND "
-        "external_id = $2");
-
-/* Times of day for the task and offer tables; the date is in the header. */
-DB_STMT(case_tasks, 1,
-        "SELECT t.id, t.step, t.state, COALESCE(t.worker_id, ''), t.offers, "
-        "t.epoch, "
-        "COALESCE(to_char(t.ready_at, 'HH24:MI:SS.MS'), ''), "
-        "COALESCE(to_char(t.assigned_at, 'HH24:MI:SS.MS'), ''), "
-        "COALESCE(to_char(t.completed_at, 'HH24:MI:SS.MS'), ''), "
-        "COALESCE(to_char(t.sla_due_at, 'HH24:MI:SS.MS'), '') "
-        "FROM tasks t WHERE t.case_id = $1::bigint ORDER BY t.id");
-DB_STMT(case_offers, 1,
-        "SELECT r.id, t.step, r.worker_id, r.epoch, r.state, "
-        "to_char(r.created_at, 'HH24:MI:SS.MS'), "
-        "to_char(r.deadline, 'HH24:MI:SS.MS'), "
-        "COALESCE(to_char(r.answered_at, 'HH24:MI:SS.MS'), ''), "
-        "COALESCE(r.reason, '') FROM reservations r "
-        "JOIN tasks t ON t.id = r.task_id WHERE t.case_id = $1::bigint "
-        "ORDER BY r.id");
-DB_STMT(case_outcomes, 1,
-        "SELECT o.id, t.step, o.worker_id, o.code, o.fields::text, "
-        "CASE WHEN o.billable THEN 'yes' ELSE 'no' END, "
-        "b.amount_minor, b.currency, "
-        "to_char(o.created_at, 'HH24:MI:SS.MS') "
-        "FROM outcomes o JOIN tasks t ON t.id = o.task_id "
-        "LEFT JOIN billable_lines b ON b.outcome_id = o.id "
-        "WHERE o.case_id = $1::bigint ORDER BY o.id");
+/*
+ * case show reads a case by id (cli/sql/case_by_id.sql) or by external id
+ * (case_by_external_id.sql), which return the same columns; the first's
+ * enum names them for both.
+ */
+#define CASE_SAME_COLUMN(col)                                                  \
+    _Static_assert((int)CLI_CASE_BY_ID_##col ==                                \
+                       (int)CLI_CASE_BY_EXTERNAL_ID_##col,                     \
+                   "case_by_id.sql and case_by_external_id.sql declare the "   \
+                   "same columns")
+CASE_SAME_COLUMN(ID);
+CASE_SAME_COLUMN(EXTERNAL_ID);
+CASE_SAME_COLUMN(CASE_TYPE);
+CASE_SAME_COLUMN(PLAYBOOK_VERSION);
+CASE_SAME_COLUMN(PRIORITY);
+CASE_SAME_COLUMN(STATE);
+CASE_SAME_COLUMN(CREATED_AT);
+CASE_SAME_COLUMN(CLOSED_AT);
+CASE_SAME_COLUMN(RESOLVE_S);
+CASE_SAME_COLUMN(PAYLOAD);
 
 /* Parse an optional flag value that must be a JSON object. */
 static status object_arg(const char *flag, const char *text, json_t **out,
@@ -227,7 +209,11 @@ out:
     return s;
 }
 
-/* Print all rows of the statement st for case id as a table. */
+/*
+ * Print all rows of the statement st for case id as a table of its ncols
+ * columns, in the order its file declares them, under heads (one per
+ * column: the callers check the count against the column enum).
+ */
 static status section(db *d, const db_stmt *st, const char *case_id,
                       const char *title, int ncols, const char *const *heads,
                       FILE *out, err *e)
@@ -271,7 +257,7 @@ static status outcomes_section(db *d, const char *case_id, FILE *out, err *e)
     char amount[MONEY_FORMAT_MAX];
     status s;
 
-    if ((s = db_run(d, &case_outcomes, params, &r, e)) != ST_OK)
+    if ((s = db_run(d, &cli_sql_case_outcomes, params, &r, e)) != ST_OK)
         return s;
     fprintf(out, "\nOutcomes\n");
     if (db_rows(r) == 0) {
@@ -281,18 +267,20 @@ static status outcomes_section(db *d, const char *case_id, FILE *out, err *e)
     if ((s = cli_table_create(&t, 8, heads, e)) != ST_OK)
         goto out;
     for (int i = 0; i < db_rows(r); i++) {
-        const char *cells[8] = {db_val(r, i, 0),
-                                db_val(r, i, 1),
-                                db_val(r, i, 2),
-                                db_val(r, i, 3),
-                                db_val(r, i, 4),
-                                db_val(r, i, 5),
+        const char *cells[8] = {db_val(r, i, CLI_CASE_OUTCOMES_ID),
+                                db_val(r, i, CLI_CASE_OUTCOMES_STEP),
+                                db_val(r, i, CLI_CASE_OUTCOMES_WORKER_ID),
+                                db_val(r, i, CLI_CASE_OUTCOMES_CODE),
+                                db_val(r, i, CLI_CASE_OUTCOMES_FIELDS),
+                                db_val(r, i, CLI_CASE_OUTCOMES_BILLABLE),
                                 "",
-                                db_val(r, i, 8)};
-        if (!db_null(r, i, 6))
-            cells[6] = money_format(amount, sizeof(amount), db_val(r, i, 7),
-                                    db_i64(r, i, 6));
-        else if (strcmp(db_val(r, i, 5), "yes") == 0)
+                                db_val(r, i, CLI_CASE_OUTCOMES_CREATED_AT)};
+        if (!db_null(r, i, CLI_CASE_OUTCOMES_AMOUNT_MINOR))
+            cells[6] =
+                money_format(amount, sizeof(amount),
+                             db_val(r, i, CLI_CASE_OUTCOMES_CURRENCY),
+                             db_i64(r, i, CLI_CASE_OUTCOMES_AMOUNT_MINOR));
+        else if (strcmp(db_val(r, i, CLI_CASE_OUTCOMES_BILLABLE), "yes") == 0)
             cells[6] = "pending";
         if ((s = cli_table_add(t, cells, e)) != ST_OK)
             goto out;
@@ -313,6 +301,12 @@ status cmd_case_show(db *d, const char *tenant, int64_t case_id,
     static const char *const offer_heads[] = {"OFFER",    "STEP",     "WORKER",
                                               "EPOCH",    "STATE",    "OFFERED",
                                               "DEADLINE", "ANSWERED", "REASON"};
+    _Static_assert(sizeof(task_heads) / sizeof(task_heads[0]) ==
+                       CLI_CASE_TASKS_NCOLS,
+                   "a head per column of case_tasks.sql");
+    _Static_assert(sizeof(offer_heads) / sizeof(offer_heads[0]) ==
+                       CLI_CASE_OFFERS_NCOLS,
+                   "a head per column of case_offers.sql");
     char idbuf[24];
     const char *params[2] = {tenant, external_id};
     db_res *c = NULL;
@@ -321,8 +315,10 @@ status cmd_case_show(db *d, const char *tenant, int64_t case_id,
 
     if (external_id == NULL)
         params[1] = db_i64_str(idbuf, case_id);
-    s = db_run(d, external_id != NULL ? &case_by_ext : &case_by_id, params, &c,
-               e);
+    s = db_run(d,
+               external_id != NULL ? &cli_sql_case_by_external_id
+                                   : &cli_sql_case_by_id,
+               params, &c, e);
     if (s != ST_OK)
         return s;
     if (db_rows(c) == 0) {
@@ -338,20 +334,26 @@ status cmd_case_show(db *d, const char *tenant, int64_t case_id,
                         tenant, (long long)case_id);
         goto out;
     }
-    snprintf(id, sizeof(id), "%s", db_val(c, 0, 0));
+    snprintf(id, sizeof(id), "%s", db_val(c, 0, CLI_CASE_BY_ID_ID));
     fprintf(out,
             "case %s  tenant %s  external id %s\n"
             "type %s (playbook version %s)  priority %s  state %s\n"
             "created %s",
-            id, tenant, db_val(c, 0, 1), db_val(c, 0, 2), db_val(c, 0, 3),
-            db_val(c, 0, 4), db_val(c, 0, 5), db_val(c, 0, 6));
-    if (db_val(c, 0, 7)[0] != '\0')
-        fprintf(out, "  closed %s (%s s)", db_val(c, 0, 7), db_val(c, 0, 8));
-    fprintf(out, "\npayload %s\n", db_val(c, 0, 9));
-    if ((s = section(d, &case_tasks, id, "Tasks", 10, task_heads, out, e)) !=
-            ST_OK ||
-        (s = section(d, &case_offers, id, "Offers (reservations)", 9,
-                     offer_heads, out, e)) != ST_OK ||
+            id, tenant, db_val(c, 0, CLI_CASE_BY_ID_EXTERNAL_ID),
+            db_val(c, 0, CLI_CASE_BY_ID_CASE_TYPE),
+            db_val(c, 0, CLI_CASE_BY_ID_PLAYBOOK_VERSION),
+            db_val(c, 0, CLI_CASE_BY_ID_PRIORITY),
+            db_val(c, 0, CLI_CASE_BY_ID_STATE),
+            db_val(c, 0, CLI_CASE_BY_ID_CREATED_AT));
+    if (db_val(c, 0, CLI_CASE_BY_ID_CLOSED_AT)[0] != '\0')
+        fprintf(out, "  closed %s (%s s)",
+                db_val(c, 0, CLI_CASE_BY_ID_CLOSED_AT),
+                db_val(c, 0, CLI_CASE_BY_ID_RESOLVE_S));
+    fprintf(out, "\npayload %s\n", db_val(c, 0, CLI_CASE_BY_ID_PAYLOAD));
+    if ((s = section(d, &cli_sql_case_tasks, id, "Tasks", CLI_CASE_TASKS_NCOLS,
+                     task_heads, out, e)) != ST_OK ||
+        (s = section(d, &cli_sql_case_offers, id, "Offers (reservations)",
+                     CLI_CASE_OFFERS_NCOLS, offer_heads, out, e)) != ST_OK ||
         (s = outcomes_section(d, id, out, e)) != ST_OK)
         goto out;
 out:

@@ -8,18 +8,7 @@
 
 #include <jansson.h>
 
-DB_STMT(st_explain_task, 1,
-        "SELECT t.step, t.state, c.tenant_id, c.case_type, t.case_id,"
-        " COALESCE(t.cancel_reason, '') FROM tasks t"
-        " JOIN cases c ON c.id = t.case_id WHERE t.id = $1::bigint");
-DB_STMT(st_explain_decisions, 1,
-        "SELECT d.reservation_id, d.worker_id, d.rule, d.ring,"
-        " COALESCE(d.ring_def::text, ''), d.waited_ms, d.priority, d.examined,"
-        " d.candidates::text, d.filtered::text,"
-        " to_char(d.created_at, 'YYYY-MM-DD HH24:MI:SS'), r.state"
-        " FROM routing_decisions d"
-        " JOIN reservations r ON r.id = d.reservation_id"
-        " WHERE d.task_id = $1::bigint ORDER BY d.id");
+#include "cli_sql.h"
 
 /* routing_decisions.filtered keys (dispatcher/offers.c) in words. */
 static const struct {
@@ -150,7 +139,7 @@ status cmd_explain_task(db *d, int64_t task_id, FILE *out, err *e)
     db_res *t = NULL, *r = NULL;
     status s;
 
-    if ((s = db_run(d, &st_explain_task, p, &t, e)) != ST_OK)
+    if ((s = db_run(d, &cli_sql_explain_task, p, &t, e)) != ST_OK)
         goto out;
     if (db_rows(t) == 0) {
         s = err_set(e, ST_NOT_FOUND,
@@ -159,39 +148,48 @@ status cmd_explain_task(db *d, int64_t task_id, FILE *out, err *e)
                     task_id);
         goto out;
     }
-    if ((s = db_run(d, &st_explain_decisions, p, &r, e)) != ST_OK)
+    if ((s = db_run(d, &cli_sql_explain_decisions, p, &r, e)) != ST_OK)
         goto out;
     fprintf(out,
             "Task %" PRId64 " (tenant %s, case type %s, step %s, case %s)"
             " is %s.\n",
-            task_id, db_val(t, 0, 2), db_val(t, 0, 3), db_val(t, 0, 0),
-            db_val(t, 0, 4), db_val(t, 0, 1));
-    if (db_val(t, 0, 5)[0] != '\0')
-        fprintf(out, "It was canceled: %s.\n", db_val(t, 0, 5));
+            task_id, db_val(t, 0, CLI_EXPLAIN_TASK_TENANT_ID),
+            db_val(t, 0, CLI_EXPLAIN_TASK_CASE_TYPE),
+            db_val(t, 0, CLI_EXPLAIN_TASK_STEP),
+            db_val(t, 0, CLI_EXPLAIN_TASK_CASE_ID),
+            db_val(t, 0, CLI_EXPLAIN_TASK_STATE));
+    if (db_val(t, 0, CLI_EXPLAIN_TASK_CANCEL_REASON)[0] != '\0')
+        fprintf(out, "It was canceled: %s.\n",
+                db_val(t, 0, CLI_EXPLAIN_TASK_CANCEL_REASON));
     if (db_rows(r) == 0)
         fprintf(out, "No routing decision is recorded for it: it has not "
                      "been offered to anyone yet.\n");
     for (int i = 0; i < db_rows(r); i++) {
-        const char *worker = db_val(r, i, 1);
-        int64_t waited = db_i64(r, i, 5);
-        int ring = (int)db_i64(r, i, 3);
+        const char *worker = db_val(r, i, CLI_EXPLAIN_DECISIONS_WORKER_ID);
+        int64_t waited = db_i64(r, i, CLI_EXPLAIN_DECISIONS_WAITED_MS);
+        int ring = (int)db_i64(r, i, CLI_EXPLAIN_DECISIONS_RING);
 
         fprintf(out,
                 "\nDecision %d, %s: the task went to %s (reservation %s, "
                 "now %s)\n  because %s.\n",
-                i + 1, db_val(r, i, 10), worker, db_val(r, i, 0),
-                db_val(r, i, 11), rule_words(db_val(r, i, 2)));
+                i + 1, db_val(r, i, CLI_EXPLAIN_DECISIONS_CREATED_AT), worker,
+                db_val(r, i, CLI_EXPLAIN_DECISIONS_RESERVATION_ID),
+                db_val(r, i, CLI_EXPLAIN_DECISIONS_STATE),
+                rule_words(db_val(r, i, CLI_EXPLAIN_DECISIONS_RULE)));
         fprintf(out,
                 "  It had waited %" PRId64 ".%01" PRId64
                 " s at effective priority %s",
-                waited / 1000, waited % 1000 / 100, db_val(r, i, 6));
+                waited / 1000, waited % 1000 / 100,
+                db_val(r, i, CLI_EXPLAIN_DECISIONS_PRIORITY));
         if (ring > 0) {
             fprintf(out, ", under ");
-            print_ring(out, ring, db_val(r, i, 4));
+            print_ring(out, ring, db_val(r, i, CLI_EXPLAIN_DECISIONS_RING_DEF));
         }
         fprintf(out, ".\n");
-        print_candidates(out, db_val(r, i, 8), worker, (int)db_i64(r, i, 7));
-        print_filtered(out, db_val(r, i, 9));
+        print_candidates(out, db_val(r, i, CLI_EXPLAIN_DECISIONS_CANDIDATES),
+                         worker,
+                         (int)db_i64(r, i, CLI_EXPLAIN_DECISIONS_EXAMINED));
+        print_filtered(out, db_val(r, i, CLI_EXPLAIN_DECISIONS_FILTERED));
     }
 out:
     db_res_free(t);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_sql.h"
 #include "ids.h"
 #include "jsonx.h"
 #include "money.h"
@@ -18,129 +19,6 @@
 #define PATH_MAX_LEN 256
 #define NAME_MAX_LEN 200
 #define NFIELDS(t)   ((int)(sizeof(t) / sizeof((t)[0])))
-
-/*
- * Every loader serialises on one advisory lock, so two loads of the same
- * playbook cannot both decide they are adding version N.
- */
-DB_STMT(load_lock, 0, "SELECT pg_advisory_xact_lock(7461726001)");
-
-DB_STMT(tenant_upsert, 4,
-        "INSERT INTO tenants (id, name, kind, priority) "
-        "VALUES ($1, $2, $3, $4::int) "
-        "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, "
-        "kind = EXCLUDED.kind, priority = EXCLUDED.priority "
-        "WHERE (tenants.name, tenants.kind, tenants.priority) "
-        "IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.priority)");
-
-DB_STMT(operator_upsert, 2,
-        "INSERT INTO operators (id, name) VALUES ($1, $2) "
-        "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name "
-        "WHERE operators.name IS DISTINCT FROM EXCLUDED.name");
-
-DB_STMT(pool_upsert, 3,
-        "INSERT INTO pools (id, operator_id, name) VALUES ($1, $2, $3) "
-        "ON CONFLICT (id) DO UPDATE SET operator_id = EXCLUDED.operator_id, "
-        "name = EXCLUDED.name "
-        "WHERE (pools.operator_id, pools.name) "
-        "IS DISTINCT FROM (EXCLUDED.operator_id, EXCLUDED.name)");
-
-DB_STMT(tenant_exists, 1, "SELECT 1 FROM tenants WHERE id = $1");
-DB_STMT(operator_exists, 1, "SELECT 1 FROM operators WHERE id = $1");
-DB_STMT(pool_exists, 1, "SELECT 1 FROM pools WHERE id = $1");
-
-DB_STMT(worker_upsert, 6,
-        "INSERT INTO workers (id, pool_id, name, kind, languages, quality) "
-        "VALUES ($1, $2, $3, $4, "
-        "ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), $6::int) "
-        "ON CONFLICT (id) DO UPDATE SET pool_id = EXCLUDED.pool_id, "
-        "name = EXCLUDED.name, kind = EXCLUDED.kind, "
-        "languages = EXCLUDED.languages, quality = EXCLUDED.quality "
-        "WHERE (workers.pool_id, workers.name, workers.kind, "
-        "workers.languages, workers.quality) IS DISTINCT FROM "
-        "(EXCLUDED.pool_id, EXCLUDED.name, EXCLUDED.kind, "
-        "EXCLUDED.languages, EXCLUDED.quality)");
-
-/* $2: {"skill": {"level": n, "ai_level": m}, ...} */
-DB_STMT(worker_skills_prune, 2,
-        "DELETE FROM worker_skills "
-        "WHERE worker_id = $1 AND NOT ($2::jsonb ? skill)");
-DB_STMT(worker_skills_upsert, 2,
-        "INSERT INTO worker_skills (worker_id, skill, level, ai_level) "
-        "SELECT $1, s.key, (s.value->>'level')::int, "
-        "(s.value->>'ai_level')::int FROM jsonb_each($2::jsonb) AS s "
-        "ON CONFLICT (worker_id, skill) DO UPDATE "
-        "SET level = EXCLUDED.level, ai_level = EXCLUDED.ai_level "
-        "WHERE (worker_skills.level, worker_skills.ai_level) "
-        "IS DISTINCT FROM (EXCLUDED.level, EXCLUDED.ai_level)");
-
-/* $2: {"voice": 1, ...} */
-DB_STMT(worker_capacity_prune, 2,
-        "DELETE FROM worker_capacity "
-        "WHERE worker_id = $1 AND NOT ($2::jsonb ? channel)");
-DB_STMT(worker_capacity_upsert, 2,
-        "INSERT INTO worker_capacity (worker_id, channel, slots) "
-        "SELECT $1, c.key, c.value::int FROM jsonb_each_text($2::jsonb) AS c "
-        "ON CONFLICT (worker_id, channel) DO UPDATE SET slots = "
-        "EXCLUDED.slots WHERE worker_capacity.slots <> EXCLUDED.slots");
-
-DB_STMT(playbook_latest, 3,
-        "SELECT version, definition = $3::jsonb FROM playbooks "
-        "WHERE tenant_id = $1 AND case_type = $2 "
-        "ORDER BY version DESC LIMIT 1");
-DB_STMT(playbook_insert, 5,
-        "INSERT INTO playbooks (tenant_id, case_type, version, name, "
-        "definition) VALUES ($1, $2, $3::int, $4, $5::jsonb)");
-DB_STMT(step_insert, 13,
-        "INSERT INTO playbook_steps (tenant_id, case_type, version, step, "
-        "ordinal, channel, sla_seconds, ai_mode, skills, after_steps, "
-        "when_outcomes, outcomes, broadcast) VALUES ($1, $2, $3::int, $4, "
-        "$5::int, $6, $7::int, $8, $9::jsonb, "
-        "ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), "
-        "ARRAY(SELECT jsonb_array_elements_text($11::jsonb)), $12::jsonb, "
-        "$13::int)");
-
-/* Outcome codes of the latest playbook of a tenant's case type. */
-DB_STMT(playbook_outcomes, 2,
-        "SELECT o.key, bool_or((o.value->>'billable')::boolean) "
-        "FROM playbook_steps AS s, jsonb_each(s.outcomes) AS o "
-        "WHERE s.tenant_id = $1 AND s.case_type = $2 AND s.version = "
-        "(SELECT max(version) FROM playbooks "
-        "WHERE tenant_id = $1 AND case_type = $2) "
-        "GROUP BY o.key");
-
-DB_STMT(contract_upsert, 6,
-        "INSERT INTO contracts (id, tenant_id, pool_id, currency, "
-        "verification_days, active) "
-        "VALUES ($1, $2, $3, $4, $5::int, $6::boolean) "
-        "ON CONFLICT (id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, "
-        "pool_id = EXCLUDED.pool_id, currency = EXCLUDED.currency, "
-        "verification_days = EXCLUDED.verification_days, "
-        "active = EXCLUDED.active "
-        "WHERE (contracts.tenant_id, contracts.pool_id, contracts.currency, "
-        "contracts.verification_days, contracts.active) IS DISTINCT FROM "
-        "(EXCLUDED.tenant_id, EXCLUDED.pool_id, EXCLUDED.currency, "
-        "EXCLUDED.verification_days, EXCLUDED.active)");
-
-/* $2: the contract's prices, {"case_type": {"code": amount, ...}, ...} */
-DB_STMT(contract_types_prune, 2,
-        "DELETE FROM contract_case_types "
-        "WHERE contract_id = $1 AND NOT ($2::jsonb ? case_type)");
-DB_STMT(contract_types_insert, 2,
-        "INSERT INTO contract_case_types (contract_id, case_type) "
-        "SELECT $1, t FROM jsonb_object_keys($2::jsonb) AS t "
-        "ON CONFLICT DO NOTHING");
-DB_STMT(contract_prices_prune, 2,
-        "DELETE FROM contract_prices WHERE contract_id = $1 AND NOT "
-        "COALESCE(($2::jsonb -> case_type) ? outcome_code, false)");
-DB_STMT(contract_prices_upsert, 2,
-        "INSERT INTO contract_prices (contract_id, case_type, outcome_code, "
-        "amount_minor) "
-        "SELECT $1, t.key, p.key, p.value::bigint "
-        "FROM jsonb_each($2::jsonb) AS t, jsonb_each_text(t.value) AS p "
-        "ON CONFLICT (contract_id, case_type, outcome_code) DO UPDATE "
-        "SET amount_minor = EXCLUDED.amount_minor "
-        "WHERE contract_prices.amount_minor <> EXCLUDED.amount_minor");
 
 static const char *const tenant_kinds[] = {"bank", "insurer", NULL};
 static const char *const worker_kinds[] = {"human", "ai", NULL};
@@ -404,53 +282,6 @@ static bool timestamp_valid(const char *s)
 #define OFFER_MS_MIN 100
 #define OFFER_MS_MAX 3600000
 
-DB_STMT(step_routing_set, 7,
-        "UPDATE playbook_steps SET licence = NULLIF($5, ''),"
-        " rings = $6::jsonb, ttl_seconds = NULLIF($7, '0')::int"
-        " WHERE tenant_id = $1 AND case_type = $2 AND version = $3::int"
-        " AND step = $4");
-
-/* $2: {"code": "2027-06-30" or null, ...} */
-DB_STMT(worker_licences_prune, 2,
-        "DELETE FROM worker_licences "
-        "WHERE worker_id = $1 AND NOT ($2::jsonb ? code)");
-DB_STMT(worker_licences_upsert, 2,
-        "INSERT INTO worker_licences (worker_id, code, expires_on) "
-        "SELECT $1, l.key, (l.value #>> '{}')::date "
-        "FROM jsonb_each($2::jsonb) AS l "
-        "ON CONFLICT (worker_id, code) DO UPDATE "
-        "SET expires_on = EXCLUDED.expires_on "
-        "WHERE worker_licences.expires_on IS DISTINCT FROM "
-        "EXCLUDED.expires_on");
-
-DB_STMT(pool_routing_upsert, 8,
-        "INSERT INTO pool_routing (pool_id, wrapup_seconds, w_fit, "
-        "w_occupancy, w_quality, w_cost, w_fairness, fairness_cap) "
-        "VALUES ($1, $2::int, $3::bigint, $4::bigint, $5::bigint, "
-        "$6::bigint, $7::bigint, $8::bigint) "
-        "ON CONFLICT (pool_id) DO UPDATE SET "
-        "wrapup_seconds = EXCLUDED.wrapup_seconds, w_fit = EXCLUDED.w_fit, "
-        "w_occupancy = EXCLUDED.w_occupancy, w_quality = EXCLUDED.w_quality, "
-        "w_cost = EXCLUDED.w_cost, w_fairness = EXCLUDED.w_fairness, "
-        "fairness_cap = EXCLUDED.fairness_cap "
-        "WHERE (pool_routing.wrapup_seconds, pool_routing.w_fit, "
-        "pool_routing.w_occupancy, pool_routing.w_quality, "
-        "pool_routing.w_cost, pool_routing.w_fairness, "
-        "pool_routing.fairness_cap) IS DISTINCT FROM "
-        "(EXCLUDED.wrapup_seconds, EXCLUDED.w_fit, EXCLUDED.w_occupancy, "
-        "EXCLUDED.w_quality, EXCLUDED.w_cost, EXCLUDED.w_fairness, "
-        "EXCLUDED.fairness_cap)");
-
-DB_STMT(channel_upsert, 3,
-        "INSERT INTO channel_settings (channel, offer_timeout_ms, "
-        "auto_accept) VALUES ($1, NULLIF($2, '')::int, $3::boolean) "
-        "ON CONFLICT (channel) DO UPDATE SET "
-        "offer_timeout_ms = EXCLUDED.offer_timeout_ms, "
-        "auto_accept = EXCLUDED.auto_accept "
-        "WHERE (channel_settings.offer_timeout_ms, "
-        "channel_settings.auto_accept) IS DISTINCT FROM "
-        "(EXCLUDED.offer_timeout_ms, EXCLUDED.auto_accept)");
-
 /*
  * A worker's "licences": [{"code": "...", "expires_on": "YYYY-MM-DD"}]
  * replaces its set when present; absent leaves the stored set alone.
@@ -513,8 +344,9 @@ static status load_worker_licences(loader *l, const json_t *w,
     }
     {
         const char *params[2] = {jsonx_str(w, "id"), set_js};
-        if ((s = run(l, &worker_licences_prune, params, e)) == ST_OK)
-            s = run(l, &worker_licences_upsert, params, e);
+        if ((s = run(l, &cli_sql_load_worker_licences_prune, params, e)) ==
+            ST_OK)
+            s = run(l, &cli_sql_load_worker_licences_upsert, params, e);
     }
 out:
     free(set_js);
@@ -567,7 +399,7 @@ static status load_pool_routing(loader *l, const json_t *pool,
             db_i64_str(b[1], w[0]), db_i64_str(b[2], w[1]),
             db_i64_str(b[3], w[2]), db_i64_str(b[4], w[3]),
             db_i64_str(b[5], w[4]), db_i64_str(b[6], cap)};
-        return run(l, &pool_routing_upsert, params, e);
+        return run(l, &cli_sql_load_pool_routing_upsert, params, e);
     }
 }
 
@@ -617,7 +449,7 @@ static status load_channels(loader *l, const json_t *obj, err *e)
         {
             const char *params[3] = {ch, ms > 0 ? db_i64_str(mbuf, ms) : "",
                                      auto_accept ? "true" : "false"};
-            if ((s = run(l, &channel_upsert, params, e)) != ST_OK)
+            if ((s = run(l, &cli_sql_load_channel_upsert, params, e)) != ST_OK)
                 return s;
         }
         l->n.channels++;
@@ -645,7 +477,7 @@ static status load_tenant(loader *l, const json_t *t, const char *where, err *e)
     {
         const char *params[4] = {jsonx_str(t, "id"), name, kind,
                                  db_i64_str(pbuf, prio)};
-        if ((s = run(l, &tenant_upsert, params, e)) != ST_OK)
+        if ((s = run(l, &cli_sql_load_tenant_upsert, params, e)) != ST_OK)
             return s;
     }
     l->n.tenants++;
@@ -665,7 +497,7 @@ static status load_operator(loader *l, const json_t *o, const char *where,
         return s;
     {
         const char *params[2] = {jsonx_str(o, "id"), name};
-        if ((s = run(l, &operator_upsert, params, e)) != ST_OK)
+        if ((s = run(l, &cli_sql_load_operator_upsert, params, e)) != ST_OK)
             return s;
     }
     l->n.operators++;
@@ -686,7 +518,8 @@ static status load_pool(loader *l, const json_t *o, const char *where, err *e)
         (s = name_member(o, "name", where, &name, e)) != ST_OK)
         return s;
     path_join(p, where, "operator");
-    s = must_exist(l, &operator_exists, jsonx_str(o, "operator"), p, "operator",
+    s = must_exist(l, &cli_sql_operator_known, jsonx_str(o, "operator"), p,
+                   "operator",
                    "add it under \"operators\" or load the operator's "
                    "file first",
                    e);
@@ -695,7 +528,7 @@ static status load_pool(loader *l, const json_t *o, const char *where, err *e)
     {
         const char *params[3] = {jsonx_str(o, "id"), jsonx_str(o, "operator"),
                                  name};
-        if ((s = run(l, &pool_upsert, params, e)) != ST_OK ||
+        if ((s = run(l, &cli_sql_load_pool_upsert, params, e)) != ST_OK ||
             (s = load_pool_routing(l, o, where, e)) != ST_OK)
             return s;
     }
@@ -818,7 +651,7 @@ static status load_worker(loader *l, const json_t *w, const char *where, err *e)
                      playbook_channel_names(), e)) != ST_OK)
         goto out;
     path_join(p, where, "pool");
-    s = must_exist(l, &pool_exists, jsonx_str(w, "pool"), p, "pool",
+    s = must_exist(l, &cli_sql_pool_known, jsonx_str(w, "pool"), p, "pool",
                    "add it under \"pools\" or load the operator's file "
                    "first; run: twinline worker list",
                    e);
@@ -840,11 +673,12 @@ static status load_worker(loader *l, const json_t *w, const char *where, err *e)
         const char *sp[2] = {id, skills_js};
         const char *cp[2] = {id, cap_js};
 
-        if ((s = run(l, &worker_upsert, wp, e)) != ST_OK ||
-            (s = run(l, &worker_skills_prune, sp, e)) != ST_OK ||
-            (s = run(l, &worker_skills_upsert, sp, e)) != ST_OK ||
-            (s = run(l, &worker_capacity_prune, cp, e)) != ST_OK ||
-            (s = run(l, &worker_capacity_upsert, cp, e)) != ST_OK ||
+        if ((s = run(l, &cli_sql_load_worker_upsert, wp, e)) != ST_OK ||
+            (s = run(l, &cli_sql_load_worker_skills_prune, sp, e)) != ST_OK ||
+            (s = run(l, &cli_sql_load_worker_skills_upsert, sp, e)) != ST_OK ||
+            (s = run(l, &cli_sql_load_worker_capacity_prune, cp, e)) != ST_OK ||
+            (s = run(l, &cli_sql_load_worker_capacity_upsert, cp, e)) !=
+                ST_OK ||
             (s = load_worker_licences(l, w, where, e)) != ST_OK)
             goto out;
     }
@@ -875,7 +709,8 @@ static status check_overflow_pools(loader *l, const pb_step *st,
             continue;
         path_index(q, r, (size_t)i);
         path_join(p, q, "overflow_pool");
-        s = must_exist(l, &pool_exists, st->rings[i].overflow_pool, p, "pool",
+        s = must_exist(l, &cli_sql_pool_known, st->rings[i].overflow_pool, p,
+                       "pool",
                        "add it under \"pools\" or load the operator's file "
                        "first",
                        e);
@@ -911,7 +746,7 @@ static status insert_step(loader *l, const playbook *pb, const char *ver,
                                   t.when,
                                   t.outcomes,
                                   db_i64_str(bbuf, st->broadcast)};
-        s = run(l, &step_insert, params, e);
+        s = run(l, &cli_sql_load_step_insert, params, e);
     }
     if (s == ST_OK &&
         (st->licence[0] != '\0' || st->nrings > 0 || st->ttl_seconds > 0)) {
@@ -922,7 +757,7 @@ static status insert_step(loader *l, const playbook *pb, const char *ver,
                                  st->licence,
                                  t.rings,
                                  db_i64_str(tbuf, st->ttl_seconds)};
-        s = run(l, &step_routing_set, params, e);
+        s = run(l, &cli_sql_load_step_routing_set, params, e);
     }
     playbook_step_text_free(&t);
     return s;
@@ -967,7 +802,7 @@ static status load_playbook(loader *l, const json_t *doc, const char *where,
             goto out;
     }
     path_join(p, where, "tenant");
-    s = must_exist(l, &tenant_exists, pb->tenant, p, "tenant",
+    s = must_exist(l, &cli_sql_tenant_known, pb->tenant, p, "tenant",
                    "add it under \"tenants\"; run: twinline tenant list", e);
     if (s != ST_OK)
         goto out;
@@ -978,20 +813,21 @@ static status load_playbook(loader *l, const json_t *doc, const char *where,
     }
     {
         const char *params[3] = {pb->tenant, pb->case_type, def};
-        if ((s = db_run(l->d, &playbook_latest, params, &r, e)) != ST_OK)
+        if ((s = db_run(l->d, &cli_sql_load_playbook_latest, params, &r, e)) !=
+            ST_OK)
             goto out;
     }
     l->n.playbooks++;
     if (db_rows(r) > 0) {
-        if (db_bool(r, 0, 1))
+        if (db_bool(r, 0, CLI_LOAD_PLAYBOOK_LATEST_SAME))
             goto out; /* same definition: nothing to add */
-        version = db_i64(r, 0, 0) + 1;
+        version = db_i64(r, 0, CLI_LOAD_PLAYBOOK_LATEST_VERSION) + 1;
     }
     db_i64_str(vbuf, version);
     {
         const char *params[5] = {pb->tenant, pb->case_type, vbuf,
                                  jsonx_str(doc, "name"), def};
-        if ((s = run(l, &playbook_insert, params, e)) != ST_OK)
+        if ((s = run(l, &cli_sql_load_playbook_insert, params, e)) != ST_OK)
             goto out;
     }
     for (int i = 0; i < pb->nsteps; i++)
@@ -1040,7 +876,8 @@ static status check_prices(loader *l, const char *tenant, const char *ctype,
         return bad(e, ST_WRONG_TYPE, where,
                    "must be an object of outcome code -> price in minor "
                    "units");
-    if ((s = db_run(l->d, &playbook_outcomes, params, &r, e)) != ST_OK)
+    if ((s = db_run(l->d, &cli_sql_load_playbook_outcomes, params, &r, e)) !=
+        ST_OK)
         return s;
     if (db_rows(r) == 0) {
         s = bad(e, ST_UNKNOWN_CASE_TYPE, where,
@@ -1067,7 +904,8 @@ static status check_prices(loader *l, const char *tenant, const char *ctype,
             goto out;
         }
         for (int i = 0; i < db_rows(r); i++)
-            if (strcmp(db_val(r, i, 0), code) == 0)
+            if (strcmp(db_val(r, i, CLI_LOAD_PLAYBOOK_OUTCOMES_CODE), code) ==
+                0)
                 row = i;
         if (row < 0) {
             s = bad(e, ST_INVALID, p,
@@ -1076,7 +914,7 @@ static status check_prices(loader *l, const char *tenant, const char *ctype,
                     code, ctype, tenant, tenant, ctype);
             goto out;
         }
-        if (!db_bool(r, row, 1)) {
+        if (!db_bool(r, row, CLI_LOAD_PLAYBOOK_OUTCOMES_BILLABLE)) {
             s = bad(e, ST_INVALID, p,
                     "outcome \"%s\" is not billable in the %s playbook of "
                     "tenant \"%s\"; only billable outcomes have a price",
@@ -1097,29 +935,6 @@ out:
 #define PLAN_VERIFY_MAX   31622400LL /* 366 days, as the schema allows */
 #define PLAN_CLAWBACK_MAX 63244800LL
 #define PLAN_FEE_MAX      10000 /* basis points */
-
-DB_STMT(plan_same, 11,
-        "SELECT (effective_from = $3::timestamptz AND plan = $4::jsonb"
-        " AND verification_s = $5::bigint AND clawback_s = $6::bigint"
-        " AND platform_fee_bps = $7::int AND operator_weight = $8::int"
-        " AND worker_weight = $9::int AND ai_weight = $10::int"
-        " AND ai_party IS NOT DISTINCT FROM NULLIF($11, '')),"
-        " (SELECT max(version) FROM contract_plans WHERE contract_id = $1)"
-        " FROM contract_plans WHERE contract_id = $1 AND version = $2::int");
-DB_STMT(plan_insert, 11,
-        "INSERT INTO contract_plans (contract_id, version, effective_from,"
-        " plan, verification_s, clawback_s, platform_fee_bps,"
-        " operator_weight, worker_weight, ai_weight, ai_party)"
-        " VALUES ($1, $2::int, $3::timestamptz, $4::jsonb, $5::bigint,"
-        " $6::bigint, $7::int, $8::int, $9::int, $10::int, NULLIF($11, ''))");
-/* A version whose start is out of version order with $2 at $3. */
-DB_STMT(plan_out_of_order, 3,
-        "SELECT version, to_char(effective_from AT TIME ZONE 'UTC',"
-        " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM contract_plans"
-        " WHERE contract_id = $1 AND ((version < $2::int AND"
-        " effective_from >= $3::timestamptz) OR (version > $2::int AND"
-        " effective_from <= $3::timestamptz)) ORDER BY version LIMIT 1");
-DB_STMT(worker_kind, 1, "SELECT kind FROM workers WHERE id = $1");
 
 /* weights: {"operator": n, "worker": n, "ai": n}; default operator 1. */
 static status plan_weights(const json_t *pv, const char *where, int64_t w[3],
@@ -1168,18 +983,18 @@ static status plan_ai_party(loader *l, const json_t *pv, int64_t ai_weight,
                        (long long)ai_weight);
         return ST_OK;
     }
-    if ((s = db_run(l->d, &worker_kind, params, &r, e)) != ST_OK)
+    if ((s = db_run(l->d, &cli_sql_load_worker_kind, params, &r, e)) != ST_OK)
         return s;
     if (db_rows(r) == 0)
         s = bad(e, ST_INVALID, p,
                 "worker \"%s\" does not exist; load the file that defines "
                 "it first; run: twinline worker list",
                 party);
-    else if (strcmp(db_val(r, 0, 0), "ai") != 0)
+    else if (strcmp(db_val(r, 0, CLI_LOAD_WORKER_KIND_KIND), "ai") != 0)
         s = bad(e, ST_INVALID, p,
                 "worker \"%s\" is not an AI worker (kind \"%s\"); the AI "
                 "share goes to an AI worker, a human's to \"weights.worker\"",
-                party, db_val(r, 0, 0));
+                party, db_val(r, 0, CLI_LOAD_WORKER_KIND_KIND));
     db_res_free(r);
     return s;
 }
@@ -1208,19 +1023,21 @@ static status plan_coverage(loader *l, const json_t *c, const json_t *doc,
         const char *params[2] = {tenant, ctype};
         db_res *r = NULL;
 
-        if ((s = db_run(l->d, &playbook_outcomes, params, &r, e)) != ST_OK)
+        if ((s = db_run(l->d, &cli_sql_load_playbook_outcomes, params, &r,
+                        e)) != ST_OK)
             goto out;
         for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
-            if (!db_bool(r, i, 1))
+            const char *oc = db_val(r, i, CLI_LOAD_PLAYBOOK_OUTCOMES_CODE);
+
+            if (!db_bool(r, i, CLI_LOAD_PLAYBOOK_OUTCOMES_BILLABLE))
                 continue;
-            if (!rating_plan_covers(plan, db_val(r, i, 0))) {
+            if (!rating_plan_covers(plan, oc)) {
                 path_join(p, where, "plan.outcomes");
                 s = bad(e, ST_INVALID, p,
                         "no rule for \"%s\", a billable outcome of case "
                         "type \"%s\"; add one (\"%s\": {} charges nothing)",
-                        db_val(r, i, 0), ctype, db_val(r, i, 0));
-            } else if (json_object_set_new(billable, db_val(r, i, 0),
-                                           json_true()) != 0) {
+                        oc, ctype, oc);
+            } else if (json_object_set_new(billable, oc, json_true()) != 0) {
                 s = err_set(e, ST_NOMEM, "out of memory");
             }
         }
@@ -1341,15 +1158,16 @@ static status load_plan(loader *l, const json_t *c, const json_t *pv,
                                   db_i64_str(b[6], w[2]),
                                   party != NULL ? party : ""};
 
-        if ((s = db_run(l->d, &plan_same, params, &r, e)) != ST_OK)
+        if ((s = db_run(l->d, &cli_sql_load_plan_same, params, &r, e)) != ST_OK)
             goto out;
         if (db_rows(r) > 0) {
-            if (!db_bool(r, 0, 0)) {
+            if (!db_bool(r, 0, CLI_LOAD_PLAN_SAME_SAME)) {
                 path_join(p, where, "version");
                 s = bad(e, ST_CONFLICT, p,
                         "plan version %lld of contract %s is immutable; add "
                         "version %lld with a later effective_from",
-                        (long long)version, id, (long long)db_i64(r, 0, 1) + 1);
+                        (long long)version, id,
+                        (long long)db_i64(r, 0, CLI_LOAD_PLAN_SAME_LATEST) + 1);
             }
             goto out; /* the same version again: nothing to do */
         }
@@ -1358,17 +1176,21 @@ static status load_plan(loader *l, const json_t *c, const json_t *pv,
             goto out;
         db_res_free(r);
         r = NULL;
-        if ((s = db_run(l->d, &plan_out_of_order, params, &r, e)) != ST_OK)
+        if ((s = db_run(l->d, &cli_sql_load_plan_out_of_order, params, &r,
+                        e)) != ST_OK)
             goto out;
         if (db_rows(r) > 0) {
             path_join(p, where, "effective_from");
-            s = bad(e, ST_INVALID, p,
-                    "version %lld from %s is out of order with version %s "
-                    "from %s; later versions must take effect later",
-                    (long long)version, from, db_val(r, 0, 0), db_val(r, 0, 1));
+            s = bad(
+                e, ST_INVALID, p,
+                "version %lld from %s is out of order with version %s "
+                "from %s; later versions must take effect later",
+                (long long)version, from,
+                db_val(r, 0, CLI_LOAD_PLAN_OUT_OF_ORDER_VERSION),
+                db_val(r, 0, CLI_LOAD_PLAN_OUT_OF_ORDER_EFFECTIVE_FROM_UTC));
             goto out;
         }
-        if ((s = run(l, &plan_insert, params, e)) != ST_OK)
+        if ((s = run(l, &cli_sql_load_plan_insert, params, e)) != ST_OK)
             goto out;
     }
     l->n.plan_versions++;
@@ -1451,12 +1273,12 @@ static status load_contract(loader *l, const json_t *c, const char *where,
     }
     tenant = jsonx_str(c, "tenant");
     path_join(p, where, "tenant");
-    s = must_exist(l, &tenant_exists, tenant, p, "tenant",
+    s = must_exist(l, &cli_sql_tenant_known, tenant, p, "tenant",
                    "add it under \"tenants\"; run: twinline tenant list", e);
     if (s != ST_OK)
         goto out;
     path_join(p, where, "pool");
-    s = must_exist(l, &pool_exists, jsonx_str(c, "pool"), p, "pool",
+    s = must_exist(l, &cli_sql_pool_known, jsonx_str(c, "pool"), p, "pool",
                    "load the operator's file first", e);
     if (s != ST_OK)
         goto out;
@@ -1495,11 +1317,11 @@ static status load_contract(loader *l, const json_t *c, const char *where,
                                                                     : "false"};
         const char *pp[2] = {id, prices_js};
 
-        if ((s = run(l, &contract_upsert, cp, e)) != ST_OK ||
-            (s = run(l, &contract_prices_prune, pp, e)) != ST_OK ||
-            (s = run(l, &contract_types_prune, pp, e)) != ST_OK ||
-            (s = run(l, &contract_types_insert, pp, e)) != ST_OK ||
-            (s = run(l, &contract_prices_upsert, pp, e)) != ST_OK)
+        if ((s = run(l, &cli_sql_load_contract_upsert, cp, e)) != ST_OK ||
+            (s = run(l, &cli_sql_load_contract_prices_prune, pp, e)) != ST_OK ||
+            (s = run(l, &cli_sql_load_contract_types_prune, pp, e)) != ST_OK ||
+            (s = run(l, &cli_sql_load_contract_types_insert, pp, e)) != ST_OK ||
+            (s = run(l, &cli_sql_load_contract_prices_upsert, pp, e)) != ST_OK)
             goto out;
     }
     if ((s = load_plans(l, c, where, e)) != ST_OK)
@@ -1583,7 +1405,7 @@ static status load_json(db *d, const char *name, const json_t *doc,
 
     if ((s = db_begin(d, e)) != ST_OK)
         goto out;
-    if ((s = db_run(d, &load_lock, NULL, NULL, e)) != ST_OK ||
+    if ((s = db_run(d, &cli_sql_load_lock, NULL, NULL, e)) != ST_OK ||
         (s = load_doc(&l, doc, e)) != ST_OK || (s = db_commit(d, e)) != ST_OK)
         goto out;
     if (out != NULL)

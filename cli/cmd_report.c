@@ -3,94 +3,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_sql.h"
 #include "cli_table.h"
 #include "money.h"
 
-DB_STMT(report_figures, 0,
-        "WITH closed AS ("
-        "  SELECT id, created_at, closed_at FROM cases WHERE state = 'closed'"
-        "), done AS ("
-        "  SELECT t.case_id, t.worker_id, lag(t.worker_id) OVER ("
-        "    PARTITION BY t.case_id ORDER BY t.completed_at, t.id) AS prev"
-        "  FROM tasks t JOIN closed c ON c.id = t.case_id"
-        "  WHERE t.state = 'completed'"
-        "), per_case AS ("
-        "  SELECT case_id, count(*) AS n, count(DISTINCT worker_id) AS workers,"
-        "    count(*) FILTER (WHERE prev IS NOT NULL AND prev <> worker_id)"
-        "      AS transfers"
-        "  FROM done GROUP BY case_id"
-        ") SELECT"
-        " (SELECT count(*) FROM cases),"
-        " (SELECT count(*) FROM closed),"
-        " (SELECT count(*) FROM cases WHERE state = 'canceled'),"
-        " (SELECT count(*) FROM cases WHERE state = 'open'),"
-        " (SELECT COALESCE(sum(n), 0) FROM per_case),"
-        " (SELECT COALESCE(sum(transfers), 0) FROM per_case),"
-        " (SELECT count(*) FROM per_case WHERE workers = 1),"
-        " (SELECT count(*) FROM tasks WHERE state = 'completed'),"
-        " (SELECT count(*) FROM reservations r JOIN tasks t"
-        "    ON t.id = r.task_id WHERE t.state = 'completed'),"
-        " (SELECT count(*) FROM tasks WHERE state = 'completed'"
-        "    AND sla_due_at IS NOT NULL),"
-        " (SELECT count(*) FROM tasks WHERE state = 'completed'"
-        "    AND completed_at <= sla_due_at),"
-        " (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY"
-        "    extract(epoch FROM closed_at - created_at)) FROM closed),"
-        " (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY"
-        "    extract(epoch FROM closed_at - created_at)) FROM closed)");
-
-DB_STMT(report_billed, 0,
-        "SELECT tenant_id, currency, count(*), sum(amount_minor) "
-        "FROM billable_lines GROUP BY tenant_id, currency "
-        "ORDER BY tenant_id, currency");
-
-DB_STMT(bill_tenant_known, 1, "SELECT 1 FROM tenants WHERE id = $1");
-
-/* $1: tenant or NULL for all. */
-DB_STMT(bill_by_tenant, 1,
-        "SELECT tenant_id, currency, count(*), sum(amount_minor) "
-        "FROM billable_lines WHERE $1::text IS NULL OR tenant_id = $1 "
-        "GROUP BY tenant_id, currency ORDER BY tenant_id, currency");
-DB_STMT(bill_by_operator, 1,
-        "SELECT operator_id, currency, count(*), sum(amount_minor) "
-        "FROM billable_lines WHERE $1::text IS NULL OR tenant_id = $1 "
-        "GROUP BY operator_id, currency ORDER BY operator_id, currency");
-DB_STMT(bill_by_outcome, 1,
-        "SELECT tenant_id || '.' || outcome_code, currency, count(*), "
-        "sum(amount_minor) FROM billable_lines "
-        "WHERE $1::text IS NULL OR tenant_id = $1 "
-        "GROUP BY tenant_id, outcome_code, currency "
-        "ORDER BY tenant_id, outcome_code, currency");
+/*
+ * The bill summary's three blocks (cli/sql/bill_by_tenant.sql,
+ * bill_by_operator.sql, bill_by_outcome.sql) return the same columns; the
+ * first's enum names them for all three.
+ */
+#define BILL_SAME_COLUMN(col)                                                  \
+    _Static_assert(                                                            \
+        (int)CLI_BILL_BY_TENANT_##col == (int)CLI_BILL_BY_OPERATOR_##col &&    \
+            (int)CLI_BILL_BY_TENANT_##col == (int)CLI_BILL_BY_OUTCOME_##col,   \
+        "the bill_by_*.sql files declare the same columns")
+BILL_SAME_COLUMN(PARTY);
+BILL_SAME_COLUMN(CURRENCY);
+BILL_SAME_COLUMN(LINES);
+BILL_SAME_COLUMN(AMOUNT_MINOR);
 
 status cmd_report_collect(db *d, cmd_report_figures **out, err *e)
 {
     cmd_report_figures *r = calloc(1, sizeof(*r));
     db_res *f = NULL, *b = NULL;
-    int64_t *dst[11];
     status s;
 
     if (r == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
-    if ((s = db_run(d, &report_figures, NULL, &f, e)) != ST_OK ||
-        (s = db_run(d, &report_billed, NULL, &b, e)) != ST_OK)
+    if ((s = db_run(d, &cli_sql_report_figures, NULL, &f, e)) != ST_OK ||
+        (s = db_run(d, &cli_sql_report_billed, NULL, &b, e)) != ST_OK)
         goto out;
-    dst[0] = &r->cases;
-    dst[1] = &r->closed;
-    dst[2] = &r->canceled;
-    dst[3] = &r->open;
-    dst[4] = &r->closed_tasks;
-    dst[5] = &r->transfers;
-    dst[6] = &r->one_contact;
-    dst[7] = &r->tasks_completed;
-    dst[8] = &r->offers;
-    dst[9] = &r->sla_tasks;
-    dst[10] = &r->sla_met;
-    for (int i = 0; i < 11; i++)
-        *dst[i] = db_i64(f, 0, i);
-    r->has_resolve = !db_null(f, 0, 11);
+    r->cases = db_i64(f, 0, CLI_REPORT_FIGURES_CASES);
+    r->closed = db_i64(f, 0, CLI_REPORT_FIGURES_CLOSED);
+    r->canceled = db_i64(f, 0, CLI_REPORT_FIGURES_CANCELED);
+    r->open = db_i64(f, 0, CLI_REPORT_FIGURES_OPEN);
+    r->closed_tasks = db_i64(f, 0, CLI_REPORT_FIGURES_CLOSED_TASKS);
+    r->transfers = db_i64(f, 0, CLI_REPORT_FIGURES_TRANSFERS);
+    r->one_contact = db_i64(f, 0, CLI_REPORT_FIGURES_ONE_CONTACT);
+    r->tasks_completed = db_i64(f, 0, CLI_REPORT_FIGURES_TASKS_COMPLETED);
+    r->offers = db_i64(f, 0, CLI_REPORT_FIGURES_OFFERS);
+    r->sla_tasks = db_i64(f, 0, CLI_REPORT_FIGURES_SLA_TASKS);
+    r->sla_met = db_i64(f, 0, CLI_REPORT_FIGURES_SLA_MET);
+    r->has_resolve = !db_null(f, 0, CLI_REPORT_FIGURES_RESOLVE_P50_S);
     if (r->has_resolve) {
-        r->resolve_p50_s = strtod(db_val(f, 0, 11), NULL);
-        r->resolve_p90_s = strtod(db_val(f, 0, 12), NULL);
+        r->resolve_p50_s =
+            strtod(db_val(f, 0, CLI_REPORT_FIGURES_RESOLVE_P50_S), NULL);
+        r->resolve_p90_s =
+            strtod(db_val(f, 0, CLI_REPORT_FIGURES_RESOLVE_P90_S), NULL);
     }
     r->nbilled = db_rows(b);
     if (r->nbilled > 0) {
@@ -102,10 +61,12 @@ status cmd_report_collect(db *d, cmd_report_figures **out, err *e)
     }
     for (int i = 0; i < r->nbilled; i++) {
         cmd_billed *x = &r->billed[i];
-        snprintf(x->tenant, sizeof(x->tenant), "%s", db_val(b, i, 0));
-        snprintf(x->currency, sizeof(x->currency), "%s", db_val(b, i, 1));
-        x->lines = db_i64(b, i, 2);
-        x->amount_minor = db_i64(b, i, 3);
+        snprintf(x->tenant, sizeof(x->tenant), "%s",
+                 db_val(b, i, CLI_REPORT_BILLED_TENANT_ID));
+        snprintf(x->currency, sizeof(x->currency), "%s",
+                 db_val(b, i, CLI_REPORT_BILLED_CURRENCY));
+        x->lines = db_i64(b, i, CLI_REPORT_BILLED_LINES);
+        x->amount_minor = db_i64(b, i, CLI_REPORT_BILLED_AMOUNT_MINOR);
     }
 out:
     db_res_free(f);
@@ -242,10 +203,13 @@ static status bill_block(db *d, const db_stmt *st, const char *tenant,
         return s;
     if (fmt == ADMIN_FMT_KV) {
         for (int i = 0; i < db_rows(r); i++) {
-            fprintf(out, "%s.%s.%s.lines=%s\n", kv_prefix, db_val(r, i, 0),
-                    db_val(r, i, 1), db_val(r, i, 2));
-            fprintf(out, "%s.%s.%s.amount_minor=%s\n", kv_prefix,
-                    db_val(r, i, 0), db_val(r, i, 1), db_val(r, i, 3));
+            const char *party = db_val(r, i, CLI_BILL_BY_TENANT_PARTY);
+            const char *cur = db_val(r, i, CLI_BILL_BY_TENANT_CURRENCY);
+
+            fprintf(out, "%s.%s.%s.lines=%s\n", kv_prefix, party, cur,
+                    db_val(r, i, CLI_BILL_BY_TENANT_LINES));
+            fprintf(out, "%s.%s.%s.amount_minor=%s\n", kv_prefix, party, cur,
+                    db_val(r, i, CLI_BILL_BY_TENANT_AMOUNT_MINOR));
         }
         goto out;
     }
@@ -254,9 +218,12 @@ static status bill_block(db *d, const db_stmt *st, const char *tenant,
     cli_table_right(t, 1);
     cli_table_right(t, 2);
     for (int i = 0; i < db_rows(r); i++) {
-        const char *cells[3] = {db_val(r, i, 0), db_val(r, i, 2),
-                                money_format(amount, sizeof(amount),
-                                             db_val(r, i, 1), db_i64(r, i, 3))};
+        const char *cells[3] = {
+            db_val(r, i, CLI_BILL_BY_TENANT_PARTY),
+            db_val(r, i, CLI_BILL_BY_TENANT_LINES),
+            money_format(amount, sizeof(amount),
+                         db_val(r, i, CLI_BILL_BY_TENANT_CURRENCY),
+                         db_i64(r, i, CLI_BILL_BY_TENANT_AMOUNT_MINOR))};
         if ((s = cli_table_add(t, cells, e)) != ST_OK)
             goto out;
     }
@@ -276,7 +243,7 @@ status cmd_bill_summary(db *d, const char *tenant, cli_format fmt, FILE *out,
     status s;
 
     if (tenant != NULL) {
-        if ((s = db_run(d, &bill_tenant_known, params, &r, e)) != ST_OK)
+        if ((s = db_run(d, &cli_sql_tenant_known, params, &r, e)) != ST_OK)
             return s;
         if (db_rows(r) == 0) {
             db_res_free(r);
@@ -287,16 +254,18 @@ status cmd_bill_summary(db *d, const char *tenant, cli_format fmt, FILE *out,
         }
         db_res_free(r);
     }
-    if ((s = bill_block(d, &bill_by_tenant, tenant, "Billable lines by tenant",
-                        "TENANT", "tenant", fmt, out, e)) != ST_OK)
+    if ((s = bill_block(d, &cli_sql_bill_by_tenant, tenant,
+                        "Billable lines by tenant", "TENANT", "tenant", fmt,
+                        out, e)) != ST_OK)
         return s;
     if (fmt == ADMIN_FMT_TABLE)
         fputc('\n', out);
-    if ((s = bill_block(d, &bill_by_operator, tenant, "By operator (payable)",
-                        "OPERATOR", "operator", fmt, out, e)) != ST_OK)
+    if ((s = bill_block(d, &cli_sql_bill_by_operator, tenant,
+                        "By operator (payable)", "OPERATOR", "operator", fmt,
+                        out, e)) != ST_OK)
         return s;
     if (fmt == ADMIN_FMT_TABLE)
         fputc('\n', out);
-    return bill_block(d, &bill_by_outcome, tenant, "By outcome",
+    return bill_block(d, &cli_sql_bill_by_outcome, tenant, "By outcome",
                       "TENANT.OUTCOME", "outcome", fmt, out, e);
 }

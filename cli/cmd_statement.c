@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_args.h"
+#include "cli_sql.h"
 #include "cli_table.h"
 #include "invoice.h"
 #include "money.h"
@@ -21,63 +22,6 @@ static const char statement_usage[] =
     "the opening balance, shares, deductions and closing balance owed.\n"
     "--worker takes a human worker or the AI worker a price plan pays.\n";
 
-DB_STMT(st_operator_known, 1, "SELECT 1 FROM operators WHERE id = $1");
-DB_STMT(st_worker_known, 1,
-        "SELECT 1 FROM workers WHERE id = $1 UNION ALL"
-        " SELECT 1 FROM contract_plans WHERE ai_party = $1 LIMIT 1");
-
-/*
- * The party's postings of the period with the outcome and share behind
- * each. $1 party, $2 account kind, $3/$4 the period's bounds.
- */
-DB_STMT(st_lines, 4,
-        "WITH l AS (SELECT j.id AS entry, j.created_at, j.idem_key,"
-        "   a.currency, -p.amount_minor AS amount,"
-        "   CASE WHEN j.idem_key ~ '^outcome:[0-9]+:' THEN"
-        "     split_part(j.idem_key, ':', 2)::bigint END AS outcome_id"
-        "   FROM accounts a JOIN postings p ON p.account_id = a.id"
-        "   JOIN journal_entries j ON j.id = p.entry_id"
-        "   WHERE a.party = $1 AND a.kind = $2"
-        "     AND j.created_at >= $3::timestamptz"
-        "     AND j.created_at < $4::timestamptz)"
-        " SELECT to_char(l.created_at AT TIME ZONE 'UTC',"
-        "   'YYYY-MM-DD HH24:MI:SS'), l.currency, l.amount,"
-        "   CASE WHEN l.idem_key LIKE '%:reversed' THEN 'reversal'"
-        "     ELSE 'share' END,"
-        "   coalesce(l.outcome_id::text, ''), coalesce(b.tenant_id, ''),"
-        "   coalesce(c.external_id, ''), coalesce((SELECT string_agg(s.role,"
-        "   ',' ORDER BY s.role) FROM outcome_splits s WHERE s.outcome_id ="
-        "   l.outcome_id AND s.party = $1), ''), l.idem_key,"
-        "   json_build_object('posted_at', l.created_at, 'kind', CASE WHEN"
-        "     l.idem_key LIKE '%:reversed' THEN 'reversal' ELSE 'share' END,"
-        "     'currency', l.currency, 'amount_minor', l.amount,"
-        "     'outcome_id', l.outcome_id, 'tenant', b.tenant_id,"
-        "     'case_external_id', c.external_id, 'entry', l.idem_key)::text"
-        " FROM l LEFT JOIN billable_outcomes b ON b.outcome_id = l.outcome_id"
-        " LEFT JOIN cases c ON c.id = b.case_id"
-        " ORDER BY l.currency, l.created_at, l.entry");
-
-/* Per currency: balance owed before the period, shares and deductions in
- * it, balance owed at its end. */
-DB_STMT(st_totals, 4,
-        "SELECT a.currency,"
-        " -coalesce(sum(p.amount_minor) FILTER (WHERE j.created_at <"
-        "   $3::timestamptz), 0),"
-        " -coalesce(sum(p.amount_minor) FILTER (WHERE j.created_at >="
-        "   $3::timestamptz AND j.created_at < $4::timestamptz AND"
-        "   p.amount_minor < 0), 0),"
-        " -coalesce(sum(p.amount_minor) FILTER (WHERE j.created_at >="
-        "   $3::timestamptz AND j.created_at < $4::timestamptz AND"
-        "   p.amount_minor > 0), 0),"
-        " -coalesce(sum(p.amount_minor) FILTER (WHERE j.created_at <"
-        "   $4::timestamptz), 0),"
-        " count(*) FILTER (WHERE j.created_at >= $3::timestamptz AND"
-        "   j.created_at < $4::timestamptz)"
-        " FROM accounts a JOIN postings p ON p.account_id = a.id"
-        " JOIN journal_entries j ON j.id = p.entry_id"
-        " WHERE a.party = $1 AND a.kind = $2"
-        " GROUP BY a.currency ORDER BY a.currency");
-
 static void print_text(const db_res *lines, const db_res *tot,
                        const char *party, bool op, const char *period,
                        FILE *out, cli_table *t)
@@ -92,14 +36,18 @@ static void print_text(const db_res *lines, const db_res *tot,
         cli_table_print(t, out);
     (void)lines;
     for (int i = 0; i < db_rows(tot); i++) {
-        const char *cur = db_val(tot, i, 0);
+        const char *cur = db_val(tot, i, CLI_STATEMENT_TOTALS_CURRENCY);
+        int64_t shares = db_i64(tot, i, CLI_STATEMENT_TOTALS_SHARES_MINOR);
+        int64_t deductions =
+            db_i64(tot, i, CLI_STATEMENT_TOTALS_DEDUCTIONS_MINOR);
 
-        money_format(m[0], MONEY_FORMAT_MAX, cur, db_i64(tot, i, 1));
-        money_format(m[1], MONEY_FORMAT_MAX, cur, db_i64(tot, i, 2));
-        money_format(m[2], MONEY_FORMAT_MAX, cur, db_i64(tot, i, 3));
-        money_format(m[3], MONEY_FORMAT_MAX, cur,
-                     db_i64(tot, i, 2) + db_i64(tot, i, 3));
-        money_format(m[4], MONEY_FORMAT_MAX, cur, db_i64(tot, i, 4));
+        money_format(m[0], MONEY_FORMAT_MAX, cur,
+                     db_i64(tot, i, CLI_STATEMENT_TOTALS_OPENING_MINOR));
+        money_format(m[1], MONEY_FORMAT_MAX, cur, shares);
+        money_format(m[2], MONEY_FORMAT_MAX, cur, deductions);
+        money_format(m[3], MONEY_FORMAT_MAX, cur, shares + deductions);
+        money_format(m[4], MONEY_FORMAT_MAX, cur,
+                     db_i64(tot, i, CLI_STATEMENT_TOTALS_CLOSING_MINOR));
         fprintf(out,
                 "\nTotals in %s\n  %-16s %18s\n  %-16s %18s\n"
                 "  %-16s %18s\n  %-16s %18s\n  %-16s %18s\n",
@@ -117,18 +65,25 @@ static void print_json(const db_res *lines, const db_res *tot,
             "\"lines\":[",
             party, op ? "operator" : "worker", period);
     for (int i = 0; i < db_rows(lines); i++)
-        fprintf(out, "%s%s", i > 0 ? "," : "", db_val(lines, i, 9));
+        fprintf(out, "%s%s", i > 0 ? "," : "",
+                db_val(lines, i, CLI_STATEMENT_LINES_JSON));
     fprintf(out, "],\"totals\":[");
-    for (int i = 0; i < db_rows(tot); i++)
+    for (int i = 0; i < db_rows(tot); i++) {
+        int64_t shares = db_i64(tot, i, CLI_STATEMENT_TOTALS_SHARES_MINOR);
+        int64_t deductions =
+            db_i64(tot, i, CLI_STATEMENT_TOTALS_DEDUCTIONS_MINOR);
+
         fprintf(out,
                 "%s{\"currency\":\"%s\",\"opening_minor\":%" PRId64
                 ",\"shares_minor\":%" PRId64 ",\"deductions_minor\":%" PRId64
                 ",\"net_minor\":%" PRId64 ",\"closing_minor\":%" PRId64
                 ",\"lines\":%" PRId64 "}",
-                i > 0 ? "," : "", db_val(tot, i, 0), db_i64(tot, i, 1),
-                db_i64(tot, i, 2), db_i64(tot, i, 3),
-                db_i64(tot, i, 2) + db_i64(tot, i, 3), db_i64(tot, i, 4),
-                db_i64(tot, i, 5));
+                i > 0 ? "," : "", db_val(tot, i, CLI_STATEMENT_TOTALS_CURRENCY),
+                db_i64(tot, i, CLI_STATEMENT_TOTALS_OPENING_MINOR), shares,
+                deductions, shares + deductions,
+                db_i64(tot, i, CLI_STATEMENT_TOTALS_CLOSING_MINOR),
+                db_i64(tot, i, CLI_STATEMENT_TOTALS_LINES));
+    }
     fprintf(out, "]}\n");
 }
 
@@ -147,7 +102,9 @@ status cmd_statement_write(db *d, const char *party, bool op,
 
     if ((s = invoice_period_bounds(period, start, end, e)) != ST_OK)
         goto out;
-    s = db_run(d, op ? &st_operator_known : &st_worker_known, p, &known, e);
+    s = db_run(d,
+               op ? &cli_sql_operator_known : &cli_sql_statement_worker_known,
+               p, &known, e);
     if (s != ST_OK)
         goto out;
     if (db_rows(known) == 0) {
@@ -157,8 +114,8 @@ status cmd_statement_write(db *d, const char *party, bool op,
                     op ? "bill report" : "worker list");
         goto out;
     }
-    if ((s = db_run(d, &st_lines, p, &lines, e)) != ST_OK ||
-        (s = db_run(d, &st_totals, p, &tot, e)) != ST_OK)
+    if ((s = db_run(d, &cli_sql_statement_lines, p, &lines, e)) != ST_OK ||
+        (s = db_run(d, &cli_sql_statement_totals, p, &tot, e)) != ST_OK)
         goto out;
     if (fmt == ADMIN_STMT_JSON) {
         print_json(lines, tot, party, op, period, out);
@@ -170,14 +127,16 @@ status cmd_statement_write(db *d, const char *party, bool op,
     cli_table_right(t, 6);
     for (int i = 0; i < db_rows(lines) && s == ST_OK; i++) {
         char m[MONEY_FORMAT_MAX];
-        const char *cells[7] = {db_val(lines, i, 0),
-                                db_val(lines, i, 3),
-                                db_val(lines, i, 5),
-                                db_val(lines, i, 6),
-                                db_val(lines, i, 4),
-                                db_val(lines, i, 7),
-                                money_format(m, sizeof(m), db_val(lines, i, 1),
-                                             db_i64(lines, i, 2))};
+        const char *cells[7] = {
+            db_val(lines, i, CLI_STATEMENT_LINES_POSTED_AT),
+            db_val(lines, i, CLI_STATEMENT_LINES_KIND),
+            db_val(lines, i, CLI_STATEMENT_LINES_TENANT_ID),
+            db_val(lines, i, CLI_STATEMENT_LINES_CASE_EXTERNAL_ID),
+            db_val(lines, i, CLI_STATEMENT_LINES_OUTCOME_ID),
+            db_val(lines, i, CLI_STATEMENT_LINES_ROLES),
+            money_format(m, sizeof(m),
+                         db_val(lines, i, CLI_STATEMENT_LINES_CURRENCY),
+                         db_i64(lines, i, CLI_STATEMENT_LINES_AMOUNT))};
         s = cli_table_add(t, cells, e);
     }
     if (s == ST_OK)

@@ -16,6 +16,7 @@
 #include "db.h"
 #include "ids.h"
 #include "jsonx.h"
+#include "sim_sql.h"
 
 #define FEED_MAX_KINDS    256 /* (tenant, case type) pairs we spread over */
 #define FEED_SHOW_ERRORS  5   /* error replies printed in full */
@@ -69,21 +70,6 @@ typedef struct feed_progress {
     int64_t tasks_done;
     int64_t billed;
 } feed_progress;
-
-/* Cases of this run (by external id prefix) and what became of them. */
-DB_STMT(feed_progress_sql, 1,
-        "WITH c AS (SELECT id, state FROM cases"
-        "           WHERE starts_with(external_id, $1))"
-        " SELECT (SELECT count(*) FROM c WHERE state = 'open'),"
-        "        (SELECT count(*) FROM c WHERE state <> 'open'),"
-        "        (SELECT count(*) FROM tasks t JOIN c ON c.id = t.case_id"
-        "          WHERE t.state = 'completed'),"
-        "        (SELECT count(*) FROM billable_lines l"
-        "          JOIN c ON c.id = l.case_id)");
-
-DB_STMT(feed_kinds_sql, 0,
-        "SELECT DISTINCT tenant_id, case_type FROM playbooks"
-        " ORDER BY tenant_id, case_type");
 
 /* ---- command line ---- */
 
@@ -704,15 +690,15 @@ static status load_kinds(db *d, const feed_opts *o, feed_kind *kinds, int *n,
                          int *nreview, err *e)
 {
     db_res *res = NULL;
-    status s = db_run(d, &feed_kinds_sql, NULL, &res, e);
+    status s = db_run(d, &sim_sql_feed_kinds, NULL, &res, e);
     int count = 0, reviews = 0;
 
     if (s != ST_OK)
         return err_wrap(e, "reading playbooks");
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < db_rows(res) && count < FEED_MAX_KINDS; i++) {
-            const char *tenant = db_val(res, i, 0);
-            const char *ct = db_val(res, i, 1);
+            const char *tenant = db_val(res, i, SIM_FEED_KINDS_TENANT_ID);
+            const char *ct = db_val(res, i, SIM_FEED_KINDS_CASE_TYPE);
             bool wanted = o->ntenants == 0;
 
             for (int t = 0; t < o->ntenants && !wanted; t++)
@@ -771,17 +757,17 @@ static status query_progress(db *d, const char *prefix, feed_progress *p,
 {
     const char *params[1] = {prefix};
     db_res *res = NULL;
-    status s = db_run(d, &feed_progress_sql, params, &res, e);
+    status s = db_run(d, &sim_sql_feed_progress, params, &res, e);
 
     /* PostgreSQL restarted under us: connect again and ask once more. */
     if (s == ST_UNAVAILABLE && db_reconnect(d, e) == ST_OK)
-        s = db_run(d, &feed_progress_sql, params, &res, e);
+        s = db_run(d, &sim_sql_feed_progress, params, &res, e);
     if (s != ST_OK)
         return s;
-    p->open = db_i64(res, 0, 0);
-    p->closed = db_i64(res, 0, 1);
-    p->tasks_done = db_i64(res, 0, 2);
-    p->billed = db_i64(res, 0, 3);
+    p->open = db_i64(res, 0, SIM_FEED_PROGRESS_OPEN);
+    p->closed = db_i64(res, 0, SIM_FEED_PROGRESS_CLOSED);
+    p->tasks_done = db_i64(res, 0, SIM_FEED_PROGRESS_TASKS_DONE);
+    p->billed = db_i64(res, 0, SIM_FEED_PROGRESS_BILLED);
     db_res_free(res);
     return ST_OK;
 }

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "tl_test.h"
@@ -100,4 +101,35 @@ void billing_month_signer_free(const char *dir, signer *sg)
     snprintf(path, sizeof(path), "%s/%s", dir, SIGNER_PUBLIC_FILE);
     unlink(path);
     rmdir(dir);
+}
+
+void billing_month_env_up(billing_month_env *v, const char *name,
+                          const char *sql, const billing_month_case *cases,
+                          int ncases, bool with_signer)
+{
+    err e = {0};
+
+    memset(v, 0, sizeof(*v));
+    if (ncases > BILLING_MONTH_CASES_MAX)
+        fail_msg("billing_month_env_up: %d cases, at most %d", ncases,
+                 BILLING_MONTH_CASES_MAX);
+    fixture_setup(&v->f, name);
+    billing_month_seed(&v->f);
+    if (sql != NULL)
+        fixture_exec(&v->f, sql);
+    for (int i = 0; i < ncases; i++)
+        v->ids[v->n++] = billing_month_outcome(&v->f, cases[i].ext,
+                                               cases[i].collected, cases[i].at);
+    if (with_signer)
+        billing_month_signer(v->keydir, sizeof(v->keydir), &v->sg);
+    if (billing_flow_create(&v->flow, &e) != ST_OK)
+        fail_msg("setup: %s", e.msg);
+}
+
+void billing_month_env_down(billing_month_env *v)
+{
+    billing_flow_destroy(v->flow);
+    if (v->sg != NULL)
+        billing_month_signer_free(v->keydir, v->sg);
+    fixture_teardown(&v->f);
 }

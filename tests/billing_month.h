@@ -1,6 +1,7 @@
 /*
  * The hand-computed month of tests/integration/itest_billing_flow.c,
- * shared by the tests that read it back (itest_billing_report.c): bank
+ * shared by the tests that read it back (itest_billing_report.c,
+ * itest_adjustments.c), each set up by billing_month_env_up: bank
  * jsbank, operator op1 (pool p1, worker w1), contract c1 with one price
  * plan (CNY 15.00 per resolved case + 8% of collected_minor capped at
  * CNY 500.00; fee 10%; operator 20 : worker 60 : AI worker ai1 20;
@@ -9,8 +10,10 @@
 #ifndef TL_BILLING_MONTH_H
 #define TL_BILLING_MONTH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "billing_flow.h"
 #include "fixture.h"
 #include "signer.h"
 
@@ -38,5 +41,36 @@ void billing_month_signer(char *dir, size_t cap, signer **sg);
 
 /* Destroy sg and remove its key files and directory. */
 void billing_month_signer_free(const char *dir, signer *sg);
+
+/* One case of the month: its billable outcome collects `collected` fen at
+ * time at (billing_month_outcome). */
+typedef struct billing_month_case {
+    const char *ext;
+    int64_t collected;
+    const char *at;
+} billing_month_case;
+
+#define BILLING_MONTH_CASES_MAX 8
+
+/*
+ * The world of a test of the month: a fresh database with the month
+ * (billing_month_seed, then the test's own SQL), the outcomes of its cases
+ * (ids[i] for cases[i]; a test may add more up to the maximum), a
+ * billing_flow, and, when asked, a signer with a fresh key.
+ */
+typedef struct billing_month_env {
+    fixture f;
+    billing_flow *flow;
+    signer *sg; /* NULL without a signer */
+    char keydir[64];
+    int64_t ids[BILLING_MONTH_CASES_MAX];
+    int n;
+} billing_month_env;
+
+/* Set up *v for the test name; billing_month_env_down ends it. */
+void billing_month_env_up(billing_month_env *v, const char *name,
+                          const char *sql, const billing_month_case *cases,
+                          int ncases, bool with_signer);
+void billing_month_env_down(billing_month_env *v);
 
 #endif

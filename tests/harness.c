@@ -183,6 +183,44 @@ void harness_seed(fixture *f)
         "  \"escalated\": {\"billable\": false, \"fields\": {}}}');");
 }
 
+void harness_world_up(harness_world *w, const char *name,
+                      const harness_world_opts *o)
+{
+    char subj[160];
+
+    if (o->nworkers > HARNESS_WORKERS_MAX)
+        fail_msg("harness_world_up: %d workers, at most %d", o->nworkers,
+                 HARNESS_WORKERS_MAX);
+    fixture_setup(&w->f, name);
+    harness_seed(&w->f);
+    if (o->seed_sql != NULL)
+        fixture_exec(&w->f, o->seed_sql);
+    if (o->sql != NULL)
+        fixture_exec(&w->f, o->sql);
+    harness_start(&w->rd, &w->f, o->dispatcher);
+    w->b = fixture_bus(&w->f);
+    w->nworkers = o->nworkers;
+    for (int i = 0; i < o->nworkers; i++) {
+        snprintf(subj, sizeof(subj), "%s.worker.%s.offer", w->f.cfg.prefix,
+                 o->workers[i]);
+        inbox_listen(&w->offers[i], w->b, subj);
+        snprintf(subj, sizeof(subj), "%s.worker.%s.notice", w->f.cfg.prefix,
+                 o->workers[i]);
+        inbox_listen(&w->notices[i], w->b, subj);
+    }
+}
+
+void harness_world_down(harness_world *w)
+{
+    harness_stop(&w->rd);
+    bus_close(w->b);
+    for (int i = 0; i < w->nworkers; i++) {
+        inbox_drain(&w->offers[i]);
+        inbox_drain(&w->notices[i]);
+    }
+    fixture_teardown(&w->f);
+}
+
 void harness_load_examples(fixture *f)
 {
     static const char *const files[] = {"examples/operator.json",

@@ -68,6 +68,37 @@ void harness_billing_stop(running_billing *rb);
  * legal when dispute), pools front (wa, wb) and spec (wc), contracts. */
 void harness_seed(fixture *f);
 
+/*
+ * The world of a dispatcher test: a fresh database seeded by harness_seed
+ * and then the world's and the test's own SQL, the dispatcher running in
+ * a thread, a bus, and an inbox of the offers and one of the notices of
+ * each worker listed (offers[i] and notices[i] for workers[i]).
+ */
+#define HARNESS_WORKERS_MAX 8
+
+typedef struct harness_world_opts {
+    const char *seed_sql;              /* the file's world, or NULL */
+    const char *sql;                   /* the test's additions, or NULL */
+    const dispatcher_opts *dispatcher; /* NULL: the defaults */
+    const char *const *workers;        /* whose offers and notices to keep */
+    int nworkers;                      /* at most HARNESS_WORKERS_MAX */
+} harness_world_opts;
+
+typedef struct harness_world {
+    fixture f;
+    running_dispatcher rd;
+    bus *b;
+    int nworkers;
+    inbox offers[HARNESS_WORKERS_MAX];
+    inbox notices[HARNESS_WORKERS_MAX];
+} harness_world;
+
+/* Set up *w for the test name as o says; harness_world_down ends it. */
+void harness_world_up(harness_world *w, const char *name,
+                      const harness_world_opts *o);
+/* Stop the dispatcher, close the bus, drop the inboxes and the database. */
+void harness_world_down(harness_world *w);
+
 /* The real dispatcher binary of this build in a child process that dies
  * with the test (lease and offer time-out 3 s, an 8 MB stream), on f's
  * database, NATS and prefix. */

@@ -42,44 +42,30 @@ static const char plan_v2[] =
     "\"monthly_minimum_minor\":10000}', 60, 5184000, 1000, 20, 60, 20,"
     "  'ai1')";
 
-typedef struct env {
-    fixture f;
-    billing_flow *flow;
-    signer *sg;
-    char keydir[64];
-    int64_t ids[8];
-    int n;
-} env;
+typedef billing_month_env env;
+
+static const billing_month_case cases[] = {
+    {"L-1", 0, "2025-10-02 10:00Z"},
+    {"L-2", 0, "2025-10-03 10:00Z"},
+    {"L-3", 0, "2025-10-04 10:00Z"},
+};
 
 static int env_setup(void **state)
 {
     env *v = calloc(1, sizeof(*v));
-    err e = {0};
 
-    fixture_setup(&v->f, "adjustments");
-    billing_month_seed(&v->f);
-    fixture_exec(&v->f, plan_v2);
-    v->ids[v->n++] =
-        billing_month_outcome(&v->f, "L-1", 0, "2025-10-02 10:00Z");
-    v->ids[v->n++] =
-        billing_month_outcome(&v->f, "L-2", 0, "2025-10-03 10:00Z");
-    v->ids[v->n++] =
-        billing_month_outcome(&v->f, "L-3", 0, "2025-10-04 10:00Z");
-    billing_month_signer(v->keydir, sizeof(v->keydir), &v->sg);
-    if (billing_flow_create(&v->flow, &e) != ST_OK)
-        fail_msg("setup: %s", e.msg);
+    if (v == NULL)
+        return -1;
+    billing_month_env_up(v, "adjustments", plan_v2, cases,
+                         (int)(sizeof(cases) / sizeof(cases[0])), true);
     *state = v;
     return 0;
 }
 
 static int env_teardown(void **state)
 {
-    env *v = *state;
-
-    billing_flow_destroy(v->flow);
-    billing_month_signer_free(v->keydir, v->sg);
-    fixture_teardown(&v->f);
-    free(v);
+    billing_month_env_down(*state);
+    free(*state);
     return 0;
 }
 

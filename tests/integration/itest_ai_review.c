@@ -21,74 +21,52 @@
 #include "harness.h"
 #include "tl_test.h"
 
-typedef struct world {
-    fixture f;
-    running_dispatcher rd;
-    bus *b;
-    inbox ai_offers;
-    inbox hr_offers;
-} world;
+/* The harness world with the offers of the AI worker ai1 and the human
+ * reviewer hr (seed_ai). */
+typedef harness_world world;
+static const char *const workers[] = {"ai1", "hr"};
+enum { AI1, HR };
 
-static void seed_ai(fixture *f)
-{
-    fixture_exec(
-        f,
-        "INSERT INTO pools (id, operator_id, name) VALUES"
-        " ('ai', 'op1', 'AI workers');"
-        "INSERT INTO workers (id, pool_id, name, kind) VALUES"
-        " ('ai1', 'ai', 'AI one', 'ai'), ('hr', 'spec', 'Reviewer', 'human');"
-        "INSERT INTO worker_skills (worker_id, skill, level) VALUES"
-        " ('ai1', 'consumer', 2), ('hr', 'consumer', 4);"
-        "INSERT INTO worker_capacity (worker_id, channel, slots) VALUES"
-        " ('ai1', 'backoffice', 5), ('hr', 'backoffice', 5);"
-        "INSERT INTO contracts (id, tenant_id, pool_id, currency) VALUES"
-        " ('k-ai', 'bank1', 'ai', 'CNY');"
-        "INSERT INTO contract_case_types VALUES ('k-ai', 'cpr'),"
-        " ('k-spec', 'cpr');"
-        "INSERT INTO contract_prices VALUES"
-        " ('k-ai', 'cpr', 'compliant', 800),"
-        " ('k-ai', 'cpr', 'non_compliant', 800),"
-        " ('k-spec', 'cpr', 'non_compliant', 2000);"
-        "INSERT INTO playbooks (tenant_id, case_type, version, name,"
-        " definition) VALUES ('bank1', 'cpr', 1, 'Review', '{}');"
-        "INSERT INTO playbook_steps (tenant_id, case_type, version, step,"
-        " ordinal, channel, sla_seconds, ai_mode, skills, after_steps,"
-        " when_outcomes, outcomes) VALUES"
-        " ('bank1', 'cpr', 1, 'assess', 1, 'backoffice', 600, 'auto',"
-        "  '{\"consumer\": 2}', '{}', '{}',"
-        "  '{\"compliant\": {\"billable\": true, \"fields\": {}},"
-        "  \"non_compliant\": {\"billable\": true, \"fields\": {}},"
-        "  \"needs_info\": {\"billable\": false,"
-        "  \"fields\": {\"note\": \"string\"}}}'),"
-        " ('bank1', 'cpr', 1, 'review', 2, 'backoffice', 3600, 'none',"
-        "  '{\"consumer\": 3}', '{assess}', '{ai_review}',"
-        "  '{\"confirmed\": {\"billable\": false, \"fields\": {}},"
-        "  \"overturned\": {\"billable\": false,"
-        "  \"fields\": {\"code\": \"string\"}}}');");
-}
+static const char seed_ai[] =
+    "INSERT INTO pools (id, operator_id, name) VALUES"
+    " ('ai', 'op1', 'AI workers');"
+    "INSERT INTO workers (id, pool_id, name, kind) VALUES"
+    " ('ai1', 'ai', 'AI one', 'ai'), ('hr', 'spec', 'Reviewer', 'human');"
+    "INSERT INTO worker_skills (worker_id, skill, level) VALUES"
+    " ('ai1', 'consumer', 2), ('hr', 'consumer', 4);"
+    "INSERT INTO worker_capacity (worker_id, channel, slots) VALUES"
+    " ('ai1', 'backoffice', 5), ('hr', 'backoffice', 5);"
+    "INSERT INTO contracts (id, tenant_id, pool_id, currency) VALUES"
+    " ('k-ai', 'bank1', 'ai', 'CNY');"
+    "INSERT INTO contract_case_types VALUES ('k-ai', 'cpr'),"
+    " ('k-spec', 'cpr');"
+    "INSERT INTO contract_prices VALUES"
+    " ('k-ai', 'cpr', 'compliant', 800),"
+    " ('k-ai', 'cpr', 'non_compliant', 800),"
+    " ('k-spec', 'cpr', 'non_compliant', 2000);"
+    "INSERT INTO playbooks (tenant_id, case_type, version, name,"
+    " definition) VALUES ('bank1', 'cpr', 1, 'Review', '{}');"
+    "INSERT INTO playbook_steps (tenant_id, case_type, version, step,"
+    " ordinal, channel, sla_seconds, ai_mode, skills, after_steps,"
+    " when_outcomes, outcomes) VALUES"
+    " ('bank1', 'cpr', 1, 'assess', 1, 'backoffice', 600, 'auto',"
+    "  '{\"consumer\": 2}', '{}', '{}',"
+    "  '{\"compliant\": {\"billable\": true, \"fields\": {}},"
+    "  \"non_compliant\": {\"billable\": true, \"fields\": {}},"
+    "  \"needs_info\": {\"billable\": false,"
+    "  \"fields\": {\"note\": \"string\"}}}'),"
+    " ('bank1', 'cpr', 1, 'review', 2, 'backoffice', 3600, 'none',"
+    "  '{\"consumer\": 3}', '{assess}', '{ai_review}',"
+    "  '{\"confirmed\": {\"billable\": false, \"fields\": {}},"
+    "  \"overturned\": {\"billable\": false,"
+    "  \"fields\": {\"code\": \"string\"}}}');";
 
 static void world_up(world *w, const char *name)
 {
-    char subj[160];
+    const harness_world_opts wo = {
+        .seed_sql = seed_ai, .workers = workers, .nworkers = 2};
 
-    fixture_setup(&w->f, name);
-    harness_seed(&w->f);
-    seed_ai(&w->f);
-    harness_start(&w->rd, &w->f, NULL);
-    w->b = fixture_bus(&w->f);
-    snprintf(subj, sizeof(subj), "%s.worker.ai1.offer", w->f.cfg.prefix);
-    inbox_listen(&w->ai_offers, w->b, subj);
-    snprintf(subj, sizeof(subj), "%s.worker.hr.offer", w->f.cfg.prefix);
-    inbox_listen(&w->hr_offers, w->b, subj);
-}
-
-static void world_down(world *w)
-{
-    harness_stop(&w->rd);
-    bus_close(w->b);
-    inbox_drain(&w->ai_offers);
-    inbox_drain(&w->hr_offers);
-    fixture_teardown(&w->f);
+    harness_world_up(w, name, &wo);
 }
 
 static json_t *req(world *w, const char *rest, const char *body)
@@ -155,7 +133,7 @@ static json_t *answer(world *w, const char *worker, const char *verb,
 /* ai1 takes the next offer and completes it with code and confidence. */
 static json_t *ai_completes(world *w, const char *code, int confidence)
 {
-    json_t *offer = inbox_next(&w->ai_offers, 3000);
+    json_t *offer = inbox_next(&w->offers[AI1], 3000);
     char extra[160];
 
     assert_non_null(offer);
@@ -221,11 +199,11 @@ static void test_low_confidence_confirmed(void **state)
                      1);
     /* The review goes to the human, never to the AI worker. */
     presence(&w, "hr", "available");
-    rv = inbox_next(&w.hr_offers, 3000);
+    rv = inbox_next(&w.offers[HR], 3000);
     assert_non_null(rv);
     assert_string_equal(json_string_value(json_object_get(rv, "step")),
                         "review");
-    assert_null(inbox_next(&w.ai_offers, 300));
+    assert_null(inbox_next(&w.offers[AI1], 300));
     expect_ok(answer(&w, "hr", "accept", rv, NULL));
     expect_ok(answer(&w, "hr", "complete", rv,
                      ",\"outcome\":{\"code\":\"confirmed\"}"));
@@ -241,7 +219,7 @@ static void test_low_confidence_confirmed(void **state)
                        case_id),
                      1);
     assert_int_equal(bill(&w, ai_outcome).billed, 1);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* Overturned: the AI outcome is marked and never billed; the reviewer's
@@ -261,7 +239,7 @@ static void test_overturned(void **state)
     offer = ai_completes(&w, "compliant", 100);
     json_decref(offer);
     ai_outcome = q(&w, "SELECT id FROM outcomes WHERE case_id = %lld", case_id);
-    rv = inbox_next(&w.hr_offers, 3000);
+    rv = inbox_next(&w.offers[HR], 3000);
     assert_non_null(rv);
     expect_ok(answer(&w, "hr", "accept", rv, NULL));
     expect_error(answer(&w, "hr", "complete", rv,
@@ -292,7 +270,7 @@ static void test_overturned(void **state)
                        " WHERE case_id = %lld",
                        case_id),
                      0);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* Confident and not sampled: no review, the review step is skipped, the
@@ -309,7 +287,7 @@ static void test_confident_no_review(void **state)
                        " ('bank1', 'cpr', 'assess', 800, 0)");
     presence(&w, "ai1", "available");
     case_id = submit(&w, "CP-3");
-    offer = inbox_next(&w.ai_offers, 3000);
+    offer = inbox_next(&w.offers[AI1], 3000);
     assert_non_null(offer);
     expect_ok(answer(&w, "ai1", "accept", offer, NULL));
     expect_error(answer(&w, "ai1", "complete", offer,
@@ -337,7 +315,7 @@ static void test_confident_no_review(void **state)
                        case_id),
                      1);
     assert_int_equal(bill(&w, ai_outcome).billed, 1);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* The sample is exactly the tasks whose bucket is below the share, and
@@ -376,7 +354,7 @@ static void test_sampling(void **state)
                                        " WHERE step = 'review'"
                                        " AND state = 'pending'"),
                      expected);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* The report's figures: passages 2 shown, 1 used (50.0%); the reply 1
@@ -417,7 +395,7 @@ static void test_feedback(void **state)
                        " ('bank1', 'cpr', 'assess', 0, 0)");
     presence(&w, "ai1", "available");
     submit(&w, "CP-F1");
-    offer = inbox_next(&w.ai_offers, 3000);
+    offer = inbox_next(&w.offers[AI1], 3000);
     assert_non_null(offer);
     task = json_integer_value(json_object_get(offer, "task_id"));
     res = json_integer_value(json_object_get(offer, "reservation_id"));
@@ -488,7 +466,7 @@ static void test_feedback(void **state)
     assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM assist_feedback"),
                      5);
     json_decref(offer);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* The shipped AI example loads over the other examples. */

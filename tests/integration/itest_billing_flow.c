@@ -45,52 +45,36 @@
 #include "signer.h"
 #include "tl_test.h"
 
-typedef struct env {
-    fixture f;
-    billing_flow *flow;
-    char keydir[64];
-    signer *sg;
-    int64_t ids[8];
-    int n;
-} env;
-
-static void add_outcome(env *v, const char *ext, int64_t collected,
-                        const char *at)
-{
-    v->ids[v->n++] = billing_month_outcome(&v->f, ext, collected, at);
-}
+typedef billing_month_env env;
 
 static void dispute(env *v, const char *ext, const char *kind, const char *at)
 {
     billing_month_dispute(&v->f, ext, kind, at);
 }
 
+static const billing_month_case cases[] = {
+    {"L-1", 200000, "2025-10-02 10:00Z"},
+    {"L-2", 1000000, "2025-10-15 10:00Z"},
+    {"L-3", 12345, "2025-10-20 10:00Z"},
+    {"L-4", 50000, "2025-10-03 10:00Z"},
+};
+
 static int env_setup(void **state)
 {
     env *v = calloc(1, sizeof(*v));
-    err e = {0};
 
-    fixture_setup(&v->f, "billflow");
-    billing_month_seed(&v->f);
-    add_outcome(v, "L-1", 200000, "2025-10-02 10:00Z");
-    add_outcome(v, "L-2", 1000000, "2025-10-15 10:00Z");
-    add_outcome(v, "L-3", 12345, "2025-10-20 10:00Z");
-    add_outcome(v, "L-4", 50000, "2025-10-03 10:00Z");
-    billing_month_signer(v->keydir, sizeof(v->keydir), &v->sg);
-    if (billing_flow_create(&v->flow, &e) != ST_OK)
-        fail_msg("setup: %s", e.msg);
+    if (v == NULL)
+        return -1;
+    billing_month_env_up(v, "billflow", NULL, cases,
+                         (int)(sizeof(cases) / sizeof(cases[0])), true);
     *state = v;
     return 0;
 }
 
 static int env_teardown(void **state)
 {
-    env *v = *state;
-
-    billing_flow_destroy(v->flow);
-    billing_month_signer_free(v->keydir, v->sg);
-    fixture_teardown(&v->f);
-    free(v);
+    billing_month_env_down(*state);
+    free(*state);
     return 0;
 }
 

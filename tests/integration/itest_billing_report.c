@@ -52,41 +52,31 @@
 
 #define OUT_MAX 65536
 
-typedef struct env {
-    fixture f;
-    billing_flow *flow;
-    int64_t ids[8];
-    int n;
-} env;
+typedef billing_month_env env;
+
+static const billing_month_case cases[] = {
+    {"L-1", 200000, "2025-10-02 10:00Z"},
+    {"L-2", 1000000, "2025-10-15 10:00Z"},
+    {"L-3", 12345, "2025-10-20 10:00Z"},
+    {"L-4", 50000, "2025-10-03 10:00Z"},
+};
 
 static int env_setup(void **state)
 {
     env *v = calloc(1, sizeof(*v));
-    err e = {0};
 
-    fixture_setup(&v->f, "billreport");
-    billing_month_seed(&v->f);
-    v->ids[v->n++] =
-        billing_month_outcome(&v->f, "L-1", 200000, "2025-10-02 10:00Z");
-    v->ids[v->n++] =
-        billing_month_outcome(&v->f, "L-2", 1000000, "2025-10-15 10:00Z");
-    v->ids[v->n++] =
-        billing_month_outcome(&v->f, "L-3", 12345, "2025-10-20 10:00Z");
-    v->ids[v->n++] =
-        billing_month_outcome(&v->f, "L-4", 50000, "2025-10-03 10:00Z");
-    if (billing_flow_create(&v->flow, &e) != ST_OK)
-        fail_msg("setup: %s", e.msg);
+    if (v == NULL)
+        return -1;
+    billing_month_env_up(v, "billreport", NULL, cases,
+                         (int)(sizeof(cases) / sizeof(cases[0])), false);
     *state = v;
     return 0;
 }
 
 static int env_teardown(void **state)
 {
-    env *v = *state;
-
-    billing_flow_destroy(v->flow);
-    fixture_teardown(&v->f);
-    free(v);
+    billing_month_env_down(*state);
+    free(*state);
     return 0;
 }
 
@@ -250,23 +240,19 @@ static void test_report_and_statements(void **state)
 
 static void test_dispute_api(void **state)
 {
-    fixture f;
-    running_dispatcher rd = {0};
-    bus *b;
+    static const harness_world_opts wo = {
+        .seed_sql = "INSERT INTO cases (tenant_id, external_id, case_type,"
+                    " playbook_version) VALUES ('bank1', 'X-1', 'loan', 1)"};
+    harness_world w;
     json_t *r;
     const json_t *rec;
     int64_t id;
 
     (void)state;
-    fixture_setup(&f, "disputeapi");
-    harness_seed(&f);
-    fixture_exec(&f, "INSERT INTO cases (tenant_id, external_id, case_type,"
-                     " playbook_version) VALUES ('bank1', 'X-1', 'loan', 1)");
-    id = fixture_i64(&f, "SELECT id FROM cases WHERE external_id = 'X-1'");
-    harness_start(&rd, &f, NULL);
-    b = fixture_bus(&f);
+    harness_world_up(&w, "disputeapi", &wo);
+    id = fixture_i64(&w.f, "SELECT id FROM cases WHERE external_id = 'X-1'");
 
-    r = harness_request(&f, b, "api.bank1.case.reopen",
+    r = harness_request(&w.f, w.b, "api.bank1.case.reopen",
                         "{\"external_id\": \"X-1\", \"reason\": \"not "
                         "repaid\", \"request_id\": \"crm-1\"}");
     assert_true(json_is_true(json_object_get(r, "ok")));
@@ -278,21 +264,23 @@ static void test_dispute_api(void **state)
     json_decref(r);
 
     /* The same request again: the stored record, no second row or event. */
-    r = harness_request(&f, b, "api.bank1.case.reopen",
+    r = harness_request(&w.f, w.b, "api.bank1.case.reopen",
                         "{\"external_id\": \"X-1\", \"reason\": \"not "
                         "repaid\", \"request_id\": \"crm-1\"}");
     assert_true(json_is_true(json_object_get(r, "ok")));
     assert_true(json_is_false(json_object_get(r, "created")));
     json_decref(r);
-    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM case_disputes"), 1);
-    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM outbox WHERE"
-                                     " payload->>'type' = 'case.reopened'"
-                                     " AND subject = 'disputeapi.evt.bank1"
-                                     ".case' AND (payload->>'case_id')::bigint"
-                                     " = (SELECT id FROM cases WHERE"
-                                     " external_id = 'X-1') AND"
-                                     " (payload->>'dispute_id')::bigint ="
-                                     " (SELECT id FROM case_disputes)"),
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM case_disputes"),
+                     1);
+    assert_int_equal(fixture_i64(&w.f,
+                                 "SELECT count(*) FROM outbox WHERE"
+                                 " payload->>'type' = 'case.reopened'"
+                                 " AND subject = 'disputeapi.evt.bank1"
+                                 ".case' AND (payload->>'case_id')::bigint"
+                                 " = (SELECT id FROM cases WHERE"
+                                 " external_id = 'X-1') AND"
+                                 " (payload->>'dispute_id')::bigint ="
+                                 " (SELECT id FROM case_disputes)"),
                      1);
 
     /* A complaint by case id without request_id: keyed by its reason. */
@@ -301,35 +289,36 @@ static void test_dispute_api(void **state)
         snprintf(body, sizeof(body),
                  "{\"case_id\": %lld, \"reason\": \"rude agent\"}",
                  (long long)id);
-        r = harness_request(&f, b, "api.bank1.case.complaint", body);
+        r = harness_request(&w.f, w.b, "api.bank1.case.complaint", body);
         assert_true(json_is_true(json_object_get(r, "created")));
         assert_non_null(json_object_get(r, "complaint"));
         json_decref(r);
-        r = harness_request(&f, b, "api.bank1.case.complaint", body);
+        r = harness_request(&w.f, w.b, "api.bank1.case.complaint", body);
         assert_true(json_is_false(json_object_get(r, "created")));
         json_decref(r);
     }
-    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM outbox WHERE"
-                                     " payload->>'type' = 'complaint.filed'"),
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM outbox WHERE"
+                                       " payload->>'type' = 'complaint.filed'"),
                      1);
 
     /* Another tenant's case does not exist for bank2. */
-    r = harness_request(&f, b, "api.bank2.case.complaint",
+    r = harness_request(&w.f, w.b, "api.bank2.case.complaint",
                         "{\"external_id\": \"X-1\", \"reason\": \"x\"}");
     assert_string_equal(harness_error_code(r), "not_found");
     json_decref(r);
-    r = harness_request(&f, b, "api.bank1.case.reopen",
+    r = harness_request(&w.f, w.b, "api.bank1.case.reopen",
                         "{\"external_id\": \"X-1\"}");
     assert_string_equal(harness_error_code(r), "missing_field");
     json_decref(r);
-    r = harness_request(&f, b, "api.bank1.case.reopen",
+    r = harness_request(&w.f, w.b, "api.bank1.case.reopen",
                         "{\"reason\": \"no case named\"}");
     assert_string_equal(harness_error_code(r), "missing_field");
     json_decref(r);
-    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM case_disputes"), 2);
-    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM outbox WHERE"
-                                     " payload->>'type' IN ('case.reopened',"
-                                     " 'complaint.filed')"),
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM case_disputes"),
+                     2);
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM outbox WHERE"
+                                       " payload->>'type' IN ('case.reopened',"
+                                       " 'complaint.filed')"),
                      2);
 
     /* `twinline case complaint` (cmd_case.c) against the same dispatcher:
@@ -343,8 +332,8 @@ static void test_dispute_api(void **state)
         assert_int_equal(
             cmd_case_dispute_body(0, "X-1", "wrong amount", "crm-9", &body, &e),
             ST_OK);
-        assert_int_equal(cmd_case_request(b, f.cfg.prefix, "bank1", "complaint",
-                                          body, 5000, out, &e),
+        assert_int_equal(cmd_case_request(w.b, w.f.cfg.prefix, "bank1",
+                                          "complaint", body, 5000, out, &e),
                          ST_OK);
         fclose(out);
         has(out_buf, "\"kind\": \"complaint\"");
@@ -356,8 +345,8 @@ static void test_dispute_api(void **state)
         out = open_memstream(&out_buf, &out_len);
         assert_int_equal(
             cmd_case_dispute_body(0, "NO-SUCH", "x", NULL, &body, &e), ST_OK);
-        assert_int_equal(cmd_case_request(b, f.cfg.prefix, "bank1", "complaint",
-                                          body, 5000, out, &e),
+        assert_int_equal(cmd_case_request(w.b, w.f.cfg.prefix, "bank1",
+                                          "complaint", body, 5000, out, &e),
                          ST_NOT_FOUND);
         fclose(out);
         has(e.msg, "not_found");
@@ -365,11 +354,10 @@ static void test_dispute_api(void **state)
         free(out_buf);
         free(body);
     }
-    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM case_disputes"), 3);
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM case_disputes"),
+                     3);
 
-    harness_stop(&rd);
-    bus_close(b);
-    fixture_teardown(&f);
+    harness_world_down(&w);
 }
 
 int main(void)

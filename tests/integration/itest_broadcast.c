@@ -26,54 +26,30 @@
 static const char *const workers[NW] = {"wa", "wb", "wd", "we", "wc"};
 enum { WA, WB, WD, WE, WC };
 
-typedef struct world {
-    fixture f;
-    running_dispatcher rd;
-    bus *b;
-    inbox offers[NW];
-    inbox notices[NW];
-} world;
+typedef harness_world world;
+
+/* The harness world plus wd and we in pool front, like wa and wb. */
+static const char broadcast_sql[] =
+    "INSERT INTO workers (id, pool_id, name) VALUES"
+    " ('wd', 'front', 'D'), ('we', 'front', 'E');"
+    "INSERT INTO worker_skills VALUES ('wd', 'collections', 2, 0),"
+    " ('we', 'collections', 2, 0);"
+    "INSERT INTO worker_capacity SELECT w, c, s FROM (VALUES"
+    " ('voice', 1), ('chat', 3), ('backoffice', 5)) AS x(c, s),"
+    " unnest(ARRAY['wd', 'we']) AS w;";
 
 static void world_up(world *w, const char *name, const char *sql)
 {
     dispatcher_opts o;
-    char subj[160];
+    harness_world_opts wo = {.seed_sql = broadcast_sql,
+                             .sql = sql,
+                             .dispatcher = &o,
+                             .workers = workers,
+                             .nworkers = NW};
 
-    fixture_setup(&w->f, name);
-    harness_seed(&w->f);
-    fixture_exec(&w->f,
-                 "INSERT INTO workers (id, pool_id, name) VALUES"
-                 " ('wd', 'front', 'D'), ('we', 'front', 'E');"
-                 "INSERT INTO worker_skills VALUES ('wd', 'collections', 2, 0),"
-                 " ('we', 'collections', 2, 0);"
-                 "INSERT INTO worker_capacity SELECT w, c, s FROM (VALUES"
-                 " ('voice', 1), ('chat', 3), ('backoffice', 5)) AS x(c, s),"
-                 " unnest(ARRAY['wd', 'we']) AS w;");
-    if (sql != NULL)
-        fixture_exec(&w->f, sql);
     dispatcher_opts_default(&o);
     o.lease_ms = 120000; /* the tests send no heartbeats */
-    harness_start(&w->rd, &w->f, &o);
-    w->b = fixture_bus(&w->f);
-    for (int i = 0; i < NW; i++) {
-        snprintf(subj, sizeof(subj), "%s.worker.%s.offer", w->f.cfg.prefix,
-                 workers[i]);
-        inbox_listen(&w->offers[i], w->b, subj);
-        snprintf(subj, sizeof(subj), "%s.worker.%s.notice", w->f.cfg.prefix,
-                 workers[i]);
-        inbox_listen(&w->notices[i], w->b, subj);
-    }
-}
-
-static void world_down(world *w)
-{
-    harness_stop(&w->rd);
-    bus_close(w->b);
-    for (int i = 0; i < NW; i++) {
-        inbox_drain(&w->offers[i]);
-        inbox_drain(&w->notices[i]);
-    }
-    fixture_teardown(&w->f);
+    harness_world_up(w, name, &wo);
 }
 
 static json_t *req(world *w, const char *rest, const char *body)
@@ -251,7 +227,7 @@ static void test_first_accept_wins(void **state)
     assert_int_equal(task_state_is(&w, task, "completed"), 1);
     for (int i = 0; i < 3; i++)
         json_decref(o[i]);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /*
@@ -306,7 +282,7 @@ static void test_all_decline_reroutes(void **state)
     json_decref(n);
     for (int i = 0; i < 3; i++)
         json_decref(o[i]);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* All three reject at once: re-routed to nobody they were (we is away),
@@ -343,7 +319,7 @@ static void test_all_reject_then_new_worker(void **state)
         json_decref(o[i]);
     }
     json_decref(n);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /*
@@ -401,7 +377,7 @@ static void test_wrapping_until_wrapup_ends(void **state)
     assert_string_equal(buf, "wa:completed");
     json_decref(n);
     json_decref(o);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* A restart during a wrap-up keeps the worker's slot until it ends. */
@@ -432,7 +408,7 @@ static void test_wrapping_survives_restart(void **state)
     assert_int_equal(wait_completed(&w, task), 1);
     json_decref(n);
     json_decref(o);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* Write examples/bank.json with the first step's broadcast set to value

@@ -12,43 +12,17 @@
 #include "harness.h"
 #include "tl_test.h"
 
-typedef struct world {
-    fixture f;
-    running_dispatcher rd;
-    bus *b;
-    inbox offers[3]; /* wa, wb, wc */
-    inbox notices[3];
-} world;
+/* The harness world with the offers and notices of wa, wb and wc. */
+typedef harness_world world;
 
 static const char *const workers[3] = {"wa", "wb", "wc"};
 
 static void world_up(world *w, const char *name, const dispatcher_opts *o)
 {
-    char subj[160];
+    const harness_world_opts wo = {
+        .dispatcher = o, .workers = workers, .nworkers = 3};
 
-    fixture_setup(&w->f, name);
-    harness_seed(&w->f);
-    harness_start(&w->rd, &w->f, o);
-    w->b = fixture_bus(&w->f);
-    for (int i = 0; i < 3; i++) {
-        snprintf(subj, sizeof(subj), "%s.worker.%s.offer", w->f.cfg.prefix,
-                 workers[i]);
-        inbox_listen(&w->offers[i], w->b, subj);
-        snprintf(subj, sizeof(subj), "%s.worker.%s.notice", w->f.cfg.prefix,
-                 workers[i]);
-        inbox_listen(&w->notices[i], w->b, subj);
-    }
-}
-
-static void world_down(world *w)
-{
-    harness_stop(&w->rd);
-    bus_close(w->b);
-    for (int i = 0; i < 3; i++) {
-        inbox_drain(&w->offers[i]);
-        inbox_drain(&w->notices[i]);
-    }
-    fixture_teardown(&w->f);
+    harness_world_up(w, name, &wo);
 }
 
 static json_t *req(world *w, const char *rest, const char *body)
@@ -199,7 +173,7 @@ static void test_happy_path(void **state)
     r = req(&w, "api.bank2.case.get", sql); /* another tenant: not found */
     expect_error(r, "not_found");
     json_decref(offer);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* A dispute needs legal level 3: wa has it only with AI assist and the step
@@ -237,7 +211,7 @@ static void test_affinity_next_step(void **state)
                      1);
     json_decref(offer);
     json_decref(offer2);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 static void test_idempotent_submit(void **state)
@@ -255,7 +229,7 @@ static void test_idempotent_submit(void **state)
     assert_int_equal(a, b);
     assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM cases"), 1);
     assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM tasks"), 2);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* A rejected offer goes to another worker and never back. */
@@ -294,7 +268,7 @@ static void test_reject_reoffers(void **state)
                      1);
     json_decref(o1);
     json_decref(o2);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* An unanswered offer times out and goes to someone else. */
@@ -332,7 +306,7 @@ static void test_timeout_reoffers(void **state)
     json_decref(o1);
     json_decref(o2);
     json_decref(notice);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* A worker that stops heartbeating loses its task after the lease; its
@@ -378,7 +352,7 @@ static void test_vanished_worker(void **state)
                      1);
     json_decref(o1);
     json_decref(o2);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* Kill the dispatcher between accept and complete; a new one carries on
@@ -406,7 +380,7 @@ static void test_restart_mid_flow(void **state)
                         "legal");
     json_decref(o1);
     json_decref(o2);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* Bad input: a clear error with a stable code, and nothing changes. */
@@ -495,7 +469,7 @@ static void test_bad_input(void **state)
                      1);
     expect_ok(answer(&w, "wa", "complete", o1, promise));
     json_decref(o1);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 int main(void)

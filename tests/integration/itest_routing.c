@@ -17,54 +17,33 @@
 #define NW 4
 static const char *const workers[NW] = {"wa", "wb", "wc", "bot"};
 
-typedef struct world {
-    fixture f;
-    running_dispatcher rd;
-    bus *b;
-    inbox offers[NW];
-} world;
+typedef harness_world world;
 
 /* The harness world plus an AI worker "bot" (pool front), case type kyc
  * (one automated back-office step) and extra SQL; then the dispatcher. */
+static const char routing_sql[] =
+    "INSERT INTO workers (id, pool_id, name, kind) VALUES"
+    " ('bot', 'front', 'Bot', 'ai');"
+    "INSERT INTO worker_skills VALUES ('bot', 'collections', 5, 5);"
+    "INSERT INTO worker_capacity VALUES ('bot', 'voice', 1),"
+    " ('bot', 'chat', 3), ('bot', 'backoffice', 5);"
+    "INSERT INTO playbooks (tenant_id, case_type, version, name,"
+    " definition) VALUES ('bank1', 'kyc', 1, 'KYC', '{}');"
+    "INSERT INTO playbook_steps (tenant_id, case_type, version, step,"
+    " ordinal, channel, sla_seconds, ai_mode, skills, outcomes) VALUES"
+    " ('bank1', 'kyc', 1, 'check', 1, 'backoffice', 600, 'auto',"
+    "  '{\"collections\": 1}',"
+    "  '{\"resolved\": {\"billable\": true, \"fields\": {}}}');"
+    "INSERT INTO contract_case_types VALUES ('k-front', 'kyc');";
+
 static void world_up(world *w, const char *name, const char *sql)
 {
-    char subj[160];
+    const harness_world_opts wo = {.seed_sql = routing_sql,
+                                   .sql = sql,
+                                   .workers = workers,
+                                   .nworkers = NW};
 
-    fixture_setup(&w->f, name);
-    harness_seed(&w->f);
-    fixture_exec(
-        &w->f,
-        "INSERT INTO workers (id, pool_id, name, kind) VALUES"
-        " ('bot', 'front', 'Bot', 'ai');"
-        "INSERT INTO worker_skills VALUES ('bot', 'collections', 5, 5);"
-        "INSERT INTO worker_capacity VALUES ('bot', 'voice', 1),"
-        " ('bot', 'chat', 3), ('bot', 'backoffice', 5);"
-        "INSERT INTO playbooks (tenant_id, case_type, version, name,"
-        " definition) VALUES ('bank1', 'kyc', 1, 'KYC', '{}');"
-        "INSERT INTO playbook_steps (tenant_id, case_type, version, step,"
-        " ordinal, channel, sla_seconds, ai_mode, skills, outcomes) VALUES"
-        " ('bank1', 'kyc', 1, 'check', 1, 'backoffice', 600, 'auto',"
-        "  '{\"collections\": 1}',"
-        "  '{\"resolved\": {\"billable\": true, \"fields\": {}}}');"
-        "INSERT INTO contract_case_types VALUES ('k-front', 'kyc');");
-    if (sql != NULL)
-        fixture_exec(&w->f, sql);
-    harness_start(&w->rd, &w->f, NULL);
-    w->b = fixture_bus(&w->f);
-    for (int i = 0; i < NW; i++) {
-        snprintf(subj, sizeof(subj), "%s.worker.%s.offer", w->f.cfg.prefix,
-                 workers[i]);
-        inbox_listen(&w->offers[i], w->b, subj);
-    }
-}
-
-static void world_down(world *w)
-{
-    harness_stop(&w->rd);
-    bus_close(w->b);
-    for (int i = 0; i < NW; i++)
-        inbox_drain(&w->offers[i]);
-    fixture_teardown(&w->f);
+    harness_world_up(w, name, &wo);
 }
 
 static json_t *req(world *w, const char *rest, const char *body)
@@ -154,7 +133,7 @@ static void test_ai_worker_only_auto_steps(void **state)
                                        " WHERE step = 'contact'"
                                        " AND state = 'pending'"),
                      1);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* A worker whose licence expired is not eligible; one with a valid licence
@@ -178,7 +157,7 @@ static void test_expired_licence_excludes(void **state)
     assert_non_null(offer);
     json_decref(offer);
     assert_null(inbox_next(&w.offers[0], 200));
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* After a completion the worker gets nothing during its pool's wrap-up. */
@@ -206,7 +185,7 @@ static void test_wrapup_delays_next_offer(void **state)
     assert_non_null(offer);
     assert_true(clock_mono_us() - t0 >= 1900000);
     json_decref(offer);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* A ring lowers the required level after its threshold, so a waiting task
@@ -233,7 +212,7 @@ static void test_ring_relaxes_level(void **state)
                                       " AND worker_id = 'wc'",
                                       1, 2000),
                      1);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* A task nobody takes within its TTL is canceled, with its case, and the
@@ -273,7 +252,7 @@ static void test_ttl_cancels_with_reason(void **state)
     /* Later a worker comes: nothing is offered. */
     presence(&w, "wa", "available");
     assert_null(inbox_next(&w.offers[0], 500));
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* Back-office auto-accept: the reservation is created accepted and the
@@ -328,7 +307,7 @@ static void test_auto_accept_backoffice(void **state)
                                       " WHERE state = 'closed'",
                                       1, 3000),
                      1);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 static char *explain_text(fixture *f, int64_t task)
@@ -389,7 +368,7 @@ static void test_decision_recorded_and_explained(void **state)
     free(text);
     assert_int_equal(cmd_explain_task(w.f.db, 999999, stdout, &e),
                      ST_NOT_FOUND);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* Live figures match a seeded state. */
@@ -452,7 +431,7 @@ static void test_stats_match_seeded_state(void **state)
     assert_non_null(strstr(json, "\"waiting\":2"));
     free(json);
     stats_destroy(st);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 /* The dispatcher publishes the figures; an operator's priority change
@@ -495,7 +474,7 @@ static void test_stats_published_and_priority(void **state)
     assert_true(json_array_size(json_object_get(doc, "workers")) == NW);
     json_decref(doc);
     inbox_drain(&figures);
-    world_down(&w);
+    harness_world_down(&w);
 }
 
 int main(void)

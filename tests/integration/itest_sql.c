@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "billing_sql.h"
+#include "cli_sql.h"
 #include "common_sql.h"
 #include "fixture.h"
+#include "sim_sql.h"
 #include "tl_test.h"
 
 typedef struct sql_set {
@@ -25,6 +27,8 @@ typedef struct sql_set {
 static const sql_set sets[] = {
     {"common", common_sql_all, &common_sql_count},
     {"billing", billing_sql_all, &billing_sql_count},
+    {"sim", sim_sql_all, &sim_sql_count},
+    {"cli", cli_sql_all, &cli_sql_count},
 };
 
 static int check_set(fixture *f, const sql_set *set)
