@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "dispatcher_int.h"
+#include "dsp_sql.h"
 #include "i64map.h"
 #include "jsonx.h"
 #include "sbuf.h"
@@ -32,31 +33,6 @@ DB_STMT(st_accept_many, 3,
         "  AND r.state = 'pending' ORDER BY r.task_id, v.n)," DSP_ACCEPT_CTES
         " SELECT 'accepted', t.res_id, '', t.id FROM t"
         " UNION ALL SELECT 'rescinded', x.id, x.worker_id, 0 FROM x");
-DB_STMT(st_task_views, 1,
-        "SELECT r.id, json_build_object('reservation_id', r.id,"
-        " 'epoch', r.epoch, 'task_id', t.id, 'case_id', c.id,"
-        " 'tenant', c.tenant_id, 'case_type', c.case_type, 'step', t.step,"
-        " 'channel', s.channel, 'external_id', c.external_id,"
-        " 'priority', c.priority, 'customer', c.customer,"
-        " 'payload', c.payload,"
-        " 'history', COALESCE((SELECT json_agg(json_build_object("
-        "  'step', t2.step, 'worker', o.worker_id, 'code', o.code,"
-        "  'fields', o.fields) ORDER BY o.id) FROM outcomes o"
-        "  JOIN tasks t2 ON t2.id = o.task_id WHERE o.case_id = c.id),"
-        "  '[]'::json), 'outcomes', s.outcomes)::text"
-        " FROM reservations r JOIN tasks t ON t.id = r.task_id"
-        " JOIN cases c ON c.id = t.case_id JOIN playbook_steps s"
-        " ON s.tenant_id = c.tenant_id AND s.case_type = c.case_type"
-        " AND s.version = c.playbook_version AND s.step = t.step"
-        " WHERE r.id = ANY($1::bigint[])");
-DB_STMT(st_res_lookup_many, 1,
-        "SELECT r.worker_id, r.epoch, r.state, t.id, t.case_id, t.step,"
-        " c.tenant_id, c.case_type, c.playbook_version, c.priority,"
-        " (SELECT o.id FROM outcomes o WHERE o.reservation_id = r.id),"
-        " (SELECT o.billable FROM outcomes o WHERE o.reservation_id = r.id),"
-        " r.id"
-        " FROM reservations r JOIN tasks t ON t.id = r.task_id"
-        " JOIN cases c ON c.id = t.case_id WHERE r.id = ANY($1::bigint[])");
 DB_STMT(st_complete_many, 8,
         "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[],"
         "  $4::bigint[], $5::text[], $6::text[], $7::boolean[])"
@@ -94,7 +70,7 @@ status dsp_task_views(dispatcher *d, const char *ids, db_res **out, err *e)
 {
     const char *p[1] = {ids};
 
-    return db_run(d->db, &st_task_views, p, out, e);
+    return db_run(d->db, &dsp_sql_task_views, p, out, e);
 }
 
 status dsp_lookup_reservations(dispatcher *d, const char *ids, db_res **out,
@@ -102,7 +78,7 @@ status dsp_lookup_reservations(dispatcher *d, const char *ids, db_res **out,
 {
     const char *p[1] = {ids};
 
-    return db_run(d->db, &st_res_lookup_many, p, out, e);
+    return db_run(d->db, &dsp_sql_res_lookup, p, out, e);
 }
 
 typedef status (*single_handler)(dispatcher *d, const char *worker,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common_sql.h"
+#include "dsp_sql.h"
 #include "fixture.h"
 #include "tl_test.h"
 
@@ -23,6 +24,7 @@ typedef struct sql_set {
 /* One row per module that embeds SQL; a module adds its own. */
 static const sql_set sets[] = {
     {"common", common_sql_all, &common_sql_count},
+    {"dispatcher", dsp_sql_all, &dsp_sql_count},
 };
 
 static int check_set(fixture *f, const sql_set *set)
@@ -36,8 +38,11 @@ static int check_set(fixture *f, const sql_set *set)
         err e = {0};
 
         if (db_describe(f->db, st, &nparams, cols, sizeof(cols), &e) != ST_OK) {
+            /* Statement names are <prefix>_<file>; the prefix need not
+             * be the module's name (dsp for dispatcher). */
+            const char *file = strchr(st->name, '_');
             print_error("%s/sql/%s.sql does not prepare: %s\n", set->module,
-                        st->name + strlen(set->module) + 1, e.msg);
+                        file != NULL ? file + 1 : st->name, e.msg);
             bad++;
             continue;
         }
