@@ -1,31 +1,22 @@
 /* Offers: persisting the router's decisions, offer timeouts, leases. */
+#include "offers.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent_msg.h"
 #include "clock.h"
-#include "dispatcher_int.h"
 #include "dsp_sql.h"
 #include "jsonx.h"
 #include "log.h"
+#include "outq.h"
+#include "reservations.h"
 #include "sbuf.h"
+#include "state.h"
 #include "subjects.h"
 
 #define MOD "dispatcher"
-
-status dsp_send_notice(dispatcher *d, const char *worker, int64_t res_id,
-                       const char *reason, err *e)
-{
-    char subj[SUBJECTS_MAX], *body;
-    size_t len;
-    status s = subjects_worker(subj, sizeof(subj), d->cfg.prefix, worker,
-                               SUBJECTS_NOTICE, e);
-
-    if (s == ST_OK)
-        s = agent_notice_encode(res_id, reason, &body, &len, e);
-    return s == ST_OK ? dsp_send(d, subj, body, e) : s;
-}
 
 /* The offer (or, auto-accepted, the assignment with the task) of row i of
  * the reserving statement; view is the task as an accept returns it. */
@@ -79,7 +70,7 @@ static status send_offer(dispatcher *d, const db_res *r, int i,
                             db_val(r, i, DSP_OFFER_RESERVE_WORKER_ID),
                             SUBJECTS_OFFER, e);
     if (s == ST_OK) {
-        s = dsp_send(d, subj, body, e);
+        s = dsp_outq_send(d->out, subj, body, e);
         body = NULL;
     }
     free(body);
@@ -153,26 +144,28 @@ static void explain_json(dispatcher *d, const router_explain *x, sbuf *b)
     sbuf_append(b, "}}", 2);
 }
 
-/* The task views of the auto-accepted reservations of r (row -> JSON). */
-static status auto_views(dispatcher *d, const db_res *r, db_res **out, err *e)
+/* views[i]: the task view of row i of r when it was auto-accepted (the
+ * caller frees each), else NULL. */
+static status auto_views(dispatcher *d, const db_res *r, char **views, err *e)
 {
-    sbuf ids = {0};
-    int n = 0;
+    int n = db_rows(r);
+    int64_t *ids = calloc((size_t)n + 1, sizeof(int64_t));
+    bool any = false;
     status s = ST_OK;
 
-    *out = NULL;
-    for (int i = 0; i < db_rows(r); i++)
-        if (db_bool(r, i, DSP_OFFER_RESERVE_AUTO))
-            sbuf_printf(&ids, "%s%s", n++ > 0 ? "," : "{",
-                        db_val(r, i, DSP_OFFER_RESERVE_RESERVATION_ID));
-    if (n == 0)
-        return ST_OK;
-    sbuf_append(&ids, "}", 1);
-    if (ids.failed)
-        s = err_set(e, ST_NOMEM, "out of memory");
-    else
-        s = dsp_task_views(d, sbuf_str(&ids), out, e);
-    sbuf_free(&ids);
+    if (ids == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        views[i] = NULL;
+        /* Id 0 is never found: the rows of offers get no view. */
+        if (db_bool(r, i, DSP_OFFER_RESERVE_AUTO)) {
+            ids[i] = db_i64(r, i, DSP_OFFER_RESERVE_RESERVATION_ID);
+            any = true;
+        }
+    }
+    if (any)
+        s = dsp_res_task_views(d->db, ids, n, views, e);
+    free(ids);
     return s;
 }
 
@@ -182,7 +175,8 @@ status dsp_route_and_offer(dispatcher *d, err *e)
     router_explain *why = d->explain;
     sbuf tasks = {0}, workers = {0}, expl = {0};
     char tbuf[24];
-    db_res *r = NULL, *v = NULL;
+    db_res *r = NULL;
+    char **views = NULL;
     int n;
     status s = ST_OK;
 
@@ -215,8 +209,11 @@ status dsp_route_and_offer(dispatcher *d, err *e)
                                  sbuf_str(&expl)};
         s = db_run(d->db, &dsp_sql_offer_reserve, params, &r, e);
     }
-    if (s == ST_OK)
-        s = auto_views(d, r, &v, e);
+    if (s == ST_OK) {
+        views = calloc((size_t)db_rows(r) + 1, sizeof(char *));
+        s = views != NULL ? auto_views(d, r, views, e)
+                          : err_set(e, ST_NOMEM, "out of memory");
+    }
     if (s != ST_OK)
         goto out;
     if (db_rows(r) != n) {
@@ -248,22 +245,17 @@ status dsp_route_and_offer(dispatcher *d, err *e)
             router_task_remove(d->router, as[i].task_id, clock_wall_us());
         }
     }
-    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
-        const char *view = NULL;
-        for (int j = 0; db_bool(r, i, DSP_OFFER_RESERVE_AUTO) && j < db_rows(v);
-             j++)
-            if (db_i64(v, j, DSP_TASK_VIEWS_RESERVATION_ID) ==
-                db_i64(r, i, DSP_OFFER_RESERVE_RESERVATION_ID))
-                view = db_val(v, j, DSP_TASK_VIEWS_TASK);
-        s = send_offer(d, r, i, view, e);
-    }
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++)
+        s = send_offer(d, r, i, views[i], e);
     d->stat_offers += (uint64_t)db_rows(r);
 out:
+    for (int i = 0; views != NULL && i < db_rows(r); i++)
+        free(views[i]);
+    free(views);
     sbuf_free(&tasks);
     sbuf_free(&workers);
     sbuf_free(&expl);
     db_res_free(r);
-    db_res_free(v);
     return s;
 }
 
@@ -352,9 +344,9 @@ status dsp_expire_offers(dispatcher *d, err *e)
             router_task_requeue(d->router, task, clock_wall_us());
         }
         if (s == ST_OK)
-            s = dsp_send_notice(d, db_val(r, i, DSP_EXPIRE_OFFERS_WORKER_ID),
-                                db_i64(r, i, DSP_EXPIRE_OFFERS_RESERVATION_ID),
-                                "timeout", e);
+            s = dsp_outq_notice(
+                d->out, db_val(r, i, DSP_EXPIRE_OFFERS_WORKER_ID),
+                db_i64(r, i, DSP_EXPIRE_OFFERS_RESERVATION_ID), "timeout", e);
         log_info(MOD, "offer %s of task %lld to %s timed out",
                  db_val(r, i, DSP_EXPIRE_OFFERS_RESERVATION_ID),
                  (long long)task, db_val(r, i, DSP_EXPIRE_OFFERS_WORKER_ID));
@@ -391,7 +383,7 @@ status dsp_expire_leases(dispatcher *d, err *e)
             router_task_requeue(d->router,
                                 db_i64(r, i, DSP_EXPIRE_LEASES_TASK_ID),
                                 clock_wall_us());
-        s = dsp_send_notice(d, worker,
+        s = dsp_outq_notice(d->out, worker,
                             db_i64(r, i, DSP_EXPIRE_LEASES_RESERVATION_ID),
                             "lease_expired", e);
     }

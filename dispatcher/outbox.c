@@ -5,13 +5,14 @@
  * window) and marks them published only after JetStream acknowledged them.
  * After a crash, whatever is unmarked is published again.
  */
+#include "outbox.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "clock.h"
-#include "dispatcher_int.h"
 #include "dsp_sql.h"
 #include "log.h"
 #include "sbuf.h"

@@ -1,14 +1,16 @@
 /* Case progression: ready the next steps, skip the ones whose condition
  * failed, close the cases whose playbook is finished — for every case a
  * batch touched, in four statements whatever their number. */
+#include "progress.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
-#include "dispatcher_int.h"
 #include "dsp_sql.h"
 #include "sbuf.h"
+#include "state.h"
 #include "subjects.h"
 
 static pb_state state_of(const char *s)
@@ -165,9 +167,4 @@ status dsp_progress_cases(dispatcher *d, const int64_t *case_ids, int n, err *e)
     db_res_free(r);
     db_res_free(u);
     return s;
-}
-
-status dsp_progress_case(dispatcher *d, int64_t case_id, err *e)
-{
-    return dsp_progress_cases(d, &case_id, 1, e);
 }

@@ -12,13 +12,15 @@
  *
  * Both happen for all completions of a batch in one statement each.
  */
+#include "review.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "dispatcher_int.h"
 #include "dsp_sql.h"
 #include "jsonx.h"
 #include "sbuf.h"
+#include "state.h"
 
 int dsp_review_bucket(int64_t task_id)
 {
@@ -31,21 +33,6 @@ int dsp_review_bucket(int64_t task_id)
     h *= 0xBF58476D1CE4E5B9ULL;
     h ^= h >> 32;
     return (int)(h % 1000);
-}
-
-status dsp_review_confidence(const json_t *root, int *out, err *e)
-{
-    int64_t c;
-
-    *out = -1;
-    if (json_object_get(root, "confidence") == NULL)
-        return ST_OK;
-    if (!jsonx_int(root, "confidence", &c) || c < 0 || c > 1000)
-        return err_set(e, ST_INVALID,
-                       "request.confidence must be an integer from 0 to 1000 "
-                       "(per mille)");
-    *out = (int)c;
-    return ST_OK;
 }
 
 bool dsp_review_step(const playbook *pb, int step)

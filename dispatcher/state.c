@@ -1,10 +1,11 @@
 /* Routing state: loaded from PostgreSQL at start and after a rollback. */
+#include "state.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
-#include "dispatcher_int.h"
 #include "dsp_sql.h"
 #include "log.h"
 
