@@ -9,8 +9,7 @@
  * is not thread-safe; its owner serialises access.
  *
  * Customer data (PII) arrives only in accept replies. This module never
- * logs a message body, and agent_reply_parse keeps nothing of the task but
- * its ids.
+ * logs a message body, and no decoder of agent_msg.h keeps any of it.
  */
 #ifndef TL_AGENT_SESSION_H
 #define TL_AGENT_SESSION_H

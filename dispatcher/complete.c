@@ -84,8 +84,8 @@ static status check(dispatcher *d, const char *worker, item *it, bool *dup,
     return ST_OK;
 }
 
-/* Look up the reservations of the items in state want (repeats only, or
- * all but repeats) into their res. */
+/* Look up the reservations of the open items (the repeats, or all but
+ * the repeats) into their res, with one read. */
 static status lookup(dispatcher *d, item *it, int n, bool repeats, err *e)
 {
     int64_t *ids = calloc((size_t)n, sizeof(int64_t));

@@ -170,6 +170,8 @@ static void test_get_round_trip(void **state)
            ST_WRONG_TYPE, &e, "request.case_id must be an integer");
     expect(case_msg_get_decode(B("{\"id\":1}"), &back, &e), ST_UNKNOWN_FIELD,
            &e, "unknown field \"id\"");
+    expect(case_msg_get_decode(B("{\"external_id\":\"\"}"), &back, &e),
+           ST_INVALID, &e, "1-128 characters");
 
     assert_int_equal(case_msg_get_reply(with_tasks, &body, &len, &e), ST_OK);
     assert_int_equal(case_msg_reply_decode(body, len, &r, &e), ST_OK);
