@@ -1,11 +1,11 @@
 #include "billing_event.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "jsonx.h"
+#include "subjects.h"
 
 static const jfield event_fields[] = {
     {"type", JF_STRING, true},   {"outcome_id", JF_INT, true},
@@ -68,7 +68,6 @@ out:
 status billing_names_make(const char *prefix, billing_names *out, err *e)
 {
     billing_names n;
-    size_t len;
 
     if (prefix == NULL || !ids_token_valid(prefix))
         return err_set(e, ST_CONFIG,
@@ -76,12 +75,12 @@ status billing_names_make(const char *prefix, billing_names *out, err *e)
                        "'-'",
                        prefix != NULL ? prefix : "");
     memset(&n, 0, sizeof(n));
-    len = strlen(prefix);
-    for (size_t i = 0; i < len; i++)
-        n.stream[i] = (char)toupper((unsigned char)prefix[i]);
-    snprintf(n.stream + len, sizeof(n.stream) - len, "_EVENTS");
-    snprintf(n.subjects, sizeof(n.subjects), "%s.evt.>", prefix);
-    snprintf(n.filter, sizeof(n.filter), "%s.evt.*.outcome", prefix);
+    if (subjects_stream(n.stream, sizeof(n.stream), prefix, e) != ST_OK ||
+        subjects_events_all(n.subjects, sizeof(n.subjects), prefix, e) !=
+            ST_OK ||
+        subjects_event(n.filter, sizeof(n.filter), prefix, "*",
+                       SUBJECTS_EVT_OUTCOME, e) != ST_OK)
+        return err_wrap(e, "event names for prefix %s", prefix);
     *out = n;
     return ST_OK;
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_session.h"
+#include "agent_msg.h"
 #include "jsonx.h"
 
 /* An offer carries a step's outcomes to the worker agent, whose decoder

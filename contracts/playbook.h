@@ -34,9 +34,10 @@
  * Limits of one playbook. The arrays of a step are fixed by these, the steps
  * and the outcomes of a step are allocated as many as there are, so a
  * cached playbook costs what it holds (docs/config.md gives the figures).
- * Skills, rings and broadcast are the router's limits (dispatcher_int.h
- * checks them at compile time); outcomes, fields and the string length are
- * the worker agent's (agent_session.h, checked in playbook.c).
+ * Skills, rings and broadcast are the router's limits (dispatcher/state.c,
+ * which makes a router task of a step, checks them at compile time); outcomes,
+ * fields and the string length are the worker agent's decoder's (agent_msg.h,
+ * checked in playbook.c).
  */
 #define PB_MAX_STEPS        32 /* steps of a playbook */
 #define PB_MAX_SKILLS       8  /* required skills of a step */
@@ -56,7 +57,7 @@
 #define PB_STRING_FIELD_MAX 500 /* characters of a "string" outcome field */
 #define PB_AMOUNT_MAX       MONEY_AMOUNT_MAX /* an amount_minor field */
 
-/* Channels, in the router's order (dispatcher_int.h checks it). */
+/* Channels, in the router's order (dispatcher/state.c checks it). */
 enum { PB_VOICE, PB_CHAT, PB_BACKOFFICE, PB_CHANNELS };
 
 typedef enum pb_field_type {

@@ -1,371 +1,412 @@
-/* The bank API: submit a case, get a case (docs/protocol.md). */
+/* The bank API: submit a case, get a case, reopen it or file a complaint
+ * (docs/protocol.md). */
+#include "case_api.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "dispatcher_int.h"
-#include "jsonx.h"
-#include "log.h"
+#include "case_msg.h"
+#include "dsp_sql.h"
+#include "i64map.h"
+#include "outq.h"
+#include "sbuf.h"
+#include "state.h"
+#include "subjects.h"
 
-/* The JSON shape of a case in replies, built by PostgreSQL. */
-#define CASE_JSON                                                              \
-    "json_build_object('id', c.id, 'external_id', c.external_id,"              \
-    " 'case_type', c.case_type, 'state', c.state, 'priority', c.priority,"     \
-    " 'playbook_version', c.playbook_version, 'created_at', c.created_at,"     \
-    " 'closed_at', c.closed_at)"
-
-DB_STMT(st_case_insert, 7,
-        "WITH c AS (INSERT INTO cases (tenant_id, external_id, case_type,"
-        " playbook_version, priority, customer, payload)"
-        " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)"
-        " ON CONFLICT (tenant_id, external_id) DO NOTHING RETURNING *)"
-        " SELECT c.id, " CASE_JSON "::text FROM c");
-DB_STMT(st_case_existing, 2,
-        "SELECT c.id, " CASE_JSON "::text FROM cases c"
-        " WHERE c.tenant_id = $1 AND c.external_id = $2");
-DB_STMT(st_tasks_insert, 4,
-        "INSERT INTO tasks (case_id, tenant_id, step, state, ready_at,"
-        " sla_due_at)"
-        " SELECT $1, $2::text, s.step,"
-        "  CASE WHEN cardinality(s.after_steps) = 0 THEN 'pending'"
-        "  ELSE 'waiting' END,"
-        "  CASE WHEN cardinality(s.after_steps) = 0 THEN now() END,"
-        "  CASE WHEN cardinality(s.after_steps) = 0"
-        "  THEN now() + make_interval(secs => s.sla_seconds) END"
-        " FROM playbook_steps s WHERE s.tenant_id = $2 AND s.case_type = $3"
-        "  AND s.version = $4 ORDER BY s.ordinal"
-        " RETURNING id, step, state,"
-        "  (extract(epoch FROM ready_at) * 1e6)::bigint");
-DB_STMT(st_case_get, 3,
-        "SELECT json_build_object('id', c.id, 'external_id', c.external_id,"
-        " 'case_type', c.case_type, 'state', c.state, 'priority', c.priority,"
-        " 'playbook_version', c.playbook_version, 'created_at', c.created_at,"
-        " 'closed_at', c.closed_at, 'cancel_reason', c.cancel_reason,"
-        " 'tasks', COALESCE((SELECT json_agg("
-        "  json_build_object('id', t.id, 'step', t.step, 'state', t.state,"
-        "  'worker', t.worker_id, 'cancel_reason', t.cancel_reason,"
-        "  'outcome', (SELECT json_build_object("
-        "   'code', o.code, 'fields', o.fields) FROM outcomes o"
-        "   WHERE o.task_id = t.id)) ORDER BY t.id)"
-        "  FROM tasks t WHERE t.case_id = c.id), '[]'::json))::text"
-        " FROM cases c WHERE c.tenant_id = $1"
-        " AND (c.id = $2::bigint OR c.external_id = $3)");
-
-static const jfield submit_fields[] = {
-    {"external_id", JF_STRING, true}, {"case_type", JF_TOKEN, true},
-    {"priority", JF_INT, false},      {"customer", JF_OBJECT, false},
-    {"payload", JF_OBJECT, false},
-};
-
-typedef struct submit_req {
-    json_t *root;
-    const char *external_id;
-    const char *case_type;
-    int priority;
-    char *customer; /* compact JSON, owned */
-    char *payload;
-} submit_req;
-
-static void submit_req_free(submit_req *r)
-{
-    json_decref(r->root);
-    free(r->customer);
-    free(r->payload);
-}
-
-static status submit_decode(const bus_msg *m, submit_req *r, err *e)
-{
-    json_t *empty = NULL;
-    int64_t prio = 0;
-    size_t idlen;
-    status s;
-
-    memset(r, 0, sizeof(*r));
-    s = jsonx_parse(bus_msg_data(m), bus_msg_len(m), DSP_CASE_MAX_BYTES,
-                    &r->root, e);
-    if (s != ST_OK)
-        return s;
-    s = jsonx_check(r->root, "request", submit_fields,
-                    (int)(sizeof(submit_fields) / sizeof(submit_fields[0])), e);
-    if (s != ST_OK)
-        return s;
-    r->external_id = jsonx_str(r->root, "external_id");
-    r->case_type = jsonx_str(r->root, "case_type");
-    idlen = strlen(r->external_id);
-    if (idlen == 0 || idlen > 128)
-        return err_set(e, ST_INVALID,
-                       "request.external_id must be 1-128 characters");
-    for (size_t i = 0; i < idlen; i++)
-        if ((unsigned char)r->external_id[i] < 0x20)
-            return err_set(e, ST_INVALID,
-                           "request.external_id must not "
-                           "contain control characters");
-    if (jsonx_int(r->root, "priority", &prio) && (prio < 0 || prio > 9))
-        return err_set(e, ST_INVALID,
-                       "request.priority must be between 0 and 9, not %lld",
-                       (long long)prio);
-    r->priority = (int)prio;
-    empty = json_object();
-    r->customer = jsonx_dump(json_object_get(r->root, "customer") != NULL
-                                 ? json_object_get(r->root, "customer")
-                                 : empty);
-    r->payload = jsonx_dump(json_object_get(r->root, "payload") != NULL
-                                ? json_object_get(r->root, "payload")
-                                : empty);
-    json_decref(empty);
-    if (r->customer == NULL || r->payload == NULL)
-        return err_set(e, ST_NOMEM, "out of memory");
-    return ST_OK;
-}
-
-static char *ok_case(bool created, const char *case_json)
-{
-    size_t n = strlen(case_json) + 64;
-    char *body = malloc(n);
-
-    if (body != NULL)
-        snprintf(body, n, "{\"ok\":true,\"created\":%s,\"case\":%s}",
-                 created ? "true" : "false", case_json);
-    return body;
-}
-
-status dsp_case_submit(dispatcher *d, const char *tenant, const bus_msg *m,
-                       err *e)
-{
-    submit_req req;
-    const playbook *pb = NULL;
-    db_res *r = NULL, *t = NULL;
-    char vbuf[24], pbuf[24], cbuf[24];
+/* A submit of the batch. */
+typedef struct submit_item {
+    case_submit req;
+    bool ok;    /* decoded and its case type known */
+    int first;  /* index of the first request of the same case; self */
+    int64_t id; /* the case created for it; 0: none */
+    const playbook *pb;
     int version;
-    int64_t case_id;
-    status s;
+} submit_item;
 
-    s = submit_decode(m, &req, e);
-    if (s == ST_OK)
-        s = dsp_latest_version(d, tenant, req.case_type, &version, e);
-    if (s == ST_OK)
-        s = dsp_playbook(d, tenant, req.case_type, version, &pb, e);
-    if (s != ST_OK)
-        goto out;
-    {
-        const char *params[7] = {tenant,
-                                 req.external_id,
-                                 req.case_type,
-                                 db_i64_str(vbuf, version),
-                                 db_i64_str(pbuf, req.priority),
-                                 req.customer,
-                                 req.payload};
-        s = db_run(d->db, &st_case_insert, params, &r, e);
-    }
-    if (s != ST_OK)
-        goto out;
-    if (db_rows(r) == 0) {
-        /* Idempotent resubmission: return the stored case, change nothing. */
-        const char *params[2] = {tenant, req.external_id};
-        db_res_free(r);
-        r = NULL;
-        s = db_run(d->db, &st_case_existing, params, &r, e);
-        if (s == ST_OK && db_rows(r) == 1)
-            s = dsp_reply(d, m, ok_case(false, db_val(r, 0, 1)), e);
-        else if (s == ST_OK)
-            s = err_set(e, ST_INTERNAL, "case %s vanished", req.external_id);
-        goto out;
-    }
-    case_id = db_i64(r, 0, 0);
-    {
-        const char *params[4] = {db_i64_str(cbuf, case_id), tenant,
-                                 req.case_type, vbuf};
-        s = db_run(d->db, &st_tasks_insert, params, &t, e);
-    }
-    for (int i = 0; s == ST_OK && i < db_rows(t); i++) {
-        int step;
-        if (strcmp(db_val(t, i, 2), "pending") != 0)
+/* "tenant<US>external id": the key of a case (external ids hold no
+ * control characters). */
+static void case_key(char *buf, size_t cap, const char *tenant, const char *ext)
+{
+    snprintf(buf, cap, "%s\x1f%s", tenant, ext);
+}
+
+/* Decode each submit and find its playbook; note repeats of a case. */
+static status submit_decode(dispatcher *d, const dsp_req *reqs, submit_item *it,
+                            int n, err *e)
+{
+    strtab *keys = NULL;
+    int *first_of = calloc((size_t)n, sizeof(int));
+    status s = first_of != NULL ? strtab_create(&keys, e)
+                                : err_set(e, ST_NOMEM, "out of memory");
+
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        char key[ID_MAX + CASE_EXTERNAL_ID_MAX + 4];
+        int before, k;
+        err re = {0};
+        status rs = case_msg_submit_decode(
+            bus_msg_data(reqs[i].m), bus_msg_len(reqs[i].m), &it[i].req, &re);
+
+        if (rs == ST_OK)
+            rs = dsp_latest_version(d, reqs[i].party, it[i].req.case_type,
+                                    &it[i].version, &re);
+        if (rs == ST_OK)
+            rs = dsp_playbook(d, reqs[i].party, it[i].req.case_type,
+                              it[i].version, &it[i].pb, &re);
+        if (rs != ST_OK) {
+            dsp_outq_fail(d->out, reqs[i].m, rs, &re, &s, e);
             continue;
-        step = playbook_step_index(pb, db_val(t, i, 1));
-        if (step >= 0)
-            s = dsp_route_task(d, pb, step, db_i64(t, i, 0), case_id,
-                               req.priority, db_i64(t, i, 3), -1, e);
+        }
+        it[i].ok = true;
+        case_key(key, sizeof(key), reqs[i].party, it[i].req.external_id);
+        before = strtab_count(keys);
+        s = strtab_intern(keys, key, &k, e);
+        if (s == ST_OK && strtab_count(keys) > before)
+            first_of[k] = i;
+        it[i].first = s == ST_OK ? first_of[k] : i;
     }
-    if (s == ST_OK)
-        s = dsp_reply(d, m, ok_case(true, db_val(r, 0, 1)), e);
-    if (s == ST_OK)
-        d->stat_cases++;
-out:
-    db_res_free(r);
-    db_res_free(t);
-    submit_req_free(&req);
+    strtab_destroy(keys);
+    free(first_of);
     return s;
 }
 
-static const jfield get_fields[] = {
-    {"case_id", JF_INT, false},
-    {"external_id", JF_STRING, false},
-};
-
-status dsp_case_get(dispatcher *d, const char *tenant, const bus_msg *m, err *e)
+/* One statement creates the cases of every first request of a case. */
+static status insert_cases(dispatcher *d, const dsp_req *reqs, submit_item *it,
+                           int n, int *created, err *e)
 {
-    json_t *root = NULL;
+    sbuf ten = {0}, ext = {0}, typ = {0}, ver = {0}, pri = {0}, cus = {0},
+         pay = {0};
     db_res *r = NULL;
-    int64_t case_id = 0;
-    const char *ext;
-    char cbuf[24];
-    status s;
+    int *row_of = calloc((size_t)n + 1, sizeof(int)); /* n -> request */
+    int k = 0;
+    status s = row_of != NULL ? ST_OK : err_set(e, ST_NOMEM, "out of memory");
 
-    s = jsonx_parse(bus_msg_data(m), bus_msg_len(m), DSP_AGENT_MAX_BYTES, &root,
-                    e);
-    if (s == ST_OK)
-        s = jsonx_check(root, "request", get_fields, 2, e);
-    if (s != ST_OK)
+    *created = 0;
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        const char *sep = k > 0 ? "," : "{";
+        if (!it[i].ok || it[i].first != i)
+            continue;
+        row_of[++k] = i;
+        sbuf_printf(&ten, "%s%s", sep, reqs[i].party);
+        sbuf_append(&ext, sep, 1);
+        sbuf_pg_elem(&ext, it[i].req.external_id);
+        sbuf_printf(&typ, "%s%s", sep, it[i].req.case_type);
+        sbuf_printf(&ver, "%s%d", sep, it[i].version);
+        sbuf_printf(&pri, "%s%d", sep, it[i].req.priority);
+        sbuf_append(&cus, sep, 1);
+        sbuf_pg_elem(&cus, it[i].req.customer);
+        sbuf_append(&pay, sep, 1);
+        sbuf_pg_elem(&pay, it[i].req.payload);
+    }
+    if (s != ST_OK || k == 0)
         goto out;
-    ext = jsonx_str(root, "external_id");
-    if (jsonx_int(root, "case_id", &case_id) == (ext != NULL)) {
-        s = err_set(e, ext != NULL ? ST_INVALID : ST_MISSING_FIELD,
-                    "request needs exactly one of case_id or external_id");
+    sbuf_append(&ten, "}", 1);
+    sbuf_append(&ext, "}", 1);
+    sbuf_append(&typ, "}", 1);
+    sbuf_append(&ver, "}", 1);
+    sbuf_append(&pri, "}", 1);
+    sbuf_append(&cus, "}", 1);
+    sbuf_append(&pay, "}", 1);
+    if (ten.failed || ext.failed || typ.failed || ver.failed || pri.failed ||
+        cus.failed || pay.failed) {
+        s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
     {
-        const char *params[3] = {tenant, db_i64_str(cbuf, case_id),
-                                 ext != NULL ? ext : ""};
-        s = db_run(d->db, &st_case_get, params, &r, e);
+        const char *p[7] = {sbuf_str(&ten), sbuf_str(&ext), sbuf_str(&typ),
+                            sbuf_str(&ver), sbuf_str(&pri), sbuf_str(&cus),
+                            sbuf_str(&pay)};
+        s = db_run(d->db, &dsp_sql_case_insert, p, &r, e);
     }
-    if (s != ST_OK)
-        goto out;
-    if (db_rows(r) == 0) {
-        s = err_set(e, ST_NOT_FOUND, "tenant %s has no case %s", tenant,
-                    ext != NULL ? ext : cbuf);
-        goto out;
-    }
-    {
-        size_t n = strlen(db_val(r, 0, 0)) + 32;
-        char *body = malloc(n);
-        if (body != NULL)
-            snprintf(body, n, "{\"ok\":true,\"case\":%s}", db_val(r, 0, 0));
-        s = dsp_reply(d, m, body, e);
+    for (int j = 0; s == ST_OK && j < db_rows(r); j++) {
+        int64_t num = db_i64(r, j, DSP_CASE_INSERT_N);
+        if (num >= 1 && num <= k) {
+            it[row_of[num]].id = db_i64(r, j, DSP_CASE_INSERT_ID);
+            (*created)++;
+        }
     }
 out:
     db_res_free(r);
-    json_decref(root);
+    sbuf_free(&ten);
+    sbuf_free(&ext);
+    sbuf_free(&typ);
+    sbuf_free(&ver);
+    sbuf_free(&pri);
+    sbuf_free(&cus);
+    sbuf_free(&pay);
+    free(row_of);
+    return s;
+}
+
+/* One statement creates the tasks of every new case; the ready ones go to
+ * the router. */
+static status insert_tasks(dispatcher *d, submit_item *it, int n, err *e)
+{
+    sbuf ids = {0};
+    db_res *t = NULL;
+    i64map *of = NULL;
+    int k = 0;
+    status s = i64map_create(&of, e);
+
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        if (it[i].id == 0)
+            continue;
+        sbuf_printf(&ids, "%s%lld", k++ > 0 ? "," : "{", (long long)it[i].id);
+        s = i64map_put(of, it[i].id, i, e);
+    }
+    if (s != ST_OK || k == 0)
+        goto out;
+    sbuf_append(&ids, "}", 1);
+    if (ids.failed) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    {
+        const char *p[1] = {sbuf_str(&ids)};
+        s = db_run(d->db, &dsp_sql_tasks_insert, p, &t, e);
+    }
+    for (int j = 0; s == ST_OK && j < db_rows(t); j++) {
+        int i, step;
+
+        if (strcmp(db_val(t, j, DSP_TASKS_INSERT_STATE), "pending") != 0 ||
+            !i64map_get(of, db_i64(t, j, DSP_TASKS_INSERT_CASE_ID), &i))
+            continue;
+        step =
+            playbook_step_index(it[i].pb, db_val(t, j, DSP_TASKS_INSERT_STEP));
+        if (step >= 0)
+            s = dsp_route_task(d, it[i].pb, step,
+                               db_i64(t, j, DSP_TASKS_INSERT_ID), it[i].id,
+                               it[i].req.priority,
+                               db_i64(t, j, DSP_TASKS_INSERT_READY_US), -1, e);
+    }
+out:
+    db_res_free(t);
+    i64map_destroy(of);
+    sbuf_free(&ids);
+    return s;
+}
+
+/* One read gives every submitted case as the replies show it; a case
+ * submitted before (or earlier in the batch) is answered "created":
+ * false, whatever the rest of its request says. */
+static status reply_cases(dispatcher *d, const dsp_req *reqs, submit_item *it,
+                          int n, err *e)
+{
+    sbuf ten = {0}, ext = {0};
+    db_res *r = NULL;
+    const char **json = calloc((size_t)n + 1, sizeof(char *));
+    int k = 0;
+    status s = json != NULL ? ST_OK : err_set(e, ST_NOMEM, "out of memory");
+
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        const char *sep = k++ > 0 ? "," : "{";
+        sbuf_append(&ten, sep, 1);
+        sbuf_pg_elem(&ten, it[i].ok ? reqs[i].party : "");
+        sbuf_append(&ext, sep, 1);
+        sbuf_pg_elem(&ext, it[i].ok ? it[i].req.external_id : "");
+    }
+    sbuf_append(&ten, "}", 1);
+    sbuf_append(&ext, "}", 1);
+    if (s == ST_OK && (ten.failed || ext.failed))
+        s = err_set(e, ST_NOMEM, "out of memory");
+    if (s == ST_OK) {
+        const char *p[2] = {sbuf_str(&ten), sbuf_str(&ext)};
+        s = db_run(d->db, &dsp_sql_case_read, p, &r, e);
+    }
+    for (int j = 0; s == ST_OK && j < db_rows(r); j++) {
+        int64_t num = db_i64(r, j, DSP_CASE_READ_N);
+        if (num >= 1 && num <= n)
+            json[num - 1] = db_val(r, j, DSP_CASE_READ_CASE_JSON);
+    }
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        char *body = NULL;
+        size_t len;
+
+        if (!it[i].ok)
+            continue;
+        if (json[i] == NULL) {
+            s = err_set(e, ST_INTERNAL, "case %s vanished",
+                        it[i].req.external_id);
+            break;
+        }
+        s = case_msg_submit_reply(it[i].id != 0, json[i], &body, &len, e);
+        if (s == ST_OK)
+            s = dsp_outq_reply(d->out, reqs[i].m, body, e);
+    }
+    db_res_free(r);
+    sbuf_free(&ten);
+    sbuf_free(&ext);
+    free((void *)json);
     return s;
 }
 
 /*
- * A reopen or complaint: recorded in case_disputes with an outbox event in
- * the batch's transaction. The same request (same case, kind and
- * request_id, or the same reason when there is no request_id) returns the
- * row stored the first time and writes no second event. The billing
- * service reads the rows and reverses what they claw back.
+ * Submits, set-wise: every request decoded and its playbook found on its
+ * own, then one statement creates the cases, one their tasks and one
+ * reads every case back for the replies. Submitting an external id again
+ * (also twice in one batch) creates nothing and returns the stored case.
  */
-DB_STMT(st_case_dispute, 7,
-        "WITH c AS (SELECT id, external_id, tenant_id FROM cases"
-        "   WHERE tenant_id = $1 AND (id = $2::bigint OR external_id = $3)),"
-        " ins AS (INSERT INTO case_disputes (case_id, tenant_id, kind, reason,"
-        "   idem_key)"
-        "   SELECT id, tenant_id, $4, $5, coalesce(nullif($6, ''), md5($5))"
-        "   FROM c ON CONFLICT (case_id, kind, idem_key) DO NOTHING"
-        "   RETURNING id, case_id, created_at),"
-        " ev AS (INSERT INTO outbox (subject, payload)"
-        "   SELECT $7, json_build_object('type', CASE $4 WHEN 'reopen'"
-        "     THEN 'case.reopened' ELSE 'complaint.filed' END,"
-        "     'case_id', c.id, 'external_id', c.external_id,"
-        "     'tenant', c.tenant_id, 'dispute_id', ins.id, 'reason', $5::text)"
-        "   FROM ins JOIN c ON c.id = ins.case_id)"
-        " SELECT json_build_object('id', d.id, 'case_id', c.id,"
-        "   'external_id', c.external_id, 'kind', d.kind, 'reason', d.reason,"
-        "   'created_at', d.created_at)::text, EXISTS (SELECT 1 FROM ins)"
-        " FROM c CROSS JOIN LATERAL ("
-        "   SELECT ins.id, $4::text AS kind, $5::text AS reason, ins.created_at"
-        "   FROM ins"
-        "   UNION ALL"
-        "   SELECT x.id, x.kind, x.reason, x.created_at FROM case_disputes x"
-        "   WHERE x.case_id = c.id AND x.kind = $4"
-        "     AND x.idem_key = coalesce(nullif($6, ''), md5($5))"
-        "     AND NOT EXISTS (SELECT 1 FROM ins)) d");
-
-static const jfield dispute_fields[] = {
-    {"case_id", JF_INT, false},
-    {"external_id", JF_STRING, false},
-    {"reason", JF_STRING, true},
-    {"request_id", JF_TOKEN, false},
-};
-
-static status case_dispute(dispatcher *d, const char *tenant, const bus_msg *m,
-                           const char *kind, err *e)
+status dsp_case_submit(dispatcher *d, const dsp_req *reqs, int n, err *e)
 {
-    json_t *root = NULL;
-    db_res *r = NULL;
-    int64_t case_id = 0;
-    const char *ext, *reason, *req_id;
-    char cbuf[24], subj[160];
-    size_t rlen;
-    status s;
+    submit_item *it = calloc((size_t)n, sizeof(submit_item));
+    int created = 0;
+    status s = it != NULL ? ST_OK : err_set(e, ST_NOMEM, "out of memory");
 
-    s = jsonx_parse(bus_msg_data(m), bus_msg_len(m), DSP_AGENT_MAX_BYTES, &root,
-                    e);
     if (s == ST_OK)
-        s = jsonx_check(
-            root, "request", dispute_fields,
-            (int)(sizeof(dispute_fields) / sizeof(dispute_fields[0])), e);
+        s = submit_decode(d, reqs, it, n, e);
+    if (s == ST_OK)
+        s = insert_cases(d, reqs, it, n, &created, e);
+    if (s == ST_OK)
+        s = insert_tasks(d, it, n, e);
+    if (s == ST_OK)
+        s = reply_cases(d, reqs, it, n, e);
+    if (s == ST_OK)
+        d->stat_cases += (uint64_t)created;
+    for (int i = 0; it != NULL && i < n; i++)
+        case_submit_release(&it[i].req);
+    free(it);
+    return s;
+}
+
+/* Gets, set-wise: one read answers every request of the batch. */
+status dsp_case_get(dispatcher *d, const dsp_req *reqs, int n, err *e)
+{
+    case_ref *ref = calloc((size_t)n, sizeof(case_ref));
+    bool *ok = calloc((size_t)n, sizeof(bool));
+    const char **json = calloc((size_t)n + 1, sizeof(char *));
+    sbuf ten = {0}, ids = {0}, ext = {0};
+    db_res *r = NULL;
+    status s = ref != NULL && ok != NULL && json != NULL
+                   ? ST_OK
+                   : err_set(e, ST_NOMEM, "out of memory");
+
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        const char *sep = i > 0 ? "," : "{";
+        err re = {0};
+        status rs = case_msg_get_decode(bus_msg_data(reqs[i].m),
+                                        bus_msg_len(reqs[i].m), &ref[i], &re);
+
+        ok[i] = rs == ST_OK;
+        dsp_outq_fail(d->out, reqs[i].m, rs, &re, &s, e);
+        sbuf_append(&ten, sep, 1);
+        sbuf_pg_elem(&ten, ok[i] ? reqs[i].party : "");
+        sbuf_printf(&ids, "%s%lld", sep,
+                    (long long)(ok[i] ? ref[i].case_id : 0));
+        sbuf_append(&ext, sep, 1);
+        sbuf_pg_elem(&ext, ok[i] ? ref[i].external_id : "");
+    }
+    sbuf_append(&ten, "}", 1);
+    sbuf_append(&ids, "}", 1);
+    sbuf_append(&ext, "}", 1);
+    if (s == ST_OK && (ten.failed || ids.failed || ext.failed))
+        s = err_set(e, ST_NOMEM, "out of memory");
+    if (s == ST_OK) {
+        const char *p[3] = {sbuf_str(&ten), sbuf_str(&ids), sbuf_str(&ext)};
+        s = db_run(d->db, &dsp_sql_case_get, p, &r, e);
+    }
+    for (int j = 0; s == ST_OK && j < db_rows(r); j++) {
+        int64_t num = db_i64(r, j, DSP_CASE_GET_N);
+        if (num >= 1 && num <= n)
+            json[num - 1] = db_val(r, j, DSP_CASE_GET_CASE_JSON);
+    }
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        char *body = NULL, cbuf[24];
+        size_t len;
+        err re = {0};
+
+        if (!ok[i])
+            continue;
+        if (json[i] == NULL) {
+            db_i64_str(cbuf, ref[i].case_id);
+            dsp_outq_fail(
+                d->out, reqs[i].m,
+                err_set(&re, ST_NOT_FOUND, "tenant %s has no case %s",
+                        reqs[i].party,
+                        ref[i].case_id > 0 ? cbuf : ref[i].external_id),
+                &re, &s, e);
+            continue;
+        }
+        s = case_msg_get_reply(json[i], &body, &len, e);
+        if (s == ST_OK)
+            s = dsp_outq_reply(d->out, reqs[i].m, body, e);
+    }
+    db_res_free(r);
+    sbuf_free(&ten);
+    sbuf_free(&ids);
+    sbuf_free(&ext);
+    free(ref);
+    free(ok);
+    free((void *)json);
+    return s;
+}
+
+/* One reopen or complaint: one statement records it with its event, or
+ * finds the record of the same request made before. */
+static status dispute_one(dispatcher *d, const dsp_req *q, const char *kind,
+                          err *e)
+{
+    case_dispute req;
+    db_res *r = NULL;
+    char cbuf[24], subj[SUBJECTS_MAX], *body = NULL;
+    size_t len;
+    status s =
+        case_msg_dispute_decode(bus_msg_data(q->m), bus_msg_len(q->m), &req, e);
+
+    if (s == ST_OK)
+        s = subjects_event(subj, sizeof(subj), d->cfg.prefix, q->party,
+                           SUBJECTS_EVT_CASE, e);
     if (s != ST_OK)
         goto out;
-    ext = jsonx_str(root, "external_id");
-    reason = jsonx_str(root, "reason");
-    req_id = jsonx_str(root, "request_id");
-    if (jsonx_int(root, "case_id", &case_id) == (ext != NULL)) {
-        s = err_set(e, ext != NULL ? ST_INVALID : ST_MISSING_FIELD,
-                    "request needs exactly one of case_id or external_id");
-        goto out;
-    }
-    rlen = strlen(reason);
-    if (rlen == 0 || rlen > 500) {
-        s = err_set(e, ST_INVALID,
-                    "request.reason must be 1-500 characters, not %zu", rlen);
-        goto out;
-    }
-    dsp_subject(d, subj, sizeof(subj), "evt.%s.case", tenant);
     {
-        const char *params[7] = {tenant,
-                                 db_i64_str(cbuf, case_id),
-                                 ext != NULL ? ext : "",
+        const char *params[7] = {q->party,
+                                 db_i64_str(cbuf, req.ref.case_id),
+                                 req.ref.external_id,
                                  kind,
-                                 reason,
-                                 req_id != NULL ? req_id : "",
+                                 req.reason,
+                                 req.request_id,
                                  subj};
-        s = db_run(d->db, &st_case_dispute, params, &r, e);
+        s = db_run(d->db, &dsp_sql_case_dispute, params, &r, e);
     }
     if (s != ST_OK)
         goto out;
     if (db_rows(r) == 0) {
-        s = err_set(e, ST_NOT_FOUND, "tenant %s has no case %s", tenant,
-                    ext != NULL ? ext : cbuf);
+        s = err_set(e, ST_NOT_FOUND, "tenant %s has no case %s", q->party,
+                    req.ref.case_id > 0 ? cbuf : req.ref.external_id);
         goto out;
     }
-    if (db_bool(r, 0, 1))
+    if (db_bool(r, 0, DSP_CASE_DISPUTE_CREATED))
         d->events_written = true;
-    {
-        size_t n = strlen(db_val(r, 0, 0)) + 64;
-        char *body = malloc(n);
-        if (body != NULL)
-            snprintf(body, n, "{\"ok\":true,\"created\":%s,\"%s\":%s}",
-                     db_bool(r, 0, 1) ? "true" : "false",
-                     strcmp(kind, "reopen") == 0 ? "reopen" : "complaint",
-                     db_val(r, 0, 0));
-        s = dsp_reply(d, m, body, e);
-    }
+    s = case_msg_dispute_reply(db_bool(r, 0, DSP_CASE_DISPUTE_CREATED), kind,
+                               db_val(r, 0, DSP_CASE_DISPUTE_RECORD), &body,
+                               &len, e);
+    if (s == ST_OK)
+        s = dsp_outq_reply(d->out, q->m, body, e);
 out:
     db_res_free(r);
-    json_decref(root);
     return s;
 }
 
-status dsp_case_reopen(dispatcher *d, const char *tenant, const bus_msg *m,
-                       err *e)
+/* Disputes are rare: one statement each, in arrival order, so a repeat in
+ * the batch finds the record of the first. */
+static status disputes(dispatcher *d, const dsp_req *reqs, int n,
+                       const char *kind, err *e)
 {
-    return case_dispute(d, tenant, m, "reopen", e);
+    status s = ST_OK;
+
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        err re = {0};
+        dsp_outq_fail(d->out, reqs[i].m, dispute_one(d, &reqs[i], kind, &re),
+                      &re, &s, e);
+    }
+    return s;
 }
 
-status dsp_case_complaint(dispatcher *d, const char *tenant, const bus_msg *m,
-                          err *e)
+status dsp_case_reopen(dispatcher *d, const dsp_req *reqs, int n, err *e)
 {
-    return case_dispute(d, tenant, m, "complaint", e);
+    return disputes(d, reqs, n, "reopen", e);
+}
+
+status dsp_case_complaint(dispatcher *d, const dsp_req *reqs, int n, err *e)
+{
+    return disputes(d, reqs, n, "complaint", e);
 }

@@ -1,15 +1,32 @@
-#include <ctype.h>
-#include <stdarg.h>
+/*
+ * The top of the dispatcher: the loop that takes requests in batches, the
+ * route table from a request's subject to its handler, and the batch's
+ * transaction around the handlers, the timers and routing. It includes
+ * the modules below it; none of them includes it (docs/architecture.md).
+ */
+#include "dispatcher.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "accept.h"
+#include "case_api.h"
 #include "clock.h"
-#include "dispatcher_int.h"
+#include "complete.h"
+#include "dsp.h"
+#include "feedback_api.h"
 #include "jsonx.h"
 #include "log.h"
+#include "offers.h"
+#include "ops_api.h"
+#include "outbox.h"
+#include "outq.h"
+#include "state.h"
 #include "stats.h"
+#include "subjects.h"
+#include "worker_api.h"
 
 /* The tables the dispatcher writes as work flows. */
 #define DSP_TABLES                                                             \
@@ -29,85 +46,6 @@ void dispatcher_opts_default(dispatcher_opts *o)
     o->no_affinity = false;
     o->no_assist = false;
     o->batch_match_min = 0;
-}
-
-bool dsp_infra_failure(status s)
-{
-    return s == ST_DB || s == ST_UNAVAILABLE || s == ST_NOMEM ||
-           s == ST_INTERNAL || s == ST_BUS || s == ST_CONFLICT || s == ST_IO ||
-           s == ST_TIMEOUT || s == ST_CONFIG;
-}
-
-void dsp_subject(const dispatcher *d, char *buf, size_t cap, const char *fmt,
-                 ...)
-{
-    va_list ap;
-    int n = snprintf(buf, cap, "%s.", d->cfg.prefix);
-
-    if (n < 0 || (size_t)n >= cap)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(buf + n, cap - (size_t)n, fmt, ap);
-    va_end(ap);
-}
-
-status dsp_send(dispatcher *d, const char *subject, char *body, err *e)
-{
-    outmsg *m;
-
-    if (body == NULL)
-        return err_set(e, ST_NOMEM, "out of memory");
-    if (d->nout == d->cap_out) {
-        int ncap = d->cap_out > 0 ? d->cap_out * 2 : 256;
-        outmsg *n = realloc(d->out, sizeof(outmsg) * (size_t)ncap);
-        if (n == NULL) {
-            free(body);
-            return err_set(e, ST_NOMEM, "out of memory");
-        }
-        d->out = n;
-        d->cap_out = ncap;
-    }
-    m = &d->out[d->nout];
-    m->subject = strdup(subject);
-    if (m->subject == NULL) {
-        free(body);
-        return err_set(e, ST_NOMEM, "out of memory");
-    }
-    m->body = body;
-    m->len = strlen(body);
-    d->nout++;
-    return ST_OK;
-}
-
-status dsp_reply(dispatcher *d, const bus_msg *m, char *body, err *e)
-{
-    const char *reply = bus_msg_reply(m);
-
-    if (reply == NULL) {
-        free(body);
-        return ST_OK;
-    }
-    return dsp_send(d, reply, body, e);
-}
-
-static void discard_out(dispatcher *d)
-{
-    for (int i = 0; i < d->nout; i++) {
-        free(d->out[i].subject);
-        free(d->out[i].body);
-    }
-    d->nout = 0;
-}
-
-static void flush_out(dispatcher *d)
-{
-    err e = {0};
-
-    for (int i = 0; i < d->nout; i++)
-        if (bus_publish(d->bus, d->out[i].subject, d->out[i].body,
-                        d->out[i].len, &e) != ST_OK)
-            log_warn(MOD, "publish to %s failed: %s", d->out[i].subject, e.msg);
-    discard_out(d);
 }
 
 /* Reply with an error immediately (nothing to commit for it). */
@@ -149,75 +87,91 @@ static void on_message(void *ctx, bus_msg *m)
     pthread_mutex_unlock(&d->qlock);
 }
 
-/* Split "<prefix>.<kind>.<party>.<a>[.<b>]" into its tokens. */
-typedef struct route_key {
-    char kind[16];
-    char party[ID_MAX + 1];
-    char verb[32];
-} route_key;
+/*
+ * The route table: a request's subject (contracts/subjects.h) names its
+ * kind and verb, and one handler answers every request of a kind in a
+ * batch. Kinds are handled in the order of this table: the bank's
+ * requests, the operator's, then the agents' (presence and heartbeats
+ * before the answers to offers), as within a batch requests of different
+ * parties are concurrent anyway.
+ */
+typedef struct route_entry {
+    subjects_kind kind;
+    const char *verb;
+    dsp_handler handler;
+} route_entry;
 
-static bool parse_subject(const dispatcher *d, const char *subj, route_key *k)
+static const route_entry routes[] = {
+    {SUBJECTS_API, SUBJECTS_CASE_SUBMIT, dsp_case_submit},
+    {SUBJECTS_API, SUBJECTS_CASE_GET, dsp_case_get},
+    {SUBJECTS_API, SUBJECTS_CASE_REOPEN, dsp_case_reopen},
+    {SUBJECTS_API, SUBJECTS_CASE_COMPLAINT, dsp_case_complaint},
+    {SUBJECTS_OPS, SUBJECTS_TASK_PRIORITY, dsp_ops_priority},
+    {SUBJECTS_AGENT, SUBJECTS_PRESENCE, dsp_presence},
+    {SUBJECTS_AGENT, SUBJECTS_HEARTBEAT, dsp_heartbeat},
+    {SUBJECTS_AGENT, SUBJECTS_REJECT, dsp_reject},
+    {SUBJECTS_AGENT, SUBJECTS_FEEDBACK, dsp_feedback},
+    {SUBJECTS_AGENT, SUBJECTS_ACCEPT, dsp_accept},
+    {SUBJECTS_AGENT, SUBJECTS_COMPLETE, dsp_complete},
+};
+#define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
+
+/* The route of m (its index in routes) into *ix and its party into party; else
+ * the error a sender gets. */
+static status route_of(const dispatcher *d, const bus_msg *m, int *ix,
+                       char party[ID_MAX + 1], err *e)
 {
-    size_t plen = strlen(d->cfg.prefix);
-    const char *p, *dot;
-    size_t n;
+    const char *subj = bus_msg_subject(m);
+    subjects_parsed p;
 
-    if (strncmp(subj, d->cfg.prefix, plen) != 0 || subj[plen] != '.')
-        return false;
-    p = subj + plen + 1;
-    dot = strchr(p, '.');
-    if (dot == NULL || (size_t)(dot - p) >= sizeof(k->kind))
-        return false;
-    memcpy(k->kind, p, (size_t)(dot - p));
-    k->kind[dot - p] = '\0';
-    p = dot + 1;
-    dot = strchr(p, '.');
-    if (dot == NULL || (size_t)(dot - p) > ID_MAX)
-        return false;
-    memcpy(k->party, p, (size_t)(dot - p));
-    k->party[dot - p] = '\0';
-    n = strlen(dot + 1);
-    if (n >= sizeof(k->verb))
-        return false;
-    memcpy(k->verb, dot + 1, n + 1);
-    return ids_token_valid(k->party);
+    if (!subjects_parse(subj, d->cfg.prefix, &p))
+        return err_set(e, ST_NOT_FOUND, "no such subject %s", subj);
+    for (int i = 0; i < NROUTES; i++)
+        if (routes[i].kind == p.kind && strcmp(routes[i].verb, p.verb) == 0) {
+            *ix = i;
+            memcpy(party, p.party, strlen(p.party) + 1);
+            return ST_OK;
+        }
+    return err_set(e, ST_NOT_FOUND, "no such operation %s", subj);
 }
 
-/* Handle one request inside the batch's transaction. */
-static status handle(dispatcher *d, const bus_msg *m, err *e)
+/*
+ * The requests of the batch grouped by route, in table order and, within
+ * a route, in arrival order, into d->reqs; counts[r] of them for route r.
+ * A request without a route gets its error reply queued.
+ */
+static status group(dispatcher *d, bus_msg **msgs, int n, int *counts, err *e)
 {
-    route_key k;
-    const char *subj = bus_msg_subject(m);
+    dsp_req *tmp = calloc((size_t)n + 1, sizeof(dsp_req));
+    int *of = calloc((size_t)n + 1, sizeof(int)), at[NROUTES];
+    status s = tmp != NULL && of != NULL
+                   ? ST_OK
+                   : err_set(e, ST_NOMEM, "out of memory");
 
-    if (!parse_subject(d, subj, &k))
-        return err_set(e, ST_NOT_FOUND, "no such subject %s", subj);
-    if (strcmp(k.kind, "api") == 0) {
-        if (strcmp(k.verb, "case.submit") == 0)
-            return dsp_case_submit(d, k.party, m, e);
-        if (strcmp(k.verb, "case.get") == 0)
-            return dsp_case_get(d, k.party, m, e);
-        if (strcmp(k.verb, "case.reopen") == 0 ||
-            strcmp(k.verb, "case.complaint") == 0)
-            return (k.verb[5] == 'r' ? dsp_case_reopen
-                                     : dsp_case_complaint)(d, k.party, m, e);
-    } else if (strcmp(k.kind, "ops") == 0) {
-        if (strcmp(k.party, "task") == 0 && strcmp(k.verb, "priority") == 0)
-            return dsp_ops_priority(d, m, e);
-    } else if (strcmp(k.kind, "agent") == 0) {
-        if (strcmp(k.verb, "heartbeat") == 0)
-            return dsp_heartbeat(d, k.party, m, e);
-        if (strcmp(k.verb, "presence") == 0)
-            return dsp_presence(d, k.party, m, e);
-        if (strcmp(k.verb, "accept") == 0)
-            return dsp_accept(d, k.party, m, e);
-        if (strcmp(k.verb, "reject") == 0)
-            return dsp_reject(d, k.party, m, e);
-        if (strcmp(k.verb, "complete") == 0)
-            return dsp_complete(d, k.party, m, e);
-        if (strcmp(k.verb, "feedback") == 0)
-            return dsp_feedback(d, k.party, m, e);
+    for (int r = 0; r < NROUTES; r++)
+        counts[r] = 0;
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        err re = {0};
+        status rs = route_of(d, msgs[i], &of[i], tmp[i].party, &re);
+
+        tmp[i].m = msgs[i];
+        if (rs != ST_OK) {
+            of[i] = -1;
+            s = dsp_outq_error(d->out, msgs[i], rs, re.msg, e);
+            continue;
+        }
+        counts[of[i]]++;
     }
-    return err_set(e, ST_NOT_FOUND, "no such operation %s", subj);
+    for (int r = 0, sum = 0; r < NROUTES; r++) {
+        at[r] = sum;
+        sum += counts[r];
+    }
+    for (int i = 0; s == ST_OK && i < n; i++)
+        if (of[i] >= 0)
+            d->reqs[at[of[i]]++] = tmp[i];
+    free(tmp);
+    free(of);
+    return s;
 }
 
 static status recover(dispatcher *d, err *e)
@@ -245,57 +199,20 @@ static status recover(dispatcher *d, err *e)
  */
 static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
 {
-    bus_msg **acc_msgs = d->acc_msgs, **comp_msgs = d->comp_msgs;
-    char(*acc_workers)[ID_MAX + 1] = d->acc_workers;
-    char(*comp_workers)[ID_MAX + 1] = d->comp_workers;
-    int nacc = 0, ncomp = 0;
+    int counts[NROUTES], at = 0;
     err e = {0};
     status s;
     int i;
 
     d->events_written = false;
-    d->nheartbeats = 0;
     s = db_begin(d->db, &e);
-    for (i = 0; s == ST_OK && i < n; i++) {
-        err re = {0};
-        status rs;
-        route_key k;
-
-        /* Accepts and completes are written together below. */
-        if (parse_subject(d, bus_msg_subject(msgs[i]), &k) &&
-            strcmp(k.kind, "agent") == 0 &&
-            (strcmp(k.verb, "accept") == 0 ||
-             strcmp(k.verb, "complete") == 0)) {
-            bool acc = k.verb[0] == 'a';
-            int at = acc ? nacc++ : ncomp++;
-            (acc ? acc_msgs : comp_msgs)[at] = msgs[i];
-            snprintf((acc ? acc_workers : comp_workers)[at], ID_MAX + 1, "%s",
-                     k.party);
-            continue;
-        }
-        rs = handle(d, msgs[i], &re);
-        if (rs == ST_OK)
-            continue;
-        if (dsp_infra_failure(rs)) {
-            s = rs;
-            e = re;
-            break;
-        }
-        /* A bad request changed nothing; its error reply goes out with
-         * the batch, so a rolled-back batch never answers twice. */
-        if (bus_msg_reply(msgs[i]) != NULL)
-            s = dsp_send(d, bus_msg_reply(msgs[i]),
-                         jsonx_error_reply(rs, re.msg), &e);
-    }
-    if (s == ST_OK && nacc > 0)
-        s = dsp_accept_batch(d, (const bus_msg *const *)acc_msgs,
-                             (const char(*)[ID_MAX + 1]) acc_workers, nacc, &e);
-    if (s == ST_OK && ncomp > 0)
-        s = dsp_complete_batch(d, (const bus_msg *const *)comp_msgs,
-                               (const char(*)[ID_MAX + 1]) comp_workers, ncomp,
-                               &e);
     if (s == ST_OK)
-        s = dsp_heartbeats_flush(d, &e);
+        s = group(d, msgs, n, counts, &e);
+    for (int r = 0; s == ST_OK && r < NROUTES; r++) {
+        if (counts[r] > 0)
+            s = routes[r].handler(d, d->reqs + at, counts[r], &e);
+        at += counts[r];
+    }
     if (s == ST_OK && tick) {
         s = dsp_expire_offers(d, &e);
         if (s == ST_OK)
@@ -310,7 +227,7 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     if (s == ST_OK)
         s = db_commit(d->db, &e);
     if (s == ST_OK) {
-        flush_out(d);
+        dsp_outq_flush(d->out, d->bus);
         if (d->events_written)
             dsp_outbox_kick(d);
         d->stat_batches++;
@@ -318,7 +235,7 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     }
 
     log_warn(MOD, "batch of %d rolled back: %s", n, e.msg);
-    discard_out(d);
+    dsp_outq_discard(d->out);
     if (recover(d, &e) != ST_OK) {
         for (i = 0; i < n; i++)
             reply_error(d, msgs[i], ST_UNAVAILABLE,
@@ -338,7 +255,7 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
  * batch: a failure only costs one publication. */
 static void publish_stats(dispatcher *d)
 {
-    char subj[160];
+    char subj[SUBJECTS_MAX];
     char *body = NULL;
     stats *st = NULL;
     err e = {0};
@@ -352,8 +269,9 @@ static void publish_stats(dispatcher *d)
         log_warn(MOD, "live figures: %s", e.msg[0] ? e.msg : "out of memory");
         return;
     }
-    dsp_subject(d, subj, sizeof(subj), "stats.dispatcher");
-    if (bus_publish(d->bus, subj, body, strlen(body), &e) != ST_OK)
+    if (subjects_stats(subj, sizeof(subj), d->cfg.prefix, SUBJECTS_DISPATCHER,
+                       &e) != ST_OK ||
+        bus_publish(d->bus, subj, body, strlen(body), &e) != ST_OK)
         log_warn(MOD, "publish to %s failed: %s", subj, e.msg);
     free(body);
 }
@@ -468,33 +386,20 @@ void dispatcher_stop(dispatcher *d)
     pthread_mutex_unlock(&d->qlock);
 }
 
-static void stream_name(const dispatcher *d, char *buf, size_t cap)
-{
-    size_t i;
-
-    snprintf(buf, cap, "%s_EVENTS", d->cfg.prefix);
-    for (i = 0; buf[i] != '\0'; i++)
-        buf[i] = (char)toupper((unsigned char)buf[i]);
-}
-
 status dispatcher_create(dispatcher **out, const config *cfg,
                          const dispatcher_opts *o, err *e)
 {
     dispatcher *d = calloc(1, sizeof(*d));
-    char subj[160], stream[96];
+    char subj[SUBJECTS_MAX], stream[SUBJECTS_STREAM_MAX];
     status s;
 
     if (d == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
     d->cfg = *cfg;
     d->opts = *o;
-    d->acc_msgs = calloc((size_t)o->batch_max, sizeof(bus_msg *));
-    d->comp_msgs = calloc((size_t)o->batch_max, sizeof(bus_msg *));
-    d->acc_workers = calloc((size_t)o->batch_max, ID_MAX + 1);
-    d->comp_workers = calloc((size_t)o->batch_max, ID_MAX + 1);
+    d->reqs = calloc((size_t)o->batch_max, sizeof(dsp_req));
     d->explain = calloc(DSP_MATCH_MAX, sizeof(router_explain));
-    if (d->explain == NULL || d->acc_msgs == NULL || d->comp_msgs == NULL ||
-        d->acc_workers == NULL || d->comp_workers == NULL) {
+    if (d->explain == NULL || d->reqs == NULL) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto fail;
     }
@@ -503,7 +408,9 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     pthread_mutex_init(&d->obx_lock, NULL);
     pthread_cond_init(&d->obx_cond, NULL);
     atomic_init(&d->stopping, false);
-    s = router_create(&d->router, e);
+    s = dsp_outq_create(&d->out, cfg->prefix, e);
+    if (s == ST_OK)
+        s = router_create(&d->router, e);
     if (s == ST_OK && (o->no_affinity || o->batch_match_min > 0)) {
         router_config rc;
         router_config_default(&rc);
@@ -535,24 +442,27 @@ status dispatcher_create(dispatcher **out, const config *cfg,
                     "migrate)");
         goto fail;
     }
-    stream_name(d, stream, sizeof(stream));
-    snprintf(subj, sizeof(subj), "%s.evt.>", cfg->prefix);
-    s = bus_stream_ensure(d->bus, stream, subj, o->stream_max_bytes, e);
-    if (s != ST_OK)
-        goto fail;
-    s = dsp_outbox_start(d, e);
-    if (s != ST_OK)
-        goto fail;
-    snprintf(subj, sizeof(subj), "%s.api.*.case.*", cfg->prefix);
-    s = bus_subscribe(d->bus, subj, NULL, on_message, d, e);
-    if (s == ST_OK) {
-        snprintf(subj, sizeof(subj), "%s.agent.*.*", cfg->prefix);
+    s = subjects_stream(stream, sizeof(stream), cfg->prefix, e);
+    if (s == ST_OK)
+        s = subjects_events_all(subj, sizeof(subj), cfg->prefix, e);
+    if (s == ST_OK)
+        s = bus_stream_ensure(d->bus, stream, subj, o->stream_max_bytes, e);
+    if (s == ST_OK)
+        s = dsp_outbox_start(d, e);
+    if (s == ST_OK)
+        s = subjects_api(subj, sizeof(subj), cfg->prefix, "*",
+                         SUBJECTS_CASE_ANY, e);
+    if (s == ST_OK)
         s = bus_subscribe(d->bus, subj, NULL, on_message, d, e);
-    }
-    if (s == ST_OK) {
-        snprintf(subj, sizeof(subj), "%s.ops.task.priority", cfg->prefix);
+    if (s == ST_OK)
+        s = subjects_agent(subj, sizeof(subj), cfg->prefix, "*", "*", e);
+    if (s == ST_OK)
         s = bus_subscribe(d->bus, subj, NULL, on_message, d, e);
-    }
+    if (s == ST_OK)
+        s = subjects_ops(subj, sizeof(subj), cfg->prefix,
+                         SUBJECTS_TASK_PRIORITY, e);
+    if (s == ST_OK)
+        s = bus_subscribe(d->bus, subj, NULL, on_message, d, e);
     if (s == ST_OK)
         s = bus_flush(d->bus, 2000, e);
     if (s != ST_OK)
@@ -578,13 +488,8 @@ void dispatcher_destroy(dispatcher *d)
     for (int i = 0; i < d->qlen; i++)
         bus_msg_free(d->queue[(d->qhead + i) % d->qcap]);
     free(d->queue);
-    discard_out(d);
-    free(d->out);
-    free(d->heartbeats);
-    free(d->acc_msgs);
-    free(d->comp_msgs);
-    free(d->acc_workers);
-    free(d->comp_workers);
+    dsp_outq_destroy(d->out);
+    free(d->reqs);
     free(d->explain);
     db_close(d->db);
     router_destroy(d->router);

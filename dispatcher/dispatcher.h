@@ -12,25 +12,12 @@
 #define TL_DISPATCHER_H
 
 #include "config.h"
+#include "dispatcher_opts.h"
 #include "err.h"
 
 typedef struct dispatcher dispatcher;
 
-typedef struct dispatcher_opts {
-    int lease_ms;         /* heartbeat silence before a worker is offline */
-    int offer_timeout_ms; /* an offer not answered by then goes elsewhere */
-    int batch_max;        /* messages per transaction */
-    int tick_ms;          /* how often timeouts and leases are checked */
-    long long stream_max_bytes; /* storage limit of the event stream */
-    int stats_ms;               /* figures on <prefix>.stats.dispatcher;
-                                   0: never */
-    bool no_affinity;           /* A/B runs: ignore case affinity */
-    int batch_match_min;        /* assign as a batch (exact optimum) when at
-                                   least this many tasks and free workers
-                                   wait; 0: one decision at a time */
-    bool no_assist;             /* A/B runs: AI-assisted levels never count */
-} dispatcher_opts;
-
+/* The defaults of every option (dispatcher_opts.h). */
 void dispatcher_opts_default(dispatcher_opts *o);
 
 /*

@@ -1,158 +1,22 @@
 /* Offers: persisting the router's decisions, offer timeouts, leases. */
+#include "offers.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_msg.h"
 #include "clock.h"
-#include "dispatcher_int.h"
+#include "dsp_sql.h"
 #include "jsonx.h"
 #include "log.h"
+#include "outq.h"
+#include "reservations.h"
 #include "sbuf.h"
+#include "state.h"
+#include "subjects.h"
 
 #define MOD "dispatcher"
-
-/*
- * One statement for the whole batch of decisions: reserve each task for its
- * workers (one, or several for a broadcast step: each gets a reservation
- * with the task's new epoch) with its channel's offer timeout
- * (channel_settings, else $3), or assign it at once to the first worker
- * where the channel auto-accepts (a broadcast makes no sense there), and
- * record why (routing_decisions, from the JSON array $4, one element per
- * task and worker). The task names its worker only when it has one.
- */
-DB_STMT(st_reserve, 4,
-        "WITH a AS (SELECT a.task_id, a.worker_id, a.n,"
-        "  COALESCE(cs.offer_timeout_ms, $3::int) AS timeout_ms,"
-        "  COALESCE(cs.auto_accept, false) AS auto"
-        "  FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY"
-        "  AS a(task_id, worker_id, n)"
-        "  JOIN tasks t ON t.id = a.task_id JOIN cases c ON c.id = t.case_id"
-        "  JOIN playbook_steps s ON s.tenant_id = c.tenant_id"
-        "  AND s.case_type = c.case_type AND s.version = c.playbook_version"
-        "  AND s.step = t.step"
-        "  LEFT JOIN channel_settings cs ON cs.channel = s.channel),"
-        " f AS (SELECT task_id, min(n) AS first, count(*) AS k,"
-        "  bool_or(auto) AS auto, max(timeout_ms) AS timeout_ms"
-        "  FROM a GROUP BY task_id),"
-        " u AS (UPDATE tasks t SET state = CASE WHEN f.auto THEN 'assigned'"
-        "  ELSE 'reserved' END, epoch = t.epoch + 1,"
-        "  worker_id = CASE WHEN f.auto OR f.k = 1 THEN a1.worker_id END,"
-        "  offers = t.offers + 1,"
-        "  assigned_at = CASE WHEN f.auto THEN now() ELSE t.assigned_at END"
-        "  FROM f JOIN a a1 ON a1.n = f.first"
-        "  WHERE t.id = f.task_id AND t.state = 'pending'"
-        "  RETURNING t.id, t.epoch, t.case_id, t.step,"
-        "  (extract(epoch FROM t.ready_at) * 1e6)::bigint AS ready_us,"
-        "  f.timeout_ms, f.auto, f.first),"
-        " i AS (INSERT INTO reservations (task_id, worker_id, epoch, state,"
-        "  deadline, answered_at) SELECT u.id, a.worker_id, u.epoch,"
-        "  CASE WHEN u.auto THEN 'accepted' ELSE 'pending' END,"
-        "  now() + u.timeout_ms * interval '1 millisecond',"
-        "  CASE WHEN u.auto THEN now() END"
-        "  FROM u JOIN a ON a.task_id = u.id AND (NOT u.auto OR a.n = u.first)"
-        "  ORDER BY a.n RETURNING id, task_id, worker_id),"
-        " x AS (INSERT INTO routing_decisions (task_id, reservation_id,"
-        "  worker_id, rule, ring, ring_def, waited_ms, priority, examined,"
-        "  candidates, filtered)"
-        "  SELECT i.task_id, i.id, i.worker_id, j.rule, j.ring, j.ring_def,"
-        "  j.waited_ms, j.priority, j.examined, j.candidates, j.filtered"
-        "  FROM i JOIN jsonb_to_recordset($4::jsonb) AS j(task_id bigint,"
-        "  worker text, rule text, ring int, ring_def jsonb, waited_ms bigint,"
-        "  priority int, examined int, candidates jsonb, filtered jsonb)"
-        "  ON j.task_id = i.task_id AND j.worker = i.worker_id)"
-        " SELECT i.id, u.id, i.worker_id, u.epoch, u.case_id, u.step,"
-        " u.ready_us, c.tenant_id, c.case_type, c.playbook_version,"
-        " u.timeout_ms, u.auto"
-        " FROM i JOIN u ON u.id = i.task_id JOIN cases c ON c.id = u.case_id"
-        " ORDER BY i.id");
-/*
- * Tasks past their time to live: canceled with the reason, and so is their
- * case (a required step can no longer be done), with the case's other
- * waiting or pending tasks; the tenant gets a case.canceled event. Tasks
- * already offered or accepted keep going: their work is still recorded.
- */
-DB_STMT(st_expire_tasks, 3,
-        "WITH x AS (SELECT * FROM unnest($1::bigint[], $2::text[])"
-        "  AS x(id, reason)),"
-        " t AS (UPDATE tasks SET state = 'canceled', cancel_reason = x.reason,"
-        "  completed_at = now() FROM x WHERE tasks.id = x.id"
-        "  AND tasks.state = 'pending'"
-        "  RETURNING tasks.id, tasks.case_id, tasks.step, x.reason),"
-        " c AS (UPDATE cases SET state = 'canceled', closed_at = now(),"
-        "  cancel_reason = 'step ' || t.step || ' was canceled: ' || t.reason"
-        "  FROM t WHERE cases.id = t.case_id AND cases.state = 'open'"
-        "  RETURNING cases.id, cases.external_id, cases.tenant_id,"
-        "  cases.cancel_reason),"
-        " s AS (UPDATE tasks SET state = 'canceled',"
-        "  cancel_reason = 'its case was canceled', completed_at = now()"
-        "  FROM c WHERE tasks.case_id = c.id"
-        "  AND tasks.state IN ('waiting', 'pending')"
-        "  AND tasks.id NOT IN (SELECT id FROM t) RETURNING tasks.id),"
-        " o AS (INSERT INTO outbox (subject, payload)"
-        "  SELECT $3 || '.evt.' || c.tenant_id || '.case',"
-        "  json_build_object('type', 'case.canceled', 'case_id', c.id,"
-        "  'external_id', c.external_id, 'state', 'canceled',"
-        "  'tenant', c.tenant_id, 'reason', c.cancel_reason) FROM c)"
-        " SELECT 'task', id FROM t UNION ALL SELECT 'sibling', id FROM s");
-/* Offers not answered in time. A task goes back to pending only when no
- * offer of its epoch is still pending (a broadcast waits for the others). */
-DB_STMT(st_expire_offers, 0,
-        "WITH x AS (UPDATE reservations SET state = 'timeout',"
-        "  answered_at = now() WHERE state = 'pending' AND deadline < now()"
-        "  RETURNING id, task_id, worker_id, epoch),"
-        " t AS (UPDATE tasks SET state = 'pending', worker_id = NULL FROM x"
-        "  WHERE tasks.id = x.task_id AND tasks.epoch = x.epoch"
-        "  AND tasks.state = 'reserved' AND NOT EXISTS (SELECT 1"
-        "  FROM reservations o WHERE o.task_id = x.task_id"
-        "  AND o.epoch = x.epoch AND o.state = 'pending'"
-        "  AND o.id NOT IN (SELECT id FROM x)) RETURNING tasks.id),"
-        " ex AS (INSERT INTO task_exclusions (task_id, worker_id, reason)"
-        "  SELECT task_id, worker_id, 'timeout' FROM x ON CONFLICT DO NOTHING)"
-        " SELECT x.id, x.task_id, x.worker_id FROM x");
-DB_STMT(st_expire_leases, 1,
-        "WITH w AS (UPDATE workers SET presence = 'offline', lease_lost = true"
-        "  WHERE COALESCE(last_seen, '-infinity') <"
-        "   now() - $1::int * interval '1 millisecond'"
-        "  AND (presence <> 'offline' OR id IN (SELECT worker_id"
-        "   FROM reservations WHERE state IN ('pending', 'accepted')))"
-        "  RETURNING id),"
-        " r AS (UPDATE reservations SET state = CASE WHEN state = 'pending'"
-        "  THEN 'canceled' ELSE 'rescinded' END, answered_at = now(),"
-        "  reason = 'lease expired' WHERE worker_id IN (SELECT id FROM w)"
-        "  AND state IN ('pending', 'accepted')"
-        "  RETURNING id, task_id, worker_id, epoch),"
-        " t AS (UPDATE tasks SET state = 'pending', worker_id = NULL FROM r"
-        "  WHERE tasks.id = r.task_id AND tasks.epoch = r.epoch"
-        "  AND tasks.state IN ('reserved', 'assigned') AND NOT EXISTS ("
-        "  SELECT 1 FROM reservations o WHERE o.task_id = r.task_id"
-        "  AND o.epoch = r.epoch AND o.state = 'pending'"
-        "  AND o.id NOT IN (SELECT id FROM r)) RETURNING tasks.id)"
-        " SELECT 'worker', id, 0, 0 FROM w"
-        " UNION ALL SELECT 'task', worker_id, id, task_id FROM r");
-/* Wrap-ups that ended (database time): reservation and task completed. */
-DB_STMT(st_wrap_end, 0,
-        "WITH r AS (UPDATE reservations SET state = 'completed'"
-        "  WHERE state = 'wrapping' AND wrap_until <= now()"
-        "  RETURNING task_id, worker_id),"
-        " t AS (UPDATE tasks SET state = 'completed' FROM r"
-        "  WHERE tasks.id = r.task_id AND tasks.state = 'wrapping')"
-        " SELECT task_id, worker_id FROM r");
-
-status dsp_send_notice(dispatcher *d, const char *worker, int64_t res_id,
-                       const char *reason, err *e)
-{
-    char subj[160];
-    char *body = malloc(160);
-
-    if (body == NULL)
-        return err_set(e, ST_NOMEM, "out of memory");
-    snprintf(body, 160,
-             "{\"type\":\"rescinded\",\"reservation_id\":%lld,"
-             "\"reason\":\"%s\"}",
-             (long long)res_id, reason);
-    dsp_subject(d, subj, sizeof(subj), "worker.%s.notice", worker);
-    return dsp_send(d, subj, body, e);
-}
 
 /* The offer (or, auto-accepted, the assignment with the task) of row i of
  * the reserving statement; view is the task as an accept returns it. */
@@ -161,45 +25,56 @@ static status send_offer(dispatcher *d, const db_res *r, int i,
 {
     const playbook *pb;
     const pb_step *st;
-    json_t *offer;
-    char subj[160];
+    agent_offer o;
+    char subj[SUBJECTS_MAX], *outcomes = NULL, *body = NULL;
+    size_t len;
     int step;
     status s;
 
-    s = dsp_playbook(d, db_val(r, i, 7), db_val(r, i, 8), (int)db_i64(r, i, 9),
-                     &pb, e);
+    s = dsp_playbook(d, db_val(r, i, DSP_OFFER_RESERVE_TENANT_ID),
+                     db_val(r, i, DSP_OFFER_RESERVE_CASE_TYPE),
+                     (int)db_i64(r, i, DSP_OFFER_RESERVE_PLAYBOOK_VERSION), &pb,
+                     e);
     if (s != ST_OK)
         return s;
-    step = playbook_step_index(pb, db_val(r, i, 5));
+    step = playbook_step_index(pb, db_val(r, i, DSP_OFFER_RESERVE_STEP));
     if (step < 0)
         return err_set(e, ST_INTERNAL, "offer for unknown step %s",
-                       db_val(r, i, 5));
+                       db_val(r, i, DSP_OFFER_RESERVE_STEP));
     st = &pb->steps[step];
-    offer = json_pack(
-        "{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:I, "
-        "s:I, s:O}",
-        "type", "offer", "reservation_id", (json_int_t)db_i64(r, i, 0), "epoch",
-        (json_int_t)db_i64(r, i, 3), "task_id", (json_int_t)db_i64(r, i, 1),
-        "case_id", (json_int_t)db_i64(r, i, 4), "tenant", db_val(r, i, 7),
-        "case_type", db_val(r, i, 8), "step", st->key, "channel",
-        playbook_channel_name(st->channel), "timeout_ms",
-        (json_int_t)db_i64(r, i, 10), "ready_at_us",
-        (json_int_t)db_i64(r, i, 6), "outcomes", st->outcomes_json);
-    if (offer == NULL)
+    memset(&o, 0, sizeof(o));
+    o.reservation_id = db_i64(r, i, DSP_OFFER_RESERVE_RESERVATION_ID);
+    o.epoch = db_i64(r, i, DSP_OFFER_RESERVE_EPOCH);
+    o.task_id = db_i64(r, i, DSP_OFFER_RESERVE_TASK_ID);
+    o.case_id = db_i64(r, i, DSP_OFFER_RESERVE_CASE_ID);
+    snprintf(o.tenant, sizeof(o.tenant), "%s", pb->tenant);
+    snprintf(o.case_type, sizeof(o.case_type), "%s", pb->case_type);
+    snprintf(o.step, sizeof(o.step), "%s", st->key);
+    snprintf(o.channel, sizeof(o.channel), "%s",
+             playbook_channel_name(st->channel));
+    o.timeout_ms = db_i64(r, i, DSP_OFFER_RESERVE_TIMEOUT_MS);
+    o.ready_at_us = db_i64(r, i, DSP_OFFER_RESERVE_READY_US);
+    outcomes = jsonx_dump(st->outcomes_json);
+    if (outcomes == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
-    if (db_bool(r, i, 11)) {
-        json_t *task = view != NULL ? json_loads(view, 0, NULL) : NULL;
-        if (json_object_set_new(offer, "auto_accepted", json_true()) != 0 ||
-            task == NULL || json_object_set_new(offer, "task", task) != 0) {
-            json_decref(offer);
-            return err_set(e, ST_INTERNAL,
-                           "auto-accepted reservation %s has no task view",
-                           db_val(r, i, 0));
-        }
+    if (db_bool(r, i, DSP_OFFER_RESERVE_AUTO) && view == NULL)
+        s = err_set(e, ST_INTERNAL,
+                    "auto-accepted reservation %lld has no task view",
+                    (long long)o.reservation_id);
+    if (s == ST_OK)
+        s = agent_offer_encode(
+            &o, outcomes, db_bool(r, i, DSP_OFFER_RESERVE_AUTO) ? view : NULL,
+            &body, &len, e);
+    if (s == ST_OK)
+        s = subjects_worker(subj, sizeof(subj), d->cfg.prefix,
+                            db_val(r, i, DSP_OFFER_RESERVE_WORKER_ID),
+                            SUBJECTS_OFFER, e);
+    if (s == ST_OK) {
+        s = dsp_outq_send(d->out, subj, body, e);
+        body = NULL;
     }
-    dsp_subject(d, subj, sizeof(subj), "worker.%s.offer", db_val(r, i, 2));
-    s = dsp_send(d, subj, jsonx_dump(offer), e);
-    json_decref(offer);
+    free(body);
+    free(outcomes);
     return s;
 }
 
@@ -269,25 +144,28 @@ static void explain_json(dispatcher *d, const router_explain *x, sbuf *b)
     sbuf_append(b, "}}", 2);
 }
 
-/* The task views of the auto-accepted reservations of r (row -> JSON). */
-static status auto_views(dispatcher *d, const db_res *r, db_res **out, err *e)
+/* views[i]: the task view of row i of r when it was auto-accepted (the
+ * caller frees each), else NULL. */
+static status auto_views(dispatcher *d, const db_res *r, char **views, err *e)
 {
-    sbuf ids = {0};
-    int n = 0;
+    int n = db_rows(r);
+    int64_t *ids = calloc((size_t)n + 1, sizeof(int64_t));
+    bool any = false;
     status s = ST_OK;
 
-    *out = NULL;
-    for (int i = 0; i < db_rows(r); i++)
-        if (db_bool(r, i, 11))
-            sbuf_printf(&ids, "%s%s", n++ > 0 ? "," : "{", db_val(r, i, 0));
-    if (n == 0)
-        return ST_OK;
-    sbuf_append(&ids, "}", 1);
-    if (ids.failed)
-        s = err_set(e, ST_NOMEM, "out of memory");
-    else
-        s = dsp_task_views(d, sbuf_str(&ids), out, e);
-    sbuf_free(&ids);
+    if (ids == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        views[i] = NULL;
+        /* Id 0 is never found: the rows of offers get no view. */
+        if (db_bool(r, i, DSP_OFFER_RESERVE_AUTO)) {
+            ids[i] = db_i64(r, i, DSP_OFFER_RESERVE_RESERVATION_ID);
+            any = true;
+        }
+    }
+    if (any)
+        s = dsp_res_task_views(d->db, ids, n, views, e);
+    free(ids);
     return s;
 }
 
@@ -297,7 +175,8 @@ status dsp_route_and_offer(dispatcher *d, err *e)
     router_explain *why = d->explain;
     sbuf tasks = {0}, workers = {0}, expl = {0};
     char tbuf[24];
-    db_res *r = NULL, *v = NULL;
+    db_res *r = NULL;
+    char **views = NULL;
     int n;
     status s = ST_OK;
 
@@ -328,10 +207,13 @@ status dsp_route_and_offer(dispatcher *d, err *e)
         const char *params[4] = {sbuf_str(&tasks), sbuf_str(&workers),
                                  db_i64_str(tbuf, d->opts.offer_timeout_ms),
                                  sbuf_str(&expl)};
-        s = db_run(d->db, &st_reserve, params, &r, e);
+        s = db_run(d->db, &dsp_sql_offer_reserve, params, &r, e);
     }
-    if (s == ST_OK)
-        s = auto_views(d, r, &v, e);
+    if (s == ST_OK) {
+        views = calloc((size_t)db_rows(r) + 1, sizeof(char *));
+        s = views != NULL ? auto_views(d, r, views, e)
+                          : err_set(e, ST_NOMEM, "out of memory");
+    }
     if (s != ST_OK)
         goto out;
     if (db_rows(r) != n) {
@@ -342,9 +224,12 @@ status dsp_route_and_offer(dispatcher *d, err *e)
             bool task_found = false, found = false;
             const char *wname = strtab_name(d->workers, as[i].worker);
             for (int j = 0; j < db_rows(r) && !found; j++) {
-                bool same = db_i64(r, j, 1) == as[i].task_id;
+                bool same =
+                    db_i64(r, j, DSP_OFFER_RESERVE_TASK_ID) == as[i].task_id;
                 task_found = task_found || same;
-                found = same && strcmp(db_val(r, j, 2), wname) == 0;
+                found =
+                    same && strcmp(db_val(r, j, DSP_OFFER_RESERVE_WORKER_ID),
+                                   wname) == 0;
             }
             if (found)
                 continue;
@@ -360,20 +245,17 @@ status dsp_route_and_offer(dispatcher *d, err *e)
             router_task_remove(d->router, as[i].task_id, clock_wall_us());
         }
     }
-    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
-        const char *view = NULL;
-        for (int j = 0; db_bool(r, i, 11) && j < db_rows(v); j++)
-            if (db_i64(v, j, 0) == db_i64(r, i, 0))
-                view = db_val(v, j, 1);
-        s = send_offer(d, r, i, view, e);
-    }
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++)
+        s = send_offer(d, r, i, views[i], e);
     d->stat_offers += (uint64_t)db_rows(r);
 out:
+    for (int i = 0; views != NULL && i < db_rows(r); i++)
+        free(views[i]);
+    free(views);
     sbuf_free(&tasks);
     sbuf_free(&workers);
     sbuf_free(&expl);
     db_res_free(r);
-    db_res_free(v);
     return s;
 }
 
@@ -408,19 +290,24 @@ status dsp_expire_tasks(dispatcher *d, err *e)
         goto out;
     }
     {
-        const char *params[3] = {sbuf_str(&ids), sbuf_str(&reasons),
-                                 d->cfg.prefix};
-        s = db_run(d->db, &st_expire_tasks, params, &r, e);
+        char head[SUBJECTS_MAX], tail[SUBJECTS_MAX];
+        const char *params[4] = {sbuf_str(&ids), sbuf_str(&reasons), head,
+                                 tail};
+        s = subjects_event_parts(head, tail, d->cfg.prefix, SUBJECTS_EVT_CASE,
+                                 e);
+        if (s == ST_OK)
+            s = db_run(d->db, &dsp_sql_expire_tasks, params, &r, e);
     }
     if (s != ST_OK)
         goto out;
     for (int i = 0; i < db_rows(r); i++) {
-        if (strcmp(db_val(r, i, 0), "task") == 0) {
+        if (strcmp(db_val(r, i, DSP_EXPIRE_TASKS_KIND), "task") == 0) {
             ntasks++;
             log_info(MOD, "task %s canceled: past its time to live",
-                     db_val(r, i, 1));
+                     db_val(r, i, DSP_EXPIRE_TASKS_ID));
         } else {
-            router_task_remove(d->router, db_i64(r, i, 1), clock_wall_us());
+            router_task_remove(d->router, db_i64(r, i, DSP_EXPIRE_TASKS_ID),
+                               clock_wall_us());
         }
     }
     if (db_rows(r) > 0)
@@ -444,11 +331,12 @@ out:
 status dsp_expire_offers(dispatcher *d, err *e)
 {
     db_res *r = NULL;
-    status s = db_run(d->db, &st_expire_offers, NULL, &r, e);
+    status s = db_run(d->db, &dsp_sql_expire_offers, NULL, &r, e);
 
     for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
-        int w = strtab_find(d->workers, db_val(r, i, 2));
-        int64_t task = db_i64(r, i, 1);
+        int w =
+            strtab_find(d->workers, db_val(r, i, DSP_EXPIRE_OFFERS_WORKER_ID));
+        int64_t task = db_i64(r, i, DSP_EXPIRE_OFFERS_TASK_ID);
         if (w >= 0) {
             s = router_task_exclude(d->router, task, w, e);
             router_task_release(d->router, task, w, clock_wall_us());
@@ -456,10 +344,12 @@ status dsp_expire_offers(dispatcher *d, err *e)
             router_task_requeue(d->router, task, clock_wall_us());
         }
         if (s == ST_OK)
-            s = dsp_send_notice(d, db_val(r, i, 2), db_i64(r, i, 0), "timeout",
-                                e);
-        log_info(MOD, "offer %s of task %lld to %s timed out", db_val(r, i, 0),
-                 (long long)task, db_val(r, i, 2));
+            s = dsp_outq_notice(
+                d->out, db_val(r, i, DSP_EXPIRE_OFFERS_WORKER_ID),
+                db_i64(r, i, DSP_EXPIRE_OFFERS_RESERVATION_ID), "timeout", e);
+        log_info(MOD, "offer %s of task %lld to %s timed out",
+                 db_val(r, i, DSP_EXPIRE_OFFERS_RESERVATION_ID),
+                 (long long)task, db_val(r, i, DSP_EXPIRE_OFFERS_WORKER_ID));
     }
     db_res_free(r);
     return s;
@@ -470,12 +360,12 @@ status dsp_expire_leases(dispatcher *d, err *e)
     char lbuf[24];
     const char *params[1] = {db_i64_str(lbuf, d->opts.lease_ms)};
     db_res *r = NULL;
-    status s = db_run(d->db, &st_expire_leases, params, &r, e);
+    status s = db_run(d->db, &dsp_sql_expire_leases, params, &r, e);
 
     for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
-        const char *worker = db_val(r, i, 1);
+        const char *worker = db_val(r, i, DSP_EXPIRE_LEASES_WORKER_ID);
         int w = strtab_find(d->workers, worker);
-        if (strcmp(db_val(r, i, 0), "worker") == 0) {
+        if (strcmp(db_val(r, i, DSP_EXPIRE_LEASES_KIND), "worker") == 0) {
             log_warn(MOD, "worker %s missed its lease; now offline", worker);
             if (w >= 0 && w < d->cap_winfo) {
                 d->winfo[w].available = false;
@@ -486,10 +376,16 @@ status dsp_expire_leases(dispatcher *d, err *e)
         /* A broadcast task stays offered to the others (as in the
          * database); a task nobody holds any more is pending again. */
         if (w >= 0)
-            router_task_release(d->router, db_i64(r, i, 3), w, clock_wall_us());
+            router_task_release(d->router,
+                                db_i64(r, i, DSP_EXPIRE_LEASES_TASK_ID), w,
+                                clock_wall_us());
         else
-            router_task_requeue(d->router, db_i64(r, i, 3), clock_wall_us());
-        s = dsp_send_notice(d, worker, db_i64(r, i, 2), "lease_expired", e);
+            router_task_requeue(d->router,
+                                db_i64(r, i, DSP_EXPIRE_LEASES_TASK_ID),
+                                clock_wall_us());
+        s = dsp_outq_notice(d->out, worker,
+                            db_i64(r, i, DSP_EXPIRE_LEASES_RESERVATION_ID),
+                            "lease_expired", e);
     }
     db_res_free(r);
     return s;
@@ -498,12 +394,14 @@ status dsp_expire_leases(dispatcher *d, err *e)
 status dsp_wrap_end(dispatcher *d, err *e)
 {
     db_res *r = NULL;
-    status s = db_run(d->db, &st_wrap_end, NULL, &r, e);
+    status s = db_run(d->db, &dsp_sql_wrap_end, NULL, &r, e);
 
     for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
-        router_task_wrapped(d->router, db_i64(r, i, 0), clock_wall_us());
-        log_info(MOD, "task %s: wrap-up of %s ended", db_val(r, i, 0),
-                 db_val(r, i, 1));
+        router_task_wrapped(d->router, db_i64(r, i, DSP_WRAP_END_TASK_ID),
+                            clock_wall_us());
+        log_info(MOD, "task %s: wrap-up of %s ended",
+                 db_val(r, i, DSP_WRAP_END_TASK_ID),
+                 db_val(r, i, DSP_WRAP_END_WORKER_ID));
     }
     db_res_free(r);
     return s;

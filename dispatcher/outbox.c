@@ -5,25 +5,20 @@
  * window) and marks them published only after JetStream acknowledged them.
  * After a crash, whatever is unmarked is published again.
  */
+#include "outbox.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "clock.h"
-#include "dispatcher_int.h"
+#include "dsp_sql.h"
 #include "log.h"
 #include "sbuf.h"
 
 #define MOD       "outbox"
 #define OBX_BATCH 512
-
-DB_STMT(st_obx_pending, 0,
-        "SELECT id, subject, payload::text FROM outbox"
-        " WHERE published_at IS NULL ORDER BY id LIMIT 512");
-DB_STMT(st_obx_mark, 1,
-        "UPDATE outbox SET published_at = now()"
-        " WHERE id = ANY($1::bigint[])");
 
 /* Publish one batch; returns how many were published, or -1 on error. */
 static int relay_once(db *conn, bus *b, err *e)
@@ -36,7 +31,7 @@ static int relay_once(db *conn, bus *b, err *e)
     int n = -1;
     status s;
 
-    s = db_run(conn, &st_obx_pending, NULL, &r, e);
+    s = db_run(conn, &dsp_sql_outbox_pending, NULL, &r, e);
     if (s != ST_OK)
         goto out;
     n = db_rows(r);
@@ -44,18 +39,20 @@ static int relay_once(db *conn, bus *b, err *e)
         goto out;
     sbuf_append(&marks, "{", 1);
     for (int i = 0; i < n; i++) {
-        subjects[i] = db_val(r, i, 1);
-        datas[i] = db_val(r, i, 2);
+        subjects[i] = db_val(r, i, DSP_OUTBOX_PENDING_SUBJECT);
+        datas[i] = db_val(r, i, DSP_OUTBOX_PENDING_PAYLOAD);
         lens[i] = strlen(datas[i]);
-        snprintf(idbuf[i], sizeof(idbuf[i]), "evt-%s", db_val(r, i, 0));
+        snprintf(idbuf[i], sizeof(idbuf[i]), "evt-%s",
+                 db_val(r, i, DSP_OUTBOX_PENDING_ID));
         ids[i] = idbuf[i];
-        sbuf_printf(&marks, "%s%s", i > 0 ? "," : "", db_val(r, i, 0));
+        sbuf_printf(&marks, "%s%s", i > 0 ? "," : "",
+                    db_val(r, i, DSP_OUTBOX_PENDING_ID));
     }
     sbuf_append(&marks, "}", 1);
     s = bus_js_publish_batch(b, n, subjects, datas, lens, ids, e);
     if (s == ST_OK) {
         const char *params[1] = {sbuf_str(&marks)};
-        s = db_run(conn, &st_obx_mark, params, NULL, e);
+        s = db_run(conn, &dsp_sql_outbox_mark, params, NULL, e);
     }
     if (s != ST_OK)
         n = -1;

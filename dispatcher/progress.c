@@ -1,43 +1,17 @@
 /* Case progression: ready the next steps, skip the ones whose condition
  * failed, close the cases whose playbook is finished — for every case a
  * batch touched, in four statements whatever their number. */
+#include "progress.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
-#include "dispatcher_int.h"
+#include "dsp_sql.h"
 #include "sbuf.h"
-
-DB_STMT(st_cases_tasks, 1,
-        "SELECT c.id, t.id, t.step, t.state,"
-        " COALESCE((SELECT o.code FROM outcomes o WHERE o.task_id = t.id),"
-        " ''), c.tenant_id, c.case_type, c.playbook_version, c.priority"
-        " FROM cases c JOIN tasks t ON t.case_id = c.id"
-        " WHERE c.id = ANY($1::bigint[]) ORDER BY c.id, t.id");
-DB_STMT(st_ready, 1,
-        "UPDATE tasks t SET state = 'pending', ready_at = now(),"
-        " sla_due_at = now() + make_interval(secs => s.sla_seconds)"
-        " FROM cases c, playbook_steps s"
-        " WHERE t.id = ANY($1::bigint[]) AND t.state = 'waiting'"
-        " AND c.id = t.case_id AND s.tenant_id = c.tenant_id"
-        " AND s.case_type = c.case_type AND s.version = c.playbook_version"
-        " AND s.step = t.step"
-        " RETURNING t.id, t.case_id, t.step,"
-        " (extract(epoch FROM t.ready_at) * 1e6)::bigint, c.tenant_id,"
-        " c.case_type, c.playbook_version, c.priority");
-DB_STMT(st_skip, 1,
-        "UPDATE tasks SET state = 'skipped', completed_at = now()"
-        " WHERE id = ANY($1::bigint[]) AND state = 'waiting'");
-DB_STMT(st_close, 2,
-        "WITH c AS (UPDATE cases SET state = 'closed', closed_at = now()"
-        "  WHERE id = ANY($1::bigint[]) AND state = 'open'"
-        "  RETURNING id, external_id, tenant_id)"
-        " INSERT INTO outbox (subject, payload)"
-        " SELECT $2 || '.evt.' || c.tenant_id || '.case',"
-        " json_build_object('type', 'case.closed', 'case_id', c.id,"
-        " 'external_id', c.external_id, 'state', 'closed',"
-        " 'tenant', c.tenant_id) FROM c");
+#include "state.h"
+#include "subjects.h"
 
 static pb_state state_of(const char *s)
 {
@@ -76,8 +50,10 @@ static status decide_case(dispatcher *d, const db_res *r, int from, int to,
     const playbook *pb;
     status s;
 
-    s = dsp_playbook(d, db_val(r, from, 5), db_val(r, from, 6),
-                     (int)db_i64(r, from, 7), &pb, e);
+    s = dsp_playbook(d, db_val(r, from, DSP_CASES_TASKS_TENANT_ID),
+                     db_val(r, from, DSP_CASES_TASKS_CASE_TYPE),
+                     (int)db_i64(r, from, DSP_CASES_TASKS_PLAYBOOK_VERSION),
+                     &pb, e);
     if (s != ST_OK)
         return s;
     for (int i = 0; i < pb->nsteps; i++) {
@@ -86,12 +62,13 @@ static status decide_case(dispatcher *d, const db_res *r, int from, int to,
         task_of[i] = 0;
     }
     for (int i = from; i < to; i++) {
-        int st = playbook_step_index(pb, db_val(r, i, 2));
+        int st = playbook_step_index(pb, db_val(r, i, DSP_CASES_TASKS_STEP));
         if (st < 0)
             continue;
-        states[st] = state_of(db_val(r, i, 3));
-        snprintf(codes[st], ID_MAX + 1, "%s", db_val(r, i, 4));
-        task_of[st] = db_i64(r, i, 1);
+        states[st] = state_of(db_val(r, i, DSP_CASES_TASKS_STATE));
+        snprintf(codes[st], ID_MAX + 1, "%s",
+                 db_val(r, i, DSP_CASES_TASKS_CODE));
+        task_of[st] = db_i64(r, i, DSP_CASES_TASKS_TASK_ID);
     }
     memcpy(before, states, sizeof(states));
     playbook_advance(pb, states, (const char(*)[ID_MAX + 1]) codes);
@@ -104,8 +81,9 @@ static status decide_case(dispatcher *d, const db_res *r, int from, int to,
             add_id(&out->skip, &out->nskip, task_of[i]);
     }
     if (playbook_finished(pb, states)) {
-        add_id(&out->close, &out->nclose, db_i64(r, from, 0));
-        router_case_forget(d->router, db_i64(r, from, 0));
+        add_id(&out->close, &out->nclose,
+               db_i64(r, from, DSP_CASES_TASKS_CASE_ID));
+        router_case_forget(d->router, db_i64(r, from, DSP_CASES_TASKS_CASE_ID));
     }
     return ST_OK;
 }
@@ -117,14 +95,18 @@ static status route_ready(dispatcher *d, const db_res *u, err *e)
     for (int i = 0; s == ST_OK && i < db_rows(u); i++) {
         const playbook *pb;
         int st;
-        s = dsp_playbook(d, db_val(u, i, 4), db_val(u, i, 5),
-                         (int)db_i64(u, i, 6), &pb, e);
+        s = dsp_playbook(d, db_val(u, i, DSP_TASKS_READY_TENANT_ID),
+                         db_val(u, i, DSP_TASKS_READY_CASE_TYPE),
+                         (int)db_i64(u, i, DSP_TASKS_READY_PLAYBOOK_VERSION),
+                         &pb, e);
         if (s != ST_OK)
             break;
-        st = playbook_step_index(pb, db_val(u, i, 2));
+        st = playbook_step_index(pb, db_val(u, i, DSP_TASKS_READY_STEP));
         if (st >= 0)
-            s = dsp_route_task(d, pb, st, db_i64(u, i, 0), db_i64(u, i, 1),
-                               (int)db_i64(u, i, 7), db_i64(u, i, 3), -1, e);
+            s = dsp_route_task(d, pb, st, db_i64(u, i, DSP_TASKS_READY_ID),
+                               db_i64(u, i, DSP_TASKS_READY_CASE_ID),
+                               (int)db_i64(u, i, DSP_TASKS_READY_PRIORITY),
+                               db_i64(u, i, DSP_TASKS_READY_READY_US), -1, e);
     }
     return s;
 }
@@ -145,10 +127,11 @@ status dsp_progress_cases(dispatcher *d, const int64_t *case_ids, int n, err *e)
     sbuf_append(&ids, "}", 1);
     {
         const char *p[1] = {sbuf_str(&ids)};
-        s = db_run(d->db, &st_cases_tasks, p, &r, e);
+        s = db_run(d->db, &dsp_sql_cases_tasks, p, &r, e);
     }
     for (int i = 1; s == ST_OK && i <= db_rows(r); i++)
-        if (i == db_rows(r) || db_i64(r, i, 0) != db_i64(r, from, 0)) {
+        if (i == db_rows(r) || db_i64(r, i, DSP_CASES_TASKS_CASE_ID) !=
+                                   db_i64(r, from, DSP_CASES_TASKS_CASE_ID)) {
             s = decide_case(d, r, from, i, &dec, e);
             from = i;
         }
@@ -160,17 +143,21 @@ status dsp_progress_cases(dispatcher *d, const int64_t *case_ids, int n, err *e)
         s = err_set(e, ST_NOMEM, "out of memory");
     if (s == ST_OK && dec.nskip > 0) {
         const char *p[1] = {sbuf_str(&dec.skip)};
-        s = db_run(d->db, &st_skip, p, NULL, e);
+        s = db_run(d->db, &dsp_sql_tasks_skip, p, NULL, e);
     }
     if (s == ST_OK && dec.nready > 0) {
         const char *p[1] = {sbuf_str(&dec.ready)};
-        s = db_run(d->db, &st_ready, p, &u, e);
+        s = db_run(d->db, &dsp_sql_tasks_ready, p, &u, e);
         if (s == ST_OK)
             s = route_ready(d, u, e);
     }
     if (s == ST_OK && dec.nclose > 0) {
-        const char *p[2] = {sbuf_str(&dec.close), d->cfg.prefix};
-        s = db_run(d->db, &st_close, p, NULL, e);
+        char head[SUBJECTS_MAX], tail[SUBJECTS_MAX];
+        const char *p[3] = {sbuf_str(&dec.close), head, tail};
+        s = subjects_event_parts(head, tail, d->cfg.prefix, SUBJECTS_EVT_CASE,
+                                 e);
+        if (s == ST_OK)
+            s = db_run(d->db, &dsp_sql_cases_close, p, NULL, e);
         d->events_written = true;
     }
     sbuf_free(&ids);
@@ -180,9 +167,4 @@ status dsp_progress_cases(dispatcher *d, const int64_t *case_ids, int n, err *e)
     db_res_free(r);
     db_res_free(u);
     return s;
-}
-
-status dsp_progress_case(dispatcher *d, int64_t case_id, err *e)
-{
-    return dsp_progress_cases(d, &case_id, 1, e);
 }

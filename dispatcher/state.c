@@ -1,90 +1,15 @@
 /* Routing state: loaded from PostgreSQL at start and after a rollback. */
+#include "state.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
-#include "dispatcher_int.h"
+#include "dsp_sql.h"
 #include "log.h"
 
 #define MOD "dispatcher"
-
-#define WORKER_COLS                                                            \
-    "SELECT w.id, w.pool_id, w.presence = 'available',"                        \
-    " (extract(epoch FROM COALESCE(w.idle_since, now())) * 1e6)::bigint,"      \
-    " w.kind = 'ai', w.quality FROM workers w"
-DB_STMT(st_workers, 0, WORKER_COLS " ORDER BY w.id");
-DB_STMT(st_worker_one, 1, WORKER_COLS " WHERE w.id = $1");
-/* Licence validity as a day number (days since 1970-01-01); 0: never
- * expires. */
-DB_STMT(st_licences, 0,
-        "SELECT worker_id, code,"
-        " COALESCE(expires_on - DATE '1970-01-01', 0) FROM worker_licences"
-        " ORDER BY worker_id, code");
-DB_STMT(st_licences_one, 1,
-        "SELECT worker_id, code,"
-        " COALESCE(expires_on - DATE '1970-01-01', 0) FROM worker_licences"
-        " WHERE worker_id = $1 ORDER BY code");
-DB_STMT(st_pool_routing, 0,
-        "SELECT pool_id, wrapup_seconds, w_fit, w_occupancy, w_quality,"
-        " w_cost, w_fairness, fairness_cap FROM pool_routing");
-DB_STMT(st_skills, 0,
-        "SELECT worker_id, skill, level, ai_level FROM worker_skills");
-DB_STMT(st_skills_one, 1,
-        "SELECT worker_id, skill, level, ai_level FROM worker_skills"
-        " WHERE worker_id = $1");
-DB_STMT(st_capacity, 0,
-        "SELECT worker_id, channel, slots FROM worker_capacity");
-DB_STMT(st_capacity_one, 1,
-        "SELECT worker_id, channel, slots FROM worker_capacity"
-        " WHERE worker_id = $1");
-/* The price per result of a contract for a case type: its dearest billable
- * outcome (what a verified result costs the tenant at most). */
-DB_STMT(st_contracts, 0,
-        "SELECT c.tenant_id, c.pool_id, t.case_type,"
-        " COALESCE((SELECT max(p.amount_minor) FROM contract_prices p"
-        "  WHERE p.contract_id = c.id AND p.case_type = t.case_type), 0)"
-        " FROM contracts c"
-        " JOIN contract_case_types t ON t.contract_id = c.id WHERE c.active");
-DB_STMT(st_open_tasks, 0,
-        "SELECT t.id, t.case_id, c.tenant_id, c.case_type, c.playbook_version,"
-        " t.step, COALESCE(t.priority, c.priority),"
-        " (extract(epoch FROM COALESCE(t.ready_at, t.created_at)) * 1e6)"
-        "::bigint, t.state, COALESCE(t.worker_id, ''),"
-        " (extract(epoch FROM COALESCE(t.completed_at, now())) * 1e6)::bigint,"
-        " COALESCE((SELECT string_agg(r.worker_id, ',' ORDER BY r.id)"
-        "  FROM reservations r WHERE r.task_id = t.id AND r.epoch = t.epoch"
-        "  AND r.state = 'pending'), '')"
-        " FROM tasks t JOIN cases c ON c.id = t.case_id"
-        " WHERE t.state IN ('pending', 'reserved', 'assigned', 'wrapping')");
-/* Tasks the database has had pending for a while: the router should hold
- * them as pending too (see dsp_reconcile). */
-DB_STMT(st_stale_pending, 0,
-        "SELECT t.id, t.case_id, c.tenant_id, c.case_type, c.playbook_version,"
-        " t.step, COALESCE(t.priority, c.priority),"
-        " (extract(epoch FROM t.ready_at) * 1e6)::bigint"
-        " FROM tasks t JOIN cases c ON c.id = t.case_id"
-        " WHERE t.state = 'pending' AND t.ready_at < now() - interval '15 s'"
-        " ORDER BY t.ready_at LIMIT 1000");
-DB_STMT(st_exclusions, 0,
-        "SELECT x.task_id, x.worker_id FROM task_exclusions x"
-        " JOIN tasks t ON t.id = x.task_id"
-        " WHERE t.state IN ('pending', 'reserved', 'assigned')");
-DB_STMT(st_affinity, 0,
-        "SELECT DISTINCT ON (o.case_id) o.case_id, o.worker_id"
-        " FROM outcomes o JOIN cases c ON c.id = o.case_id"
-        " WHERE c.state = 'open' ORDER BY o.case_id, o.id DESC");
-DB_STMT(st_steps, 3,
-        "SELECT step, channel, sla_seconds, ai_mode, skills::text,"
-        " array_to_json(after_steps)::text, array_to_json(when_outcomes)::text,"
-        " outcomes::text, COALESCE(licence, ''), rings::text,"
-        " COALESCE(ttl_seconds, 0), broadcast FROM playbook_steps"
-        " WHERE tenant_id = $1 AND case_type = $2 AND version = $3"
-        " ORDER BY ordinal");
-DB_STMT(st_latest, 2,
-        "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1),"
-        " (SELECT max(version) FROM playbooks"
-        "  WHERE tenant_id = $1 AND case_type = $2)");
 
 static status ensure_winfo(dispatcher *d, int w, err *e)
 {
@@ -134,26 +59,27 @@ static status ensure_pinfo(dispatcher *d, int pool, err *e)
 static status load_settings(dispatcher *d, err *e)
 {
     db_res *r = NULL;
-    status s = db_run(d->db, &st_pool_routing, NULL, &r, e);
+    status s = db_run(d->db, &dsp_sql_pool_routing, NULL, &r, e);
 
     for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
         router_weights w;
         pool_info *pi;
         int pool;
-        s = strtab_intern(d->pools, db_val(r, i, 0), &pool, e);
+        s = strtab_intern(d->pools, db_val(r, i, DSP_POOL_ROUTING_POOL_ID),
+                          &pool, e);
         if (s == ST_OK)
             s = ensure_pinfo(d, pool, e);
         if (s != ST_OK)
             break;
         pi = &d->pinfo[pool];
-        pi->wrapup_us = db_i64(r, i, 1) * 1000000;
+        pi->wrapup_us = db_i64(r, i, DSP_POOL_ROUTING_WRAPUP_SECONDS) * 1000000;
         memset(&w, 0, sizeof(w));
-        w.fit = db_i64(r, i, 2);
-        w.occupancy = db_i64(r, i, 3);
-        w.quality = db_i64(r, i, 4);
-        w.cost = db_i64(r, i, 5);
-        w.fairness = db_i64(r, i, 6);
-        w.fairness_cap = db_i64(r, i, 7);
+        w.fit = db_i64(r, i, DSP_POOL_ROUTING_W_FIT);
+        w.occupancy = db_i64(r, i, DSP_POOL_ROUTING_W_OCCUPANCY);
+        w.quality = db_i64(r, i, DSP_POOL_ROUTING_W_QUALITY);
+        w.cost = db_i64(r, i, DSP_POOL_ROUTING_W_COST);
+        w.fairness = db_i64(r, i, DSP_POOL_ROUTING_W_FAIRNESS);
+        w.fairness_cap = db_i64(r, i, DSP_POOL_ROUTING_FAIRNESS_CAP);
         if (pi->has_weights && memcmp(&pi->weights, &w, sizeof(w)) == 0)
             continue;
         s = router_pool_weights_set(d->router, pool, &w, e);
@@ -177,17 +103,21 @@ static status load_workers(dispatcher *d, const char *id, err *e)
     int n = 0;
     status s;
 
-    s = db_run(d->db, id != NULL ? &st_worker_one : &st_workers, params, &rw,
-               e);
+    /* The statements for one worker return the same columns as those for
+     * all (itest_sql checks both), so rows are read by the latter's enums. */
+    s = db_run(d->db, id != NULL ? &dsp_sql_worker_one : &dsp_sql_workers,
+               params, &rw, e);
     if (s == ST_OK)
-        s = db_run(d->db, id != NULL ? &st_skills_one : &st_skills, params, &rs,
-                   e);
+        s = db_run(d->db, id != NULL ? &dsp_sql_skills_one : &dsp_sql_skills,
+                   params, &rs, e);
     if (s == ST_OK)
-        s = db_run(d->db, id != NULL ? &st_capacity_one : &st_capacity, params,
-                   &rc, e);
+        s = db_run(d->db,
+                   id != NULL ? &dsp_sql_capacity_one : &dsp_sql_capacity,
+                   params, &rc, e);
     if (s == ST_OK)
-        s = db_run(d->db, id != NULL ? &st_licences_one : &st_licences, params,
-                   &rl, e);
+        s = db_run(d->db,
+                   id != NULL ? &dsp_sql_licences_one : &dsp_sql_licences,
+                   params, &rl, e);
     if (s != ST_OK)
         goto out;
     n = db_rows(rw);
@@ -195,7 +125,7 @@ static status load_workers(dispatcher *d, const char *id, err *e)
         goto out;
     for (int i = 0; i < n; i++) {
         int w;
-        s = strtab_intern(d->workers, db_val(rw, i, 0), &w, e);
+        s = strtab_intern(d->workers, db_val(rw, i, DSP_WORKERS_ID), &w, e);
         if (s != ST_OK)
             goto out;
     }
@@ -205,62 +135,69 @@ static status load_workers(dispatcher *d, const char *id, err *e)
         goto out;
     }
     for (int i = 0; i < n; i++) {
-        int w = strtab_find(d->workers, db_val(rw, i, 0)), pool;
-        s = strtab_intern(d->pools, db_val(rw, i, 1), &pool, e);
+        int w = strtab_find(d->workers, db_val(rw, i, DSP_WORKERS_ID)), pool;
+        s = strtab_intern(d->pools, db_val(rw, i, DSP_WORKERS_POOL_ID), &pool,
+                          e);
         if (s == ST_OK)
             s = ensure_pinfo(d, pool, e);
         if (s != ST_OK)
             goto out;
         defs[w].def.pool = pool;
-        defs[w].available = db_bool(rw, i, 2);
-        defs[w].idle_us = db_i64(rw, i, 3);
-        defs[w].def.ai = db_bool(rw, i, 4);
-        defs[w].def.quality_permille = (int)db_i64(rw, i, 5) * 10;
+        defs[w].available = db_bool(rw, i, DSP_WORKERS_AVAILABLE);
+        defs[w].idle_us = db_i64(rw, i, DSP_WORKERS_IDLE_US);
+        defs[w].def.ai = db_bool(rw, i, DSP_WORKERS_AI);
+        defs[w].def.quality_permille =
+            (int)db_i64(rw, i, DSP_WORKERS_QUALITY) * 10;
         defs[w].def.wrapup_us = d->pinfo[pool].wrapup_us;
     }
     for (int i = 0; i < db_rows(rs); i++) {
-        int w = strtab_find(d->workers, db_val(rs, i, 0)), sk;
+        int w = strtab_find(d->workers, db_val(rs, i, DSP_SKILLS_WORKER_ID)),
+            sk;
         router_worker_def *def;
         if (w < 0)
             continue;
         def = &defs[w].def;
         if (def->nskills >= ROUTER_WORKER_SKILLS)
             continue;
-        s = strtab_intern(d->skills, db_val(rs, i, 1), &sk, e);
+        s = strtab_intern(d->skills, db_val(rs, i, DSP_SKILLS_SKILL), &sk, e);
         if (s != ST_OK)
             goto out;
         def->skills[def->nskills].skill = sk;
-        def->skills[def->nskills].level = (int)db_i64(rs, i, 2);
-        def->skills[def->nskills].ai_level = (int)db_i64(rs, i, 3);
+        def->skills[def->nskills].level = (int)db_i64(rs, i, DSP_SKILLS_LEVEL);
+        def->skills[def->nskills].ai_level =
+            (int)db_i64(rs, i, DSP_SKILLS_AI_LEVEL);
         def->nskills++;
     }
     for (int i = 0; i < db_rows(rc); i++) {
-        int w = strtab_find(d->workers, db_val(rc, i, 0));
-        int ch = playbook_channel(db_val(rc, i, 1));
+        int w = strtab_find(d->workers, db_val(rc, i, DSP_CAPACITY_WORKER_ID));
+        int ch = playbook_channel(db_val(rc, i, DSP_CAPACITY_CHANNEL));
         if (w >= 0 && ch >= 0)
-            defs[w].def.capacity[ch] = (int)db_i64(rc, i, 2);
+            defs[w].def.capacity[ch] = (int)db_i64(rc, i, DSP_CAPACITY_SLOTS);
     }
     for (int i = 0; i < db_rows(rl); i++) {
-        int w = strtab_find(d->workers, db_val(rl, i, 0)), code;
+        int w = strtab_find(d->workers, db_val(rl, i, DSP_LICENCES_WORKER_ID)),
+            code;
         router_worker_def *def;
         if (w < 0)
             continue;
         def = &defs[w].def;
         if (def->nlicences >= ROUTER_WORKER_LICENCES) {
             log_warn(MOD, "worker %s has more than %d licences; %s ignored",
-                     db_val(rl, i, 0), ROUTER_WORKER_LICENCES,
-                     db_val(rl, i, 1));
+                     db_val(rl, i, DSP_LICENCES_WORKER_ID),
+                     ROUTER_WORKER_LICENCES, db_val(rl, i, DSP_LICENCES_CODE));
             continue;
         }
-        s = strtab_intern(d->licences, db_val(rl, i, 1), &code, e);
+        s = strtab_intern(d->licences, db_val(rl, i, DSP_LICENCES_CODE), &code,
+                          e);
         if (s != ST_OK)
             goto out;
         def->licences[def->nlicences].code = code + 1;
-        def->licences[def->nlicences].expires_day = (int)db_i64(rl, i, 2);
+        def->licences[def->nlicences].expires_day =
+            (int)db_i64(rl, i, DSP_LICENCES_EXPIRES_DAY);
         def->nlicences++;
     }
     for (int i = 0; i < n; i++) {
-        int w = strtab_find(d->workers, db_val(rw, i, 0));
+        int w = strtab_find(d->workers, db_val(rw, i, DSP_WORKERS_ID));
         s = ensure_winfo(d, w, e);
         if (s == ST_OK)
             s = router_worker_set(d->router, w, &defs[w].def, e);
@@ -283,24 +220,42 @@ out:
 status dsp_refresh_contracts(dispatcher *d, err *e)
 {
     db_res *r = NULL;
-    status s = db_run(d->db, &st_contracts, NULL, &r, e);
+    status s = db_run(d->db, &dsp_sql_contracts, NULL, &r, e);
 
     for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
         int t, p, c;
-        s = strtab_intern(d->tenants, db_val(r, i, 0), &t, e);
+        s = strtab_intern(d->tenants, db_val(r, i, DSP_CONTRACTS_TENANT_ID), &t,
+                          e);
         if (s == ST_OK)
-            s = strtab_intern(d->pools, db_val(r, i, 1), &p, e);
+            s = strtab_intern(d->pools, db_val(r, i, DSP_CONTRACTS_POOL_ID), &p,
+                              e);
         if (s == ST_OK)
-            s = strtab_intern(d->case_types, db_val(r, i, 2), &c, e);
+            s = strtab_intern(d->case_types,
+                              db_val(r, i, DSP_CONTRACTS_CASE_TYPE), &c, e);
         if (s == ST_OK)
-            s = router_contract_price_set(d->router, t, p, c, db_i64(r, i, 3),
-                                          e);
+            s = router_contract_price_set(
+                d->router, t, p, c, db_i64(r, i, DSP_CONTRACTS_PRICE_MINOR), e);
     }
     db_res_free(r);
     if (s == ST_OK)
         s = load_settings(d, e);
     return s;
 }
+
+/* The playbook codec (contracts/playbook.h) bounds what a step may ask of
+ * the router, and a step becomes a router task here: a step that loads
+ * must fit in a router task. */
+_Static_assert((int)PB_CHANNELS == (int)ROUTER_CHANNELS &&
+                   (int)PB_VOICE == (int)ROUTER_VOICE &&
+                   (int)PB_CHAT == (int)ROUTER_CHAT &&
+                   (int)PB_BACKOFFICE == (int)ROUTER_BACKOFFICE,
+               "playbook and router channels differ");
+_Static_assert(PB_MAX_SKILLS <= ROUTER_TASK_SKILLS,
+               "a step may need more skills than a router task holds");
+_Static_assert(PB_MAX_RINGS <= ROUTER_RINGS,
+               "a step may have more rings than a router task holds");
+_Static_assert(PB_MAX_BROADCAST <= ROUTER_BROADCAST_MAX,
+               "a step may be broadcast wider than the router offers");
 
 status dsp_route_task(dispatcher *d, const playbook *pb, int step,
                       int64_t task_id, int64_t case_id, int priority,
@@ -391,48 +346,59 @@ static status hold_rest(dispatcher *d, int64_t task, const char *list, err *e)
 static status load_tasks(dispatcher *d, err *e)
 {
     db_res *r = NULL, *x = NULL, *a = NULL;
-    status s = db_run(d->db, &st_open_tasks, NULL, &r, e);
+    status s = db_run(d->db, &dsp_sql_open_tasks, NULL, &r, e);
 
     for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
         const playbook *pb;
         int step, holder = -1;
-        const char *state = db_val(r, i, 8);
+        const char *state = db_val(r, i, DSP_OPEN_TASKS_STATE);
 
-        s = dsp_playbook(d, db_val(r, i, 2), db_val(r, i, 3),
-                         (int)db_i64(r, i, 4), &pb, e);
+        s = dsp_playbook(d, db_val(r, i, DSP_OPEN_TASKS_TENANT_ID),
+                         db_val(r, i, DSP_OPEN_TASKS_CASE_TYPE),
+                         (int)db_i64(r, i, DSP_OPEN_TASKS_PLAYBOOK_VERSION),
+                         &pb, e);
         if (s != ST_OK)
             break;
-        step = playbook_step_index(pb, db_val(r, i, 5));
+        step = playbook_step_index(pb, db_val(r, i, DSP_OPEN_TASKS_STEP));
         if (step < 0) {
             log_warn(MOD, "task %s names unknown step %s; skipped",
-                     db_val(r, i, 0), db_val(r, i, 5));
+                     db_val(r, i, DSP_OPEN_TASKS_ID),
+                     db_val(r, i, DSP_OPEN_TASKS_STEP));
             continue;
         }
         if (strcmp(state, "pending") != 0)
-            holder = strtab_find(d->workers, db_val(r, i, 9));
-        if (strcmp(state, "reserved") == 0 && db_val(r, i, 11)[0] != '\0')
-            holder = first_holder(d, db_val(r, i, 11));
-        s = dsp_route_task(d, pb, step, db_i64(r, i, 0), db_i64(r, i, 1),
-                           (int)db_i64(r, i, 6), db_i64(r, i, 7), holder, e);
+            holder =
+                strtab_find(d->workers, db_val(r, i, DSP_OPEN_TASKS_WORKER_ID));
+        if (strcmp(state, "reserved") == 0 &&
+            db_val(r, i, DSP_OPEN_TASKS_OFFERED_TO)[0] != '\0')
+            holder = first_holder(d, db_val(r, i, DSP_OPEN_TASKS_OFFERED_TO));
+        s = dsp_route_task(d, pb, step, db_i64(r, i, DSP_OPEN_TASKS_ID),
+                           db_i64(r, i, DSP_OPEN_TASKS_CASE_ID),
+                           (int)db_i64(r, i, DSP_OPEN_TASKS_PRIORITY),
+                           db_i64(r, i, DSP_OPEN_TASKS_READY_US), holder, e);
         if (s == ST_OK && strcmp(state, "reserved") == 0)
-            s = hold_rest(d, db_i64(r, i, 0), db_val(r, i, 11), e);
+            s = hold_rest(d, db_i64(r, i, DSP_OPEN_TASKS_ID),
+                          db_val(r, i, DSP_OPEN_TASKS_OFFERED_TO), e);
         /* The holder's wrap-up runs from the completion on. */
         if (s == ST_OK && strcmp(state, "wrapping") == 0)
-            router_task_wrapping(d->router, db_i64(r, i, 0), db_i64(r, i, 10));
+            router_task_wrapping(d->router, db_i64(r, i, DSP_OPEN_TASKS_ID),
+                                 db_i64(r, i, DSP_OPEN_TASKS_COMPLETED_US));
     }
     if (s == ST_OK)
-        s = db_run(d->db, &st_exclusions, NULL, &x, e);
+        s = db_run(d->db, &dsp_sql_exclusions, NULL, &x, e);
     for (int i = 0; s == ST_OK && i < db_rows(x); i++) {
-        int w = strtab_find(d->workers, db_val(x, i, 1));
+        int w = strtab_find(d->workers, db_val(x, i, DSP_EXCLUSIONS_WORKER_ID));
         if (w >= 0)
-            s = router_task_exclude(d->router, db_i64(x, i, 0), w, e);
+            s = router_task_exclude(d->router,
+                                    db_i64(x, i, DSP_EXCLUSIONS_TASK_ID), w, e);
     }
     if (s == ST_OK)
-        s = db_run(d->db, &st_affinity, NULL, &a, e);
+        s = db_run(d->db, &dsp_sql_affinity, NULL, &a, e);
     for (int i = 0; s == ST_OK && i < db_rows(a); i++) {
-        int w = strtab_find(d->workers, db_val(a, i, 1));
+        int w = strtab_find(d->workers, db_val(a, i, DSP_AFFINITY_WORKER_ID));
         if (w >= 0)
-            s = router_affinity_set(d->router, db_i64(a, i, 0), w, e);
+            s = router_affinity_set(d->router,
+                                    db_i64(a, i, DSP_AFFINITY_CASE_ID), w, e);
     }
     db_res_free(r);
     db_res_free(x);
@@ -443,11 +409,11 @@ static status load_tasks(dispatcher *d, err *e)
 status dsp_reconcile(dispatcher *d, int *fixed, err *e)
 {
     db_res *r = NULL;
-    status s = db_run(d->db, &st_stale_pending, NULL, &r, e);
+    status s = db_run(d->db, &dsp_sql_stale_pending, NULL, &r, e);
     int n = 0;
 
     for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
-        int64_t task = db_i64(r, i, 0);
+        int64_t task = db_i64(r, i, DSP_STALE_PENDING_ID);
         const playbook *pb;
         int step;
 
@@ -458,18 +424,22 @@ status dsp_reconcile(dispatcher *d, int *fixed, err *e)
             n++;
             continue;
         }
-        s = dsp_playbook(d, db_val(r, i, 2), db_val(r, i, 3),
-                         (int)db_i64(r, i, 4), &pb, e);
+        s = dsp_playbook(d, db_val(r, i, DSP_STALE_PENDING_TENANT_ID),
+                         db_val(r, i, DSP_STALE_PENDING_CASE_TYPE),
+                         (int)db_i64(r, i, DSP_STALE_PENDING_PLAYBOOK_VERSION),
+                         &pb, e);
         if (s != ST_OK)
             break;
-        step = playbook_step_index(pb, db_val(r, i, 5));
+        step = playbook_step_index(pb, db_val(r, i, DSP_STALE_PENDING_STEP));
         if (step < 0)
             continue;
         /* Adding a task the router already has is a no-op. */
         if (router_task_count(d->router) >= 0) {
             int before = router_task_count(d->router);
-            s = dsp_route_task(d, pb, step, task, db_i64(r, i, 1),
-                               (int)db_i64(r, i, 6), db_i64(r, i, 7), -1, e);
+            s = dsp_route_task(d, pb, step, task,
+                               db_i64(r, i, DSP_STALE_PENDING_CASE_ID),
+                               (int)db_i64(r, i, DSP_STALE_PENDING_PRIORITY),
+                               db_i64(r, i, DSP_STALE_PENDING_READY_US), -1, e);
             if (router_task_count(d->router) != before)
                 n++;
         }
@@ -540,7 +510,7 @@ status dsp_playbook(dispatcher *d, const char *tenant, const char *case_type,
             return ST_OK;
         }
     }
-    s = db_run(d->db, &st_steps, params, &r, e);
+    s = db_run(d->db, &dsp_sql_playbook_steps, params, &r, e);
     if (s != ST_OK)
         return s;
     if (db_rows(r) == 0) {
@@ -558,14 +528,21 @@ status dsp_playbook(dispatcher *d, const char *tenant, const char *case_type,
     snprintf(pb->case_type, sizeof(pb->case_type), "%s", case_type);
     pb->version = version;
     for (int i = 0; s == ST_OK && i < db_rows(r); i++)
-        s = playbook_add_step(pb, db_val(r, i, 0), db_val(r, i, 1),
-                              (int)db_i64(r, i, 2), db_val(r, i, 3),
-                              db_val(r, i, 4), db_val(r, i, 5), db_val(r, i, 6),
-                              db_val(r, i, 7), e);
+        s = playbook_add_step(pb, db_val(r, i, DSP_PLAYBOOK_STEPS_STEP),
+                              db_val(r, i, DSP_PLAYBOOK_STEPS_CHANNEL),
+                              (int)db_i64(r, i, DSP_PLAYBOOK_STEPS_SLA_SECONDS),
+                              db_val(r, i, DSP_PLAYBOOK_STEPS_AI_MODE),
+                              db_val(r, i, DSP_PLAYBOOK_STEPS_SKILLS),
+                              db_val(r, i, DSP_PLAYBOOK_STEPS_AFTER_STEPS),
+                              db_val(r, i, DSP_PLAYBOOK_STEPS_WHEN_OUTCOMES),
+                              db_val(r, i, DSP_PLAYBOOK_STEPS_OUTCOMES), e);
     for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
-        s = playbook_step_routing(pb, i, db_val(r, i, 8), db_val(r, i, 9),
-                                  (int)db_i64(r, i, 10), e);
-        pb->steps[i].broadcast = (int)db_i64(r, i, 11);
+        s = playbook_step_routing(
+            pb, i, db_val(r, i, DSP_PLAYBOOK_STEPS_LICENCE),
+            db_val(r, i, DSP_PLAYBOOK_STEPS_RINGS),
+            (int)db_i64(r, i, DSP_PLAYBOOK_STEPS_TTL_SECONDS), e);
+        pb->steps[i].broadcast =
+            (int)db_i64(r, i, DSP_PLAYBOOK_STEPS_BROADCAST);
     }
     if (s == ST_OK)
         s = playbook_resolve(pb, e);
@@ -613,17 +590,17 @@ status dsp_latest_version(dispatcher *d, const char *tenant,
         *out = lv->version;
         return ST_OK;
     }
-    s = db_run(d->db, &st_latest, params, &r, e);
+    s = db_run(d->db, &dsp_sql_playbook_latest, params, &r, e);
     if (s != ST_OK)
         return s;
-    if (!db_bool(r, 0, 0)) {
+    if (!db_bool(r, 0, DSP_PLAYBOOK_LATEST_TENANT_EXISTS)) {
         db_res_free(r);
         return err_set(e, ST_UNKNOWN_TENANT,
                        "tenant \"%s\" is not registered; check the subject "
                        "(%s.api.<tenant>.case.submit)",
                        tenant, d->cfg.prefix);
     }
-    if (db_null(r, 0, 1)) {
+    if (db_null(r, 0, DSP_PLAYBOOK_LATEST_VERSION)) {
         db_res_free(r);
         return err_set(e, ST_UNKNOWN_CASE_TYPE,
                        "case type \"%s\" is not defined for tenant \"%s\"; "
@@ -645,7 +622,7 @@ status dsp_latest_version(dispatcher *d, const char *tenant,
         snprintf(lv->tenant, sizeof(lv->tenant), "%s", tenant);
         snprintf(lv->case_type, sizeof(lv->case_type), "%s", case_type);
     }
-    lv->version = (int)db_i64(r, 0, 1);
+    lv->version = (int)db_i64(r, 0, DSP_PLAYBOOK_LATEST_VERSION);
     lv->checked_us = now;
     db_res_free(r);
     *out = lv->version;

@@ -5,48 +5,8 @@
 
 #include <jansson.h>
 
+#include "dsp_sql.h"
 #include "jsonx.h"
-
-DB_STMT(st_queue_figures, 0,
-        "SELECT t.tenant_id, c.case_type, t.step,"
-        " count(*) FILTER (WHERE t.state = 'pending'),"
-        " count(*) FILTER (WHERE t.state IN ('reserved', 'assigned')),"
-        " COALESCE((extract(epoch FROM now() - min(t.ready_at)"
-        "  FILTER (WHERE t.state = 'pending')) * 1000)::bigint, 0),"
-        " count(*) FILTER (WHERE t.state IN ('completed', 'wrapping')"
-        "  AND t.sla_due_at IS NOT NULL),"
-        " count(*) FILTER (WHERE t.state IN ('completed', 'wrapping')"
-        "  AND t.completed_at <= t.sla_due_at)"
-        " FROM tasks t JOIN cases c ON c.id = t.case_id"
-        " WHERE t.state IN ('pending', 'reserved', 'assigned')"
-        " OR (t.state IN ('completed', 'wrapping')"
-        "  AND t.completed_at > now() - interval '24 hours')"
-        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
-/* Wrap-up: every slot in use is a wrapping task, or no open work and the
- * last completion less than the pool's wrap-up ago; busy: every slot taken
- * (wrapping tasks keep theirs). */
-DB_STMT(st_worker_figures, 0,
-        "WITH l AS (SELECT worker_id, count(*) AS n,"
-        "  count(*) FILTER (WHERE state = 'wrapping') AS wr FROM reservations"
-        "  WHERE state IN ('pending', 'accepted', 'wrapping')"
-        "  GROUP BY worker_id),"
-        " k AS (SELECT worker_id, sum(slots) AS n FROM worker_capacity"
-        "  GROUP BY worker_id),"
-        " h AS (SELECT worker_id, count(*) AS n, max(completed_at) AS last"
-        "  FROM tasks WHERE state IN ('completed', 'wrapping')"
-        "  AND completed_at > now() - interval '1 hour' GROUP BY worker_id)"
-        " SELECT w.id, w.pool_id, w.kind,"
-        " CASE WHEN w.presence <> 'available' THEN w.presence"
-        "  WHEN COALESCE(l.wr, 0) > 0 AND l.wr = l.n THEN 'wrap_up'"
-        "  WHEN COALESCE(l.n, 0) = 0 AND h.last IS NOT NULL"
-        "   AND h.last > now() - make_interval("
-        "   secs => COALESCE(p.wrapup_seconds, 0)) THEN 'wrap_up'"
-        "  WHEN COALESCE(l.n, 0) >= COALESCE(k.n, 0) THEN 'busy'"
-        "  ELSE 'available' END,"
-        " COALESCE(l.n, 0), COALESCE(k.n, 0), COALESCE(h.n, 0)"
-        " FROM workers w LEFT JOIN l ON l.worker_id = w.id"
-        " LEFT JOIN k ON k.worker_id = w.id LEFT JOIN h ON h.worker_id = w.id"
-        " LEFT JOIN pool_routing p ON p.pool_id = w.pool_id ORDER BY w.id");
 
 static void copy_id(char *dst, size_t cap, const char *src)
 {
@@ -66,8 +26,8 @@ status stats_collect(db *d, stats **out, err *e)
 
     if (s == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
-    if ((st = db_run(d, &st_queue_figures, NULL, &q, e)) != ST_OK ||
-        (st = db_run(d, &st_worker_figures, NULL, &w, e)) != ST_OK)
+    if ((st = db_run(d, &dsp_sql_stats_queues, NULL, &q, e)) != ST_OK ||
+        (st = db_run(d, &dsp_sql_stats_workers, NULL, &w, e)) != ST_OK)
         goto out;
     s->queues = calloc((size_t)db_rows(q) + 1, sizeof(stats_queue));
     s->workers = calloc((size_t)db_rows(w) + 1, sizeof(stats_worker));
@@ -77,24 +37,29 @@ status stats_collect(db *d, stats **out, err *e)
     }
     for (int i = 0; i < db_rows(q); i++) {
         stats_queue *x = &s->queues[s->nqueues++];
-        copy_id(x->tenant, sizeof(x->tenant), db_val(q, i, 0));
-        copy_id(x->case_type, sizeof(x->case_type), db_val(q, i, 1));
-        copy_id(x->step, sizeof(x->step), db_val(q, i, 2));
-        x->waiting = db_i64(q, i, 3);
-        x->in_progress = db_i64(q, i, 4);
-        x->oldest_wait_ms = db_i64(q, i, 5);
-        x->sla_done = db_i64(q, i, 6);
-        x->sla_met = db_i64(q, i, 7);
+        copy_id(x->tenant, sizeof(x->tenant),
+                db_val(q, i, DSP_STATS_QUEUES_TENANT_ID));
+        copy_id(x->case_type, sizeof(x->case_type),
+                db_val(q, i, DSP_STATS_QUEUES_CASE_TYPE));
+        copy_id(x->step, sizeof(x->step), db_val(q, i, DSP_STATS_QUEUES_STEP));
+        x->waiting = db_i64(q, i, DSP_STATS_QUEUES_WAITING);
+        x->in_progress = db_i64(q, i, DSP_STATS_QUEUES_IN_PROGRESS);
+        x->oldest_wait_ms = db_i64(q, i, DSP_STATS_QUEUES_OLDEST_WAIT_MS);
+        x->sla_done = db_i64(q, i, DSP_STATS_QUEUES_SLA_DONE);
+        x->sla_met = db_i64(q, i, DSP_STATS_QUEUES_SLA_MET);
     }
     for (int i = 0; i < db_rows(w); i++) {
         stats_worker *x = &s->workers[s->nworkers++];
-        copy_id(x->worker, sizeof(x->worker), db_val(w, i, 0));
-        copy_id(x->pool, sizeof(x->pool), db_val(w, i, 1));
-        copy_id(x->kind, sizeof(x->kind), db_val(w, i, 2));
-        copy_id(x->state, sizeof(x->state), db_val(w, i, 3));
-        x->load = db_i64(w, i, 4);
-        x->slots = db_i64(w, i, 5);
-        x->tasks_last_hour = db_i64(w, i, 6);
+        copy_id(x->worker, sizeof(x->worker),
+                db_val(w, i, DSP_STATS_WORKERS_ID));
+        copy_id(x->pool, sizeof(x->pool),
+                db_val(w, i, DSP_STATS_WORKERS_POOL_ID));
+        copy_id(x->kind, sizeof(x->kind), db_val(w, i, DSP_STATS_WORKERS_KIND));
+        copy_id(x->state, sizeof(x->state),
+                db_val(w, i, DSP_STATS_WORKERS_STATE));
+        x->load = db_i64(w, i, DSP_STATS_WORKERS_LOAD);
+        x->slots = db_i64(w, i, DSP_STATS_WORKERS_SLOTS);
+        x->tasks_last_hour = db_i64(w, i, DSP_STATS_WORKERS_TASKS_LAST_HOUR);
         x->occupancy_permille =
             x->slots > 0 ? (int)(x->load * 1000 / x->slots) : 0;
     }

@@ -1,24 +1,20 @@
 /*
  * Fuzz target for what the dispatcher does with outside input before it
- * touches the database: strict JSON parsing, the field check of a case
- * submission, and the validation of a worker's outcome against a step.
- * Built as a libFuzzer binary with clang (-DTL_FUZZ=ON) and, always, as a
- * replay of the seed corpus under the normal sanitizer build.
+ * touches the database: the real decoders of every request a bank, an
+ * operator or an agent sends (contracts/case_msg.h, contracts/agent_msg.h),
+ * and the validation of a completion's outcome against a step. Built as a
+ * libFuzzer binary with clang (-DTL_FUZZ=ON) and, always, as a replay of
+ * the seed corpus under the normal sanitizer build.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "jsonx.h"
+#include "agent_msg.h"
+#include "case_msg.h"
 #include "playbook.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static const jfield submit_fields[] = {
-    {"external_id", JF_STRING, true}, {"case_type", JF_TOKEN, true},
-    {"priority", JF_INT, false},      {"customer", JF_OBJECT, false},
-    {"payload", JF_OBJECT, false},
-};
 
 static playbook pb;
 static int ready;
@@ -44,17 +40,32 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    json_t *root = NULL;
+    const char *buf = (const char *)data;
+    case_submit sub;
+    case_ref ref;
+    case_dispute dis;
+    case_task_priority prio;
+    agent_presence pres;
+    agent_answer ans;
+    agent_completion comp;
+    static agent_feedback fb;
     err e = {0};
 
     if (!ready)
         setup();
-    if (jsonx_parse((const char *)data, size, 64 * 1024, &root, &e) != ST_OK)
-        return 0;
-    jsonx_check(root, "request", submit_fields, 5, &e);
-    if (jsonx_str(root, "code") != NULL)
-        playbook_check_outcome(&pb.steps[0], jsonx_str(root, "code"),
-                               json_object_get(root, "fields"), &e);
-    json_decref(root);
+    if (case_msg_submit_decode(buf, size, &sub, &e) == ST_OK)
+        case_submit_release(&sub);
+    (void)case_msg_get_decode(buf, size, &ref, &e);
+    (void)case_msg_dispute_decode(buf, size, &dis, &e);
+    (void)case_msg_priority_decode(buf, size, &prio, &e);
+    (void)agent_msg_presence_decode(buf, size, &pres, &e);
+    (void)agent_msg_heartbeat_decode(buf, size, &e);
+    (void)agent_msg_accept_decode(buf, size, &ans, &e);
+    (void)agent_msg_reject_decode(buf, size, &ans, &e);
+    (void)agent_msg_feedback_decode(buf, size, &fb, &e);
+    if (agent_msg_complete_decode(buf, size, &comp, &e) == ST_OK) {
+        playbook_check_outcome(&pb.steps[0], comp.code, comp.fields, &e);
+        agent_completion_release(&comp);
+    }
     return 0;
 }

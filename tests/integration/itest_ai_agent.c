@@ -20,8 +20,8 @@
 #include "agent_sim.h"
 #include "agent_stats.h"
 #include "cmd_load.h"
-#include "dispatcher_int.h"
 #include "harness.h"
+#include "review.h"
 #include "tl_test.h"
 
 #define NKINDS 5

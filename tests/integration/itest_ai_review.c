@@ -17,8 +17,8 @@
 #include "billing_rate.h"
 #include "cmd_assist.h"
 #include "cmd_load.h"
-#include "dispatcher_int.h"
 #include "harness.h"
+#include "review.h"
 #include "tl_test.h"
 
 /* The harness world with the offers of the AI worker ai1 and the human

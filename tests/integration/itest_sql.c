@@ -13,6 +13,7 @@
 #include "billing_sql.h"
 #include "cli_sql.h"
 #include "common_sql.h"
+#include "dsp_sql.h"
 #include "fixture.h"
 #include "sim_sql.h"
 #include "tl_test.h"
@@ -26,6 +27,7 @@ typedef struct sql_set {
 /* One row per module that embeds SQL; a module adds its own. */
 static const sql_set sets[] = {
     {"common", common_sql_all, &common_sql_count},
+    {"dispatcher", dsp_sql_all, &dsp_sql_count},
     {"billing", billing_sql_all, &billing_sql_count},
     {"sim", sim_sql_all, &sim_sql_count},
     {"cli", cli_sql_all, &cli_sql_count},
@@ -42,8 +44,11 @@ static int check_set(fixture *f, const sql_set *set)
         err e = {0};
 
         if (db_describe(f->db, st, &nparams, cols, sizeof(cols), &e) != ST_OK) {
+            /* Statement names are <prefix>_<file>; the prefix need not
+             * be the module's name (dsp for dispatcher). */
+            const char *file = strchr(st->name, '_');
             print_error("%s/sql/%s.sql does not prepare: %s\n", set->module,
-                        st->name + strlen(set->module) + 1, e.msg);
+                        file != NULL ? file + 1 : st->name, e.msg);
             bad++;
             continue;
         }

@@ -1,0 +1,26 @@
+/*
+ * The dispatcher's options (twinline-dispatcher's flags), a type of their
+ * own so the dispatcher's inner modules (dsp.h) can hold them without
+ * including the public header of the module above them.
+ */
+#ifndef TL_DISPATCHER_OPTS_H
+#define TL_DISPATCHER_OPTS_H
+
+#include <stdbool.h>
+
+typedef struct dispatcher_opts {
+    int lease_ms;         /* heartbeat silence before a worker is offline */
+    int offer_timeout_ms; /* an offer not answered by then goes elsewhere */
+    int batch_max;        /* messages per transaction */
+    int tick_ms;          /* how often timeouts and leases are checked */
+    long long stream_max_bytes; /* storage limit of the event stream */
+    int stats_ms;               /* figures on <prefix>.stats.dispatcher;
+                                   0: never */
+    bool no_affinity;           /* A/B runs: ignore case affinity */
+    int batch_match_min;        /* assign as a batch (exact optimum) when at
+                                   least this many tasks and free workers
+                                   wait; 0: one decision at a time */
+    bool no_assist;             /* A/B runs: AI-assisted levels never count */
+} dispatcher_opts;
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * The dispatcher's shared state (struct dispatcher) and the shape of a
+ * request handler; not a public header. It declares no functions: each
+ * module of the dispatcher has its own header, and the modules include
+ * only those below them (docs/architecture.md, "The dispatcher's files").
+ */
+#ifndef TL_DSP_H
+#define TL_DSP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "config.h"
+#include "db.h"
+#include "dispatcher_opts.h"
+#include "playbook.h"
+#include "router.h"
+#include "strtab.h"
+
+/* As dispatcher.h names it for the program that runs the dispatcher. */
+typedef struct dispatcher dispatcher;
+typedef struct dsp_outq dsp_outq; /* outq.h */
+
+#define DSP_MATCH_MAX 1024 /* routing decisions per batch */
+
+/* One request of a batch: the message and the party its subject names
+ * (the tenant of a bank request, the worker of an agent request; "" for
+ * an operator's). */
+typedef struct dsp_req {
+    const bus_msg *m;
+    char party[ID_MAX + 1];
+} dsp_req;
+
+/* Latest playbook version of (tenant, case type), cached briefly. */
+typedef struct latest_version {
+    char tenant[ID_MAX + 1];
+    char case_type[ID_MAX + 1];
+    int version;
+    int64_t checked_us;
+} latest_version;
+
+typedef struct worker_info {
+    int pool;       /* interned in pools */
+    bool available; /* as stored in workers.presence */
+} worker_info;
+
+/* Routing settings of a pool (pool_routing), by pool index. */
+typedef struct pool_info {
+    bool has_weights;
+    router_weights weights;
+    int64_t wrapup_us;
+} pool_info;
+
+struct dispatcher {
+    config cfg;
+    dispatcher_opts opts;
+    db *db;
+    bus *bus;
+    router *router;
+    router_explain *explain; /* DSP_MATCH_MAX, for router_match_explained */
+
+    strtab *tenants; /* interned ids the router uses */
+    strtab *pools;
+    strtab *case_types;
+    strtab *skills;
+    strtab *workers;
+    strtab *licences;   /* licence codes; the router's code is index + 1 */
+    worker_info *winfo; /* by worker index */
+    int cap_winfo;
+    pool_info *pinfo; /* by pool index */
+    int cap_pinfo;
+
+    playbook **playbooks;
+    int nplaybooks;
+    int cap_playbooks;
+    latest_version *latest;
+    int nlatest;
+    int cap_latest;
+
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    bus_msg **queue;
+    int qhead;
+    int qlen;
+    int qcap;
+    atomic_bool stopping;
+
+    dsp_outq *out;       /* replies, offers, notices: sent after commit */
+    bool events_written; /* the batch wrote outbox rows */
+    dsp_req *reqs;       /* a batch's requests grouped by route */
+    bool need_rebuild;
+    int64_t next_tick_us;
+    int64_t next_contracts_us;
+    int64_t next_analyze; /* db_analyze_growing over stat_msgs */
+    int64_t next_stats_us;
+
+    pthread_t outbox_thread;
+    bool outbox_running;
+    pthread_mutex_t obx_lock;
+    pthread_cond_t obx_cond;
+    bool obx_kick;
+
+    uint64_t stat_msgs;
+    uint64_t stat_batches;
+    uint64_t stat_offers;
+    uint64_t stat_completed;
+    uint64_t stat_cases;
+};
+
+/*
+ * A handler answers every request of one kind in a batch, reqs[0..n) in
+ * arrival order, inside the batch's transaction: a single request is a
+ * batch of one. A request that fails on its own gets its error reply
+ * queued (dsp_outq_fail) and changes nothing; the handler returns
+ * something other than ST_OK only for a failure of the infrastructure,
+ * and the batch is then rolled back and its requests retried one by one.
+ */
+typedef status (*dsp_handler)(dispatcher *d, const dsp_req *reqs, int n,
+                              err *e);
+
+#endif

@@ -1,0 +1,3 @@
+-- The state of task $1 (no row: no such task).
+-- columns: state
+SELECT state FROM tasks WHERE id = $1::bigint

@@ -1,0 +1,26 @@
+-- The task of each reservation in $1 as the worker who accepted it sees
+-- it (docs/protocol.md, "Accept"): ids, the case's customer and payload,
+-- the case's history of outcomes and the step's outcomes, as JSON text.
+-- columns: reservation_id, task
+SELECT r.id AS reservation_id,
+       json_build_object(
+         'reservation_id', r.id, 'epoch', r.epoch, 'task_id', t.id,
+         'case_id', c.id, 'tenant', c.tenant_id, 'case_type', c.case_type,
+         'step', t.step, 'channel', s.channel, 'external_id', c.external_id,
+         'priority', c.priority, 'customer', c.customer,
+         'payload', c.payload,
+         'history', COALESCE((SELECT json_agg(json_build_object(
+                                 'step', t2.step, 'worker', o.worker_id,
+                                 'code', o.code, 'fields', o.fields)
+                               ORDER BY o.id)
+                              FROM outcomes o
+                              JOIN tasks t2 ON t2.id = o.task_id
+                              WHERE o.case_id = c.id), '[]'::json),
+         'outcomes', s.outcomes)::text AS task
+FROM reservations r
+JOIN tasks t ON t.id = r.task_id
+JOIN cases c ON c.id = t.case_id
+JOIN playbook_steps s ON s.tenant_id = c.tenant_id
+ AND s.case_type = c.case_type AND s.version = c.playbook_version
+ AND s.step = t.step
+WHERE r.id = ANY($1::bigint[])

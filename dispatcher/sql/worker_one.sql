@@ -1,0 +1,8 @@
+-- Worker $1 as workers.sql gives each worker.
+-- columns: id, pool_id, available, idle_us, ai, quality
+SELECT w.id, w.pool_id, w.presence = 'available' AS available,
+       (extract(epoch FROM COALESCE(w.idle_since, now())) * 1e6)::bigint
+         AS idle_us,
+       w.kind = 'ai' AS ai, w.quality
+FROM workers w
+WHERE w.id = $1
