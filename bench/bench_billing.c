@@ -60,28 +60,28 @@ static const char seed_sql[] =
     "INSERT INTO playbooks (tenant_id, case_type, version, name, definition)"
     "  VALUES ('bank', 'loan', 1, 'Loan', '{}');";
 
-/* $1 outcomes, each on a case of its own in October 2025. */
-DB_STMT(bench_cases, 1,
-        "INSERT INTO cases (tenant_id, external_id, case_type,"
-        " playbook_version, created_at) SELECT 'bank', 'B-' || g, 'loan', 1,"
-        " '2025-10-01Z'::timestamptz + g * interval '1 second'"
-        " FROM generate_series(1, $1::int) g");
-DB_STMT(bench_tasks, 0,
-        "INSERT INTO tasks (case_id, tenant_id, step, state, worker_id)"
-        " SELECT id, 'bank', 'call', 'completed', 'w1' FROM cases");
-DB_STMT(bench_reservations, 0,
-        "INSERT INTO reservations (task_id, worker_id, epoch, state,"
-        " deadline) SELECT id, 'w1', 0, 'completed', now() FROM tasks");
-DB_STMT(bench_outcomes, 0,
-        "INSERT INTO outcomes (task_id, case_id, tenant_id, worker_id,"
-        " reservation_id, code, fields, billable, created_at)"
-        " SELECT t.id, t.case_id, 'bank', 'w1', r.id, 'resolved',"
-        " jsonb_build_object('collected_minor', (t.case_id * 7919) % 900000),"
-        " true, c.created_at + interval '1 minute'"
-        " FROM tasks t JOIN reservations r ON r.task_id = t.id"
-        " JOIN cases c ON c.id = t.case_id");
-DB_STMT(bench_ids, 0, "SELECT id FROM outcomes ORDER BY id");
-enum { BENCH_IDS_ID }; /* the columns of bench_ids */
+/* $1 outcomes, each on a case of its own in October 2025, with their
+ * tasks and reservations. Run once per seed, so not prepared. */
+static const char cases_sql[] =
+    "INSERT INTO cases (tenant_id, external_id, case_type,"
+    " playbook_version, created_at) SELECT 'bank', 'B-' || g, 'loan', 1,"
+    " '2025-10-01Z'::timestamptz + g * interval '1 second'"
+    " FROM generate_series(1, $1::int) g";
+static const char outcomes_sql[] =
+    "INSERT INTO tasks (case_id, tenant_id, step, state, worker_id)"
+    " SELECT id, 'bank', 'call', 'completed', 'w1' FROM cases;"
+    "INSERT INTO reservations (task_id, worker_id, epoch, state,"
+    " deadline) SELECT id, 'w1', 0, 'completed', now() FROM tasks;"
+    "INSERT INTO outcomes (task_id, case_id, tenant_id, worker_id,"
+    " reservation_id, code, fields, billable, created_at)"
+    " SELECT t.id, t.case_id, 'bank', 'w1', r.id, 'resolved',"
+    " jsonb_build_object('collected_minor', (t.case_id * 7919) % 900000),"
+    " true, c.created_at + interval '1 minute'"
+    " FROM tasks t JOIN reservations r ON r.task_id = t.id"
+    " JOIN cases c ON c.id = t.case_id;"
+    "ANALYZE";
+static const char ids_sql[] = "SELECT id FROM outcomes ORDER BY id";
+enum { BENCH_IDS_ID }; /* the columns of ids_sql */
 
 static double mono_s(void)
 {
@@ -120,12 +120,9 @@ static status seed(db *d, int n, int64_t **ids, err *e)
     status s;
 
     if ((s = db_exec(d, seed_sql, e)) != ST_OK ||
-        (s = db_run(d, &bench_cases, p, NULL, e)) != ST_OK ||
-        (s = db_run(d, &bench_tasks, NULL, NULL, e)) != ST_OK ||
-        (s = db_run(d, &bench_reservations, NULL, NULL, e)) != ST_OK ||
-        (s = db_run(d, &bench_outcomes, NULL, NULL, e)) != ST_OK ||
-        (s = db_exec(d, "ANALYZE", e)) != ST_OK ||
-        (s = db_run(d, &bench_ids, NULL, &r, e)) != ST_OK)
+        (s = db_query(d, cases_sql, 1, p, NULL, e)) != ST_OK ||
+        (s = db_exec(d, outcomes_sql, e)) != ST_OK ||
+        (s = db_query(d, ids_sql, 0, NULL, &r, e)) != ST_OK)
         goto out;
     if (db_rows(r) != n) {
         s = err_set(e, ST_INVALID, "seeded %d outcomes, expected %d",

@@ -42,8 +42,9 @@ static status nats_fail(err *e, natsStatus ns, const char *what)
     if (ns == NATS_TIMEOUT)
         s = ST_TIMEOUT;
     else if (ns == NATS_NO_RESPONDERS || ns == NATS_NO_SERVER ||
-             ns == NATS_CONNECTION_CLOSED || ns == NATS_CONNECTION_DISCONNECTED)
-        s = ST_UNAVAILABLE;
+             ns == NATS_CONNECTION_CLOSED ||
+             ns == NATS_CONNECTION_DISCONNECTED || ns == NATS_IO_ERROR)
+        s = ST_UNAVAILABLE; /* an IO error: the connection broke under us */
     return err_set(e, s, "%s: %s", what, natsStatus_GetText(ns));
 }
 

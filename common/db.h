@@ -31,8 +31,6 @@ typedef struct db_stmt {
     const char *columns; /* declared result columns, "a,b,c"; "" for none */
 } db_stmt;
 
-#define DB_STMT(var, n, text) static const db_stmt var = {#var, text, n, NULL}
-
 /* Open a connection; *out is owned by the caller (db_close). */
 status db_connect(db **out, const char *conninfo, err *e);
 
@@ -62,8 +60,9 @@ status db_analyze_growing(db *d, const char *tables, int64_t count,
                           int64_t *next, bool *ran, err *e);
 
 /*
- * Run sql once with text parameters (not prepared). For one-off statements
- * such as migrations and CLI reports. *out (may be NULL) is owned by the
+ * Run sql once with text parameters (not prepared). For the tests' and
+ * benchmarks' one-off statements; the programs' statements are files run
+ * with db_run (cmake/tl_sql.cmake). *out (may be NULL) is owned by the
  * caller and written only on success.
  */
 status db_query(db *d, const char *sql, int nparams, const char *const *params,

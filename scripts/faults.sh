@@ -64,8 +64,7 @@ feed_pid=$!
 
 sleep 3
 say "kill -9 the dispatcher"
-bg_stop_named dispatcher >/dev/null 2>&1 || true
-pkill -9 -f "$TL_DISPATCHER" || true
+bg_kill_named dispatcher
 sleep 0.5
 bg_start dispatcher "$run_dir/dispatcher.log.2" "$TL_DISPATCHER" "${dispatcher_args[@]}"
 
@@ -87,8 +86,7 @@ echo $! >"$run_dir/nats.pid"
 
 sleep 3
 say "kill -9 billing"
-pkill -9 -f "$TL_BILLING" || true
-bg_stop_named billing >/dev/null 2>&1 || true
+bg_kill_named billing
 bg_start billing "$run_dir/billing.log.2" "$TL_BILLING"
 
 sleep 2

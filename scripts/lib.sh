@@ -125,6 +125,24 @@ bg_stop_named() {
     done
 }
 
+# Kill a job by name (the most recently started one with that name) with
+# SIGKILL, without warning, as a crash would; by its process group, so only
+# this script's job dies and not a program of the same name run elsewhere.
+bg_kill_named() {
+    local name=$1 i pid
+    for ((i = ${#TL_BG_PIDS[@]} - 1; i >= 0; i--)); do
+        if [[ ${TL_BG_NAMES[$i]} == "$name" ]]; then
+            pid=${TL_BG_PIDS[$i]}
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+            unset 'TL_BG_PIDS[i]' 'TL_BG_NAMES[i]'
+            TL_BG_PIDS=("${TL_BG_PIDS[@]}")
+            TL_BG_NAMES=("${TL_BG_NAMES[@]}")
+            return 0
+        fi
+    done
+}
+
 # build_preset PRESET: build it, unless TL_BUILD_DIR names an existing build
 # to use instead (for trying the scripts on a build of one's own).
 build_preset() {

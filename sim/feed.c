@@ -623,6 +623,26 @@ status feed_case_json(uint64_t *rng, const char *case_type, const char *ext_id,
 
 /* ---- submitting ---- */
 
+/* Count one submission's answer: a reply, or a request that could not
+ * be sent (why says which). */
+static void count_answer(feed_run *r, bool ok, bool created, const char *why)
+{
+    pthread_mutex_lock(&r->lock);
+    r->replied++;
+    r->last_us = clock_mono_us();
+    if (ok) {
+        r->ok++;
+        r->created += created;
+    } else {
+        r->failed++;
+        if (r->nshown < FEED_SHOW_ERRORS)
+            snprintf(r->shown[r->nshown++], sizeof(r->shown[0]), "%.*s",
+                     (int)sizeof(r->shown[0]) - 1, why);
+    }
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+}
+
 static void on_reply(void *ctx, bus_msg *m)
 {
     feed_run *r = ctx;
@@ -650,21 +670,7 @@ static void on_reply(void *ctx, bus_msg *m)
                  msg != NULL ? msg : "(no message)");
     }
     json_decref(obj);
-
-    pthread_mutex_lock(&r->lock);
-    r->replied++;
-    r->last_us = clock_mono_us();
-    if (ok) {
-        r->ok++;
-        r->created += created;
-    } else {
-        r->failed++;
-        if (r->nshown < FEED_SHOW_ERRORS)
-            snprintf(r->shown[r->nshown++], sizeof(r->shown[0]), "%.*s",
-                     (int)sizeof(r->shown[0]) - 1, why);
-    }
-    pthread_cond_broadcast(&r->cond);
-    pthread_mutex_unlock(&r->lock);
+    count_answer(r, ok, created, why);
     bus_msg_free(m);
 }
 
@@ -925,6 +931,16 @@ static status submit_all(bus *b, db *d, const feed_opts *o, const config *cfg,
             r->sent++;
             pthread_mutex_unlock(&r->lock);
             s = bus_publish_request(b, subject, reply, body, strlen(body), e);
+            if (s == ST_UNAVAILABLE) {
+                /* The connection to NATS broke under the request (the
+                 * client reconnects): the case was not submitted, which a
+                 * bank retries later, so count it as an error and go on. */
+                char why[300];
+
+                snprintf(why, sizeof(why), "not sent: %.280s", e->msg);
+                count_answer(r, false, false, why);
+                s = ST_OK;
+            }
         }
         free(body);
         if (s != ST_OK)

@@ -484,6 +484,17 @@ static void check_sql(ly_run *r, const ly_file *f, const ly_token *toks, int n)
     static const char *const readers[] = {"db_val", "db_i64", "db_bool",
                                           "db_null", NULL};
 
+    /* "db_stmt name =" (or "name[] =") defines a statement in C; only the
+     * build's generated files may, and they are not in the tree. */
+    for (int i = 0; i + 2 < n; i++)
+        if (toks[i].kind == TK_IDENT && tok_is(&toks[i], "db_stmt") &&
+            toks[i + 1].kind == TK_IDENT &&
+            (tok_is(&toks[i + 2], "=") || tok_is(&toks[i + 2], "[")))
+            problem(r, f->rel, toks[i].line,
+                    "db_stmt %.*s is defined in C; move the statement to "
+                    "%s/sql/<name>.sql with a \"-- columns:\" line "
+                    "(cmake/tl_sql.cmake)",
+                    toks[i + 1].len, toks[i + 1].text, f->folder);
     for (int i = 0; i + 1 < n; i++) {
         const ly_token *k = &toks[i];
         int first[LY_ARGS_MAX], last[LY_ARGS_MAX], nargs;
@@ -585,6 +596,85 @@ static status add_edge(ly_run *r, int file, int line, const char *name, err *e)
     return ST_OK;
 }
 
+/* The entry of module in a layered folder, or NULL. */
+static const layering_module *layer_of(const ly_run *r, const char *folder,
+                                       const char *module)
+{
+    for (int i = 0; i < r->rules->nmodules; i++)
+        if (strcmp(r->rules->modules[i].folder, folder) == 0 &&
+            strcmp(r->rules->modules[i].module, module) == 0)
+            return &r->rules->modules[i];
+    return NULL;
+}
+
+static bool layered(const ly_run *r, const char *folder)
+{
+    for (int i = 0; i < r->rules->nmodules; i++)
+        if (strcmp(r->rules->modules[i].folder, folder) == 0)
+            return true;
+    return false;
+}
+
+/* Rule (d) for an include of header h (of f's own folder) at line. */
+static void check_layer(ly_run *r, const ly_file *f, int line,
+                        const ly_header *h)
+{
+    const layering_module *from, *to;
+    char mod[LY_NAME_MAX];
+
+    if (h->rel == NULL || !layered(r, f->folder))
+        return; /* a generated header, or a folder without layers */
+    snprintf(mod, sizeof(mod), "%.*s", (int)strlen(h->name) - 2, h->name);
+    from = layer_of(r, f->folder, f->module);
+    to = layer_of(r, f->folder, mod);
+    if (strcmp(mod, f->module) == 0 || from == NULL || to == NULL ||
+        to->layer > from->layer)
+        return; /* a module without a layer is reported once, apart */
+    problem(r, f->rel, line,
+            "includes \"%s\" (layer %d) from layer %d; inside %s/ a module "
+            "includes only modules of layers below its own "
+            "(tests/layering/layering_rules.c)",
+            h->name, to->layer, from->layer, f->folder);
+}
+
+/* Rule (d): every module of a layered folder has a layer, and every
+ * module given a layer has a file. */
+static void check_layered_modules(ly_run *r)
+{
+    for (int i = 0; i < r->nfiles; i++) {
+        const ly_file *f = &r->files[i];
+        bool seen = false;
+
+        if (!layered(r, f->folder) || layer_of(r, f->folder, f->module) != NULL)
+            continue;
+        for (int j = 0; j < i && !seen; j++)
+            seen = strcmp(r->files[j].folder, f->folder) == 0 &&
+                   strcmp(r->files[j].module, f->module) == 0;
+        if (!seen)
+            problem(r, f->rel, 0,
+                    "module %s has no layer in %s/; give it one "
+                    "(tests/layering/layering_rules.c)",
+                    f->module, f->folder);
+    }
+    for (int i = 0; i < r->rules->nmodules; i++) {
+        const layering_module *m = &r->rules->modules[i];
+        bool found = false;
+
+        for (int j = 0; j < r->nfiles && !found; j++)
+            found = strcmp(r->files[j].folder, m->folder) == 0 &&
+                    strcmp(r->files[j].module, m->module) == 0;
+        if (!found) {
+            char where[LY_NAME_MAX + 1];
+
+            snprintf(where, sizeof(where), "%s/", m->folder);
+            problem(r, where, 0,
+                    "module %s has a layer but no file; remove it "
+                    "(tests/layering/layering_rules.c)",
+                    m->module);
+        }
+    }
+}
+
 /* Rule (a) for one include of file fi at line. */
 static status check_include(ly_run *r, int fi, int line, const char *name,
                             err *e)
@@ -596,8 +686,10 @@ static status check_include(ly_run *r, int fi, int line, const char *name,
 
     if (h == NULL)
         return ST_OK; /* not a header of the tree: a library's */
-    if (strcmp(h->folder, f->folder) == 0)
+    if (strcmp(h->folder, f->folder) == 0) {
+        check_layer(r, f, line, h);
         return add_edge(r, fi, line, name, e);
+    }
     if (in_list(r->rules->free_folders, h->folder)) {
         problem(r, f->rel, line,
                 "includes \"%s\" of %s/, which only tests and benchmarks "
@@ -908,6 +1000,7 @@ status layering_check(const char *root, const layering_rules *rules,
         if (product(&r, r.files[i].folder) != NULL &&
             (s = check_file(&r, i, e)) != ST_OK)
             goto out;
+    check_layered_modules(&r);
     for (int i = 0; i < rules->nfolders; i++)
         if (!in_list(rules->cycle_pending, rules->folders[i].name) &&
             (s = check_cycles(&r, rules->folders[i].name, e)) != ST_OK)

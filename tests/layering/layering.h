@@ -11,8 +11,12 @@
  *  (b) No query result is read by column number: db_val, db_i64, db_bool
  *      and db_null take a column of the statement's generated enum, never
  *      a literal.
- *  (c) No SQL text in C: no DB_STMT, and no db_query or db_exec given a
- *      string literal; statements live in <folder>/sql/NAME.sql.
+ *  (c) No SQL text in C: no db_stmt defined in C (nor the old DB_STMT
+ *      macro), and no db_query or db_exec given a string literal;
+ *      statements live in <folder>/sql/NAME.sql.
+ *  (d) In a folder whose modules are layered (the dispatcher), every
+ *      module has a layer and includes only modules of layers below its
+ *      own.
  *
  * tests/ and bench/ ("free" folders) may include anything and are not
  * checked. The rules of this tree are layering_twinline (layering_rules.c).
@@ -36,6 +40,16 @@ typedef struct layering_exception {
     const char *why;
 } layering_exception;
 
+/*
+ * The layer of one module of a layered folder, 0 at the top: a module
+ * includes only modules of higher numbers (its own header aside).
+ */
+typedef struct layering_module {
+    const char *folder; /* "dispatcher" */
+    const char *module; /* "state": state.c and state.h */
+    int layer;
+} layering_module;
+
 typedef struct layering_rules {
     const layering_folder *folders; /* product folders */
     int nfolders;
@@ -45,6 +59,8 @@ typedef struct layering_rules {
     const char *const *exec_exempt_files; /* may give db_exec a literal */
     const layering_exception *exceptions;
     int nexceptions;
+    const layering_module *modules; /* of the layered folders, rule (d) */
+    int nmodules;
 } layering_rules;
 
 /* A file checked as if it were at `as` (relative to the root). */

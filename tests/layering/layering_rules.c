@@ -1,39 +1,37 @@
 /*
  * The layering of the Twinline tree (docs/architecture.md, "Folders and
- * libraries"): the level of every product folder, what is still being
- * converted, and the few includes allowed against the direction, each
- * with its reason.
+ * libraries"): the level of every product folder, the layers of the
+ * dispatcher's modules, and the few includes allowed against the
+ * direction, each with its reason.
  */
 #include "layering.h"
 
 /*
  * common <- {contracts, staffing} <- {dispatcher, billing, assist} <-
- * worker <- sim <- cli. Folders on one level are siblings and include
- * neither each other nor anything above. staffing/ (merged on main) is a
- * pure library over common that the dispatcher and the console feed.
+ * worker <- sim <- {cli, console}. Folders on one level are siblings and
+ * include neither each other nor anything above. staffing/ is a pure
+ * library over common that the dispatcher and the console feed. console/
+ * is a program of its own (the operator's console over PostgreSQL and
+ * NATS) beside cli/: it may use everything below, and neither includes
+ * the other.
  */
 static const layering_folder folders[] = {
-    {"common", 0},     {"contracts", 1}, {"staffing", 1},
-    {"dispatcher", 2}, {"billing", 2},   {"assist", 2},
-    {"worker", 3},     {"sim", 4},       {"cli", 5},
+    {"common", 0},  {"contracts", 1}, {"staffing", 1}, {"dispatcher", 2},
+    {"billing", 2}, {"assist", 2},    {"worker", 3},   {"sim", 4},
+    {"cli", 5},     {"console", 5},
 };
 
 /* Tests and benchmarks may include anything and are not checked. */
 static const char *const free_folders[] = {"tests", "bench", NULL};
 
 /*
- * Folders whose SQL is still being moved into <folder>/sql/NAME.sql (issue 9)
- * by other branches: rules (b) and (c) skip them until those branches are
- * merged. The lead empties this list after the merge.
+ * Folders whose SQL is still being moved into <folder>/sql/NAME.sql: rules
+ * (b) and (c) skip them. None: every folder's statements are files.
  */
-static const char *const sql_pending[] = {"dispatcher", "billing", NULL};
+static const char *const sql_pending[] = {NULL};
 
-/*
- * Folders whose include cycle is being removed by another branch (issue
- * 9: dispatcher.c includes dispatcher_int.h, which includes dispatcher.h).
- * The lead empties this list after the merge.
- */
-static const char *const cycle_pending[] = {"dispatcher", NULL};
+/* Folders whose include cycle is still being removed. None. */
+static const char *const cycle_pending[] = {NULL};
 
 /* Transaction control (BEGIN, COMMIT) is the db module's own. */
 static const char *const exec_exempt_files[] = {"common/db.c", NULL};
@@ -42,6 +40,36 @@ static const layering_exception exceptions[] = {
     {"worker/main.c", "sim",
      "twinline-agent --workers runs simulated workers: the program links "
      "tl_sim (sim/) above the agent library tl_agent"},
+};
+
+/*
+ * The dispatcher's modules, top (0) to bottom (docs/architecture.md, "The
+ * dispatcher's files"): the program, the loop and its route table, the
+ * handlers (one per message kind), the batch steps, the modules below
+ * them, the shared state and options, and the pure router.
+ */
+static const layering_module modules[] = {
+    {"dispatcher", "main", 0},
+    {"dispatcher", "dispatcher", 1},
+    {"dispatcher", "case_api", 2},
+    {"dispatcher", "worker_api", 2},
+    {"dispatcher", "accept", 2},
+    {"dispatcher", "complete", 2},
+    {"dispatcher", "feedback_api", 2},
+    {"dispatcher", "ops_api", 2},
+    {"dispatcher", "offers", 3},
+    {"dispatcher", "outbox", 3},
+    {"dispatcher", "progress", 3},
+    {"dispatcher", "review", 3},
+    {"dispatcher", "outq", 4},
+    {"dispatcher", "reservations", 4},
+    {"dispatcher", "state", 4},
+    {"dispatcher", "stats", 4},
+    {"dispatcher", "dsp", 5},
+    {"dispatcher", "dispatcher_opts", 6},
+    {"dispatcher", "router_explain", 7},
+    {"dispatcher", "router", 8},
+    {"dispatcher", "router_batch", 9},
 };
 
 const layering_rules layering_twinline = {
@@ -53,4 +81,6 @@ const layering_rules layering_twinline = {
     .exec_exempt_files = exec_exempt_files,
     .exceptions = exceptions,
     .nexceptions = (int)(sizeof(exceptions) / sizeof(exceptions[0])),
+    .modules = modules,
+    .nmodules = (int)(sizeof(modules) / sizeof(modules[0])),
 };

@@ -1,8 +1,9 @@
 /*
  * The layering check fails where it must: each rule is broken once in a
  * small tree written for the test, and the report names the file, the
- * line and what to do. The Twinline tree itself keeps the rules, and one
- * bad file added to it is found.
+ * line and what to do. The Twinline tree itself keeps the rules, and a
+ * bad file added to it (a column read by number, a dispatcher module
+ * including one above it) is found.
  */
 #include <ftw.h>
 #include <stdio.h>
@@ -225,15 +226,21 @@ static void test_column_numbers_and_sql_text(void **state)
              "    return db_i64(r, 0,\n"
              "                  (4)) + db_bool(r, 0, c) + (long)s[0] +\n"
              "           db_null(r, 1, 5);\n"
-             "}\n");
+             "}\n"
+             "static const db_stmt st_one = {\"one\", \"SELECT 1\", 0, "
+             "\"\"};\n"
+             "static const db_stmt *const all[] = {&st_one};\n");
     /* billing is pending: the same lines are not reported there. */
     tree_put(&t, "billing/ledger.c",
              "DB_STMT(st_count, 0, \"SELECT 1\");\n"
              "int f(void *r) { return db_null(r, 1, 5); }\n");
     report = check(&t, &rules, NULL, 0, &n);
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     assert_string_equal(
         report,
+        "cli/report.c:12: db_stmt st_one is defined in C; move the statement "
+        "to cli/sql/<name>.sql with a \"-- columns:\" line "
+        "(cmake/tl_sql.cmake)\n"
         "cli/report.c:3: DB_STMT holds SQL in C; move the statement to "
         "cli/sql/<name>.sql with a \"-- columns:\" line "
         "(cmake/tl_sql.cmake)\n"
@@ -269,6 +276,77 @@ static void test_unplaced_folder_and_duplicate_header(void **state)
                            "billing/ledger.h; includes name headers by file "
                            "name alone, so each name must be unique\n"));
     free(report);
+    tree_free(&t);
+}
+
+/* The dispatcher's modules in layers, top (0) to bottom. */
+static const layering_module layered_modules[] = {
+    {"dispatcher", "offers", 0},
+    {"dispatcher", "queue", 1},
+    {"dispatcher", "router", 2},
+    {"dispatcher", "gone", 1},
+};
+
+static void test_module_layers(void **state)
+{
+    layering_rules lr = rules;
+    tree t;
+    int n = -1;
+    char *report;
+
+    (void)state;
+    lr.modules = layered_modules;
+    lr.nmodules = 4;
+    tree_make(&t);
+    put_clean(&t);
+    /* Down a layer, and to the generated header: allowed. */
+    tree_put(&t, "dispatcher/CMakeLists.txt",
+             "tl_sql_embed(tl_dispatcher dsp ${CMAKE_CURRENT_SOURCE_DIR}/sql)"
+             "\n");
+    tree_put(&t, "dispatcher/offers.c",
+             "#include \"offers.h\"\n#include \"router.h\"\n"
+             "#include \"dsp_sql.h\"\n");
+    tree_put(&t, "dispatcher/queue.h", "#include \"router.h\"\n");
+    /* Up a layer, and sideways inside one: found, though neither closes a
+     * cycle (offers does not include queue). */
+    tree_put(&t, "dispatcher/queue.c",
+             "#include \"queue.h\"\n#include \"offers.h\"\n");
+    tree_put(&t, "dispatcher/offers.h", "\n");
+    tree_put(&t, "dispatcher/spare.h", "\n");
+    tree_put(&t, "dispatcher/spare.c", "#include \"spare.h\"\n");
+    report = check(&t, &lr, NULL, 0, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(
+        report,
+        "dispatcher/queue.c:2: includes \"offers.h\" (layer 0) from layer 1; "
+        "inside dispatcher/ a module includes only modules of layers below "
+        "its own (tests/layering/layering_rules.c)\n"
+        "dispatcher/spare.c: module spare has no layer in dispatcher/; give "
+        "it one (tests/layering/layering_rules.c)\n"
+        "dispatcher/: module gone has a layer but no file; remove it "
+        "(tests/layering/layering_rules.c)\n");
+    free(report);
+    /* The same include between two modules of one layer is found too. */
+    tree_put(&t, "dispatcher/spare.c", "#include \"queue.h\"\n");
+    tree_put(&t, "dispatcher/spare.h", "\n");
+    {
+        static const layering_module same[] = {{"dispatcher", "offers", 0},
+                                               {"dispatcher", "queue", 1},
+                                               {"dispatcher", "router", 2},
+                                               {"dispatcher", "spare", 1}};
+
+        lr.modules = same;
+        lr.nmodules = 4;
+        tree_put(&t, "dispatcher/queue.c", "#include \"queue.h\"\n");
+        report = check(&t, &lr, NULL, 0, &n);
+        assert_int_equal(n, 1);
+        assert_string_equal(report,
+                            "dispatcher/spare.c:1: includes \"queue.h\" "
+                            "(layer 1) from layer 1; inside dispatcher/ a "
+                            "module includes only modules of layers below "
+                            "its own (tests/layering/layering_rules.c)\n");
+        free(report);
+    }
     tree_free(&t);
 }
 
@@ -316,6 +394,46 @@ static void test_twinline_tree(void **state)
     tree_free(&t);
 }
 
+/* The dispatcher's modules point down: a state.c that includes a handler
+ * is found, and so is a module given no layer. */
+static void test_twinline_dispatcher_layers(void **state)
+{
+    tree t;
+    char bad[128], odd[128];
+    layering_extra extras[2] = {{bad, "dispatcher/state.c"},
+                                {odd, "dispatcher/odd.c"}};
+    int n = -1;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out;
+    err e = {0};
+
+    (void)state;
+    tree_make(&t);
+    tree_put(&t, "x/state.c",
+             "#include \"state.h\"\n#include \"accept.h\"\n"
+             "#include \"db.h\"\n");
+    tree_put(&t, "x/odd.c", "#include \"dsp.h\"\n");
+    snprintf(bad, sizeof(bad), "%s/x/state.c", t.root);
+    snprintf(odd, sizeof(odd), "%s/x/odd.c", t.root);
+    out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    assert_int_equal(layering_check(TL_SOURCE_DIR, &layering_twinline, extras,
+                                    2, out, &n, NULL, &e),
+                     ST_OK);
+    fclose(out);
+    /* accept.c includes state.h, so the include is a cycle as well. */
+    assert_int_equal(n, 3);
+    assert_non_null(strstr(buf, "dispatcher/state.c:2: includes \"accept.h\" "
+                                "(layer 2) from layer 4;"));
+    assert_non_null(strstr(buf, "include cycle in dispatcher/: accept -> "
+                                "state -> accept"));
+    assert_non_null(strstr(buf, "dispatcher/odd.c: module odd has no layer in "
+                                "dispatcher/;"));
+    free(buf);
+    tree_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,7 +443,9 @@ int main(void)
         cmocka_unit_test(test_cycle_inside_a_folder),
         cmocka_unit_test(test_column_numbers_and_sql_text),
         cmocka_unit_test(test_unplaced_folder_and_duplicate_header),
+        cmocka_unit_test(test_module_layers),
         cmocka_unit_test(test_twinline_tree),
+        cmocka_unit_test(test_twinline_dispatcher_layers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
