@@ -120,7 +120,9 @@ typedef struct rqueue {
     heap free;  /* members with a free slot (rfree) by score */
     int nmembers;
     int count[NCOUNTS];
-    int apos; /* in the active heap, -1 */
+    int apos;       /* in the active heap, -1 */
+    uint32_t bmark; /* router epoch of the batch the queue is in */
+    int bidx;       /* its index in that batch */
 } rqueue;
 
 typedef struct rtimer {
@@ -1873,6 +1875,223 @@ static int64_t clamp_score(int64_t s)
 }
 
 /*
+ * The work arrays of one batch. Rows are tasks, columns workers; rows fall
+ * into classes of identical rows for the solver (router_batch.h): the tasks
+ * of one queue form one class, except that a task with exclusions or with
+ * its affine worker among the columns has a class of its own.
+ */
+typedef struct rbatch {
+    int *rows;      /* task slots, most urgent first */
+    int *row_class; /* the row's class */
+    int *row_aff;   /* its affine worker, or -1 */
+    int *row_next;  /* next row of the same queue with a class of its own */
+    int *row_col;   /* column given to the row, -1 */
+    int *cols;      /* workers */
+    int *qs;        /* the queues of the rows */
+    int *q_class;   /* per queue of qs: the class of its other rows, -1 */
+    int *q_own;     /* per queue of qs: first row with a class of its own */
+    int *supply;    /* per class */
+    int *top;       /* per class: edges of its best columns, best first */
+    int *ntop;
+    int *deg;       /* per class: eligible columns */
+    int *col_start; /* the solver's graph, column by column */
+    int *col_class; /* and its answer */
+    int *edge_class;
+    int64_t *edge_profit;
+    int64_t *edge_score;
+    int *edge_col;
+    int nedge;
+    int cap_edge[4];
+} rbatch;
+
+static void rbatch_free(rbatch *b)
+{
+    free(b->rows);
+    free(b->row_class);
+    free(b->row_aff);
+    free(b->row_next);
+    free(b->row_col);
+    free(b->cols);
+    free(b->qs);
+    free(b->q_class);
+    free(b->q_own);
+    free(b->supply);
+    free(b->top);
+    free(b->ntop);
+    free(b->deg);
+    free(b->col_start);
+    free(b->col_class);
+    free(b->edge_class);
+    free(b->edge_profit);
+    free(b->edge_score);
+    free(b->edge_col);
+}
+
+/* Column j is eligible for class c at this profit (score: for the
+ * explanations). */
+static status batch_edge(rbatch *b, int c, int j, int64_t profit, int64_t score)
+{
+    int *top = &b->top[(size_t)c * ROUTER_EXPLAIN_TOP], at, k = b->nedge;
+
+    if (grow((void **)&b->edge_class, &b->cap_edge[0], k + 1, sizeof(int),
+             NULL) != ST_OK ||
+        grow((void **)&b->edge_profit, &b->cap_edge[1], k + 1, sizeof(int64_t),
+             NULL) != ST_OK ||
+        grow((void **)&b->edge_score, &b->cap_edge[2], k + 1, sizeof(int64_t),
+             NULL) != ST_OK ||
+        grow((void **)&b->edge_col, &b->cap_edge[3], k + 1, sizeof(int),
+             NULL) != ST_OK)
+        return ST_NOMEM;
+    b->edge_class[k] = c;
+    b->edge_profit[k] = profit;
+    b->edge_score[k] = score;
+    b->edge_col[k] = j;
+    b->nedge++;
+    b->deg[c]++;
+    /* Keep the class's best columns by score, the earlier column first on
+     * ties (columns come in order). */
+    at = b->ntop[c];
+    if (at == ROUTER_EXPLAIN_TOP) {
+        if (score <= b->edge_score[top[at - 1]])
+            return ST_OK;
+        at--;
+    } else {
+        b->ntop[c]++;
+    }
+    while (at > 0 && b->edge_score[top[at - 1]] < score) {
+        top[at] = top[at - 1];
+        at--;
+    }
+    top[at] = k;
+    return ST_OK;
+}
+
+/*
+ * Every eligible (class, column) pair, column by column, from each
+ * worker's memberships: a member free on the queue's channel with a valid
+ * licence meets every rule for the queue's tasks but their exclusions.
+ * The profit is what the exact assignment maximises: an assignment first
+ * (BATCH_BASE), then affinity, then the score.
+ */
+static status batch_edges(router *r, rbatch *b, int ncol, int64_t now_us)
+{
+    int day = day_of(now_us);
+
+    for (int j = 0; j < ncol; j++) {
+        const rworker *w = &r->workers[b->cols[j]];
+        b->col_start[j] = b->nedge;
+        for (int m = 0; m < w->nmemb; m++) {
+            const rqueue *q = &r->queues[w->memb[m].q];
+            int64_t over = 0, score, profit;
+            int bq;
+            if (q->bmark != r->epoch || w->memb[m].pos < 0 ||
+                !licence_ok(w, q->sig.licence, day))
+                continue;
+            bq = q->bidx;
+            (void)static_check(r, &q->sig, w, &over);
+            score = score_parts(r, &q->sig, w, over, now_us, NULL);
+            profit = BATCH_BASE + clamp_score(score);
+            if (b->q_class[bq] >= 0 &&
+                batch_edge(b, b->q_class[bq], j, profit, score) != ST_OK)
+                return ST_NOMEM;
+            for (int i = b->q_own[bq]; i >= 0; i = b->row_next[i]) {
+                bool aff = b->row_aff[i] == b->cols[j];
+                if (excluded(&r->tasks[b->rows[i]], b->cols[j]))
+                    continue;
+                if (batch_edge(b, b->row_class[i], j,
+                               profit + (aff ? BATCH_AFF : 0), score) != ST_OK)
+                    return ST_NOMEM;
+            }
+        }
+    }
+    b->col_start[ncol] = b->nedge;
+    return ST_OK;
+}
+
+typedef struct rdeal {
+    int c;
+    int64_t profit;
+    int j;
+} rdeal;
+
+static int deal_cmp(const void *a, const void *b)
+{
+    const rdeal *x = a, *y = b;
+
+    if (x->c != y->c)
+        return x->c < y->c ? -1 : 1;
+    if (x->profit != y->profit)
+        return x->profit > y->profit ? -1 : 1;
+    return (x->j > y->j) - (x->j < y->j);
+}
+
+/*
+ * The columns the solver gave each class go to the class's rows in order
+ * of urgency, the best paid column to the most urgent row (any order has
+ * the same total). Returns false when out of memory.
+ */
+static bool batch_deal(rbatch *b, int nrow, int ncol, int nclass)
+{
+    rdeal *d = malloc(sizeof(rdeal) * ((size_t)ncol + 1));
+    int *at = malloc(sizeof(int) * ((size_t)nclass + 1)), nd = 0;
+
+    if (d == NULL || at == NULL) {
+        free(d);
+        free(at);
+        return false;
+    }
+    for (int j = 0; j < ncol; j++) {
+        int c = b->col_class[j];
+        if (c < 0)
+            continue;
+        for (int k = b->col_start[j]; k < b->col_start[j + 1]; k++)
+            if (b->edge_class[k] == c) {
+                d[nd].c = c;
+                d[nd].profit = b->edge_profit[k];
+                d[nd++].j = j;
+                break;
+            }
+    }
+    qsort(d, (size_t)nd, sizeof(rdeal), deal_cmp);
+    for (int c = 0; c < nclass; c++)
+        at[c] = -1;
+    for (int i = nd - 1; i >= 0; i--)
+        at[d[i].c] = i;
+    for (int i = 0; i < nrow; i++) {
+        int c = b->row_class[i], k = at[c];
+        b->row_col[i] = -1;
+        if (k >= 0 && k < nd && d[k].c == c) {
+            b->row_col[i] = d[k].j;
+            at[c]++;
+        }
+    }
+    free(d);
+    free(at);
+    return true;
+}
+
+/* Why row i went to its column: the class's best columns and counts. */
+static void batch_explain(router *r, const rbatch *b, int i, int64_t now_us,
+                          router_explain *x)
+{
+    const rtask *t = &r->tasks[b->rows[i]];
+    int c = b->row_class[i], j = b->row_col[i];
+    const int *top = &b->top[(size_t)c * ROUTER_EXPLAIN_TOP];
+
+    explain_start(r, t, now_us, x);
+    x->worker = b->cols[j];
+    x->rule =
+        b->cols[j] == b->row_aff[i] ? ROUTER_RULE_AFFINITY : ROUTER_RULE_BATCH;
+    candidate_fill(r, t, b->cols[j], now_us, &x->candidates[0]);
+    x->ncandidates = 1;
+    x->examined = b->deg[c] - 1;
+    for (int k = 0; k < b->ntop[c] && x->ncandidates < ROUTER_EXPLAIN_TOP; k++)
+        if (b->edge_col[top[k]] != j)
+            candidate_fill(r, t, b->cols[b->edge_col[top[k]]], now_us,
+                           &x->candidates[x->ncandidates++]);
+}
+
+/*
  * One batch: the most urgent tasks that have a free member, and the best
  * free members of their queues, assigned together by an exact maximum-score
  * assignment (affinity and then the number of assignments come first).
@@ -1882,32 +2101,48 @@ static int batch_round(router *r, int64_t now_us, router_assignment *out,
                        router_explain *why, int max)
 {
     int cap = r->cfg.batch_max < max ? r->cfg.batch_max : max;
-    int *rows = NULL, *cols = NULL, *row_col = NULL, *qs = NULL;
-    int64_t *profit = NULL;
-    int nrow = 0, ncol = 0, nq = 0, n = 0, day = day_of(now_us);
+    int nrow = 0, ncol = 0, nq = 0, nclass = 0, n = 0, day = day_of(now_us);
+    rbatch b = {0};
+    router_batch g;
 
     if (cap < r->cfg.batch_min || r->nfree_workers < r->cfg.batch_min ||
         r->npending < r->cfg.batch_min)
         return 0;
-    rows = malloc(sizeof(int) * (size_t)cap);
-    cols = malloc(sizeof(int) * (size_t)cap);
-    qs = malloc(sizeof(int) * (size_t)cap);
-    row_col = malloc(sizeof(int) * (size_t)cap);
-    if (rows == NULL || cols == NULL || qs == NULL || row_col == NULL)
+    b.rows = malloc(sizeof(int) * (size_t)cap);
+    b.row_class = malloc(sizeof(int) * (size_t)cap);
+    b.row_aff = malloc(sizeof(int) * (size_t)cap);
+    b.row_next = malloc(sizeof(int) * (size_t)cap);
+    b.row_col = malloc(sizeof(int) * (size_t)cap);
+    b.cols = malloc(sizeof(int) * (size_t)cap);
+    b.qs = malloc(sizeof(int) * (size_t)cap);
+    b.q_class = malloc(sizeof(int) * (size_t)cap);
+    b.q_own = malloc(sizeof(int) * (size_t)cap);
+    b.supply = malloc(sizeof(int) * (size_t)cap);
+    b.top = malloc(sizeof(int) * (size_t)cap * ROUTER_EXPLAIN_TOP);
+    b.ntop = calloc((size_t)cap, sizeof(int));
+    b.deg = calloc((size_t)cap, sizeof(int));
+    b.col_start = malloc(sizeof(int) * ((size_t)cap + 1));
+    b.col_class = malloc(sizeof(int) * (size_t)cap);
+    if (b.rows == NULL || b.row_class == NULL || b.row_aff == NULL ||
+        b.row_next == NULL || b.row_col == NULL || b.cols == NULL ||
+        b.qs == NULL || b.q_class == NULL || b.q_own == NULL ||
+        b.supply == NULL || b.top == NULL || b.ntop == NULL || b.deg == NULL ||
+        b.col_start == NULL || b.col_class == NULL)
         goto out;
     /*
      * The most urgent tasks, taken out of their heaps for the while. A task
      * whose affine worker can take it goes there at once: affinity comes
      * before any score, and a worker has only one column in the batch.
      */
+    r->epoch++;
     while (n + nrow < cap && heap_count(&r->active) > 0) {
         int qi = active_top(r), slot = queue_top(&r->queues[qi]), aff;
+        rqueue *q = &r->queues[qi];
         const rtask *t = &r->tasks[slot];
         if (i64map_get(r->affinity, t->def.case_id, &aff) &&
             fits(r, t, aff, day)) {
-            if (why != NULL) {
+            if (why != NULL)
                 (void)choose(r, slot, now_us, &why[n]);
-            }
             out[n].task_id = t->def.id;
             out[n].worker = aff;
             out[n].affinity = true;
@@ -1915,21 +2150,21 @@ static int batch_round(router *r, int64_t now_us, router_assignment *out,
             n++;
             continue;
         }
-        heap_remove(&r->queues[qi].tasks, &slot_heap, 0, NULL);
+        heap_remove(&q->tasks, &slot_heap, 0, NULL);
         queue_refresh(r, qi);
-        rows[nrow++] = slot;
+        if (q->bmark != r->epoch) {
+            q->bmark = r->epoch;
+            q->bidx = nq;
+            b.qs[nq++] = qi;
+        }
+        b.row_aff[nrow] =
+            i64map_get(r->affinity, t->def.case_id, &aff) ? aff : -1;
+        b.row_class[nrow] = -1;
+        b.rows[nrow++] = slot;
     }
-    r->epoch++;
-    for (int i = 0; i < nrow; i++) {
-        int qi = r->tasks[rows[i]].q;
-        bool seen = false;
-        for (int k = 0; k < nq && !seen; k++)
-            seen = qs[k] == qi;
-        if (!seen)
-            qs[nq++] = qi;
-    }
+    /* Columns: the best free members of each queue, a fair share each. */
     for (int k = 0; k < nq && ncol < cap; k++) {
-        rqueue *q = &r->queues[qs[k]];
+        rqueue *q = &r->queues[b.qs[k]];
         int per = cap / nq > ROUTER_EXPLAIN_TOP ? cap / nq : ROUTER_EXPLAIN_TOP;
         int p;
         free_walk_start(r, q);
@@ -1939,85 +2174,70 @@ static int batch_round(router *r, int64_t now_us, router_assignment *out,
             if (w->mark == r->epoch)
                 continue;
             w->mark = r->epoch;
-            cols[ncol++] = free_at(q, p)->w;
+            b.cols[ncol++] = free_at(q, p)->w;
         }
     }
     if (nrow < r->cfg.batch_min || ncol < r->cfg.batch_min)
         goto restore;
-    profit = malloc(sizeof(int64_t) * (size_t)nrow * (size_t)ncol);
-    if (profit == NULL)
-        goto restore;
-    for (int i = 0; i < nrow; i++) {
-        const rtask *t = &r->tasks[rows[i]];
-        int aff = -1;
-        (void)i64map_get(r->affinity, t->def.case_id, &aff);
-        for (int j = 0; j < ncol; j++) {
-            int64_t *p = &profit[(size_t)i * (size_t)ncol + (size_t)j];
-            router_candidate c;
-            if (!fits(r, t, cols[j], day)) {
-                *p = 0;
-                continue;
-            }
-            candidate_fill(r, t, cols[j], now_us, &c);
-            *p = BATCH_BASE + (cols[j] == aff ? BATCH_AFF : 0) +
-                 clamp_score(c.score);
+    /* Classes: one per queue for its plain rows, one per other row. */
+    for (int k = 0; k < nq; k++) {
+        b.q_class[k] = -1;
+        b.q_own[k] = -1;
+    }
+    for (int i = nrow - 1; i >= 0; i--) {
+        const rtask *t = &r->tasks[b.rows[i]];
+        int bq = r->queues[t->q].bidx, aff = b.row_aff[i];
+        if (aff >= 0 &&
+            (aff >= r->nworkers || r->workers[aff].mark != r->epoch))
+            aff = b.row_aff[i] = -1; /* not among the columns */
+        if (t->nexcluded > 0 || aff >= 0) {
+            b.row_next[i] = b.q_own[bq];
+            b.q_own[bq] = i;
+            b.row_class[i] = nclass;
+            b.supply[nclass++] = 1;
         }
     }
-    if (router_assign_max(profit, nrow, ncol, row_col, NULL) != ST_OK)
+    for (int i = 0; i < nrow; i++) {
+        int bq = r->queues[r->tasks[b.rows[i]].q].bidx;
+        if (b.row_class[i] >= 0)
+            continue; /* a class of its own */
+        if (b.q_class[bq] < 0) {
+            b.q_class[bq] = nclass;
+            b.supply[nclass++] = 0;
+        }
+        b.row_class[i] = b.q_class[bq];
+        b.supply[b.row_class[i]]++;
+    }
+    if (batch_edges(r, &b, ncol, now_us) != ST_OK)
+        goto restore;
+    g.nclass = nclass;
+    g.supply = b.supply;
+    g.ncol = ncol;
+    g.col_start = b.col_start;
+    g.edge_class = b.edge_class;
+    g.edge_profit = b.edge_profit;
+    if (router_assign_max(&g, b.col_class, NULL) != ST_OK ||
+        !batch_deal(&b, nrow, ncol, nclass))
         goto restore;
     for (int i = 0; i < nrow; i++) {
-        int slot = rows[i], j = row_col[i];
-        rtask *t = &r->tasks[slot];
-        int aff = -1;
+        int slot = b.rows[i], j = b.row_col[i];
         if (j < 0)
             continue;
-        (void)i64map_get(r->affinity, t->def.case_id, &aff);
-        if (why != NULL) {
-            router_explain *x = &why[n];
-            explain_start(r, t, now_us, x);
-            x->worker = cols[j];
-            x->rule = cols[j] == aff ? ROUTER_RULE_AFFINITY : ROUTER_RULE_BATCH;
-            candidate_fill(r, t, cols[j], now_us, &x->candidates[0]);
-            x->ncandidates = 1;
-            for (int k = 0; k < ncol; k++) {
-                router_candidate c;
-                int at;
-                if (k == j || profit[(size_t)i * (size_t)ncol + (size_t)k] == 0)
-                    continue;
-                x->examined++;
-                candidate_fill(r, t, cols[k], now_us, &c);
-                at = x->ncandidates;
-                if (at == ROUTER_EXPLAIN_TOP) {
-                    if (c.score <= x->candidates[at - 1].score)
-                        continue;
-                    at--;
-                } else {
-                    x->ncandidates++;
-                }
-                while (at > 1 && x->candidates[at - 1].score < c.score) {
-                    x->candidates[at] = x->candidates[at - 1];
-                    at--;
-                }
-                x->candidates[at] = c;
-            }
-        }
-        out[n].task_id = t->def.id;
-        out[n].worker = cols[j];
-        out[n].affinity = cols[j] == aff;
-        assign(r, slot, cols[j]);
-        rows[i] = -1;
+        if (why != NULL)
+            batch_explain(r, &b, i, now_us, &why[n]);
+        out[n].task_id = r->tasks[slot].def.id;
+        out[n].worker = b.cols[j];
+        out[n].affinity = b.cols[j] == b.row_aff[i];
+        assign(r, slot, b.cols[j]);
+        b.rows[i] = -1;
         n++;
     }
 restore:
     for (int i = 0; i < nrow; i++)
-        if (rows[i] >= 0)
-            task_enqueue(r, rows[i]);
+        if (b.rows[i] >= 0)
+            task_enqueue(r, b.rows[i]);
 out:
-    free(rows);
-    free(cols);
-    free(qs);
-    free(row_col);
-    free(profit);
+    rbatch_free(&b);
     return n;
 }
 
