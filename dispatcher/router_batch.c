@@ -12,7 +12,12 @@
  * lies on a tight arc to T, whose potential stays 0. From a class reached
  * at distance d every column it holds is at d too, and going on means
  * giving one of them to another class or leaving it out, so the search
- * walks classes and looks at the columns of the classes it settles.
+ * walks classes. The cheapest way from a full class to each other class,
+ * and the cheapest column to leave out, do not depend on the potentials
+ * (a column's potential moves with its class's), so each class keeps them
+ * (its exits) until its columns change: a search that settles a class of
+ * two hundred columns then looks at a handful of exits, not at every edge
+ * of every column.
  * Potentials stay within [-ROUTER_BATCH_PROFIT_MAX, 0]: a class with a
  * free row sits at 0, a full one no lower than minus the profit of any
  * column it holds, so no sum below overflows.
@@ -26,6 +31,24 @@
 
 /* How a shortest path ends at T. */
 enum { END_SELF, END_FREE_ROW, END_DROP };
+
+/* The cheapest way from a class to class `to`: give it column `col`, which
+ * costs delta = (its profit here) - (its profit there). */
+typedef struct rexit {
+    int to;
+    int col;
+    int64_t delta;
+} rexit;
+
+/* A class's exits, valid while its columns stay the same. */
+typedef struct rexits {
+    rexit *v;
+    int n;
+    int cap;
+    bool stale;
+    int drop_col; /* the column cheapest to leave out, -1: none */
+    int64_t drop_profit;
+} rexits;
 
 typedef struct solver {
     const router_batch *b;
@@ -46,7 +69,13 @@ typedef struct solver {
     int *settled;
     int nsettled;
     uint32_t epoch;
-    heap open; /* classes by distance */
+    heap open;           /* classes by distance */
+    rexits *exits;       /* per class */
+    int64_t *best_delta; /* scratch for exits_update, per class */
+    int *best_col;
+    int *targets;
+    uint32_t *best_seen;
+    uint32_t best_epoch;
 } solver;
 
 static inline bool class_before(const void *a, const void *b, void *ctx)
@@ -76,6 +105,7 @@ static void hold(solver *s, int j, int c, int64_t profit)
         s->prev[s->head[c]] = j;
     s->head[c] = j;
     s->held[c]++;
+    s->exits[c].stale = true;
 }
 
 static void unhold(solver *s, int j)
@@ -90,10 +120,64 @@ static void unhold(solver *s, int j)
         s->prev[s->next[j]] = s->prev[j];
     s->held[c]--;
     s->cls[j] = -1;
+    s->exits[c].stale = true;
+}
+
+/* Compute class c's exits again from its columns and their edges. */
+static status exits_update(solver *s, int c)
+{
+    const router_batch *b = s->b;
+    rexits *x = &s->exits[c];
+    int n = 0;
+
+    x->drop_col = -1;
+    s->best_epoch++;
+    for (int m = s->head[c]; m >= 0; m = s->next[m]) {
+        if (x->drop_col < 0 || s->prof[m] < x->drop_profit) {
+            x->drop_col = m;
+            x->drop_profit = s->prof[m];
+        }
+        for (int k = b->col_start[m]; k < b->col_start[m + 1]; k++) {
+            int to = b->edge_class[k];
+            int64_t delta = s->prof[m] - b->edge_profit[k];
+            if (to == c)
+                continue;
+            if (s->best_seen[to] != s->best_epoch) {
+                s->best_seen[to] = s->best_epoch;
+                s->best_delta[to] = delta;
+                s->best_col[to] = m;
+                s->targets[n++] = to;
+            } else if (delta < s->best_delta[to]) {
+                s->best_delta[to] = delta;
+                s->best_col[to] = m;
+            }
+        }
+    }
+    if (n > x->cap) {
+        int cap = x->cap > 0 ? x->cap : 4;
+        rexit *v;
+        while (cap < n)
+            cap *= 2;
+        v = realloc(x->v, sizeof(rexit) * (size_t)cap);
+        if (v == NULL)
+            return ST_NOMEM;
+        x->v = v;
+        x->cap = cap;
+    }
+    for (int i = 0; i < n; i++) {
+        int to = s->targets[i];
+        x->v[i].to = to;
+        x->v[i].col = s->best_col[to];
+        x->v[i].delta = s->best_delta[to];
+    }
+    x->n = n;
+    x->stale = false;
+    return ST_OK;
 }
 
 /* A path reaches class c at distance d, moving column via in (profit w). */
-static void relax(solver *s, int c, int64_t d, int from, int via, int64_t w)
+static inline void relax(solver *s, int c, int64_t d, int from, int via,
+                         int64_t w)
 {
     if (s->seen[c] == s->epoch && d >= s->dist[c])
         return;
@@ -110,8 +194,9 @@ static void relax(solver *s, int c, int64_t d, int from, int via, int64_t w)
     }
 }
 
-/* Add column j: route its unit along a shortest path and move the flow. */
-static void add_column(solver *s, int j)
+/* Add column j: route its unit along a shortest path and move the flow.
+ * Errors: ST_NOMEM (the flow is unchanged). */
+static status add_column(solver *s, int j)
 {
     const router_batch *b = s->b;
     int end = END_SELF, end_class = -1, end_col = -1;
@@ -150,7 +235,9 @@ static void add_column(solver *s, int j)
             }
             continue;
         }
-        for (int m = s->head[c]; m >= 0; m = s->next[m]) {
+        if (s->held[c] == 1) {
+            /* One column: its edges are the exits. */
+            int m = s->head[c];
             int64_t at = s->dist[c] + s->pot[c] + s->prof[m];
             if (at < best) {
                 best = at;
@@ -167,6 +254,27 @@ static void add_column(solver *s, int j)
                 if (d < best)
                     relax(s, c2, d, c, m, b->edge_profit[k]);
             }
+            continue;
+        }
+        if (s->exits[c].stale && exits_update(s, c) != ST_OK)
+            return ST_NOMEM;
+        if (s->exits[c].drop_col >= 0) {
+            int64_t at = s->dist[c] + s->pot[c] + s->exits[c].drop_profit;
+            if (at < best) {
+                best = at;
+                end = END_DROP;
+                end_class = c;
+                end_col = s->exits[c].drop_col;
+            }
+        }
+        for (int i = 0; i < s->exits[c].n; i++) {
+            const rexit *x = &s->exits[c].v[i];
+            int64_t d;
+            if (s->done[x->to] == s->epoch)
+                continue;
+            d = s->dist[c] + s->pot[c] + x->delta - s->pot[x->to];
+            if (d < best)
+                relax(s, x->to, d, c, x->col, s->prof[x->col] - x->delta);
         }
     }
     for (int i = 0; i < s->nsettled; i++) {
@@ -174,7 +282,7 @@ static void add_column(solver *s, int j)
         s->pot[c] += s->dist[c] - best;
     }
     if (end == END_SELF)
-        return;
+        return ST_OK;
     if (end == END_DROP)
         unhold(s, end_col);
     for (int c = end_class;;) {
@@ -186,6 +294,7 @@ static void add_column(solver *s, int j)
             break;
         c = back;
     }
+    return ST_OK;
 }
 
 static status check(const router_batch *b, err *e)
@@ -252,19 +361,27 @@ status router_assign_max(const router_batch *b, int *col_class, err *e)
     s.via_profit = malloc(nc * sizeof(int64_t));
     s.hpos = malloc(nc * sizeof(int));
     s.settled = malloc(nc * sizeof(int));
+    s.exits = calloc(nc, sizeof(rexits));
+    s.best_delta = malloc(nc * sizeof(int64_t));
+    s.best_col = malloc(nc * sizeof(int));
+    s.best_seen = calloc(nc, sizeof(uint32_t));
+    s.targets = malloc(nc * sizeof(int));
     order = malloc(nj * sizeof(col_order));
     if (s.cls == NULL || s.prof == NULL || s.next == NULL || s.prev == NULL ||
         s.head == NULL || s.held == NULL || s.pot == NULL || s.dist == NULL ||
         s.seen == NULL || s.done == NULL || s.from == NULL || s.via == NULL ||
         s.via_profit == NULL || s.hpos == NULL || s.settled == NULL ||
-        order == NULL ||
+        s.exits == NULL || s.best_delta == NULL || s.best_col == NULL ||
+        s.best_seen == NULL || s.targets == NULL || order == NULL ||
         heap_reserve(&s.open, &class_heap, b->nclass + 1, NULL) != ST_OK) {
         st = err_set(e, ST_NOMEM, "out of memory for a batch of %d columns",
                      b->ncol);
         goto out;
     }
-    for (int c = 0; c < b->nclass; c++)
+    for (int c = 0; c < b->nclass; c++) {
         s.head[c] = -1;
+        s.exits[c].stale = true;
+    }
     /*
      * Best columns first: they mostly find a free row at once, and the
      * classes fill up only towards the end, when the searches that walk
@@ -280,11 +397,21 @@ status router_assign_max(const router_batch *b, int *col_class, err *e)
     }
     qsort(order, (size_t)b->ncol, sizeof(col_order), order_cmp);
     for (int i = 0; i < b->ncol; i++)
-        if (order[i].best > 0)
-            add_column(&s, order[i].j);
+        if (order[i].best > 0 && add_column(&s, order[i].j) != ST_OK) {
+            st = err_set(e, ST_NOMEM, "out of memory for a batch of %d columns",
+                         b->ncol);
+            goto out;
+        }
     for (int j = 0; j < b->ncol; j++)
         col_class[j] = s.cls[j];
 out:
+    for (int c = 0; s.exits != NULL && c < b->nclass; c++)
+        free(s.exits[c].v);
+    free(s.exits);
+    free(s.best_delta);
+    free(s.best_col);
+    free(s.best_seen);
+    free(s.targets);
     heap_free(&s.open);
     free(s.cls);
     free(s.prof);
