@@ -108,37 +108,24 @@ HEAP_INLINE void heap_sift_up(heap *h, const heap_type *t, int pos)
     heap_place(h, t, pos, x);
 }
 
-/*
- * Move the item in scratch down from hole pos. Bottom-up: the hole first
- * follows the better children to a leaf (one comparison a level), then the
- * item climbs back to its place. An item sifted down mostly belongs near
- * the leaves (the last item after a removal, a worker whose score fell by
- * a whole load step), so this takes about half the comparisons of the
- * textbook loop.
- */
+/* Move the item in scratch down from hole pos. */
 HEAP_INLINE void heap_sift_down(heap *h, const heap_type *t, int pos)
 {
     const void *x = heap_at(h, t, h->cap);
-    int hole = pos;
 
     for (;;) {
-        int c = 2 * hole + 1;
+        int c = 2 * pos + 1;
         if (c >= h->n)
             break;
         if (c + 1 < h->n &&
             t->before(heap_at(h, t, c + 1), heap_at(h, t, c), h->ctx))
             c++;
-        heap_place(h, t, hole, heap_at(h, t, c));
-        hole = c;
-    }
-    while (hole > pos) {
-        int parent = (hole - 1) / 2;
-        if (!t->before(x, heap_at(h, t, parent), h->ctx))
+        if (!t->before(heap_at(h, t, c), x, h->ctx))
             break;
-        heap_place(h, t, hole, heap_at(h, t, parent));
-        hole = parent;
+        heap_place(h, t, pos, heap_at(h, t, c));
+        pos = c;
     }
-    heap_place(h, t, hole, x);
+    heap_place(h, t, pos, x);
 }
 
 /* Place the item in scratch at hole pos, up or down as its key says. */
