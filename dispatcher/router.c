@@ -1932,7 +1932,7 @@ typedef struct rbatch {
     int64_t *edge_score;
     int *edge_col;
     int nedge;
-    int cap_edge[4];
+    int cap_edge[4]; /* capacities of the four edge arrays */
 } rbatch;
 
 static void rbatch_free(rbatch *b)
