@@ -5,8 +5,12 @@
  * A decision here is one completion event plus the router_match call that
  * refills the freed slot (one assignment), timed together. Prints
  * name=value lines; asserts nothing about time.
- *   build/release/bench/bench_router [decisions]
+ *   build/release/bench/bench_router [decisions [part]]
+ * part: all (default), 1000, 10000 or 100000 (one scale only) or batch.
+ * Under callgrind, --toggle-collect=decide counts the instructions of the
+ * timed decisions alone (docs/routing.md).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +26,9 @@
 #define POOLS   10
 #define QUEUED  100000
 
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
+#define SEED 0x2545F4914F6CDD1Dull
+
+static uint64_t rng = SEED;
 
 static uint32_t rnd(uint32_t n)
 {
@@ -114,6 +120,15 @@ static void add_workers(router *r, int nworkers, int64_t now)
     }
 }
 
+/* The timed part of a decision: kept out of line so that callgrind can
+ * count its instructions alone. */
+__attribute__((noinline)) static int decide(router *r, int64_t done_id,
+                                            int64_t now, router_assignment *a)
+{
+    router_task_done(r, done_id, now);
+    return router_match(r, now, a, 1);
+}
+
 typedef struct held {
     int64_t *id;
     int n;
@@ -141,6 +156,9 @@ static void run_scale(int nworkers, int decisions, bool memory)
     int nlat = 0, added = 0, n;
     err e = {0};
 
+    /* Each part draws from its own seed, so a part run alone sees the same
+     * instance as in the full run. */
+    rng = SEED ^ (uint64_t)nworkers;
     if (router_create(&r, &e) != ST_OK)
         exit(1);
     for (int t = 0; t < TENANTS; t++)
@@ -184,8 +202,7 @@ static void run_scale(int nworkers, int decisions, bool memory)
         now += 1000;
         add_task(r, now);
         t0 = mono_ns();
-        router_task_done(r, id, now);
-        n = router_match(r, now, a, 1);
+        n = decide(r, id, now, a);
         t1 = mono_ns();
         lat[nlat++] = t1 - t0;
         for (int j = 0; j < n; j++)
@@ -218,17 +235,20 @@ static void run_scale(int nworkers, int decisions, bool memory)
 }
 
 /* 1,000 tasks and 1,000 free workers at once, all on one channel with
- * mixed levels, assigned as one exact batch. */
-static void run_batch(void)
+ * mixed levels, assigned as one exact batch; with explanations (what the
+ * dispatcher asks for) when why is set. */
+static void run_batch(bool why)
 {
     router *r = NULL;
     router_config c;
     router_assignment *a = malloc(sizeof(router_assignment) * 1000);
+    router_explain *x = why ? malloc(sizeof(router_explain) * 1000) : NULL;
     int64_t now = 1700000000LL * 1000000, t0, t1;
     err e = {0};
     int n;
 
-    if (a == NULL || router_create(&r, &e) != ST_OK)
+    rng = SEED ^ 1;
+    if (a == NULL || (why && x == NULL) || router_create(&r, &e) != ST_OK)
         exit(1);
     router_config_default(&c);
     c.batch_min = 2;
@@ -260,22 +280,43 @@ static void run_batch(void)
         router_task_add(r, &t, -1, &e);
     }
     t0 = mono_ns();
-    n = router_match(r, now, a, 1000);
+    n = why ? router_match_explained(r, now, a, x, 1000)
+            : router_match(r, now, a, 1000);
     t1 = mono_ns();
-    printf("router_batch_ms=%.1f\n", (t1 - t0) / 1e6);
-    printf("router_batch_assigned=%d\n", n);
+    if (why) {
+        printf("router_batch_explained_ms=%.1f\n", (t1 - t0) / 1e6);
+    } else {
+        printf("router_batch_ms=%.1f\n", (t1 - t0) / 1e6);
+        printf("router_batch_assigned=%d\n", n);
+    }
     router_destroy(r);
     free(a);
+    free(x);
 }
 
 int main(int argc, char **argv)
 {
     int decisions = argc > 1 ? atoi(argv[1]) : 20000;
+    const char *part = argc > 2 ? argv[2] : "all";
+    bool all = strcmp(part, "all") == 0;
 
+    if (decisions < 1 ||
+        (!all && strcmp(part, "batch") != 0 && strcmp(part, "1000") != 0 &&
+         strcmp(part, "10000") != 0 && strcmp(part, "100000") != 0)) {
+        fprintf(stderr, "usage: bench_router [decisions [all|1000|10000|"
+                        "100000|batch]]\n");
+        return 2;
+    }
     make_steps();
-    run_scale(10000, decisions, true);
-    run_scale(1000, decisions, false);
-    run_scale(100000, decisions, false);
-    run_batch();
+    if (all || strcmp(part, "10000") == 0)
+        run_scale(10000, decisions, true);
+    if (all || strcmp(part, "1000") == 0)
+        run_scale(1000, decisions, false);
+    if (all || strcmp(part, "100000") == 0)
+        run_scale(100000, decisions, false);
+    if (all || strcmp(part, "batch") == 0) {
+        run_batch(false);
+        run_batch(true);
+    }
     return 0;
 }

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap.h"
 #include "i64map.h"
 #include "router_batch.h"
 
@@ -52,23 +53,29 @@ typedef struct rsig {
     bool ai_ok;        /* AI workers qualify */
 } rsig;
 
-/* A worker's membership of a queue; pos is its place in the free heap. */
+/*
+ * A worker's membership of a queue. Its place in the queue's free heap is
+ * r->mpos[id] (-1 when not free): the heap moves members on every decision,
+ * and one small array takes those writes with a cache miss each instead
+ * of two (the worker, then its memberships).
+ */
 typedef struct rmemb {
     int q;
-    int pos;      /* -1 when not free */
+    int id;
     int64_t pair; /* fit and cost parts for this queue */
 } rmemb;
 
+/* A free member in a queue's heap; key = pair + the worker's dyn. */
 typedef struct rfree {
     int64_t key;
     int w;
-    int m; /* index in the worker's memberships */
+    int id; /* the membership */
 } rfree;
 
+/* The fields a decision reads come first, to share cache lines. */
 typedef struct rworker {
     bool defined;
     router_presence presence;
-    router_worker_def def;
     int load[ROUTER_CHANNELS];
     int total_load;
     int total_capacity;
@@ -83,6 +90,7 @@ typedef struct rworker {
     int nmemb;
     int cap_memb;
     uint32_t mark;
+    router_worker_def def;
 } rworker;
 
 typedef struct rtask {
@@ -109,19 +117,18 @@ typedef struct rtask {
 typedef struct rqueue {
     rsig sig;
     int ring;
-    int chain; /* next queue with the same hash, -1 */
-    int *heap; /* pending task slots by urgency */
-    int n;
+    int chain;  /* next queue with the same hash, -1 */
+    heap tasks; /* pending task slots by urgency */
     int *parked;
     int np;
-    int cap_tasks; /* capacity of heap and parked alike */
-    int ntasks;    /* live tasks of this queue, held ones included */
-    rfree *free;
-    int nf;
-    int cap_free;
+    int cap_parked;
+    int ntasks; /* live tasks of this queue, held ones included */
+    heap free;  /* members with a free slot (rfree) by score */
     int nmembers;
     int count[NCOUNTS];
-    int apos; /* in the active heap, -1 */
+    int apos;       /* in the active heap, -1 */
+    uint32_t bmark; /* router epoch of the batch the queue is in */
+    int bidx;       /* its index in that batch */
 } rqueue;
 
 typedef struct rtimer {
@@ -154,12 +161,16 @@ struct router {
     rqueue *queues;
     int nqueues;
     int cap_queues;
-    int *active;
-    int nactive;
-    int cap_active;
-    rtimer *timers;
-    int ntimers;
-    int cap_timers;
+    heap active; /* queues with a pending task and a free member */
+    heap timers; /* rtimer, earliest first */
+    heap open;   /* free_walk's frontier: positions in walk_q's free heap */
+    int *mpos;   /* by membership id: place in its queue's free heap */
+    int nmpos;
+    int cap_mpos;
+    int *mfree; /* membership ids to reuse */
+    int nmfree;
+    int cap_mfree;
+    struct rqueue *walk_q;
     router_expiry *expired;
     int nexpired;
     int cap_expired;
@@ -222,6 +233,184 @@ static status grow(void **p, int *cap, int need, size_t elem, err *e)
     return ST_OK;
 }
 
+/* ---- Heaps ------------------------------------------------------------ */
+
+static bool task_before(const rtask *a, const rtask *b)
+{
+    if (a->prio != b->prio)
+        return a->prio > b->prio;
+    if (a->dl != b->dl)
+        return a->dl < b->dl;
+    if (a->def.ready_us != b->def.ready_us)
+        return a->def.ready_us < b->def.ready_us;
+    return a->def.id < b->def.id;
+}
+
+/* A queue's pending tasks: task slots, most urgent first. */
+static inline bool slot_before(const void *a, const void *b, void *ctx)
+{
+    const router *r = ctx;
+
+    return task_before(&r->tasks[*(const int *)a], &r->tasks[*(const int *)b]);
+}
+
+static inline void slot_moved(const void *item, int pos, void *ctx)
+{
+    router *r = ctx;
+
+    r->tasks[*(const int *)item].pos = pos;
+}
+
+static const heap_type slot_heap = {sizeof(int), slot_before, slot_moved};
+
+/* A queue's free members: highest key, then longest idle, then index. */
+static inline bool free_before(const void *a, const void *b, void *ctx)
+{
+    const router *r = ctx;
+    const rfree *x = a, *y = b;
+    int64_t ix, iy;
+
+    if (x->key != y->key)
+        return x->key > y->key;
+    ix = r->workers[x->w].idle_since_us;
+    iy = r->workers[y->w].idle_since_us;
+    if (ix != iy)
+        return ix < iy;
+    return x->w < y->w;
+}
+
+static inline void free_moved(const void *item, int pos, void *ctx)
+{
+    router *r = ctx;
+    const rfree *x = item;
+
+    r->mpos[x->id] = pos;
+}
+
+static const heap_type free_heap = {sizeof(rfree), free_before, free_moved};
+
+static int queue_top(const rqueue *q)
+{
+    return *(const int *)heap_at(&q->tasks, &slot_heap, 0);
+}
+
+static rfree *free_at(const rqueue *q, int pos)
+{
+    return heap_at(&q->free, &free_heap, pos);
+}
+
+/* The active queues, by their most urgent task. */
+static inline bool queue_before(const void *a, const void *b, void *ctx)
+{
+    const router *r = ctx;
+    const rqueue *qa = &r->queues[*(const int *)a];
+    const rqueue *qb = &r->queues[*(const int *)b];
+
+    return task_before(&r->tasks[queue_top(qa)], &r->tasks[queue_top(qb)]);
+}
+
+static inline void queue_moved(const void *item, int pos, void *ctx)
+{
+    router *r = ctx;
+
+    r->queues[*(const int *)item].apos = pos;
+}
+
+static const heap_type active_heap = {sizeof(int), queue_before, queue_moved};
+
+/* Earliest first; timers due at once run in a fixed order. */
+static inline bool timer_before(const void *a, const void *b, void *ctx)
+{
+    const rtimer *x = a, *y = b;
+
+    (void)ctx;
+    if (x->at != y->at)
+        return x->at < y->at;
+    if (x->worker != y->worker)
+        return x->worker < y->worker;
+    return x->id != y->id ? x->id < y->id : x->gen < y->gen;
+}
+
+static const heap_type timer_heap = {sizeof(rtimer), timer_before, NULL};
+
+/* The frontier of a walk: heap positions, best member first. */
+static inline bool open_before(const void *a, const void *b, void *ctx)
+{
+    const router *r = ctx;
+
+    return free_before(free_at(r->walk_q, *(const int *)a),
+                       free_at(r->walk_q, *(const int *)b), ctx);
+}
+
+static const heap_type open_heap = {sizeof(int), open_before, NULL};
+
+static int active_top(const router *r)
+{
+    return *(const int *)heap_at(&r->active, &active_heap, 0);
+}
+
+/*
+ * Walk the free members of queue q best first without taking them out:
+ * free_walk_start, then free_walk_next until it returns -1 (or the caller
+ * has seen enough). Each call returns the heap position of the next best
+ * member; the frontier (r->open) holds the children of the members seen.
+ * Nothing may change q's free heap during a walk.
+ */
+static void free_walk_start(router *r, rqueue *q)
+{
+    int top = 0;
+
+    heap_clear(&r->open, &open_heap);
+    r->walk_q = q;
+    /* Without memory for the frontier the walk sees nobody. */
+    if (heap_count(&q->free) > 0)
+        (void)heap_push(&r->open, &open_heap, &top, NULL);
+}
+
+static int free_walk_next(router *r, rqueue *q)
+{
+    int p;
+
+    if (heap_count(&r->open) == 0)
+        return -1;
+    heap_pop(&r->open, &open_heap, &p);
+    for (int c = 2 * p + 1; c <= 2 * p + 2 && c < heap_count(&q->free); c++)
+        if (heap_push(&r->open, &open_heap, &c, NULL) != ST_OK)
+            break; /* the walk ends early */
+    return p;
+}
+
+/* Capacity for the queue's tasks is reserved when a task joins it. */
+static void tpush(router *r, rqueue *q, int slot)
+{
+    r->tasks[slot].parked = false;
+    (void)heap_push(&q->tasks, &slot_heap, &slot, NULL);
+}
+
+/* Put the queue in the active heap, move it, or take it out. */
+static void queue_refresh(router *r, int qi)
+{
+    rqueue *q = &r->queues[qi];
+    bool want = heap_count(&q->tasks) > 0 && heap_count(&q->free) > 0;
+
+    if (want && q->apos < 0) {
+        /* The active heap has room for every queue (see queue_get). */
+        (void)heap_push(&r->active, &active_heap, &qi, NULL);
+    } else if (want) {
+        heap_fix(&r->active, &active_heap, q->apos);
+    } else if (q->apos >= 0) {
+        heap_remove(&r->active, &active_heap, q->apos, NULL);
+    }
+}
+
+static void timer_push(router *r, int64_t at, int id, uint32_t gen, bool worker)
+{
+    rtimer x = {at, id, gen, worker};
+
+    /* Without memory the timer is lost: the task keeps its ring. */
+    (void)heap_push(&r->timers, &timer_heap, &x, NULL);
+}
+
 void router_config_default(router_config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -243,6 +432,9 @@ status router_create(router **out, err *e)
     if (r == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
     router_config_default(&r->cfg);
+    heap_init(&r->active, r);
+    heap_init(&r->timers, r);
+    heap_init(&r->open, r);
     s = i64map_create(&r->task_index, e);
     if (s == ST_OK)
         s = i64map_create(&r->affinity, e);
@@ -273,9 +465,9 @@ static void free_contents(router *r)
         r->workers[i].memb = NULL;
     }
     for (int i = 0; i < r->nqueues; i++) {
-        free(r->queues[i].heap);
+        heap_free(&r->queues[i].tasks);
         free(r->queues[i].parked);
-        free(r->queues[i].free);
+        heap_free(&r->queues[i].free);
     }
 }
 
@@ -291,8 +483,11 @@ void router_destroy(router *r)
     free(r->free_slots);
     free(r->workers);
     free(r->queues);
-    free(r->active);
-    free(r->timers);
+    heap_free(&r->active);
+    heap_free(&r->timers);
+    heap_free(&r->open);
+    free(r->mpos);
+    free(r->mfree);
     free(r->expired);
     free(r->prices);
     free(r->weights);
@@ -324,9 +519,11 @@ void router_clear(router *r)
     r->nworkers = 0;
     r->ndefined = 0;
     r->nfree_workers = 0;
+    heap_clear(&r->active, &active_heap);
+    heap_clear(&r->timers, &timer_heap);
     r->nqueues = 0;
-    r->nactive = 0;
-    r->ntimers = 0;
+    r->nmpos = 0;
+    r->nmfree = 0;
     r->nexpired = 0;
     r->nprices = 0;
     if (r->workers != NULL)
@@ -339,264 +536,6 @@ void router_clear(router *r)
     i64map_clear(r->affinity);
     i64map_clear(r->contracts);
     i64map_clear(r->queue_index);
-}
-
-/* ---- Heaps ------------------------------------------------------------ */
-
-static bool task_before(const rtask *a, const rtask *b)
-{
-    if (a->prio != b->prio)
-        return a->prio > b->prio;
-    if (a->dl != b->dl)
-        return a->dl < b->dl;
-    if (a->def.ready_us != b->def.ready_us)
-        return a->def.ready_us < b->def.ready_us;
-    return a->def.id < b->def.id;
-}
-
-static void tset(router *r, rqueue *q, int i, int slot)
-{
-    q->heap[i] = slot;
-    r->tasks[slot].pos = i;
-}
-
-static void tup(router *r, rqueue *q, int i)
-{
-    int slot = q->heap[i];
-
-    while (i > 0) {
-        int p = (i - 1) / 2;
-        if (!task_before(&r->tasks[slot], &r->tasks[q->heap[p]]))
-            break;
-        tset(r, q, i, q->heap[p]);
-        i = p;
-    }
-    tset(r, q, i, slot);
-}
-
-static void tdown(router *r, rqueue *q, int i)
-{
-    int slot = q->heap[i];
-
-    for (;;) {
-        int c = 2 * i + 1;
-        if (c >= q->n)
-            break;
-        if (c + 1 < q->n &&
-            task_before(&r->tasks[q->heap[c + 1]], &r->tasks[q->heap[c]]))
-            c++;
-        if (!task_before(&r->tasks[q->heap[c]], &r->tasks[slot]))
-            break;
-        tset(r, q, i, q->heap[c]);
-        i = c;
-    }
-    tset(r, q, i, slot);
-}
-
-/* Capacity for the queue's tasks is reserved when a task joins it. */
-static void tpush(router *r, rqueue *q, int slot)
-{
-    r->tasks[slot].parked = false;
-    q->heap[q->n++] = slot;
-    tup(r, q, q->n - 1);
-}
-
-static void tremove(router *r, rqueue *q, int i)
-{
-    int last;
-
-    r->tasks[q->heap[i]].pos = -1;
-    last = q->heap[--q->n];
-    if (i == q->n)
-        return;
-    tset(r, q, i, last);
-    tup(r, q, i);
-    tdown(r, q, r->tasks[last].pos);
-}
-
-static bool free_before(const router *r, const rfree *a, const rfree *b)
-{
-    int64_t ia, ib;
-
-    if (a->key != b->key)
-        return a->key > b->key;
-    ia = r->workers[a->w].idle_since_us;
-    ib = r->workers[b->w].idle_since_us;
-    if (ia != ib)
-        return ia < ib;
-    return a->w < b->w;
-}
-
-static void fset(router *r, rqueue *q, int i, rfree x)
-{
-    q->free[i] = x;
-    r->workers[x.w].memb[x.m].pos = i;
-}
-
-static void fup(router *r, rqueue *q, int i)
-{
-    rfree x = q->free[i];
-
-    while (i > 0) {
-        int p = (i - 1) / 2;
-        if (!free_before(r, &x, &q->free[p]))
-            break;
-        fset(r, q, i, q->free[p]);
-        i = p;
-    }
-    fset(r, q, i, x);
-}
-
-static void fdown(router *r, rqueue *q, int i)
-{
-    rfree x = q->free[i];
-
-    for (;;) {
-        int c = 2 * i + 1;
-        if (c >= q->nf)
-            break;
-        if (c + 1 < q->nf && free_before(r, &q->free[c + 1], &q->free[c]))
-            c++;
-        if (!free_before(r, &q->free[c], &x))
-            break;
-        fset(r, q, i, q->free[c]);
-        i = c;
-    }
-    fset(r, q, i, x);
-}
-
-static void fupdate(router *r, rqueue *q, int i)
-{
-    int w = q->free[i].w, m = q->free[i].m;
-
-    fup(r, q, i);
-    fdown(r, q, r->workers[w].memb[m].pos);
-}
-
-static void fremove(router *r, rqueue *q, int i)
-{
-    rfree last;
-
-    r->workers[q->free[i].w].memb[q->free[i].m].pos = -1;
-    last = q->free[--q->nf];
-    if (i == q->nf)
-        return;
-    fset(r, q, i, last);
-    fupdate(r, q, i);
-}
-
-static bool queue_before(const router *r, int a, int b)
-{
-    const rqueue *qa = &r->queues[a], *qb = &r->queues[b];
-
-    return task_before(&r->tasks[qa->heap[0]], &r->tasks[qb->heap[0]]);
-}
-
-static void aset(router *r, int i, int q)
-{
-    r->active[i] = q;
-    r->queues[q].apos = i;
-}
-
-static void aup(router *r, int i)
-{
-    int q = r->active[i];
-
-    while (i > 0) {
-        int p = (i - 1) / 2;
-        if (!queue_before(r, q, r->active[p]))
-            break;
-        aset(r, i, r->active[p]);
-        i = p;
-    }
-    aset(r, i, q);
-}
-
-static void adown(router *r, int i)
-{
-    int q = r->active[i];
-
-    for (;;) {
-        int c = 2 * i + 1;
-        if (c >= r->nactive)
-            break;
-        if (c + 1 < r->nactive &&
-            queue_before(r, r->active[c + 1], r->active[c]))
-            c++;
-        if (!queue_before(r, r->active[c], q))
-            break;
-        aset(r, i, r->active[c]);
-        i = c;
-    }
-    aset(r, i, q);
-}
-
-/* Put the queue in the active heap, move it, or take it out. */
-static void queue_refresh(router *r, int qi)
-{
-    rqueue *q = &r->queues[qi];
-    bool want = q->n > 0 && q->nf > 0;
-
-    if (want && q->apos < 0) {
-        /* The active heap has room for every queue (see queue_get). */
-        r->active[r->nactive++] = qi;
-        aup(r, r->nactive - 1);
-    } else if (want) {
-        aup(r, q->apos);
-        adown(r, r->queues[qi].apos);
-    } else if (q->apos >= 0) {
-        int i = q->apos, last = r->active[--r->nactive];
-        q->apos = -1;
-        if (i < r->nactive) {
-            aset(r, i, last);
-            aup(r, i);
-            adown(r, r->queues[last].apos);
-        }
-    }
-}
-
-static bool timer_before(const rtimer *a, const rtimer *b)
-{
-    return a->at < b->at;
-}
-
-static void timer_push(router *r, int64_t at, int id, uint32_t gen, bool worker)
-{
-    rtimer x = {at, id, gen, worker};
-    int i;
-
-    /* Without memory the timer is lost: the task keeps its ring. */
-    if (grow((void **)&r->timers, &r->cap_timers, r->ntimers + 1,
-             sizeof(rtimer), NULL) != ST_OK)
-        return;
-    i = r->ntimers++;
-    while (i > 0 && timer_before(&x, &r->timers[(i - 1) / 2])) {
-        r->timers[i] = r->timers[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    r->timers[i] = x;
-}
-
-static rtimer timer_pop(router *r)
-{
-    rtimer top = r->timers[0], x = r->timers[--r->ntimers];
-    int i = 0;
-
-    for (;;) {
-        int c = 2 * i + 1;
-        if (c >= r->ntimers)
-            break;
-        if (c + 1 < r->ntimers &&
-            timer_before(&r->timers[c + 1], &r->timers[c]))
-            c++;
-        if (!timer_before(&r->timers[c], &x))
-            break;
-        r->timers[i] = r->timers[c];
-        i = c;
-    }
-    if (r->ntimers > 0)
-        r->timers[i] = x;
-    return top;
 }
 
 /* ---- Scores and eligibility ------------------------------------------- */
@@ -818,27 +757,34 @@ static void worker_refresh(router *r, int wi)
         any = any || code[c] == FREE_CODE;
     }
     for (int m = 0; m < w->nmemb; m++) {
-        int qi = w->memb[m].q;
+        int qi = w->memb[m].q, pos = r->mpos[w->memb[m].id];
         rqueue *q = &r->queues[qi];
         int ch = q->sig.channel, old = w->code[ch];
+        /* The active heap orders queues by their tasks alone: it moves
+         * only when the queue gains its first free member or loses its
+         * last one, or parked tasks come back. */
+        bool moved = false;
         if (old != code[ch]) {
             q->count[old]--;
             q->count[code[ch]]++;
         }
         if (code[ch] == FREE_CODE) {
-            rfree x = {w->memb[m].pair + w->dyn, wi, m};
-            if (w->memb[m].pos < 0) {
-                q->free[q->nf++] = x;
-                fup(r, q, q->nf - 1);
+            rfree x = {w->memb[m].pair + w->dyn, wi, w->memb[m].id};
+            if (pos < 0) {
+                /* member_add reserved room for every member. */
+                (void)heap_push(&q->free, &free_heap, &x, NULL);
+                moved = heap_count(&q->free) == 1 || q->np > 0;
                 unpark(r, q);
             } else {
-                q->free[w->memb[m].pos].key = x.key;
-                fupdate(r, q, w->memb[m].pos);
+                free_at(q, pos)->key = x.key;
+                heap_fix(&q->free, &free_heap, pos);
             }
-        } else if (w->memb[m].pos >= 0) {
-            fremove(r, q, w->memb[m].pos);
+        } else if (pos >= 0) {
+            heap_remove(&q->free, &free_heap, pos, NULL);
+            moved = heap_count(&q->free) == 0;
         }
-        queue_refresh(r, qi);
+        if (moved)
+            queue_refresh(r, qi);
     }
     for (int c = 0; c < ROUTER_CHANNELS; c++)
         w->code[c] = (unsigned char)code[c];
@@ -852,16 +798,24 @@ static status member_add(router *r, int qi, int wi, int64_t over, err *e)
 {
     rworker *w = &r->workers[wi];
     rqueue *q = &r->queues[qi];
+    int id;
     status s;
 
     s = grow((void **)&w->memb, &w->cap_memb, w->nmemb + 1, sizeof(rmemb), e);
     if (s == ST_OK)
-        s = grow((void **)&q->free, &q->cap_free, q->nmembers + 1,
-                 sizeof(rfree), e);
+        s = heap_reserve(&q->free, &free_heap, q->nmembers + 1, e);
+    /* The list of ids to reuse can always take every id back. */
+    if (s == ST_OK && r->nmfree == 0)
+        s = grow((void **)&r->mpos, &r->cap_mpos, r->nmpos + 1, sizeof(int), e);
+    if (s == ST_OK && r->nmfree == 0)
+        s = grow((void **)&r->mfree, &r->cap_mfree, r->nmpos + 1, sizeof(int),
+                 e);
     if (s != ST_OK)
         return s;
+    id = r->nmfree > 0 ? r->mfree[--r->nmfree] : r->nmpos++;
+    r->mpos[id] = -1;
     w->memb[w->nmemb].q = qi;
-    w->memb[w->nmemb].pos = -1;
+    w->memb[w->nmemb].id = id;
     w->memb[w->nmemb].pair = pair_part(r, &q->sig, w, over);
     w->nmemb++;
     q->nmembers++;
@@ -869,9 +823,9 @@ static status member_add(router *r, int qi, int wi, int64_t over, err *e)
      * being attached has "presence" until its refresh moves it. */
     q->count[w->code[q->sig.channel]]++;
     if (w->code[q->sig.channel] == FREE_CODE) {
-        rfree x = {w->memb[w->nmemb - 1].pair + w->dyn, wi, w->nmemb - 1};
-        q->free[q->nf++] = x;
-        fup(r, q, q->nf - 1);
+        rfree x = {w->memb[w->nmemb - 1].pair + w->dyn, wi, id};
+        /* Room was reserved above. */
+        (void)heap_push(&q->free, &free_heap, &x, NULL);
     }
     return ST_OK;
 }
@@ -880,15 +834,15 @@ static void member_drop(router *r, int wi, int m)
 {
     rworker *w = &r->workers[wi];
     rqueue *q = &r->queues[w->memb[m].q];
+    int id = w->memb[m].id;
 
-    if (w->memb[m].pos >= 0)
-        fremove(r, q, w->memb[m].pos);
+    if (r->mpos[id] >= 0)
+        heap_remove(&q->free, &free_heap, r->mpos[id], NULL);
+    r->mfree[r->nmfree++] = id;
     q->count[w->code[q->sig.channel]]--;
     q->nmembers--;
     queue_refresh(r, w->memb[m].q);
     w->memb[m] = w->memb[--w->nmemb];
-    if (m < w->nmemb && w->memb[m].pos >= 0)
-        r->queues[w->memb[m].q].free[w->memb[m].pos].m = m;
 }
 
 /* Classify worker wi for queue qi and add it as member or count it. */
@@ -1105,8 +1059,7 @@ static status queue_get(router *r, const rsig *sig, int ring, int *out, err *e)
     s = grow((void **)&r->queues, &r->cap_queues, r->nqueues + 1,
              sizeof(rqueue), e);
     if (s == ST_OK)
-        s = grow((void **)&r->active, &r->cap_active, r->nqueues + 1,
-                 sizeof(int), e);
+        s = heap_reserve(&r->active, &active_heap, r->nqueues + 1, e);
     if (s == ST_OK)
         s = i64map_put(r->queue_index, h, r->nqueues, e);
     if (s != ST_OK)
@@ -1114,6 +1067,8 @@ static status queue_get(router *r, const rsig *sig, int ring, int *out, err *e)
     qi = r->nqueues++;
     q = &r->queues[qi];
     memset(q, 0, sizeof(*q));
+    heap_init(&q->tasks, r);
+    heap_init(&q->free, r);
     q->sig = *sig;
     q->ring = ring;
     q->apos = -1;
@@ -1128,15 +1083,11 @@ static status queue_get(router *r, const rsig *sig, int ring, int *out, err *e)
 static status queue_reserve(router *r, int qi, err *e)
 {
     rqueue *q = &r->queues[qi];
-    int cap = q->cap_tasks;
-    status s;
+    status s = heap_reserve(&q->tasks, &slot_heap, q->ntasks + 1, e);
 
-    if (q->ntasks + 1 <= q->cap_tasks)
-        return ST_OK;
-    s = grow((void **)&q->heap, &cap, q->ntasks + 1, sizeof(int), e);
     if (s == ST_OK)
-        s = grow((void **)&q->parked, &q->cap_tasks, q->ntasks + 1, sizeof(int),
-                 e);
+        s = grow((void **)&q->parked, &q->cap_parked, q->ntasks + 1,
+                 sizeof(int), e);
     return s;
 }
 
@@ -1207,7 +1158,7 @@ static void task_unqueue(router *r, int slot)
         t->parked = false;
         t->pos = -1;
     } else {
-        tremove(r, q, t->pos);
+        heap_remove(&q->tasks, &slot_heap, t->pos, NULL);
     }
     queue_refresh(r, t->q);
 }
@@ -1217,7 +1168,7 @@ static void task_park(router *r, int slot)
     rtask *t = &r->tasks[slot];
     rqueue *q = &r->queues[t->q];
 
-    tremove(r, q, t->pos);
+    heap_remove(&q->tasks, &slot_heap, t->pos, NULL);
     t->parked = true;
     t->pos = q->np;
     q->parked[q->np++] = slot;
@@ -1344,8 +1295,11 @@ static void task_advance(router *r, int slot, int64_t now_us)
 
 static void timers_run(router *r, int64_t now_us)
 {
-    while (r->ntimers > 0 && r->timers[0].at <= now_us) {
-        rtimer x = timer_pop(r);
+    while (heap_count(&r->timers) > 0 &&
+           ((const rtimer *)heap_at(&r->timers, &timer_heap, 0))->at <=
+               now_us) {
+        rtimer x;
+        heap_pop(&r->timers, &timer_heap, &x);
         if (x.worker) {
             rworker *w = x.id < r->nworkers ? &r->workers[x.id] : NULL;
             if (w != NULL && w->gen == x.gen && w->wrap_until_us > 0) {
@@ -1410,12 +1364,12 @@ status router_tenant_priority_set(router *r, int tenant, int priority, err *e)
         rqueue *q = &r->queues[qi];
         if (q->sig.tenant != tenant)
             continue;
-        for (int i = 0; i < q->n; i++)
-            task_prio(r, &r->tasks[q->heap[i]]);
+        for (int i = 0; i < heap_count(&q->tasks); i++)
+            task_prio(r, &r->tasks[*(int *)heap_at(&q->tasks, &slot_heap, i)]);
         for (int i = 0; i < q->np; i++)
             task_prio(r, &r->tasks[q->parked[i]]);
-        for (int i = q->n / 2; i >= 0 && q->n > 0; i--)
-            tdown(r, q, i);
+        /* Every key may have moved: build the heap again. */
+        heap_build(&q->tasks, &slot_heap);
         queue_refresh(r, qi);
     }
     /* Held tasks get it when they are requeued. */
@@ -1765,9 +1719,7 @@ status router_task_set_priority(router *r, int64_t task_id, int priority,
     t->def.priority = priority;
     task_prio(r, t);
     if (t->holder < 0 && t->pos >= 0 && !t->parked) {
-        rqueue *q = &r->queues[t->q];
-        tup(r, q, t->pos);
-        tdown(r, q, t->pos);
+        heap_fix(&r->queues[t->q].tasks, &slot_heap, t->pos);
         queue_refresh(r, t->q);
     }
     return ST_OK;
@@ -1848,9 +1800,8 @@ static void explain_start(const router *r, const rtask *t, int64_t now_us,
 static int choose(router *r, int slot, int64_t now_us, router_explain *x)
 {
     const rtask *t = &r->tasks[slot];
-    const rqueue *q = &r->queues[t->q];
-    int day = day_of(now_us), aff = -1, pick = -1, examined = 0, nopen = 0;
-    int open[2 * EXPLORE_MAX + 2];
+    rqueue *q = &r->queues[t->q];
+    int day = day_of(now_us), aff = -1, pick = -1, examined = 0, p;
     bool by_affinity = false;
 
     if (i64map_get(r->affinity, t->def.case_id, &aff) && fits(r, t, aff, day)) {
@@ -1861,21 +1812,10 @@ static int choose(router *r, int slot, int64_t now_us, router_explain *x)
     }
     if (x != NULL)
         explain_start(r, t, now_us, x);
-    if (q->nf > 0)
-        open[nopen++] = 0;
-    while (nopen > 0 && examined < r->cfg.explore) {
-        int best = 0, p, wi;
-        for (int i = 1; i < nopen; i++)
-            if (free_before(r, &q->free[open[i]], &q->free[open[best]]))
-                best = i;
-        p = open[best];
-        open[best] = open[--nopen];
+    free_walk_start(r, q);
+    while (examined < r->cfg.explore && (p = free_walk_next(r, q)) >= 0) {
+        int wi = free_at(q, p)->w;
         examined++;
-        if (2 * p + 1 < q->nf)
-            open[nopen++] = 2 * p + 1;
-        if (2 * p + 2 < q->nf)
-            open[nopen++] = 2 * p + 2;
-        wi = q->free[p].w;
         if (held_by(t, wi))
             continue; /* already offered it (broadcast) */
         if (excluded(t, wi)) {
@@ -1922,7 +1862,8 @@ static int choose(router *r, int slot, int64_t now_us, router_explain *x)
     } else {
         x->rule = ROUTER_RULE_BEST;
     }
-    if (x->rule == ROUTER_RULE_BEST && x->ncandidates == 1 && nopen == 0)
+    if (x->rule == ROUTER_RULE_BEST && x->ncandidates == 1 &&
+        heap_count(&r->open) == 0)
         x->rule = ROUTER_RULE_ONLY;
     return pick;
 }
@@ -1965,6 +1906,223 @@ static int64_t clamp_score(int64_t s)
 }
 
 /*
+ * The work arrays of one batch. Rows are tasks, columns workers; rows fall
+ * into classes of identical rows for the solver (router_batch.h): the tasks
+ * of one queue form one class, except that a task with exclusions or with
+ * its affine worker among the columns has a class of its own.
+ */
+typedef struct rbatch {
+    int *rows;      /* task slots, most urgent first */
+    int *row_class; /* the row's class */
+    int *row_aff;   /* its affine worker, or -1 */
+    int *row_next;  /* next row of the same queue with a class of its own */
+    int *row_col;   /* column given to the row, -1 */
+    int *cols;      /* workers */
+    int *qs;        /* the queues of the rows */
+    int *q_class;   /* per queue of qs: the class of its other rows, -1 */
+    int *q_own;     /* per queue of qs: first row with a class of its own */
+    int *supply;    /* per class */
+    int *top;       /* per class: edges of its best columns, best first */
+    int *ntop;
+    int *deg;       /* per class: eligible columns */
+    int *col_start; /* the solver's graph, column by column */
+    int *col_class; /* and its answer */
+    int *edge_class;
+    int64_t *edge_profit;
+    int64_t *edge_score;
+    int *edge_col;
+    int nedge;
+    int cap_edge[4]; /* capacities of the four edge arrays */
+} rbatch;
+
+static void rbatch_free(rbatch *b)
+{
+    free(b->rows);
+    free(b->row_class);
+    free(b->row_aff);
+    free(b->row_next);
+    free(b->row_col);
+    free(b->cols);
+    free(b->qs);
+    free(b->q_class);
+    free(b->q_own);
+    free(b->supply);
+    free(b->top);
+    free(b->ntop);
+    free(b->deg);
+    free(b->col_start);
+    free(b->col_class);
+    free(b->edge_class);
+    free(b->edge_profit);
+    free(b->edge_score);
+    free(b->edge_col);
+}
+
+/* Column j is eligible for class c at this profit (score: for the
+ * explanations). */
+static status batch_edge(rbatch *b, int c, int j, int64_t profit, int64_t score)
+{
+    int *top = &b->top[(size_t)c * ROUTER_EXPLAIN_TOP], at, k = b->nedge;
+
+    if (grow((void **)&b->edge_class, &b->cap_edge[0], k + 1, sizeof(int),
+             NULL) != ST_OK ||
+        grow((void **)&b->edge_profit, &b->cap_edge[1], k + 1, sizeof(int64_t),
+             NULL) != ST_OK ||
+        grow((void **)&b->edge_score, &b->cap_edge[2], k + 1, sizeof(int64_t),
+             NULL) != ST_OK ||
+        grow((void **)&b->edge_col, &b->cap_edge[3], k + 1, sizeof(int),
+             NULL) != ST_OK)
+        return ST_NOMEM;
+    b->edge_class[k] = c;
+    b->edge_profit[k] = profit;
+    b->edge_score[k] = score;
+    b->edge_col[k] = j;
+    b->nedge++;
+    b->deg[c]++;
+    /* Keep the class's best columns by score, the earlier column first on
+     * ties (columns come in order). */
+    at = b->ntop[c];
+    if (at == ROUTER_EXPLAIN_TOP) {
+        if (score <= b->edge_score[top[at - 1]])
+            return ST_OK;
+        at--;
+    } else {
+        b->ntop[c]++;
+    }
+    while (at > 0 && b->edge_score[top[at - 1]] < score) {
+        top[at] = top[at - 1];
+        at--;
+    }
+    top[at] = k;
+    return ST_OK;
+}
+
+/*
+ * Every eligible (class, column) pair, column by column, from each
+ * worker's memberships: a member free on the queue's channel with a valid
+ * licence meets every rule for the queue's tasks but their exclusions.
+ * The profit is what the exact assignment maximises: an assignment first
+ * (BATCH_BASE), then affinity, then the score.
+ */
+static status batch_edges(router *r, rbatch *b, int ncol, int64_t now_us)
+{
+    int day = day_of(now_us);
+
+    for (int j = 0; j < ncol; j++) {
+        const rworker *w = &r->workers[b->cols[j]];
+        b->col_start[j] = b->nedge;
+        for (int m = 0; m < w->nmemb; m++) {
+            const rqueue *q = &r->queues[w->memb[m].q];
+            int64_t over = 0, score, profit;
+            int bq;
+            if (q->bmark != r->epoch || r->mpos[w->memb[m].id] < 0 ||
+                !licence_ok(w, q->sig.licence, day))
+                continue;
+            bq = q->bidx;
+            (void)static_check(r, &q->sig, w, &over);
+            score = score_parts(r, &q->sig, w, over, now_us, NULL);
+            profit = BATCH_BASE + clamp_score(score);
+            if (b->q_class[bq] >= 0 &&
+                batch_edge(b, b->q_class[bq], j, profit, score) != ST_OK)
+                return ST_NOMEM;
+            for (int i = b->q_own[bq]; i >= 0; i = b->row_next[i]) {
+                bool aff = b->row_aff[i] == b->cols[j];
+                if (excluded(&r->tasks[b->rows[i]], b->cols[j]))
+                    continue;
+                if (batch_edge(b, b->row_class[i], j,
+                               profit + (aff ? BATCH_AFF : 0), score) != ST_OK)
+                    return ST_NOMEM;
+            }
+        }
+    }
+    b->col_start[ncol] = b->nedge;
+    return ST_OK;
+}
+
+typedef struct rdeal {
+    int c;
+    int64_t profit;
+    int j;
+} rdeal;
+
+static int deal_cmp(const void *a, const void *b)
+{
+    const rdeal *x = a, *y = b;
+
+    if (x->c != y->c)
+        return x->c < y->c ? -1 : 1;
+    if (x->profit != y->profit)
+        return x->profit > y->profit ? -1 : 1;
+    return (x->j > y->j) - (x->j < y->j);
+}
+
+/*
+ * The columns the solver gave each class go to the class's rows in order
+ * of urgency, the best paid column to the most urgent row (any order has
+ * the same total). Returns false when out of memory.
+ */
+static bool batch_deal(rbatch *b, int nrow, int ncol, int nclass)
+{
+    rdeal *d = malloc(sizeof(rdeal) * ((size_t)ncol + 1));
+    int *at = malloc(sizeof(int) * ((size_t)nclass + 1)), nd = 0;
+
+    if (d == NULL || at == NULL) {
+        free(d);
+        free(at);
+        return false;
+    }
+    for (int j = 0; j < ncol; j++) {
+        int c = b->col_class[j];
+        if (c < 0)
+            continue;
+        for (int k = b->col_start[j]; k < b->col_start[j + 1]; k++)
+            if (b->edge_class[k] == c) {
+                d[nd].c = c;
+                d[nd].profit = b->edge_profit[k];
+                d[nd++].j = j;
+                break;
+            }
+    }
+    qsort(d, (size_t)nd, sizeof(rdeal), deal_cmp);
+    for (int c = 0; c < nclass; c++)
+        at[c] = -1;
+    for (int i = nd - 1; i >= 0; i--)
+        at[d[i].c] = i;
+    for (int i = 0; i < nrow; i++) {
+        int c = b->row_class[i], k = at[c];
+        b->row_col[i] = -1;
+        if (k >= 0 && k < nd && d[k].c == c) {
+            b->row_col[i] = d[k].j;
+            at[c]++;
+        }
+    }
+    free(d);
+    free(at);
+    return true;
+}
+
+/* Why row i went to its column: the class's best columns and counts. */
+static void batch_explain(router *r, const rbatch *b, int i, int64_t now_us,
+                          router_explain *x)
+{
+    const rtask *t = &r->tasks[b->rows[i]];
+    int c = b->row_class[i], j = b->row_col[i];
+    const int *top = &b->top[(size_t)c * ROUTER_EXPLAIN_TOP];
+
+    explain_start(r, t, now_us, x);
+    x->worker = b->cols[j];
+    x->rule =
+        b->cols[j] == b->row_aff[i] ? ROUTER_RULE_AFFINITY : ROUTER_RULE_BATCH;
+    candidate_fill(r, t, b->cols[j], now_us, &x->candidates[0]);
+    x->ncandidates = 1;
+    x->examined = b->deg[c] - 1;
+    for (int k = 0; k < b->ntop[c] && x->ncandidates < ROUTER_EXPLAIN_TOP; k++)
+        if (b->edge_col[top[k]] != j)
+            candidate_fill(r, t, b->cols[b->edge_col[top[k]]], now_us,
+                           &x->candidates[x->ncandidates++]);
+}
+
+/*
  * One batch: the most urgent tasks that have a free member, and the best
  * free members of their queues, assigned together by an exact maximum-score
  * assignment (affinity and then the number of assignments come first).
@@ -1974,32 +2132,48 @@ static int batch_round(router *r, int64_t now_us, router_assignment *out,
                        router_explain *why, int max)
 {
     int cap = r->cfg.batch_max < max ? r->cfg.batch_max : max;
-    int *rows = NULL, *cols = NULL, *row_col = NULL, *qs = NULL;
-    int64_t *profit = NULL;
-    int nrow = 0, ncol = 0, nq = 0, n = 0, day = day_of(now_us);
+    int nrow = 0, ncol = 0, nq = 0, nclass = 0, n = 0, day = day_of(now_us);
+    rbatch b = {0};
+    router_batch g;
 
     if (cap < r->cfg.batch_min || r->nfree_workers < r->cfg.batch_min ||
         r->npending < r->cfg.batch_min)
         return 0;
-    rows = malloc(sizeof(int) * (size_t)cap);
-    cols = malloc(sizeof(int) * (size_t)cap);
-    qs = malloc(sizeof(int) * (size_t)cap);
-    row_col = malloc(sizeof(int) * (size_t)cap);
-    if (rows == NULL || cols == NULL || qs == NULL || row_col == NULL)
+    b.rows = malloc(sizeof(int) * (size_t)cap);
+    b.row_class = malloc(sizeof(int) * (size_t)cap);
+    b.row_aff = malloc(sizeof(int) * (size_t)cap);
+    b.row_next = malloc(sizeof(int) * (size_t)cap);
+    b.row_col = malloc(sizeof(int) * (size_t)cap);
+    b.cols = malloc(sizeof(int) * (size_t)cap);
+    b.qs = malloc(sizeof(int) * (size_t)cap);
+    b.q_class = malloc(sizeof(int) * (size_t)cap);
+    b.q_own = malloc(sizeof(int) * (size_t)cap);
+    b.supply = malloc(sizeof(int) * (size_t)cap);
+    b.top = malloc(sizeof(int) * (size_t)cap * ROUTER_EXPLAIN_TOP);
+    b.ntop = calloc((size_t)cap, sizeof(int));
+    b.deg = calloc((size_t)cap, sizeof(int));
+    b.col_start = malloc(sizeof(int) * ((size_t)cap + 1));
+    b.col_class = malloc(sizeof(int) * (size_t)cap);
+    if (b.rows == NULL || b.row_class == NULL || b.row_aff == NULL ||
+        b.row_next == NULL || b.row_col == NULL || b.cols == NULL ||
+        b.qs == NULL || b.q_class == NULL || b.q_own == NULL ||
+        b.supply == NULL || b.top == NULL || b.ntop == NULL || b.deg == NULL ||
+        b.col_start == NULL || b.col_class == NULL)
         goto out;
     /*
      * The most urgent tasks, taken out of their heaps for the while. A task
      * whose affine worker can take it goes there at once: affinity comes
      * before any score, and a worker has only one column in the batch.
      */
-    while (n + nrow < cap && r->nactive > 0) {
-        int qi = r->active[0], slot = r->queues[qi].heap[0], aff;
+    r->epoch++;
+    while (n + nrow < cap && heap_count(&r->active) > 0) {
+        int qi = active_top(r), slot = queue_top(&r->queues[qi]), aff;
+        rqueue *q = &r->queues[qi];
         const rtask *t = &r->tasks[slot];
         if (i64map_get(r->affinity, t->def.case_id, &aff) &&
             fits(r, t, aff, day)) {
-            if (why != NULL) {
+            if (why != NULL)
                 (void)choose(r, slot, now_us, &why[n]);
-            }
             out[n].task_id = t->def.id;
             out[n].worker = aff;
             out[n].affinity = true;
@@ -2007,106 +2181,94 @@ static int batch_round(router *r, int64_t now_us, router_assignment *out,
             n++;
             continue;
         }
-        tremove(r, &r->queues[qi], 0);
+        heap_remove(&q->tasks, &slot_heap, 0, NULL);
         queue_refresh(r, qi);
-        rows[nrow++] = slot;
+        if (q->bmark != r->epoch) {
+            q->bmark = r->epoch;
+            q->bidx = nq;
+            b.qs[nq++] = qi;
+        }
+        b.row_aff[nrow] =
+            i64map_get(r->affinity, t->def.case_id, &aff) ? aff : -1;
+        b.row_class[nrow] = -1;
+        b.rows[nrow++] = slot;
     }
-    r->epoch++;
-    for (int i = 0; i < nrow; i++) {
-        int qi = r->tasks[rows[i]].q;
-        bool seen = false;
-        for (int k = 0; k < nq && !seen; k++)
-            seen = qs[k] == qi;
-        if (!seen)
-            qs[nq++] = qi;
-    }
+    /* Columns: the best free members of each queue, a fair share each. */
     for (int k = 0; k < nq && ncol < cap; k++) {
-        const rqueue *q = &r->queues[qs[k]];
+        rqueue *q = &r->queues[b.qs[k]];
         int per = cap / nq > ROUTER_EXPLAIN_TOP ? cap / nq : ROUTER_EXPLAIN_TOP;
-        for (int i = 0; i < q->nf && i < per && ncol < cap; i++) {
-            rworker *w = &r->workers[q->free[i].w];
+        int p;
+        free_walk_start(r, q);
+        for (int i = 0;
+             i < per && ncol < cap && (p = free_walk_next(r, q)) >= 0; i++) {
+            rworker *w = &r->workers[free_at(q, p)->w];
             if (w->mark == r->epoch)
                 continue;
             w->mark = r->epoch;
-            cols[ncol++] = q->free[i].w;
+            b.cols[ncol++] = free_at(q, p)->w;
         }
     }
     if (nrow < r->cfg.batch_min || ncol < r->cfg.batch_min)
         goto restore;
-    profit = malloc(sizeof(int64_t) * (size_t)nrow * (size_t)ncol);
-    if (profit == NULL)
-        goto restore;
-    for (int i = 0; i < nrow; i++) {
-        const rtask *t = &r->tasks[rows[i]];
-        int aff = -1;
-        (void)i64map_get(r->affinity, t->def.case_id, &aff);
-        for (int j = 0; j < ncol; j++) {
-            int64_t *p = &profit[(size_t)i * (size_t)ncol + (size_t)j];
-            router_candidate c;
-            if (!fits(r, t, cols[j], day)) {
-                *p = 0;
-                continue;
-            }
-            candidate_fill(r, t, cols[j], now_us, &c);
-            *p = BATCH_BASE + (cols[j] == aff ? BATCH_AFF : 0) +
-                 clamp_score(c.score);
+    /* Classes: one per queue for its plain rows, one per other row. */
+    for (int k = 0; k < nq; k++) {
+        b.q_class[k] = -1;
+        b.q_own[k] = -1;
+    }
+    for (int i = nrow - 1; i >= 0; i--) {
+        const rtask *t = &r->tasks[b.rows[i]];
+        int bq = r->queues[t->q].bidx, aff = b.row_aff[i];
+        if (aff >= 0 &&
+            (aff >= r->nworkers || r->workers[aff].mark != r->epoch))
+            aff = b.row_aff[i] = -1; /* not among the columns */
+        if (t->nexcluded > 0 || aff >= 0) {
+            b.row_next[i] = b.q_own[bq];
+            b.q_own[bq] = i;
+            b.row_class[i] = nclass;
+            b.supply[nclass++] = 1;
         }
     }
-    if (router_assign_max(profit, nrow, ncol, row_col, NULL) != ST_OK)
+    for (int i = 0; i < nrow; i++) {
+        int bq = r->queues[r->tasks[b.rows[i]].q].bidx;
+        if (b.row_class[i] >= 0)
+            continue; /* a class of its own */
+        if (b.q_class[bq] < 0) {
+            b.q_class[bq] = nclass;
+            b.supply[nclass++] = 0;
+        }
+        b.row_class[i] = b.q_class[bq];
+        b.supply[b.row_class[i]]++;
+    }
+    if (batch_edges(r, &b, ncol, now_us) != ST_OK)
+        goto restore;
+    g.nclass = nclass;
+    g.supply = b.supply;
+    g.ncol = ncol;
+    g.col_start = b.col_start;
+    g.edge_class = b.edge_class;
+    g.edge_profit = b.edge_profit;
+    if (router_assign_max(&g, b.col_class, NULL) != ST_OK ||
+        !batch_deal(&b, nrow, ncol, nclass))
         goto restore;
     for (int i = 0; i < nrow; i++) {
-        int slot = rows[i], j = row_col[i];
-        rtask *t = &r->tasks[slot];
-        int aff = -1;
+        int slot = b.rows[i], j = b.row_col[i];
         if (j < 0)
             continue;
-        (void)i64map_get(r->affinity, t->def.case_id, &aff);
-        if (why != NULL) {
-            router_explain *x = &why[n];
-            explain_start(r, t, now_us, x);
-            x->worker = cols[j];
-            x->rule = cols[j] == aff ? ROUTER_RULE_AFFINITY : ROUTER_RULE_BATCH;
-            candidate_fill(r, t, cols[j], now_us, &x->candidates[0]);
-            x->ncandidates = 1;
-            for (int k = 0; k < ncol; k++) {
-                router_candidate c;
-                int at;
-                if (k == j || profit[(size_t)i * (size_t)ncol + (size_t)k] == 0)
-                    continue;
-                x->examined++;
-                candidate_fill(r, t, cols[k], now_us, &c);
-                at = x->ncandidates;
-                if (at == ROUTER_EXPLAIN_TOP) {
-                    if (c.score <= x->candidates[at - 1].score)
-                        continue;
-                    at--;
-                } else {
-                    x->ncandidates++;
-                }
-                while (at > 1 && x->candidates[at - 1].score < c.score) {
-                    x->candidates[at] = x->candidates[at - 1];
-                    at--;
-                }
-                x->candidates[at] = c;
-            }
-        }
-        out[n].task_id = t->def.id;
-        out[n].worker = cols[j];
-        out[n].affinity = cols[j] == aff;
-        assign(r, slot, cols[j]);
-        rows[i] = -1;
+        if (why != NULL)
+            batch_explain(r, &b, i, now_us, &why[n]);
+        out[n].task_id = r->tasks[slot].def.id;
+        out[n].worker = b.cols[j];
+        out[n].affinity = b.cols[j] == b.row_aff[i];
+        assign(r, slot, b.cols[j]);
+        b.rows[i] = -1;
         n++;
     }
 restore:
     for (int i = 0; i < nrow; i++)
-        if (rows[i] >= 0)
-            task_enqueue(r, rows[i]);
+        if (b.rows[i] >= 0)
+            task_enqueue(r, b.rows[i]);
 out:
-    free(rows);
-    free(cols);
-    free(qs);
-    free(row_col);
-    free(profit);
+    rbatch_free(&b);
     return n;
 }
 
@@ -2156,8 +2318,8 @@ int router_match_explained(router *r, int64_t now_us, router_assignment *out,
                                max);
         }
     }
-    while (n < max && r->nactive > 0) {
-        int qi = r->active[0], slot = r->queues[qi].heap[0], w;
+    while (n < max && heap_count(&r->active) > 0) {
+        int qi = active_top(r), slot = queue_top(&r->queues[qi]), w;
         w = choose(r, slot, now_us, why != NULL ? &why[n] : NULL);
         if (w < 0) {
             task_park(r, slot);
@@ -2255,11 +2417,14 @@ status router_queue_stats_get(const router *r, int qi, int64_t now_us,
     out->case_type = q->sig.case_type;
     out->channel = q->sig.channel;
     out->ring = q->ring;
-    out->waiting = q->n + q->np;
-    out->free_workers = q->nf;
-    for (int i = 0; i < q->n; i++)
-        if (r->tasks[q->heap[i]].def.ready_us < oldest)
-            oldest = r->tasks[q->heap[i]].def.ready_us;
+    out->waiting = heap_count(&q->tasks) + q->np;
+    out->free_workers = heap_count(&q->free);
+    for (int i = 0; i < heap_count(&q->tasks); i++) {
+        const rtask *t =
+            &r->tasks[*(const int *)heap_at(&q->tasks, &slot_heap, i)];
+        if (t->def.ready_us < oldest)
+            oldest = t->def.ready_us;
+    }
     for (int i = 0; i < q->np; i++)
         if (r->tasks[q->parked[i]].def.ready_us < oldest)
             oldest = r->tasks[q->parked[i]].def.ready_us;
@@ -2303,11 +2468,15 @@ size_t router_memory(const router *r)
         n += sizeof(int) * (size_t)r->tasks[i].cap_excluded;
     n += sizeof(int) * (size_t)r->cap_free;
     n += sizeof(rqueue) * (size_t)r->cap_queues;
-    for (int i = 0; i < r->nqueues; i++)
-        n += 2 * sizeof(int) * (size_t)r->queues[i].cap_tasks +
-             sizeof(rfree) * (size_t)r->queues[i].cap_free;
-    n += sizeof(int) * (size_t)r->cap_active;
-    n += sizeof(rtimer) * (size_t)r->cap_timers;
+    for (int i = 0; i < r->nqueues; i++) {
+        const rqueue *q = &r->queues[i];
+        n += sizeof(int) * ((size_t)q->tasks.cap + 1 + (size_t)q->cap_parked) +
+             sizeof(rfree) * ((size_t)q->free.cap + 1);
+    }
+    n += sizeof(int) * ((size_t)r->active.cap + 1);
+    n += sizeof(rtimer) * ((size_t)r->timers.cap + 1);
+    n += sizeof(int) * ((size_t)r->open.cap + 1);
+    n += sizeof(int) * ((size_t)r->cap_mpos + (size_t)r->cap_mfree);
     n += sizeof(router_expiry) * (size_t)r->cap_expired;
     n += sizeof(rlist) * (size_t)r->cap_skill_workers;
     for (int i = 0; i < r->cap_skill_workers; i++)

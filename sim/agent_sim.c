@@ -9,6 +9,7 @@
 #include "agent_session.h"
 #include "bus.h"
 #include "clock.h"
+#include "heap.h"
 #include "log.h"
 
 #define MOD                    "agent"
@@ -92,8 +93,7 @@ struct agent_sim {
     wstate *ws;
     windex *index; /* sorted by id, for bsearch */
 
-    event *heap;
-    int nheap, heapcap;
+    heap events; /* by (due_us, seq) */
     uint64_t seq;
 
     pending *pend;
@@ -108,58 +108,32 @@ struct agent_sim {
     int64_t last_wait_log_us;
 };
 
-/* Heap of events ordered by (due_us, seq). */
+/* Events in order of (due_us, seq). */
 
-static bool ev_before(const event *a, const event *b)
+static bool ev_before(const void *a, const void *b, void *ctx)
 {
-    return a->due_us < b->due_us || (a->due_us == b->due_us && a->seq < b->seq);
+    const event *x = a, *y = b;
+
+    (void)ctx;
+    return x->due_us < y->due_us || (x->due_us == y->due_us && x->seq < y->seq);
 }
 
-static void heap_push(agent_sim *s, event ev)
+static const heap_type event_type = {sizeof(event), ev_before, NULL};
+
+/* When the next event is due; there is one. */
+static int64_t next_due(const agent_sim *s)
 {
-    int i;
+    return ((const event *)heap_at(&s->events, &event_type, 0))->due_us;
+}
 
-    if (s->nheap == s->heapcap) {
-        int cap = s->heapcap > 0 ? s->heapcap * 2 : 64;
-        event *grown = realloc(s->heap, (size_t)cap * sizeof(*grown));
-
-        if (grown == NULL) {
-            log_error(MOD, "out of memory scheduling an action; dropped");
-            return;
-        }
-        s->heap = grown;
-        s->heapcap = cap;
-    }
+static void event_push(agent_sim *s, event ev)
+{
     ev.seq = s->seq++;
-    i = s->nheap++;
-    while (i > 0 && ev_before(&ev, &s->heap[(i - 1) / 2])) {
-        s->heap[i] = s->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
+    if (heap_push(&s->events, &event_type, &ev, NULL) != ST_OK) {
+        log_error(MOD, "out of memory scheduling an action; dropped");
+        return;
     }
-    s->heap[i] = ev;
     pthread_cond_signal(&s->cv);
-}
-
-static event heap_pop(agent_sim *s)
-{
-    event top = s->heap[0], last = s->heap[--s->nheap];
-    int i = 0;
-
-    for (;;) {
-        int c = 2 * i + 1;
-
-        if (c >= s->nheap)
-            break;
-        if (c + 1 < s->nheap && ev_before(&s->heap[c + 1], &s->heap[c]))
-            c++;
-        if (!ev_before(&s->heap[c], &last))
-            break;
-        s->heap[i] = s->heap[c];
-        i = c;
-    }
-    if (s->nheap > 0)
-        s->heap[i] = last;
-    return top;
 }
 
 static void schedule(agent_sim *s, ev_kind kind, int64_t due_us,
@@ -173,7 +147,7 @@ static void schedule(agent_sim *s, ev_kind kind, int64_t due_us,
     ev.id = id;
     if (spec != NULL)
         ev.spec = *spec;
-    heap_push(s, ev);
+    event_push(s, ev);
 }
 
 static const char *wid(agent_sim *s, int w)
@@ -771,17 +745,19 @@ static void *scheduler(void *arg)
     while (!s->quit) {
         int64_t now = clock_mono_us();
 
-        if (s->nheap == 0) {
+        if (heap_count(&s->events) == 0) {
             pthread_cond_wait(&s->cv, &s->mu);
-        } else if (s->heap[0].due_us > now) {
+        } else if (next_due(s) > now) {
             struct timespec ts;
-            int64_t due = s->heap[0].due_us;
+            int64_t due = next_due(s);
 
             ts.tv_sec = (time_t)(due / 1000000);
             ts.tv_nsec = (long)(due % 1000000) * 1000;
             pthread_cond_timedwait(&s->cv, &s->mu, &ts);
         } else {
-            event ev = heap_pop(s);
+            event ev;
+
+            heap_pop(&s->events, &event_type, &ev);
 
             run_event(s, &ev);
         }
@@ -863,6 +839,7 @@ status agent_sim_start(agent_sim **out, const agent_sim_opts *o, err *e)
         s->o.request_timeout_ms = DEFAULT_REQ_TIMEOUT_MS;
     snprintf(s->prefix, sizeof(s->prefix), "%s", o->prefix);
     agent_rng_seed(&s->rng, o->seed);
+    heap_init(&s->events, NULL);
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -987,7 +964,7 @@ void agent_sim_destroy(agent_sim *s)
         agent_session_destroy(s->ws[w].session);
     free(s->ws);
     free(s->index);
-    free(s->heap);
+    heap_free(&s->events);
     free(s->pend);
     pthread_cond_destroy(&s->cv);
     pthread_cond_destroy(&s->cv_idle);

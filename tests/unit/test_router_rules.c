@@ -1,6 +1,7 @@
 /* The rules issue 3 added to the matching engine, each on a fixture small
  * enough to check by hand, then a randomized property test over many
  * rounds of events (rings, licences, wrap-up, batches). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -709,8 +710,9 @@ static void test_random_workloads_with_all_rules(void **state)
         property_round(round, round % 3 == 0);
 }
 
-/* Exact assignment: the batch optimum equals brute force on small
- * random matrices. */
+/* Exact assignment: the batch optimum equals brute force on small random
+ * matrices, in the number of assignments and then in the total score
+ * (fit and idle time here: score = -fit * (level - minimum) + idle s). */
 static void test_batch_is_optimal_on_random_matrices(void **state)
 {
     router *r = NULL;
@@ -722,6 +724,7 @@ static void test_batch_is_optimal_on_random_matrices(void **state)
     for (int round = 0; round < 300; round++) {
         router_config c;
         router_assignment a[8];
+        router_explain x[8];
         int nw = 1 + rand() % 5, nt = 1 + rand() % 5, n;
         router_clear(r);
         router_config_default(&c);
@@ -730,20 +733,24 @@ static void test_batch_is_optimal_on_random_matrices(void **state)
         assert_int_equal(router_config_set(r, &c, &e), ST_OK);
         assert_int_equal(router_contract_add(r, T_BANK, POOL_A, CT_LOAN, &e),
                          ST_OK);
-        int lw[5], lt[5];
+        int lw[5], lt[5], idle[5];
         for (int w = 0; w < nw; w++) {
             lw[w] = rand() % 5;
-            add_worker(r, w, POOL_A, lw[w], (rand() % 50) * SEC);
+            idle[w] = rand() % 50;
+            add_worker(r, w, POOL_A, lw[w], idle[w] * SEC);
         }
         for (int t = 0; t < nt; t++) {
             lt[t] = rand() % 5;
             add_task(r, t + 1, lt[t], t);
         }
-        n = router_match(r, 100 * SEC, a, 8);
-        /* Brute force the most assignments possible. */
+        n = router_match_explained(r, 100 * SEC, a, x, 8);
+        /* Brute force the most assignments possible, then the best total
+         * score among those. */
         int best = 0;
+        int64_t best_score = INT64_MIN, score = 0;
         for (int mask = 0; mask < 1 << (nw * nt) && nw * nt <= 12; mask++) {
             int cnt = 0, ok = 1, usedw = 0, usedt = 0;
+            int64_t sum = 0;
             for (int b = 0; b < nw * nt && ok; b++) {
                 int w = b / nt, t = b % nt;
                 if (!(mask >> b & 1))
@@ -752,13 +759,22 @@ static void test_batch_is_optimal_on_random_matrices(void **state)
                     ok = 0;
                 usedw |= 1 << w;
                 usedt |= 1 << t;
+                sum += -c.weights.fit * (lw[w] - lt[t]) + 100 - idle[w];
                 cnt++;
             }
-            if (ok && cnt > best)
+            if (ok && (cnt > best || (cnt == best && sum > best_score))) {
                 best = cnt;
+                best_score = sum;
+            }
         }
-        if (nw * nt <= 12)
+        for (int i = 0; i < n; i++) {
+            assert_int_equal(x[i].worker, a[i].worker);
+            score += x[i].candidates[0].score;
+        }
+        if (nw * nt <= 12) {
             assert_int_equal(n, best);
+            assert_true(score == best_score);
+        }
     }
     router_destroy(r);
 }
