@@ -4,12 +4,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nats/nats.h>
 
 #include "log.h"
+#include "natsauth.h"
+#include "nkey.h"
 
-#define BUS_MAX_SUBS 64
+#define BUS_MAX_SUBS    64
+#define BUS_MAX_SERVERS 16
+#define BUS_INBOX_MAX   (ID_MAX + 16)
+#define BUS_AUTH_TRIES  3 /* connects with credentials; see bus_connect_opts */
 
 typedef struct sub_slot {
     natsSubscription *sub;
@@ -24,6 +30,14 @@ struct bus {
     int js_errors; /* failed async JetStream publishes, under lock */
     sub_slot subs[BUS_MAX_SUBS];
     int nsubs;
+    bus_counters counters;    /* under lock */
+    char last_violation[256]; /* under lock */
+    bus_violation_fn on_violation;
+    void *violation_ctx;
+    char inbox_prefix[BUS_INBOX_MAX + 1];
+    pthread_cond_t closed_cond; /* signalled by on_closed, under lock */
+    bool closed;
+    bool closing; /* bus_close asked for it, under lock */
 };
 
 struct bus_pull {
@@ -51,26 +65,69 @@ static status nats_fail(err *e, natsStatus ns, const char *what)
 static void on_async_error(natsConnection *nc, natsSubscription *sub,
                            natsStatus ns, void *closure)
 {
+    bus *b = closure;
     const char *last = NULL;
+    char what[256];
 
     (void)sub;
-    (void)closure;
     natsConnection_GetLastError(nc, &last);
-    log_error("bus", "async error: %s (%s)", natsStatus_GetText(ns),
-              last != NULL ? last : "");
+    snprintf(what, sizeof(what), "%s", last != NULL ? last : "");
+    if (ns == NATS_NOT_PERMITTED) {
+        pthread_mutex_lock(&b->lock);
+        b->counters.violations++;
+        memcpy(b->last_violation, what, sizeof(what));
+        pthread_mutex_unlock(&b->lock);
+        log_warn("bus", "permission violation: %s", what);
+        if (b->on_violation != NULL)
+            b->on_violation(b->violation_ctx, what);
+        return;
+    }
+    if (ns == NATS_CONNECTION_AUTH_FAILED) {
+        pthread_mutex_lock(&b->lock);
+        b->counters.auth_errors++;
+        pthread_mutex_unlock(&b->lock);
+    }
+    log_error("bus", "async error: %s (%s)", natsStatus_GetText(ns), what);
 }
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
-    (void)closure;
+    bus *b = closure;
+
+    pthread_mutex_lock(&b->lock);
+    b->counters.disconnects++;
+    pthread_mutex_unlock(&b->lock);
     if (!natsConnection_IsClosed(nc))
         log_warn("bus", "disconnected from NATS; reconnecting");
 }
 
+/* The last callback cnats makes for a connection (its callbacks run in
+ * order on one thread): after it, b may be freed. */
+static void on_closed(natsConnection *nc, void *closure)
+{
+    bus *b = closure;
+
+    (void)nc;
+    pthread_mutex_lock(&b->lock);
+    if (!b->closing)
+        log_error("bus",
+                  "NATS closed the connection for good after refusing the "
+                  "credentials twice: the identity was revoked, or (about "
+                  "once in 65,536 reconnects) cnats 3.4.1 dropped the "
+                  "signature; restart the program");
+    b->closed = true;
+    pthread_cond_broadcast(&b->closed_cond);
+    pthread_mutex_unlock(&b->lock);
+}
+
 static void on_reconnected(natsConnection *nc, void *closure)
 {
+    bus *b = closure;
+
     (void)nc;
-    (void)closure;
+    pthread_mutex_lock(&b->lock);
+    b->counters.reconnects++;
+    pthread_mutex_unlock(&b->lock);
     log_info("bus", "reconnected to NATS");
 }
 
@@ -87,7 +144,119 @@ static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
              pae->ErrText != NULL ? pae->ErrText : "");
 }
 
+/* Split url (comma-separated) into servers and give them to opts. */
+static status set_servers(natsOptions *opts, const char *url, err *e)
+{
+    char buf[1024];
+    const char *servers[BUS_MAX_SERVERS];
+    int n = 0;
+    natsStatus ns;
+
+    if (url == NULL || url[0] == '\0')
+        return err_set(e, ST_CONFIG,
+                       "no NATS server given; set --nats or "
+                       "TL_NATS");
+    if (strlen(url) >= sizeof(buf))
+        return err_set(e, ST_CONFIG,
+                       "the NATS server list is longer than "
+                       "%zu characters",
+                       sizeof(buf) - 1);
+    snprintf(buf, sizeof(buf), "%s", url);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        if (*tok == '\0')
+            continue;
+        if (n == BUS_MAX_SERVERS)
+            return err_set(e, ST_CONFIG,
+                           "more than %d NATS servers given; list at most %d",
+                           BUS_MAX_SERVERS, BUS_MAX_SERVERS);
+        servers[n++] = tok;
+    }
+    if (n == 0)
+        return err_set(e, ST_CONFIG, "no NATS server in \"%s\"", url);
+    ns = natsOptions_SetServers(opts, servers, n);
+    if (ns != NATS_OK)
+        return err_set(e, ST_CONFIG, "NATS server list \"%s\": %s", url,
+                       natsStatus_GetText(ns));
+    /* The listed order is the operator's preference. */
+    natsOptions_SetNoRandomize(opts, true);
+    return ST_OK;
+}
+
+/* Credentials, inbox prefix and TLS of o into opts and b. */
+static status set_identity(bus *b, natsOptions *opts, const bus_opts *o, err *e)
+{
+    nkey_creds c;
+    natsStatus ns = NATS_OK;
+    status s = ST_OK;
+
+    memset(&c, 0, sizeof(c));
+    snprintf(b->inbox_prefix, sizeof(b->inbox_prefix), "_INBOX");
+    if (o->creds != NULL) {
+        /* Check it here, with a message that says how to fix it; cnats
+         * reads the seed from the file itself at every (re)connect. */
+        if ((s = nkey_creds_read(o->creds, &c, e)) != ST_OK) {
+            /* A file that is there but unusable is the operator's to fix. */
+            if (s != ST_IO && e != NULL)
+                e->code = ST_CONFIG;
+            return s == ST_IO ? s : ST_CONFIG;
+        }
+        natsauth_inbox_prefix(c.identity, b->inbox_prefix,
+                              sizeof(b->inbox_prefix));
+        ns = natsOptions_SetNKeyFromSeed(opts, c.public_key, o->creds);
+        nkey_creds_clear(&c);
+        if (ns != NATS_OK)
+            return err_set(e, ST_CONFIG, "credentials %s: %s", o->creds,
+                           natsStatus_GetText(ns));
+    }
+    if (o->inbox_prefix != NULL) {
+        if (strlen(o->inbox_prefix) > BUS_INBOX_MAX ||
+            strpbrk(o->inbox_prefix, "*> \t") != NULL ||
+            o->inbox_prefix[0] == '\0')
+            return err_set(e, ST_CONFIG,
+                           "inbox prefix \"%.80s\" must be a subject of at "
+                           "most %d characters without wildcards",
+                           o->inbox_prefix, BUS_INBOX_MAX);
+        snprintf(b->inbox_prefix, sizeof(b->inbox_prefix), "%s",
+                 o->inbox_prefix);
+    }
+    if (strcmp(b->inbox_prefix, "_INBOX") != 0)
+        ns = natsOptions_SetCustomInboxPrefix(opts, b->inbox_prefix);
+    if (ns != NATS_OK)
+        return err_set(e, ST_CONFIG, "inbox prefix %s: %s", b->inbox_prefix,
+                       natsStatus_GetText(ns));
+    if (o->tls || o->tls_ca != NULL) {
+        ns = natsOptions_SetSecure(opts, true);
+        if (ns == NATS_OK && o->tls_ca != NULL)
+            ns = natsOptions_LoadCATrustedCertificates(opts, o->tls_ca);
+        if (ns != NATS_OK)
+            return err_set(e, ST_CONFIG,
+                           "TLS CA file %s: %s; give a PEM file of the CA "
+                           "that signed the server's certificate",
+                           o->tls_ca != NULL ? o->tls_ca : "(system)",
+                           natsStatus_GetText(ns));
+        if (o->tls_hostname != NULL)
+            ns = natsOptions_SetExpectedHostname(opts, o->tls_hostname);
+        if (ns != NATS_OK)
+            return err_set(e, ST_CONFIG, "TLS host name %s: %s",
+                           o->tls_hostname, natsStatus_GetText(ns));
+    }
+    return ST_OK;
+}
+
 status bus_connect(bus **out, const char *url, const char *name, err *e)
+{
+    bus_opts o;
+
+    memset(&o, 0, sizeof(o));
+    o.url = url;
+    o.name = name;
+    return bus_connect_opts(out, &o, e);
+}
+
+status bus_connect_opts(bus **out, const bus_opts *o, err *e)
 {
     natsOptions *opts = NULL;
     jsOptions jo;
@@ -98,11 +267,20 @@ status bus_connect(bus **out, const char *url, const char *name, err *e)
     if (b == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
     pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->closed_cond, NULL);
+    b->on_violation = o->on_violation;
+    b->violation_ctx = o->violation_ctx;
     ns = natsOptions_Create(&opts);
-    if (ns == NATS_OK)
-        ns = natsOptions_SetURL(opts, url);
-    if (ns == NATS_OK)
-        ns = natsOptions_SetName(opts, name);
+    if (ns != NATS_OK) {
+        s = nats_fail(e, ns, "NATS options");
+        goto out;
+    }
+    if ((s = set_servers(opts, o->url, e)) != ST_OK ||
+        (s = set_identity(b, opts, o, e)) != ST_OK)
+        goto out;
+    ns = natsOptions_SetName(opts, o->name != NULL ? o->name : "twinline");
+    if (ns == NATS_OK && o->connect_timeout_ms > 0)
+        ns = natsOptions_SetTimeout(opts, o->connect_timeout_ms);
     /* Without SendAsap a request waits ~1 ms for the flusher thread. */
     if (ns == NATS_OK)
         ns = natsOptions_SetSendAsap(opts, true);
@@ -113,21 +291,48 @@ status bus_connect(bus **out, const char *url, const char *name, err *e)
     if (ns == NATS_OK)
         ns = natsOptions_SetReconnectBufSize(opts, 64 * 1024 * 1024);
     if (ns == NATS_OK)
-        ns = natsOptions_SetErrorHandler(opts, on_async_error, NULL);
+        ns = natsOptions_SetErrorHandler(opts, on_async_error, b);
     if (ns == NATS_OK)
-        ns = natsOptions_SetDisconnectedCB(opts, on_disconnected, NULL);
+        ns = natsOptions_SetDisconnectedCB(opts, on_disconnected, b);
     if (ns == NATS_OK)
-        ns = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL);
+        ns = natsOptions_SetReconnectedCB(opts, on_reconnected, b);
+    if (ns == NATS_OK)
+        ns = natsOptions_SetClosedCB(opts, on_closed, b);
     if (ns != NATS_OK) {
         s = nats_fail(e, ns, "NATS options");
         goto out;
     }
     ns = natsConnection_Connect(&b->nc, opts);
+    /*
+     * cnats 3.4.1 leaves the signature out of its CONNECT when the
+     * signature's first byte is zero, so one connect in 256 with valid
+     * credentials is refused (a new connection gets a new nonce, hence a
+     * new signature). A revoked identity is refused every time.
+     */
+    for (int tries = 1; ns == NATS_CONNECTION_AUTH_FAILED && o->creds != NULL &&
+                        tries < BUS_AUTH_TRIES;
+         tries++)
+        ns = natsConnection_Connect(&b->nc, opts);
+    if (ns == NATS_CONNECTION_AUTH_FAILED || ns == NATS_NOT_PERMITTED) {
+        s = err_set(e, ST_UNAVAILABLE, "NATS at %s refused %s: %s; %s", o->url,
+                    o->creds != NULL ? "the credentials" : "to connect",
+                    natsStatus_GetText(ns),
+                    o->creds != NULL
+                        ? "the identity may be revoked or not yet in the "
+                          "server's authorization (regenerate it and reload "
+                          "nats-server)"
+                        : "the server requires credentials: give --creds "
+                          "or TL_CREDS");
+        goto out;
+    }
     if (ns != NATS_OK) {
+        const char *last = nats_GetLastError(NULL);
+
         s = err_set(e, ST_UNAVAILABLE,
-                    "cannot connect to NATS at %s: %s; check --nats or "
+                    "cannot connect to NATS at %s: %s%s%s; check --nats or "
                     "TL_NATS and that nats-server is running",
-                    url, natsStatus_GetText(ns));
+                    o->url, natsStatus_GetText(ns), last != NULL ? " " : "",
+                    last != NULL ? last : "");
         goto out;
     }
     jsOptions_Init(&jo);
@@ -149,6 +354,47 @@ out:
     return ST_OK;
 }
 
+void bus_counters_get(bus *b, bus_counters *out)
+{
+    pthread_mutex_lock(&b->lock);
+    *out = b->counters;
+    pthread_mutex_unlock(&b->lock);
+}
+
+void bus_last_violation(bus *b, char *buf, size_t cap)
+{
+    pthread_mutex_lock(&b->lock);
+    snprintf(buf, cap, "%s", b->last_violation);
+    pthread_mutex_unlock(&b->lock);
+}
+
+const char *bus_inbox_prefix(const bus *b)
+{
+    return b->inbox_prefix;
+}
+
+status bus_inbox_new(bus *b, char *buf, size_t cap, err *e)
+{
+    natsInbox *inbox = NULL;
+    natsStatus ns = natsInbox_Create(&inbox);
+    const char *unique;
+    int n;
+
+    if (ns != NATS_OK)
+        return nats_fail(e, ns, "inbox");
+    /* natsInbox_Create always uses "_INBOX."; keep its unique part. */
+    unique = strchr((const char *)inbox, '.');
+    n = snprintf(buf, cap, "%s%s", b->inbox_prefix,
+                 unique != NULL ? unique : "");
+    natsInbox_Destroy(inbox);
+    if (n < 0 || (size_t)n >= cap)
+        return err_set(e, ST_INVALID,
+                       "inbox subject does not fit in %zu "
+                       "bytes",
+                       cap);
+    return ST_OK;
+}
+
 void bus_close(bus *b)
 {
     if (b == NULL)
@@ -160,7 +406,24 @@ void bus_close(bus *b)
     if (b->nc != NULL)
         natsConnection_FlushTimeout(b->nc, 1000);
     jsCtx_Destroy(b->js);
+    if (b->nc != NULL) {
+        struct timespec until;
+
+        /* The callbacks hold b: free it only after the last one ran. */
+        pthread_mutex_lock(&b->lock);
+        b->closing = true;
+        pthread_mutex_unlock(&b->lock);
+        natsConnection_Close(b->nc);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 5;
+        pthread_mutex_lock(&b->lock);
+        while (!b->closed &&
+               pthread_cond_timedwait(&b->closed_cond, &b->lock, &until) == 0)
+            ;
+        pthread_mutex_unlock(&b->lock);
+    }
     natsConnection_Destroy(b->nc);
+    pthread_cond_destroy(&b->closed_cond);
     pthread_mutex_destroy(&b->lock);
     free(b);
 }
@@ -387,6 +650,28 @@ status bus_js_publish_batch(bus *b, int n, const char *const *subjects,
     return ST_OK;
 }
 
+status bus_consumer_ensure(bus *b, const char *stream, const char *durable,
+                           const char *filter, err *e)
+{
+    jsConsumerConfig cc;
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    natsStatus ns;
+
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = durable;
+    cc.FilterSubject = filter;
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = (int64_t)30 * 1000000000;
+    cc.MaxAckPending = 20000;
+    ns = js_AddConsumer(&ci, b->js, stream, &cc, NULL, &jerr);
+    jsConsumerInfo_Destroy(ci);
+    if (ns != NATS_OK)
+        return err_set(e, ST_BUS, "consumer %s on %s: %s (JetStream error %d)",
+                       durable, stream, natsStatus_GetText(ns), (int)jerr);
+    return ST_OK;
+}
+
 status bus_pull_create(bus_pull **out, bus *b, const char *stream,
                        const char *subject, const char *durable, err *e)
 {
@@ -407,6 +692,37 @@ status bus_pull_create(bus_pull **out, bus *b, const char *stream,
         free(p);
         return err_set(e, ST_BUS,
                        "pull consumer %s on %s: %s (JetStream error %d)",
+                       durable, stream, natsStatus_GetText(ns), (int)jerr);
+    }
+    p->b = b;
+    *out = p;
+    return ST_OK;
+}
+
+status bus_pull_bind(bus_pull **out, bus *b, const char *stream,
+                     const char *durable, err *e)
+{
+    jsSubOptions so;
+    jsErrCode jerr = 0;
+    natsStatus ns;
+    bus_pull *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    jsSubOptions_Init(&so);
+    so.Stream = stream;
+    so.Consumer = durable;
+    ns = js_PullSubscribe(&p->sub, b->js, NULL, durable, NULL, &so, &jerr);
+    if (ns != NATS_OK) {
+        free(p);
+        if (ns == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr ||
+            jerr == JSStreamNotFoundErr)
+            return err_set(e, ST_NOT_FOUND,
+                           "no consumer %s on stream %s (it is made by the "
+                           "dispatcher)",
+                           durable, stream);
+        return err_set(e, ST_BUS,
+                       "bind to consumer %s on %s: %s (JetStream error %d)",
                        durable, stream, natsStatus_GetText(ns), (int)jerr);
     }
     p->b = b;

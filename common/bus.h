@@ -20,8 +20,81 @@ typedef struct bus_pull bus_pull;
 
 typedef void (*bus_handler)(void *ctx, bus_msg *m);
 
-/* Connect to url; name shows in the server's connection list. */
+/*
+ * Connect to url; name shows in the server's connection list. No
+ * credentials and no TLS: the same as bus_connect_opts with only url and
+ * name set.
+ */
 status bus_connect(bus **out, const char *url, const char *name, err *e);
+
+/*
+ * Called on a cnats thread for every permission violation the server
+ * reports on this connection (what: the server's text, e.g.
+ * "Permissions Violation for Publish to \"tl.api.x.case.submit\""). The
+ * server reports them asynchronously: the publish or subscribe that caused
+ * one returned ST_OK long before. Keep it short and thread-safe.
+ */
+typedef void (*bus_violation_fn)(void *ctx, const char *what);
+
+typedef struct bus_opts {
+    /* One URL or a comma-separated list of servers (at most 16); a tls://
+     * URL requires TLS. */
+    const char *url;
+    const char *name; /* shown in the server's connection list */
+    /*
+     * Credentials file (see nkey.h): the connection signs the server's
+     * challenge with its nkey. The file is checked (mode 0600, well
+     * formed) before connecting. NULL connects without credentials.
+     */
+    const char *creds;
+    /*
+     * Inbox prefix for replies. NULL: "_INBOX_<identity>" of the
+     * credentials (the only inbox its permissions allow; see natsauth.h),
+     * or the cnats default "_INBOX" without credentials.
+     */
+    const char *inbox_prefix;
+    /* TLS: tls_ca (a PEM file of the CAs that sign the server's
+     * certificate) or tls requires TLS and verifies the certificate;
+     * tls_hostname is the name the certificate must carry (NULL: the
+     * host of the URL). */
+    const char *tls_ca;
+    const char *tls_hostname;
+    bool tls;
+    bus_violation_fn on_violation; /* may be NULL; see bus_counters too */
+    void *violation_ctx;
+    /* Give up on the first connect after this long (0: 2 s). Once
+     * connected, a bus reconnects forever. */
+    int connect_timeout_ms;
+} bus_opts;
+
+/*
+ * Connect as o says. Errors: ST_CONFIG (unusable credentials or CA file,
+ * too many servers; the message says what to fix), ST_UNAVAILABLE (no
+ * server reachable, or the server refused the credentials: the message
+ * says which), ST_NOMEM.
+ */
+status bus_connect_opts(bus **out, const bus_opts *o, err *e);
+
+/* What happened on a connection since it was made. */
+typedef struct bus_counters {
+    long violations;  /* permission violations the server reported */
+    long disconnects; /* connection losses */
+    long reconnects;  /* successful reconnects */
+    long auth_errors; /* authentication refused (e.g. the identity was
+                         revoked) */
+} bus_counters;
+
+void bus_counters_get(bus *b, bus_counters *out);
+
+/* The text of the last permission violation ("" when none) into buf. */
+void bus_last_violation(bus *b, char *buf, size_t cap);
+
+/* The inbox prefix in use ("_INBOX" by default). Borrowed from b. */
+const char *bus_inbox_prefix(const bus *b);
+
+/* Write a fresh unique inbox subject under b's inbox prefix into buf.
+ * ST_INVALID when it does not fit in cap. */
+status bus_inbox_new(bus *b, char *buf, size_t cap, err *e);
 
 /* Unsubscribe everything, flush and close; NULL is a no-op. */
 void bus_close(bus *b);
@@ -49,7 +122,9 @@ status bus_request(bus *b, const char *subject, const void *data, size_t len,
 status bus_respond(bus *b, const bus_msg *m, const void *data, size_t len,
                    err *e);
 
-/* Write a fresh unique inbox subject into buf. */
+/* Write a fresh unique inbox subject with the default prefix ("_INBOX.")
+ * into buf. Connections with credentials use bus_inbox_new instead: their
+ * permissions allow only their own inbox prefix. */
 status bus_inbox(char *buf, size_t cap, err *e);
 
 /* Flush buffered publishes to the server. */
@@ -88,10 +163,27 @@ status bus_js_publish_batch(bus *b, int n, const char *const *subjects,
                             const char *const *datas, const size_t *lens,
                             const char *const *msg_ids, err *e);
 
+/*
+ * Make (or keep, when it exists with the same settings) the durable pull
+ * consumer durable on stream for subject filter, with explicit acks, without
+ * subscribing to it: for a consumer another party reads (a tenant's events).
+ * ST_BUS with JetStream's error otherwise.
+ */
+status bus_consumer_ensure(bus *b, const char *stream, const char *durable,
+                           const char *filter, err *e);
+
 /* A durable pull consumer on stream for subject (filter). */
 status bus_pull_create(bus_pull **out, bus *b, const char *stream,
                        const char *subject, const char *durable, err *e);
 void bus_pull_destroy(bus_pull *p);
+
+/*
+ * Bind to the existing durable pull consumer durable on stream, without
+ * creating or changing it (what a tenant may do with its events consumer).
+ * ST_NOT_FOUND when there is no such consumer; ST_BUS otherwise.
+ */
+status bus_pull_bind(bus_pull **out, bus *b, const char *stream,
+                     const char *durable, err *e);
 
 /*
  * Fetch up to max messages, waiting up to timeout_ms for the first.
