@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common_sql.h"
+#include "console_sql.h"
 #include "fixture.h"
 #include "tl_test.h"
 
@@ -23,6 +24,7 @@ typedef struct sql_set {
 /* One row per module that embeds SQL; a module adds its own. */
 static const sql_set sets[] = {
     {"common", common_sql_all, &common_sql_count},
+    {"console", console_sql_all, &console_sql_count},
 };
 
 static int check_set(fixture *f, const sql_set *set)
