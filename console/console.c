@@ -1,10 +1,9 @@
 #include "console.h"
 
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <curl/curl.h>
 
 #include "clock.h"
 #include "console_alerts.h"
@@ -102,8 +101,9 @@ static void *bg_main(void *arg)
                 st = console_alerts_check(d, c->bus, c->cfg.prefix,
                                           c->o.silent_s, &changes, &e);
             if (rolled > 0 || changes > 0)
-                log_debug("console", "rolled up %d intervals, %d alert "
-                                     "changes",
+                log_debug("console",
+                          "rolled up %d intervals, %d alert "
+                          "changes",
                           rolled, changes);
             next_rollup = clock_mono_us() + (int64_t)c->o.rollup_ms * 1000;
         }
@@ -131,9 +131,8 @@ static void *hooks_main(void *arg)
     err e = {0};
 
     while (!atomic_load(&c->stop)) {
-        if (h == NULL &&
-            console_hooks_create(&h, c->bus, c->cfg.prefix, c->cfg.db, &ho,
-                                 &e) != ST_OK) {
+        if (h == NULL && console_hooks_create(&h, c->bus, c->cfg.prefix,
+                                              c->cfg.db, &ho, &e) != ST_OK) {
             log_warn("console", "webhooks: %s", e.msg);
             h = NULL;
             nap(c, 2000);

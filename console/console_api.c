@@ -361,8 +361,7 @@ void api_db_put(const api_req *a, db *d, status last)
 }
 
 void api_run_doc(const api_req *a, const db_stmt *st, const char *const *params,
-                 const char *name, const char *nf_msg,
-                 console_http_reply *rep)
+                 const char *name, const char *nf_msg, console_http_reply *rep)
 {
     db *d = api_db(a, rep);
     db_res *r = NULL;

@@ -116,8 +116,8 @@ void bank_dispute(const api_req *a, console_http_reply *rep)
         {"request_id", JF_ANY, false},
     };
     const char *path = console_http_path(a->http);
-    const char *verb = strstr(path, "/complaint") != NULL ? "complaint"
-                                                          : "reopen";
+    const char *verb =
+        strstr(path, "/complaint") != NULL ? "complaint" : "reopen";
     size_t len;
     const char *body = console_http_body(a->http, &len);
     int64_t id;

@@ -127,9 +127,9 @@ static int cmd_key(const config *cfg, int argc, char **argv, int i, FILE *out,
     status st;
     int rc = 1;
 
-    if (verb == NULL || (strcmp(verb, "create") != 0 &&
-                         strcmp(verb, "list") != 0 &&
-                         strcmp(verb, "revoke") != 0)) {
+    if (verb == NULL ||
+        (strcmp(verb, "create") != 0 && strcmp(verb, "list") != 0 &&
+         strcmp(verb, "revoke") != 0)) {
         fprintf(errs, "twinline-console: key needs create, list or revoke\n");
         return 2;
     }
@@ -160,8 +160,8 @@ static int cmd_key(const config *cfg, int argc, char **argv, int i, FILE *out,
             goto fail;
         {
             char key[CONSOLE_KEY_MAX];
-            console_key_kind k = op != NULL ? CONSOLE_KEY_OPERATOR
-                                            : CONSOLE_KEY_TENANT;
+            console_key_kind k =
+                op != NULL ? CONSOLE_KEY_OPERATOR : CONSOLE_KEY_TENANT;
             const char *owner = op != NULL ? op : tenant;
 
             st = console_keys_create(d, k, owner, name != NULL ? name : owner,
@@ -250,7 +250,8 @@ int console_cli_main(int argc, char **argv, FILE *out, FILE *errs)
             int port;
 
             if (colon == NULL || (size_t)(colon - v) >= sizeof(o.listen) ||
-                !int_flag("--listen's port", colon + 1, 0, 65535, &port, errs)) {
+                !int_flag("--listen's port", colon + 1, 0, 65535, &port,
+                          errs)) {
                 fprintf(errs, "twinline-console: --listen takes ADDR:PORT, "
                               "e.g. 127.0.0.1:8080\n");
                 return 2;
@@ -301,8 +302,9 @@ int console_cli_main(int argc, char **argv, FILE *out, FILE *errs)
     }
     if (strcmp(argv[i], "key") == 0)
         return cmd_key(&cfg, argc, argv, i + 1, out, errs);
-    fprintf(errs, "twinline-console: unknown command \"%s\"; commands: serve, "
-                  "key (see --help)\n",
+    fprintf(errs,
+            "twinline-console: unknown command \"%s\"; commands: serve, "
+            "key (see --help)\n",
             argv[i]);
     return 2;
 }

@@ -18,8 +18,8 @@ struct console_dbpool {
     bool broken[DBPOOL_MAX];
 };
 
-status console_dbpool_create(console_dbpool **out, const char *conninfo,
-                             int n, err *e)
+status console_dbpool_create(console_dbpool **out, const char *conninfo, int n,
+                             err *e)
 {
     console_dbpool *p;
     status st = ST_OK;
@@ -60,8 +60,7 @@ void console_dbpool_destroy(console_dbpool *p)
     free(p);
 }
 
-status console_dbpool_get(console_dbpool *p, int timeout_ms, db **out,
-                          err *e)
+status console_dbpool_get(console_dbpool *p, int timeout_ms, db **out, err *e)
 {
     struct timespec until;
     int slot = -1;
@@ -99,8 +98,8 @@ status console_dbpool_get(console_dbpool *p, int timeout_ms, db **out,
         st = db_reconnect(p->conns[slot], &re);
         if (st != ST_OK) {
             console_dbpool_put(p, p->conns[slot], true);
-            return err_set(e, ST_UNAVAILABLE,
-                           "the database is unreachable: %s", re.msg);
+            return err_set(e, ST_UNAVAILABLE, "the database is unreachable: %s",
+                           re.msg);
         }
         p->broken[slot] = false;
     }

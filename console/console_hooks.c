@@ -1,12 +1,12 @@
 #include "console_hooks.h"
 
 #include <ctype.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
 
@@ -42,9 +42,8 @@ status console_hooks_enqueue(db *d, const char *kind, const char *owner,
     return st;
 }
 
-bool console_hooks_event_id(const char *body, size_t len, char *buf,
-                            size_t cap, char *tenant, size_t tcap,
-                            char *type, size_t ycap)
+bool console_hooks_event_id(const char *body, size_t len, char *buf, size_t cap,
+                            char *tenant, size_t tcap, char *type, size_t ycap)
 {
     json_t *j = NULL;
     err e = {0};
@@ -376,12 +375,12 @@ void hook_put(const api_req *a, console_http_reply *rep)
         api_reply_error(rep, st, e.msg);
         goto out;
     }
-    api_reply_json(
-        rep, 201,
-        json_pack("{s:b,s:{s:I,s:s,s:s,s:s}}", "ok", 1, "webhook", "id",
-                  (json_int_t)db_i64(r, 0, CONSOLE_HOOK_INSERT_ID), "url", url,
-                  "secret", secret, "created_at",
-                  db_val(r, 0, CONSOLE_HOOK_INSERT_CREATED_AT)));
+    api_reply_json(rep, 201,
+                   json_pack("{s:b,s:{s:I,s:s,s:s,s:s}}", "ok", 1, "webhook",
+                             "id",
+                             (json_int_t)db_i64(r, 0, CONSOLE_HOOK_INSERT_ID),
+                             "url", url, "secret", secret, "created_at",
+                             db_val(r, 0, CONSOLE_HOOK_INSERT_CREATED_AT)));
 out:
     sodium_memzero(secret, sizeof(secret));
     db_res_free(r);

@@ -41,9 +41,8 @@ status console_hooks_enqueue(db *d, const char *kind, const char *owner,
  * complaint, case-<id>-<type> for the rest (each happens once per case).
  * Writes into buf; false when the event has no case_id.
  */
-bool console_hooks_event_id(const char *body, size_t len, char *buf,
-                            size_t cap, char *tenant, size_t tcap,
-                            char *type, size_t ycap);
+bool console_hooks_event_id(const char *body, size_t len, char *buf, size_t cap,
+                            char *tenant, size_t tcap, char *type, size_t ycap);
 
 /*
  * Take in case events from the stream (after the dispatcher created it)
@@ -51,8 +50,8 @@ bool console_hooks_event_id(const char *body, size_t len, char *buf,
  * with its own connection.
  */
 status console_hooks_create(console_hooks **out, bus *b, const char *prefix,
-                            const char *conninfo,
-                            const console_hooks_opts *o, err *e);
+                            const char *conninfo, const console_hooks_opts *o,
+                            err *e);
 
 /* One round: take in what has arrived (waiting up to wait_ms) and send
  * every due delivery. *sent (may be NULL) counts attempts made. */

@@ -1,13 +1,12 @@
 #include "console_http.h"
 
 #include <arpa/inet.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <microhttpd.h>
 
 struct console_http {
     struct MHD_Daemon *d;
@@ -194,8 +193,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return queue_reply(conn, &rep);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **con_cls, enum MHD_RequestTerminationCode code)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode code)
 {
     console_http_req *r = *con_cls;
 

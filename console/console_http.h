@@ -40,8 +40,8 @@ typedef struct console_http_reply {
     const char *content_type; /* static string */
     char *body;               /* malloc'd, owned by the server afterwards */
     size_t len;
-    const char *disposition; /* Content-Disposition or NULL (static) */
-    const char *cache;       /* Cache-Control or NULL: "no-store" */
+    const char *disposition;  /* Content-Disposition or NULL (static) */
+    const char *cache;        /* Cache-Control or NULL: "no-store" */
     console_http_read stream; /* set: a stream instead of body */
     void *stream_ctx;
     void (*stream_free)(void *ctx); /* called once when the stream ends */
@@ -51,11 +51,11 @@ typedef void (*console_http_handler)(void *ctx, const console_http_req *req,
                                      console_http_reply *rep);
 
 typedef struct console_http_opts {
-    const char *address;    /* IPv4 address to listen on, "127.0.0.1" */
-    int port;               /* 0: any free port (console_http_port) */
-    size_t max_body;        /* bytes; a larger body gets 413 too_large */
-    unsigned connections;   /* at most this many at once */
-    unsigned per_address;   /* ... and this many from one address */
+    const char *address;     /* IPv4 address to listen on, "127.0.0.1" */
+    int port;                /* 0: any free port (console_http_port) */
+    size_t max_body;         /* bytes; a larger body gets 413 too_large */
+    unsigned connections;    /* at most this many at once */
+    unsigned per_address;    /* ... and this many from one address */
     unsigned idle_timeout_s; /* an idle connection is closed after this */
 } console_http_opts;
 

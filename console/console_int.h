@@ -31,8 +31,8 @@ struct console {
     atomic_bool stop;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    pthread_t bg;      /* leader: rollup, samples, alerts */
-    pthread_t hooks;   /* leader: event intake and deliveries */
+    pthread_t bg;    /* leader: rollup, samples, alerts */
+    pthread_t hooks; /* leader: event intake and deliveries */
     bool bg_started;
     bool hooks_started;
 };
@@ -52,8 +52,7 @@ void api_reply_json(console_http_reply *rep, int http, json_t *json);
 
 /* Reply {"ok":true,"<name>":<doc>} where doc is JSON text from the
  * database. */
-void api_reply_doc(console_http_reply *rep, const char *name,
-                   const char *doc);
+void api_reply_doc(console_http_reply *rep, const char *name, const char *doc);
 
 /* Reply with an error: the HTTP status that goes with st, and the stable
  * code of docs/protocol.md. */
@@ -93,8 +92,7 @@ bool api_query_month(const api_req *a, const char *name, char from[48],
 /* Run st with params on a pooled connection and reply its one doc column
  * as "<name>" (404 not_found with nf_msg when no row). */
 void api_run_doc(const api_req *a, const db_stmt *st, const char *const *params,
-                 const char *name, const char *nf_msg,
-                 console_http_reply *rep);
+                 const char *name, const char *nf_msg, console_http_reply *rep);
 
 /* Borrow/return a database connection; on failure it replied 503. */
 db *api_db(const api_req *a, console_http_reply *rep);

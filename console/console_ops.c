@@ -27,8 +27,7 @@ void ops_pools(const api_req *a, console_http_reply *rep)
 /* An optional integer field of a request body in [lo, hi]; absent leaves
  * buf empty (NULL parameter). */
 static bool body_int(json_t *j, const char *name, long lo, long hi,
-                     char buf[24], const char **param,
-                     console_http_reply *rep)
+                     char buf[24], const char **param, console_http_reply *rep)
 {
     json_t *v = json_object_get(j, name);
     char msg[160];
@@ -76,8 +75,10 @@ static json_t *body_object(const api_req *a, const jfield *fields, int n,
 void ops_pool_settings(const api_req *a, console_http_reply *rep)
 {
     static const jfield fields[] = {
-        {"threshold_s", JF_INT, false},     {"target_permille", JF_INT, false},
-        {"model", JF_STRING, false},        {"patience_s", JF_INT, false},
+        {"threshold_s", JF_INT, false},
+        {"target_permille", JF_INT, false},
+        {"model", JF_STRING, false},
+        {"patience_s", JF_INT, false},
         {"shrinkage_permille", JF_INT, false},
         {"breach_minutes", JF_INT, false},
     };
@@ -172,9 +173,9 @@ void ops_presence(const api_req *a, console_http_reply *rep)
 
 static bool task_state_valid(const char *s)
 {
-    static const char *const states[] = {
-        "waiting",   "pending",   "reserved", "assigned", "wrapping",
-        "completed", "skipped",   "canceled", NULL};
+    static const char *const states[] = {"waiting",  "pending",  "reserved",
+                                         "assigned", "wrapping", "completed",
+                                         "skipped",  "canceled", NULL};
 
     for (int i = 0; states[i] != NULL; i++) {
         if (strcmp(states[i], s) == 0)
@@ -449,11 +450,12 @@ static bool time_valid(const char *s)
         sscanf(s, "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &z) == 6 &&
         z == 'Z')
         return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60;
-    if (n == 20 && sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi,
-                          &sec, &z) == 7 &&
+    if (n == 20 &&
+        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec,
+               &z) == 7 &&
         z == 'Z')
-        return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 &&
-               mi < 60 && sec < 60;
+        return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 &&
+               sec < 60;
     return false;
 }
 
@@ -497,10 +499,11 @@ static json_t *num_or_null(db_res *r, int row, int col)
 static void json_intervals(db_res *r, console_http_reply *rep)
 {
     static const char *const names[] = {
-        "interval_start", "pool",           "skill",       "channel",
-        "offered",        "accepted",       "handled",     "expired",
-        "answered_in_sl", "threshold_s",    "wait_avg_ms", "wait_p90_ms",
-        "sl_permille",    "aht_ms",         "occupancy_permille",
+        "interval_start", "pool",        "skill",
+        "channel",        "offered",     "accepted",
+        "handled",        "expired",     "answered_in_sl",
+        "threshold_s",    "wait_avg_ms", "wait_p90_ms",
+        "sl_permille",    "aht_ms",      "occupancy_permille",
         "online_avg"};
     json_t *arr = json_array();
 
@@ -515,14 +518,12 @@ static void json_intervals(db_res *r, console_http_reply *rep)
         }
         json_array_append_new(arr, o);
     }
-    api_reply_json(rep, 200,
-                   json_pack("{s:b,s:o}", "ok", 1, "intervals", arr));
+    api_reply_json(rep, 200, json_pack("{s:b,s:o}", "ok", 1, "intervals", arr));
 }
 
 void ops_intervals(const api_req *a, console_http_reply *rep)
 {
-    static const char *const allowed[] = {"pool", "from", "to", "format",
-                                          NULL};
+    static const char *const allowed[] = {"pool", "from", "to", "format", NULL};
     const char *pool, *from, *to, *format;
     const char *params[4];
     char lo[40];
@@ -537,7 +538,8 @@ void ops_intervals(const api_req *a, console_http_reply *rep)
     from = console_http_query(a->http, "from");
     to = console_http_query(a->http, "to");
     format = console_http_query(a->http, "format");
-    if ((from != NULL && !time_valid(from)) || (to != NULL && !time_valid(to))) {
+    if ((from != NULL && !time_valid(from)) ||
+        (to != NULL && !time_valid(to))) {
         api_reply_error(rep, ST_INVALID,
                         "from and to are UTC times: YYYY-MM-DD or "
                         "YYYY-MM-DDTHH:MM:SSZ");
@@ -609,8 +611,8 @@ void ops_forecast(const api_req *a, console_http_reply *rep)
     d = api_db(a, rep);
     if (d == NULL)
         return;
-    st = console_plan_queue(d, a->who.owner, pool, skill, channel,
-                            (int)horizon, (int)weeks, &out, &e);
+    st = console_plan_queue(d, a->who.owner, pool, skill, channel, (int)horizon,
+                            (int)weeks, &out, &e);
     api_db_put(a, d, st);
     if (st != ST_OK) {
         api_reply_error(rep, st, e.msg);

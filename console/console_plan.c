@@ -78,8 +78,8 @@ static status load_params(db *d, const char *op, const char *pool,
 }
 
 /* Staff one interval; a load the model cannot staff gives null figures. */
-static json_t *staff_json(const staffing_params *p, double arrivals,
-                          double aht, json_t *o)
+static json_t *staff_json(const staffing_params *p, double arrivals, double aht,
+                          json_t *o)
 {
     staffing_interval s;
     err e = {0};
@@ -163,10 +163,10 @@ status console_plan_queue(db *d, const char *op, const char *pool,
         int64_t handled = db_i64(r, i, CONSOLE_OPS_SERIES_HANDLED);
 
         arr[i] = (double)db_i64(r, i, CONSOLE_OPS_SERIES_OFFERED);
-        aht[i] = handled > 0 ? (double)db_i64(r, i,
-                                              CONSOLE_OPS_SERIES_HANDLE_SUM_MS) /
-                                   1000.0 / (double)handled
-                             : NAN;
+        aht[i] = handled > 0
+                     ? (double)db_i64(r, i, CONSOLE_OPS_SERIES_HANDLE_SUM_MS) /
+                           1000.0 / (double)handled
+                     : NAN;
         observed_aht += handled > 0;
         online[i] = strtod(db_val(r, i, CONSOLE_OPS_SERIES_ONLINE_AVG), NULL);
     }
