@@ -54,8 +54,9 @@ status console_keys_create(db *d, console_key_kind kind, const char *owner,
         if (db_i64(r, 0, CONSOLE_KEY_OWNER_FOUND) == 0) {
             db_res_free(r);
             return err_set(e, ST_NOT_FOUND,
-                           "no %s \"%s\"; see twinline list %ss", kname, owner,
-                           kname == NULL ? "" : kname);
+                           "no %s \"%s\" in the database; load it first "
+                           "(twinline load FILE)",
+                           kname, owner);
         }
         db_res_free(r);
     }

@@ -45,13 +45,14 @@ static void on_stats(void *ctx, bus_msg *m)
 static void on_alert(void *ctx, bus_msg *m)
 {
     console_live *l = ctx;
-    const char *subject = bus_msg_subject(m);
-    const char *op = strrchr(subject, '.');
+    const char *dot = strrchr(bus_msg_subject(m), '.');
+    char op[ID_MAX + 1];
     char *text = strndup(bus_msg_data(m), bus_msg_len(m));
     int slot;
 
+    snprintf(op, sizeof(op), "%s", dot != NULL ? dot + 1 : "");
     bus_msg_free(m);
-    if (text == NULL || op == NULL) {
+    if (text == NULL || op[0] == '\0') {
         free(text);
         return;
     }
@@ -59,7 +60,7 @@ static void on_alert(void *ctx, bus_msg *m)
     slot = (int)(l->alert_seq % ALERTS_KEPT);
     free(l->alerts[slot]);
     l->alerts[slot] = text;
-    snprintf(l->alert_op[slot], sizeof(l->alert_op[slot]), "%s", op + 1);
+    snprintf(l->alert_op[slot], sizeof(l->alert_op[slot]), "%s", op);
     l->alert_seq++;
     pthread_cond_broadcast(&l->cv);
     pthread_mutex_unlock(&l->mu);
