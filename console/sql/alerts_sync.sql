@@ -1,9 +1,9 @@
 -- Find the conditions operators must hear about now, open an alert for
 -- each that is new and close the open alerts whose condition is gone, in
--- one statement; returns what changed. Conditions: a queue with tasks
--- that will breach their SLA within the pool's breach_minutes
--- (sl_at_risk); a queue with waiting tasks and no available worker of its
--- pool holding the skill at the step's level (no_eligible_worker); a
+-- one statement; returns what changed. Conditions: a queue with waiting
+-- tasks whose SLA ends within the pool's breach_minutes and that have
+-- used half their SLA or more (sl_at_risk); a queue with waiting tasks
+-- and no available worker of its pool holding the skill at the step's level (no_eligible_worker); a
 -- worker not offline whose agent has been silent for $1 seconds, or who
 -- let 3 or more offers time out in 10 minutes and accepted none
 -- (worker_not_responding).
@@ -25,8 +25,9 @@ oq AS (
       FROM o),
 q AS (
     SELECT oq.pool, oq.skill, oq.channel, count(*) AS waiting,
-           count(*) FILTER (WHERE oq.sla_due_at < now() + make_interval(
-               mins => COALESCE(ps.breach_minutes, 5))) AS breach,
+           count(*) FILTER (WHERE oq.sla_due_at - now() < least(
+               make_interval(mins => COALESCE(ps.breach_minutes, 5)),
+               (oq.sla_due_at - oq.ready_at) / 2)) AS breach,
            count(*) FILTER (WHERE NOT EXISTS (
                SELECT 1 FROM workers w JOIN worker_skills ws ON ws.worker_id = w.id
                 WHERE w.pool_id = oq.pool AND w.presence = 'available'

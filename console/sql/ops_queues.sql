@@ -1,8 +1,9 @@
 -- Live queues of the operator per pool, skill and channel: waiting
--- (ready, not yet accepted), in progress, the oldest wait, tasks that
--- will breach their SLA within the pool's breach_minutes (or already
--- have), the service level of the open interval and of today (UTC) so
--- far, and workers online who hold the skill. The open interval's
+-- (ready, not yet accepted), in progress, the oldest wait, the breach
+-- risk (waiting tasks whose SLA ends within the pool's breach_minutes and
+-- that have used half their SLA or more, or breached it already), the
+-- service level of the open interval and of today (UTC) so far, and the
+-- workers available who hold the skill. The open interval's
 -- figures read tasks from the rollup's low task id on.
 -- columns: doc
 WITH o AS (
@@ -26,8 +27,9 @@ live AS (
            COALESCE(max(extract(epoch FROM now() - oq.ready_at) * 1000)
                FILTER (WHERE oq.state IN ('pending', 'reserved')), 0)::bigint AS oldest_ms,
            count(*) FILTER (WHERE oq.state IN ('pending', 'reserved')
-               AND oq.sla_due_at < now() + make_interval(
-                   mins => COALESCE(ps.breach_minutes, 5))) AS breach_risk
+               AND oq.sla_due_at - now() < least(
+                   make_interval(mins => COALESCE(ps.breach_minutes, 5)),
+                   (oq.sla_due_at - oq.ready_at) / 2)) AS breach_risk
       FROM oq LEFT JOIN console_pool_settings ps ON ps.pool_id = oq.pool
      GROUP BY 1, 2, 3),
 cur AS (
