@@ -366,8 +366,10 @@ void ops_queues(const api_req *a, console_http_reply *rep)
         api_run_doc(a, &console_sql_ops_queues, params, "queues", NULL, rep);
 }
 
+/* A figure of one month (?month=YYYY-MM, default this one): the
+ * statement gets the operator and the month's bounds. */
 static void month_doc(const api_req *a, const db_stmt *st, const char *name,
-                      int nparams, console_http_reply *rep)
+                      console_http_reply *rep)
 {
     static const char *const allowed[] = {"month", NULL};
     char from[48], to[48];
@@ -379,28 +381,27 @@ static void month_doc(const api_req *a, const db_stmt *st, const char *name,
     params[0] = a->who.owner;
     params[1] = from;
     params[2] = to;
-    (void)nparams;
     api_run_doc(a, st, params, name, NULL, rep);
 }
 
 void ops_fairness(const api_req *a, console_http_reply *rep)
 {
-    month_doc(a, &console_sql_ops_fairness, "fairness", 2, rep);
+    month_doc(a, &console_sql_ops_fairness, "fairness", rep);
 }
 
 void ops_ai_review(const api_req *a, console_http_reply *rep)
 {
-    month_doc(a, &console_sql_ops_ai_review, "ai_review", 2, rep);
+    month_doc(a, &console_sql_ops_ai_review, "ai_review", rep);
 }
 
 void ops_billing(const api_req *a, console_http_reply *rep)
 {
-    month_doc(a, &console_sql_ops_billing, "billing", 3, rep);
+    month_doc(a, &console_sql_ops_billing, "billing", rep);
 }
 
 void ops_statement(const api_req *a, console_http_reply *rep)
 {
-    month_doc(a, &console_sql_ops_statement, "statement", 3, rep);
+    month_doc(a, &console_sql_ops_statement, "statement", rep);
 }
 
 void ops_invoices(const api_req *a, console_http_reply *rep)

@@ -3,8 +3,8 @@
 -- one statement; returns what changed. Conditions: a queue with waiting
 -- tasks whose SLA ends within the pool's breach_minutes and that have
 -- used half their SLA or more (sl_at_risk); a queue with waiting tasks
--- and no available worker of its pool holding the skill at the step's level (no_eligible_worker); a
--- worker not offline whose agent has been silent for $1 seconds, or who
+-- and no available worker of its pool holding the skill at the step's
+-- level (no_eligible_worker); a worker not offline whose agent has been silent for $1 seconds, or who
 -- let 3 or more offers time out in 10 minutes and accepted none
 -- (worker_not_responding).
 -- columns: change, id, operator_id, doc

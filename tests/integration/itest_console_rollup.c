@@ -194,6 +194,26 @@ static void test_export_and_samples(void **state)
         assert_string_equal(r.body, want);
     }
     http_result_free(&r);
+
+    /* The forecast and staffing of that queue from its history. */
+    {
+        json_t *j = http_json(console_port(c), "GET",
+                              "/api/v1/ops/forecast?pool=front&skill="
+                              "collections&channel=voice&horizon=8",
+                              key, NULL, 200);
+        json_t *plan = json_object_get(j, "plan");
+        json_t *fc = json_object_get(plan, "forecast");
+
+        assert_int_equal(json_array_size(fc), 8);
+        assert_non_null(json_object_get(json_array_get(fc, 0), "required"));
+        assert_true(json_array_size(json_object_get(plan, "history")) >= 4);
+        assert_string_equal(json_string_value(json_object_get(
+                                json_object_get(plan, "settings"), "model")),
+                            "erlang_c");
+        assert_non_null(json_string_value(json_object_get(
+            json_object_get(plan, "arrivals_model"), "method")));
+        json_decref(j);
+    }
     console_destroy(c);
     fixture_teardown(&f);
 }
