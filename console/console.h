@@ -62,4 +62,11 @@ void console_stop(console *c);
 /* Stop serving, join threads, close connections; NULL is a no-op. */
 void console_destroy(console *c);
 
+/*
+ * The API's routes: writes up to cap methods and path patterns (a {}
+ * segment stands for one path parameter) and returns how many there are.
+ * For the test that keeps docs/openapi.json true to the code.
+ */
+int console_routes(const char **methods, const char **patterns, int cap);
+
 #endif

@@ -81,6 +81,17 @@ static const route routes[] = {
     {"GET", "/api/v1/webhook/deliveries", AUTH_TENANT, hook_deliveries},
 };
 
+int console_routes(const char **methods, const char **patterns, int cap)
+{
+    int n = (int)(sizeof(routes) / sizeof(routes[0]));
+
+    for (int i = 0; i < n && i < cap; i++) {
+        methods[i] = routes[i].method;
+        patterns[i] = routes[i].pattern;
+    }
+    return n;
+}
+
 /* Match path against pattern; the {} segments go to params. */
 static bool route_match(const char *pattern, const char *path,
                         const char *params[API_PARAMS_MAX],

@@ -1,4 +1,4 @@
--- AI workers' outcomes in the operator's pools from $2 on: decided alone
+-- AI workers' outcomes in the operator's pools in the month [$2, $3): decided alone
 -- (no review), sent to review (and why), confirmed, overturned, pending.
 -- columns: doc
 WITH a AS (
@@ -7,9 +7,9 @@ WITH a AS (
       JOIN pools p ON p.id = w.pool_id
       LEFT JOIN ai_reviews r ON r.outcome_id = o.id
      WHERE p.operator_id = $1::text AND w.kind = 'ai'
-       AND o.created_at >= $2::timestamptz)
+       AND o.created_at >= $2::timestamptz AND o.created_at < $3::timestamptz)
 SELECT json_build_object(
-    'since', $2::timestamptz,
+    'since', $2::timestamptz, 'until', $3::timestamptz,
     'outcomes', count(*),
     'alone', count(*) FILTER (WHERE a.review IS NULL),
     'reviewed', count(*) FILTER (WHERE a.review IS NOT NULL),

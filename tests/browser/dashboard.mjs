@@ -90,12 +90,16 @@ try {
   for (let attempt = 1; attempt <= 5 && !(reply && reply.ok); attempt++) {
     reason = "browser test: the bank asked (" + attempt + ")";
     await page.click("#workers tbody button", { timeout: 30000 });
-    const audited = await page.waitForFunction(async ([k, r]) => {
-      const res = await fetch("/api/v1/ops/audit", { headers: { Authorization: "Bearer " + k } });
-      const a = (await res.json()).audit.find((x) => x.reason === r);
-      return a ? a.reply : null;
-    }, [key, reason], { timeout: 15000, polling: 250 });
-    reply = await audited.jsonValue();
+    reply = null;
+    for (let t = 0; t < 60 && reply === null; t++) {
+      reply = await page.evaluate(async ([k, r]) => {
+        const res = await fetch("/api/v1/ops/audit", { headers: { Authorization: "Bearer " + k } });
+        const a = (await res.json()).audit.find((x) => x.reason === r);
+        return a ? a.reply : null;
+      }, [key, reason]);
+      if (reply === null) await new Promise((res) => setTimeout(res, 250));
+    }
+    if (reply === null) throw new Error("no audited action with reason " + JSON.stringify(reason));
     if (!reply.ok) say("refused, as it should be: " + reply.error.message);
   }
   if (!reply.ok) throw new Error("the dispatcher refused every priority change");
