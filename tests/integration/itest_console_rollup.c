@@ -4,7 +4,7 @@
  * ago (I0) and the one after (I1), rolled up and read back as rows, as the
  * CSV an operator exports, and with the rollup's low task id moved past
  * the finished tasks. Presence samples add up to occupancy and online
- * hours.
+ * hours; the fairness figures of two workers are checked by hand.
  */
 #include <stdio.h>
 #include <string.h>
@@ -218,11 +218,112 @@ static void test_export_and_samples(void **state)
     fixture_teardown(&f);
 }
 
+/* An outcome of worker w on a new completed task, billed now with the
+ * worker's share `share` (minor units). */
+static void add_earning(fixture *f, const char *ext, const char *w, int share)
+{
+    char sql[3072];
+
+    snprintf(sql, sizeof(sql),
+             "WITH c AS (INSERT INTO cases (tenant_id, external_id, case_type,"
+             " playbook_version) VALUES ('bank1', '%s', 'loan', 1) RETURNING"
+             " id),"
+             " t AS (INSERT INTO tasks (case_id, tenant_id, step, state,"
+             " worker_id, ready_at, assigned_at, completed_at) SELECT id,"
+             " 'bank1', 'contact', 'completed', '%s', now(), now(), now()"
+             " FROM c RETURNING id, case_id),"
+             " r AS (INSERT INTO reservations (task_id, worker_id, epoch,"
+             " state, deadline) SELECT id, '%s', 1, 'completed', now() FROM t"
+             " RETURNING id, task_id),"
+             " o AS (INSERT INTO outcomes (task_id, case_id, tenant_id,"
+             " worker_id, reservation_id, code, billable) SELECT t.id,"
+             " t.case_id, 'bank1', '%s', r.id, 'promise_to_pay', true FROM t,"
+             " r RETURNING id, task_id, case_id),"
+             " l AS (INSERT INTO billable_lines (outcome_id, tenant_id,"
+             " operator_id, contract_id, case_id, task_id, worker_id,"
+             " outcome_code, amount_minor, currency) SELECT id, 'bank1',"
+             " 'op1', 'k-front', case_id, task_id, '%s', 'promise_to_pay',"
+             " 10000, 'CNY' FROM o RETURNING id, outcome_id, case_id),"
+             " b AS (INSERT INTO billable_outcomes (outcome_id,"
+             " billable_line_id, tenant_id, operator_id, contract_id,"
+             " plan_version, case_id, worker_id, currency, amount_minor,"
+             " outcome_at, verify_after, clawback_until) SELECT outcome_id,"
+             " id, 'bank1', 'op1', 'k-front', 1, case_id, '%s', 'CNY', 10000,"
+             " now(), now(), now() FROM l RETURNING outcome_id)"
+             " INSERT INTO outcome_splits SELECT outcome_id, 'worker', '%s',"
+             " %d FROM b",
+             ext, w, w, w, w, w, w, share);
+    fixture_exec(f, sql);
+}
+
+/* Worked by hand: wa was online 1 h and earned 1000, wb 2 h and 6000, so
+ * 1000 and 3000 per online hour: Gini (2 (1*1000 + 2*3000)) / (2 * 4000)
+ * - 3/2 = 0.25. wa closed 2 cases (CPH 2), wb 6 (CPH 3): mean 2.5,
+ * standard deviation 0.5, CV 0.2. */
+static void test_fairness_by_hand(void **state)
+{
+    fixture f;
+    console *c = NULL;
+    console_opts o;
+    char key[CONSOLE_KEY_MAX];
+    json_t *j, *fa;
+    err e = {0};
+
+    (void)state;
+    fixture_setup(&f, "console_fairness");
+    harness_seed(&f);
+    fixture_exec(&f, "INSERT INTO contract_plans (contract_id, version,"
+                     " effective_from, plan) VALUES ('k-front', 1, now() -"
+                     " interval '1 day', '{}')");
+    fixture_exec(&f, "INSERT INTO console_worker_days VALUES"
+                     " ((now() AT TIME ZONE 'UTC')::date, 'wa', 3600000, 0),"
+                     " ((now() AT TIME ZONE 'UTC')::date, 'wb', 7200000, 0)");
+    add_earning(&f, "fa1", "wa", 1000);
+    add_earning(&f, "fa2", "wa", 0);
+    add_earning(&f, "fb1", "wb", 6000);
+    for (int i = 2; i <= 6; i++) {
+        char ext[16];
+
+        snprintf(ext, sizeof(ext), "fb%d", i);
+        add_earning(&f, ext, "wb", 0);
+    }
+    assert_int_equal(
+        console_keys_create(f.db, CONSOLE_KEY_OPERATOR, "op1", "test", key, &e),
+        ST_OK);
+    console_opts_default(&o);
+    o.port = 0;
+    o.background = false;
+    assert_int_equal(console_create(&c, &f.cfg, &o, &e), ST_OK);
+    j = http_json(console_port(c), "GET", "/api/v1/ops/fairness", key, NULL,
+                  200);
+    fa = json_object_get(j, "fairness");
+    assert_int_equal(json_integer_value(json_object_get(fa, "gini_permille")),
+                     250);
+    assert_int_equal(json_integer_value(json_object_get(fa, "cph_cv_permille")),
+                     200);
+    assert_int_equal(json_array_size(json_object_get(fa, "workers")), 2);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(fa, "workers"), 1),
+                         "earned_per_hour_minor")),
+                     3000);
+    json_decref(j);
+    /* Last month: nothing. */
+    j = http_json(console_port(c), "GET", "/api/v1/ops/fairness?month=2025-01",
+                  key, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(
+                         json_object_get(j, "fairness"), "workers")),
+                     0);
+    json_decref(j);
+    console_destroy(c);
+    fixture_teardown(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rollup_by_hand),
         cmocka_unit_test(test_export_and_samples),
+        cmocka_unit_test(test_fairness_by_hand),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
