@@ -2,6 +2,7 @@
  * Routing of HTTP requests to handlers: authentication, the key's kind,
  * path parameters, and the mapping of Twinline's status codes to HTTP.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +372,9 @@ void api_db_put(const api_req *a, db *d, status last)
     console_dbpool_put(a->c->pool, d, last == ST_UNAVAILABLE);
 }
 
+/* The one column of every statement api_run_doc reads. */
+enum { DOC_COLUMN = 0 };
+
 void api_run_doc(const api_req *a, const db_stmt *st, const char *const *params,
                  const char *name, const char *nf_msg, console_http_reply *rep)
 {
@@ -379,6 +383,8 @@ void api_run_doc(const api_req *a, const db_stmt *st, const char *const *params,
     err e = {0};
     status s;
 
+    /* Every statement read this way declares the one column "doc". */
+    assert(strcmp(st->columns, "doc") == 0);
     if (d == NULL)
         return;
     s = db_run(d, st, params, &r, &e);
@@ -387,10 +393,10 @@ void api_run_doc(const api_req *a, const db_stmt *st, const char *const *params,
         api_reply_error(rep, s, e.msg);
         return;
     }
-    if (db_rows(r) == 0 || db_null(r, 0, 0))
+    if (db_rows(r) == 0 || db_null(r, 0, DOC_COLUMN))
         api_reply_error(rep, ST_NOT_FOUND, nf_msg != NULL ? nf_msg : "none");
     else
-        api_reply_doc(rep, name, db_val(r, 0, 0));
+        api_reply_doc(rep, name, db_val(r, 0, DOC_COLUMN));
     db_res_free(r);
 }
 

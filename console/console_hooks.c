@@ -408,9 +408,10 @@ void hook_delete(const api_req *a, console_http_reply *rep)
     else if (db_rows(r) == 0)
         api_reply_error(rep, ST_NOT_FOUND, "no webhook is set");
     else
-        api_reply_json(rep, 200,
-                       json_pack("{s:b,s:I}", "ok", 1, "removed",
-                                 (json_int_t)db_i64(r, 0, 0)));
+        api_reply_json(
+            rep, 200,
+            json_pack("{s:b,s:I}", "ok", 1, "removed",
+                      (json_int_t)db_i64(r, 0, CONSOLE_HOOK_DEACTIVATE_ID)));
     db_res_free(r);
 }
 

@@ -325,7 +325,10 @@ static bool client_scope(live_client *cl, console_http_reply *rep)
         }
         for (int i = 0; i < db_rows(r); i++)
             json_object_set_new(k == 0 ? cl->pools : cl->served,
-                                db_val(r, i, 0), json_true());
+                                db_val(r, i,
+                                       k == 0 ? CONSOLE_LIVE_POOLS_ID
+                                              : CONSOLE_LIVE_SERVED_SERVED),
+                                json_true());
         db_res_free(r);
     }
     console_dbpool_put(cl->c->pool, d, false);
