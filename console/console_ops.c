@@ -12,6 +12,7 @@
 #include "console_plan.h"
 #include "console_sql.h"
 #include "ids.h"
+#include "log.h"
 #include "sbuf.h"
 
 static const char *const no_query[] = {NULL};
@@ -221,7 +222,9 @@ static bool path_id(const api_req *a, int i, int64_t *out,
 
 /*
  * Send an operator action to the dispatcher and record it, with its
- * reason and the reply, in console_audit whatever the outcome.
+ * reason and the reply, in console_audit whatever the outcome. The
+ * connection for the audit is taken first: when the database is out of
+ * reach nothing is sent, so no action goes unrecorded.
  */
 static void ops_action(const api_req *a, const char *action, const char *rest,
                        const char *target, const char *reason, json_t *req,
@@ -229,9 +232,11 @@ static void ops_action(const api_req *a, const char *action, const char *rest,
 {
     char subject[160];
     char *body = jsonx_dump(req);
+    char *reply = NULL;
+    const char *params[7];
     bus_msg *m = NULL;
-    err e = {0};
-    status st;
+    err e = {0}, ae = {0};
+    status st, ast;
     db *d;
 
     snprintf(subject, sizeof(subject), "%s.ops.%s", a->c->cfg.prefix, rest);
@@ -239,36 +244,27 @@ static void ops_action(const api_req *a, const char *action, const char *rest,
         api_reply_error(rep, ST_NOMEM, "out of memory");
         return;
     }
+    d = api_db(a, rep);
+    if (d == NULL)
+        goto out;
     st = bus_request(a->c->bus, subject, body, strlen(body),
                      a->c->o.request_timeout_ms, &m, &e);
-    d = api_db(a, rep);
-    if (d != NULL) {
-        char *reply = NULL;
-        const char *params[7];
-        status ast;
-        err ae = {0};
-
-        if (st == ST_OK)
-            reply = strndup(bus_msg_data(m), bus_msg_len(m));
-        else
-            reply = jsonx_error_reply(st, e.msg);
-        params[0] = a->who.key_id;
-        params[1] = a->who.owner;
-        params[2] = action;
-        params[3] = target;
-        params[4] = reason;
-        params[5] = body;
-        params[6] = reply;
-        ast = db_run(d, &console_sql_ops_audit_insert, params, NULL, &ae);
-        api_db_put(a, d, ast);
-        free(reply);
-        if (ast != ST_OK) {
-            api_reply_error(rep, ast, ae.msg);
-            goto out;
-        }
-    } else {
-        goto out;
-    }
+    if (st == ST_OK)
+        reply = strndup(bus_msg_data(m), bus_msg_len(m));
+    else
+        reply = jsonx_error_reply(st, e.msg);
+    params[0] = a->who.key_id;
+    params[1] = a->who.owner;
+    params[2] = action;
+    params[3] = target;
+    params[4] = reason;
+    params[5] = body;
+    params[6] = reply;
+    ast = db_run(d, &console_sql_ops_audit_insert, params, NULL, &ae);
+    api_db_put(a, d, ast);
+    if (ast != ST_OK)
+        log_error("console", "%s on %s sent but not audited: %s", action,
+                  target, ae.msg);
     if (st == ST_UNAVAILABLE)
         api_reply_error(rep, ST_UNAVAILABLE,
                         "the dispatcher is not running; retry later");
@@ -280,6 +276,7 @@ static void ops_action(const api_req *a, const char *action, const char *rest,
     else
         api_reply_forward(rep, bus_msg_data(m), bus_msg_len(m), 200);
 out:
+    free(reply);
     bus_msg_free(m);
     free(body);
 }
