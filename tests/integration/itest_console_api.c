@@ -721,6 +721,45 @@ static void test_alerts(void **state)
         console_alerts_check(w.f.db, b, w.f.cfg.prefix, 6, &changes, &e),
         ST_OK);
     assert_int_equal(changes, 0);
+
+    /* A worker marked available whose agent went silent 30 s ago is not
+     * responding; when it is heard again the alert closes. */
+    fixture_exec(&w.f, "UPDATE workers SET presence = 'available', last_seen"
+                       " = now() - interval '30 seconds' WHERE id = 'w002'");
+    assert_int_equal(
+        console_alerts_check(w.f.db, b, w.f.cfg.prefix, 6, &changes, &e),
+        ST_OK);
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM console_alerts"
+                                       " WHERE kind = 'worker_not_responding'"
+                                       " AND subject = 'w002' AND closed_at IS"
+                                       " NULL AND (details->>'silent_s')::int"
+                                       " >= 30"),
+                     1);
+    fixture_exec(&w.f, "UPDATE workers SET last_seen = now() WHERE id ="
+                       " 'w002'");
+    assert_int_equal(
+        console_alerts_check(w.f.db, b, w.f.cfg.prefix, 6, &changes, &e),
+        ST_OK);
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM console_alerts"
+                                       " WHERE kind = 'worker_not_responding'"
+                                       " AND subject = 'w002' AND closed_at IS"
+                                       " NOT NULL"),
+                     1);
+    /* A waiting task past half its SLA, ending within the breach window,
+     * puts its queue's service level at risk. */
+    fixture_exec(&w.f, "UPDATE tasks SET ready_at = now() - interval '200"
+                       " seconds', sla_due_at = now() + interval '100"
+                       " seconds' WHERE id = (SELECT min(id) FROM tasks WHERE"
+                       " state = 'pending')");
+    assert_int_equal(
+        console_alerts_check(w.f.db, b, w.f.cfg.prefix, 6, &changes, &e),
+        ST_OK);
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM console_alerts"
+                                       " WHERE kind = 'sl_at_risk' AND"
+                                       " closed_at IS NULL"),
+                     1);
+    fixture_exec(&w.f, "UPDATE workers SET presence = 'offline' WHERE id ="
+                       " 'w002'");
     bus_close(b);
     inbox_drain(&ib);
 }
