@@ -12,13 +12,33 @@ packages=(
     libnats-dev nats-server
     libpq-dev postgresql postgresql-client
     libjansson-dev libsodium-dev libcmocka-dev
-    libncurses-dev libcurl4-openssl-dev tmux
+    libncurses-dev libcurl4-openssl-dev tmux libmicrohttpd-dev
+    chromium chromium-driver
     ca-certificates procps util-linux coreutils
 )
+# The dashboard's browser test runs Node.js (playwright-core from npm).
+# A machine that has node and npm already (from any source) keeps them;
+# Debian's packages would conflict with another distribution's nodejs.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    packages+=(nodejs npm)
+fi
 # Formatting is optional for building; install it only when asked.
 if [[ ${1:-} == --dev ]]; then
     packages+=(clang-format shellcheck)
 fi
+
+# playwright-core for tests/browser, from the lock file; no install
+# scripts (it downloads no browser: the test drives Debian's Chromium).
+browser_modules() {
+    local dir=$TL_ROOT/tests/browser
+    if [[ -f $dir/node_modules/playwright-core/package.json &&
+        $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
+        return 0
+    fi
+    say "installing playwright-core for the browser test (npm ci)"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) \
+        || die "npm ci in tests/browser failed; check that the npm registry is reachable"
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -26,6 +46,7 @@ for p in "${packages[@]}"; do
     [[ $status == installed ]] || missing+=("$p")
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
+    browser_modules
     exit 0
 fi
 
@@ -48,3 +69,4 @@ say "installing: ${missing[*]}"
     || die "apt-get update failed; check the network and /etc/apt/sources.list"
 "${sudo_cmd[@]}" "${cmd[@]}" \
     || die "apt-get install failed for: ${missing[*]}"
+browser_modules

@@ -14,6 +14,7 @@
 #include "cli_sql.h"
 #include "common_sql.h"
 #include "dsp_sql.h"
+#include "console_sql.h"
 #include "fixture.h"
 #include "sim_sql.h"
 #include "tl_test.h"
@@ -31,6 +32,7 @@ static const sql_set sets[] = {
     {"billing", billing_sql_all, &billing_sql_count},
     {"sim", sim_sql_all, &sim_sql_count},
     {"cli", cli_sql_all, &cli_sql_count},
+    {"console", console_sql_all, &console_sql_count},
 };
 
 static int check_set(fixture *f, const sql_set *set)
