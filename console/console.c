@@ -9,6 +9,7 @@
 #include "console_alerts.h"
 #include "console_hooks.h"
 #include "console_int.h"
+#include "console_live.h"
 #include "console_rollup.h"
 #include "console_sql.h"
 #include "log.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "console.h"
 #include "console_assets.h"
 #include "console_int.h"
 #include "ids.h"

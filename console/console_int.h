@@ -13,13 +13,16 @@
 
 #include "bus.h"
 #include "config.h"
-#include "console.h"
 #include "console_dbpool.h"
 #include "console_http.h"
 #include "console_keys.h"
-#include "console_live.h"
+#include "console_opts.h"
 #include "db.h"
 #include "jsonx.h"
+
+typedef struct console console;
+/* The live stream (console_live.h), which is a handler above this header. */
+typedef struct console_live console_live;
 
 struct console {
     config cfg;
