@@ -1,4 +1,4 @@
--- 014_console.sql: the operator's console (twinline-console, docs/http.md).
+-- 012_console.sql: the operator's console (twinline-console, docs/http.md).
 -- The console reads the dispatcher's and billing's tables and writes only
 -- the tables below; nothing here changes an existing table, so the
 -- dispatcher's hot path pays nothing for it. Forward-only.
