@@ -223,6 +223,16 @@ static void test_open_and_copy(void **state)
     offer_and_accept(&w);
     p = agent_console_panel(w.c);
     idx = assist_kb_index(w.kb);
+    /* 21:00 in Beijing: the call script is held back until the
+     * contact-hours prompt is acknowledged, and the account details until
+     * the identity is verified. */
+    assert_true(shows(&w, "Assist: passage [1] of 5 selected (p next, v "
+                          "open); c copies nothing (open a passage)"));
+    assert_true(shows(&w, "(held back until collections_contact_hours is "
+                          "acknowledged"));
+    for (int i = 0;
+         i < 20 && !assist_panel_may_complete(agent_console_panel(w.c)); i++)
+        agent_console_key(w.c, 'k', w.t);
     assert_true(shows(&w, "p passage · v open · c copy"));
     assert_true(shows(&w, "Assist: passage [1] of 5 selected (p next, v "
                           "open); c copies the suggested reply into the "
