@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "agent_console.h"
+#include "agent_tui_options.h"
 #include "tl_test.h"
 
 #define KB(t)   TL_SOURCE_DIR "/examples/kb/" t
@@ -999,6 +1000,26 @@ static void test_replaced(void **state)
     world_free(&w);
 }
 
+/* --takeover is a flag of its own; a value given to it is refused. */
+static void test_takeover_option(void **state)
+{
+    char *ok[] = {"twinline-agent", "--interactive", "--worker", "w1",
+                  "--takeover"};
+    char *bad[] = {"twinline-agent", "--interactive", "--worker", "w1",
+                   "--takeover=yes"};
+    agent_tui_options o;
+    err e = {0};
+
+    (void)state;
+    assert_int_equal(agent_tui_options_parse(&o, 5, ok, &e), ST_OK);
+    assert_true(o.takeover);
+    assert_int_equal(agent_tui_options_parse(&o, 4, ok, &e), ST_OK);
+    assert_false(o.takeover);
+    assert_int_equal(agent_tui_options_parse(&o, 5, bad, &e), ST_CONFIG);
+    assert_non_null(strstr(e.msg, "unknown argument \"--takeover=yes\""));
+    assert_non_null(strstr(agent_tui_options_help, "--takeover"));
+}
+
 static void test_field_check(void **state)
 {
     static const struct {
@@ -1061,6 +1082,7 @@ int main(void)
         cmocka_unit_test(test_form_hint),
         cmocka_unit_test(test_sign_in_refused),
         cmocka_unit_test(test_replaced),
+        cmocka_unit_test(test_takeover_option),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
