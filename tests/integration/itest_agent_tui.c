@@ -961,7 +961,7 @@ int main(void)
     for (int i = 0; i < nsocks; i++) {
         char cmd[128];
 
-        snprintf(cmd, sizeof(cmd), "tmux -L %s kill-server 2>/dev/null",
+        snprintf(cmd, sizeof(cmd), "tmux -L %.64s kill-server 2>/dev/null",
                  socks[i]);
         if (system(cmd) != 0) {
             /* Already gone. */
