@@ -196,12 +196,93 @@ static void line(liner *l, const char *fmt, ...)
     l->p->lines[l->p->nlines++] = s;
 }
 
+/* Whether sentence i may be said now; *by gets the prompt that holds it
+ * back. */
+static bool sentence_free(const assist_panel *p, int i, const char **by)
+{
+    const char *paths = p->sentences[i].paths;
+
+    if (assist_prompts_withheld(&p->prompts, "reply", by))
+        return false;
+    while (*paths != '\0') {
+        char path[ASSIST_PATH_MAX + 1];
+        size_t n;
+
+        paths += strspn(paths, " ");
+        n = strcspn(paths, " ");
+        if (n == 0 || n > ASSIST_PATH_MAX)
+            break;
+        memcpy(path, paths, n);
+        path[n] = '\0';
+        if (assist_prompts_withheld(&p->prompts, path, by))
+            return false;
+        paths += n;
+    }
+    return true;
+}
+
+/* The reply and next steps as the prompts allow them now. */
+static status compose(assist_panel *p, err *e)
+{
+    sbuf b = {0};
+    const char *by = NULL;
+
+    free(p->reply);
+    p->reply = NULL;
+    p->reply_missing = 0;
+    p->reply_held = 0;
+    p->reply_held_by[0] = '\0';
+    for (int i = 0; i < p->nsentences; i++) {
+        if (p->sentence_forbidden[i])
+            continue;
+        if (!sentence_free(p, i, &by)) {
+            if (p->reply_held++ == 0)
+                snprintf(p->reply_held_by, sizeof(p->reply_held_by), "%s", by);
+            continue;
+        }
+        sbuf_append(&b, p->sentences[i].text, strlen(p->sentences[i].text));
+        p->reply_missing += p->sentences[i].missing;
+    }
+    /* Cut like a whole rendered reply, at a character boundary. */
+    if (b.len > ASSIST_REPLY_MAX) {
+        size_t cut = ASSIST_REPLY_MAX - 3;
+
+        while (cut > 0 && ((unsigned char)b.data[cut] & 0xC0) == 0x80)
+            cut--;
+        memcpy(b.data + cut, "...", 4);
+        b.len = cut + 3;
+    }
+    while (b.len > 0 && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n'))
+        b.data[--b.len] = '\0';
+    if (b.failed) {
+        sbuf_free(&b);
+        return err_set(e, ST_NOMEM, "out of memory");
+    }
+    if (b.len > 0)
+        p->reply = sbuf_take(&b);
+    sbuf_free(&b);
+    p->steps_held = 0;
+    p->steps_held_by[0] = '\0';
+    for (int i = 0; i < p->nsteps; i++) {
+        char path[ID_MAX + 16];
+
+        snprintf(path, sizeof(path), "outcomes.%s", p->step_codes[i]);
+        p->step_held[i] = assist_prompts_withheld(&p->prompts, path, &by);
+        if (p->step_held[i] && p->steps_held++ == 0)
+            snprintf(p->steps_held_by, sizeof(p->steps_held_by), "%s", by);
+    }
+    return ST_OK;
+}
+
 /* Draw the panel as text lines (replacing any earlier ones). */
 static status render(assist_panel *p, err *e)
 {
     liner l = {p, 0, false};
     int pending = 0;
+    status st = compose(p, e);
 
+    if (st != ST_OK)
+        return st;
     free_lines(p);
     line(&l, "== Knowledge (%d passages)", p->npassages);
     if (p->npassages == 0)
@@ -226,10 +307,10 @@ static status render(assist_panel *p, err *e)
     if (p->prompts.truncated)
         line(&l, "   (more prompts were due than the panel holds)");
     line(&l, "== Suggested reply");
-    if (p->reply == NULL) {
+    if (!p->has_template) {
         line(&l, "   no reply template for this case type and step");
     } else {
-        const char *s = p->reply;
+        const char *s = p->reply != NULL ? p->reply : "";
 
         while (*s != '\0') {
             size_t n = strcspn(s, "\n");
@@ -239,10 +320,29 @@ static status render(assist_panel *p, err *e)
         if (p->reply_missing > 0)
             line(&l, "   (%d value(s) missing: fill in each [?...])",
                  p->reply_missing);
+        if (p->reply_held > 0 && p->reply == NULL)
+            line(&l,
+                 "   (held back until %s is acknowledged: press k for the "
+                 "prompt)",
+                 p->reply_held_by);
+        else if (p->reply_held > 0)
+            line(&l,
+                 "   (%d sentence(s) held back until %s is acknowledged: "
+                 "they state what it withholds)",
+                 p->reply_held, p->reply_held_by);
+        if (p->reply_forbidden > 0)
+            line(&l,
+                 "   (%d sentence(s) left out: the case data in them holds a "
+                 "phrase %s forbids)",
+                 p->reply_forbidden, p->reply_forbidden_by);
     }
     line(&l, "== Next steps (outcomes of this step)");
     for (int i = 0; i < p->nsteps; i++)
-        line(&l, " - %s", p->steps[i]);
+        if (!p->step_held[i])
+            line(&l, " - %s", p->steps[i]);
+    if (p->steps_held > 0)
+        line(&l, "   (%d held back until %s is acknowledged)", p->steps_held,
+             p->steps_held_by);
     if (p->nsteps == 0)
         line(&l, "   the task lists no outcomes");
     for (int i = 0; i < p->prompts.n; i++)
@@ -256,6 +356,40 @@ static status render(assist_panel *p, err *e)
     if (l.failed) {
         free_lines(p);
         return err_set(e, ST_NOMEM, "out of memory");
+    }
+    return ST_OK;
+}
+
+/*
+ * The reply of template tmpl, sentence by sentence. A sentence whose case
+ * data holds a forbidden phrase (a merchant or a note may) is never
+ * suggested: the panel must not put words in the worker's mouth that the
+ * rules forbid.
+ */
+static status reply_build(assist_panel *p, const assist_kb *kb,
+                          const assist_task *t, const char *tmpl, err *e)
+{
+    const char *by;
+    status st =
+        assist_reply_render_sentences(tmpl, t, assist_rules_currency(kb->rules),
+                                      &p->sentences, &p->nsentences, NULL, e);
+
+    if (st != ST_OK)
+        return st;
+    p->has_template = true;
+    p->sentence_forbidden =
+        calloc((size_t)p->nsentences + 1, sizeof(*p->sentence_forbidden));
+    if (p->sentence_forbidden == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    for (int i = 0; i < p->nsentences; i++) {
+        by =
+            assist_rules_forbidden_in(kb->rules, &p->ctx, p->sentences[i].text);
+        if (by == NULL)
+            continue;
+        p->sentence_forbidden[i] = true;
+        if (p->reply_forbidden++ == 0)
+            snprintf(p->reply_forbidden_by, sizeof(p->reply_forbidden_by), "%s",
+                     by);
     }
     return ST_OK;
 }
@@ -309,13 +443,15 @@ status assist_panel_build(assist_panel **out, const assist_kb *kb,
 
     tmpl = assist_rules_reply(kb->rules, p->ctx.case_type, p->ctx.step,
                               lang.kind == ASSIST_VALUE_STRING ? lang.s : NULL);
-    if (tmpl != NULL &&
-        (st = assist_reply_render(tmpl, t, assist_rules_currency(kb->rules),
-                                  &p->reply, &p->reply_missing, e)) != ST_OK)
+    if (tmpl != NULL && (st = reply_build(p, kb, t, tmpl, e)) != ST_OK)
         goto out;
-    for (int i = 0; i < assist_task_outcome_count(t); i++)
-        assist_reply_next_step(assist_task_outcome(t, i), p->steps[p->nsteps++],
-                               ASSIST_STEP_MAX);
+    for (int i = 0; i < assist_task_outcome_count(t); i++) {
+        const agent_outcome_spec *o = assist_task_outcome(t, i);
+
+        snprintf(p->step_codes[p->nsteps], sizeof(p->step_codes[0]), "%s",
+                 o->code);
+        assist_reply_next_step(o, p->steps[p->nsteps++], ASSIST_STEP_MAX);
+    }
     if ((st = render(p, e)) != ST_OK)
         goto out;
     *out = p;
@@ -362,5 +498,7 @@ void assist_panel_destroy(assist_panel *p)
         return;
     free_lines(p);
     free(p->reply);
+    assist_sentences_free(p->sentences, p->nsentences);
+    free(p->sentence_forbidden);
     free(p);
 }

@@ -58,10 +58,26 @@ typedef struct assist_panel {
     char channel[ID_MAX + 1];
     assist_rules_ctx ctx; /* points into the three above */
     assist_prompts prompts;
-    char *reply;       /* suggested reply (owned), NULL without a template */
-    int reply_missing; /* placeholders the task could not fill */
+    /* The suggested reply as it may be said now: its sentences that no
+     * prompt withholds and that hold no forbidden phrase (owned); NULL
+     * without a template or when every sentence is held back. */
+    char *reply;
+    int reply_missing; /* placeholders of the shown reply not filled */
+    bool has_template; /* the tenant has a reply for this case and step */
+    int reply_held;    /* sentences held back until a prompt is acked */
+    char reply_held_by[ID_MAX + 1];      /* the first prompt holding one */
+    int reply_forbidden;                 /* sentences never shown: they hold a
+                                            forbidden phrase (from the task) */
+    char reply_forbidden_by[ID_MAX + 1]; /* the rule */
+    int nsentences;
+    assist_sentence *sentences; /* the whole reply (owned) */
+    bool *sentence_forbidden;   /* by sentence (owned) */
     int nsteps;
     char steps[AGENT_MAX_OUTCOMES][ASSIST_STEP_MAX];
+    char step_codes[AGENT_MAX_OUTCOMES][ID_MAX + 1];
+    bool step_held[AGENT_MAX_OUTCOMES]; /* withheld now ("outcomes.<code>") */
+    int steps_held;
+    char steps_held_by[ID_MAX + 1];
     int nlines;
     char **lines; /* the panel as text (owned); see assist_panel_line */
 } assist_panel;
@@ -82,7 +98,8 @@ status assist_panel_build(assist_panel **out, const assist_kb *kb,
 status assist_panel_check_draft(assist_panel *p, const assist_kb *kb,
                                 const char *draft, int *found, err *e);
 
-/* Acknowledge the prompts with id and redraw; ST_NOT_FOUND, ST_NOMEM. */
+/* Acknowledge the prompts with id and redraw: what they withheld may be
+ * suggested now (reply, steps and lines change). ST_NOT_FOUND, ST_NOMEM. */
 status assist_panel_ack(assist_panel *p, const char *id, err *e);
 
 /* True when every prompt needing an acknowledgement has one. */

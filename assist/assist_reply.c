@@ -135,6 +135,124 @@ status assist_reply_render(const char *tmpl, const assist_task *t,
     return ST_OK;
 }
 
+/* Length of the template sentence starting at s: up to and including its
+ * terminator and the white space after it. */
+static size_t sentence_len(const char *s)
+{
+    size_t i = 0;
+
+    while (s[i] != '\0') {
+        char path[ASSIST_PATH_MAX + 1], filter[FILTER_MAX + 1];
+        const unsigned char *u = (const unsigned char *)s + i;
+        size_t end = 0, n;
+
+        if ((s[i] == '{' && s[i + 1] == '{') ||
+            (s[i] == '}' && s[i + 1] == '}')) {
+            i += 2;
+            continue;
+        }
+        if (s[i] == '{' && (n = placeholder(s + i + 1, path, filter)) > 0) {
+            i += 1 + n;
+            continue;
+        }
+        /* 。 is E3 80 82; ！ EF BC 81; ？ EF BC 9F. */
+        if ((u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x82) ||
+            (u[0] == 0xEF && u[1] == 0xBC && (u[2] == 0x81 || u[2] == 0x9F)))
+            end = i + 3;
+        else if (s[i] == '\n')
+            end = i + 1;
+        else if ((s[i] == '.' || s[i] == '!' || s[i] == '?') &&
+                 (s[i + 1] == ' ' || s[i + 1] == '\n' || s[i + 1] == '\t' ||
+                  s[i + 1] == '\0'))
+            end = i + 1;
+        if (end > 0) {
+            while (s[end] == ' ' || s[end] == '\t' || s[end] == '\n')
+                end++;
+            return end;
+        }
+        i++;
+    }
+    return i;
+}
+
+/* The placeholders' paths of tmpl[0..n) as " a b ", into *b. */
+static void sentence_paths(const char *tmpl, size_t n, sbuf *b)
+{
+    sbuf_append(b, " ", 1);
+    for (size_t i = 0; i < n; i++) {
+        char path[ASSIST_PATH_MAX + 1], filter[FILTER_MAX + 1];
+        size_t k;
+
+        if ((tmpl[i] == '{' && tmpl[i + 1] == '{') ||
+            (tmpl[i] == '}' && tmpl[i + 1] == '}')) {
+            i++;
+            continue;
+        }
+        if (tmpl[i] == '{' &&
+            (k = placeholder(tmpl + i + 1, path, filter)) > 0) {
+            sbuf_printf(b, "%s ", path);
+            i += k;
+        }
+    }
+}
+
+void assist_sentences_free(assist_sentence *s, int n)
+{
+    if (s == NULL)
+        return;
+    for (int i = 0; i < n; i++) {
+        free(s[i].text);
+        free(s[i].paths);
+    }
+    free(s);
+}
+
+status assist_reply_render_sentences(const char *tmpl, const assist_task *t,
+                                     const char *currency,
+                                     assist_sentence **out, int *n,
+                                     int *missing, err *e)
+{
+    assist_sentence *list = calloc(ASSIST_SENTENCES_MAX, sizeof(*list));
+    const char *p = tmpl;
+    int count = 0, miss = 0;
+    status st = ST_OK;
+
+    if (list == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    while (*p != '\0' && st == ST_OK) {
+        size_t len =
+            count + 1 < ASSIST_SENTENCES_MAX ? sentence_len(p) : strlen(p);
+        char *part = strndup(p, len);
+        sbuf paths = {0};
+        int m = 0;
+
+        if (part == NULL) {
+            st = err_set(e, ST_NOMEM, "out of memory");
+            break;
+        }
+        st = assist_reply_render(part, t, currency, &list[count].text, &m, e);
+        sentence_paths(part, len, &paths);
+        free(part);
+        if (st == ST_OK && paths.failed)
+            st = err_set(e, ST_NOMEM, "out of memory");
+        list[count].paths = sbuf_take(&paths);
+        list[count].missing = m;
+        sbuf_free(&paths);
+        count++;
+        miss += m;
+        p += len;
+    }
+    if (st != ST_OK) {
+        assist_sentences_free(list, count);
+        return st;
+    }
+    *out = list;
+    *n = count;
+    if (missing != NULL)
+        *missing = miss;
+    return ST_OK;
+}
+
 void assist_reply_next_step(const agent_outcome_spec *o, char *buf, size_t cap)
 {
     size_t used;

@@ -24,8 +24,9 @@
 #include "assist_task.h"
 #include "err.h"
 
-#define ASSIST_REPLY_MAX 8192 /* bytes of a rendered reply */
-#define ASSIST_STEP_MAX  512  /* bytes of one next-step line */
+#define ASSIST_REPLY_MAX     8192 /* bytes of a rendered reply */
+#define ASSIST_STEP_MAX      512  /* bytes of one next-step line */
+#define ASSIST_SENTENCES_MAX 64   /* sentences of a reply told apart */
 
 /*
  * Render tmpl for task t into a new string *out (caller frees). currency
@@ -37,6 +38,32 @@
 status assist_reply_render(const char *tmpl, const assist_task *t,
                            const char *currency, char **out, int *missing,
                            err *e);
+
+/*
+ * A rendered sentence of a reply and the placeholders it used, so that a
+ * sentence stating what a rule withholds can be held back on its own.
+ */
+typedef struct assist_sentence {
+    char *text;  /* rendered, with the white space after it (owned) */
+    char *paths; /* its placeholders' paths as " a b " (owned; " ": none) */
+    int missing; /* its placeholders that rendered as "[?...]" */
+} assist_sentence;
+
+/*
+ * Render tmpl as assist_reply_render does, sentence by sentence: the
+ * template is cut after "。", "！", "？", a line break, and ".", "!" or "?"
+ * followed by white space or the end (outside placeholders, so a value
+ * never cuts a sentence); past ASSIST_SENTENCES_MAX the rest is one
+ * sentence. *out (n of them) is the caller's: assist_sentences_free.
+ * *missing as for assist_reply_render. Only ST_NOMEM fails.
+ */
+status assist_reply_render_sentences(const char *tmpl, const assist_task *t,
+                                     const char *currency,
+                                     assist_sentence **out, int *n,
+                                     int *missing, err *e);
+
+/* Free s[0..n) and s; NULL is a no-op. */
+void assist_sentences_free(assist_sentence *s, int n);
 
 /*
  * One line describing outcome o into buf, for example

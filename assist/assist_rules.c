@@ -38,6 +38,7 @@ typedef struct rule {
     assist_severity severity;
     bool ack_required;
     char *text;
+    char withholds[ASSIST_WITHHOLDS_TEXT_MAX + 1]; /* " a b " or "" */
     scope sc;
     int from_min, to_min; /* R_HOURS: minutes after local midnight */
     int nphrases;         /* R_PHRASES */
@@ -309,6 +310,89 @@ static status parse_text(const json_t *obj, const char *name, const char *where,
     return ST_OK;
 }
 
+/* A "withholds" entry: "reply", or a dotted path of identifiers under one
+ * of the task's parts the assist panel suggests from. */
+static bool withhold_valid(const char *s)
+{
+    static const char *const roots[] = {"customer", "payload", "history",
+                                        "external_id", "outcomes"};
+    size_t n = strlen(s), root = strcspn(s, ".");
+    bool known = false;
+
+    if (strcmp(s, "reply") == 0)
+        return true;
+    if (n == 0 || n > ASSIST_WITHHOLD_MAX)
+        return false;
+    for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+        known = known ||
+                (strlen(roots[i]) == root && strncmp(s, roots[i], root) == 0);
+    if (!known)
+        return false;
+    for (const char *p = s; *p != '\0';) {
+        size_t seg = strcspn(p, ".");
+        char id[ID_MAX + 1];
+
+        if (seg == 0 || seg > ID_MAX)
+            return false;
+        memcpy(id, p, seg);
+        id[seg] = '\0';
+        if (!ids_token_valid(id))
+            return false;
+        p += seg;
+        if (*p == '.' && *++p == '\0')
+            return false;
+    }
+    return true;
+}
+
+/* The optional list obj.withholds into out->withholds; it needs the
+ * acknowledgement that releases it. */
+static status parse_withholds(const json_t *obj, const char *where, rule *out,
+                              err *e)
+{
+    const json_t *a = json_object_get(obj, "withholds");
+    size_t n = json_array_size(a), i, used = 1;
+    json_t *v;
+
+    if (a == NULL)
+        return ST_OK;
+    if (n == 0)
+        return err_set(e, ST_INVALID,
+                       "%s.withholds is empty; leave it out to withhold "
+                       "nothing",
+                       where);
+    if (n > ASSIST_WITHHOLDS_MAX)
+        return err_set(e, ST_TOO_LARGE, "%s.withholds has more than %d entries",
+                       where, ASSIST_WITHHOLDS_MAX);
+    if (!out->ack_required)
+        return err_set(e, ST_INVALID,
+                       "%s.withholds needs \"ack_required\": true: only an "
+                       "acknowledgement releases what a rule withholds",
+                       where);
+    strcpy(out->withholds, " ");
+    json_array_foreach(a, i, v)
+    {
+        const char *t = json_string_value(v);
+
+        if (t == NULL || !withhold_valid(t))
+            return err_set(
+                e, ST_INVALID,
+                "%s.withholds[%zu] must be \"reply\" or a dotted "
+                "path under customer, payload, history, "
+                "external_id or outcomes (\"payload.overdue_minor\", "
+                "\"outcomes.paid\")",
+                where, i);
+        if (used + strlen(t) + 1 > ASSIST_WITHHOLDS_TEXT_MAX)
+            return err_set(e, ST_TOO_LARGE,
+                           "%s.withholds has more than %d bytes in all", where,
+                           ASSIST_WITHHOLDS_TEXT_MAX - 2);
+        strcat(out->withholds, t);
+        strcat(out->withholds, " ");
+        used += strlen(t) + 1;
+    }
+    return ST_OK;
+}
+
 static status parse_common(const json_t *obj, const char *where,
                            const assist_rules *r, rule *out, err *e)
 {
@@ -346,7 +430,7 @@ static status parse_common(const json_t *obj, const char *where,
         (st = parse_scope(obj, "channels", where, &out->sc.channels, e)) !=
             ST_OK)
         return st;
-    return ST_OK;
+    return parse_withholds(obj, where, out, e);
 }
 
 static status parse_hours(const json_t *obj, const char *where, rule *out,
@@ -494,19 +578,20 @@ static const jfield hours_fields[] = {
     {"steps", JF_ARRAY, false},     {"channels", JF_ARRAY, false},
     {"from", JF_STRING, true},      {"to", JF_STRING, true},
     {"severity", JF_STRING, false}, {"ack_required", JF_BOOL, false},
-    {"text", JF_STRING, false},
+    {"text", JF_STRING, false},     {"withholds", JF_ARRAY, false},
 };
 static const jfield phrase_fields[] = {
     {"id", JF_TOKEN, true},           {"case_types", JF_ARRAY, false},
     {"steps", JF_ARRAY, false},       {"channels", JF_ARRAY, false},
     {"phrases", JF_ARRAY, true},      {"severity", JF_STRING, false},
     {"ack_required", JF_BOOL, false}, {"text", JF_STRING, true},
+    {"withholds", JF_ARRAY, false},
 };
 static const jfield disclosure_fields[] = {
     {"id", JF_TOKEN, true},         {"case_types", JF_ARRAY, false},
     {"steps", JF_ARRAY, false},     {"channels", JF_ARRAY, false},
     {"severity", JF_STRING, false}, {"ack_required", JF_BOOL, false},
-    {"text", JF_STRING, true},
+    {"text", JF_STRING, true},      {"withholds", JF_ARRAY, false},
 };
 static const jfield document_fields[] = {
     {"id", JF_TOKEN, true},
@@ -518,6 +603,7 @@ static const jfield document_fields[] = {
     {"text", JF_STRING, true},
     {"applies_if", JF_ARRAY, false},
     {"must_mention", JF_OBJECT, true},
+    {"withholds", JF_ARRAY, false},
 };
 static const jfield reply_fields[] = {
     {"case_type", JF_TOKEN, true},
@@ -823,6 +909,8 @@ static assist_prompt *prompt_add(assist_prompts *out, const rule *r,
     snprintf(p->id, sizeof(p->id), "%s", r->id);
     p->severity = sev;
     p->ack_required = ack;
+    if (ack)
+        snprintf(p->withholds, sizeof(p->withholds), "%s", r->withholds);
     return p;
 }
 
@@ -1069,4 +1157,57 @@ bool assist_prompts_all_acked(const assist_prompts *p)
         if (p->items[i].ack_required && !p->items[i].acked)
             return false;
     return true;
+}
+
+bool assist_prompts_withheld(const assist_prompts *p, const char *path,
+                             const char **by)
+{
+    char key[ASSIST_WITHHOLD_MAX + 3];
+    size_t n = strlen(path);
+
+    if (n == 0)
+        return false;
+    for (int i = 0; i < p->n; i++) {
+        const assist_prompt *pr = &p->items[i];
+
+        if (!pr->ack_required || pr->acked || pr->withholds[0] == '\0')
+            continue;
+        /* The path itself, or any path above it, between spaces. */
+        for (size_t cut = n; cut > 0; cut--) {
+            if (cut < n && path[cut] != '.')
+                continue;
+            if (cut > ASSIST_WITHHOLD_MAX)
+                continue;
+            snprintf(key, sizeof(key), " %.*s ", (int)cut, path);
+            if (strstr(pr->withholds, key) != NULL) {
+                if (by != NULL)
+                    *by = pr->id;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+const char *assist_rules_forbidden_in(const assist_rules *r,
+                                      const assist_rules_ctx *ctx,
+                                      const char *text)
+{
+    char *folded = fold(text);
+    const char *id = NULL;
+
+    /* Unchecked text is never suggested as safe. */
+    if (folded == NULL)
+        return "out_of_memory";
+    for (int i = 0; i < r->nrules && id == NULL; i++) {
+        const rule *ru = &r->rules[i];
+
+        if (ru->kind != R_PHRASES || !applies(ru, ctx))
+            continue;
+        for (int j = 0; j < ru->nphrases && id == NULL; j++)
+            if (strstr(folded, ru->folded[j]) != NULL)
+                id = ru->id;
+    }
+    free(folded);
+    return id;
 }

@@ -14,7 +14,11 @@
  *     reminder prompt; assist_rules_check_document does the check).
  * A rule applies to the case types, steps and channels it lists (all when
  * it lists none). A prompt of a rule with "ack_required": true must be
- * acknowledged before the outcome may be sent.
+ * acknowledged before the outcome may be sent; until then nothing the rule
+ * "withholds" may be suggested: "reply" (the whole suggested reply), a
+ * task value by its path or a path above it ("payload",
+ * "payload.overdue_minor": the reply's sentences that use it), or
+ * "outcomes.<code>" (that next step).
  *
  * The rules are immutable once loaded; threads may share them. Prompts are
  * plain data owned by the caller.
@@ -29,23 +33,26 @@
 #include "err.h"
 #include "ids.h"
 
-#define ASSIST_RULES_FILE_MAX   (1024 * 1024) /* bytes of a rules file */
-#define ASSIST_HOURS_RULES_MAX  16
-#define ASSIST_PHRASE_RULES_MAX 32
-#define ASSIST_DISCLOSURES_MAX  32
-#define ASSIST_PHRASES_MAX      64   /* phrases of one rule */
-#define ASSIST_PHRASE_MAX       200  /* bytes of one phrase */
-#define ASSIST_SCOPE_MAX        32   /* entries of case_types/steps/channels */
-#define ASSIST_RULE_TEXT_MAX    400  /* bytes of a rule's text */
-#define ASSIST_REPLIES_MAX      256  /* reply templates */
-#define ASSIST_TEMPLATE_MAX     2000 /* bytes of one template */
-#define ASSIST_HINT_MAX         500  /* bytes of one query hint */
-#define ASSIST_PREFIXES_MAX     64   /* phone prefixes with an offset */
-#define ASSIST_PROMPT_TEXT_MAX  600  /* bytes of a prompt's text */
-#define ASSIST_PROMPTS_MAX      96
-#define ASSIST_DOC_CHECKS_MAX   16 /* document_checks rules */
-#define ASSIST_TOPICS_MAX       16 /* must_mention topics of one check */
-#define ASSIST_FINDING_MAX      (ID_MAX + ASSIST_PHRASE_MAX + 8)
+#define ASSIST_RULES_FILE_MAX     (1024 * 1024) /* bytes of a rules file */
+#define ASSIST_HOURS_RULES_MAX    16
+#define ASSIST_PHRASE_RULES_MAX   32
+#define ASSIST_DISCLOSURES_MAX    32
+#define ASSIST_PHRASES_MAX        64  /* phrases of one rule */
+#define ASSIST_PHRASE_MAX         200 /* bytes of one phrase */
+#define ASSIST_SCOPE_MAX          32  /* entries of case_types/steps/channels */
+#define ASSIST_RULE_TEXT_MAX      400 /* bytes of a rule's text */
+#define ASSIST_REPLIES_MAX        256 /* reply templates */
+#define ASSIST_TEMPLATE_MAX       2000 /* bytes of one template */
+#define ASSIST_HINT_MAX           500  /* bytes of one query hint */
+#define ASSIST_PREFIXES_MAX       64   /* phone prefixes with an offset */
+#define ASSIST_PROMPT_TEXT_MAX    600  /* bytes of a prompt's text */
+#define ASSIST_PROMPTS_MAX        96
+#define ASSIST_DOC_CHECKS_MAX     16 /* document_checks rules */
+#define ASSIST_TOPICS_MAX         16 /* must_mention topics of one check */
+#define ASSIST_FINDING_MAX        (ID_MAX + ASSIST_PHRASE_MAX + 8)
+#define ASSIST_WITHHOLDS_MAX      16  /* entries of one rule's "withholds" */
+#define ASSIST_WITHHOLD_MAX       100 /* bytes of one entry */
+#define ASSIST_WITHHOLDS_TEXT_MAX 255 /* bytes of a prompt's list of them */
 
 typedef enum assist_severity {
     ASSIST_INFO,
@@ -59,6 +66,10 @@ typedef struct assist_prompt {
     bool ack_required;
     bool acked;
     char text[ASSIST_PROMPT_TEXT_MAX + 1];
+    /* What the rule withholds until the prompt is acknowledged, as
+     * " entry entry " (each between spaces); "" for none. Only a prompt
+     * that requires an acknowledgement withholds anything. */
+    char withholds[ASSIST_WITHHOLDS_TEXT_MAX + 1];
 } assist_prompt;
 
 typedef struct assist_prompts {
@@ -182,6 +193,24 @@ status assist_prompts_ack(assist_prompts *p, const char *id, err *e);
 /* True when no prompt that requires an acknowledgement lacks one: the
  * outcome may be sent. */
 bool assist_prompts_all_acked(const assist_prompts *p);
+
+/*
+ * True when a prompt not yet acknowledged withholds path: "reply", a task
+ * value's dotted path ("payload.overdue_minor", withheld by the entry
+ * itself or one above it such as "payload") or "outcomes.<code>". *by
+ * (may be NULL) gets the first such prompt's id, borrowed from p.
+ */
+bool assist_prompts_withheld(const assist_prompts *p, const char *path,
+                             const char **by);
+
+/*
+ * The id (borrowed from r) of the first forbidden-phrase rule that
+ * applies to ctx and one of whose phrases occurs in text (matched as a
+ * draft is), or NULL: a suggestion must never say it.
+ */
+const char *assist_rules_forbidden_in(const assist_rules *r,
+                                      const assist_rules_ctx *ctx,
+                                      const char *text);
 
 /* "info", "warn", "block". */
 const char *assist_severity_name(assist_severity s);

@@ -134,7 +134,17 @@ static status request_parse(const char *buf, size_t len, const jfield *fields,
 
 /* ---- Requests ---- */
 
-static const jfield presence_fields[] = {{"presence", JF_STRING, true}};
+static const jfield presence_fields[] = {
+    {"presence", JF_STRING, true},
+    {"session", JF_OBJECT, false},
+    {"takeover", JF_BOOL, false},
+};
+static const jfield session_fields[] = {
+    {"id", JF_TOKEN, true},
+    {"host", JF_STRING, true},
+    {"pid", JF_INT, true},
+};
+static const jfield heartbeat_fields[] = {{"session_id", JF_TOKEN, false}};
 static const jfield answer_fields[] = {
     {"reservation_id", JF_INT, true},
     {"epoch", JF_INT, true},
@@ -174,21 +184,112 @@ status agent_msg_presence(const char *presence, char **out, size_t *len, err *e)
                   len, e);
 }
 
-status agent_msg_presence_decode(const char *buf, size_t len,
-                                 agent_presence *out, err *e)
+/* A host name as a session gives it: printable ASCII without spaces, so
+ * it reads as one word in a message and holds no escape sequence. */
+static bool host_valid(const char *h)
 {
-    json_t *root = NULL;
+    size_t n = h != NULL ? strlen(h) : 0;
+
+    if (n == 0 || n > AGENT_HOST_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)h[i] < 0x21 || (unsigned char)h[i] > 0x7E)
+            return false;
+    return true;
+}
+
+static status signin_check(const agent_signin *s, const char *where, err *e)
+{
+    if (!ids_token_valid(s->id))
+        return err_set(e, ST_INVALID,
+                       "%s.id must be 1-64 characters of letters, digits, "
+                       "'_' or '-'",
+                       where);
+    if (!host_valid(s->host))
+        return err_set(e, ST_INVALID,
+                       "%s.host must be 1-%d printable ASCII characters "
+                       "without spaces",
+                       where, AGENT_HOST_MAX);
+    if (s->pid < 1 || s->pid > AGENT_PID_MAX)
+        return err_set(e, ST_INVALID, "%s.pid must be from 1 to %d", where,
+                       AGENT_PID_MAX);
+    return ST_OK;
+}
+
+static json_t *signin_json(const agent_signin *s)
+{
+    return json_pack("{s:s, s:s, s:I}", "id", s->id, "host", s->host, "pid",
+                     (json_int_t)s->pid);
+}
+
+/* The sign-in object o (already checked against session_fields). */
+static status signin_read(const json_t *o, const char *where, agent_signin *out,
+                          err *e)
+{
+    agent_signin si;
+    const char *host = jsonx_str(o, "host");
+    status st;
+
+    memset(&si, 0, sizeof(si));
+    snprintf(si.id, sizeof(si.id), "%s", jsonx_str(o, "id"));
+    if (host != NULL && strlen(host) <= AGENT_HOST_MAX)
+        snprintf(si.host, sizeof(si.host), "%s", host);
+    jsonx_int(o, "pid", &si.pid);
+    st = signin_check(&si, where, e);
+    if (st == ST_OK)
+        *out = si;
+    return st;
+}
+
+status agent_msg_presence_req(const agent_presence_req *r, char **out,
+                              size_t *len, err *e)
+{
+    json_t *v;
+    status s;
+
+    if (r->has_signin && (s = signin_check(&r->signin, "session", e)) != ST_OK)
+        return s;
+    v = json_pack("{s:s}", "presence", agent_presence_name(r->presence));
+    if (v != NULL && r->has_signin)
+        json_object_set_new(v, "session", signin_json(&r->signin));
+    if (v != NULL && r->takeover)
+        json_object_set_new(v, "takeover", json_true());
+    return finish(v, out, len, e);
+}
+
+status agent_msg_presence_decode(const char *buf, size_t len,
+                                 agent_presence_req *out, err *e)
+{
+    json_t *root = NULL, *sess;
+    agent_presence_req r;
     const char *p;
-    status s = request_parse(buf, len, presence_fields, 1, &root, e);
+    status s = request_parse(
+        buf, len, presence_fields,
+        (int)(sizeof(presence_fields) / sizeof(presence_fields[0])), &root, e);
 
     if (s != ST_OK)
         return s;
+    memset(&r, 0, sizeof(r));
     p = jsonx_str(root, "presence");
-    if (!presence_parse(p, out))
+    if (!presence_parse(p, &r.presence)) {
         s = err_set(e, ST_INVALID,
                     "request.presence must be available, break or offline, "
                     "not \"%.32s\"",
                     p);
+        goto out;
+    }
+    r.takeover = json_is_true(json_object_get(root, "takeover"));
+    sess = json_object_get(root, "session");
+    if (sess != NULL) {
+        s = jsonx_check(sess, "request.session", session_fields, 3, e);
+        if (s == ST_OK)
+            s = signin_read(sess, "request.session", &r.signin, e);
+        if (s != ST_OK)
+            goto out;
+        r.has_signin = true;
+    }
+    *out = r;
+out:
     json_decref(root);
     return s;
 }
@@ -198,15 +299,31 @@ status agent_msg_heartbeat(char **out, size_t *len, err *e)
     return finish(json_object(), out, len, e);
 }
 
-status agent_msg_heartbeat_decode(const char *buf, size_t len, err *e)
+status agent_msg_heartbeat_session(const char *session_id, char **out,
+                                   size_t *len, err *e)
 {
-    static const jfield none[] = {{"_", JF_ANY, false}};
+    if (!ids_token_valid(session_id))
+        return err_set(e, ST_INVALID,
+                       "a session id must be 1-64 characters of letters, "
+                       "digits, '_' or '-'");
+    return finish(json_pack("{s:s}", "session_id", session_id), out, len, e);
+}
+
+status agent_msg_heartbeat_decode(const char *buf, size_t len,
+                                  agent_heartbeat *out, err *e)
+{
     json_t *root = NULL;
+    const char *sid;
     status s;
 
+    if (out != NULL)
+        memset(out, 0, sizeof(*out));
     if (len == 0)
         return ST_OK;
-    s = request_parse(buf, len, none, 0, &root, e);
+    s = request_parse(buf, len, heartbeat_fields, 1, &root, e);
+    sid = s == ST_OK ? jsonx_str(root, "session_id") : NULL;
+    if (out != NULL && sid != NULL)
+        snprintf(out->session_id, sizeof(out->session_id), "%s", sid);
     json_decref(root);
     return s;
 }
@@ -740,6 +857,70 @@ status agent_notice_encode(int64_t reservation_id, const char *reason,
                    (long long)reservation_id, reason);
 }
 
+/* The members of a session_replaced notice; "by" is optional and read
+ * leniently (its unknown members are ignored), like every message the
+ * dispatcher sends. */
+static status notice_session_read(const json_t *o, agent_notice *r, err *e)
+{
+    const char *sid = jsonx_str(o, "session_id");
+    const json_t *by = json_object_get(o, "by");
+    const char *since;
+
+    if (!ids_token_valid(sid))
+        return err_set(e, ST_INVALID,
+                       "notice.session_id must be a session id (an "
+                       "identifier)");
+    snprintf(r->session_id, sizeof(r->session_id), "%s", sid);
+    if (by == NULL || json_is_null(by))
+        return ST_OK;
+    if (!json_is_object(by))
+        return err_set(e, ST_WRONG_TYPE, "notice.by must be an object");
+    {
+        agent_signin si;
+        const char *id = jsonx_str(by, "id"), *host = jsonx_str(by, "host");
+
+        memset(&si, 0, sizeof(si));
+        snprintf(si.id, sizeof(si.id), "%s",
+                 id != NULL && strlen(id) <= ID_MAX ? id : "");
+        snprintf(si.host, sizeof(si.host), "%s",
+                 host != NULL && strlen(host) <= AGENT_HOST_MAX ? host : "");
+        jsonx_int(by, "pid", &si.pid);
+        if (signin_check(&si, "notice.by", e) != ST_OK)
+            return ST_INVALID;
+        r->by = si;
+        r->has_by = true;
+    }
+    since = jsonx_str(by, "since");
+    if (since != NULL && strlen(since) <= AGENT_SINCE_MAX &&
+        strspn(since, "0123456789-:TZ.+") == strlen(since))
+        snprintf(r->by_since, sizeof(r->by_since), "%s", since);
+    return ST_OK;
+}
+
+status agent_notice_session_encode(const char *old_session,
+                                   const agent_signin *by, const char *since,
+                                   char **out, size_t *len, err *e)
+{
+    json_t *v, *b = NULL;
+    status s;
+
+    if (!ids_token_valid(old_session))
+        return err_set(e, ST_INVALID,
+                       "a session id must be 1-64 characters of letters, "
+                       "digits, '_' or '-'");
+    if (by != NULL && (s = signin_check(by, "by", e)) != ST_OK)
+        return s;
+    v = json_pack("{s:s, s:s}", "type", "session_replaced", "session_id",
+                  old_session);
+    if (v != NULL && by != NULL) {
+        b = signin_json(by);
+        if (b != NULL && since != NULL)
+            json_object_set_new(b, "since", json_string(since));
+        json_object_set_new(v, "by", b);
+    }
+    return finish(v, out, len, e);
+}
+
 status agent_notice_parse(const char *buf, size_t len, agent_notice *out,
                           err *e)
 {
@@ -758,7 +939,14 @@ status agent_notice_parse(const char *buf, size_t len, agent_notice *out,
         goto out;
     }
     r.type = strcmp(type, "rescinded") == 0 ? AGENT_NOTICE_RESCINDED
-                                            : AGENT_NOTICE_OTHER;
+             : strcmp(type, "session_replaced") == 0
+                 ? AGENT_NOTICE_SESSION_REPLACED
+                 : AGENT_NOTICE_OTHER;
+    if (r.type == AGENT_NOTICE_SESSION_REPLACED) {
+        s = notice_session_read(o, &r, e);
+        if (s != ST_OK)
+            goto out;
+    }
     if (r.type == AGENT_NOTICE_RESCINDED &&
         (!jsonx_int(o, "reservation_id", &r.reservation_id) ||
          r.reservation_id < 1)) {
@@ -781,10 +969,37 @@ status agent_reply_ok(char **out, size_t *len, err *e)
     return printed(out, len, e, 16, "{\"ok\":true}");
 }
 
-status agent_reply_presence(agent_presence p, char **out, size_t *len, err *e)
+status agent_reply_presence(agent_presence p, const char *slots_json,
+                            char **out, size_t *len, err *e)
 {
-    return printed(out, len, e, 64, "{\"ok\":true,\"presence\":\"%s\"}",
-                   agent_presence_name(p));
+    if (slots_json == NULL)
+        return printed(out, len, e, 64, "{\"ok\":true,\"presence\":\"%s\"}",
+                       agent_presence_name(p));
+    if (!looks_like_object(slots_json))
+        return err_set(e, ST_INVALID,
+                       "the slots of a presence reply are not a JSON object");
+    return printed(out, len, e, strlen(slots_json) + 64,
+                   "{\"ok\":true,\"presence\":\"%s\",\"slots\":%s}",
+                   agent_presence_name(p), slots_json);
+}
+
+/* The slots of a presence reply: channel -> a count 0..1000; entries of
+ * another shape are skipped (the reply is the dispatcher's). */
+static void slots_read(const json_t *slots, agent_reply *r)
+{
+    const char *ch;
+    json_t *v;
+
+    json_object_foreach((json_t *)slots, ch, v)
+    {
+        if (r->nslots == AGENT_SLOTS_MAX)
+            break;
+        if (!ids_token_valid(ch) || !json_is_integer(v) ||
+            json_integer_value(v) < 0 || json_integer_value(v) > 1000)
+            continue;
+        snprintf(r->slot_channel[r->nslots], ID_MAX + 1, "%s", ch);
+        r->slot_count[r->nslots++] = (int)json_integer_value(v);
+    }
 }
 
 status agent_reply_task(const char *task_json, char **out, size_t *len, err *e)
@@ -839,6 +1054,8 @@ status agent_reply_parse(const char *buf, size_t len, agent_reply *out, err *e)
         r.billable = json_is_true(json_object_get(o, "billable"));
         r.duplicate = json_is_true(json_object_get(o, "duplicate"));
         snprintf(r.presence, sizeof(r.presence), "%s", p != NULL ? p : "");
+        if (json_is_object(json_object_get(o, "slots")))
+            slots_read(json_object_get(o, "slots"), &r);
     } else {
         const char *code, *msg;
 

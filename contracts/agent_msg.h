@@ -49,6 +49,10 @@ struct json_t; /* jansson's; only a decoded completion holds one */
 #define AGENT_REASON_MAX     200           /* longest reject reason */
 #define AGENT_CONFIDENCE_MAX 1000          /* per mille */
 #define AGENT_EPOCH_MAX      2000000000    /* epochs are int in the database */
+#define AGENT_HOST_MAX       64            /* bytes of a session's host */
+#define AGENT_PID_MAX        2147483647    /* largest process id sent */
+#define AGENT_SLOTS_MAX      8             /* channels of a presence reply */
+#define AGENT_SINCE_MAX      32            /* "2026-11-26T09:14:03Z" */
 
 typedef enum agent_field_type {
     AGENT_FIELD_AMOUNT, /* "amount_minor": integer 0..10^15 */
@@ -105,13 +109,29 @@ typedef struct agent_outcome {
 
 typedef enum agent_notice_type {
     AGENT_NOTICE_RESCINDED,
+    AGENT_NOTICE_SESSION_REPLACED, /* another session signed the worker in */
     AGENT_NOTICE_OTHER /* a type this agent does not know; ignore it */
 } agent_notice_type;
 
+/*
+ * One run of an agent signed in for a worker: a session (docs/protocol.md,
+ * "Sessions"). The id is new for every run; host and pid are there to
+ * tell a person where the other one runs.
+ */
+typedef struct agent_signin {
+    char id[ID_MAX + 1];           /* identifier */
+    char host[AGENT_HOST_MAX + 1]; /* 1-64 printable ASCII bytes, no space */
+    int64_t pid;                   /* 1..AGENT_PID_MAX */
+} agent_signin;
+
 typedef struct agent_notice {
     agent_notice_type type;
-    int64_t reservation_id;
-    char reason[64]; /* truncated; for logs */
+    int64_t reservation_id;      /* rescinded */
+    char reason[64];             /* rescinded; truncated; for logs */
+    char session_id[ID_MAX + 1]; /* session_replaced: the session replaced */
+    bool has_by;                 /* session_replaced: who replaced it ... */
+    agent_signin by;             /* ... (absent: an agent without session) */
+    char by_since[AGENT_SINCE_MAX + 1]; /* ... since when (UTC), or "" */
 } agent_notice;
 
 /* A decoded reply to any agent request. */
@@ -124,6 +144,9 @@ typedef struct agent_reply {
     bool duplicate;     /* complete replies */
     int64_t stored;     /* feedback replies */
     char presence[16];  /* presence replies; "" otherwise */
+    int nslots;         /* presence replies: the worker's slots per channel */
+    char slot_channel[AGENT_SLOTS_MAX][ID_MAX + 1];
+    int slot_count[AGENT_SLOTS_MAX];
 } agent_reply;
 
 /* The ids of the task in an accept reply (the rest is customer data and
@@ -155,15 +178,40 @@ const char *agent_field_type_name(agent_field_type t);
 
 /* ---- Requests (agent -> dispatcher) ---- */
 
+/* A presence request: the presence, and for an agent that keeps one
+ * session per worker its sign-in and whether it takes over another. */
+typedef struct agent_presence_req {
+    agent_presence presence;
+    bool has_signin; /* "session" given */
+    agent_signin signin;
+    bool takeover; /* replace a session that is still signed in */
+} agent_presence_req;
+
 /* {"presence": "available"}; ST_INVALID for another word. */
 status agent_msg_presence(const char *presence, char **out, size_t *len,
                           err *e);
+/* {"presence": P, "session": {"id", "host", "pid"}, "takeover": true}
+ * (session when has_signin, takeover only when true); ST_INVALID for a
+ * bad id, host or pid. */
+status agent_msg_presence_req(const agent_presence_req *r, char **out,
+                              size_t *len, err *e);
+/* Either form; *out is written on success only. */
 status agent_msg_presence_decode(const char *buf, size_t len,
-                                 agent_presence *out, err *e);
+                                 agent_presence_req *out, err *e);
+
+/* A decoded heartbeat. */
+typedef struct agent_heartbeat {
+    char session_id[ID_MAX + 1]; /* "" when the agent keeps no session */
+} agent_heartbeat;
 
 /* {} (an empty body decodes too). */
 status agent_msg_heartbeat(char **out, size_t *len, err *e);
-status agent_msg_heartbeat_decode(const char *buf, size_t len, err *e);
+/* {"session_id": S}; S must be an identifier (else ST_INVALID). */
+status agent_msg_heartbeat_session(const char *session_id, char **out,
+                                   size_t *len, err *e);
+/* out may be NULL. */
+status agent_msg_heartbeat_decode(const char *buf, size_t len,
+                                  agent_heartbeat *out, err *e);
 
 /* An accept or reject: the reservation and epoch of the offer, and for a
  * reject an optional reason (at most AGENT_REASON_MAX bytes). */
@@ -267,6 +315,14 @@ status agent_offer_parse(const char *buf, size_t len, agent_offer *out, err *e);
 status agent_notice_encode(int64_t reservation_id, const char *reason,
                            char **out, size_t *len, err *e);
 
+/* {"type": "session_replaced", "session_id": OLD, "by": {"id", "host",
+ * "pid", "since"}}: session OLD of the worker was replaced; by (may be
+ * NULL: an agent without a session) and since (UTC, RFC 3339; may be
+ * NULL) say by whom. ST_INVALID for a bad id or host. */
+status agent_notice_session_encode(const char *old_session,
+                                   const agent_signin *by, const char *since,
+                                   char **out, size_t *len, err *e);
+
 /* Decode a notice body. Unknown notice types decode as AGENT_NOTICE_OTHER. */
 status agent_notice_parse(const char *buf, size_t len, agent_notice *out,
                           err *e);
@@ -275,8 +331,11 @@ status agent_notice_parse(const char *buf, size_t len, agent_notice *out,
 
 /* {"ok": true}: heartbeat and reject. */
 status agent_reply_ok(char **out, size_t *len, err *e);
-/* {"ok": true, "presence": P}. */
-status agent_reply_presence(agent_presence p, char **out, size_t *len, err *e);
+/* {"ok": true, "presence": P, "slots": S}: slots_json (may be NULL: left
+ * out) is the worker's slots per channel as the database builds them, a
+ * JSON object's text sent as it is (else ST_INVALID). */
+status agent_reply_presence(agent_presence p, const char *slots_json,
+                            char **out, size_t *len, err *e);
 /* {"ok": true, "task": T}: task_json is the task as the database builds it
  * (docs/protocol.md, "Accept"), sent as it is; ST_INVALID when it is not a
  * JSON object's text. */

@@ -1,4 +1,5 @@
-/* The worker protocol's presence, heartbeat and reject, set-wise. */
+/* The worker protocol's presence (with sessions), heartbeat and reject,
+ * set-wise. */
 #include "worker_api.h"
 
 #include <stdio.h>
@@ -8,10 +9,14 @@
 #include "agent_msg.h"
 #include "clock.h"
 #include "dsp_sql.h"
+#include "log.h"
 #include "outq.h"
 #include "reservations.h"
 #include "sbuf.h"
 #include "state.h"
+#include "subjects.h"
+
+#define MOD "dispatcher"
 
 static status reply_ok(dispatcher *d, const bus_msg *m, err *e)
 {
@@ -44,17 +49,186 @@ static status set_available(dispatcher *d, const char *worker, bool avail,
     return ST_OK;
 }
 
-status dsp_presence(dispatcher *d, const dsp_req *reqs, int n, err *e)
+/* A worker's session as the database holds it, and as the batch's
+ * requests change it. */
+typedef struct sess {
+    char worker[ID_MAX + 1];
+    char id[ID_MAX + 1]; /* "" for none */
+    char host[AGENT_HOST_MAX + 1];
+    int64_t pid;
+    char since[AGENT_SINCE_MAX + 1]; /* "2026-11-26 09:14:03" (UTC) */
+    bool live;
+} sess;
+
+/* The sessions of the workers in list (a PostgreSQL array literal) into
+ * *out (caller frees), *nout of them. */
+static status sessions_read(dispatcher *d, const char *list, sess **out,
+                            int *nout, err *e)
 {
-    agent_presence *p = calloc((size_t)n, sizeof(*p));
-    bool *ok = calloc((size_t)n, sizeof(bool)), *known = NULL;
-    sbuf wks = {0}, prs = {0};
+    char lbuf[24];
+    const char *params[2] = {list, db_i64_str(lbuf, d->opts.lease_ms)};
+    db_res *r = NULL;
+    sess *ss = NULL;
+    status s = db_run(d->db, &dsp_sql_worker_sessions, params, &r, e);
+
+    if (s == ST_OK && db_rows(r) > 0) {
+        ss = calloc((size_t)db_rows(r), sizeof(*ss));
+        if (ss == NULL)
+            s = err_set(e, ST_NOMEM, "out of memory");
+    }
+    for (int j = 0; s == ST_OK && j < db_rows(r); j++) {
+        sess *x = &ss[j];
+
+        snprintf(x->worker, sizeof(x->worker), "%s",
+                 db_val(r, j, DSP_WORKER_SESSIONS_ID));
+        snprintf(x->id, sizeof(x->id), "%s",
+                 db_val(r, j, DSP_WORKER_SESSIONS_SESSION_ID));
+        snprintf(x->host, sizeof(x->host), "%s",
+                 db_val(r, j, DSP_WORKER_SESSIONS_SESSION_HOST));
+        x->pid = db_i64(r, j, DSP_WORKER_SESSIONS_SESSION_PID);
+        snprintf(x->since, sizeof(x->since), "%s",
+                 db_val(r, j, DSP_WORKER_SESSIONS_SESSION_SINCE));
+        x->live = db_bool(r, j, DSP_WORKER_SESSIONS_LIVE);
+    }
+    if (s == ST_OK) {
+        *out = ss;
+        *nout = db_rows(r);
+        ss = NULL;
+    }
+    free(ss);
+    db_res_free(r);
+    return s;
+}
+
+static sess *sess_find(sess *ss, int n, const char *worker)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(ss[i].worker, worker) == 0)
+            return &ss[i];
+    return NULL;
+}
+
+/* "session S on host H (pid P) since T UTC": who holds the worker. */
+static void sess_describe(const sess *x, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "session %s on host %s (pid %lld)%s%s%s", x->id,
+             x->host[0] != '\0' ? x->host : "?", (long long)x->pid,
+             x->since[0] != '\0' ? " since " : "", x->since,
+             x->since[0] != '\0' ? " UTC" : "");
+}
+
+static status sign_in_refused(const char *worker, const sess *x, err *e)
+{
+    char who[256];
+
+    sess_describe(x, who, sizeof(who));
+    return err_set(e, ST_SESSION_CONFLICT,
+                   "worker %s is signed in elsewhere: %s; quit it there, or "
+                   "sign in with --takeover to replace it",
+                   worker, who);
+}
+
+/* Whether presence request r may change worker x's presence; *replaced
+ * gets the session it ends (or ""). Updates x as the request leaves it. */
+static bool sess_allows(sess *x, const agent_presence_req *r, char *replaced)
+{
+    const char *mine = r->has_signin ? r->signin.id : "";
+
+    replaced[0] = '\0';
+    if (x->id[0] != '\0' && strcmp(x->id, mine) != 0) {
+        if (x->live && !r->takeover)
+            return false;
+        snprintf(replaced, ID_MAX + 1, "%s", x->id);
+    }
+    if (r->presence == AGENT_PRESENCE_OFFLINE || !r->has_signin) {
+        x->id[0] = '\0';
+    } else {
+        snprintf(x->id, sizeof(x->id), "%s", r->signin.id);
+        snprintf(x->host, sizeof(x->host), "%s", r->signin.host);
+        x->pid = r->signin.pid;
+        x->since[0] = '\0';
+    }
+    x->live = true;
+    return true;
+}
+
+/*
+ * The offers and tasks of the workers whose session another replaced go
+ * back to the queue, and each old session is told (a notice the new one
+ * ignores, since the session id is not its own).
+ */
+static status sessions_replaced(dispatcher *d, const dsp_req *reqs,
+                                const agent_presence_req *pr, char **ended,
+                                int n, err *e)
+{
+    sbuf wks = {0};
     db_res *r = NULL;
     int k = 0;
     status s = ST_OK;
 
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        char subj[SUBJECTS_MAX], *body = NULL;
+        size_t len;
+
+        if (ended[i] == NULL)
+            continue;
+        sbuf_printf(&wks, "%s%s", k++ > 0 ? "," : "{", reqs[i].party);
+        log_info(MOD, "worker %s: session %s replaced by %s", reqs[i].party,
+                 ended[i], pr[i].has_signin ? pr[i].signin.id : "(none)");
+        s = subjects_worker(subj, sizeof(subj), d->cfg.prefix, reqs[i].party,
+                            SUBJECTS_NOTICE, e);
+        if (s == ST_OK)
+            s = agent_notice_session_encode(
+                ended[i], pr[i].has_signin ? &pr[i].signin : NULL, NULL, &body,
+                &len, e);
+        if (s == ST_OK)
+            s = dsp_outq_send(d->out, subj, body, e);
+    }
+    if (s != ST_OK || k == 0)
+        goto out;
+    sbuf_append(&wks, "}", 1);
+    if (wks.failed) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    {
+        const char *params[1] = {sbuf_str(&wks)};
+        s = db_run(d->db, &dsp_sql_session_rescind, params, &r, e);
+    }
+    for (int j = 0; s == ST_OK && j < db_rows(r); j++) {
+        const char *worker = db_val(r, j, DSP_SESSION_RESCIND_WORKER_ID);
+        int64_t task = db_i64(r, j, DSP_SESSION_RESCIND_TASK_ID);
+        int w = strtab_find(d->workers, worker);
+
+        if (w >= 0)
+            router_task_release(d->router, task, w, clock_wall_us());
+        else
+            router_task_requeue(d->router, task, clock_wall_us());
+        s = dsp_outq_notice(d->out, worker,
+                            db_i64(r, j, DSP_SESSION_RESCIND_RESERVATION_ID),
+                            "session_replaced", e);
+    }
+out:
+    db_res_free(r);
+    sbuf_free(&wks);
+    return s;
+}
+
+status dsp_presence(dispatcher *d, const dsp_req *reqs, int n, err *e)
+{
+    agent_presence_req *p = calloc((size_t)n, sizeof(*p));
+    bool *ok = calloc((size_t)n, sizeof(bool)), *known = NULL;
+    char **ended = calloc((size_t)n, sizeof(char *));
+    char **slots = calloc((size_t)n, sizeof(char *));
+    sbuf all = {0}, wks = {0}, prs = {0}, sids = {0}, hosts = {0}, pids = {0};
+    sess *ss = NULL;
+    db_res *r = NULL;
+    int k = 0, nall = 0, nss = 0;
+    status s = ST_OK;
+
     known = calloc((size_t)n, sizeof(bool));
-    if (p == NULL || ok == NULL || known == NULL) {
+    if (p == NULL || ok == NULL || known == NULL || ended == NULL ||
+        slots == NULL) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
@@ -65,22 +239,67 @@ status dsp_presence(dispatcher *d, const dsp_req *reqs, int n, err *e)
 
         ok[i] = rs == ST_OK;
         dsp_outq_fail(d->out, reqs[i].m, rs, &re, &s, e);
+        if (ok[i])
+            sbuf_printf(&all, "%s%s", nall++ > 0 ? "," : "{", reqs[i].party);
+    }
+    if (s != ST_OK || nall == 0)
+        goto out;
+    sbuf_append(&all, "}", 1);
+    if (all.failed) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    /* Each request against the worker's session as the requests before it
+     * in the batch leave it. */
+    if ((s = sessions_read(d, sbuf_str(&all), &ss, &nss, e)) != ST_OK)
+        goto out;
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        sess *x = ok[i] ? sess_find(ss, nss, reqs[i].party) : NULL;
+        char replaced[ID_MAX + 1];
+        err re = {0};
+
+        if (x == NULL)
+            continue; /* not registered: said after the statement */
+        if (!sess_allows(x, &p[i], replaced)) {
+            ok[i] = false;
+            dsp_outq_fail(d->out, reqs[i].m,
+                          sign_in_refused(reqs[i].party, x, &re), &re, &s, e);
+            continue;
+        }
+        if (replaced[0] != '\0' && (ended[i] = strdup(replaced)) == NULL)
+            s = err_set(e, ST_NOMEM, "out of memory");
+    }
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        const char *c = k > 0 ? "," : "{";
+
         if (!ok[i])
             continue;
-        sbuf_printf(&wks, "%s%s", k > 0 ? "," : "{", reqs[i].party);
-        sbuf_printf(&prs, "%s%s", k > 0 ? "," : "{", agent_presence_name(p[i]));
+        sbuf_printf(&wks, "%s%s", c, reqs[i].party);
+        sbuf_printf(&prs, "%s%s", c, agent_presence_name(p[i].presence));
+        sbuf_printf(&sids, "%s%s", c,
+                    p[i].has_signin ? p[i].signin.id : "\"\"");
+        sbuf_append(&hosts, c, 1);
+        sbuf_pg_elem(&hosts, p[i].has_signin ? p[i].signin.host : "");
+        sbuf_printf(&pids, "%s%lld", c,
+                    p[i].has_signin ? (long long)p[i].signin.pid : 0LL);
         k++;
     }
     if (s != ST_OK || k == 0)
         goto out;
     sbuf_append(&wks, "}", 1);
     sbuf_append(&prs, "}", 1);
-    if (wks.failed || prs.failed) {
+    sbuf_append(&sids, "}", 1);
+    sbuf_append(&hosts, "}", 1);
+    sbuf_append(&pids, "}", 1);
+    if (wks.failed || prs.failed || sids.failed || hosts.failed ||
+        pids.failed) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
     {
-        const char *params[2] = {sbuf_str(&wks), sbuf_str(&prs)};
+        const char *params[5] = {sbuf_str(&wks), sbuf_str(&prs),
+                                 sbuf_str(&sids), sbuf_str(&hosts),
+                                 sbuf_str(&pids)};
         s = db_run(d->db, &dsp_sql_presence_set, params, &r, e);
     }
     /* Each worker the statement found ends at its last request's
@@ -88,13 +307,17 @@ status dsp_presence(dispatcher *d, const dsp_req *reqs, int n, err *e)
     for (int j = 0; s == ST_OK && j < db_rows(r); j++) {
         const char *w = db_val(r, j, DSP_PRESENCE_SET_ID);
         for (int i = 0; i < n; i++)
-            if (ok[i] && strcmp(reqs[i].party, w) == 0)
+            if (ok[i] && strcmp(reqs[i].party, w) == 0) {
                 known[i] = true;
+                slots[i] = (char *)db_val(r, j, DSP_PRESENCE_SET_SLOTS);
+            }
         s = set_available(
             d, w,
             strcmp(db_val(r, j, DSP_PRESENCE_SET_PRESENCE), "available") == 0,
             e);
     }
+    if (s == ST_OK)
+        s = sessions_replaced(d, reqs, p, ended, n, e);
     for (int i = 0; s == ST_OK && i < n; i++) {
         char *body = NULL;
         size_t len;
@@ -107,64 +330,151 @@ status dsp_presence(dispatcher *d, const dsp_req *reqs, int n, err *e)
                           &re, &s, e);
             continue;
         }
-        s = agent_reply_presence(p[i], &body, &len, e);
+        s = agent_reply_presence(p[i].presence, slots[i], &body, &len, e);
         if (s == ST_OK)
             s = dsp_outq_reply(d->out, reqs[i].m, body, e);
     }
 out:
     db_res_free(r);
+    sbuf_free(&all);
     sbuf_free(&wks);
     sbuf_free(&prs);
+    sbuf_free(&sids);
+    sbuf_free(&hosts);
+    sbuf_free(&pids);
+    for (int i = 0; ended != NULL && i < n; i++)
+        free(ended[i]);
+    free(ended);
+    free(slots);
+    free(ss);
     free(p);
     free(ok);
     free(known);
     return s;
 }
 
-/* Every heartbeat of the batch in one statement; each is answered ok
- * (a worker that is not registered changes nothing). */
+static status heartbeat_refused(const char *worker, const char *mine,
+                                const sess *x, err *e)
+{
+    char who[256];
+
+    if (x->id[0] == '\0')
+        return err_set(e, ST_SESSION_CONFLICT,
+                       "worker %s has no session %s any more: it signed out "
+                       "or was taken over; sign in again",
+                       worker, mine);
+    sess_describe(x, who, sizeof(who));
+    if (mine[0] == '\0')
+        return err_set(e, ST_SESSION_CONFLICT,
+                       "worker %s is signed in by %s; an agent without a "
+                       "session cannot speak for it meanwhile",
+                       worker, who);
+    return err_set(e, ST_SESSION_CONFLICT,
+                   "worker %s is signed in by %s; session %s was replaced "
+                   "and is signed out",
+                   worker, who, mine);
+}
+
+/*
+ * Every heartbeat of the batch in one statement, counting only where its
+ * session may speak for the worker. The rare one that did not count is
+ * answered from a lookup of the sessions: ok for a worker that is not
+ * registered (it changes nothing), session_conflict otherwise.
+ */
 status dsp_heartbeat(dispatcher *d, const dsp_req *reqs, int n, err *e)
 {
-    sbuf arr = {0};
+    agent_heartbeat *hb = calloc((size_t)n, sizeof(*hb));
+    int *state = calloc((size_t)n, sizeof(int)); /* 0 bad, 1 sent, 2 done */
+    sbuf arr = {0}, sids = {0}, rest = {0};
+    sess *ss = NULL;
     db_res *r = NULL;
-    int k = 0;
+    int k = 0, nrest = 0, nss = 0;
+    char lbuf[24];
     status s = ST_OK;
 
+    if (hb == NULL || state == NULL) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
     for (int i = 0; s == ST_OK && i < n; i++) {
         err re = {0};
-        status rs = agent_msg_heartbeat_decode(bus_msg_data(reqs[i].m),
-                                               bus_msg_len(reqs[i].m), &re);
+        status rs = agent_msg_heartbeat_decode(
+            bus_msg_data(reqs[i].m), bus_msg_len(reqs[i].m), &hb[i], &re);
 
         if (rs != ST_OK) {
             dsp_outq_fail(d->out, reqs[i].m, rs, &re, &s, e);
             continue;
         }
-        sbuf_printf(&arr, "%s%s", k++ > 0 ? "," : "{", reqs[i].party);
-        s = reply_ok(d, reqs[i].m, e);
+        state[i] = 1;
+        sbuf_printf(&arr, "%s%s", k > 0 ? "," : "{", reqs[i].party);
+        sbuf_printf(&sids, "%s%s", k > 0 ? "," : "{",
+                    hb[i].session_id[0] != '\0' ? hb[i].session_id : "\"\"");
+        k++;
     }
     if (s != ST_OK || k == 0)
         goto out;
     sbuf_append(&arr, "}", 1);
-    if (arr.failed) {
+    sbuf_append(&sids, "}", 1);
+    if (arr.failed || sids.failed) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
     {
-        const char *params[1] = {sbuf_str(&arr)};
+        const char *params[3] = {sbuf_str(&arr), sbuf_str(&sids),
+                                 db_i64_str(lbuf, d->opts.lease_ms)};
         s = db_run(d->db, &dsp_sql_heartbeats, params, &r, e);
     }
-    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
-        int w = strtab_find(d->workers, db_val(r, i, DSP_HEARTBEATS_ID));
-        bool avail = db_bool(r, i, DSP_HEARTBEATS_AVAILABLE);
+    for (int j = 0; s == ST_OK && j < db_rows(r); j++) {
+        const char *wid = db_val(r, j, DSP_HEARTBEATS_ID);
+        const char *sid = db_val(r, j, DSP_HEARTBEATS_SESSION_ID);
+        int w = strtab_find(d->workers, wid);
+        bool avail = db_bool(r, j, DSP_HEARTBEATS_AVAILABLE);
 
         if (w >= 0 && w < d->cap_winfo && d->winfo[w].available != avail) {
             d->winfo[w].available = avail;
             router_worker_available(d->router, w, avail, clock_wall_us());
         }
+        for (int i = 0; s == ST_OK && i < n; i++)
+            if (state[i] == 1 && strcmp(reqs[i].party, wid) == 0 &&
+                strcmp(hb[i].session_id, sid) == 0) {
+                state[i] = 2;
+                s = reply_ok(d, reqs[i].m, e);
+            }
+    }
+    for (int i = 0; s == ST_OK && i < n; i++)
+        if (state[i] == 1)
+            sbuf_printf(&rest, "%s%s", nrest++ > 0 ? "," : "{", reqs[i].party);
+    if (s != ST_OK || nrest == 0)
+        goto out;
+    sbuf_append(&rest, "}", 1);
+    if (rest.failed) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    s = sessions_read(d, sbuf_str(&rest), &ss, &nss, e);
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        const sess *x =
+            state[i] == 1 ? sess_find(ss, nss, reqs[i].party) : NULL;
+        err re = {0};
+
+        if (state[i] != 1)
+            continue;
+        if (x == NULL)
+            s = reply_ok(d, reqs[i].m, e);
+        else
+            dsp_outq_fail(
+                d->out, reqs[i].m,
+                heartbeat_refused(reqs[i].party, hb[i].session_id, x, &re), &re,
+                &s, e);
     }
 out:
     db_res_free(r);
     sbuf_free(&arr);
+    sbuf_free(&sids);
+    sbuf_free(&rest);
+    free(ss);
+    free(hb);
+    free(state);
     return s;
 }
 

@@ -11,11 +11,12 @@
 #include "money.h"
 #include "sbuf.h"
 
-#define PENDING_MAX       32
+#define PENDING_MAX       64
 #define COMPLETE_TRIES    20
 #define RETRY_SOON_US     1000000 /* after "unavailable" or no responders */
 #define PRESENCE_RETRY_US 3000000
 #define AMOUNT_MAX        1000000000000000LL /* 10^15 */
+#define ITEMS_MAX         64 /* offers and tasks listed at once */
 
 typedef enum req_kind {
     REQ_PRESENCE,
@@ -35,7 +36,7 @@ typedef struct pending {
     bool sent;
     uint64_t id;
     req_kind kind;
-    int64_t rid; /* reservation of accept, reject, complete */
+    int64_t rid; /* reservation of accept, reject, complete, feedback */
     agent_presence presence;
     char *body;
     size_t len;
@@ -52,31 +53,16 @@ typedef enum model_state {
     MODEL_DONE
 } model_state;
 
-struct agent_console {
-    agent_console_opts opts;
-    const assist_kb *kbs[AGENT_CONSOLE_KBS_MAX]; /* the opts' list, copied */
-    char worker[ID_MAX + 1];
-    char model_name[128];
-    agent_session *session;
-    agent_time now;
-    bool started;
-    bool connected;
-    agent_presence want;      /* what the person asked for */
-    bool presence_known;      /* the dispatcher confirmed a presence */
-    agent_presence confirmed; /* ... this one */
-    bool wrapup;
-    bool need_announce; /* re-send presence at the next answered heartbeat */
-    int64_t next_hb_us;
-    uint64_t next_id;
-    pending pend[PENDING_MAX];
-
-    /* The task in hand (an item of the session in WORKING or COMPLETING). */
-    int64_t task_rid;
+/* One task in hand (an item of the session in WORKING or COMPLETING):
+ * its case, panel, form and draft, kept while the person works on
+ * another. */
+typedef struct task_slot {
+    int64_t rid;
     assist_task *task;
     assist_panel *panel;
     const assist_kb *kb;
-    char task_note[AGENT_CONSOLE_LINE_MAX]; /* why there is no panel */
-    int passage_ids[ASSIST_PANEL_K_MAX];    /* the panel's, in the kb */
+    char note[AGENT_CONSOLE_LINE_MAX];   /* why there is no panel */
+    int passage_ids[ASSIST_PANEL_K_MAX]; /* the panel's, in the kb */
     int sel_passage;   /* the passage p selects, v opens and c copies */
     bool passage_open; /* the selected passage is shown in full */
 
@@ -92,11 +78,46 @@ struct agent_console {
     char text[AGENT_MAX_FIELDS][AGENT_STRING_MAX + 1];
     char draft[AGENT_STRING_MAX + 1];
 
-    edit_kind edit;
-    char buf[AGENT_STRING_MAX + 1];
-
     model_state model;
     agent_model_result result;
+} task_slot;
+
+struct agent_console {
+    agent_console_opts opts;
+    const assist_kb *kbs[AGENT_CONSOLE_KBS_MAX]; /* the opts' list, copied */
+    char worker[ID_MAX + 1];
+    char model_name[128];
+    bool has_signin;
+    agent_signin signin;
+    bool takeover; /* the next presence request takes over */
+    agent_session *session;
+    agent_time now;
+    bool started;
+    bool connected;
+    agent_presence want;      /* what the person asked for */
+    bool presence_known;      /* the dispatcher confirmed a presence */
+    agent_presence confirmed; /* ... this one */
+    bool wrapup;
+    bool need_announce; /* re-send presence at the next answered heartbeat */
+    int64_t next_hb_us;
+    uint64_t next_id;
+    pending pend[PENDING_MAX];
+
+    /* The worker's slots per channel, as the presence reply said. */
+    int nslots;
+    char slot_channel[AGENT_SLOTS_MAX][ID_MAX + 1];
+    int slot_count[AGENT_SLOTS_MAX];
+
+    /* Signed out: why (the dispatcher's words); "" while signed in. */
+    char signed_out[AGENT_CONSOLE_LINE_MAX];
+
+    /* The tasks in hand, and the item (task or offer) on screen. */
+    int ntasks;
+    task_slot *tasks[AGENT_CONSOLE_TASKS_MAX];
+    int64_t sel;
+
+    edit_kind edit; /* editing a field or the draft of the selected task */
+    char buf[AGENT_STRING_MAX + 1];
 
     char message[AGENT_CONSOLE_LINE_MAX];
     agent_style message_style;
@@ -140,6 +161,10 @@ status agent_console_create(agent_console **out, const agent_console_opts *o,
     if (o->nkbs < 0 || o->nkbs > AGENT_CONSOLE_KBS_MAX)
         return err_set(e, ST_INVALID, "at most %d knowledge bases",
                        AGENT_CONSOLE_KBS_MAX);
+    if (o->signin != NULL && !ids_token_valid(o->signin->id))
+        return err_set(e, ST_INVALID,
+                       "a session id must be 1-64 characters of letters, "
+                       "digits, '_' or '-'");
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
@@ -159,10 +184,15 @@ status agent_console_create(agent_console **out, const agent_console_opts *o,
         c->kbs[i] = o->kbs[i];
     c->opts.kbs = c->kbs;
     c->opts.model_name = c->model_name;
+    if (o->signin != NULL) {
+        c->has_signin = true;
+        c->signin = *o->signin;
+    }
+    c->opts.signin = NULL;
+    c->takeover = o->takeover;
     c->connected = true;
     c->want = AGENT_PRESENCE_AVAILABLE;
     c->next_id = 1;
-    c->outcome = -1;
     st = agent_session_create(&c->session, o->worker, e);
     if (st != ST_OK) {
         free(c);
@@ -178,37 +208,51 @@ static void pending_drop(pending *p)
     memset(p, 0, sizeof(*p));
 }
 
-static void task_drop(agent_console *c)
+static task_slot *slot_find(const agent_console *c, int64_t rid)
 {
-    if (c->task_rid != 0)
-        agent_session_remove(c->session, c->task_rid);
-    c->task_rid = 0;
-    assist_panel_destroy(c->panel);
-    assist_task_destroy(c->task);
-    c->panel = NULL;
-    c->task = NULL;
-    c->kb = NULL;
-    c->task_note[0] = '\0';
-    c->nfb = 0;
-    c->sel_passage = 0;
-    c->passage_open = false;
-    c->outcome = -1;
-    c->field = 0;
-    memset(c->set, 0, sizeof(c->set));
-    memset(c->text, 0, sizeof(c->text));
-    c->draft[0] = '\0';
-    if (c->edit != EDIT_NONE)
+    for (int i = 0; i < c->ntasks; i++)
+        if (c->tasks[i]->rid == rid)
+            return c->tasks[i];
+    return NULL;
+}
+
+static void slot_free(task_slot *ts)
+{
+    if (ts == NULL)
+        return;
+    assist_panel_destroy(ts->panel);
+    assist_task_destroy(ts->task);
+    free(ts);
+}
+
+/* Forget task rid: its slot, the session's item and the customer data
+ * with them; an edit of it is given up. */
+static void task_drop(agent_console *c, int64_t rid)
+{
+    for (int i = 0; i < c->ntasks; i++) {
+        if (c->tasks[i]->rid != rid)
+            continue;
+        slot_free(c->tasks[i]);
+        memmove(&c->tasks[i], &c->tasks[i + 1],
+                (size_t)(c->ntasks - i - 1) * sizeof(c->tasks[0]));
+        c->ntasks--;
+        break;
+    }
+    agent_session_remove(c->session, rid);
+    if (c->sel == rid) {
         c->edit = EDIT_NONE;
-    c->model = MODEL_NONE;
-    memset(&c->result, 0, sizeof(c->result));
-    c->quit_armed = false;
+        c->buf[0] = '\0';
+    }
+    if (c->ntasks == 0)
+        c->quit_armed = false;
 }
 
 void agent_console_destroy(agent_console *c)
 {
     if (c == NULL)
         return;
-    task_drop(c);
+    for (int i = 0; i < c->ntasks; i++)
+        slot_free(c->tasks[i]);
     for (int i = 0; i < PENDING_MAX; i++)
         pending_drop(&c->pend[i]);
     agent_session_destroy(c->session);
@@ -251,12 +295,20 @@ static void drop_kind(agent_console *c, req_kind kind, int64_t rid)
 
 static void send_presence(agent_console *c, agent_presence p)
 {
+    agent_presence_req r;
     char *body = NULL;
     size_t len = 0;
     err e = {0};
 
+    if (c->signed_out[0] != '\0')
+        return; /* another session speaks for the worker now */
     drop_kind(c, REQ_PRESENCE, 0); /* only the latest wish counts */
-    if (agent_msg_presence(agent_presence_name(p), &body, &len, &e) != ST_OK) {
+    memset(&r, 0, sizeof(r));
+    r.presence = p;
+    r.has_signin = c->has_signin;
+    r.signin = c->signin;
+    r.takeover = c->takeover;
+    if (agent_msg_presence_req(&r, &body, &len, &e) != ST_OK) {
         say(c, AGENT_STYLE_BLOCK, "%s", e.msg);
         return;
     }
@@ -273,81 +325,129 @@ void agent_console_start(agent_console *c, agent_time t)
     c->started = true;
     c->next_hb_us = t.mono_us + (int64_t)c->opts.heartbeat_ms * 1000;
     send_presence(c, c->want);
-    say(c, AGENT_STYLE_TEXT, "Signing in as %s...", c->worker);
+    if (c->has_signin)
+        say(c, AGENT_STYLE_TEXT,
+            "Signing in as %s (session %s on %s, pid %lld)%s...", c->worker,
+            c->signin.id, c->signin.host, (long long)c->signin.pid,
+            c->takeover ? ", taking over any other session" : "");
+    else
+        say(c, AGENT_STYLE_TEXT, "Signing in as %s...", c->worker);
+}
+
+/*
+ * This session no longer speaks for the worker: the dispatcher refused
+ * the sign-in or another session took over. Everything held is dropped
+ * (the dispatcher gives it back to the queue), nothing more is sent, and
+ * quitting sends no "offline" that would sign the other session out.
+ */
+static void sign_out(agent_console *c, const char *why)
+{
+    snprintf(c->signed_out, sizeof(c->signed_out), "%s", why);
+    while (c->ntasks > 0)
+        task_drop(c, c->tasks[0]->rid);
+    while (agent_session_count(c->session) > 0)
+        agent_session_remove(
+            c->session,
+            agent_session_item(c->session, 0)->offer.reservation_id);
+    for (int i = 0; i < PENDING_MAX; i++)
+        pending_drop(&c->pend[i]);
+    c->sel = 0;
+    c->edit = EDIT_NONE;
+    c->wrapup = false;
+    c->quit_armed = false;
+    c->presence_known = false;
+    c->takeover = false;
+    say(c, AGENT_STYLE_BLOCK,
+        "Signed out: press t to take the worker over here, q to close.");
+}
+
+static int64_t offer_deadline_us(const agent_item *it)
+{
+    return it->received_mono_us + it->offer.timeout_ms * 1000;
+}
+
+static bool is_task(const agent_item *it)
+{
+    return it->state == AGENT_ITEM_WORKING ||
+           it->state == AGENT_ITEM_COMPLETING;
+}
+
+/* The offers and tasks in the order they arrived (the session's own order
+ * changes as items go), into list; returns how many. */
+static int items(agent_console *c, agent_item **list)
+{
+    int n = 0;
+
+    for (int i = 0; i < agent_session_count(c->session) && n < ITEMS_MAX; i++) {
+        agent_item *it = agent_session_item(c->session, i);
+        int j = n++;
+
+        while (
+            j > 0 &&
+            (list[j - 1]->received_mono_us > it->received_mono_us ||
+             (list[j - 1]->received_mono_us == it->received_mono_us &&
+              list[j - 1]->offer.reservation_id > it->offer.reservation_id))) {
+            list[j] = list[j - 1];
+            j--;
+        }
+        list[j] = it;
+    }
+    return n;
 }
 
 /* The first offer waiting for an answer, or NULL. */
 static agent_item *first_offer(agent_console *c)
 {
-    for (int i = 0; i < agent_session_count(c->session); i++) {
-        agent_item *it = agent_session_item(c->session, i);
+    agent_item *list[ITEMS_MAX];
+    int n = items(c, list);
 
-        if (it->state == AGENT_ITEM_OFFERED ||
-            it->state == AGENT_ITEM_ACCEPTING ||
-            it->state == AGENT_ITEM_REJECTING)
-            return it;
-    }
+    for (int i = 0; i < n; i++)
+        if (!is_task(list[i]))
+            return list[i];
     return NULL;
 }
 
-static agent_item *task_item(const agent_console *c)
+/* The selected item; when it has gone, the first task in hand, else the
+ * first offer, is selected instead. */
+static agent_item *selected(agent_console *c)
 {
-    return c->task_rid != 0 ? agent_session_find(c->session, c->task_rid)
-                            : NULL;
+    agent_item *list[ITEMS_MAX], *it;
+    int n;
+
+    it = c->sel != 0 ? agent_session_find(c->session, c->sel) : NULL;
+    if (it != NULL)
+        return it;
+    n = items(c, list);
+    c->sel = 0;
+    for (int i = 0; i < n && c->sel == 0; i++)
+        if (is_task(list[i]))
+            c->sel = list[i]->offer.reservation_id;
+    if (c->sel == 0 && n > 0)
+        c->sel = list[0]->offer.reservation_id;
+    c->edit = EDIT_NONE;
+    return c->sel != 0 ? agent_session_find(c->session, c->sel) : NULL;
 }
 
-void agent_console_offer(agent_console *c, const char *buf, size_t len,
-                         agent_time t)
+/* The selected task and its slot, or NULL. */
+static agent_item *task_item(agent_console *c, task_slot **ts)
 {
-    agent_offer o;
-    agent_item *it = NULL;
-    err e = {0};
+    agent_item *it = selected(c);
 
-    c->now = t;
-    if (agent_offer_parse(buf, len, &o, &e) != ST_OK) {
-        say(c, AGENT_STYLE_WARN, "A malformed offer was ignored: %s", e.msg);
-        return;
-    }
-    if (agent_session_offer_add(c->session, &o, t.mono_us, &it, &e) != ST_OK)
-        return; /* the same offer again */
-    if (c->task_rid != 0)
-        say(c, AGENT_STYLE_WARN,
-            "New offer %lld (%s %s) while a task is in hand: finish this one "
-            "or press n to reject it.",
-            (long long)o.reservation_id, o.case_type, o.step);
-    else
-        say(c, AGENT_STYLE_OK,
-            "New offer %lld: press y to accept, n to reject.",
-            (long long)o.reservation_id);
+    *ts = it != NULL && is_task(it) ? slot_find(c, it->offer.reservation_id)
+                                    : NULL;
+    return *ts != NULL ? it : NULL;
 }
 
-void agent_console_notice(agent_console *c, const char *buf, size_t len,
-                          agent_time t)
+static int tasks_on(agent_console *c, const char *channel)
 {
-    agent_notice n;
-    err e = {0};
+    int n = 0;
 
-    c->now = t;
-    if (agent_notice_parse(buf, len, &n, &e) != ST_OK) {
-        say(c, AGENT_STYLE_WARN, "A malformed notice was ignored: %s", e.msg);
-        return;
+    for (int i = 0; i < c->ntasks; i++) {
+        agent_item *it = agent_session_find(c->session, c->tasks[i]->rid);
+
+        n += it != NULL && strcmp(it->offer.channel, channel) == 0;
     }
-    if (n.type != AGENT_NOTICE_RESCINDED ||
-        agent_session_find(c->session, n.reservation_id) == NULL)
-        return;
-    if (n.reservation_id == c->task_rid) {
-        task_drop(c);
-        say(c, AGENT_STYLE_BLOCK,
-            "The dispatcher took the task back (%s); it is no longer yours.",
-            n.reason);
-    } else {
-        agent_session_remove(c->session, n.reservation_id);
-        say(c, AGENT_STYLE_WARN, "Offer %lld was withdrawn (%s).",
-            (long long)n.reservation_id, n.reason);
-    }
-    drop_kind(c, REQ_ACCEPT, n.reservation_id);
-    drop_kind(c, REQ_REJECT, n.reservation_id);
-    drop_kind(c, REQ_COMPLETE, n.reservation_id);
+    return n;
 }
 
 static const assist_kb *kb_for(const agent_console *c, const char *tenant)
@@ -361,88 +461,212 @@ static const assist_kb *kb_for(const agent_console *c, const char *tenant)
 
 /* Record a feedback event once; past AGENT_FEEDBACK_MAX the rest is
  * dropped (a panel holds far fewer suggestions). */
-static void fb_add(agent_console *c, const char *suggestion, const char *action)
+static void fb_add(task_slot *ts, const char *suggestion, const char *action)
 {
-    for (int i = 0; i < c->nfb; i++)
-        if (strcmp(c->fb[i].suggestion, suggestion) == 0 &&
-            strcmp(c->fb[i].action, action) == 0)
+    for (int i = 0; i < ts->nfb; i++)
+        if (strcmp(ts->fb[i].suggestion, suggestion) == 0 &&
+            strcmp(ts->fb[i].action, action) == 0)
             return;
-    if (c->nfb == AGENT_FEEDBACK_MAX)
+    if (ts->nfb == AGENT_FEEDBACK_MAX)
         return;
-    snprintf(c->fb[c->nfb].suggestion, sizeof(c->fb[c->nfb].suggestion), "%s",
-             suggestion);
-    snprintf(c->fb[c->nfb].action, sizeof(c->fb[c->nfb].action), "%s", action);
-    c->nfb++;
+    snprintf(ts->fb[ts->nfb].suggestion, sizeof(ts->fb[ts->nfb].suggestion),
+             "%s", suggestion);
+    snprintf(ts->fb[ts->nfb].action, sizeof(ts->fb[ts->nfb].action), "%s",
+             action);
+    ts->nfb++;
 }
 
 /* A passage's id in feedback is its number in the kb's index, which is
  * stable for a given knowledge base folder. */
-static void find_passage_ids(agent_console *c)
+static void find_passage_ids(task_slot *ts)
 {
-    const assist_index *idx = assist_kb_index(c->kb);
+    const assist_index *idx = assist_kb_index(ts->kb);
     int n = assist_index_count(idx);
 
-    for (int i = 0; i < c->panel->npassages; i++) {
-        c->passage_ids[i] = -1;
-        for (int j = 0; j < n && c->passage_ids[i] < 0; j++)
-            if (assist_index_passage(idx, j) == c->panel->passages[i].passage)
-                c->passage_ids[i] = j;
+    for (int i = 0; i < ts->panel->npassages; i++) {
+        ts->passage_ids[i] = -1;
+        for (int j = 0; j < n && ts->passage_ids[i] < 0; j++)
+            if (assist_index_passage(idx, j) == ts->panel->passages[i].passage)
+                ts->passage_ids[i] = j;
     }
 }
 
 /* The panel was drawn: its passages, reply and model answer were shown. */
-static void fb_shown(agent_console *c)
+static void fb_shown(const agent_console *c, task_slot *ts)
 {
     char id[32];
 
-    for (int i = 0; i < c->panel->npassages; i++) {
-        if (c->passage_ids[i] < 0)
+    for (int i = 0; i < ts->panel->npassages; i++) {
+        if (ts->passage_ids[i] < 0)
             continue;
-        snprintf(id, sizeof(id), "passage:%d", c->passage_ids[i]);
-        fb_add(c, id, "shown");
+        snprintf(id, sizeof(id), "passage:%d", ts->passage_ids[i]);
+        fb_add(ts, id, "shown");
     }
-    if (c->panel->reply != NULL)
-        fb_add(c, "reply", "shown");
-    if (c->opts.model && c->model == MODEL_DONE && c->result.ok)
-        fb_add(c, "model", "shown");
+    if (ts->panel->reply != NULL)
+        fb_add(ts, "reply", "shown");
+    if (c->opts.model && ts->model == MODEL_DONE && ts->result.ok)
+        fb_add(ts, "model", "shown");
 }
 
-/* The accept reply arrived: keep the task, build its panel. */
+/* The task of item it arrived (an accept reply, or an auto-accepted
+ * offer): keep it with its own slot and build its panel. */
 static void accepted(agent_console *c, agent_item *it, const char *buf,
                      size_t len)
 {
+    task_slot *ts;
     err e = {0};
 
-    task_drop(c);
     it->state = AGENT_ITEM_WORKING;
-    c->task_rid = it->offer.reservation_id;
+    if (slot_find(c, it->offer.reservation_id) != NULL)
+        return; /* the same accept answered twice */
+    if (c->ntasks == AGENT_CONSOLE_TASKS_MAX ||
+        (ts = calloc(1, sizeof(*ts))) == NULL) {
+        say(c, AGENT_STYLE_BLOCK,
+            "Task %lld cannot be held here (at most %d at once); it goes "
+            "back to the queue when the lease runs out.",
+            (long long)it->offer.task_id, AGENT_CONSOLE_TASKS_MAX);
+        agent_session_remove(c->session, it->offer.reservation_id);
+        return;
+    }
+    ts->rid = it->offer.reservation_id;
+    ts->outcome = -1;
+    c->tasks[c->ntasks++] = ts;
     c->wrapup = false;
-    if (assist_task_parse(&c->task, buf, len, &e) != ST_OK) {
-        c->task = NULL;
-        snprintf(c->task_note, sizeof(c->task_note),
+    if (assist_task_parse(&ts->task, buf, len, &e) != ST_OK) {
+        ts->task = NULL;
+        snprintf(ts->note, sizeof(ts->note),
                  "The case data could not be read (%s); the form still works.",
                  e.msg);
-    } else if ((c->kb = kb_for(c, assist_task_tenant(c->task))) == NULL) {
-        snprintf(c->task_note, sizeof(c->task_note),
+    } else if ((ts->kb = kb_for(c, assist_task_tenant(ts->task))) == NULL) {
+        snprintf(ts->note, sizeof(ts->note),
                  "No knowledge base for tenant %s: start the agent with --kb "
                  "examples/kb/%s for the assist panel.",
-                 assist_task_tenant(c->task), assist_task_tenant(c->task));
-    } else if (assist_panel_build(&c->panel, c->kb, c->task, c->now.wall_s,
+                 assist_task_tenant(ts->task), assist_task_tenant(ts->task));
+    } else if (assist_panel_build(&ts->panel, ts->kb, ts->task, c->now.wall_s,
                                   c->opts.panel_k, &e) != ST_OK) {
-        c->panel = NULL;
-        snprintf(c->task_note, sizeof(c->task_note),
+        ts->panel = NULL;
+        snprintf(ts->note, sizeof(ts->note),
                  "The assist panel could not be built: %s", e.msg);
     }
-    if (c->panel != NULL)
-        find_passage_ids(c);
-    if (c->panel != NULL && c->opts.model)
-        c->model = MODEL_WANTED;
+    if (ts->panel != NULL)
+        find_passage_ids(ts);
+    if (ts->panel != NULL && c->opts.model)
+        ts->model = MODEL_WANTED;
     if (it->offer.noutcomes == 1)
-        c->outcome = 0;
+        ts->outcome = 0;
+    /* The person is on another task: the new one waits in the list. */
+    if (c->sel != it->offer.reservation_id) {
+        agent_item *cur =
+            c->sel != 0 ? agent_session_find(c->session, c->sel) : NULL;
+
+        if (cur == NULL || !is_task(cur)) {
+            c->sel = it->offer.reservation_id;
+            c->edit = EDIT_NONE;
+        } else {
+            say(c, AGENT_STYLE_OK,
+                "Task %lld (%s %s) is yours too: ] or [ switches to it.",
+                (long long)it->offer.task_id, it->offer.case_type,
+                it->offer.step);
+            return;
+        }
+    }
     say(c, AGENT_STYLE_OK,
         "Accepted. Choose the outcome (1-%d), fill its fields, acknowledge the "
         "prompts (k) and send (s).",
         it->offer.noutcomes);
+}
+
+void agent_console_offer(agent_console *c, const char *buf, size_t len,
+                         agent_time t)
+{
+    agent_offer o;
+    agent_item *it = NULL, *cur;
+    err e = {0};
+
+    c->now = t;
+    if (c->signed_out[0] != '\0')
+        return;
+    if (agent_offer_parse(buf, len, &o, &e) != ST_OK) {
+        say(c, AGENT_STYLE_WARN, "A malformed offer was ignored: %s", e.msg);
+        return;
+    }
+    if (agent_session_offer_add(c->session, &o, t.mono_us, &it, &e) != ST_OK)
+        return; /* the same offer again */
+    if (o.auto_accepted) {
+        accepted(c, it, buf, len);
+        return;
+    }
+    cur = selected(c);
+    if (cur != NULL && cur != it && is_task(cur)) {
+        say(c, AGENT_STYLE_WARN,
+            "New offer %lld (%s · %s %s, expires in %lld s): y accepts it, n "
+            "rejects it, ] shows it.",
+            (long long)o.reservation_id, o.channel, o.case_type, o.step,
+            (long long)((o.timeout_ms + 999) / 1000));
+        return;
+    }
+    if (cur == NULL || !is_task(cur))
+        c->sel = cur != NULL ? cur->offer.reservation_id : o.reservation_id;
+    say(c, AGENT_STYLE_OK, "New offer %lld: press y to accept, n to reject.",
+        (long long)o.reservation_id);
+}
+
+/* Who replaced this session, in words. */
+static void replaced_by(const agent_notice *n, char *buf, size_t cap)
+{
+    if (!n->has_by)
+        snprintf(buf, cap, "an agent without a session");
+    else
+        snprintf(buf, cap, "session %s on host %s (pid %lld)", n->by.id,
+                 n->by.host, (long long)n->by.pid);
+}
+
+void agent_console_notice(agent_console *c, const char *buf, size_t len,
+                          agent_time t)
+{
+    agent_notice n;
+    agent_item *it;
+    err e = {0};
+
+    c->now = t;
+    if (c->signed_out[0] != '\0')
+        return;
+    if (agent_notice_parse(buf, len, &n, &e) != ST_OK) {
+        say(c, AGENT_STYLE_WARN, "A malformed notice was ignored: %s", e.msg);
+        return;
+    }
+    if (n.type == AGENT_NOTICE_SESSION_REPLACED) {
+        char by[256], why[AGENT_CONSOLE_LINE_MAX];
+
+        /* Another session's notice (the one before us) is not ours. */
+        if (!c->has_signin || strcmp(n.session_id, c->signin.id) != 0)
+            return;
+        replaced_by(&n, by, sizeof(by));
+        snprintf(why, sizeof(why),
+                 "%s took worker %s over; this session (%s) is signed out and "
+                 "its tasks went back to the queue.",
+                 by, c->worker, c->signin.id);
+        sign_out(c, why);
+        return;
+    }
+    if (n.type != AGENT_NOTICE_RESCINDED ||
+        (it = agent_session_find(c->session, n.reservation_id)) == NULL)
+        return;
+    if (is_task(it)) {
+        int64_t task_id = it->offer.task_id;
+
+        task_drop(c, n.reservation_id);
+        say(c, AGENT_STYLE_BLOCK,
+            "The dispatcher took task %lld back (%s); it is no longer yours.",
+            (long long)task_id, n.reason);
+    } else {
+        agent_session_remove(c->session, n.reservation_id);
+        say(c, AGENT_STYLE_WARN, "Offer %lld was withdrawn (%s).",
+            (long long)n.reservation_id, n.reason);
+    }
+    drop_kind(c, REQ_ACCEPT, n.reservation_id);
+    drop_kind(c, REQ_REJECT, n.reservation_id);
+    drop_kind(c, REQ_COMPLETE, n.reservation_id);
 }
 
 static void on_reply(agent_console *c, pending *p, const agent_reply *r,
@@ -450,7 +674,12 @@ static void on_reply(agent_console *c, pending *p, const agent_reply *r,
 {
     agent_item *it =
         p->rid != 0 ? agent_session_find(c->session, p->rid) : NULL;
+    task_slot *ts = p->rid != 0 ? slot_find(c, p->rid) : NULL;
 
+    if (!r->ok && strcmp(r->code, "session_conflict") == 0) {
+        sign_out(c, r->message);
+        return;
+    }
     switch (p->kind) {
     case REQ_PRESENCE:
         if (!r->ok) {
@@ -461,6 +690,12 @@ static void on_reply(agent_console *c, pending *p, const agent_reply *r,
         c->presence_known = true;
         c->confirmed = p->presence;
         c->need_announce = false;
+        c->takeover = false; /* done; a later announce takes nothing over */
+        if (r->nslots > 0) {
+            c->nslots = r->nslots;
+            memcpy(c->slot_channel, r->slot_channel, sizeof(c->slot_channel));
+            memcpy(c->slot_count, r->slot_count, sizeof(c->slot_count));
+        }
         agent_session_set_presence(c->session, p->presence);
         if (!c->wrapup)
             say(c, AGENT_STYLE_OK, "You are %s.",
@@ -497,10 +732,10 @@ static void on_reply(agent_console *c, pending *p, const agent_reply *r,
                 r->message);
         break;
     case REQ_COMPLETE:
-        if (it == NULL)
+        if (it == NULL || ts == NULL)
             break;
         if (r->ok) {
-            const agent_outcome_spec *o = &it->offer.outcomes[c->outcome];
+            const agent_outcome_spec *o = &it->offer.outcomes[ts->outcome];
 
             snprintf(c->last_outcome, sizeof(c->last_outcome),
                      "Outcome %s recorded for case %lld (outcome id %lld%s).",
@@ -508,12 +743,12 @@ static void on_reply(agent_console *c, pending *p, const agent_reply *r,
                      (long long)r->outcome_id,
                      r->duplicate ? ", sent twice and counted once" : "");
             c->completed++;
-            task_drop(c);
+            task_drop(c, p->rid);
             say(c, AGENT_STYLE_OK, "%s", c->last_outcome);
         } else if (strcmp(r->code, "stale_reservation") == 0 ||
                    strcmp(r->code, "not_yours") == 0 ||
                    strcmp(r->code, "not_found") == 0) {
-            task_drop(c);
+            task_drop(c, p->rid);
             say(c, AGENT_STYLE_BLOCK,
                 "The dispatcher refused the outcome (%s: %s); the task is no "
                 "longer yours.",
@@ -565,13 +800,13 @@ void agent_console_reply(agent_console *c, uint64_t id, const char *buf,
         pending_drop(p);
         return;
     }
+    /* sign_out drops every pending request, this one too. */
+    if (!r.ok && strcmp(r.code, "session_conflict") == 0) {
+        on_reply(c, p, &r, buf, len);
+        return;
+    }
     on_reply(c, p, &r, buf, len);
     pending_drop(p);
-}
-
-static int64_t offer_deadline_us(const agent_item *it)
-{
-    return it->received_mono_us + it->offer.timeout_ms * 1000;
 }
 
 void agent_console_tick(agent_console *c, agent_time t)
@@ -654,9 +889,11 @@ void agent_console_tick(agent_console *c, agent_time t)
             break;
         }
     }
-    if (c->started && c->connected && t.mono_us >= c->next_hb_us) {
+    if (c->started && c->connected && c->signed_out[0] == '\0' &&
+        t.mono_us >= c->next_hb_us) {
         char *body = NULL;
         size_t len = 0;
+        status st;
 
         c->next_hb_us = t.mono_us + (int64_t)c->opts.heartbeat_ms * 1000;
         /* The last one is still unanswered: the dispatcher may have marked
@@ -666,7 +903,10 @@ void agent_console_tick(agent_console *c, agent_time t)
                 c->pend[i].sent)
                 c->need_announce = true;
         drop_kind(c, REQ_HEARTBEAT, 0);
-        if (agent_msg_heartbeat(&body, &len, NULL) == ST_OK)
+        st = c->has_signin
+                 ? agent_msg_heartbeat_session(c->signin.id, &body, &len, NULL)
+                 : agent_msg_heartbeat(&body, &len, NULL);
+        if (st == ST_OK)
             queue(c, REQ_HEARTBEAT, 0, body, len);
     }
 }
@@ -677,9 +917,11 @@ void agent_console_connection(agent_console *c, bool up, agent_time t)
     if (up == c->connected)
         return;
     c->connected = up;
+    if (c->signed_out[0] != '\0')
+        return;
     if (!up) {
         say(c, AGENT_STYLE_WARN,
-            "Connection to NATS lost; reconnecting. Your task stays here.");
+            "Connection to NATS lost; reconnecting. Your tasks stay here.");
         return;
     }
     say(c, AGENT_STYLE_OK, "Reconnected to NATS.");
@@ -714,32 +956,41 @@ bool agent_console_next_request(agent_console *c, agent_request *out)
 
 bool agent_console_model_job(agent_console *c, agent_model_request *out)
 {
-    agent_item *it = task_item(c);
-    err e = {0};
+    for (int i = 0; i < c->ntasks; i++) {
+        task_slot *ts = c->tasks[i];
+        agent_item *it = agent_session_find(c->session, ts->rid);
+        err e = {0};
 
-    if (c->model != MODEL_WANTED || it == NULL || c->task == NULL ||
-        c->panel == NULL)
-        return false;
-    if (agent_model_request_build(out, it->offer.task_id, c->task, c->panel,
-                                  &e) != ST_OK) {
-        c->model = MODEL_DONE;
-        c->result.ok = false;
-        snprintf(c->result.reason, sizeof(c->result.reason), "%.200s", e.msg);
-        return false;
+        if (ts->model != MODEL_WANTED || it == NULL || ts->task == NULL ||
+            ts->panel == NULL)
+            continue;
+        if (agent_model_request_build(out, it->offer.task_id, ts->task,
+                                      ts->panel, &e) != ST_OK) {
+            ts->model = MODEL_DONE;
+            ts->result.ok = false;
+            snprintf(ts->result.reason, sizeof(ts->result.reason), "%.200s",
+                     e.msg);
+            continue;
+        }
+        ts->model = MODEL_RUNNING;
+        return true;
     }
-    c->model = MODEL_RUNNING;
-    return true;
+    return false;
 }
 
 void agent_console_model_result(agent_console *c, const agent_model_result *r)
 {
-    agent_item *it = task_item(c);
+    for (int i = 0; i < c->ntasks; i++) {
+        task_slot *ts = c->tasks[i];
+        agent_item *it = agent_session_find(c->session, ts->rid);
 
-    if (it == NULL || c->model != MODEL_RUNNING ||
-        it->offer.task_id != r->task_id)
+        if (it == NULL || ts->model != MODEL_RUNNING ||
+            it->offer.task_id != r->task_id)
+            continue;
+        ts->result = *r;
+        ts->model = MODEL_DONE;
         return;
-    c->result = *r;
-    c->model = MODEL_DONE;
+    }
 }
 
 bool agent_console_quit(const agent_console *c)
@@ -747,12 +998,20 @@ bool agent_console_quit(const agent_console *c)
     return c->quit;
 }
 
+const char *agent_console_signed_out(const agent_console *c)
+{
+    return c->signed_out[0] != '\0' ? c->signed_out : NULL;
+}
+
 agent_console_mode agent_console_mode_get(const agent_console *c)
 {
-    if (c->task_rid != 0)
-        return AGENT_MODE_TASK;
-    if (first_offer((agent_console *)c) != NULL)
-        return AGENT_MODE_OFFER;
+    agent_item *it;
+
+    if (c->signed_out[0] != '\0')
+        return AGENT_MODE_SIGNED_OUT;
+    it = selected((agent_console *)c);
+    if (it != NULL)
+        return is_task(it) ? AGENT_MODE_TASK : AGENT_MODE_OFFER;
     return c->wrapup ? AGENT_MODE_WRAPUP : AGENT_MODE_IDLE;
 }
 
@@ -763,12 +1022,33 @@ agent_presence agent_console_presence(const agent_console *c)
 
 const agent_item *agent_console_task(const agent_console *c)
 {
-    return task_item(c);
+    task_slot *ts;
+
+    return task_item((agent_console *)c, &ts);
 }
 
 const assist_panel *agent_console_panel(const agent_console *c)
 {
-    return c->panel;
+    task_slot *ts;
+
+    return task_item((agent_console *)c, &ts) != NULL ? ts->panel : NULL;
+}
+
+int agent_console_task_count(const agent_console *c)
+{
+    return c->ntasks;
+}
+
+int agent_console_offer_count(const agent_console *c)
+{
+    return agent_session_count(c->session) - c->ntasks;
+}
+
+int64_t agent_console_selected(const agent_console *c)
+{
+    agent_item *it = selected((agent_console *)c);
+
+    return it != NULL ? it->offer.reservation_id : 0;
 }
 
 int agent_console_completed(const agent_console *c)
@@ -878,25 +1158,37 @@ static int prompts_pending(const assist_panel *p)
     return n;
 }
 
-static void ack_next(agent_console *c)
+/* Fields of the chosen outcome still to fill (0 without an outcome). */
+static int fields_missing(const agent_item *it, const task_slot *ts)
+{
+    int n = 0;
+
+    if (ts->outcome < 0)
+        return 0;
+    for (int i = 0; i < it->offer.outcomes[ts->outcome].nfields; i++)
+        n += !ts->set[i];
+    return n;
+}
+
+static void ack_next(agent_console *c, task_slot *ts)
 {
     err e = {0};
 
-    for (int i = 0; c->panel != NULL && i < c->panel->prompts.n; i++) {
-        const assist_prompt *pr = &c->panel->prompts.items[i];
+    for (int i = 0; ts->panel != NULL && i < ts->panel->prompts.n; i++) {
+        const assist_prompt *pr = &ts->panel->prompts.items[i];
         char id[ID_MAX + 1];
 
         if (!pr->ack_required || pr->acked)
             continue;
         snprintf(id, sizeof(id), "%s", pr->id);
-        if (assist_panel_ack(c->panel, id, &e) != ST_OK) {
+        if (assist_panel_ack(ts->panel, id, &e) != ST_OK) {
             say(c, AGENT_STYLE_BLOCK, "%s", e.msg);
             return;
         }
-        if (prompts_pending(c->panel) > 0)
+        if (prompts_pending(ts->panel) > 0)
             say(c, AGENT_STYLE_TEXT,
                 "Acknowledged %s; %d more to acknowledge (k).", id,
-                prompts_pending(c->panel));
+                prompts_pending(ts->panel));
         else
             say(c, AGENT_STYLE_OK,
                 "Acknowledged %s; every prompt is acknowledged.", id);
@@ -907,20 +1199,20 @@ static void ack_next(agent_console *c)
 
 /* The task's feedback events in one request, queued after the outcome.
  * Sent again with the outcome, it stores nothing twice. */
-static void send_feedback(agent_console *c, agent_item *it)
+static void send_feedback(agent_console *c, agent_item *it, task_slot *ts)
 {
     char *body = NULL;
     size_t len = 0;
 
-    if (c->nfb == 0)
+    if (ts->nfb == 0)
         return;
     drop_kind(c, REQ_FEEDBACK, it->offer.reservation_id);
-    if (agent_msg_feedback(&it->offer, c->fb, c->nfb, &body, &len, NULL) ==
+    if (agent_msg_feedback(&it->offer, ts->fb, ts->nfb, &body, &len, NULL) ==
         ST_OK)
         queue(c, REQ_FEEDBACK, it->offer.reservation_id, body, len);
 }
 
-static void send_outcome(agent_console *c, agent_item *it)
+static void send_outcome(agent_console *c, agent_item *it, task_slot *ts)
 {
     agent_outcome oc;
     const agent_outcome_spec *spec;
@@ -934,43 +1226,46 @@ static void send_outcome(agent_console *c, agent_item *it)
             "dispatcher.");
         return;
     }
-    if (c->outcome < 0) {
+    if (ts->outcome < 0) {
         say(c, AGENT_STYLE_BLOCK, "Choose an outcome first (keys 1-%d).",
             it->offer.noutcomes);
         return;
     }
-    spec = &it->offer.outcomes[c->outcome];
+    spec = &it->offer.outcomes[ts->outcome];
     memset(&oc, 0, sizeof(oc));
-    oc.index = c->outcome;
+    oc.index = ts->outcome;
     oc.nvalues = spec->nfields;
     for (int i = 0; i < spec->nfields; i++) {
-        if (!c->set[i]) {
-            c->field = i;
+        if (!ts->set[i]) {
+            ts->field = i;
             say(c, AGENT_STYLE_BLOCK,
                 "%s is required: it is selected now, press Enter to fill it.",
                 spec->fields[i].name);
             return;
         }
         if (agent_console_field_check(spec->fields[i].name,
-                                      spec->fields[i].type, c->text[i],
+                                      spec->fields[i].type, ts->text[i],
                                       &oc.values[i], &e) != ST_OK) {
-            c->field = i;
+            ts->field = i;
             say(c, AGENT_STYLE_BLOCK, "%s", e.msg);
             return;
         }
     }
-    if (!assist_panel_may_complete(c->panel) || prompts_pending(c->panel) > 0) {
+    if ((ts->panel != NULL && !assist_panel_may_complete(ts->panel)) ||
+        prompts_pending(ts->panel) > 0) {
         say(c, AGENT_STYLE_BLOCK,
             "Acknowledge %d prompt(s) before the outcome may be sent: press k.",
-            prompts_pending(c->panel));
+            prompts_pending(ts->panel));
         return;
     }
     if (agent_msg_complete(&it->offer, &oc, &body, &len, &e) != ST_OK) {
         say(c, AGENT_STYLE_BLOCK, "%s", e.msg);
         return;
     }
-    /* Wrap-up: no new offers until the person says so. */
-    if (c->want == AGENT_PRESENCE_AVAILABLE) {
+    /* Wrap-up after the last task in hand: no new offers until the person
+     * says so. With other tasks still in hand the freed slot takes new
+     * work at once. */
+    if (c->want == AGENT_PRESENCE_AVAILABLE && c->ntasks == 1) {
         c->wrapup = true;
         c->want = AGENT_PRESENCE_BREAK;
         send_presence(c, AGENT_PRESENCE_BREAK);
@@ -979,7 +1274,7 @@ static void send_outcome(agent_console *c, agent_item *it)
     if (queue(c, REQ_COMPLETE, it->offer.reservation_id, body, len)) {
         it->state = AGENT_ITEM_COMPLETING;
         say(c, AGENT_STYLE_TEXT, "Sending %s...", spec->code);
-        send_feedback(c, it);
+        send_feedback(c, it, ts);
     }
 }
 
@@ -1060,17 +1355,17 @@ static void buf_backspace(char *buf)
     buf[n] = '\0';
 }
 
-static void edit_commit(agent_console *c, agent_item *it)
+static void edit_commit(agent_console *c, agent_item *it, task_slot *ts)
 {
     err e = {0};
     int found = 0;
 
     if (c->edit == EDIT_DRAFT) {
-        snprintf(c->draft, sizeof(c->draft), "%s", c->buf);
-        if (c->panel == NULL || c->kb == NULL) {
+        snprintf(ts->draft, sizeof(ts->draft), "%s", c->buf);
+        if (ts->panel == NULL || ts->kb == NULL) {
             say(c, AGENT_STYLE_WARN, "No assist panel to check the draft.");
-        } else if (assist_panel_check_draft(c->panel, c->kb, c->draft, &found,
-                                            &e) != ST_OK) {
+        } else if (assist_panel_check_draft(ts->panel, ts->kb, ts->draft,
+                                            &found, &e) != ST_OK) {
             say(c, AGENT_STYLE_BLOCK, "%s", e.msg);
         } else if (found > 0) {
             say(c, AGENT_STYLE_BLOCK,
@@ -1080,21 +1375,21 @@ static void edit_commit(agent_console *c, agent_item *it)
         } else {
             say(c, AGENT_STYLE_OK, "The draft has no forbidden phrase.");
         }
-    } else if (c->edit == EDIT_FIELD && it != NULL && c->outcome >= 0) {
+    } else if (c->edit == EDIT_FIELD && ts->outcome >= 0) {
         const agent_field_spec *f =
-            &it->offer.outcomes[c->outcome].fields[c->field];
+            &it->offer.outcomes[ts->outcome].fields[ts->field];
         agent_value v;
 
         if (agent_console_field_check(f->name, f->type, c->buf, &v, &e) !=
             ST_OK) {
             say(c, AGENT_STYLE_BLOCK, "Refused: %s", e.msg);
         } else {
-            snprintf(c->text[c->field], sizeof(c->text[c->field]), "%s",
+            snprintf(ts->text[ts->field], sizeof(ts->text[ts->field]), "%s",
                      c->buf);
-            c->set[c->field] = true;
+            ts->set[ts->field] = true;
             say(c, AGENT_STYLE_OK, "%s = %s", f->name, c->buf);
-            if (c->field + 1 < it->offer.outcomes[c->outcome].nfields)
-                c->field++;
+            if (ts->field + 1 < it->offer.outcomes[ts->outcome].nfields)
+                ts->field++;
         }
     }
     c->edit = EDIT_NONE;
@@ -1105,11 +1400,11 @@ static void edit_commit(agent_console *c, agent_item *it)
 
 /* The feedback id of the panel's passage i ("passage:<n>"); false when
  * the passage is not in the kb's index (never, in practice). */
-static bool passage_key(const agent_console *c, int i, char *id, size_t cap)
+static bool passage_key(const task_slot *ts, int i, char *id, size_t cap)
 {
-    if (c->passage_ids[i] < 0)
+    if (ts->passage_ids[i] < 0)
         return false;
-    snprintf(id, cap, "passage:%d", c->passage_ids[i]);
+    snprintf(id, cap, "passage:%d", ts->passage_ids[i]);
     return true;
 }
 
@@ -1132,69 +1427,69 @@ static void copy_line(char *dst, size_t cap, const char *src)
 
 /* The chosen outcome's selected field when it is a string field (a note:
  * where a copy goes), else NULL (the copy goes to the draft reply). */
-static const agent_field_spec *copy_field(const agent_console *c,
+static const agent_field_spec *copy_field(const task_slot *ts,
                                           const agent_item *it)
 {
     const agent_field_spec *f;
 
-    if (it == NULL || c->outcome < 0 ||
-        c->field >= it->offer.outcomes[c->outcome].nfields)
+    if (it == NULL || ts->outcome < 0 ||
+        ts->field >= it->offer.outcomes[ts->outcome].nfields)
         return NULL;
-    f = &it->offer.outcomes[c->outcome].fields[c->field];
+    f = &it->offer.outcomes[ts->outcome].fields[ts->field];
     return f->type == AGENT_FIELD_STRING ? f : NULL;
 }
 
-static void select_passage(agent_console *c)
+static void select_passage(agent_console *c, task_slot *ts)
 {
     char id[32];
 
-    if (c->panel == NULL || c->panel->npassages == 0) {
+    if (ts->panel == NULL || ts->panel->npassages == 0) {
         say(c, AGENT_STYLE_WARN, "There is no passage to select.");
         return;
     }
-    c->sel_passage = (c->sel_passage + 1) % c->panel->npassages;
-    if (c->passage_open && passage_key(c, c->sel_passage, id, sizeof(id)))
-        fb_add(c, id, "opened");
+    ts->sel_passage = (ts->sel_passage + 1) % ts->panel->npassages;
+    if (ts->passage_open && passage_key(ts, ts->sel_passage, id, sizeof(id)))
+        fb_add(ts, id, "opened");
     say(c, AGENT_STYLE_TEXT,
         "Passage [%d] selected: v %s it, c copies it while it is open.",
-        c->sel_passage + 1, c->passage_open ? "closes" : "opens");
+        ts->sel_passage + 1, ts->passage_open ? "closes" : "opens");
 }
 
-static void open_passage(agent_console *c)
+static void open_passage(agent_console *c, task_slot *ts)
 {
     char id[32];
 
-    if (c->panel == NULL || c->panel->npassages == 0) {
+    if (ts->panel == NULL || ts->panel->npassages == 0) {
         say(c, AGENT_STYLE_WARN, "There is no passage to open.");
         return;
     }
-    c->passage_open = !c->passage_open;
-    if (!c->passage_open) {
-        say(c, AGENT_STYLE_TEXT, "Passage [%d] closed.", c->sel_passage + 1);
+    ts->passage_open = !ts->passage_open;
+    if (!ts->passage_open) {
+        say(c, AGENT_STYLE_TEXT, "Passage [%d] closed.", ts->sel_passage + 1);
         return;
     }
-    if (passage_key(c, c->sel_passage, id, sizeof(id)))
-        fb_add(c, id, "opened");
+    if (passage_key(ts, ts->sel_passage, id, sizeof(id)))
+        fb_add(ts, id, "opened");
     say(c, AGENT_STYLE_OK,
         "Passage [%d] is open above the panel: c copies it, v closes it, p "
         "opens the next.",
-        c->sel_passage + 1);
+        ts->sel_passage + 1);
 }
 
 /* c: the open passage (its citation and text), else the suggested reply,
  * goes into the chosen outcome's selected string field, else into the
  * draft reply, through the same checks as typing it. */
-static void copy_suggestion(agent_console *c, agent_item *it)
+static void copy_suggestion(agent_console *c, agent_item *it, task_slot *ts)
 {
-    const agent_field_spec *f = copy_field(c, it);
+    const agent_field_spec *f = copy_field(ts, it);
     char id[32], text[AGENT_STRING_MAX + 1];
 
-    if (c->panel == NULL) {
+    if (ts->panel == NULL) {
         say(c, AGENT_STYLE_WARN, "There is no assist panel to copy from.");
         return;
     }
-    if (c->passage_open) {
-        const assist_panel_passage *pp = &c->panel->passages[c->sel_passage];
+    if (ts->passage_open) {
+        const assist_panel_passage *pp = &ts->panel->passages[ts->sel_passage];
         char *both = NULL;
 
         if (asprintf(&both, "%s: %s", pp->citation, pp->passage->text) < 0) {
@@ -1203,32 +1498,34 @@ static void copy_suggestion(agent_console *c, agent_item *it)
         }
         copy_line(text, sizeof(text), both);
         free(both);
-        if (passage_key(c, c->sel_passage, id, sizeof(id)))
-            fb_add(c, id, "copied");
-    } else if (c->panel->reply != NULL) {
-        copy_line(text, sizeof(text), c->panel->reply);
-        fb_add(c, "reply", "copied");
+        if (passage_key(ts, ts->sel_passage, id, sizeof(id)))
+            fb_add(ts, id, "copied");
+    } else if (ts->panel->reply != NULL) {
+        copy_line(text, sizeof(text), ts->panel->reply);
+        fb_add(ts, "reply", "copied");
     } else {
         say(c, AGENT_STYLE_WARN,
-            "There is no suggested reply; open a passage (v) to copy it.");
+            "There is no suggested reply now (see the panel); open a passage "
+            "(v) to copy it.");
         return;
     }
     snprintf(c->buf, sizeof(c->buf), "%s", text);
     c->edit = f != NULL ? EDIT_FIELD : EDIT_DRAFT;
-    edit_commit(c, it);
+    edit_commit(c, it, ts);
     if (f == NULL && c->message_style == AGENT_STYLE_OK)
         say(c, AGENT_STYLE_OK,
             "Copied the %s into the draft reply (no forbidden phrase); d "
             "edits it.",
-            c->passage_open ? "passage" : "suggested reply");
+            ts->passage_open ? "passage" : "suggested reply");
     else if (f != NULL && c->message_style == AGENT_STYLE_OK)
         say(c, AGENT_STYLE_OK, "Copied the %s into %s.",
-            c->passage_open ? "passage" : "suggested reply", f->name);
+            ts->passage_open ? "passage" : "suggested reply", f->name);
 }
 
-static void key_task(agent_console *c, agent_item *it, int key)
+static void key_task(agent_console *c, agent_item *it, task_slot *ts, int key)
 {
-    int nfields = c->outcome >= 0 ? it->offer.outcomes[c->outcome].nfields : 0;
+    int nfields =
+        ts->outcome >= 0 ? it->offer.outcomes[ts->outcome].nfields : 0;
 
     if (key >= '1' && key <= '9') {
         int i = key - '1';
@@ -1236,11 +1533,11 @@ static void key_task(agent_console *c, agent_item *it, int key)
         if (i >= it->offer.noutcomes) {
             say(c, AGENT_STYLE_WARN, "There are only %d outcomes.",
                 it->offer.noutcomes);
-        } else if (i != c->outcome) {
-            c->outcome = i;
-            c->field = 0;
-            memset(c->set, 0, sizeof(c->set));
-            memset(c->text, 0, sizeof(c->text));
+        } else if (i != ts->outcome) {
+            ts->outcome = i;
+            ts->field = 0;
+            memset(ts->set, 0, sizeof(ts->set));
+            memset(ts->text, 0, sizeof(ts->text));
             say(c, AGENT_STYLE_TEXT, "Outcome %s chosen%s.",
                 it->offer.outcomes[i].code,
                 it->offer.outcomes[i].nfields > 0
@@ -1248,15 +1545,15 @@ static void key_task(agent_console *c, agent_item *it, int key)
                     : "");
         }
     } else if (key == AGENT_KEY_UP) {
-        if (c->field > 0)
-            c->field--;
+        if (ts->field > 0)
+            ts->field--;
     } else if (key == AGENT_KEY_DOWN || key == AGENT_KEY_TAB) {
-        if (c->field + 1 < nfields)
-            c->field++;
+        if (ts->field + 1 < nfields)
+            ts->field++;
         else if (key == AGENT_KEY_TAB)
-            c->field = 0;
+            ts->field = 0;
     } else if (key == AGENT_KEY_ENTER || key == 'e') {
-        if (c->outcome < 0) {
+        if (ts->outcome < 0) {
             say(c, AGENT_STYLE_WARN, "Choose an outcome first (keys 1-%d).",
                 it->offer.noutcomes);
         } else if (nfields == 0) {
@@ -1265,26 +1562,26 @@ static void key_task(agent_console *c, agent_item *it, int key)
                 "send it.");
         } else {
             c->edit = EDIT_FIELD;
-            snprintf(c->buf, sizeof(c->buf), "%s", c->text[c->field]);
+            snprintf(c->buf, sizeof(c->buf), "%s", ts->text[ts->field]);
         }
     } else if (key == 'k') {
-        ack_next(c);
+        ack_next(c, ts);
     } else if (key == 'd') {
         c->edit = EDIT_DRAFT;
-        snprintf(c->buf, sizeof(c->buf), "%s", c->draft);
+        snprintf(c->buf, sizeof(c->buf), "%s", ts->draft);
     } else if (key == 's') {
-        send_outcome(c, it);
+        send_outcome(c, it, ts);
     } else if (key == 'p') {
-        select_passage(c);
+        select_passage(c, ts);
     } else if (key == 'v') {
-        open_passage(c);
+        open_passage(c, ts);
     } else if (key == 'c') {
-        copy_suggestion(c, it);
+        copy_suggestion(c, it, ts);
     } else if (key == 'r') {
-        if (c->panel == NULL || c->panel->reply == NULL) {
+        if (ts->panel == NULL || ts->panel->reply == NULL) {
             say(c, AGENT_STYLE_WARN, "There is no suggested reply.");
         } else {
-            fb_add(c, "reply", "used");
+            fb_add(ts, "reply", "used");
             say(c, AGENT_STYLE_OK,
                 "Suggested reply marked as used; it counts for the "
                 "assistant's report.");
@@ -1292,15 +1589,60 @@ static void key_task(agent_console *c, agent_item *it, int key)
     }
 }
 
+/* ']' and '[': the next or previous item of the task list. */
+static void switch_item(agent_console *c, int step)
+{
+    agent_item *list[ITEMS_MAX];
+    int n = items(c, list), at = 0;
+
+    if (n < 2) {
+        say(c, AGENT_STYLE_TEXT, "Nothing else to switch to.");
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        if (list[i]->offer.reservation_id == c->sel)
+            at = i;
+    at = (at + step + n) % n;
+    c->sel = list[at]->offer.reservation_id;
+    say(c, AGENT_STYLE_TEXT, "%s %lld (%d of %d).",
+        is_task(list[at]) ? "Task" : "Offer",
+        is_task(list[at]) ? (long long)list[at]->offer.task_id
+                          : (long long)list[at]->offer.reservation_id,
+        at + 1, n);
+}
+
+static void quit_now(agent_console *c)
+{
+    if (c->signed_out[0] == '\0')
+        send_presence(c, AGENT_PRESENCE_OFFLINE);
+    c->quit = true;
+}
+
 void agent_console_key(agent_console *c, int key, agent_time t)
 {
-    agent_item *it = task_item(c);
-    agent_item *offer = first_offer(c);
+    task_slot *ts = NULL;
+    agent_item *sel, *it, *offer;
 
     c->now = t;
-    if (c->edit != EDIT_NONE) {
+    if (c->signed_out[0] != '\0') {
+        if (key == 'q') {
+            quit_now(c);
+        } else if (key == 't') {
+            c->signed_out[0] = '\0';
+            c->takeover = true;
+            c->need_announce = false;
+            c->next_hb_us = t.mono_us + (int64_t)c->opts.heartbeat_ms * 1000;
+            send_presence(c, c->want);
+            say(c, AGENT_STYLE_TEXT,
+                "Taking worker %s over from the other session...", c->worker);
+        }
+        return;
+    }
+    sel = selected(c);
+    it = task_item(c, &ts);
+    if (c->edit != EDIT_NONE && it != NULL) {
         if (key == AGENT_KEY_ENTER)
-            edit_commit(c, it);
+            edit_commit(c, it, ts);
         else if (key == AGENT_KEY_ESC) {
             c->edit = EDIT_NONE;
             c->buf[0] = '\0';
@@ -1311,17 +1653,34 @@ void agent_console_key(agent_console *c, int key, agent_time t)
             buf_add(c->buf, sizeof(c->buf), key);
         return;
     }
-    if (key != 'q')
+    c->edit = EDIT_NONE;
+    if (c->quit_armed) {
         c->quit_armed = false;
+        if (key == 'q' || key == 'y') {
+            quit_now(c);
+            return;
+        }
+        if (key == 'n' || key == AGENT_KEY_ESC) {
+            say(c, AGENT_STYLE_OK, "Not quitting: your %d task(s) stay here.",
+                c->ntasks);
+            return;
+        }
+        /* Any other key is an answer too: stay, and do what it says. */
+    }
+    /* The offer y and n answer: the selected one, else the oldest. */
+    offer = sel != NULL && sel->state == AGENT_ITEM_OFFERED ? sel : NULL;
+    if (offer == NULL && (offer = first_offer(c)) != NULL &&
+        offer->state != AGENT_ITEM_OFFERED)
+        offer = NULL;
     if (key == 'q') {
-        if (it == NULL || c->quit_armed) {
-            send_presence(c, AGENT_PRESENCE_OFFLINE);
-            c->quit = true;
+        if (c->ntasks == 0) {
+            quit_now(c);
         } else {
             c->quit_armed = true;
             say(c, AGENT_STYLE_WARN,
-                "A task is in hand: press q again to quit anyway (it returns "
-                "to the queue when the lease runs out).");
+                "%d task(s) in hand: quit anyway? y or q quits (they return "
+                "to the queue when the lease runs out), n or Esc stays.",
+                c->ntasks);
         }
     } else if (key == 'a') {
         set_presence(c, AGENT_PRESENCE_AVAILABLE);
@@ -1329,15 +1688,21 @@ void agent_console_key(agent_console *c, int key, agent_time t)
         set_presence(c, AGENT_PRESENCE_BREAK);
     } else if (key == 'o') {
         set_presence(c, AGENT_PRESENCE_OFFLINE);
-    } else if (offer != NULL && offer->state == AGENT_ITEM_OFFERED &&
-               (key == 'n' ||
-                ((key == 'y' || key == AGENT_KEY_ENTER) && it == NULL))) {
-        answer_offer(c, offer, key != 'n');
-    } else if (offer != NULL && key == 'y') {
-        say(c, AGENT_STYLE_WARN,
-            "Finish the task in hand first, or press n to reject the offer.");
+    } else if (key == ']' || key == '[') {
+        switch_item(c, key == ']' ? 1 : -1);
+    } else if (key == 'y' ||
+               (key == AGENT_KEY_ENTER && sel != NULL && !is_task(sel))) {
+        if (offer != NULL)
+            answer_offer(c, offer, true);
+        else
+            say(c, AGENT_STYLE_TEXT, "No offer waits for an answer.");
+    } else if (key == 'n') {
+        if (offer != NULL)
+            answer_offer(c, offer, false);
+        else
+            say(c, AGENT_STYLE_TEXT, "No offer waits for an answer.");
     } else if (it != NULL) {
-        key_task(c, it, key);
+        key_task(c, it, ts, key);
     }
 }
 
@@ -1397,22 +1762,20 @@ static const char *field_hint(agent_field_type t)
     return "";
 }
 
-static status view_offer(agent_console *c, const agent_item *it, bool banner,
-                         agent_view *v)
+static int64_t seconds_left(const agent_console *c, const agent_item *it)
+{
+    int64_t left = offer_deadline_us(it) - c->now.mono_us;
+
+    return left > 0 ? (left + 999999) / 1000000 : 0;
+}
+
+static status view_offer(agent_console *c, const agent_item *it, agent_view *v)
 {
     const agent_offer *o = &it->offer;
-    int64_t left = offer_deadline_us(it) - c->now.mono_us;
     status st;
 
-    left = left > 0 ? (left + 999999) / 1000000 : 0;
-    if (banner)
-        return add(v, AGENT_STYLE_WARN,
-                   "== New offer %lld (%s %s) · expires in %lld s · n rejects "
-                   "it; finish the task in hand to take it",
-                   (long long)o->reservation_id, o->case_type, o->step,
-                   (long long)left);
     st = add(v, AGENT_STYLE_TITLE, "== Offer %lld · expires in %lld s%s",
-             (long long)o->reservation_id, (long long)left,
+             (long long)o->reservation_id, (long long)seconds_left(c, it),
              it->state == AGENT_ITEM_ACCEPTING   ? " · accepting..."
              : it->state == AGENT_ITEM_REJECTING ? " · rejecting..."
                                                  : "");
@@ -1433,6 +1796,63 @@ static status view_offer(agent_console *c, const agent_item *it, bool banner,
     return st;
 }
 
+/* What a task of the list is at: the form's progress. */
+static const char *task_state(const agent_item *it, const task_slot *ts)
+{
+    if (it->state == AGENT_ITEM_COMPLETING)
+        return "sending...";
+    if (ts->outcome < 0)
+        return "working";
+    if (fields_missing(it, ts) > 0 || prompts_pending(ts->panel) > 0)
+        return it->offer.outcomes[ts->outcome].code;
+    return "ready to send";
+}
+
+/*
+ * The task list (when there is more than one item): every task in hand
+ * and every offer with its countdown, so an offer that arrives during a
+ * call is seen and answered in time.
+ */
+static status view_list(agent_console *c, agent_view *v)
+{
+    agent_item *list[ITEMS_MAX];
+    int n = items(c, list), noffers = agent_console_offer_count(c);
+    status st;
+
+    if (n < 2)
+        return ST_OK;
+    st = add(v, AGENT_STYLE_TITLE,
+             "== Tasks: %d in hand, %d offer%s waiting · ] next, [ previous",
+             c->ntasks, noffers, noffers == 1 ? "" : "s");
+    for (int i = 0; st == ST_OK && i < n; i++) {
+        const agent_item *it = list[i];
+        const agent_offer *o = &it->offer;
+        bool me = o->reservation_id == c->sel;
+        const task_slot *ts = slot_find(c, o->reservation_id);
+        assist_value x = {0};
+
+        if (is_task(it) && ts != NULL) {
+            if (ts->task == NULL ||
+                !assist_task_value(ts->task, "external_id", &x))
+                snprintf(x.s, sizeof(x.s), "case %lld", (long long)o->case_id);
+            st = add(v, me ? AGENT_STYLE_SELECTED : AGENT_STYLE_TEXT,
+                     "%s %d task %lld · %s · %s %s · %s · %s", me ? ">" : " ",
+                     i + 1, (long long)o->task_id, o->channel, o->case_type,
+                     o->step, x.s, task_state(it, ts));
+        } else {
+            st = add(
+                v, me ? AGENT_STYLE_SELECTED : AGENT_STYLE_WARN,
+                "%s %d offer %lld · %s · %s %s · expires in %lld s · %s",
+                me ? ">" : " ", i + 1, (long long)o->reservation_id, o->channel,
+                o->case_type, o->step, (long long)seconds_left(c, it),
+                it->state == AGENT_ITEM_ACCEPTING   ? "accepting..."
+                : it->state == AGENT_ITEM_REJECTING ? "rejecting..."
+                                                    : "y accepts, n rejects");
+        }
+    }
+    return st;
+}
+
 static void payload_member(const char *key, const char *value, void *arg)
 {
     sbuf *b = arg;
@@ -1440,7 +1860,8 @@ static void payload_member(const char *key, const char *value, void *arg)
     sbuf_printf(b, "%s%s %s", b->len > 0 ? " · " : "", key, value);
 }
 
-static status view_case(agent_console *c, const agent_item *it, agent_view *v)
+static status view_case(const task_slot *ts, const agent_item *it,
+                        agent_view *v)
 {
     static const char *const who[] = {"name", "phone", "email", "language",
                                       "utc_offset"};
@@ -1449,7 +1870,7 @@ static status view_case(agent_console *c, const agent_item *it, agent_view *v)
     sbuf b = {0};
     status st;
 
-    assist_task_value(c->task, "external_id", &x);
+    assist_task_value(ts->task, "external_id", &x);
     st = add(v, AGENT_STYLE_TITLE,
              "== Case %s · case %lld · task %lld · %s %s · step %s · %s",
              x.kind != ASSIST_VALUE_MISSING ? x.s : "?", (long long)o->case_id,
@@ -1459,20 +1880,20 @@ static status view_case(agent_console *c, const agent_item *it, agent_view *v)
         char path[32];
 
         snprintf(path, sizeof(path), "customer.%s", who[i]);
-        if (assist_task_value(c->task, path, &x))
+        if (assist_task_value(ts->task, path, &x))
             sbuf_printf(&b, "%s%s", b.len > 0 ? " · " : "", x.s);
     }
     if (st == ST_OK)
         st = add(v, AGENT_STYLE_TEXT, "Customer: %s",
                  b.len > 0 ? sbuf_str(&b) : "(none given)");
     sbuf_reset(&b);
-    assist_task_payload_each(c->task, payload_member, &b);
+    assist_task_payload_each(ts->task, payload_member, &b);
     if (st == ST_OK)
         st = add(v, AGENT_STYLE_TEXT, "Data: %s",
                  b.len > 0 ? sbuf_str(&b) : "(none)");
     sbuf_reset(&b);
-    for (int i = 0; i < assist_task_history_count(c->task); i++) {
-        const assist_history_entry *h = assist_task_history(c->task, i);
+    for (int i = 0; i < assist_task_history_count(ts->task); i++) {
+        const assist_history_entry *h = assist_task_history(ts->task, i);
 
         sbuf_printf(&b, "%s%d. %s by %s: %s", i > 0 ? " · " : "", i + 1,
                     h->step, h->worker, h->code);
@@ -1488,16 +1909,16 @@ static status view_case(agent_console *c, const agent_item *it, agent_view *v)
 
 /* "5,000.00 CNY" (the currency's decimals: "150,000 JPY") for an amount
  * field, into buf. */
-static void amount_text(const agent_console *c, const char *text, char *buf,
+static void amount_text(const task_slot *ts, const char *text, char *buf,
                         size_t cap)
 {
     char num[MONEY_FORMAT_MAX];
     assist_value cur;
     const char *code = "";
 
-    if (!assist_task_value(c->task, "payload.currency", &cur) &&
-        c->kb != NULL) {
-        code = assist_rules_currency(assist_kb_rules(c->kb));
+    if (!assist_task_value(ts->task, "payload.currency", &cur) &&
+        ts->kb != NULL) {
+        code = assist_rules_currency(assist_kb_rules(ts->kb));
     } else if (cur.kind != ASSIST_VALUE_MISSING) {
         code = cur.s;
     }
@@ -1509,55 +1930,78 @@ static void amount_text(const agent_console *c, const char *text, char *buf,
     snprintf(buf, cap, " = %s%s%.16s", num, code[0] != '\0' ? " " : "", code);
 }
 
-static status view_form(agent_console *c, const agent_item *it, agent_view *v)
+static status view_form(const task_slot *ts, const agent_item *it,
+                        agent_view *v)
 {
     const agent_offer *o = &it->offer;
     status st;
-    int pend = prompts_pending(c->panel);
+    int pend = prompts_pending(ts->panel), missing = fields_missing(it, ts);
 
     st = add(v, AGENT_STYLE_TITLE, "== Outcome (keys 1-%d)", o->noutcomes);
     for (int i = 0; st == ST_OK && i < o->noutcomes; i++)
-        st = add(v, i == c->outcome ? AGENT_STYLE_SELECTED : AGENT_STYLE_TEXT,
-                 "%s %d %s (%s)", i == c->outcome ? ">" : " ", i + 1,
+        st = add(v, i == ts->outcome ? AGENT_STYLE_SELECTED : AGENT_STYLE_TEXT,
+                 "%s %d %s (%s)", i == ts->outcome ? ">" : " ", i + 1,
                  o->outcomes[i].code,
                  o->outcomes[i].billable ? "billable" : "not billable");
-    if (st == ST_OK && c->outcome >= 0) {
-        const agent_outcome_spec *sp = &o->outcomes[c->outcome];
+    if (st == ST_OK && ts->outcome >= 0) {
+        const agent_outcome_spec *sp = &o->outcomes[ts->outcome];
 
         if (sp->nfields == 0)
             st = add(v, AGENT_STYLE_DIM, "  %s has no fields.", sp->code);
         for (int i = 0; st == ST_OK && i < sp->nfields; i++) {
             char extra[96] = "";
 
-            if (c->set[i] && sp->fields[i].type == AGENT_FIELD_AMOUNT)
-                amount_text(c, c->text[i], extra, sizeof(extra));
-            st = add(v, i == c->field ? AGENT_STYLE_SELECTED : AGENT_STYLE_TEXT,
-                     "  %s %s (%s): %s%s", i == c->field ? ">" : " ",
-                     sp->fields[i].name, field_hint(sp->fields[i].type),
-                     c->set[i] ? c->text[i] : "(required)", extra);
+            if (ts->set[i] && sp->fields[i].type == AGENT_FIELD_AMOUNT)
+                amount_text(ts, ts->text[i], extra, sizeof(extra));
+            st =
+                add(v, i == ts->field ? AGENT_STYLE_SELECTED : AGENT_STYLE_TEXT,
+                    "  %s %s (%s): %s%s", i == ts->field ? ">" : " ",
+                    sp->fields[i].name, field_hint(sp->fields[i].type),
+                    ts->set[i] ? ts->text[i] : "(required)", extra);
         }
     }
     if (st != ST_OK)
         return st;
+    /* What still stands between the person and sending, or that nothing
+     * does. */
     if (it->state == AGENT_ITEM_COMPLETING)
         return add(v, AGENT_STYLE_DIM, "Sending; waiting for the dispatcher.");
+    if (pend > 0 && ts->outcome < 0)
+        return add(v, AGENT_STYLE_BLOCK,
+                   "Blocked: acknowledge %d prompt(s) before sending (k); "
+                   "choose the outcome (1-%d).",
+                   pend, o->noutcomes);
+    if (pend > 0 && missing > 0)
+        return add(v, AGENT_STYLE_BLOCK,
+                   "Blocked: acknowledge %d prompt(s) before sending (k); "
+                   "fill %d field(s) (Enter).",
+                   pend, missing);
     if (pend > 0)
         return add(v, AGENT_STYLE_BLOCK,
                    "Blocked: acknowledge %d prompt(s) before sending (k).",
                    pend);
-    return add(v, AGENT_STYLE_OK,
-               "The outcome may be sent (s) once its "
-               "fields are filled.");
+    if (ts->outcome < 0)
+        return add(v, AGENT_STYLE_TEXT,
+                   "Choose the outcome (1-%d), then send it (s).",
+                   o->noutcomes);
+    if (missing > 0)
+        return add(v, AGENT_STYLE_TEXT,
+                   "Fill %d field(s) (Enter edits the selected one), then send "
+                   "(s).",
+                   missing);
+    return add(v, AGENT_STYLE_OK, "Ready: s sends %s.",
+               o->outcomes[ts->outcome].code);
 }
 
-static status view_model(agent_console *c, agent_view *v)
+static status view_model(const agent_console *c, const task_slot *ts,
+                         agent_view *v)
 {
-    const agent_model_result *r = &c->result;
+    const agent_model_result *r = &ts->result;
     status st = ST_OK;
 
-    if (!c->opts.model || c->panel == NULL)
+    if (!c->opts.model || ts->panel == NULL)
         return ST_OK;
-    if (c->model == MODEL_WANTED || c->model == MODEL_RUNNING)
+    if (ts->model == MODEL_WANTED || ts->model == MODEL_RUNNING)
         return add(v, AGENT_STYLE_DIM, "== Model (%s): asking...",
                    c->model_name);
     if (!r->ok)
@@ -1575,36 +2019,36 @@ static status view_model(agent_console *c, agent_view *v)
                  "against the knowledge below");
     for (int i = 0; st == ST_OK && i < r->ncited; i++)
         st = add(v, AGENT_STYLE_DIM, "   [P%d] = [%d] %s", r->cited[i] + 1,
-                 r->cited[i] + 1, c->panel->passages[r->cited[i]].citation);
+                 r->cited[i] + 1, ts->panel->passages[r->cited[i]].citation);
     return st;
 }
 
 /* The selected passage, open in full or not, and what c would copy
  * where. */
-static status view_suggestions(agent_console *c, const agent_item *it,
+static status view_suggestions(const task_slot *ts, const agent_item *it,
                                agent_view *v)
 {
-    const agent_field_spec *f = copy_field(c, it);
+    const agent_field_spec *f = copy_field(ts, it);
     const char *dest = f != NULL ? f->name : "the draft reply";
     const assist_panel_passage *pp;
     status st;
 
-    if (c->panel->npassages == 0)
-        return c->panel->reply == NULL
+    if (ts->panel->npassages == 0)
+        return ts->panel->reply == NULL
                    ? ST_OK
                    : add(v, AGENT_STYLE_DIM,
                          "Assist: c copies the suggested reply into %s.", dest);
-    pp = &c->panel->passages[c->sel_passage];
-    if (!c->passage_open)
+    pp = &ts->panel->passages[ts->sel_passage];
+    if (!ts->passage_open)
         return add(v, AGENT_STYLE_DIM,
                    "Assist: passage [%d] of %d selected (p next, v open); c "
                    "copies %s into %s.",
-                   c->sel_passage + 1, c->panel->npassages,
-                   c->panel->reply != NULL ? "the suggested reply"
-                                           : "nothing (open a passage)",
+                   ts->sel_passage + 1, ts->panel->npassages,
+                   ts->panel->reply != NULL ? "the suggested reply"
+                                            : "nothing (open a passage)",
                    dest);
     st = add(v, AGENT_STYLE_TITLE, "== Open passage [%d] · %s (line %d)",
-             c->sel_passage + 1, pp->citation, pp->passage->line);
+             ts->sel_passage + 1, pp->citation, pp->passage->line);
     if (st == ST_OK)
         st = add(v, AGENT_STYLE_TEXT, "%s", pp->passage->text);
     if (st == ST_OK)
@@ -1613,31 +2057,32 @@ static status view_suggestions(agent_console *c, const agent_item *it,
     return st;
 }
 
-static status view_task(agent_console *c, const agent_item *it, agent_view *v)
+static status view_task(const agent_console *c, task_slot *ts,
+                        const agent_item *it, agent_view *v)
 {
     status st = ST_OK;
 
-    if (c->task != NULL)
-        st = view_case(c, it, v);
+    if (ts->task != NULL)
+        st = view_case(ts, it, v);
     else
         st = add(v, AGENT_STYLE_TITLE, "== Task %lld · case %lld · %s %s",
                  (long long)it->offer.task_id, (long long)it->offer.case_id,
                  it->offer.case_type, it->offer.step);
-    if (st == ST_OK && c->task_note[0] != '\0')
-        st = add(v, AGENT_STYLE_WARN, "%s", c->task_note);
+    if (st == ST_OK && ts->note[0] != '\0')
+        st = add(v, AGENT_STYLE_WARN, "%s", ts->note);
     if (st == ST_OK)
-        st = view_form(c, it, v);
-    if (st == ST_OK && c->draft[0] != '\0')
-        st = add(v, AGENT_STYLE_DIM, "Draft checked: %s", c->draft);
+        st = view_form(ts, it, v);
+    if (st == ST_OK && ts->draft[0] != '\0')
+        st = add(v, AGENT_STYLE_DIM, "Draft checked: %s", ts->draft);
     if (st == ST_OK)
-        st = view_model(c, v);
-    if (st == ST_OK && c->panel != NULL)
-        fb_shown(c);
-    if (st == ST_OK && c->panel != NULL)
-        st = view_suggestions(c, it, v);
-    for (int i = 0; st == ST_OK && c->panel != NULL && i < c->panel->nlines;
+        st = view_model(c, ts, v);
+    if (st == ST_OK && ts->panel != NULL)
+        fb_shown(c, ts);
+    if (st == ST_OK && ts->panel != NULL)
+        st = view_suggestions(ts, it, v);
+    for (int i = 0; st == ST_OK && ts->panel != NULL && i < ts->panel->nlines;
          i++) {
-        const char *l = assist_panel_line(c->panel, i);
+        const char *l = assist_panel_line(ts->panel, i);
         agent_style style = AGENT_STYLE_TEXT;
 
         if (strncmp(l, "==", 2) == 0)
@@ -1654,6 +2099,8 @@ static status view_task(agent_console *c, const agent_item *it, agent_view *v)
 
 static const char *presence_label(const agent_console *c)
 {
+    if (c->signed_out[0] != '\0')
+        return "signed out";
     if (!c->presence_known)
         return "signing in";
     if (c->wrapup)
@@ -1661,52 +2108,115 @@ static const char *presence_label(const agent_console *c)
     return agent_presence_name(c->confirmed);
 }
 
+/* " · voice 1/1 · chat 2/3": tasks in hand of the slots per channel. */
+static void slots_text(agent_console *c, char *buf, size_t cap)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < c->nslots && used < cap; i++) {
+        if (c->slot_count[i] == 0)
+            continue;
+        used += (size_t)snprintf(
+            buf + used, cap - used, " · %s %d/%d", c->slot_channel[i],
+            tasks_on(c, c->slot_channel[i]), c->slot_count[i]);
+    }
+}
+
+static void view_keys(agent_console *c, const agent_item *sel,
+                      const agent_item *task, agent_view *v)
+{
+    agent_item *list[ITEMS_MAX];
+    bool several = items(c, list) > 1;
+    bool offer = first_offer(c) != NULL;
+    size_t n = 0, cap = sizeof(v->keys);
+
+    if (c->signed_out[0] != '\0') {
+        snprintf(v->keys, cap, "t take over here · q quit");
+        return;
+    }
+    if (c->edit != EDIT_NONE) {
+        snprintf(v->keys, cap, "Enter save · Esc cancel · Backspace delete");
+        return;
+    }
+    if (c->quit_armed) {
+        snprintf(v->keys, cap, "y or q quit · n or Esc stay");
+        return;
+    }
+    if (task != NULL)
+        n += (size_t)snprintf(
+            v->keys + n, cap - n,
+            "1-%d outcome · ↑/↓ field · Enter edit · k acknowledge · d check "
+            "draft · p passage · v open · c copy · r reply used · s send · "
+            "PgUp/PgDn scroll · ",
+            task->offer.noutcomes);
+    else if (sel != NULL)
+        n += (size_t)snprintf(v->keys + n, cap - n,
+                              "y/Enter accept · n reject · ");
+    if (task != NULL && offer && n < cap)
+        n += (size_t)snprintf(v->keys + n, cap - n,
+                              "y accept offer · n reject offer · ");
+    if (several && n < cap)
+        n += (size_t)snprintf(v->keys + n, cap - n, "]/[ task · ");
+    if (n < cap)
+        snprintf(v->keys + n, cap - n,
+                 "a available · b break · o offline · q quit");
+}
+
 status agent_console_view(agent_console *c, agent_time t, agent_view *v, err *e)
 {
-    agent_item *it = task_item(c);
-    agent_item *offer = first_offer(c);
-    agent_console_mode mode = agent_console_mode_get(c);
+    task_slot *ts = NULL;
+    agent_item *sel, *it;
+    agent_console_mode mode;
+    char slots[256];
     status st = ST_OK;
 
     c->now = t;
     agent_view_free(v);
+    sel = selected(c);
+    it = task_item(c, &ts);
+    mode = agent_console_mode_get(c);
+    slots_text(c, slots, sizeof(slots));
+    if (c->signed_out[0] != '\0')
+        slots[0] = '\0';
     snprintf(v->header, sizeof(v->header),
-             "Twinline agent · %s · %s%s · NATS %s · done %d", c->worker,
+             "Twinline agent · %s · %s%s · NATS %s · done %d%s", c->worker,
              presence_label(c),
              c->presence_known && c->want != c->confirmed && !c->wrapup
                  ? " (changing)"
                  : "",
-             c->connected ? "connected" : "reconnecting...", c->completed);
+             c->connected ? "connected" : "reconnecting...", c->completed,
+             slots);
     snprintf(v->message, sizeof(v->message), "%s", c->message);
     v->message_style = c->message_style;
-    v->focus = it != NULL      ? it->offer.reservation_id
-               : offer != NULL ? -offer->offer.reservation_id
-                               : 0;
-    if (c->edit != EDIT_NONE) {
+    v->focus = it != NULL    ? it->offer.reservation_id
+               : sel != NULL ? -sel->offer.reservation_id
+                             : 0;
+    if (c->edit != EDIT_NONE && it != NULL) {
         const char *label = "draft reply";
 
-        if (c->edit == EDIT_FIELD && it != NULL && c->outcome >= 0)
-            label = it->offer.outcomes[c->outcome].fields[c->field].name;
+        if (c->edit == EDIT_FIELD && ts->outcome >= 0)
+            label = it->offer.outcomes[ts->outcome].fields[ts->field].name;
         snprintf(v->input, sizeof(v->input), "%s> %s", label, c->buf);
-        snprintf(v->keys, sizeof(v->keys),
-                 "Enter save · Esc cancel · Backspace delete");
-    } else if (mode == AGENT_MODE_TASK) {
-        snprintf(v->keys, sizeof(v->keys),
-                 "1-%d outcome · ↑/↓ field · Enter edit · k acknowledge · d "
-                 "check draft · p passage · v open · c copy · r reply used · "
-                 "s send · PgUp/PgDn scroll · b break · q quit",
-                 it->offer.noutcomes);
-    } else if (mode == AGENT_MODE_OFFER) {
-        snprintf(v->keys, sizeof(v->keys),
-                 "y/Enter accept · n reject · b break · o offline · q quit");
-    } else {
-        snprintf(v->keys, sizeof(v->keys),
-                 "a available · b break · o offline · q quit");
     }
-    if (offer != NULL)
-        st = view_offer(c, offer, it != NULL, v);
+    view_keys(c, sel, it, v);
+    if (mode == AGENT_MODE_SIGNED_OUT) {
+        st = add(v, AGENT_STYLE_BLOCK, "== Signed out: %s", c->signed_out);
+        if (st == ST_OK)
+            st = add(v, AGENT_STYLE_TEXT,
+                     "This screen no longer speaks for %s and takes no work. "
+                     "t takes the worker over here (the other session is told "
+                     "and stops; its tasks go back to the queue); q closes "
+                     "this screen without signing the other one out.",
+                     c->worker);
+        goto out;
+    }
+    st = view_list(c, v);
+    v->nfixed = v->n;
     if (st == ST_OK && it != NULL)
-        st = view_task(c, it, v);
+        st = view_task(c, ts, it, v);
+    else if (st == ST_OK && sel != NULL)
+        st = view_offer(c, sel, v);
     if (st == ST_OK && mode == AGENT_MODE_WRAPUP) {
         st = add(v, AGENT_STYLE_TITLE, "== Wrap-up");
         if (st == ST_OK && c->last_outcome[0] != '\0')
@@ -1728,6 +2238,7 @@ status agent_console_view(agent_console *c, agent_time t, agent_view *v, err *e)
             st = add(v, AGENT_STYLE_DIM, "Outcomes recorded this session: %d",
                      c->completed);
     }
+out:
     if (st != ST_OK)
         return err_set(e, ST_NOMEM, "out of memory drawing the screen");
     return ST_OK;

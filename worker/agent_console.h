@@ -1,9 +1,10 @@
 /*
  * The interactive agent's session of one person (docs/agent.md, "Working
- * interactively"): sign-in and presence, wrap-up, offers with a countdown,
- * the case and its assist panel after accepting, the outcome form with its
- * validation and acknowledgement gating, and the requests the agent must
- * send for all of it.
+ * interactively"): sign-in (one session per worker) and presence,
+ * wrap-up, offers with a countdown, several tasks at once (a task list,
+ * each task with its own case, assist panel, outcome form and draft), the
+ * outcome form with its validation and acknowledgement gating, and the
+ * requests the agent must send for all of it.
  *
  * A state machine with no I/O and no clock of its own: the driver
  * (agent_tui) feeds it what arrives (offers, notices, replies, keys, the
@@ -26,10 +27,13 @@
 #include "assist_panel.h"
 #include "err.h"
 
-#define AGENT_CONSOLE_KBS_MAX  16   /* knowledge bases, one per tenant */
-#define AGENT_CONSOLE_LINE_MAX 1024 /* bytes of a header or message line */
+#define AGENT_CONSOLE_KBS_MAX   16   /* knowledge bases, one per tenant */
+#define AGENT_CONSOLE_LINE_MAX  1024 /* bytes of a header or message line */
+#define AGENT_CONSOLE_TASKS_MAX 16   /* tasks in hand at once */
 
-/* Keys: a Unicode code point (>= 0) or one of these. */
+/* Keys: a Unicode code point (>= 0) or one of these. Besides the keys
+ * docs/agent.md lists, ']' and '[' select the next and previous item of
+ * the task list. */
 enum {
     AGENT_KEY_ENTER = -1,
     AGENT_KEY_ESC = -2,
@@ -54,16 +58,22 @@ typedef struct agent_console_opts {
     int request_timeout_ms;      /* default 3000 */
     int heartbeat_ms;            /* default 2000 */
     int panel_k;                 /* passages shown, default 5 */
+    const agent_signin *signin;  /* this run's session (copied); NULL: the
+                                    agent keeps none */
+    bool takeover; /* sign in even if another session is signed in */
 } agent_console_opts;
 
 /* Defaults for everything but worker and kbs. */
 void agent_console_opts_init(agent_console_opts *o);
 
+/* What the screen shows: the selected item of the task list, or none. */
 typedef enum agent_console_mode {
-    AGENT_MODE_IDLE,  /* no offer, no task */
-    AGENT_MODE_OFFER, /* an offer waits for an answer */
-    AGENT_MODE_TASK,  /* a task in hand */
-    AGENT_MODE_WRAPUP /* the outcome was recorded; on break until 'a' */
+    AGENT_MODE_IDLE,      /* no offer, no task */
+    AGENT_MODE_OFFER,     /* an offer waiting for an answer is selected */
+    AGENT_MODE_TASK,      /* a task in hand is selected */
+    AGENT_MODE_WRAPUP,    /* the outcome was recorded; on break until 'a' */
+    AGENT_MODE_SIGNED_OUT /* the dispatcher refused the sign-in, or another
+                             session took the worker over: only q and t */
 } agent_console_mode;
 
 /* A request for the driver to send to "<prefix>.agent.<worker>.<verb>"
@@ -91,8 +101,10 @@ typedef struct agent_view_line {
     char *text; /* owned by the view; may hold '\n' */
 } agent_view_line;
 
-/* What the screen shows: a header, the body lines (scrolled by the
- * screen), one message line and the keys that work now. */
+/* What the screen shows: a header, the body lines (the first nfixed of
+ * them, the task list, stay in place; the rest is scrolled by the
+ * screen), one message line and the keys that work now, as items
+ * separated by " · ". */
 typedef struct agent_view {
     char header[AGENT_CONSOLE_LINE_MAX];
     char message[AGENT_CONSOLE_LINE_MAX];
@@ -100,6 +112,7 @@ typedef struct agent_view {
     char input[AGENT_CONSOLE_LINE_MAX]; /* the line being edited, or "" */
     char keys[AGENT_CONSOLE_LINE_MAX];
     int64_t focus; /* changes when the offer or task shown changes */
+    int nfixed;    /* lines at the top that do not scroll */
     int n;
     int cap;
     agent_view_line *lines;
@@ -154,14 +167,25 @@ void agent_console_model_result(agent_console *c, const agent_model_result *r);
 /* The person asked to quit (and confirmed, when a task was in hand). */
 bool agent_console_quit(const agent_console *c);
 
+/* Why this session is signed out (the dispatcher's words), or NULL while
+ * it is not (AGENT_MODE_SIGNED_OUT). Borrowed. */
+const char *agent_console_signed_out(const agent_console *c);
+
 agent_console_mode agent_console_mode_get(const agent_console *c);
 agent_presence agent_console_presence(const agent_console *c);
 
-/* The task in hand (borrowed), or NULL. */
+/* The selected task in hand (borrowed), or NULL. */
 const agent_item *agent_console_task(const agent_console *c);
 
-/* The panel of the task in hand (borrowed), or NULL. */
+/* The panel of the selected task (borrowed), or NULL. */
 const assist_panel *agent_console_panel(const agent_console *c);
+
+/* Tasks in hand (accepted, not yet recorded) and offers waiting. */
+int agent_console_task_count(const agent_console *c);
+int agent_console_offer_count(const agent_console *c);
+
+/* The reservation of the selected item (a task or an offer), or 0. */
+int64_t agent_console_selected(const agent_console *c);
 
 /* How many outcomes the dispatcher confirmed this session. */
 int agent_console_completed(const agent_console *c);

@@ -155,9 +155,25 @@ void agent_model_destroy(agent_model *m)
     free(m);
 }
 
+typedef struct members {
+    sbuf *u;
+    const assist_panel *p;
+    int held;
+} members;
+
+/* A payload value, unless a prompt still withholds it: what the worker
+ * may not say yet the model is not told, so it cannot suggest it. */
 static void add_member(const char *key, const char *value, void *arg)
 {
-    sbuf_printf(arg, "- %s: %s\n", key, value);
+    members *m = arg;
+    char path[ID_MAX + 16];
+
+    snprintf(path, sizeof(path), "payload.%.64s", key);
+    if (assist_prompts_withheld(&m->p->prompts, path, NULL)) {
+        m->held++;
+        return;
+    }
+    sbuf_printf(m->u, "- %s: %s\n", key, value);
 }
 
 status agent_model_request_build(agent_model_request *out, int64_t task_id,
@@ -165,6 +181,7 @@ status agent_model_request_build(agent_model_request *out, int64_t task_id,
                                  err *e)
 {
     sbuf u = {0};
+    members mb = {&u, p, 0};
     assist_value lang;
     char *user = NULL, *sys = NULL;
     status st = ST_OK;
@@ -176,7 +193,12 @@ status agent_model_request_build(agent_model_request *out, int64_t task_id,
                                                   : "unknown",
                 lang.kind != ASSIST_VALUE_MISSING ? lang.s : "unknown");
     sbuf_printf(&u, "Case data:\n");
-    assist_task_payload_each(t, add_member, &u);
+    assist_task_payload_each(t, add_member, &mb);
+    if (mb.held > 0)
+        sbuf_printf(&u,
+                    "(%d value(s) are left out: the worker may not state "
+                    "them yet.)\n",
+                    mb.held);
     if (assist_task_history_count(t) > 0) {
         sbuf_printf(&u, "Earlier outcomes of the case:\n");
         for (int i = 0; i < assist_task_history_count(t); i++) {

@@ -70,8 +70,8 @@ void agent_model_destroy(agent_model *m);
 
 /*
  * Build the request for task t with panel p's passages (P1 is
- * p->passages[0]). *out is the caller's (agent_model_request_free).
- * ST_NOMEM.
+ * p->passages[0]). Payload values a prompt of p still withholds are left
+ * out. *out is the caller's (agent_model_request_free). ST_NOMEM.
  */
 status agent_model_request_build(agent_model_request *out, int64_t task_id,
                                  const assist_task *t, const assist_panel *p,

@@ -8,20 +8,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-#include <wchar.h>
 
 #include "agent_console.h"
 #include "agent_model.h"
+#include "agent_wrap.h"
 #include "bus.h"
 #include "clock.h"
 #include "log.h"
 
-#define MOD       "agent"
-#define TICK_MS   100
-#define ROWS_MAX  4000 /* wrapped screen rows kept per frame */
-#define TEXT_ROOM 8192 /* bytes of one view line as drawn */
+#define MOD          "agent"
+#define TICK_MS      100
+#define ROWS_MAX     4000 /* wrapped screen rows kept per frame */
+#define MESSAGE_ROWS 3    /* rows the message line may wrap onto */
+#define INPUT_ROWS   3    /* rows of the line being edited shown */
+#define HEADER_ROWS  2
 
 enum { PAIR_TITLE = 1, PAIR_OK, PAIR_WARN, PAIR_BLOCK, PAIR_DIM };
 
@@ -41,13 +45,16 @@ typedef struct tui {
     agent_model_result *result;
 
     int scroll;
+    int page; /* body rows on screen: what PgUp/PgDn move */
     int64_t focus;
 } tui;
 
-/* One row on the screen: bytes of a view line that fit the width. */
+/* One row on the screen: bytes p[0..n) of a line, drawn after indent
+ * blank columns. */
 typedef struct row {
     const char *p;
     int n;
+    int indent;
     agent_style style;
 } row;
 
@@ -163,13 +170,18 @@ static int key_map(int rc, wint_t ch, tui *t)
         case KEY_ENTER:
             return AGENT_KEY_ENTER;
         case KEY_PPAGE:
-            t->scroll = t->scroll > 10 ? t->scroll - 10 : 0;
+            t->scroll -= t->page > 2 ? t->page - 1 : 1;
+            if (t->scroll < 0)
+                t->scroll = 0;
             return INT32_MIN;
         case KEY_NPAGE:
-            t->scroll += 10;
+            t->scroll += t->page > 2 ? t->page - 1 : 1;
             return INT32_MIN;
         case KEY_HOME:
             t->scroll = 0;
+            return INT32_MIN;
+        case KEY_END:
+            t->scroll = ROWS_MAX; /* clamped when drawn */
             return INT32_MIN;
         default:
             return INT32_MIN;
@@ -214,44 +226,32 @@ static attr_t style_attr(agent_style s)
     return A_NORMAL;
 }
 
-/* Cut s (n bytes, no '\n') into rows of at most width columns. */
-static void wrap(const char *s, size_t n, agent_style style, int width,
-                 row *rows, int *nrows)
+/* Append the rows of s (n bytes, no '\n') wrapped to width, with the
+ * line's hanging indent, to rows. */
+static void wrap_line(const char *s, size_t n, agent_style style, int width,
+                      row *rows, int *nrows, int cap)
 {
-    mbstate_t ms;
-    size_t i = 0, start = 0;
-    int cols = 0;
+    agent_wrap_row wr[256];
+    int k = agent_wrap(s, n, width, agent_wrap_hang(s, n, width), wr, 256);
 
-    memset(&ms, 0, sizeof(ms));
-    if (n == 0 && *nrows < ROWS_MAX) {
-        rows[(*nrows)++] = (row){s, 0, style};
-        return;
-    }
-    while (i < n && *nrows < ROWS_MAX) {
-        wchar_t wc;
-        size_t k = mbrtowc(&wc, s + i, n - i, &ms);
-        int w;
+    for (int i = 0; i < k && i < 256 && *nrows < cap; i++)
+        rows[(*nrows)++] =
+            (row){s + wr[i].off, (int)wr[i].len, wr[i].indent, style};
+}
 
-        if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
-            memset(&ms, 0, sizeof(ms));
-            k = 1;
-            w = 1;
-        } else {
-            w = wcwidth(wc);
-            if (w < 0)
-                w = 1;
-        }
-        if (cols + w > width) {
-            rows[(*nrows)++] = (row){s + start, (int)(i - start), style};
-            start = i;
-            cols = 0;
-            continue;
-        }
-        cols += w;
-        i += k;
+/* Every line of text (split at '\n') wrapped into rows. */
+static void wrap_text(const char *text, agent_style style, int width, row *rows,
+                      int *nrows, int cap)
+{
+    for (const char *s = text;;) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - s) : strlen(s);
+
+        wrap_line(s, n, style, width, rows, nrows, cap);
+        if (nl == NULL)
+            break;
+        s = nl + 1;
     }
-    if (start < n && *nrows < ROWS_MAX)
-        rows[(*nrows)++] = (row){s + start, (int)(n - start), style};
 }
 
 /* Replace control bytes (an outside party's text could hold escape
@@ -263,78 +263,188 @@ static void clean(char *s)
             *s = ' ';
 }
 
-static void put_line(int y, const char *s, attr_t a, int width)
+static void put_row(int y, const row *r, attr_t a, int width, bool fill)
 {
-    row rows[4];
-    int n = 0;
-
     move(y, 0);
     clrtoeol();
-    wrap(s, strlen(s), AGENT_STYLE_TEXT, width, rows, &n);
-    if (n > 0) {
-        attrset(a);
-        mvaddnstr(y, 0, rows[0].p, rows[0].n);
-        attrset(A_NORMAL);
-    }
+    attrset(a);
+    if (fill)
+        mvhline(y, 0, ' ', width);
+    if (r->n > 0)
+        mvaddnstr(y, r->indent, r->p, r->n);
+    attrset(A_NORMAL);
 }
 
+/* The terminal is smaller than the screen needs: say so instead of
+ * drawing a screen that cuts keys off. The session goes on meanwhile. */
+static void draw_too_small(tui *t, agent_view *v, int h, int w)
+{
+    char line[3][256];
+    int tasks = agent_console_task_count(t->con);
+    int offers = agent_console_offer_count(t->con);
+
+    erase();
+    snprintf(line[0], sizeof(line[0]),
+             "The screen needs at least %d columns and %d rows; this "
+             "terminal has %d columns and %d rows.",
+             AGENT_TUI_MIN_COLS, AGENT_TUI_MIN_ROWS, w, h);
+    snprintf(line[1], sizeof(line[1]),
+             "Enlarge the window (or choose a smaller font) to go on. You "
+             "stay signed in: %d task(s) in hand, %d offer(s) waiting.",
+             tasks, offers);
+    snprintf(line[2], sizeof(line[2]),
+             "Ctrl-C quits (tasks in hand go back to the queue when the "
+             "lease runs out).");
+    for (int i = 0, y = 0; i < 3 && y < h; i++) {
+        row rows[16];
+        int n = 0;
+
+        wrap_line(line[i], strlen(line[i]), AGENT_STYLE_TEXT, w, rows, &n, 16);
+        for (int k = 0; k < n && y < h; k++, y++)
+            put_row(y, &rows[k], i == 0 ? A_BOLD : A_NORMAL, w, false);
+    }
+    if (offers > 0 && h > 5) {
+        row rows[8];
+        int n = 0;
+
+        clean(v->message);
+        wrap_line(v->message, strlen(v->message), AGENT_STYLE_WARN, w, rows, &n,
+                  8);
+        for (int k = 0; k < n && 4 + k < h; k++)
+            put_row(4 + k, &rows[k], A_BOLD, w, false);
+    }
+    curs_set(0);
+    refresh();
+}
+
+/*
+ * The screen, top to bottom: the header; the task list (fixed); the body
+ * (the selected offer or task with its assist panel), scrolled, with a
+ * row saying how much is above and below when it does not fit; the line
+ * being edited; the message; the keys, on as many rows as they need.
+ * Every line wraps at word boundaries (CJK-aware) with a hanging indent.
+ */
 static void draw(tui *t, agent_view *v, row *rows)
 {
-    int h, w, nrows = 0, body;
+    row head[8], input[32], msg[16], keys[16];
+    agent_wrap_row kr[16];
+    int h, w, nrows = 0, nfixed = 0, nhead = 0, ninput = 0, nmsg = 0, nkeys;
+    int room, fixed_shown, body, y = 0, above, below, input_y = 0;
+    bool more;
 
     getmaxyx(stdscr, h, w);
-    (void)h;
-    body = LINES - 4;
-    erase();
-    for (int i = 0; i < v->n; i++) {
-        char *s = v->lines[i].text;
-
-        clean(s);
-        for (;;) {
-            char *nl = strchr(s, '\n');
-            size_t n = nl != NULL ? (size_t)(nl - s) : strlen(s);
-
-            wrap(s, n, v->lines[i].style, w, rows, &nrows);
-            if (nl == NULL)
-                break;
-            s = nl + 1;
-        }
+    if (w < AGENT_TUI_MIN_COLS || h < AGENT_TUI_MIN_ROWS) {
+        draw_too_small(t, v, h, w);
+        return;
     }
+    clean(v->header);
+    clean(v->message);
+    clean(v->keys);
+    clean(v->input);
+    wrap_line(v->header, strlen(v->header), AGENT_STYLE_TEXT, w, head, &nhead,
+              HEADER_ROWS);
+    for (int i = 0; i < v->n; i++) {
+        clean(v->lines[i].text);
+        wrap_text(v->lines[i].text, v->lines[i].style, w, rows, &nrows,
+                  ROWS_MAX);
+        if (i + 1 == v->nfixed)
+            nfixed = nrows;
+    }
+    if (v->input[0] != '\0')
+        wrap_line(v->input, strlen(v->input), AGENT_STYLE_TEXT, w, input,
+                  &ninput, 32);
+    wrap_line(v->message, strlen(v->message), v->message_style, w, msg, &nmsg,
+              MESSAGE_ROWS);
+    nkeys = agent_wrap_items(v->keys, " · ", w, kr, 16);
+    for (int i = 0; i < nkeys && i < 16; i++)
+        keys[i] = (row){v->keys + kr[i].off, (int)kr[i].len, kr[i].indent,
+                        AGENT_STYLE_TEXT};
+    if (nkeys > 16)
+        nkeys = 16;
+    if (ninput > INPUT_ROWS) { /* the end of it, where the cursor is */
+        memmove(input, input + ninput - INPUT_ROWS,
+                INPUT_ROWS * sizeof(input[0]));
+        ninput = INPUT_ROWS;
+    }
+    room = h - nhead - ninput - nmsg - nkeys;
+    /* The task list keeps at most half the room; what does not fit is
+     * counted on its last row. */
+    fixed_shown = nfixed <= room / 2 ? nfixed : room / 2;
+    body = room - fixed_shown;
+    more = nrows - nfixed > body;
+    if (more)
+        body--; /* the row that says what is above and below */
+    if (body < 1)
+        body = 1;
+    t->page = body;
     if (v->focus != t->focus) {
         t->focus = v->focus;
         t->scroll = 0;
     }
-    if (t->scroll > nrows - body)
-        t->scroll = nrows - body > 0 ? nrows - body : 0;
-    attrset(A_REVERSE);
-    mvhline(0, 0, ' ', w);
-    attrset(A_NORMAL);
-    clean(v->header);
-    put_line(0, v->header, A_REVERSE | A_BOLD, w);
-    for (int y = 0; y < body && t->scroll + y < nrows; y++) {
-        const row *r = &rows[t->scroll + y];
+    if (t->scroll > nrows - nfixed - body)
+        t->scroll = nrows - nfixed - body > 0 ? nrows - nfixed - body : 0;
 
-        attrset(style_attr(r->style));
-        mvaddnstr(1 + y, 0, r->p, r->n);
-        attrset(A_NORMAL);
-    }
-    if (nrows > body) {
-        char more[64];
+    erase();
+    for (int i = 0; i < nhead; i++)
+        put_row(y++, &head[i], A_REVERSE | A_BOLD, w, true);
+    for (int i = 0; i < fixed_shown; i++, y++) {
+        char cut[96];
 
-        snprintf(more, sizeof(more), " lines %d-%d of %d ", t->scroll + 1,
-                 t->scroll + body < nrows ? t->scroll + body : nrows, nrows);
-        attrset(A_REVERSE);
-        mvaddstr(LINES - 3,
-                 w - (int)strlen(more) > 0 ? w - (int)strlen(more) : 0, more);
-        attrset(A_NORMAL);
+        if (i + 1 == fixed_shown && fixed_shown < nfixed) {
+            row r;
+
+            snprintf(cut, sizeof(cut),
+                     "   ... %d more row(s) of the list: ] "
+                     "and [ go through it",
+                     nfixed - fixed_shown + 1);
+            r = (row){cut, (int)strlen(cut), 0, AGENT_STYLE_DIM};
+            put_row(y, &r, style_attr(AGENT_STYLE_DIM), w, false);
+            continue;
+        }
+        put_row(y, &rows[i], style_attr(rows[i].style), w, false);
     }
-    clean(v->message);
-    clean(v->keys);
-    clean(v->input);
-    put_line(LINES - 2, v->message, style_attr(v->message_style), w);
-    put_line(LINES - 1, v->keys, A_REVERSE, w);
-    if (v->input[0] != '\0') {
-        put_line(LINES - 3, v->input, A_BOLD, w);
+    for (int i = 0; i < body && nfixed + t->scroll + i < nrows; i++) {
+        const row *r = &rows[nfixed + t->scroll + i];
+
+        put_row(y + i, r, style_attr(r->style), w, false);
+    }
+    y += body;
+    above = t->scroll;
+    below = nrows - nfixed - t->scroll - body;
+    if (more) {
+        char ind[160];
+        size_t k = 0;
+        int cols;
+        row r;
+
+        /* Say that the body scrolls, and how far: "↑ 3 above · ↓ 12 more". */
+        k += (size_t)snprintf(ind + k, sizeof(ind) - k, " ");
+        if (above > 0)
+            k +=
+                (size_t)snprintf(ind + k, sizeof(ind) - k, "↑ %d above", above);
+        if (above > 0 && below > 0)
+            k += (size_t)snprintf(ind + k, sizeof(ind) - k, " · ");
+        if (below > 0)
+            k += (size_t)snprintf(ind + k, sizeof(ind) - k, "↓ %d more", below);
+        snprintf(ind + k, sizeof(ind) - k, " · PgUp/PgDn scroll ");
+        cols = agent_wrap_width(ind, strlen(ind));
+        r = (row){ind, (int)strlen(ind), w - cols > 0 ? w - cols : 0,
+                  AGENT_STYLE_DIM};
+        put_row(y++, &r, A_REVERSE, w, false);
+    }
+    input_y = y + ninput - 1;
+    for (int i = 0; i < ninput; i++)
+        put_row(y++, &input[i], A_BOLD, w, false);
+    for (int i = 0; i < nmsg; i++)
+        put_row(y++, &msg[i], style_attr(v->message_style), w, false);
+    y = h - nkeys;
+    for (int i = 0; i < nkeys; i++)
+        put_row(y++, &keys[i], A_REVERSE, w, true);
+    if (ninput > 0) {
+        const row *last = &input[ninput - 1];
+
+        move(input_y,
+             last->indent + agent_wrap_width(last->p, (size_t)last->n));
         curs_set(1);
     } else {
         curs_set(0);
@@ -447,13 +557,20 @@ static void run_loop(tui *t, const sigset_t *sigs)
         draw(t, &v, rows);
         rc = get_wch(&ch);
         if (sigtimedwait(sigs, NULL, &zero) > 0) {
+            /* Esc ends an edit or the quit question; q asks when tasks are
+             * in hand, and q answers it. */
             pthread_mutex_lock(&t->mu);
+            agent_console_key(t->con, AGENT_KEY_ESC, now());
             agent_console_key(t->con, 'q', now());
             agent_console_key(t->con, 'q', now());
             pthread_mutex_unlock(&t->mu);
             continue;
         }
         if (rc == ERR || (rc == KEY_CODE_YES && ch == KEY_RESIZE))
+            continue;
+        /* Keys typed blind, on a screen too small to show them, do
+         * nothing. */
+        if (COLS < AGENT_TUI_MIN_COLS || LINES < AGENT_TUI_MIN_ROWS)
             continue;
         key = key_map(rc, ch, t);
         if (key == INT32_MIN)
@@ -467,10 +584,57 @@ static void run_loop(tui *t, const sigset_t *sigs)
     free(rows);
 }
 
+/* This run's session: a random id, the host and the process, so that a
+ * second sign-in elsewhere can be told where this one runs. */
+static void make_signin(agent_signin *si)
+{
+    unsigned char raw[8] = {0};
+    char host[256] = "";
+    size_t n = 0;
+
+    memset(si, 0, sizeof(*si));
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+        uint64_t x = (uint64_t)clock_wall_us() ^ ((uint64_t)getpid() << 32);
+
+        memcpy(raw, &x, sizeof(raw));
+    }
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(si->id + 2 * i, 3, "%02x", raw[i]);
+    if (gethostname(host, sizeof(host) - 1) != 0)
+        host[0] = '\0';
+    for (size_t i = 0; host[i] != '\0' && n < AGENT_HOST_MAX; i++)
+        si->host[n++] =
+            (unsigned char)host[i] > 0x20 && (unsigned char)host[i] < 0x7F
+                ? host[i]
+                : '-';
+    si->host[n] = '\0';
+    if (n == 0)
+        snprintf(si->host, sizeof(si->host), "unknown-host");
+    si->pid = (int64_t)getpid();
+}
+
+/* Whether the terminal is large enough; otherwise say so on stderr. */
+static bool size_ok(void)
+{
+    struct winsize ws;
+
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
+        return true; /* unknown: curses will find out */
+    if (ws.ws_col >= AGENT_TUI_MIN_COLS && ws.ws_row >= AGENT_TUI_MIN_ROWS)
+        return true;
+    fprintf(stderr,
+            "twinline-agent: this terminal has %d columns and %d rows; the "
+            "screen needs at least %d columns and %d rows. Enlarge the window "
+            "(or choose a smaller font) and start again.\n",
+            ws.ws_col, ws.ws_row, AGENT_TUI_MIN_COLS, AGENT_TUI_MIN_ROWS);
+    return false;
+}
+
 int agent_tui_run(const agent_tui_options *o, const sigset_t *sigs)
 {
     assist_kb *kbs[AGENT_CONSOLE_KBS_MAX] = {0};
     agent_console_opts co;
+    agent_signin si;
     tui t;
     err e = {0};
     int rc = 1, saved = -1;
@@ -485,6 +649,8 @@ int agent_tui_run(const agent_tui_options *o, const sigset_t *sigs)
                         "simulated workers use --workers\n");
         goto out;
     }
+    if (!size_ok())
+        goto out;
     setlocale(LC_ALL, "");
     if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
         setlocale(LC_CTYPE, "C.UTF-8"); /* Chinese needs UTF-8 */
@@ -511,6 +677,9 @@ int agent_tui_run(const agent_tui_options *o, const sigset_t *sigs)
     co.model = t.model != NULL;
     co.model_name = o->model_name;
     co.panel_k = o->passages;
+    make_signin(&si);
+    co.signin = &si;
+    co.takeover = o->takeover;
     if (agent_console_create(&t.con, &co, &e) != ST_OK) {
         fprintf(stderr, "twinline-agent: %s\n", e.msg);
         goto out;
@@ -524,8 +693,8 @@ int agent_tui_run(const agent_tui_options *o, const sigset_t *sigs)
         fprintf(stderr, "twinline-agent: %s\n", e.msg);
         goto out;
     }
-    log_info(MOD, "worker %s: interactive agent on %s prefix %s", t.worker,
-             o->cfg.nats, t.prefix);
+    log_info(MOD, "worker %s: interactive agent on %s prefix %s, session %s",
+             t.worker, o->cfg.nats, t.prefix, si.id);
     pthread_mutex_lock(&t.mu);
     agent_console_start(t.con, now());
     send_requests(&t);
@@ -533,7 +702,7 @@ int agent_tui_run(const agent_tui_options *o, const sigset_t *sigs)
     screen_start();
     screen = true;
     run_loop(&t, sigs);
-    rc = 0;
+    rc = agent_console_signed_out(t.con) != NULL ? 1 : 0;
 out:
     if (screen)
         endwin();
@@ -552,6 +721,9 @@ out:
         dup2(saved, STDERR_FILENO);
         close(saved);
     }
+    if (t.con != NULL && agent_console_signed_out(t.con) != NULL)
+        fprintf(stderr, "twinline-agent: signed out: %s\n",
+                agent_console_signed_out(t.con));
     agent_console_destroy(t.con);
     agent_model_destroy(t.model);
     free(t.result);

@@ -11,6 +11,8 @@ const char agent_tui_options_help[] =
     "The screen a person works in: presence, offers with a countdown, the\n"
     "case, the assist panel and the outcome form (docs/agent.md, \"Working\n"
     "interactively\"). Keyboard only; the keys are shown on the screen.\n"
+    "The terminal must be at least 100 columns by 30 rows. One session per\n"
+    "worker: a second sign-in is refused unless it takes over.\n"
     "\n"
     "  --worker W            the worker you sign in as\n"
     "  --kb DIR              a tenant's knowledge base (examples/kb/jsbank);\n"
@@ -23,6 +25,8 @@ const char agent_tui_options_help[] =
     "  --model-timeout-ms N  hard limit of a model call (default 3000)\n"
     "  --log-file FILE       where log lines go while the screen is up\n"
     "                        (default /tmp/twinline-agent-<worker>.log)\n"
+    "  --takeover            sign in even if the worker is signed in\n"
+    "                        elsewhere: that session is told and stops\n"
     "  --help                this text\n";
 
 bool agent_tui_options_wanted(int argc, char **argv)
@@ -119,6 +123,8 @@ status agent_tui_options_parse(agent_tui_options *o, int argc, char **argv,
                             &o->model_timeout_ms, e);
         } else if (take("--log-file", argc, argv, &i, &v, &st, e)) {
             o->log_file = v;
+        } else if (strcmp(argv[i], "--takeover") == 0) {
+            o->takeover = true;
         } else {
             st = err_set(e, ST_CONFIG,
                          "unknown argument \"%.80s\"; run twinline-agent "

@@ -23,6 +23,7 @@ typedef struct agent_tui_options {
     int model_timeout_ms;       /* default 3000 */
     int passages;               /* default 5 */
     const char *log_file;       /* borrowed; NULL: /tmp default */
+    bool takeover;              /* replace a session signed in elsewhere */
     bool help;
 } agent_tui_options;
 

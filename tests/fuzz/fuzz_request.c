@@ -45,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case_ref ref;
     case_dispute dis;
     case_task_priority prio;
-    agent_presence pres;
+    agent_presence_req pres;
+    agent_heartbeat hb;
     agent_answer ans;
     agent_completion comp;
     static agent_feedback fb;
@@ -59,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)case_msg_dispute_decode(buf, size, &dis, &e);
     (void)case_msg_priority_decode(buf, size, &prio, &e);
     (void)agent_msg_presence_decode(buf, size, &pres, &e);
-    (void)agent_msg_heartbeat_decode(buf, size, &e);
+    (void)agent_msg_heartbeat_decode(buf, size, &hb, &e);
     (void)agent_msg_accept_decode(buf, size, &ans, &e);
     (void)agent_msg_reject_decode(buf, size, &ans, &e);
     (void)agent_msg_feedback_decode(buf, size, &fb, &e);

@@ -5,7 +5,12 @@
  * form's validation, acknowledgement gating, complete and wrap-up; reject;
  * expiry; a NATS reconnect that keeps the task; heartbeats; the model's
  * answer and its fallback in the view; the assistant's feedback (what the
- * panel showed, the suggested reply used) sent with the outcome.
+ * panel showed, the suggested reply used) sent with the outcome; several
+ * tasks at once (a voice call and two chats, each with its own form, an
+ * offer arriving during the call shown with its countdown and accepted);
+ * the quit question that n and Esc answer; the hint that goes once the
+ * form is complete; one session per worker (a refused sign-in, a
+ * takeover, a replaced session that stops).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +18,7 @@
 #include <string.h>
 
 #include "agent_console.h"
+#include "agent_tui_options.h"
 #include "tl_test.h"
 
 #define KB(t)   TL_SOURCE_DIR "/examples/kb/" t
@@ -223,6 +229,16 @@ static void test_open_and_copy(void **state)
     offer_and_accept(&w);
     p = agent_console_panel(w.c);
     idx = assist_kb_index(w.kb);
+    /* 21:00 in Beijing: the call script is held back until the
+     * contact-hours prompt is acknowledged, and the account details until
+     * the identity is verified. */
+    assert_true(shows(&w, "Assist: passage [1] of 5 selected (p next, v "
+                          "open); c copies nothing (open a passage)"));
+    assert_true(shows(&w, "(held back until collections_contact_hours is "
+                          "acknowledged"));
+    for (int i = 0;
+         i < 20 && !assist_panel_may_complete(agent_console_panel(w.c)); i++)
+        agent_console_key(w.c, 'k', w.t);
     assert_true(shows(&w, "p passage · v open · c copy"));
     assert_true(shows(&w, "Assist: passage [1] of 5 selected (p next, v "
                           "open); c copies the suggested reply into the "
@@ -498,7 +514,7 @@ static void test_rescinded_and_stale(void **state)
     offer_and_accept(&w);
     agent_console_notice(w.c, notice, strlen(notice), w.t);
     assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_IDLE);
-    assert_true(shows(&w, "took the task back (lease_expired)"));
+    assert_true(shows(&w, "took task 101 back (lease_expired)"));
     assert_false(shows(&w, "王伟"));
 
     /* An accept refused as stale drops the offer. */
@@ -588,6 +604,422 @@ static void test_model_shown_and_fallback(void **state)
     world_free(&w);
 }
 
+/* A chat offer of a card dispute's intake (outcomes with and without
+ * fields). */
+static void chat_offer(world *w, int64_t rid, int timeout_ms)
+{
+    char body[1024];
+
+    snprintf(body, sizeof(body),
+             "{\"type\":\"offer\",\"reservation_id\":%lld,\"epoch\":1,"
+             "\"task_id\":%lld,\"case_id\":%lld,\"tenant\":\"jsbank\","
+             "\"case_type\":\"card_dispute\",\"step\":\"intake\","
+             "\"channel\":\"chat\",\"timeout_ms\":%d,\"ready_at_us\":1,"
+             "\"outcomes\":{\"dispute_logged\":{\"billable\":false,"
+             "\"fields\":{\"txn_ref\":\"string\"}},\"resolved_at_intake\":{"
+             "\"billable\":true,\"fields\":{}}}}",
+             (long long)rid, (long long)rid + 1000, (long long)rid + 2000,
+             timeout_ms);
+    agent_console_offer(w->c, body, strlen(body), w->t);
+}
+
+/* Whether line i of the view starts the fixed part's list with part. */
+static bool listed(world *w, const char *part)
+{
+    err e = {0};
+
+    assert_int_equal(agent_console_view(w->c, w->t, &w->v, &e), ST_OK);
+    for (int i = 0; i < w->v.nfixed; i++)
+        if (strstr(w->v.lines[i].text, part) != NULL)
+            return true;
+    return false;
+}
+
+static void accept_chat(world *w, int64_t rid, const char *task_reply,
+                        size_t len)
+{
+    agent_request r;
+    char want[64];
+
+    agent_console_key(w->c, 'y', w->t);
+    /* Heartbeats due meanwhile are answered on the way. */
+    while (agent_console_next_request(w->c, &r) &&
+           strcmp(r.verb, "heartbeat") == 0)
+        reply(w, &r, "{\"ok\":true}");
+    assert_string_equal(r.verb, "accept");
+    snprintf(want, sizeof(want), "\"reservation_id\":%lld", (long long)rid);
+    assert_non_null(strstr(r.body, want));
+    agent_console_reply(w->c, r.id, task_reply, len, w->t);
+}
+
+/* A voice call and two chats at once: offers that arrive during the call
+ * are listed with their countdown and accepted with y; each task keeps
+ * its own form; sending a chat while the others are in hand starts no
+ * wrap-up; the last one does. */
+static void test_several_tasks(void **state)
+{
+    world w;
+    agent_request r;
+    char *chat;
+    size_t chat_len;
+
+    (void)state;
+    world_init(&w, false);
+    chat = slurp(TASK("jsbank-card-intake-en.json"), &chat_len);
+    agent_console_start(w.c, w.t);
+    r = expect(&w, "presence");
+    reply(&w, &r,
+          "{\"ok\":true,\"presence\":\"available\",\"slots\":{"
+          "\"backoffice\":5,\"chat\":3,\"voice\":1}}");
+    assert_true(shows(&w, "done 0 · backoffice 0/5 · chat 0/3 · voice 0/1"));
+    offer_and_accept(&w);
+    assert_true(shows(&w, "voice 1/1"));
+    assert_int_equal(w.v.nfixed, 0); /* one item: no list */
+
+    /* A chat offer during the call: the call stays on screen, the offer
+     * is listed with its countdown and y takes it. */
+    chat_offer(&w, 9101, 20000);
+    assert_int_equal(agent_console_selected(w.c), 9001);
+    assert_true(shows(&w, "New offer 9101 (chat · card_dispute intake, "
+                          "expires in 20 s): y accepts it"));
+    assert_true(listed(&w, "== Tasks: 1 in hand, 1 offer waiting"));
+    assert_true(listed(&w, "> 1 task 101 · voice · loan_overdue contact · "
+                           "LN-2026-000123 · working"));
+    assert_true(listed(&w, "2 offer 9101 · chat · card_dispute intake · "
+                           "expires in 20 s · y accepts, n rejects"));
+    assert_true(shows(&w, "王伟")); /* still the call's case */
+    assert_true(shows(&w, "y accept offer · n reject offer · ]/[ task"));
+    advance(&w, 6 * SEC);
+    assert_true(listed(&w, "expires in 14 s"));
+    accept_chat(&w, 9101, chat, chat_len);
+    assert_int_equal(agent_console_task_count(w.c), 2);
+    assert_int_equal(agent_console_selected(w.c), 9001);
+    assert_true(shows(&w, "is yours too: ] or [ switches to it"));
+
+    /* A second chat. */
+    chat_offer(&w, 9102, 20000);
+    accept_chat(&w, 9102, chat, chat_len);
+    assert_int_equal(agent_console_task_count(w.c), 3);
+    assert_true(shows(&w, "chat 2/3"));
+    assert_true(listed(&w, "== Tasks: 3 in hand, 0 offers waiting"));
+
+    /* The call's form: promise_to_pay chosen. */
+    agent_console_key(w.c, '1', w.t);
+    assert_true(listed(&w, "task 101 · voice · loan_overdue contact · "
+                           "LN-2026-000123 · promise_to_pay"));
+    /* ] : the first chat, with a form of its own. */
+    agent_console_key(w.c, ']', w.t);
+    assert_int_equal(agent_console_selected(w.c), 9101);
+    assert_true(shows(&w, "Emma Walker"));
+    assert_false(shows(&w, "王伟"));
+    assert_true(shows(&w, "Blocked: acknowledge"));
+    for (int i = 0;
+         i < 20 && !assist_panel_may_complete(agent_console_panel(w.c)); i++)
+        agent_console_key(w.c, 'k', w.t);
+    assert_true(shows(&w, "Choose the outcome (1-2), then send it (s)."));
+    agent_console_key(w.c, '2', w.t); /* resolved_at_intake, no fields */
+    assert_true(shows(&w, "Ready: s sends resolved_at_intake."));
+    /* Sent with two more in hand: no wrap-up, the outcome goes at once. */
+    agent_console_key(w.c, 's', w.t);
+    r = expect(&w, "complete");
+    assert_non_null(strstr(r.body, "\"reservation_id\":9101"));
+    assert_non_null(strstr(r.body, "\"code\":\"resolved_at_intake\""));
+    reply(&w, &r,
+          "{\"ok\":true,\"outcome_id\":80,\"billable\":true,"
+          "\"duplicate\":false}");
+    while (agent_console_next_request(w.c, &r))
+        reply(&w, &r, "{\"ok\":true,\"stored\":1}"); /* its feedback */
+    assert_int_equal(agent_console_task_count(w.c), 2);
+    assert_true(shows(&w, "w007 · available"));
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_TASK);
+
+    /* The call kept its choice; [ goes back to it. */
+    while (agent_console_selected(w.c) != 9001)
+        agent_console_key(w.c, '[', w.t);
+    assert_true(shows(&w, "> 1 promise_to_pay (billable)"));
+    agent_console_key(w.c, '5', w.t); /* no_contact */
+    for (int i = 0;
+         i < 20 && !assist_panel_may_complete(agent_console_panel(w.c)); i++)
+        agent_console_key(w.c, 'k', w.t);
+    agent_console_key(w.c, 's', w.t);
+    r = expect(&w, "complete");
+    reply(&w, &r,
+          "{\"ok\":true,\"outcome_id\":81,\"billable\":false,"
+          "\"duplicate\":false}");
+    while (agent_console_next_request(w.c, &r))
+        reply(&w, &r, "{\"ok\":true,\"stored\":1}");
+
+    /* The last chat: its outcome starts the wrap-up. */
+    assert_int_equal(agent_console_selected(w.c), 9102);
+    agent_console_key(w.c, '2', w.t);
+    for (int i = 0;
+         i < 20 && !assist_panel_may_complete(agent_console_panel(w.c)); i++)
+        agent_console_key(w.c, 'k', w.t);
+    agent_console_key(w.c, 's', w.t);
+    r = expect(&w, "presence");
+    assert_non_null(strstr(r.body, "\"break\""));
+    reply(&w, &r, "{\"ok\":true,\"presence\":\"break\"}");
+    r = expect(&w, "complete");
+    reply(&w, &r,
+          "{\"ok\":true,\"outcome_id\":82,\"billable\":true,"
+          "\"duplicate\":false}");
+    assert_int_equal(agent_console_completed(w.c), 3);
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_WRAPUP);
+    free(chat);
+    world_free(&w);
+}
+
+/* An auto-accepted back-office offer is a task at once. */
+static void test_auto_accepted(void **state)
+{
+    world w;
+    char *task;
+    size_t len;
+    char body[70000];
+
+    (void)state;
+    world_init(&w, false);
+    sign_in(&w);
+    task = slurp(TASK("jsbank-card-intake-en.json"), &len);
+    /* The accept reply's task, as an offer's "task". */
+    snprintf(body, sizeof(body),
+             "{\"type\":\"offer\",\"auto_accepted\":true,"
+             "\"reservation_id\":9201,\"epoch\":1,\"task_id\":3201,"
+             "\"case_id\":4201,\"tenant\":\"jsbank\",\"case_type\":"
+             "\"card_dispute\",\"step\":\"intake\",\"channel\":"
+             "\"backoffice\",\"timeout_ms\":5000,\"ready_at_us\":1,"
+             "\"outcomes\":{\"withdrawn\":{\"billable\":false}},"
+             "\"task\":%s}",
+             strstr(task, "{\"reservation_id\""));
+    body[strlen(body) - 1] = '\0'; /* the reply's closing brace */
+    agent_console_offer(w.c, body, strlen(body), w.t);
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_TASK);
+    assert_true(shows(&w, "Emma Walker"));
+    expect_none(&w); /* nothing to accept */
+    free(task);
+    world_free(&w);
+}
+
+/* q with a task in hand asks; n and Esc answer "stay", y or q quits. */
+static void test_quit_question(void **state)
+{
+    world w;
+    agent_request r;
+
+    (void)state;
+    world_init(&w, false);
+    sign_in(&w);
+    offer_and_accept(&w);
+    agent_console_key(w.c, 'q', w.t);
+    assert_true(shows(&w, "1 task(s) in hand: quit anyway? y or q quits"));
+    assert_true(shows(&w, "y or q quit · n or Esc stay"));
+    agent_console_key(w.c, 'n', w.t);
+    assert_false(agent_console_quit(w.c));
+    assert_true(shows(&w, "Not quitting: your 1 task(s) stay here."));
+    expect_none(&w);
+    agent_console_key(w.c, 'q', w.t);
+    agent_console_key(w.c, AGENT_KEY_ESC, w.t);
+    assert_false(agent_console_quit(w.c));
+    assert_true(shows(&w, "Not quitting"));
+    /* Another key answers "stay" and does its own work. */
+    agent_console_key(w.c, 'q', w.t);
+    agent_console_key(w.c, '5', w.t);
+    assert_false(agent_console_quit(w.c));
+    assert_true(shows(&w, "Outcome no_contact chosen"));
+    agent_console_key(w.c, 'q', w.t);
+    agent_console_key(w.c, 'y', w.t);
+    assert_true(agent_console_quit(w.c));
+    r = expect(&w, "presence");
+    assert_non_null(strstr(r.body, "\"offline\""));
+    world_free(&w);
+}
+
+/* The form's last line says what is missing, and nothing once it is all
+ * there. */
+static void test_form_hint(void **state)
+{
+    world w;
+
+    (void)state;
+    world_init(&w, false);
+    sign_in(&w);
+    offer_and_accept(&w);
+    for (int i = 0;
+         i < 20 && !assist_panel_may_complete(agent_console_panel(w.c)); i++)
+        agent_console_key(w.c, 'k', w.t);
+    assert_true(shows(&w, "Choose the outcome (1-5), then send it (s)."));
+    agent_console_key(w.c, '2', w.t); /* paid_in_full: one amount */
+    assert_true(shows(&w, "Fill 1 field(s)"));
+    agent_console_key(w.c, AGENT_KEY_ENTER, w.t);
+    type(&w, "1250000");
+    agent_console_key(w.c, AGENT_KEY_ENTER, w.t);
+    assert_true(shows(&w, "Ready: s sends paid_in_full."));
+    assert_false(shows(&w, "Fill "));
+    assert_false(shows(&w, "once its fields are filled"));
+    world_free(&w);
+}
+
+static void world_session(world *w, bool takeover)
+{
+    agent_console_opts o;
+    const assist_kb *kbs[1];
+    agent_signin si = {"s-mine", "desk-1", 4242};
+    err e = {0};
+
+    memset(w, 0, sizeof(*w));
+    if (assist_kb_load(&w->kb, KB("jsbank"), &e) != ST_OK)
+        fail_msg("%s", e.msg);
+    kbs[0] = w->kb;
+    agent_console_opts_init(&o);
+    o.worker = "w007";
+    o.kbs = kbs;
+    o.nkbs = 1;
+    o.signin = &si;
+    o.takeover = takeover;
+    assert_int_equal(agent_console_create(&w->c, &o, &e), ST_OK);
+    w->t.mono_us = 1000 * SEC;
+    w->t.wall_s = LATE_UTC;
+    w->task_reply = slurp(TASK("jsbank-loan-contact.json"), &w->task_len);
+}
+
+/* The dispatcher refuses the sign-in: the screen says who holds the
+ * worker and stops; q quits without signing the other one out; t takes
+ * over. */
+static void test_sign_in_refused(void **state)
+{
+    world w;
+    agent_request r;
+
+    (void)state;
+    world_session(&w, false);
+    agent_console_start(w.c, w.t);
+    assert_true(shows(&w, "Signing in as w007 (session s-mine on desk-1, "
+                          "pid 4242)"));
+    r = expect(&w, "presence");
+    assert_string_equal(r.body, "{\"presence\":\"available\",\"session\":{"
+                                "\"id\":\"s-mine\",\"host\":\"desk-1\","
+                                "\"pid\":4242}}");
+    reply(&w, &r,
+          "{\"ok\":false,\"error\":{\"code\":\"session_conflict\","
+          "\"message\":\"worker w007 is signed in elsewhere: session s-other "
+          "on host desk-2 (pid 77) since 2026-11-26 09:14:03 UTC; quit it "
+          "there, or sign in with --takeover to replace it\"}}");
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_SIGNED_OUT);
+    assert_non_null(agent_console_signed_out(w.c));
+    assert_true(shows(&w, "== Signed out: worker w007 is signed in elsewhere: "
+                          "session s-other on host desk-2 (pid 77)"));
+    assert_true(shows(&w, "w007 · signed out"));
+    assert_true(shows(&w, "t take over here · q quit"));
+    /* No heartbeats, no offers taken. */
+    advance(&w, 5 * SEC);
+    expect_none(&w);
+    agent_console_offer(w.c, offer_body, strlen(offer_body), w.t);
+    assert_int_equal(agent_console_offer_count(w.c), 0);
+    /* t: take over. */
+    agent_console_key(w.c, 't', w.t);
+    r = expect(&w, "presence");
+    assert_non_null(strstr(r.body, "\"takeover\":true"));
+    reply(&w, &r, "{\"ok\":true,\"presence\":\"available\"}");
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_IDLE);
+    assert_null(agent_console_signed_out(w.c));
+    advance(&w, 2 * SEC);
+    r = expect(&w, "heartbeat");
+    assert_string_equal(r.body, "{\"session_id\":\"s-mine\"}");
+    reply(&w, &r, "{\"ok\":true}");
+    /* A later announce takes nothing over. */
+    agent_console_key(w.c, 'b', w.t);
+    r = expect(&w, "presence");
+    assert_null(strstr(r.body, "takeover"));
+    world_free(&w);
+
+    /* Refused again: q closes and sends nothing. */
+    world_session(&w, false);
+    agent_console_start(w.c, w.t);
+    r = expect(&w, "presence");
+    reply(&w, &r,
+          "{\"ok\":false,\"error\":{\"code\":\"session_conflict\","
+          "\"message\":\"worker w007 is signed in elsewhere\"}}");
+    agent_console_key(w.c, 'q', w.t);
+    assert_true(agent_console_quit(w.c));
+    expect_none(&w);
+    world_free(&w);
+}
+
+/* --takeover asks for it at sign-in; another session's takeover signs
+ * this one out (its tasks gone), a notice for another session is not
+ * ours, and a refused heartbeat signs out too. */
+static void test_replaced(void **state)
+{
+    world w;
+    agent_request r;
+    const char *other = "{\"type\":\"session_replaced\",\"session_id\":"
+                        "\"s-older\",\"by\":{\"id\":\"s-mine\",\"host\":"
+                        "\"desk-1\",\"pid\":4242}}";
+    const char *mine = "{\"type\":\"session_replaced\",\"session_id\":"
+                       "\"s-mine\",\"by\":{\"id\":\"s-new\",\"host\":"
+                       "\"desk-9\",\"pid\":99}}";
+
+    (void)state;
+    world_session(&w, true);
+    agent_console_start(w.c, w.t);
+    r = expect(&w, "presence");
+    assert_non_null(strstr(r.body, "\"takeover\":true"));
+    reply(&w, &r, "{\"ok\":true,\"presence\":\"available\"}");
+    /* The notice to the session we replaced is not for us. */
+    agent_console_notice(w.c, other, strlen(other), w.t);
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_IDLE);
+    offer_and_accept(&w);
+    agent_console_notice(w.c, mine, strlen(mine), w.t);
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_SIGNED_OUT);
+    assert_int_equal(agent_console_task_count(w.c), 0);
+    assert_false(shows(&w, "王伟"));
+    assert_true(shows(&w, "session s-new on host desk-9 (pid 99) took worker "
+                          "w007 over; this session (s-mine) is signed out"));
+    /* No offline on quit: that would sign the new session out. */
+    agent_console_key(w.c, 'q', w.t);
+    assert_true(agent_console_quit(w.c));
+    expect_none(&w);
+    world_free(&w);
+
+    /* Found out by a heartbeat (the notice was missed). */
+    world_session(&w, false);
+    agent_console_start(w.c, w.t);
+    r = expect(&w, "presence");
+    reply(&w, &r, "{\"ok\":true,\"presence\":\"available\"}");
+    advance(&w, 2 * SEC);
+    r = expect(&w, "heartbeat");
+    reply(&w, &r,
+          "{\"ok\":false,\"error\":{\"code\":\"session_conflict\","
+          "\"message\":\"worker w007 is signed in by session s-new on host "
+          "desk-9 (pid 99); session s-mine was replaced and is signed "
+          "out\"}}");
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_SIGNED_OUT);
+    assert_true(shows(&w, "session s-mine was replaced"));
+    advance(&w, 4 * SEC);
+    expect_none(&w);
+    world_free(&w);
+}
+
+/* --takeover is a flag of its own; a value given to it is refused. */
+static void test_takeover_option(void **state)
+{
+    char *ok[] = {"twinline-agent", "--interactive", "--worker", "w1",
+                  "--takeover"};
+    char *bad[] = {"twinline-agent", "--interactive", "--worker", "w1",
+                   "--takeover=yes"};
+    agent_tui_options o;
+    err e = {0};
+
+    (void)state;
+    assert_int_equal(agent_tui_options_parse(&o, 5, ok, &e), ST_OK);
+    assert_true(o.takeover);
+    assert_int_equal(agent_tui_options_parse(&o, 4, ok, &e), ST_OK);
+    assert_false(o.takeover);
+    assert_int_equal(agent_tui_options_parse(&o, 5, bad, &e), ST_CONFIG);
+    assert_non_null(strstr(e.msg, "unknown argument \"--takeover=yes\""));
+    assert_non_null(strstr(agent_tui_options_help, "--takeover"));
+}
+
 static void test_field_check(void **state)
 {
     static const struct {
@@ -644,6 +1076,13 @@ int main(void)
         cmocka_unit_test(test_heartbeat_and_reannounce),
         cmocka_unit_test(test_model_shown_and_fallback),
         cmocka_unit_test(test_field_check),
+        cmocka_unit_test(test_several_tasks),
+        cmocka_unit_test(test_auto_accepted),
+        cmocka_unit_test(test_quit_question),
+        cmocka_unit_test(test_form_hint),
+        cmocka_unit_test(test_sign_in_refused),
+        cmocka_unit_test(test_replaced),
+        cmocka_unit_test(test_takeover_option),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

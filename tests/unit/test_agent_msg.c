@@ -143,7 +143,8 @@ static void test_notice_round_trip(void **state)
 
 static void test_presence_heartbeat(void **state)
 {
-    agent_presence p;
+    agent_presence_req p;
+    agent_heartbeat hb;
     agent_reply r;
     char *body = NULL;
     size_t len = 0;
@@ -153,13 +154,17 @@ static void test_presence_heartbeat(void **state)
     (void)state;
     assert_int_equal(agent_msg_presence("break", &body, &len, &e), ST_OK);
     assert_int_equal(agent_msg_presence_decode(body, len, &p, &e), ST_OK);
-    assert_int_equal(p, AGENT_PRESENCE_BREAK);
+    assert_int_equal(p.presence, AGENT_PRESENCE_BREAK);
+    assert_false(p.has_signin);
+    assert_false(p.takeover);
     free(body);
-    assert_int_equal(agent_reply_presence(p, &body, &len, &e), ST_OK);
+    assert_int_equal(agent_reply_presence(p.presence, NULL, &body, &len, &e),
+                     ST_OK);
     assert_string_equal(body, "{\"ok\":true,\"presence\":\"break\"}");
     assert_int_equal(agent_reply_parse(body, len, &r, &e), ST_OK);
     assert_true(r.ok);
     assert_string_equal(r.presence, "break");
+    assert_int_equal(r.nslots, 0);
     free(body);
 
     expect(agent_msg_presence_decode(B("{\"presence\":1}"), &p, &e),
@@ -173,19 +178,150 @@ static void test_presence_heartbeat(void **state)
            ST_UNKNOWN_FIELD, &e, "unknown field \"x\"");
 
     assert_int_equal(agent_msg_heartbeat(&body, &len, &e), ST_OK);
-    assert_int_equal(agent_msg_heartbeat_decode(body, len, &e), ST_OK);
+    assert_int_equal(agent_msg_heartbeat_decode(body, len, &hb, &e), ST_OK);
+    assert_string_equal(hb.session_id, "");
     free(body);
-    assert_int_equal(agent_msg_heartbeat_decode(B(""), &e), ST_OK);
-    expect(agent_msg_heartbeat_decode(B("{\"beat\":1}"), &e), ST_UNKNOWN_FIELD,
-           &e, "\"beat\"");
+    assert_int_equal(agent_msg_heartbeat_decode(B(""), NULL, &e), ST_OK);
+    expect(agent_msg_heartbeat_decode(B("{\"beat\":1}"), &hb, &e),
+           ST_UNKNOWN_FIELD, &e, "\"beat\"");
     memset(big, ' ', sizeof(big));
     big[0] = '{';
     big[sizeof(big) - 1] = '}';
-    expect(agent_msg_heartbeat_decode(big, sizeof(big), &e), ST_TOO_LARGE, &e,
-           "16384");
+    expect(agent_msg_heartbeat_decode(big, sizeof(big), &hb, &e), ST_TOO_LARGE,
+           &e, "16384");
     assert_int_equal(agent_reply_ok(&body, &len, &e), ST_OK);
     assert_string_equal(body, "{\"ok\":true}");
     free(body);
+}
+
+/* Sessions: the sign-in with presence, the session id with heartbeats,
+ * the slots in the presence reply and the notice that a session was
+ * replaced; each decoding error names the member. */
+static void test_sessions(void **state)
+{
+    agent_presence_req q, p;
+    agent_heartbeat hb;
+    agent_notice n;
+    agent_reply r;
+    char *body = NULL;
+    size_t len = 0;
+    err e = {0};
+
+    (void)state;
+    memset(&q, 0, sizeof(q));
+    q.presence = AGENT_PRESENCE_AVAILABLE;
+    q.has_signin = true;
+    snprintf(q.signin.id, sizeof(q.signin.id), "3f9ac2d17e5b4a60");
+    snprintf(q.signin.host, sizeof(q.signin.host), "desk-12.example");
+    q.signin.pid = 4242;
+    q.takeover = true;
+    assert_int_equal(agent_msg_presence_req(&q, &body, &len, &e), ST_OK);
+    assert_string_equal(body, "{\"presence\":\"available\",\"session\":{"
+                              "\"id\":\"3f9ac2d17e5b4a60\",\"host\":"
+                              "\"desk-12.example\",\"pid\":4242},"
+                              "\"takeover\":true}");
+    assert_int_equal(agent_msg_presence_decode(body, len, &p, &e), ST_OK);
+    assert_true(p.has_signin && p.takeover);
+    assert_string_equal(p.signin.id, "3f9ac2d17e5b4a60");
+    assert_string_equal(p.signin.host, "desk-12.example");
+    assert_int_equal(p.signin.pid, 4242);
+    free(body);
+    q.takeover = false;
+    assert_int_equal(agent_msg_presence_req(&q, &body, &len, &e), ST_OK);
+    assert_null(strstr(body, "takeover"));
+    free(body);
+    snprintf(q.signin.host, sizeof(q.signin.host), "two words");
+    expect(agent_msg_presence_req(&q, &body, &len, &e), ST_INVALID, &e,
+           "session.host must be 1-64 printable ASCII characters");
+    expect(agent_msg_presence_decode(
+               B("{\"presence\":\"available\",\"session\":{\"id\":\"a b\","
+                 "\"host\":\"h\",\"pid\":1}}"),
+               &p, &e),
+           ST_INVALID, &e, "request.session.id");
+    expect(agent_msg_presence_decode(
+               B("{\"presence\":\"available\",\"session\":{\"id\":\"s1\","
+                 "\"host\":\"h\\u001b[2J\",\"pid\":1}}"),
+               &p, &e),
+           ST_INVALID, &e, "request.session.host");
+    expect(agent_msg_presence_decode(
+               B("{\"presence\":\"available\",\"session\":{\"id\":\"s1\","
+                 "\"host\":\"h\",\"pid\":0}}"),
+               &p, &e),
+           ST_INVALID, &e, "request.session.pid must be from 1");
+    expect(agent_msg_presence_decode(
+               B("{\"presence\":\"available\",\"session\":{\"id\":\"s1\","
+                 "\"host\":\"h\"}}"),
+               &p, &e),
+           ST_MISSING_FIELD, &e, "\"pid\"");
+    expect(agent_msg_presence_decode(
+               B("{\"presence\":\"available\",\"session\":{\"id\":\"s1\","
+                 "\"host\":\"h\",\"pid\":1,\"user\":\"x\"}}"),
+               &p, &e),
+           ST_UNKNOWN_FIELD, &e, "\"user\"");
+    expect(agent_msg_presence_decode(
+               B("{\"presence\":\"available\",\"takeover\":1}"), &p, &e),
+           ST_WRONG_TYPE, &e, "takeover");
+
+    assert_int_equal(agent_msg_heartbeat_session("s1", &body, &len, &e), ST_OK);
+    assert_string_equal(body, "{\"session_id\":\"s1\"}");
+    assert_int_equal(agent_msg_heartbeat_decode(body, len, &hb, &e), ST_OK);
+    assert_string_equal(hb.session_id, "s1");
+    free(body);
+    expect(agent_msg_heartbeat_session("s 1", &body, &len, &e), ST_INVALID, &e,
+           "session id");
+    expect(agent_msg_heartbeat_decode(B("{\"session_id\":\"a.b\"}"), &hb, &e),
+           ST_INVALID, &e, "session_id");
+
+    assert_int_equal(agent_reply_presence(AGENT_PRESENCE_AVAILABLE,
+                                          "{\"chat\":3,\"voice\":1}", &body,
+                                          &len, &e),
+                     ST_OK);
+    assert_string_equal(body, "{\"ok\":true,\"presence\":\"available\","
+                              "\"slots\":{\"chat\":3,\"voice\":1}}");
+    assert_int_equal(agent_reply_parse(body, len, &r, &e), ST_OK);
+    assert_int_equal(r.nslots, 2);
+    assert_string_equal(r.slot_channel[0], "chat");
+    assert_int_equal(r.slot_count[0], 3);
+    assert_string_equal(r.slot_channel[1], "voice");
+    assert_int_equal(r.slot_count[1], 1);
+    free(body);
+    expect(
+        agent_reply_presence(AGENT_PRESENCE_AVAILABLE, "[1]", &body, &len, &e),
+        ST_INVALID, &e, "slots");
+
+    q.takeover = false;
+    snprintf(q.signin.host, sizeof(q.signin.host), "desk-7");
+    assert_int_equal(agent_notice_session_encode("old1", &q.signin,
+                                                 "2026-11-26T09:14:03Z", &body,
+                                                 &len, &e),
+                     ST_OK);
+    assert_string_equal(body, "{\"type\":\"session_replaced\",\"session_id\":"
+                              "\"old1\",\"by\":{\"id\":\"3f9ac2d17e5b4a60\","
+                              "\"host\":\"desk-7\",\"pid\":4242,\"since\":"
+                              "\"2026-11-26T09:14:03Z\"}}");
+    assert_int_equal(agent_notice_parse(body, len, &n, &e), ST_OK);
+    assert_int_equal(n.type, AGENT_NOTICE_SESSION_REPLACED);
+    assert_string_equal(n.session_id, "old1");
+    assert_true(n.has_by);
+    assert_string_equal(n.by.host, "desk-7");
+    assert_int_equal(n.by.pid, 4242);
+    assert_string_equal(n.by_since, "2026-11-26T09:14:03Z");
+    free(body);
+    assert_int_equal(
+        agent_notice_session_encode("old1", NULL, NULL, &body, &len, &e),
+        ST_OK);
+    assert_string_equal(body, "{\"type\":\"session_replaced\",\"session_id\":"
+                              "\"old1\"}");
+    assert_int_equal(agent_notice_parse(body, len, &n, &e), ST_OK);
+    assert_false(n.has_by);
+    free(body);
+    expect(agent_notice_parse(B("{\"type\":\"session_replaced\"}"), &n, &e),
+           ST_INVALID, &e, "notice.session_id");
+    expect(agent_notice_parse(B("{\"type\":\"session_replaced\",\"session_id\":"
+                                "\"s\",\"by\":{\"id\":\"x\",\"host\":\"\","
+                                "\"pid\":3}}"),
+                              &n, &e),
+           ST_INVALID, &e, "notice.by.host");
 }
 
 static void test_accept_reject(void **state)
@@ -389,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_offer_auto_accepted),
         cmocka_unit_test(test_notice_round_trip),
         cmocka_unit_test(test_presence_heartbeat),
+        cmocka_unit_test(test_sessions),
         cmocka_unit_test(test_accept_reject),
         cmocka_unit_test(test_complete),
         cmocka_unit_test(test_feedback),

@@ -80,7 +80,12 @@ static void test_loan_contact(void **state)
     assert_true(has_line(p, "Acknowledge 3 prompt(s)"));
     assert_non_null(p->reply);
     assert_non_null(strstr(p->reply, "王伟您好"));
-    assert_non_null(strstr(p->reply, "逾期金额 12,500.00 CNY"));
+    /* No account detail before the identity is verified. */
+    assert_null(strstr(p->reply, "12,500.00"));
+    assert_null(strstr(p->reply, "L-88812"));
+    assert_null(strstr(p->reply, "35 天"));
+    assert_true(has_line(p, "(1 sentence(s) held back until verify_identity "
+                            "is acknowledged"));
     assert_int_equal(p->reply_missing, 0);
     assert_int_equal(p->nsteps, 5);
     assert_string_equal(p->steps[0], "promise_to_pay (billable): amount_minor "
@@ -90,8 +95,11 @@ static void test_loan_contact(void **state)
     assert_int_equal(assist_panel_ack(l.panel, "no_threats", &e), ST_OK);
     assert_int_equal(assist_panel_ack(l.panel, "call_recording", &e), ST_OK);
     assert_false(assist_panel_may_complete(p));
+    assert_null(strstr(p->reply, "12,500.00"));
     assert_int_equal(assist_panel_ack(l.panel, "verify_identity", &e), ST_OK);
     assert_true(assist_panel_may_complete(p));
+    assert_non_null(strstr(p->reply, "逾期金额 12,500.00 CNY"));
+    assert_false(has_line(p, "held back"));
     assert_true(has_line(p, "The outcome may be sent"));
     assert_int_equal(assist_panel_ack(l.panel, "unknown_rule", &e),
                      ST_NOT_FOUND);
@@ -121,6 +129,7 @@ static void test_loan_contact_at_night_and_draft(void **state)
 static void test_card_dispute_english(void **state)
 {
     loaded l;
+    err e = {0};
 
     (void)state;
     load(&l, KB("jsbank"), TASK("jsbank-card-intake-en.json"), EVENING_UTC);
@@ -128,6 +137,9 @@ static void test_card_dispute_english(void **state)
                         "card-disputes-en.md");
     assert_non_null(strstr(l.panel->passages[0].citation, "Intake checklist"));
     assert_true(has_line(l.panel, "chargeback_deadline"));
+    assert_null(strstr(l.panel->reply, "Amazon UK"));
+    assert_non_null(strstr(l.panel->reply, "We will let you know the result"));
+    assert_int_equal(assist_panel_ack(l.panel, "verify_identity", &e), ST_OK);
     assert_non_null(strstr(l.panel->reply, "Hello Emma Walker"));
     assert_non_null(strstr(l.panel->reply, "459.00 CNY payment to Amazon UK"));
     unload(&l);
@@ -146,6 +158,8 @@ static void test_claim_and_wrong_tenant(void **state)
     assert_true(cites(l.panel, "claims-rules-en.md"));
     assert_true(cites(l.panel, "claims-rules-zh.md") ||
                 cites(l.panel, "documents-needed-zh.md"));
+    assert_null(strstr(l.panel->reply, "8,600.00"));
+    assert_int_equal(assist_panel_ack(l.panel, "no_payout_promise", &e), ST_OK);
     assert_non_null(strstr(l.panel->reply, "估损金额 8,600.00 CNY"));
     assert_int_equal(assist_kb_load(&bank, KB("jsbank"), &e), ST_OK);
     assert_int_equal(assist_panel_build(&p, bank, l.task, EVENING_UTC, 5, &e),
