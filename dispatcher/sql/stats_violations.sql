@@ -1,0 +1,12 @@
+-- The refusals nats-server logged in the last 24 hours (violations.h), per
+-- identity (NULL: a key that is no identity's, or none) and kind, the most
+-- frequent first, with the latest subject and when it was.
+-- columns: identity, role, party, kind, count, last_subject, last_at_ms
+SELECT identity, role, party, kind, count(*) AS count,
+       (array_agg(subject ORDER BY id DESC))[1] AS last_subject,
+       (extract(epoch FROM max(at)) * 1000)::bigint AS last_at_ms
+FROM nats_violations
+WHERE at > now() - interval '24 hours'
+GROUP BY identity, role, party, kind
+ORDER BY count(*) DESC, identity
+LIMIT 100
