@@ -101,12 +101,13 @@ static int load_identities(const cli_args *a, db *d, const char *dir,
     for (int i = 0; i < a->npos; i++) {
         int made = 0;
 
-        if (cmd_identity_workers(d, a->pos[i], dir, &made, stdout, &e) != ST_OK)
+        if (cmd_identity_workers(d, a->pos[i], dir, &made, &e) != ST_OK)
             return cli_fail(&e);
         total += made;
     }
-    printf("identities: %d new worker identit%s in %s\n", total,
-           total == 1 ? "y" : "ies", dir);
+    printf("identities: %d new worker identit%s, credentials in "
+           "%s/worker-W.creds\n",
+           total, total == 1 ? "y" : "ies", dir);
     if (!do_apply) {
         if (total > 0)
             printf("they connect once nats-server's authorization is "

@@ -381,7 +381,7 @@ status cmd_identity_list(db *d, const char *role, const char *party, bool all,
 }
 
 status cmd_identity_workers(db *d, const char *path, const char *dir, int *made,
-                            FILE *out, err *e)
+                            err *e)
 {
     json_t *doc = NULL, *workers;
     char *text = NULL;
@@ -434,10 +434,8 @@ status cmd_identity_workers(db *d, const char *path, const char *dir, int *made,
             break;
         }
         s = cmd_identity_create(d, "worker", w, NULL, file, &m, e);
-        if (s == ST_OK) {
+        if (s == ST_OK)
             (*made)++;
-            fprintf(out, "  identity %s for worker %s: %s\n", m.id, w, m.path);
-        }
     }
 out:
     db_res_free(r);

@@ -31,7 +31,7 @@
 #include "err.h"
 #include "nkey.h"
 
-#define CMD_IDENTITY_PATH_MAX 1024
+#define CMD_IDENTITY_PATH_MAX 500 /* fits config.creds */
 
 /* An identity just made (or given a new key). */
 typedef struct cmd_identity_made {
@@ -82,12 +82,12 @@ status cmd_identity_list(db *d, const char *role, const char *party, bool all,
 /*
  * Make identities for the workers of the configuration document at path
  * (its "workers" ids) that never had one, their credentials files in
- * directory dir ("<id>.creds"); *made receives how many. For twinline
+ * directory dir ("worker-<w>.creds"); *made receives how many. For twinline
  * load --identities; the document was loaded already. Errors: those of
  * cmd_identity_create, ST_IO, ST_BAD_JSON.
  */
 status cmd_identity_workers(db *d, const char *path, const char *dir, int *made,
-                            FILE *out, err *e);
+                            err *e);
 
 /*
  * The nats-server authorization of every active identity under prefix

@@ -236,7 +236,6 @@ static void *follow(void *arg)
     bool waiting_logged = false;
     err e = {0};
 
-    open_file(v, true);
     while (!atomic_load(&v->stop)) {
         poll_file(v);
         if (v->fd < 0 && !waiting_logged) {
@@ -290,7 +289,11 @@ status dsp_violations_start(dsp_violations **out, const char *conninfo,
         free(v);
         return err_set(e, ST_NOMEM, "out of memory");
     }
+    /* Opened here, so whatever the server logs once the dispatcher serves
+     * is read. */
+    open_file(v, true);
     if (pthread_create(&v->thread, NULL, follow, v) != 0) {
+        close_file(v);
         free(v->conninfo);
         free(v->path);
         free(v->pending);
