@@ -116,10 +116,14 @@ status billing_service_create(billing_service **out, const billing_options *opt,
     if (st != ST_OK)
         goto out;
     {
+        char creds[sizeof(opt->cfg.creds)];
         bus_opts bo;
 
         config_bus_opts(&opt->cfg, "twinline-billing", &bo);
-        st = bus_connect_opts(&s->bus, &bo, e);
+        st = config_creds_for(&opt->cfg, "billing", creds, sizeof(creds), e);
+        bo.creds = creds[0] != '\0' ? creds : NULL;
+        if (st == ST_OK)
+            st = bus_connect_opts(&s->bus, &bo, e);
     }
     if (st != ST_OK)
         goto out;

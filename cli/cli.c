@@ -289,12 +289,16 @@ static const char case_usage[] =
 static int send_case_request(const cli_args *a, const char *tenant,
                              const char *verb, const char *body)
 {
+    char creds[sizeof(a->cfg.creds)];
     bus *b = NULL;
     bus_opts bo;
     err e = {0};
     int rc = 0;
 
     config_bus_opts(&a->cfg, "twinline-cli", &bo);
+    if (config_creds_for(&a->cfg, "admin", creds, sizeof(creds), &e) != ST_OK)
+        return cli_fail(&e);
+    bo.creds = creds[0] != '\0' ? creds : NULL;
     if (bus_connect_opts(&b, &bo, &e) != ST_OK)
         return cli_fail(&e);
     if (cmd_case_request(b, a->cfg.prefix, tenant, verb, body, SUBMIT_TIMEOUT,

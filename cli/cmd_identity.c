@@ -664,7 +664,7 @@ out:
 status cmd_identity_notify_revoked(const config *cfg, const admin_revoked *r,
                                    bool *released, err *e)
 {
-    char subject[SUBJECTS_MAX], code[48];
+    char subject[SUBJECTS_MAX], code[48], creds[sizeof(cfg->creds)];
     char *body = NULL;
     size_t len = 0;
     bus_msg *reply = NULL;
@@ -681,6 +681,9 @@ status cmd_identity_notify_revoked(const config *cfg, const admin_revoked *r,
     if (s != ST_OK)
         goto out;
     config_bus_opts(cfg, "twinline-cli", &o);
+    if ((s = config_creds_for(cfg, "admin", creds, sizeof(creds), e)) != ST_OK)
+        goto out;
+    o.creds = creds[0] != '\0' ? creds : NULL;
     if ((s = bus_connect_opts(&b, &o, e)) != ST_OK)
         goto out;
     s = bus_request(b, subject, body, len, NOTIFY_WAIT_MS, &reply, e);

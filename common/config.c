@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ids.h"
+#include "nkey.h"
 
 const char config_flags_help[] =
     "  --db CONNINFO     PostgreSQL connection (env TL_DB)\n"
@@ -59,6 +60,32 @@ static bool match(const char *arg, const char *flag, const char **inline_val)
         return true;
     }
     return false;
+}
+
+status config_creds_for(const config *c, const char *role, char *path,
+                        size_t cap, err *e)
+{
+    nkey_dir *d = NULL;
+    const char *found = NULL;
+    status s;
+
+    path[0] = '\0';
+    if (c->creds[0] != '\0' || c->creds_dir[0] == '\0') {
+        if (strlen(c->creds) >= cap)
+            return err_set(e, ST_INVALID, "credentials path is too long");
+        memcpy(path, c->creds, strlen(c->creds) + 1);
+        return ST_OK;
+    }
+    s = nkey_dir_open(&d, c->creds_dir, e);
+    if (s == ST_OK)
+        s = nkey_dir_find(d, role, "-", &found, e);
+    if (s == ST_OK && strlen(found) >= cap)
+        s = err_set(e, ST_INVALID, "credentials path %.200s is too long",
+                    found);
+    if (s == ST_OK)
+        memcpy(path, found, strlen(found) + 1);
+    nkey_dir_close(d);
+    return s;
 }
 
 bool config_take_flag(config *c, int argc, char **argv, int *i, err *e)

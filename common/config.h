@@ -47,4 +47,16 @@ extern const char config_flags_help[];
  */
 void config_bus_opts(const config *c, const char *name, bus_opts *o);
 
+/*
+ * The credentials file a program of role ("dispatcher", "billing",
+ * "console", "admin": the roles without a party) connects with, into
+ * path: c->creds when given, else the one file of that role in
+ * c->creds_dir (nkey_dir_find), else "" (none). So one TL_CREDS_DIR lets
+ * every program of an installation find its own identity. Errors: those
+ * of nkey_dir_open and nkey_dir_find (ST_CONFIG, ST_NOT_FOUND,
+ * ST_CONFLICT), ST_INVALID when path is too small.
+ */
+status config_creds_for(const config *c, const char *role, char *path,
+                        size_t cap, err *e);
+
 #endif

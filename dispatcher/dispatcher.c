@@ -447,10 +447,14 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     if (s == ST_OK)
         s = db_connect(&d->db, cfg->db, e);
     if (s == ST_OK) {
+        char creds[sizeof(cfg->creds)];
         bus_opts bo;
 
         config_bus_opts(cfg, "twinline-dispatcher", &bo);
-        s = bus_connect_opts(&d->bus, &bo, e);
+        s = config_creds_for(cfg, "dispatcher", creds, sizeof(creds), e);
+        bo.creds = creds[0] != '\0' ? creds : NULL;
+        if (s == ST_OK)
+            s = bus_connect_opts(&d->bus, &bo, e);
     }
     if (s != ST_OK)
         goto fail;

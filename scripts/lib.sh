@@ -178,9 +178,11 @@ need_bins() {
 # their credentials files (mode 0600) in RUN_DIR/creds, and let them into
 # nats-server: twinline nats-auth regenerates its authorization from the
 # database and reloads it (TL_NATS_AUTH and TL_NATS_PIDFILE come from the
-# run's env, scripts/services.sh). Exports TL_NATS_CREDS (the admin's, for
-# the twinline commands) and TL_CREDS (the directory, for --creds and
-# --creds-dir). A fresh database each time: the directory starts empty.
+# run's env, scripts/services.sh). Exports TL_CREDS_DIR and TL_CREDS (the
+# directory): every program finds its own identity there (the twinline
+# commands the admin's, the dispatcher the dispatcher's, ...; the agent
+# and the feed those of their workers and tenants). A fresh database each
+# time: the directory starts empty.
 load_and_admit() {
     local dir=$1/creds id
     shift
@@ -197,9 +199,9 @@ load_and_admit() {
         "$TL_CLI" identity create operator "$id" --out "$dir/operator-$id.creds" >/dev/null
     done
     "$TL_CLI" nats-auth
-    TL_NATS_CREDS=$dir/admin.creds
     TL_CREDS=$dir
-    export TL_NATS_CREDS TL_CREDS
+    TL_CREDS_DIR=$dir
+    export TL_CREDS TL_CREDS_DIR
 }
 
 # Wait until SQL (a scalar) returns a value other than 0/empty, or give up.
