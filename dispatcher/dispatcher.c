@@ -469,8 +469,13 @@ status dispatcher_create(dispatcher **out, const config *cfg,
         s = subjects_events_all(subj, sizeof(subj), cfg->prefix, e);
     if (s == ST_OK)
         s = bus_stream_ensure(d->bus, stream, subj, o->stream_max_bytes, e);
-    if (s == ST_OK)
-        s = dsp_consumers_ensure(d, e);
+    if (s == ST_OK) {
+        err ce = {0};
+
+        /* Retried every 5 s: a tenant's events can wait, its cases not. */
+        if (dsp_consumers_ensure(d, &ce) != ST_OK)
+            log_warn(MOD, "tenants' events consumers: %s", ce.msg);
+    }
     if (s == ST_OK)
         s = dsp_outbox_start(d, e);
     if (s == ST_OK && o->nats_log != NULL)

@@ -79,10 +79,8 @@ status stats_collect(db *d, stats **out, err *e)
                 db_val(v, i, DSP_STATS_VIOLATIONS_LAST_SUBJECT));
         x->count = db_i64(v, i, DSP_STATS_VIOLATIONS_COUNT);
         x->last_at_ms = db_i64(v, i, DSP_STATS_VIOLATIONS_LAST_AT_MS);
-        if (strcmp(x->kind, "auth") == 0)
-            s->refused_24h += x->count;
-        else
-            s->violations_24h += x->count;
+        s->violations_24h = db_i64(v, i, DSP_STATS_VIOLATIONS_TOTAL_VIOLATIONS);
+        s->refused_24h = db_i64(v, i, DSP_STATS_VIOLATIONS_TOTAL_REFUSED);
     }
 out:
     db_res_free(q);
