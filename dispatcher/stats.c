@@ -210,8 +210,8 @@ void stats_print(const stats *s, FILE *out)
                 (long long)w->tasks_last_hour);
     }
     fprintf(out,
-            "\nRefused by NATS (24h): %lld permission violations, %lld "
-            "connections\n",
+            "\nRefused by NATS (24h): permission violations %lld, "
+            "connections %lld\n",
             (long long)s->violations_24h, (long long)s->refused_24h);
     if (s->nviolations > 0)
         fprintf(out, "  %-24s %-10s %-16s %-9s %7s  %s\n", "identity", "role",

@@ -770,6 +770,21 @@ static void test_violations_recorded(void **state)
     assert_int_equal(stats_collect(fx.db, &st, &e), ST_OK);
     assert_int_equal(st->violations_24h, total);
     assert_true(st->refused_24h >= 1);
+    /* What `twinline stats` prints. */
+    {
+        char *printed = NULL, line[96];
+        size_t plen = 0;
+        FILE *m = open_memstream(&printed, &plen);
+
+        stats_print(st, m);
+        fclose(m);
+        snprintf(line, sizeof(line),
+                 "Refused by NATS (24h): permission violations %lld,",
+                 (long long)total);
+        assert_non_null(strstr(printed, line));
+        assert_non_null(strstr(printed, "worker-wa"));
+        free(printed);
+    }
     for (int i = 0; i < 4; i++) {
         bool found = false;
         for (int v = 0; v < st->nviolations; v++)
