@@ -115,7 +115,16 @@ status billing_service_create(billing_service **out, const billing_options *opt,
     st = db_connect(&s->db, opt->cfg.db, e);
     if (st != ST_OK)
         goto out;
-    st = bus_connect(&s->bus, opt->cfg.nats, "twinline-billing", e);
+    {
+        char creds[sizeof(opt->cfg.creds)];
+        bus_opts bo;
+
+        config_bus_opts(&opt->cfg, "twinline-billing", &bo);
+        st = config_creds_for(&opt->cfg, "billing", creds, sizeof(creds), e);
+        bo.creds = creds[0] != '\0' ? creds : NULL;
+        if (st == ST_OK)
+            st = bus_connect_opts(&s->bus, &bo, e);
+    }
     if (st != ST_OK)
         goto out;
     st = bus_stream_ensure(s->bus, s->names.stream, s->names.subjects,

@@ -10,6 +10,7 @@
 #include "cmd_bill_reconcile.h"
 #include "cmd_bill_report.h"
 #include "cmd_case.h"
+#include "cmd_identity.h"
 #include "cmd_list.h"
 #include "cmd_load.h"
 #include "cmd_report.h"
@@ -71,7 +72,7 @@ out:
 /* ---- load ------------------------------------------------------------- */
 
 static const char load_usage[] =
-    "usage: twinline load FILE...\n"
+    "usage: twinline load [--identities DIR [--apply]] FILE...\n"
     "\n"
     "Load tenants, operators, pools, workers, playbooks and contracts from\n"
     "JSON files (format: docs/config.md). Each file is loaded in one\n"
@@ -79,14 +80,59 @@ static const char load_usage[] =
     "Loading a file again changes nothing; a changed playbook becomes a new\n"
     "version. Order matters when files refer to each other:\n"
     "  twinline load examples/operator.json examples/bank.json "
-    "examples/insurer.json\n";
+    "examples/insurer.json\n"
+    "  --identities DIR  make an identity for each loaded worker that never\n"
+    "                    had one, its credentials in DIR/worker-W.creds\n"
+    "                    (twinline identity; the agent's --creds-dir DIR)\n"
+    "  --apply           then regenerate nats-server's authorization and\n"
+    "                    reload it (as twinline nats-auth; TL_NATS_AUTH and\n"
+    "                    TL_NATS_PIDFILE)\n";
+
+/* twinline load --identities DIR: the loaded files' new workers get
+ * identities; --apply then lets them in. The exit code. */
+static int load_identities(const cli_args *a, db *d, const char *dir,
+                           bool do_apply)
+{
+    const char *file = getenv("TL_NATS_AUTH");
+    const char *pidfile = getenv("TL_NATS_PIDFILE");
+    int total = 0;
+    err e = {0};
+
+    for (int i = 0; i < a->npos; i++) {
+        int made = 0;
+
+        if (cmd_identity_workers(d, a->pos[i], dir, &made, &e) != ST_OK)
+            return cli_fail(&e);
+        total += made;
+    }
+    printf("identities: %d new worker identit%s, credentials in "
+           "%s/worker-W.creds\n",
+           total, total == 1 ? "y" : "ies", dir);
+    if (!do_apply) {
+        if (total > 0)
+            printf("they connect once nats-server's authorization is "
+                   "regenerated: twinline nats-auth --write FILE --reload "
+                   "PIDFILE\n");
+        return 0;
+    }
+    if (file == NULL || file[0] == '\0' || pidfile == NULL ||
+        pidfile[0] == '\0')
+        return cli_usage_error(load_usage, "%s",
+                               "--apply needs TL_NATS_AUTH and "
+                               "TL_NATS_PIDFILE (or run twinline nats-auth)");
+    if (cmd_nats_auth_apply(&a->cfg, d, file, pidfile, stdout, &e) != ST_OK)
+        return cli_fail(&e);
+    return 0;
+}
 
 int cmd_load(int argc, char **argv, const config *cfg)
 {
+    cli_opt opts[] = {{"--identities", true, NULL, false},
+                      {"--apply", false, NULL, false}};
     cli_args a;
     db *d = NULL;
     err e = {0};
-    int rc = cli_args_parse(argc, argv, 1, cfg, NULL, 0, NULL, load_usage, &a);
+    int rc = cli_args_parse(argc, argv, 1, cfg, opts, 2, NULL, load_usage, &a);
 
     if (rc != 0)
         return rc;
@@ -94,6 +140,9 @@ int cmd_load(int argc, char **argv, const config *cfg)
         return help(load_usage);
     if (a.npos == 0)
         return cli_usage_error(load_usage, "%s", "name at least one file");
+    if (opts[1].set && !opts[0].set)
+        return cli_usage_error(load_usage, "%s",
+                               "--apply goes with --identities DIR");
     if ((rc = connect_db(&a, &d, &e)) != 0)
         return rc;
     for (int i = 0; i < a.npos; i++) {
@@ -110,6 +159,8 @@ int cmd_load(int argc, char **argv, const config *cfg)
         cmd_load_summary(&n, line, sizeof(line));
         printf("%s: %s\n", a.pos[i], line);
     }
+    if (rc == 0 && opts[0].set)
+        rc = load_identities(&a, d, opts[0].value, opts[1].set);
     db_close(d);
     return rc;
 }
@@ -238,15 +289,31 @@ static const char case_usage[] =
 static int send_case_request(const cli_args *a, const char *tenant,
                              const char *verb, const char *body)
 {
+    char creds[sizeof(a->cfg.creds)];
     bus *b = NULL;
+    bus_opts bo;
     err e = {0};
     int rc = 0;
 
-    if (bus_connect(&b, a->cfg.nats, "twinline-cli", &e) != ST_OK)
+    config_bus_opts(&a->cfg, "twinline-cli", &bo);
+    if (config_creds_for(&a->cfg, "admin", creds, sizeof(creds), &e) != ST_OK)
+        return cli_fail(&e);
+    bo.creds = creds[0] != '\0' ? creds : NULL;
+    if (bus_connect_opts(&b, &bo, &e) != ST_OK)
         return cli_fail(&e);
     if (cmd_case_request(b, a->cfg.prefix, tenant, verb, body, SUBMIT_TIMEOUT,
-                         stdout, &e) != ST_OK)
+                         stdout, &e) != ST_OK) {
+        char why[256];
+
+        /* A refused publish looks like silence; say what NATS said. */
+        bus_last_violation(b, why, sizeof(why));
+        if (why[0] != '\0')
+            err_set(&e, ST_CONFIG,
+                    "NATS refused it (%s): this identity may not act for "
+                    "tenant %s; give the tenant's credentials (--creds)",
+                    why, tenant);
         rc = cli_fail(&e);
+    }
     bus_close(b);
     return rc;
 }

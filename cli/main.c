@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "cmd_assist.h"
 #include "cmd_explain.h"
+#include "cmd_identity.h"
 #include "cmd_invoice.h"
 #include "cmd_statement.h"
 #include "cmd_stats.h"
@@ -29,6 +30,10 @@ static const cli_command commands[] = {
     {"assist", "assist report: acceptance of suggestions, AI reviews",
      cmd_assist},
     {"feed", "submit a stream of realistic cases (demo, benchmark)", feed_main},
+    {"identity", "identity create | list | revoke | rotate: NATS identities",
+     cmd_identity},
+    {"nats-auth", "generate nats-server's authorization and reload it",
+     cmd_nats_auth},
 };
 
 int main(int argc, char **argv)

@@ -16,6 +16,7 @@
 #define BUS_MAX_SERVERS 16
 #define BUS_INBOX_MAX   (ID_MAX + 16)
 #define BUS_AUTH_TRIES  3 /* connects with credentials; see bus_connect_opts */
+#define BUS_SHARED_POOL 4 /* delivery threads for bus_opts.shared_delivery */
 
 typedef struct sub_slot {
     natsSubscription *sub;
@@ -290,6 +291,12 @@ status bus_connect_opts(bus **out, const bus_opts *o, err *e)
         ns = natsOptions_SetReconnectWait(opts, 250);
     if (ns == NATS_OK)
         ns = natsOptions_SetReconnectBufSize(opts, 64 * 1024 * 1024);
+    if (ns == NATS_OK && o->shared_delivery) {
+        /* The pool grows to this size lazily and never shrinks. */
+        ns = nats_SetMessageDeliveryPoolSize(BUS_SHARED_POOL);
+        if (ns == NATS_OK)
+            ns = natsOptions_UseGlobalMessageDelivery(opts, true);
+    }
     if (ns == NATS_OK)
         ns = natsOptions_SetErrorHandler(opts, on_async_error, b);
     if (ns == NATS_OK)
@@ -322,7 +329,7 @@ status bus_connect_opts(bus **out, const bus_opts *o, err *e)
                           "server's authorization (regenerate it and reload "
                           "nats-server)"
                         : "the server requires credentials: give --creds "
-                          "or TL_CREDS");
+                          "FILE or TL_NATS_CREDS (twinline identity create)");
         goto out;
     }
     if (ns != NATS_OK) {

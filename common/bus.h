@@ -65,6 +65,11 @@ typedef struct bus_opts {
     /* Give up on the first connect after this long (0: 2 s). Once
      * connected, a bus reconnects forever. */
     int connect_timeout_ms;
+    /* Deliver this connection's messages on cnats's shared pool of
+     * delivery threads instead of a thread per subscription: for a
+     * program with a connection per identity it speaks for (the
+     * simulated workers), so threads do not grow with them. */
+    bool shared_delivery;
 } bus_opts;
 
 /*

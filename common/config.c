@@ -5,13 +5,21 @@
 #include <string.h>
 
 #include "ids.h"
+#include "nkey.h"
 
 const char config_flags_help[] =
     "  --db CONNINFO     PostgreSQL connection (env TL_DB)\n"
-    "  --nats URL        NATS server URL (env TL_NATS, default "
-    "nats://127.0.0.1:4222)\n"
+    "  --nats URL[,URL]  NATS server URL or a comma-separated list (env "
+    "TL_NATS,\n"
+    "                    default nats://127.0.0.1:4222)\n"
     "  --prefix TOKEN    subject prefix of this installation (env TL_PREFIX, "
-    "default tl)\n";
+    "default tl)\n"
+    "  --creds FILE      NATS credentials file of this program's identity "
+    "(env\n"
+    "                    TL_NATS_CREDS; make one with: twinline identity "
+    "create)\n"
+    "  --creds-dir DIR   credentials files of many identities, e.g. one per\n"
+    "                    simulated worker or fed tenant (env TL_CREDS_DIR)\n";
 
 static void copy_env(char *dst, size_t cap, const char *name, const char *def)
 {
@@ -25,6 +33,16 @@ void config_from_env(config *c)
     copy_env(c->db, sizeof(c->db), "TL_DB", "dbname=twinline");
     copy_env(c->nats, sizeof(c->nats), "TL_NATS", "nats://127.0.0.1:4222");
     copy_env(c->prefix, sizeof(c->prefix), "TL_PREFIX", "tl");
+    copy_env(c->creds, sizeof(c->creds), "TL_NATS_CREDS", "");
+    copy_env(c->creds_dir, sizeof(c->creds_dir), "TL_CREDS_DIR", "");
+}
+
+void config_bus_opts(const config *c, const char *name, bus_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->url = c->nats;
+    o->name = name;
+    o->creds = c->creds[0] != '\0' ? c->creds : NULL;
 }
 
 static bool match(const char *arg, const char *flag, const char **inline_val)
@@ -44,14 +62,42 @@ static bool match(const char *arg, const char *flag, const char **inline_val)
     return false;
 }
 
+status config_creds_for(const config *c, const char *role, char *path,
+                        size_t cap, err *e)
+{
+    nkey_dir *d = NULL;
+    const char *found = NULL;
+    status s;
+
+    path[0] = '\0';
+    if (c->creds[0] != '\0' || c->creds_dir[0] == '\0') {
+        if (strlen(c->creds) >= cap)
+            return err_set(e, ST_INVALID, "credentials path is too long");
+        memcpy(path, c->creds, strlen(c->creds) + 1);
+        return ST_OK;
+    }
+    s = nkey_dir_open(&d, c->creds_dir, e);
+    if (s == ST_OK)
+        s = nkey_dir_find(d, role, "-", &found, e);
+    if (s == ST_OK && strlen(found) >= cap)
+        s = err_set(e, ST_INVALID, "credentials path %.200s is too long",
+                    found);
+    if (s == ST_OK)
+        memcpy(path, found, strlen(found) + 1);
+    nkey_dir_close(d);
+    return s;
+}
+
 bool config_take_flag(config *c, int argc, char **argv, int *i, err *e)
 {
-    static const char *const flags[] = {"--db", "--nats", "--prefix"};
-    char *dsts[] = {c->db, c->nats, c->prefix};
-    size_t caps[] = {sizeof(c->db), sizeof(c->nats), sizeof(c->prefix)};
+    static const char *const flags[] = {"--db", "--nats", "--prefix", "--creds",
+                                        "--creds-dir"};
+    char *dsts[] = {c->db, c->nats, c->prefix, c->creds, c->creds_dir};
+    size_t caps[] = {sizeof(c->db), sizeof(c->nats), sizeof(c->prefix),
+                     sizeof(c->creds), sizeof(c->creds_dir)};
     const char *val = NULL;
 
-    for (int f = 0; f < 3; f++) {
+    for (int f = 0; f < 5; f++) {
         if (!match(argv[*i], flags[f], &val))
             continue;
         if (val == NULL) {

@@ -1,20 +1,30 @@
 /*
- * Settings every program shares: where PostgreSQL and NATS are, and the
- * subject prefix that namespaces one Twinline installation on a NATS server.
- * Defaults come from the environment (TL_DB, TL_NATS, TL_PREFIX); programs
- * let --db, --nats and --prefix override them.
+ * Settings every program shares: where PostgreSQL and NATS are, the
+ * subject prefix that namespaces one Twinline installation on a NATS server,
+ * and the credentials a program connects to NATS with. Defaults come from
+ * the environment (TL_DB, TL_NATS, TL_PREFIX, TL_NATS_CREDS, TL_CREDS_DIR);
+ * programs let --db, --nats, --prefix, --creds and --creds-dir override
+ * them.
  */
 #ifndef TL_CONFIG_H
 #define TL_CONFIG_H
 
 #include <stdbool.h>
 
+#include "bus.h"
 #include "err.h"
 
 typedef struct config {
     char db[512];    /* libpq conninfo or URL */
-    char nats[256];  /* nats://host:port */
+    char nats[1024]; /* nats://host:port, or a comma-separated list */
     char prefix[64]; /* first subject token, default "tl" */
+    /* The credentials file of the program's identity (nkey.h); "" for
+     * none, which a server with authorization refuses. */
+    char creds[512];
+    /* A directory of credentials files of many identities: the agent's
+     * simulated workers and the feed's tenants each connect with their
+     * own (nkey_creds_find); "" for none. */
+    char creds_dir[512];
 } config;
 
 /* Fill c from the environment, with built-in defaults for what is unset. */
@@ -29,5 +39,24 @@ bool config_take_flag(config *c, int argc, char **argv, int *i, err *e);
 
 /* Help text for the shared flags, for --help screens. */
 extern const char config_flags_help[];
+
+/*
+ * The connection options of c into *o (zeroed first): its servers and
+ * credentials, with name shown in the server's connection list. The
+ * strings stay c's: o is valid while c is.
+ */
+void config_bus_opts(const config *c, const char *name, bus_opts *o);
+
+/*
+ * The credentials file a program of role ("dispatcher", "billing",
+ * "console", "admin": the roles without a party) connects with, into
+ * path: c->creds when given, else the one file of that role in
+ * c->creds_dir (nkey_dir_find), else "" (none). So one TL_CREDS_DIR lets
+ * every program of an installation find its own identity. Errors: those
+ * of nkey_dir_open and nkey_dir_find (ST_CONFIG, ST_NOT_FOUND,
+ * ST_CONFLICT), ST_INVALID when path is too small.
+ */
+status config_creds_for(const config *c, const char *role, char *path,
+                        size_t cap, err *e);
 
 #endif

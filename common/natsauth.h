@@ -13,19 +13,24 @@
  *                 one can read another party's replies.
  *   dispatcher    publishes <p>.worker.>, <p>.stats.>, <p>.evt.>,
  *                 $JS.API.> and replies to what it received; subscribes to
- *                 <p>.api.>, <p>.agent.>, <p>.ops.>.
+ *                 <p>.api.>, <p>.agent.>, <p>.ops.>, <p>.admin.>.
  *   billing       replies; creates, updates and reads the event stream
  *                 <P>_EVENTS and its own consumer "billing" on it, fetches
  *                 and acknowledges from it; nothing else of $JS.API.
  *   tenant T      publishes <p>.api.T.>; reads its events consumer
  *                 events_T (info, next, ack) but cannot create, change or
  *                 delete it.
+ *   console       publishes <p>.api.*.>, <p>.ops.*.> (the requests of the
+ *                 keys it checked), <p>.alerts.*; reads its own consumer
+ *                 console_hooks (info, create, next, ack); subscribes to
+ *                 <p>.stats.dispatcher and <p>.alerts.*.
  *   operator O    publishes <p>.ops.O.> (requests carry the operator:
  *                 <p>.ops.<operator>.task.priority).
  *   worker W      publishes <p>.agent.W.>; subscribes to <p>.worker.W.>.
- *   admin         publishes <p>.api.> and <p>.ops.> (the installation's own
- *                 command line, which files requests for any tenant);
- *                 subscribes to <p>.stats.>.
+ *   admin         publishes <p>.api.>, <p>.ops.> (the installation's own
+ *                 command line, which files requests for any tenant) and
+ *                 <p>.admin.> (its notices to the dispatcher); subscribes
+ *                 to <p>.stats.>.
  *
  * Pure: no I/O. The caller writes the text to a file that the server's
  * configuration includes and reloads the server (nats-server
@@ -54,6 +59,7 @@ typedef enum natsauth_role {
     NATSAUTH_OPERATOR,
     NATSAUTH_WORKER,
     NATSAUTH_ADMIN,
+    NATSAUTH_CONSOLE,
     NATSAUTH__ROLES
 } natsauth_role;
 
@@ -74,7 +80,8 @@ typedef struct natsauth_perms {
     bool allow_responses; /* may answer requests it received */
 } natsauth_perms;
 
-/* "dispatcher", "billing", "tenant", "operator", "worker", "admin". */
+/* "dispatcher", "billing", "tenant", "operator", "worker", "admin",
+ * "console". */
 const char *natsauth_role_name(natsauth_role r);
 
 /* The role named s; ST_INVALID (listing the roles) for anything else. */
@@ -95,7 +102,7 @@ void natsauth_inbox_prefix(const char *id, char *buf, size_t cap);
 void natsauth_stream_name(const char *prefix, char *buf, size_t cap);
 
 /* The durable consumer a tenant reads its case events from
- * ("events_<tenant>", filter <p>.evt.<tenant>.case) into buf. */
+ * ("events_<tenant>", filter <p>.evt.<tenant>.>) into buf. */
 void natsauth_events_consumer(const char *tenant, char *buf, size_t cap);
 
 /*
@@ -115,6 +122,18 @@ status natsauth_permissions(const char *prefix, const natsauth_identity *id,
  */
 status natsauth_config(const char *prefix, const natsauth_identity *ids,
                        size_t n, char **out, err *e);
+
+/*
+ * As natsauth_config, with one more user of public key probe_key (a user
+ * nkey no identity has) that may neither publish nor subscribe: whoever
+ * made the text holds its seed and, once a connection with it succeeds,
+ * knows the server applied this text (twinline nats-auth --reload waits
+ * for that). probe_key NULL is natsauth_config. ST_INVALID for a bad key
+ * or one an identity has.
+ */
+status natsauth_config_probed(const char *prefix, const natsauth_identity *ids,
+                              size_t n, const char *probe_key, char **out,
+                              err *e);
 
 /*
  * Parse an identity list: one identity per line,

@@ -1,5 +1,6 @@
 #include "nkey.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -723,4 +724,131 @@ out:
     sodium_free(text);
     close(fd);
     return s;
+}
+
+/* One file of a directory index. */
+typedef struct dir_entry {
+    char role[NKEY_ROLE_MAX + 1];
+    char party[ID_MAX + 1];
+    char *path;
+} dir_entry;
+
+struct nkey_dir {
+    char *dir;
+    dir_entry *v;
+    int n, cap;
+};
+
+static bool has_creds_suffix(const char *name)
+{
+    size_t n = strlen(name);
+
+    return n > 6 && strcmp(name + n - 6, ".creds") == 0;
+}
+
+static status dir_add(nkey_dir *d, const char *name, err *e)
+{
+    size_t plen = strlen(d->dir) + strlen(name) + 2;
+    nkey_creds c;
+    dir_entry *x;
+    char *path = malloc(plen);
+    status s;
+
+    if (path == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    snprintf(path, plen, "%s/%s", d->dir, name);
+    if ((s = nkey_creds_read(path, &c, e)) != ST_OK) {
+        free(path);
+        if (e != NULL)
+            e->code = ST_CONFIG;
+        return ST_CONFIG;
+    }
+    if (d->n == d->cap) {
+        int cap = d->cap > 0 ? d->cap * 2 : 64;
+        dir_entry *grown = realloc(d->v, (size_t)cap * sizeof(*grown));
+
+        if (grown == NULL) {
+            nkey_creds_clear(&c);
+            free(path);
+            return err_set(e, ST_NOMEM, "out of memory");
+        }
+        d->v = grown;
+        d->cap = cap;
+    }
+    x = &d->v[d->n++];
+    memcpy(x->role, c.role, sizeof(x->role));
+    memcpy(x->party, c.party, sizeof(x->party));
+    x->path = path;
+    nkey_creds_clear(&c);
+    return ST_OK;
+}
+
+status nkey_dir_open(nkey_dir **out, const char *dir, err *e)
+{
+    nkey_dir *d = calloc(1, sizeof(*d));
+    DIR *h = NULL;
+    struct dirent *ent;
+    status s = ST_OK;
+
+    if (d == NULL || (d->dir = strdup(dir)) == NULL) {
+        free(d);
+        return err_set(e, ST_NOMEM, "out of memory");
+    }
+    h = opendir(dir);
+    if (h == NULL) {
+        s = err_set(e, ST_CONFIG,
+                    "cannot read the credentials directory %s: %s", dir,
+                    strerror(errno));
+        goto out;
+    }
+    while (s == ST_OK && (ent = readdir(h)) != NULL)
+        if (ent->d_name[0] != '.' && has_creds_suffix(ent->d_name))
+            s = dir_add(d, ent->d_name, e);
+out:
+    if (h != NULL)
+        closedir(h);
+    if (s != ST_OK) {
+        nkey_dir_close(d);
+        return s;
+    }
+    *out = d;
+    return ST_OK;
+}
+
+status nkey_dir_find(const nkey_dir *d, const char *role, const char *party,
+                     const char **path, err *e)
+{
+    int hit = -1;
+
+    for (int i = 0; i < d->n; i++) {
+        if (strcmp(d->v[i].role, role) != 0 ||
+            strcmp(d->v[i].party, party) != 0)
+            continue;
+        if (hit >= 0)
+            return err_set(e, ST_CONFLICT,
+                           "two credentials files in %s are %s %s's: %s and "
+                           "%s; remove the one of the revoked identity "
+                           "(twinline identity list --all)",
+                           d->dir, role, party, d->v[hit].path, d->v[i].path);
+        hit = i;
+    }
+    if (hit < 0)
+        return err_set(e, ST_NOT_FOUND,
+                       "no credentials for %s %.64s in %s; make them with: "
+                       "twinline identity create %s %.64s --out "
+                       "%s/%s-%.64s.creds (and run twinline nats-auth)",
+                       role, party, d->dir, role, party, d->dir, role, party);
+    *path = d->v[hit].path;
+    return ST_OK;
+}
+
+void nkey_dir_close(nkey_dir *d)
+{
+    if (d == NULL)
+        return;
+    for (int i = 0; i < d->n; i++)
+        free(d->v[i].path);
+    free(d->v);
+    free(d->dir);
+    free(d);
 }

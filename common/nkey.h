@@ -130,4 +130,31 @@ status nkey_creds_read(const char *path, nkey_creds *out, err *e);
 /* Free what out holds (the key) and zero it; safe on a cleared struct. */
 void nkey_creds_clear(nkey_creds *c);
 
+/*
+ * The credentials files of a directory, by the role and party they name:
+ * for programs that connect as many identities (the agent's simulated
+ * workers, the feed's tenants). Every "*.creds" file in the directory is
+ * read and checked (nkey_creds_read); its seed is not kept.
+ */
+typedef struct nkey_dir nkey_dir;
+
+/*
+ * Index the directory dir into *out (caller's, nkey_dir_close). Errors:
+ * ST_CONFIG for a directory that cannot be read or a file in it that
+ * nkey_creds_read refuses (the message names it and the fix), ST_NOMEM.
+ */
+status nkey_dir_open(nkey_dir **out, const char *dir, err *e);
+
+/*
+ * The path of the one file of (role, party) into *path (borrowed from d).
+ * ST_NOT_FOUND when there is none (the message says how to make it),
+ * ST_CONFLICT when two files name them (a revoked identity's file left
+ * beside its successor: the message names both).
+ */
+status nkey_dir_find(const nkey_dir *d, const char *role, const char *party,
+                     const char **path, err *e);
+
+/* Free d; NULL is a no-op. */
+void nkey_dir_close(nkey_dir *d);
+
 #endif

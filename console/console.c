@@ -163,8 +163,16 @@ status console_create(console **out, const config *cfg, const console_opts *o,
     pthread_cond_init(&c->cv, NULL);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     st = console_dbpool_create(&c->pool, cfg->db, o->db_conns, e);
-    if (st == ST_OK)
-        st = bus_connect(&c->bus, cfg->nats, "twinline-console", e);
+    if (st == ST_OK) {
+        char creds[sizeof(c->cfg.creds)];
+        bus_opts bo;
+
+        config_bus_opts(&c->cfg, "twinline-console", &bo);
+        st = config_creds_for(&c->cfg, "console", creds, sizeof(creds), e);
+        bo.creds = creds[0] != '\0' ? creds : NULL;
+        if (st == ST_OK)
+            st = bus_connect_opts(&c->bus, &bo, e);
+    }
     if (st == ST_OK)
         st = console_live_create(&c->live, c->bus, cfg->prefix,
                                  o->sample_ms < 5000 ? o->sample_ms : 5000, e);

@@ -1,7 +1,8 @@
 /*
  * The operators' endpoints: figures read from PostgreSQL, confined to the
  * key's operator by every statement's first parameter, and the actions
- * forwarded to the dispatcher on <p>.ops.*.
+ * forwarded to the dispatcher on <p>.ops.<operator>.<verb> (the key's
+ * operator: the dispatcher checks the task is in one of its pools).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "ids.h"
 #include "log.h"
 #include "sbuf.h"
+#include "subjects.h"
 
 static const char *const no_query[] = {NULL};
 
@@ -230,7 +232,7 @@ static void ops_action(const api_req *a, const char *action, const char *rest,
                        const char *target, const char *reason, json_t *req,
                        console_http_reply *rep)
 {
-    char subject[160];
+    char subject[SUBJECTS_MAX];
     char *body = jsonx_dump(req);
     char *reply = NULL;
     const char *params[7];
@@ -239,10 +241,14 @@ static void ops_action(const api_req *a, const char *action, const char *rest,
     status st, ast;
     db *d;
 
-    snprintf(subject, sizeof(subject), "%s.ops.%s", a->c->cfg.prefix, rest);
     if (body == NULL) {
         api_reply_error(rep, ST_NOMEM, "out of memory");
         return;
+    }
+    if (subjects_ops(subject, sizeof(subject), a->c->cfg.prefix, a->who.owner,
+                     rest, &e) != ST_OK) {
+        api_reply_error(rep, ST_INVALID, e.msg);
+        goto out;
     }
     d = api_db(a, rep);
     if (d == NULL)

@@ -431,7 +431,7 @@ done:
     return s;
 }
 
-/* ---- <p>.ops.task.priority ---- */
+/* ---- <p>.ops.<operator>.task.priority ---- */
 
 status case_msg_priority_encode(const case_task_priority *p, char **out,
                                 size_t *len, err *e)

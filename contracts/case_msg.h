@@ -142,7 +142,8 @@ typedef struct case_dispute_reply {
 status case_msg_dispute_reply_decode(const char *buf, size_t len,
                                      case_dispute_reply *out, err *e);
 
-/* An operator's change of a task's priority (<p>.ops.task.priority). */
+/* An operator's change of a task's priority (<p>.ops.<operator>.task.priority).
+ */
 #define CASE_TASK_PRIORITY_MIN (-100)
 #define CASE_TASK_PRIORITY_MAX 100
 typedef struct case_task_priority {

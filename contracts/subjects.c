@@ -8,13 +8,14 @@ static const char *const kind_tokens[] = {
     [SUBJECTS_API] = "api",       [SUBJECTS_AGENT] = "agent",
     [SUBJECTS_WORKER] = "worker", [SUBJECTS_EVT] = "evt",
     [SUBJECTS_OPS] = "ops",       [SUBJECTS_STATS] = "stats",
+    [SUBJECTS_ADMIN] = "admin",
 };
 
-/* Kinds whose second token names a party (tenant or worker). */
+/* Kinds whose second token names a party (tenant, worker or operator). */
 static bool has_party(subjects_kind k)
 {
     return k == SUBJECTS_API || k == SUBJECTS_AGENT || k == SUBJECTS_WORKER ||
-           k == SUBJECTS_EVT;
+           k == SUBJECTS_EVT || k == SUBJECTS_OPS;
 }
 
 static bool party_valid(const char *p)
@@ -77,16 +78,22 @@ status subjects_event(char *buf, size_t cap, const char *prefix,
     return build(buf, cap, prefix, SUBJECTS_EVT, tenant, kind, e);
 }
 
-status subjects_ops(char *buf, size_t cap, const char *prefix, const char *verb,
-                    err *e)
+status subjects_ops(char *buf, size_t cap, const char *prefix, const char *op,
+                    const char *verb, err *e)
 {
-    return build(buf, cap, prefix, SUBJECTS_OPS, NULL, verb, e);
+    return build(buf, cap, prefix, SUBJECTS_OPS, op, verb, e);
 }
 
 status subjects_stats(char *buf, size_t cap, const char *prefix,
                       const char *source, err *e)
 {
     return build(buf, cap, prefix, SUBJECTS_STATS, NULL, source, e);
+}
+
+status subjects_admin(char *buf, size_t cap, const char *prefix,
+                      const char *verb, err *e)
+{
+    return build(buf, cap, prefix, SUBJECTS_ADMIN, NULL, verb, e);
 }
 
 status subjects_events_all(char *buf, size_t cap, const char *prefix, err *e)
@@ -170,10 +177,10 @@ bool subjects_parse(const char *subject, const char *prefix,
     p = subject + plen + 1;
     if (!take_token(&p, kind, sizeof(kind)))
         return false;
-    for (k = 0; k <= SUBJECTS_STATS; k++)
+    for (k = 0; k <= SUBJECTS_ADMIN; k++)
         if (strcmp(kind, kind_tokens[k]) == 0)
             break;
-    if (k > SUBJECTS_STATS)
+    if (k > SUBJECTS_ADMIN)
         return false;
     out->kind = (subjects_kind)k;
     out->party[0] = '\0';

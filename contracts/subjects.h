@@ -7,8 +7,10 @@
  *   <p>.agent.<worker>.<verb>    agent requests (presence, accept, ...)
  *   <p>.worker.<worker>.<kind>   dispatcher to agent (offer, notice)
  *   <p>.evt.<tenant>.<kind>      events (case, outcome), stream <P>_EVENTS
- *   <p>.ops.<verb>               operator requests (task.priority)
+ *   <p>.ops.<operator>.<verb>    operator requests (task.priority)
  *   <p>.stats.<source>           live figures (dispatcher)
+ *   <p>.admin.<verb>             the admin command line's notices to the
+ *                                dispatcher (identity.revoked)
  *
  * Pure functions, no I/O. A builder writes a NUL-terminated subject into
  * buf of cap bytes (SUBJECTS_MAX always suffices for a valid prefix and
@@ -48,9 +50,12 @@
 /* Event kinds (<p>.evt.<tenant>.<kind>). */
 #define SUBJECTS_EVT_CASE    "case"
 #define SUBJECTS_EVT_OUTCOME "outcome"
-/* Operator verbs (<p>.ops.<verb>) and figure sources (<p>.stats.<src>). */
+/* Operator verbs (<p>.ops.<operator>.<verb>) and figure sources
+ * (<p>.stats.<src>). */
 #define SUBJECTS_TASK_PRIORITY "task.priority"
 #define SUBJECTS_DISPATCHER    "dispatcher"
+/* Admin notices (<p>.admin.<verb>). */
+#define SUBJECTS_IDENTITY_REVOKED "identity.revoked"
 
 typedef enum subjects_kind {
     SUBJECTS_API,
@@ -58,7 +63,8 @@ typedef enum subjects_kind {
     SUBJECTS_WORKER,
     SUBJECTS_EVT,
     SUBJECTS_OPS,
-    SUBJECTS_STATS
+    SUBJECTS_STATS,
+    SUBJECTS_ADMIN
 } subjects_kind;
 
 status subjects_api(char *buf, size_t cap, const char *prefix,
@@ -69,10 +75,12 @@ status subjects_worker(char *buf, size_t cap, const char *prefix,
                        const char *worker, const char *kind, err *e);
 status subjects_event(char *buf, size_t cap, const char *prefix,
                       const char *tenant, const char *kind, err *e);
-status subjects_ops(char *buf, size_t cap, const char *prefix, const char *verb,
-                    err *e);
+status subjects_ops(char *buf, size_t cap, const char *prefix, const char *op,
+                    const char *verb, err *e);
 status subjects_stats(char *buf, size_t cap, const char *prefix,
                       const char *source, err *e);
+status subjects_admin(char *buf, size_t cap, const char *prefix,
+                      const char *verb, err *e);
 
 /* "<p>.evt.>": every event, the subjects of the event stream. */
 status subjects_events_all(char *buf, size_t cap, const char *prefix, err *e);
@@ -89,7 +97,7 @@ status subjects_event_parts(char head[SUBJECTS_MAX], char tail[SUBJECTS_MAX],
 /* The event stream's name: the prefix in upper case + "_EVENTS". */
 status subjects_stream(char *buf, size_t cap, const char *prefix, err *e);
 
-/* A subject split into its parts; party is "" for ops and stats. */
+/* A subject split into its parts; party is "" for stats and admin. */
 typedef struct subjects_parsed {
     subjects_kind kind;
     char party[ID_MAX + 1];

@@ -12,9 +12,11 @@
 #include <time.h>
 
 #include "accept.h"
+#include "admin_api.h"
 #include "case_api.h"
 #include "clock.h"
 #include "complete.h"
+#include "consumers.h"
 #include "dsp.h"
 #include "feedback_api.h"
 #include "jsonx.h"
@@ -26,6 +28,7 @@
 #include "state.h"
 #include "stats.h"
 #include "subjects.h"
+#include "violations.h"
 #include "worker_api.h"
 
 /* The tables the dispatcher writes as work flows. */
@@ -46,6 +49,7 @@ void dispatcher_opts_default(dispatcher_opts *o)
     o->no_affinity = false;
     o->no_assist = false;
     o->batch_match_min = 0;
+    o->nats_log = NULL;
 }
 
 /* Reply with an error immediately (nothing to commit for it). */
@@ -91,9 +95,9 @@ static void on_message(void *ctx, bus_msg *m)
  * The route table: a request's subject (contracts/subjects.h) names its
  * kind and verb, and one handler answers every request of a kind in a
  * batch. Kinds are handled in the order of this table: the bank's
- * requests, the operator's, then the agents' (presence and heartbeats
- * before the answers to offers), as within a batch requests of different
- * parties are concurrent anyway.
+ * requests, the operator's, the admin's notices, then the agents'
+ * (presence and heartbeats before the answers to offers), as within a
+ * batch requests of different parties are concurrent anyway.
  */
 typedef struct route_entry {
     subjects_kind kind;
@@ -107,6 +111,7 @@ static const route_entry routes[] = {
     {SUBJECTS_API, SUBJECTS_CASE_REOPEN, dsp_case_reopen},
     {SUBJECTS_API, SUBJECTS_CASE_COMPLAINT, dsp_case_complaint},
     {SUBJECTS_OPS, SUBJECTS_TASK_PRIORITY, dsp_ops_priority},
+    {SUBJECTS_ADMIN, SUBJECTS_IDENTITY_REVOKED, dsp_admin_revoked},
     {SUBJECTS_AGENT, SUBJECTS_PRESENCE, dsp_presence},
     {SUBJECTS_AGENT, SUBJECTS_HEARTBEAT, dsp_heartbeat},
     {SUBJECTS_AGENT, SUBJECTS_REJECT, dsp_reject},
@@ -331,6 +336,8 @@ status dispatcher_run(dispatcher *d, err *e)
             d->next_contracts_us = now + 5000000;
             if (dsp_refresh_contracts(d, &ce) != ST_OK)
                 log_warn(MOD, "refresh contracts: %s", ce.msg);
+            else if (dsp_consumers_ensure(d, &ce) != ST_OK)
+                log_warn(MOD, "tenants' events consumers: %s", ce.msg);
             else if (dsp_reconcile(d, &fixed, &ce) != ST_OK)
                 log_warn(MOD, "reconcile with the database: %s", ce.msg);
             else if (fixed > 0)
@@ -360,17 +367,22 @@ status dispatcher_run(dispatcher *d, err *e)
         for (int i = 0; i < n; i++)
             bus_msg_free(msgs[i]);
         if (now - last_report > 10000000) {
+            int64_t violations, refused;
+
             last_report = now;
+            dsp_violations_counts(d->violations, &violations, &refused);
             log_info(MOD,
                      "messages=%llu batches=%llu cases=%llu offers=%llu "
-                     "completed=%llu pending=%d open_tasks=%d",
+                     "completed=%llu pending=%d open_tasks=%d "
+                     "violations=%lld refused_connections=%lld",
                      (unsigned long long)d->stat_msgs,
                      (unsigned long long)d->stat_batches,
                      (unsigned long long)d->stat_cases,
                      (unsigned long long)d->stat_offers,
                      (unsigned long long)d->stat_completed,
                      router_pending_count(d->router),
-                     router_task_count(d->router));
+                     router_task_count(d->router), (long long)violations,
+                     (long long)refused);
         }
     }
     free(msgs);
@@ -431,9 +443,19 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     if (s == ST_OK)
         s = strtab_create(&d->workers, e);
     if (s == ST_OK)
-        s = db_connect(&d->db, cfg->db, e);
+        s = strtab_create(&d->consumers, e);
     if (s == ST_OK)
-        s = bus_connect(&d->bus, cfg->nats, "twinline-dispatcher", e);
+        s = db_connect(&d->db, cfg->db, e);
+    if (s == ST_OK) {
+        char creds[sizeof(cfg->creds)];
+        bus_opts bo;
+
+        config_bus_opts(cfg, "twinline-dispatcher", &bo);
+        s = config_creds_for(cfg, "dispatcher", creds, sizeof(creds), e);
+        bo.creds = creds[0] != '\0' ? creds : NULL;
+        if (s == ST_OK)
+            s = bus_connect_opts(&d->bus, &bo, e);
+    }
     if (s != ST_OK)
         goto fail;
     s = dsp_rebuild(d, e);
@@ -447,8 +469,17 @@ status dispatcher_create(dispatcher **out, const config *cfg,
         s = subjects_events_all(subj, sizeof(subj), cfg->prefix, e);
     if (s == ST_OK)
         s = bus_stream_ensure(d->bus, stream, subj, o->stream_max_bytes, e);
+    if (s == ST_OK) {
+        err ce = {0};
+
+        /* Retried every 5 s: a tenant's events can wait, its cases not. */
+        if (dsp_consumers_ensure(d, &ce) != ST_OK)
+            log_warn(MOD, "tenants' events consumers: %s", ce.msg);
+    }
     if (s == ST_OK)
         s = dsp_outbox_start(d, e);
+    if (s == ST_OK && o->nats_log != NULL)
+        s = dsp_violations_start(&d->violations, cfg->db, o->nats_log, e);
     if (s == ST_OK)
         s = subjects_api(subj, sizeof(subj), cfg->prefix, "*",
                          SUBJECTS_CASE_ANY, e);
@@ -459,8 +490,13 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     if (s == ST_OK)
         s = bus_subscribe(d->bus, subj, NULL, on_message, d, e);
     if (s == ST_OK)
-        s = subjects_ops(subj, sizeof(subj), cfg->prefix,
+        s = subjects_ops(subj, sizeof(subj), cfg->prefix, "*",
                          SUBJECTS_TASK_PRIORITY, e);
+    if (s == ST_OK)
+        s = bus_subscribe(d->bus, subj, NULL, on_message, d, e);
+    if (s == ST_OK)
+        s = subjects_admin(subj, sizeof(subj), cfg->prefix,
+                           SUBJECTS_IDENTITY_REVOKED, e);
     if (s == ST_OK)
         s = bus_subscribe(d->bus, subj, NULL, on_message, d, e);
     if (s == ST_OK)
@@ -481,6 +517,7 @@ void dispatcher_destroy(dispatcher *d)
 {
     if (d == NULL)
         return;
+    dsp_violations_stop(d->violations);
     dsp_outbox_stop(d);
     bus_close(d->bus);
     /* Messages that arrived after the loop stopped are dropped: requests
@@ -499,6 +536,7 @@ void dispatcher_destroy(dispatcher *d)
     strtab_destroy(d->skills);
     strtab_destroy(d->workers);
     strtab_destroy(d->licences);
+    strtab_destroy(d->consumers);
     free(d->winfo);
     free(d->pinfo);
     for (int i = 0; i < d->nplaybooks; i++) {

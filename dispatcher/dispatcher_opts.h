@@ -21,6 +21,10 @@ typedef struct dispatcher_opts {
                                    least this many tasks and free workers
                                    wait; 0: one decision at a time */
     bool no_assist;             /* A/B runs: AI-assisted levels never count */
+    /* nats-server's log file, followed for the permission violations of
+     * every client (violations.h); NULL: not followed. Borrowed: it must
+     * outlive the dispatcher. */
+    const char *nats_log;
 } dispatcher_opts;
 
 #endif

@@ -22,13 +22,14 @@
 
 /* As dispatcher.h names it for the program that runs the dispatcher. */
 typedef struct dispatcher dispatcher;
-typedef struct dsp_outq dsp_outq; /* outq.h */
+typedef struct dsp_outq dsp_outq;             /* outq.h */
+typedef struct dsp_violations dsp_violations; /* violations.h */
 
 #define DSP_MATCH_MAX 1024 /* routing decisions per batch */
 
 /* One request of a batch: the message and the party its subject names
- * (the tenant of a bank request, the worker of an agent request; "" for
- * an operator's). */
+ * (the tenant of a bank request, the worker of an agent request, the
+ * operator of an operator's; "" for an admin notice). */
 typedef struct dsp_req {
     const bus_msg *m;
     char party[ID_MAX + 1];
@@ -68,6 +69,7 @@ struct dispatcher {
     strtab *skills;
     strtab *workers;
     strtab *licences;   /* licence codes; the router's code is index + 1 */
+    strtab *consumers;  /* tenants whose events consumer exists */
     worker_info *winfo; /* by worker index */
     int cap_winfo;
     pool_info *pinfo; /* by pool index */
@@ -96,6 +98,8 @@ struct dispatcher {
     int64_t next_contracts_us;
     int64_t next_analyze; /* db_analyze_growing over stat_msgs */
     int64_t next_stats_us;
+
+    dsp_violations *violations; /* following nats-server's log, or NULL */
 
     pthread_t outbox_thread;
     bool outbox_running;

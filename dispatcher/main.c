@@ -54,6 +54,10 @@ static void usage(FILE *f)
             "                        tasks and free workers wait (0: off)\n"
             "  --no-assist           AI-assisted skill levels never count "
             "(A/B comparisons)\n"
+            "  --nats-log FILE       follow nats-server's log for every "
+            "client's permission\n"
+            "                        violations (env TL_NATS_LOG; "
+            "docs/security.md)\n"
             "  -h, --help            this text\n",
             config_flags_help);
 }
@@ -84,6 +88,8 @@ int main(int argc, char **argv)
 
     config_from_env(&cfg);
     dispatcher_opts_default(&o);
+    if (getenv("TL_NATS_LOG") != NULL && getenv("TL_NATS_LOG")[0] != '\0')
+        o.nats_log = getenv("TL_NATS_LOG");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -120,6 +126,14 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--stats-ms") == 0) {
             if (int_flag(a, v, 0, 3600000, &o.stats_ms) != 0)
                 return 2;
+            i++;
+        } else if (strcmp(a, "--nats-log") == 0) {
+            if (v == NULL) {
+                fprintf(stderr, "twinline-dispatcher: --nats-log needs a "
+                                "file\n");
+                return 2;
+            }
+            o.nats_log = v;
             i++;
         } else if (strcmp(a, "--batch") == 0) {
             if (int_flag(a, v, 1, 10000, &o.batch_max) != 0)

@@ -1,4 +1,4 @@
-/* An operator changes a waiting task's priority. */
+/* An operator changes a waiting task's priority: only of a task it serves. */
 #include "ops_api.h"
 
 #include <stdio.h>
@@ -13,12 +13,15 @@
 #define MOD "dispatcher"
 
 /* The priority sticks to the task (a restart keeps it); only open tasks,
- * which the router knows, can change. */
-static status priority_one(dispatcher *d, const bus_msg *m, err *e)
+ * which the router knows, can change, and only those of a case type one
+ * of the operator's pools serves. The server lets an operator identity
+ * publish only under its own <p>.ops.<operator>., so op is who asks. */
+static status priority_one(dispatcher *d, const bus_msg *m, const char *op,
+                           err *e)
 {
     case_task_priority p;
     char tbuf[24], pbuf[24], *body = NULL;
-    const char *params[2];
+    const char *params[3];
     db_res *r = NULL;
     size_t len;
     status s = case_msg_priority_decode(bus_msg_data(m), bus_msg_len(m), &p, e);
@@ -27,23 +30,31 @@ static status priority_one(dispatcher *d, const bus_msg *m, err *e)
         return s;
     params[0] = db_i64_str(tbuf, p.task_id);
     params[1] = db_i64_str(pbuf, p.priority);
+    params[2] = op;
     s = db_run(d->db, &dsp_sql_task_priority, params, &r, e);
     if (s != ST_OK)
         goto out;
     if (db_rows(r) == 0) {
+        const char *sp[2] = {params[0], op};
+
         db_res_free(r);
         r = NULL;
-        s = db_run(d->db, &dsp_sql_task_state, params, &r, e);
+        s = db_run(d->db, &dsp_sql_task_state, sp, &r, e);
         if (s != ST_OK)
             goto out;
-        s = db_rows(r) == 0
-                ? err_set(e, ST_NOT_FOUND, "task %lld does not exist",
-                          (long long)p.task_id)
-                : err_set(e, ST_INVALID,
-                          "task %lld is %s; only pending, reserved or "
-                          "assigned tasks can change priority",
-                          (long long)p.task_id,
-                          db_val(r, 0, DSP_TASK_STATE_STATE));
+        if (db_rows(r) == 0)
+            s = err_set(e, ST_NOT_FOUND, "task %lld does not exist",
+                        (long long)p.task_id);
+        else if (!db_bool(r, 0, DSP_TASK_STATE_SERVED))
+            s = err_set(e, ST_NOT_YOURS,
+                        "task %lld is not in a pool of operator %s",
+                        (long long)p.task_id, op);
+        else
+            s = err_set(e, ST_INVALID,
+                        "task %lld is %s; only pending, reserved or "
+                        "assigned tasks can change priority",
+                        (long long)p.task_id,
+                        db_val(r, 0, DSP_TASK_STATE_STATE));
         goto out;
     }
     /* A task the router does not know is fine: the rebuild reads the
@@ -54,8 +65,8 @@ static status priority_one(dispatcher *d, const bus_msg *m, err *e)
             ST_OK)
             log_warn(MOD, "%s", re.msg);
     }
-    log_info(MOD, "operator set task %lld priority to %d", (long long)p.task_id,
-             p.priority);
+    log_info(MOD, "operator %s set task %lld priority to %d", op,
+             (long long)p.task_id, p.priority);
     s = case_msg_priority_reply(&p, &body, &len, e);
     if (s == ST_OK)
         s = dsp_outq_reply(d->out, m, body, e);
@@ -71,8 +82,9 @@ status dsp_ops_priority(dispatcher *d, const dsp_req *reqs, int n, err *e)
 
     for (int i = 0; s == ST_OK && i < n; i++) {
         err re = {0};
-        dsp_outq_fail(d->out, reqs[i].m, priority_one(d, reqs[i].m, &re), &re,
-                      &s, e);
+        dsp_outq_fail(d->out, reqs[i].m,
+                      priority_one(d, reqs[i].m, reqs[i].party, &re), &re, &s,
+                      e);
     }
     return s;
 }

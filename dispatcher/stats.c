@@ -21,17 +21,19 @@ static void copy_id(char *dst, size_t cap, const char *src)
 status stats_collect(db *d, stats **out, err *e)
 {
     stats *s = calloc(1, sizeof(*s));
-    db_res *q = NULL, *w = NULL;
+    db_res *q = NULL, *w = NULL, *v = NULL;
     status st;
 
     if (s == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
     if ((st = db_run(d, &dsp_sql_stats_queues, NULL, &q, e)) != ST_OK ||
-        (st = db_run(d, &dsp_sql_stats_workers, NULL, &w, e)) != ST_OK)
+        (st = db_run(d, &dsp_sql_stats_workers, NULL, &w, e)) != ST_OK ||
+        (st = db_run(d, &dsp_sql_stats_violations, NULL, &v, e)) != ST_OK)
         goto out;
     s->queues = calloc((size_t)db_rows(q) + 1, sizeof(stats_queue));
     s->workers = calloc((size_t)db_rows(w) + 1, sizeof(stats_worker));
-    if (s->queues == NULL || s->workers == NULL) {
+    s->violations = calloc((size_t)db_rows(v) + 1, sizeof(stats_violation));
+    if (s->queues == NULL || s->workers == NULL || s->violations == NULL) {
         st = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
@@ -63,9 +65,27 @@ status stats_collect(db *d, stats **out, err *e)
         x->occupancy_permille =
             x->slots > 0 ? (int)(x->load * 1000 / x->slots) : 0;
     }
+    for (int i = 0; i < db_rows(v); i++) {
+        stats_violation *x = &s->violations[s->nviolations++];
+        copy_id(x->identity, sizeof(x->identity),
+                db_val(v, i, DSP_STATS_VIOLATIONS_IDENTITY));
+        copy_id(x->role, sizeof(x->role),
+                db_val(v, i, DSP_STATS_VIOLATIONS_ROLE));
+        copy_id(x->party, sizeof(x->party),
+                db_val(v, i, DSP_STATS_VIOLATIONS_PARTY));
+        copy_id(x->kind, sizeof(x->kind),
+                db_val(v, i, DSP_STATS_VIOLATIONS_KIND));
+        copy_id(x->last_subject, sizeof(x->last_subject),
+                db_val(v, i, DSP_STATS_VIOLATIONS_LAST_SUBJECT));
+        x->count = db_i64(v, i, DSP_STATS_VIOLATIONS_COUNT);
+        x->last_at_ms = db_i64(v, i, DSP_STATS_VIOLATIONS_LAST_AT_MS);
+        s->violations_24h = db_i64(v, i, DSP_STATS_VIOLATIONS_TOTAL_VIOLATIONS);
+        s->refused_24h = db_i64(v, i, DSP_STATS_VIOLATIONS_TOTAL_REFUSED);
+    }
 out:
     db_res_free(q);
     db_res_free(w);
+    db_res_free(v);
     if (st != ST_OK) {
         stats_destroy(s);
         return st;
@@ -83,9 +103,10 @@ static int attainment(const stats_queue *q)
 char *stats_json(const stats *s)
 {
     json_t *root = json_object(), *qs = json_array(), *ws = json_array();
+    json_t *vs = json_array();
     char *text = NULL;
 
-    if (root == NULL || qs == NULL || ws == NULL)
+    if (root == NULL || qs == NULL || ws == NULL || vs == NULL)
         goto out;
     for (int i = 0; i < s->nqueues; i++) {
         const stats_queue *q = &s->queues[i];
@@ -111,15 +132,33 @@ char *stats_json(const stats *s)
         if (o == NULL || json_array_append_new(ws, o) != 0)
             goto out;
     }
+    for (int i = 0; i < s->nviolations; i++) {
+        const stats_violation *v = &s->violations[i];
+        json_t *o = json_pack(
+            "{s:o, s:o, s:o, s:s, s:I, s:s, s:I}", "identity",
+            v->identity[0] ? json_string(v->identity) : json_null(), "role",
+            v->role[0] ? json_string(v->role) : json_null(), "party",
+            v->party[0] ? json_string(v->party) : json_null(), "kind", v->kind,
+            "count_24h", (json_int_t)v->count, "last_subject", v->last_subject,
+            "last_at_ms", (json_int_t)v->last_at_ms);
+        if (o == NULL || json_array_append_new(vs, o) != 0)
+            goto out;
+    }
     if (json_object_set_new(root, "type", json_string("stats")) != 0 ||
         json_object_set(root, "queues", qs) != 0 ||
-        json_object_set(root, "workers", ws) != 0)
+        json_object_set(root, "workers", ws) != 0 ||
+        json_object_set_new(root, "violations_24h",
+                            json_integer(s->violations_24h)) != 0 ||
+        json_object_set_new(root, "refused_connections_24h",
+                            json_integer(s->refused_24h)) != 0 ||
+        json_object_set(root, "violations", vs) != 0)
         goto out;
     text = jsonx_dump(root);
 out:
     json_decref(root);
     json_decref(qs);
     json_decref(ws);
+    json_decref(vs);
     return text;
 }
 
@@ -170,6 +209,21 @@ void stats_print(const stats *s, FILE *out)
                 w->occupancy_permille / 10, w->occupancy_permille % 10,
                 (long long)w->tasks_last_hour);
     }
+    fprintf(out,
+            "\nRefused by NATS (24h): permission violations %lld, "
+            "connections %lld\n",
+            (long long)s->violations_24h, (long long)s->refused_24h);
+    if (s->nviolations > 0)
+        fprintf(out, "  %-24s %-10s %-16s %-9s %7s  %s\n", "identity", "role",
+                "party", "kind", "count", "last subject");
+    for (int i = 0; i < s->nviolations; i++) {
+        const stats_violation *v = &s->violations[i];
+        fprintf(out, "  %-24s %-10s %-16s %-9s %7lld  %s\n",
+                v->identity[0] ? v->identity : "(unknown key)",
+                v->role[0] ? v->role : "-", v->party[0] ? v->party : "-",
+                v->kind, (long long)v->count,
+                v->last_subject[0] ? v->last_subject : "-");
+    }
 }
 
 void stats_destroy(stats *s)
@@ -178,5 +232,6 @@ void stats_destroy(stats *s)
         return;
     free(s->queues);
     free(s->workers);
+    free(s->violations);
     free(s);
 }

@@ -2,7 +2,9 @@
  * Live figures for operators, computed from PostgreSQL (the only source of
  * truth): per queue (tenant x case type x step) the waiting count, the
  * oldest wait and SLA attainment over the last 24 hours; per worker its
- * state, occupancy and tasks completed in the last hour. `twinline stats`
+ * state, occupancy and tasks completed in the last hour; the permission
+ * violations and refused connections nats-server logged in the last 24
+ * hours, per identity (violations.h). `twinline stats`
  * prints them and the dispatcher publishes stats_json() every 5 s on
  * <prefix>.stats.dispatcher (docs/protocol.md).
  */
@@ -38,11 +40,26 @@ typedef struct stats_worker {
     int64_t tasks_last_hour;
 } stats_worker;
 
+/* Refusals of one kind by one identity in the last 24 hours. */
+typedef struct stats_violation {
+    char identity[ID_MAX + 1]; /* "" for a key that is no identity's */
+    char role[16];
+    char party[ID_MAX + 1];
+    char kind[16]; /* publish, subscribe, auth (a refused connection) */
+    int64_t count;
+    char last_subject[257];
+    int64_t last_at_ms; /* Unix time */
+} stats_violation;
+
 typedef struct stats {
     int nqueues;
     stats_queue *queues;
     int nworkers;
     stats_worker *workers;
+    int nviolations;
+    stats_violation *violations;
+    int64_t violations_24h; /* publishes and subscriptions refused */
+    int64_t refused_24h;    /* connections refused */
 } stats;
 
 /* Compute the figures; *out is owned by the caller (stats_destroy). */

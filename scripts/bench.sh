@@ -56,9 +56,13 @@ export TL_PREFIX=${TL_PREFIX:-tl}
 export TL_LOG=${TL_LOG:-warn}
 
 "$TL_CLI" migrate >&2
-"$TL_CLI" load examples/operator.json examples/bank.json examples/insurer.json >&2
-bg_start dispatcher "$run_dir/dispatcher.log" "$TL_DISPATCHER"
-bg_start billing "$run_dir/billing.log" "$TL_BILLING"
+# Every party connects as its own identity (docs/security.md).
+load_and_admit "$run_dir" examples/operator.json examples/bank.json \
+    examples/insurer.json >&2
+bg_start dispatcher "$run_dir/dispatcher.log" "$TL_DISPATCHER" \
+    --creds "$TL_CREDS/dispatcher.creds"
+bg_start billing "$run_dir/billing.log" "$TL_BILLING" \
+    --creds "$TL_CREDS/billing.creds"
 workers=$("$TL_CLI" worker list --ids | tr -s ' \n' ',,' | sed 's/^,//; s/,$//')
 [[ -n $workers ]] || die "no workers are defined; check examples/operator.json"
 
@@ -83,12 +87,14 @@ wait_billed() {
 run_load() {
     local name=$1 n=$2 rate=$3 label=$4 stats=$run_dir/agent-$1.stats
     bg_start "agent-$name" "$run_dir/agent-$name.log" "$TL_AGENT" \
-        --workers "$workers" --handle-ms 0 --stats-file "$stats"
+        --workers "$workers" --creds-dir "$TL_CREDS" --handle-ms 0 \
+        --stats-file "$stats"
     sleep 1
     bg_check || die "a service did not start; see $run_dir/*.log"
     say "$name: $n cases at rate ${rate} (0 = as fast as possible)"
     if ! fg_run "$TL_CLI" feed --cases "$n" --rate "$rate" --wait \
-        --timeout-s "$timeout_s" --id-prefix "bench-$name" --inflight 1024 >&2; then
+        --creds-dir "$TL_CREDS" --timeout-s "$timeout_s" \
+        --id-prefix "bench-$name" --inflight 1024 >&2; then
         say "the $name run did not finish cleanly; its figures cover what was done"
         failed=1
     fi

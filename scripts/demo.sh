@@ -72,13 +72,16 @@ run_once() {
     sfx=${sfx:+.$sfx}
     [[ -n ${DEMO_SEED:-} ]] && seed_flags=(--seed "$DEMO_SEED")
     "$TL_CLI" migrate
-    "$TL_CLI" load examples/operator.json examples/bank.json \
+    # Every party connects as its own identity (docs/security.md).
+    load_and_admit "$run_dir" examples/operator.json examples/bank.json \
         examples/insurer.json examples/ai.json
 
-    bg_start dispatcher "$run_dir/dispatcher$sfx.log" "$TL_DISPATCHER" "$@"
+    bg_start dispatcher "$run_dir/dispatcher$sfx.log" "$TL_DISPATCHER" \
+        --creds "$TL_CREDS/dispatcher.creds" "$@"
     # The billing service signs the credit notes it issues with this key.
     [[ -f $keys/invoice.key ]] || "$TL_CLI" invoice keygen --out "$keys" >/dev/null
-    bg_start billing "$run_dir/billing$sfx.log" "$TL_BILLING" --key-dir "$keys"
+    bg_start billing "$run_dir/billing$sfx.log" "$TL_BILLING" --key-dir "$keys" \
+        --creds "$TL_CREDS/billing.creds"
     workers=$(pg_scalar "SELECT string_agg(id, ',' ORDER BY id) FROM workers
         WHERE kind = 'human'")
     ai_workers=$(pg_scalar "SELECT string_agg(id, ',' ORDER BY id) FROM workers
@@ -87,18 +90,22 @@ run_once() {
     nworkers=$(tr ',' '\n' <<<"$workers" | grep -c .)
     # Simulated people; as reviewers of the AI's work they confirm it
     # (examples/agent-policy.json).
+    # Each simulated worker connects with its own identity.
     bg_start agent "$run_dir/agent$sfx.log" "$TL_AGENT" --workers "$workers" \
-        --handle-ms "$handle_ms" --policy examples/agent-policy.json \
-        --stats-file "$run_dir/agent.stats"
+        --creds-dir "$TL_CREDS" --handle-ms "$handle_ms" \
+        --policy examples/agent-policy.json --stats-file "$run_dir/agent.stats"
     # AI workers: the same agent judging documents against jsbank's rules.
     bg_start ai "$run_dir/ai$sfx.log" "$TL_AGENT" --ai --workers "$ai_workers" \
-        --kb examples/kb/jsbank --handle-ms 200 --stats-file "$run_dir/ai.stats"
+        --creds-dir "$TL_CREDS" --kb examples/kb/jsbank --handle-ms 200 \
+        --stats-file "$run_dir/ai.stats"
     sleep 1
     bg_check || die "a service did not start; see $run_dir/*.log"
 
     say "$nworkers simulated workers (about ${handle_ms} ms per task) and AI workers $ai_workers; feeding $cases cases at $rate/s, ${review_share}% documents for AI review"
+    # The banks' cases, each tenant's on its own integration client.
     fg_run "$TL_CLI" feed --cases "$cases" --rate "$rate" --wait \
-        --review-share "$review_share" --timeout-s "$timeout_s" "${seed_flags[@]}"
+        --creds-dir "$TL_CREDS" --review-share "$review_share" \
+        --timeout-s "$timeout_s" "${seed_flags[@]}"
 
     # Cases close before billing has necessarily billed their last outcome.
     for _ in $(seq 1 100); do

@@ -44,22 +44,28 @@ export TL_PREFIX=faults
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 "$TL_CLI" migrate >/dev/null
-"$TL_CLI" load examples/operator.json examples/bank.json examples/insurer.json >/dev/null
+# Every party connects as its own identity (docs/security.md).
+load_and_admit "$run_dir" examples/operator.json examples/bank.json \
+    examples/insurer.json >/dev/null
 
-dispatcher_args=(--lease-ms 2000 --offer-timeout-ms 3000 --stream-mb 64)
+dispatcher_args=(--lease-ms 2000 --offer-timeout-ms 3000 --stream-mb 64
+    --creds "$TL_CREDS/dispatcher.creds")
+billing_args=(--creds "$TL_CREDS/billing.creds")
 bg_start dispatcher "$run_dir/dispatcher.log" "$TL_DISPATCHER" "${dispatcher_args[@]}"
-bg_start billing "$run_dir/billing.log" "$TL_BILLING"
+bg_start billing "$run_dir/billing.log" "$TL_BILLING" "${billing_args[@]}"
 workers=$("$TL_CLI" worker list --ids)
 # One agent process per half of the workers, so one can be frozen.
 first=$(tr ',' '\n' <<<"$workers" | head -25 | paste -sd,)
 rest=$(tr ',' '\n' <<<"$workers" | tail -n +26 | paste -sd,)
-bg_start agent1 "$run_dir/agent1.log" "$TL_AGENT" --workers "$first" --handle-ms 150
-"$TL_AGENT" --workers "$rest" --handle-ms 150 >"$run_dir/agent2.log" 2>&1 &
+bg_start agent1 "$run_dir/agent1.log" "$TL_AGENT" --workers "$first" \
+    --creds-dir "$TL_CREDS" --handle-ms 150
+"$TL_AGENT" --workers "$rest" --creds-dir "$TL_CREDS" --handle-ms 150 \
+    >"$run_dir/agent2.log" 2>&1 &
 frozen_pid=$!
 sleep 1
 
 setsid "$TL_CLI" feed --cases 1200 --rate 60 --wait --timeout-s 90 \
-    --id-prefix F >"$run_dir/feed.log" 2>&1 &
+    --creds-dir "$TL_CREDS" --id-prefix F >"$run_dir/feed.log" 2>&1 &
 feed_pid=$!
 
 sleep 3
@@ -87,7 +93,7 @@ echo $! >"$run_dir/nats.pid"
 sleep 3
 say "kill -9 billing"
 bg_kill_named billing
-bg_start billing "$run_dir/billing.log.2" "$TL_BILLING"
+bg_start billing "$run_dir/billing.log.2" "$TL_BILLING" "${billing_args[@]}"
 
 sleep 2
 say "freeze half of the workers past their lease (SIGSTOP for 4 s)"

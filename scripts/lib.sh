@@ -171,6 +171,39 @@ need_bins() {
     done
 }
 
+# load_and_admit RUN_DIR FILE...: load the configuration files, making an
+# identity for every worker in them (person or AI), then the identities of
+# the services (dispatcher, billing, console), of the admin command line,
+# of every tenant's integration client and of every operator's tools, with
+# their credentials files (mode 0600) in RUN_DIR/creds, and let them into
+# nats-server: twinline nats-auth regenerates its authorization from the
+# database and reloads it (TL_NATS_AUTH and TL_NATS_PIDFILE come from the
+# run's env, scripts/services.sh). Exports TL_CREDS_DIR and TL_CREDS (the
+# directory): every program finds its own identity there (the twinline
+# commands the admin's, the dispatcher the dispatcher's, ...; the agent
+# and the feed those of their workers and tenants). A fresh database each
+# time: the directory starts empty.
+load_and_admit() {
+    local dir=$1/creds id
+    shift
+    rm -rf "$dir"
+    mkdir -m 700 "$dir"
+    "$TL_CLI" load --identities "$dir" "$@"
+    for id in dispatcher billing console admin; do
+        "$TL_CLI" identity create "$id" --out "$dir/$id.creds" >/dev/null
+    done
+    for id in $(pg_scalar "SELECT string_agg(id, ' ' ORDER BY id) FROM tenants"); do
+        "$TL_CLI" identity create tenant "$id" --out "$dir/tenant-$id.creds" >/dev/null
+    done
+    for id in $(pg_scalar "SELECT string_agg(id, ' ' ORDER BY id) FROM operators"); do
+        "$TL_CLI" identity create operator "$id" --out "$dir/operator-$id.creds" >/dev/null
+    done
+    "$TL_CLI" nats-auth
+    TL_CREDS=$dir
+    TL_CREDS_DIR=$dir
+    export TL_CREDS TL_CREDS_DIR
+}
+
 # Wait until SQL (a scalar) returns a value other than 0/empty, or give up.
 # Uses the private cluster from the run's env.
 pg_scalar() {

@@ -9,6 +9,14 @@
 # is the point). JetStream has explicit storage limits; without them
 # nats-server claims 75% of RAM. A second start stops the first and begins
 # from empty data, so no manual cleaning is ever needed.
+#
+# nats-server always runs with authorization (docs/security.md): its
+# configuration includes RUN_DIR/auth.conf, which starts as one user whose
+# password nobody knows, so nobody gets in until `twinline nats-auth`
+# writes the identities' authorization there and reloads the server
+# (scripts/lib.sh: load_and_admit; the env file names the file, the pid
+# file and the server's log, which the dispatcher follows for everyone's
+# permission violations).
 set -euo pipefail
 
 cmd=${1:-}
@@ -115,6 +123,13 @@ start_all() {
     ln -sfn "$home/postgres.log" "$run_dir/postgres.log"
 
     nats_port=$(free_port "$pg_port")
+    (
+        umask 077
+        cat >"$run_dir/auth.conf" <<CONF
+# Nobody can connect until twinline nats-auth writes the identities here.
+authorization { users = [ { user: "nobody", password: "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" } ] }
+CONF
+    )
     cat >"$run_dir/nats.conf" <<CONF
 listen: 127.0.0.1:$nats_port
 max_payload: 1MB
@@ -123,6 +138,7 @@ jetstream {
   max_memory_store: 256MB
   max_file_store: 4GB
 }
+include "auth.conf"
 CONF
     nats-server -c "$run_dir/nats.conf" >"$run_dir/nats.log" 2>&1 &
     echo $! >"$run_dir/nats.pid"
@@ -141,6 +157,9 @@ export TL_TEST_PG='host=127.0.0.1 port=$pg_port user=postgres'
 export TL_TEST_NATS='nats://127.0.0.1:$nats_port'
 export TL_PG_PORT=$pg_port
 export TL_NATS_PORT=$nats_port
+export TL_NATS_AUTH='$run_dir/auth.conf'
+export TL_NATS_PIDFILE='$run_dir/nats.pid'
+export TL_NATS_LOG='$run_dir/nats.log'
 ENV
     echo "services: PostgreSQL on 127.0.0.1:$pg_port, nats-server on 127.0.0.1:$nats_port (env in $run_dir/env)"
 }

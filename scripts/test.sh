@@ -37,6 +37,17 @@ trap 'exit 143' TERM
 scripts/services.sh start "$run_dir"
 # shellcheck source=/dev/null
 . "$run_dir/env"
+test_dir=${TL_BUILD_DIR:-build/$preset}
+# The suite's nats-server runs with authorization, as every Twinline
+# server does: the ordinary tests connect as the suite's own identity
+# (tests/suite_auth.c, tests/fixture.h); the tests of the permissions run
+# servers of their own with the identities twinline generates.
+TL_NATS_CREDS=$("$test_dir/tests/suite_auth" "$run_dir" "$TL_NATS") ||
+    die "the suite's identity could not be set up on nats-server"
+export TL_NATS_CREDS
+# No test may rewrite the suite's authorization by accident (twinline
+# nats-auth and --apply default to these).
+unset TL_NATS_AUTH TL_NATS_PIDFILE
 
 # Leaks and undefined behaviour fail the test that caused them, with a stack.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:print_stacktrace=1:check_initialization_order=1}
@@ -47,7 +58,6 @@ if [[ -f $TL_ROOT/tests/lsan.supp && -z ${LSAN_OPTIONS:-} ]]; then
 fi
 export TL_LOG=${TL_LOG:-warn}
 
-test_dir=${TL_BUILD_DIR:-build/$preset}
 ntests=$(ctest --test-dir "$test_dir" -N -LE bench 2>/dev/null | sed -n 's/^Total Tests: //p')
 say "running ${ntests:-0} tests (preset $preset) against $TL_DB and $TL_NATS"
 rc=0

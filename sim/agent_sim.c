@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "heap.h"
 #include "log.h"
+#include "nkey.h"
 
 #define MOD                    "agent"
 #define SUBJECT_MAX            256
@@ -66,7 +67,9 @@ typedef struct event {
 
 typedef struct wstate {
     agent_session *session;
-    bool unsure; /* a heartbeat went unanswered: re-announce presence */
+    bool unsure;     /* a heartbeat went unanswered: re-announce presence */
+    bus *bus;        /* the worker's own connection */
+    char inbox[128]; /* its replies: <inbox prefix>.<unique>.<id> */
 } wstate;
 
 typedef struct windex {
@@ -77,8 +80,6 @@ typedef struct windex {
 struct agent_sim {
     agent_sim_opts o;
     char prefix[64];
-    bus *bus;
-    char inbox[128];
 
     pthread_mutex_t mu;
     pthread_cond_t cv;      /* the scheduler waits on it (monotonic) */
@@ -261,13 +262,15 @@ static void send_req(agent_sim *s, req_spec spec)
         s->pendcap = cap;
     }
     id = ++s->next_id;
-    snprintf(reply, sizeof(reply), "%s.%llu", s->inbox, (unsigned long long)id);
+    snprintf(reply, sizeof(reply), "%s.%llu", s->ws[spec.w].inbox,
+             (unsigned long long)id);
     spec.attempts++;
     p = &s->pend[s->npend++];
     p->id = id;
     p->spec = spec;
     /* A failed publish is handled like a lost reply: the time-out retries. */
-    if (bus_publish_request(s->bus, subject, reply, body, len, &e) != ST_OK)
+    if (bus_publish_request(s->ws[spec.w].bus, subject, reply, body, len, &e) !=
+        ST_OK)
         log_warn(MOD, "worker %s: %s not sent: %s", wid(s, spec.w),
                  req_verbs[spec.kind], e.msg);
     schedule(s, EV_TIMEOUT,
@@ -695,7 +698,6 @@ static void on_inbound(void *ctx, bus_msg *m)
     int w;
 
     pthread_mutex_lock(&s->mu);
-    /* With shared subscriptions other agents' workers show up too. */
     w = kind != NULL ? find_worker(s, worker) : -1;
     if (w >= 0 && !s->quit) {
         if (strcmp(kind, "offer") == 0)
@@ -794,31 +796,58 @@ static status check_opts(const agent_sim_opts *o, err *e)
     return ST_OK;
 }
 
-static status subscribe_all(agent_sim *s, err *e)
+/* Connect worker w as its identity and subscribe to what is its own. */
+static status connect_worker(agent_sim *s, int w, const nkey_dir *dir, err *e)
 {
-    char subject[SUBJECT_MAX];
     static const char *const kinds[] = {"offer", "notice"};
-    bool shared = s->n > AGENT_SIM_PER_WORKER_SUBS;
-    status st;
+    char subject[SUBJECT_MAX], name[ID_MAX + 32];
+    wstate *ws = &s->ws[w];
+    bus_opts bo;
+    status st = ST_OK;
 
-    snprintf(subject, sizeof(subject), "%s.*", s->inbox);
-    if ((st = bus_subscribe(s->bus, subject, NULL, on_reply, s, e)) != ST_OK)
+    memset(&bo, 0, sizeof(bo));
+    snprintf(name, sizeof(name), "twinline-agent %s", wid(s, w));
+    bo.url = s->o.nats;
+    bo.name = name;
+    bo.creds = s->o.creds;
+    bo.shared_delivery = true;
+    if (dir != NULL)
+        st = nkey_dir_find(dir, "worker", wid(s, w), &bo.creds, e);
+    if (st == ST_OK)
+        st = bus_connect_opts(&ws->bus, &bo, e);
+    if (st == ST_OK)
+        st = bus_inbox_new(ws->bus, ws->inbox, sizeof(ws->inbox), e);
+    if (st != ST_OK)
+        return err_wrap(e, "worker %s", wid(s, w));
+    snprintf(subject, sizeof(subject), "%s.*", ws->inbox);
+    if ((st = bus_subscribe(ws->bus, subject, NULL, on_reply, s, e)) != ST_OK)
         return st;
-    for (int w = 0; w < (shared ? 1 : s->n); w++) {
-        for (int k = 0; k < 2; k++) {
-            st = agent_inbound_subject(subject, sizeof(subject), s->prefix,
-                                       shared ? "*" : wid(s, w), kinds[k], e);
-            if (st == ST_OK)
-                st = bus_subscribe(s->bus, subject, NULL, on_inbound, s, e);
-            if (st != ST_OK)
-                return st;
-        }
+    for (int k = 0; k < 2; k++) {
+        st = agent_inbound_subject(subject, sizeof(subject), s->prefix,
+                                   wid(s, w), kinds[k], e);
+        if (st == ST_OK)
+            st = bus_subscribe(ws->bus, subject, NULL, on_inbound, s, e);
+        if (st != ST_OK)
+            return st;
     }
-    if (shared)
-        log_info(MOD, "%d workers share subscriptions on %s.worker.*", s->n,
-                 s->prefix);
-    /* Offers must not be published before our interest reaches the server. */
-    return bus_flush(s->bus, 5000, e);
+    return ST_OK;
+}
+
+/* Every worker's connection; offers must not be published before each
+ * worker's interest reaches the server, hence the flushes. */
+static status connect_all(agent_sim *s, err *e)
+{
+    nkey_dir *dir = NULL;
+    status st = ST_OK;
+
+    if (s->o.creds_dir != NULL && s->o.creds_dir[0] != '\0')
+        st = nkey_dir_open(&dir, s->o.creds_dir, e);
+    for (int w = 0; st == ST_OK && w < s->n; w++)
+        st = connect_worker(s, w, dir, e);
+    for (int w = 0; st == ST_OK && w < s->n; w++)
+        st = bus_flush(s->ws[w].bus, 5000, e);
+    nkey_dir_close(dir);
+    return st;
 }
 
 status agent_sim_start(agent_sim **out, const agent_sim_opts *o, err *e)
@@ -870,9 +899,7 @@ status agent_sim_start(agent_sim **out, const agent_sim_opts *o, err *e)
             goto out;
         }
     }
-    if ((st = bus_inbox(s->inbox, sizeof(s->inbox), e)) != ST_OK ||
-        (st = bus_connect(&s->bus, o->nats, "twinline-agent", e)) != ST_OK ||
-        (st = subscribe_all(s, e)) != ST_OK)
+    if ((st = connect_all(s, e)) != ST_OK)
         goto out;
 
     pthread_mutex_lock(&s->mu);
@@ -951,8 +978,10 @@ close:
         pthread_join(s->thread, NULL);
         s->thread_started = false;
     }
-    bus_close(s->bus);
-    s->bus = NULL;
+    for (int w = 0; w < s->n; w++) {
+        bus_close(s->ws[w].bus);
+        s->ws[w].bus = NULL;
+    }
 }
 
 void agent_sim_destroy(agent_sim *s)

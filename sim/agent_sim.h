@@ -3,17 +3,17 @@
  * reject a share of them), work for a handle time and complete with an
  * outcome drawn from a policy.
  *
- * One NATS connection serves all workers. Offers, notices and replies arrive
- * on cnats delivery threads; one scheduler thread keeps a min-heap of due
- * actions (heartbeats every 2 s per worker, completions after handle time,
- * request time-outs and retries). Every request is published with a reply
- * subject under one private inbox, so no thread ever blocks on the
- * dispatcher. All state sits under one mutex.
- *
- * Up to AGENT_SIM_PER_WORKER_SUBS workers get their own subscriptions on
- * <p>.worker.<w>.offer and .notice; more share <p>.worker.*.offer and
- * .notice and ignore other workers' messages, which keeps the subscription
- * and thread count flat.
+ * Each worker has its own NATS connection with its own identity, as a real
+ * worker's agent does (a worker's credentials allow only its own subjects
+ * and inbox, docs/security.md): the worker's file in creds_dir, or the one
+ * creds file for all (a test suite's), or none. Each connection subscribes
+ * to its worker's <p>.worker.<w>.offer and .notice and to a private inbox
+ * under the identity's inbox prefix. Offers, notices and replies arrive on
+ * cnats's shared delivery threads; one scheduler thread keeps a min-heap
+ * of due actions (heartbeats every 2 s per worker, completions after
+ * handle time, request time-outs and retries). Every request is published
+ * with a reply subject in its worker's inbox, so no thread ever blocks on
+ * the dispatcher. All state sits under one mutex.
  */
 #ifndef TL_AGENT_SIM_H
 #define TL_AGENT_SIM_H
@@ -26,12 +26,16 @@
 #include "assist_panel.h"
 #include "err.h"
 
-#define AGENT_SIM_PER_WORKER_SUBS 16
-#define AGENT_SIM_HEARTBEAT_MS    2000
+#define AGENT_SIM_HEARTBEAT_MS 2000
 
 typedef struct agent_sim_opts {
-    const char *nats;           /* NATS URL; borrowed */
-    const char *prefix;         /* subject prefix; borrowed */
+    const char *nats;   /* NATS URL or comma-separated list; borrowed */
+    const char *prefix; /* subject prefix; borrowed */
+    /* Credentials: creds_dir (a directory of credentials files, one per
+     * worker: nkey_dir_find(dir, "worker", w)) or else creds (one file
+     * every worker connects with) or else none; borrowed, may be NULL. */
+    const char *creds;
+    const char *creds_dir;
     const char *const *workers; /* worker ids; copied */
     int nworkers;
     int handle_ms;              /* mean handle time; 0 completes at once */
@@ -61,9 +65,11 @@ typedef struct agent_sim agent_sim;
 void agent_sim_opts_init(agent_sim_opts *o);
 
 /*
- * Connect, subscribe for every worker, start the scheduler and announce the
+ * Connect every worker, subscribe, start the scheduler and announce the
  * workers available (retried until a dispatcher answers). Errors: ST_INVALID
- * (bad worker ids or options), ST_UNAVAILABLE (no NATS), ST_BUS, ST_NOMEM.
+ * (bad worker ids or options), ST_CONFIG (a worker without credentials in
+ * creds_dir, an unusable file), ST_UNAVAILABLE (no NATS, or the server
+ * refused a worker's credentials), ST_BUS, ST_NOMEM.
  */
 status agent_sim_start(agent_sim **out, const agent_sim_opts *o, err *e);
 
@@ -73,7 +79,7 @@ bool agent_sim_done(agent_sim *s);
 /*
  * Stop taking offers, finish nothing more, tell the dispatcher every worker
  * is offline (waiting up to 2 s for the replies), stop the scheduler and
- * close the connection. Calling it again is a no-op.
+ * close the connections. Calling it again is a no-op.
  */
 void agent_sim_stop(agent_sim *s);
 

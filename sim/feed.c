@@ -16,6 +16,7 @@
 #include "db.h"
 #include "ids.h"
 #include "jsonx.h"
+#include "nkey.h"
 #include "sim_sql.h"
 
 #define FEED_MAX_KINDS    256 /* (tenant, case type) pairs we spread over */
@@ -63,6 +64,25 @@ typedef struct feed_kind {
     char tenant[65];
     char case_type[65];
 } feed_kind;
+
+/*
+ * The connections the feed submits on. A bank's integration client
+ * connects as an identity of its own tenant, which may publish only on
+ * that tenant's API subjects and read only its own inbox: with
+ * --creds-dir, one connection per tenant fed, each with that tenant's
+ * credentials; without, one connection (--creds) for every tenant, as an
+ * admin identity may.
+ */
+typedef struct feed_conn {
+    char tenant[65]; /* "" on the one connection for every tenant */
+    bus *b;
+    char inbox[160];
+} feed_conn;
+
+typedef struct feed_conns {
+    feed_conn v[FEED_MAX_KINDS];
+    int n;
+} feed_conns;
 
 typedef struct feed_progress {
     int64_t open;
@@ -883,9 +903,98 @@ static status submit_first(bus *b, const char *subject, const char *body,
     return ST_OK;
 }
 
-static status submit_all(bus *b, db *d, const feed_opts *o, const config *cfg,
-                         const feed_kind *kinds, int nkinds, int nreview,
-                         const char *inbox, feed_run *r, feed_view *v, err *e)
+/* The one credentials file of the program, or NULL. */
+static const char *bo_creds(const config *cfg)
+{
+    return cfg->creds[0] != '\0' ? cfg->creds : NULL;
+}
+
+static status conn_open(feed_conn *c, const config *cfg, const char *tenant,
+                        const char *creds, feed_run *r, err *e)
+{
+    char subject[200], name[ID_MAX + 32];
+    bus_opts bo;
+    status s;
+
+    snprintf(name, sizeof(name), "twinline-feed%s%s", tenant[0] ? " " : "",
+             tenant);
+    config_bus_opts(cfg, name, &bo);
+    snprintf(c->tenant, sizeof(c->tenant), "%s", tenant);
+    bo.creds = creds;
+    s = bus_connect_opts(&c->b, &bo, e);
+    if (s == ST_OK)
+        s = bus_inbox_new(c->b, c->inbox, sizeof(c->inbox), e);
+    if (s == ST_OK) {
+        snprintf(subject, sizeof(subject), "%s.*", c->inbox);
+        s = bus_subscribe(c->b, subject, NULL, on_reply, r, e);
+    }
+    if (s != ST_OK && tenant[0] != '\0')
+        err_wrap(e, "tenant %s", tenant);
+    return s;
+}
+
+static status conns_open(feed_conns *c, const config *cfg,
+                         const feed_kind *kinds, int nkinds, feed_run *r,
+                         err *e)
+{
+    nkey_dir *dir = NULL;
+    status s = ST_OK;
+
+    c->n = 0;
+    if (cfg->creds_dir[0] == '\0') {
+        c->n = 1;
+        return conn_open(&c->v[0], cfg, "", bo_creds(cfg), r, e);
+    }
+    s = nkey_dir_open(&dir, cfg->creds_dir, e);
+    for (int k = 0; s == ST_OK && k < nkinds; k++) {
+        const char *path = NULL;
+        bool have = false;
+
+        for (int i = 0; i < c->n && !have; i++)
+            have = strcmp(c->v[i].tenant, kinds[k].tenant) == 0;
+        if (have)
+            continue;
+        s = nkey_dir_find(dir, "tenant", kinds[k].tenant, &path, e);
+        if (s == ST_OK)
+            s = conn_open(&c->v[c->n++], cfg, kinds[k].tenant, path, r, e);
+    }
+    nkey_dir_close(dir);
+    return s;
+}
+
+/* The connection that submits for tenant. */
+static bus *conn_for(feed_conns *c, const char *tenant, const char **inbox)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->v[i].tenant[0] == '\0' || strcmp(c->v[i].tenant, tenant) == 0) {
+            *inbox = c->v[i].inbox;
+            return c->v[i].b;
+        }
+    *inbox = c->v[0].inbox;
+    return c->v[0].b;
+}
+
+static status conns_flush(feed_conns *c, err *e)
+{
+    status s = ST_OK;
+
+    for (int i = 0; s == ST_OK && i < c->n; i++)
+        s = bus_flush(c->v[i].b, 5000, e);
+    return s;
+}
+
+static void conns_close(feed_conns *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        bus_close(c->v[i].b);
+        c->v[i].b = NULL;
+    }
+    c->n = 0;
+}
+
+static status submit_all(feed_conns *conns, db *d, const feed_opts *o,
+                         const config *cfg, const feed_kind *kinds, int nkinds,
+                         int nreview, feed_run *r, feed_view *v, err *e)
 {
     uint64_t rng = o->seed;
     int64_t next_progress = 0;
@@ -896,6 +1005,8 @@ static status submit_all(bus *b, db *d, const feed_opts *o, const config *cfg,
             pick_kind(&rng, kinds, nkinds, nreview, o->review_share);
         char subject[256], reply[192], ext_id[160];
         char *body = NULL;
+        const char *inbox;
+        bus *b = conn_for(conns, k->tenant, &inbox);
         int64_t now = clock_mono_us();
 
         if (now >= next_progress) {
@@ -995,8 +1106,7 @@ int feed_main(int argc, char **argv, const config *cfg_in)
     feed_kind *kinds = NULL;
     int nkinds = 0, nreview = 0, rc = 1;
     db *d = NULL;
-    bus *b = NULL;
-    char inbox[128], inbox_all[160];
+    feed_conns *conns = NULL;
     long missing = 0;
     double secs;
     err e;
@@ -1026,12 +1136,12 @@ int feed_main(int argc, char **argv, const config *cfg_in)
         goto out;
     if (load_kinds(d, &o, kinds, &nkinds, &nreview, &e) != ST_OK)
         goto out;
-    if (bus_connect(&b, cfg.nats, "twinline-feed", &e) != ST_OK)
+    conns = calloc(1, sizeof(*conns));
+    if (conns == NULL) {
+        err_set(&e, ST_NOMEM, "out of memory");
         goto out;
-    if (bus_inbox(inbox, sizeof(inbox), &e) != ST_OK)
-        goto out;
-    snprintf(inbox_all, sizeof(inbox_all), "%s.*", inbox);
-    if (bus_subscribe(b, inbox_all, NULL, on_reply, &r, &e) != ST_OK)
+    }
+    if (conns_open(conns, &cfg, kinds, nkinds, &r, &e) != ST_OK)
         goto out;
 
     fprintf(stderr,
@@ -1046,13 +1156,13 @@ int feed_main(int argc, char **argv, const config *cfg_in)
                 (double)o.cases / o.rate);
     v.start_us = clock_mono_us();
     r.last_us = v.start_us;
-    if (submit_all(b, d, &o, &cfg, kinds, nkinds, nreview, inbox, &r, &v, &e) !=
+    if (submit_all(conns, d, &o, &cfg, kinds, nkinds, nreview, &r, &v, &e) !=
         ST_OK) {
         if (v.tty)
             fputc('\n', stderr);
         goto out;
     }
-    if (bus_flush(b, 5000, &e) != ST_OK)
+    if (conns_flush(conns, &e) != ST_OK)
         goto out;
     missing = drain_replies(&r, d, &o, &v);
     secs = (double)(clock_mono_us() - v.start_us) / 1e6;
@@ -1089,8 +1199,10 @@ int feed_main(int argc, char **argv, const config *cfg_in)
 out:
     if (e.code != ST_OK)
         fprintf(stderr, "twinline feed: %s\n", e.msg);
-    /* Close the bus first: no reply handler may run once r is gone. */
-    bus_close(b);
+    /* Close the buses first: no reply handler may run once r is gone. */
+    if (conns != NULL)
+        conns_close(conns);
+    free(conns);
     db_close(d);
     free(kinds);
     pthread_cond_destroy(&r.cond);

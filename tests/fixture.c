@@ -94,9 +94,11 @@ void fixture_str(fixture *f, const char *sql, char *buf, size_t cap)
 bus *fixture_bus(fixture *f)
 {
     bus *b = NULL;
+    bus_opts o;
     err e = {0};
 
-    if (bus_connect(&b, f->cfg.nats, f->name, &e) != ST_OK)
+    config_bus_opts(&f->cfg, f->name, &o);
+    if (bus_connect_opts(&b, &o, &e) != ST_OK)
         fail_msg("fixture: %s", e.msg);
     return b;
 }

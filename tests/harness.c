@@ -282,6 +282,8 @@ pid_t harness_spawn_dispatcher(fixture *f)
     setenv("TL_DB", f->cfg.db, 1);
     setenv("TL_NATS", f->cfg.nats, 1);
     setenv("TL_PREFIX", f->cfg.prefix, 1);
+    if (f->cfg.creds[0] != '\0')
+        setenv("TL_NATS_CREDS", f->cfg.creds, 1);
     pid = fork();
     if (pid < 0)
         fail_msg("cannot fork for %s", path);
@@ -340,6 +342,7 @@ void harness_agents_start(fixture *f, int handle_ms, agent_sim **sim,
         fail_msg("agent stats: %s", e.msg);
     agent_sim_opts_init(&ao);
     ao.nats = f->cfg.nats;
+    ao.creds = f->cfg.creds[0] ? f->cfg.creds : NULL;
     ao.prefix = f->cfg.prefix;
     ao.workers = (const char *const *)ids;
     ao.nworkers = nids;

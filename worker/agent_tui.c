@@ -19,6 +19,7 @@
 #include "bus.h"
 #include "clock.h"
 #include "log.h"
+#include "nkey.h"
 
 #define MOD          "agent"
 #define TICK_MS      100
@@ -507,13 +508,35 @@ static int load_kbs(const agent_tui_options *o, assist_kb **kbs)
     return 0;
 }
 
+/* Connect as the worker: --creds, or the worker's file in --creds-dir. */
+static status connect_worker(tui *t, const agent_tui_options *o, err *e)
+{
+    nkey_dir *dir = NULL;
+    const char *path = NULL;
+    bus_opts bo;
+    status st = ST_OK;
+
+    config_bus_opts(&o->cfg, "twinline-agent-interactive", &bo);
+    if (bo.creds == NULL && o->cfg.creds_dir[0] != '\0') {
+        st = nkey_dir_open(&dir, o->cfg.creds_dir, e);
+        if (st == ST_OK)
+            st = nkey_dir_find(dir, "worker", o->worker, &path, e);
+        bo.creds = path;
+    }
+    if (st == ST_OK)
+        st = bus_connect_opts(&t->bus, &bo, e);
+    nkey_dir_close(dir);
+    return st;
+}
+
 static status subscribe(tui *t, err *e)
 {
     static const char *const kinds[] = {"offer", "notice"};
     char subject[256];
     status st;
 
-    if ((st = bus_inbox(t->inbox, sizeof(t->inbox), e)) != ST_OK)
+    /* The identity's own inbox: the only one its permissions allow. */
+    if ((st = bus_inbox_new(t->bus, t->inbox, sizeof(t->inbox), e)) != ST_OK)
         return st;
     snprintf(subject, sizeof(subject), "%s.*", t->inbox);
     if ((st = bus_subscribe(t->bus, subject, NULL, on_reply, t, e)) != ST_OK)
@@ -685,9 +708,7 @@ int agent_tui_run(const agent_tui_options *o, const sigset_t *sigs)
         goto out;
     }
     saved = log_to_file(o);
-    if (bus_connect(&t.bus, o->cfg.nats, "twinline-agent-interactive", &e) !=
-            ST_OK ||
-        subscribe(&t, &e) != ST_OK) {
+    if (connect_worker(&t, o, &e) != ST_OK || subscribe(&t, &e) != ST_OK) {
         if (saved >= 0)
             dup2(saved, STDERR_FILENO);
         fprintf(stderr, "twinline-agent: %s\n", e.msg);

@@ -117,6 +117,8 @@ int main(int argc, char **argv)
     agent_sim_opts_init(&so);
     so.nats = opt.cfg.nats;
     so.prefix = opt.cfg.prefix;
+    so.creds = opt.cfg.creds[0] != '\0' ? opt.cfg.creds : NULL;
+    so.creds_dir = opt.cfg.creds_dir[0] != '\0' ? opt.cfg.creds_dir : NULL;
     so.workers = (const char *const *)opt.workers;
     so.nworkers = opt.nworkers;
     so.handle_ms = opt.handle_ms;

@@ -1,3 +1,12 @@
--- The state of task $1 (no row: no such task).
--- columns: state
-SELECT state FROM tasks WHERE id = $1::bigint
+-- The state of task $1 and whether operator $2 serves it: a contract of
+-- one of the operator's pools covers the task's tenant and case type (no
+-- row: no such task).
+-- columns: state, served
+SELECT t.state,
+       EXISTS (SELECT 1 FROM contracts ct
+                 JOIN pools p ON p.id = ct.pool_id
+                 JOIN contract_case_types cc ON cc.contract_id = ct.id
+                WHERE p.operator_id = $2 AND ct.tenant_id = t.tenant_id
+                  AND cc.case_type = c.case_type) AS served
+FROM tasks t JOIN cases c ON c.id = t.case_id
+WHERE t.id = $1::bigint

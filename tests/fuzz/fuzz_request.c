@@ -1,7 +1,8 @@
 /*
  * Fuzz target for what the dispatcher does with outside input before it
  * touches the database: the real decoders of every request a bank, an
- * operator or an agent sends (contracts/case_msg.h, contracts/agent_msg.h),
+ * operator, an admin or an agent sends (contracts/case_msg.h,
+ * contracts/admin_msg.h, contracts/agent_msg.h),
  * and the validation of a completion's outcome against a step. Built as a
  * libFuzzer binary with clang (-DTL_FUZZ=ON) and, always, as a replay of
  * the seed corpus under the normal sanitizer build.
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "admin_msg.h"
 #include "agent_msg.h"
 #include "case_msg.h"
 #include "playbook.h"
@@ -50,6 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     agent_answer ans;
     agent_completion comp;
     static agent_feedback fb;
+    admin_revoked rev;
+    bool ok, released;
+    char code[48];
     err e = {0};
 
     if (!ready)
@@ -59,6 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)case_msg_get_decode(buf, size, &ref, &e);
     (void)case_msg_dispute_decode(buf, size, &dis, &e);
     (void)case_msg_priority_decode(buf, size, &prio, &e);
+    (void)admin_msg_revoked_decode(buf, size, &rev, &e);
+    (void)admin_msg_revoked_reply_decode(buf, size, &ok, &released, code, &e);
     (void)agent_msg_presence_decode(buf, size, &pres, &e);
     (void)agent_msg_heartbeat_decode(buf, size, &hb, &e);
     (void)agent_msg_accept_decode(buf, size, &ans, &e);

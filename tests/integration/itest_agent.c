@@ -269,6 +269,7 @@ static agent_sim *start_agent(fixture *fx, agent_stats *st,
 
     agent_sim_opts_init(&o);
     o.nats = fx->cfg.nats;
+    o.creds = fx->cfg.creds[0] ? fx->cfg.creds : NULL;
     o.prefix = fx->cfg.prefix;
     o.workers = workers;
     o.nworkers = n;

@@ -57,6 +57,7 @@ static void ai_start(agents *a, fixture *f)
 
     agent_sim_opts_init(&o);
     o.nats = f->cfg.nats;
+    o.creds = f->cfg.creds[0] ? f->cfg.creds : NULL;
     o.prefix = f->cfg.prefix;
     o.workers = ai_workers;
     o.nworkers = 3;
@@ -79,6 +80,7 @@ static void humans_start(agents *a, fixture *f)
 
     agent_sim_opts_init(&o);
     o.nats = f->cfg.nats;
+    o.creds = f->cfg.creds[0] ? f->cfg.creds : NULL;
     o.prefix = f->cfg.prefix;
     o.workers = hr_workers;
     o.nworkers = 2;

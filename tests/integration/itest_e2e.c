@@ -86,6 +86,7 @@ static void run_flow(const char *name, const dispatcher_opts *o)
     assert_int_equal(agent_stats_create(&stats, &e), ST_OK);
     agent_sim_opts_init(&ao);
     ao.nats = f.cfg.nats;
+    ao.creds = f.cfg.creds[0] ? f.cfg.creds : NULL;
     ao.prefix = f.cfg.prefix;
     ao.workers = (const char *const *)ids;
     ao.nworkers = nids;

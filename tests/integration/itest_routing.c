@@ -455,10 +455,10 @@ static void test_stats_published_and_priority(void **state)
                                " 'contact'");
     snprintf(body, sizeof(body), "{\"task_id\":%lld,\"priority\":9}",
              (long long)second);
-    expect_ok(req(&w, "ops.task.priority", body));
+    expect_ok(req(&w, "ops.op1.task.priority", body));
     snprintf(body, sizeof(body), "{\"task_id\":%lld,\"priority\":500}",
              (long long)first);
-    r = req(&w, "ops.task.priority", body);
+    r = req(&w, "ops.op1.task.priority", body);
     assert_string_equal(harness_error_code(r), "invalid_value");
     json_decref(r);
     presence(&w, "wa", "available");

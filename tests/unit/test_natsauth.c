@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "natsauth.h"
+#include "nkey.h"
 #include "tl_test.h"
 
 #define K1   "UDLVVGABQKYQVN6VJP7NHSLEA45A5YLS6PNKMIZFV4BBU2HXA5IRUVAL"
@@ -109,7 +110,7 @@ static void test_permissions_per_role(void **state)
                  (const char *const[]){"tl.worker.>", "tl.stats.>", "tl.evt.>",
                                        "$JS.API.>", NULL},
                  (const char *const[]){"_INBOX_dsp.>", "tl.api.>", "tl.agent.>",
-                                       "tl.ops.>", NULL},
+                                       "tl.ops.>", "tl.admin.>", NULL},
                  true);
     perms(ident("bil", NATSAUTH_BILLING, "-", K1), &p);
     expect_perms(&p,
@@ -140,9 +141,27 @@ static void test_permissions_per_role(void **state)
         (const char *const[]){"_INBOX_w007.>", "tl.worker.w007.>", NULL},
         false);
     perms(ident("admin", NATSAUTH_ADMIN, "-", K1), &p);
-    expect_perms(&p, (const char *const[]){"tl.api.>", "tl.ops.>", NULL},
-                 (const char *const[]){"_INBOX_admin.>", "tl.stats.>", NULL},
+    expect_perms(
+        &p, (const char *const[]){"tl.api.>", "tl.ops.>", "tl.admin.>", NULL},
+        (const char *const[]){"_INBOX_admin.>", "tl.stats.>", NULL}, false);
+    /* The console forwards what the keys it checked may ask, publishes
+     * and reads its alerts, reads the dispatcher's figures and its own
+     * webhook consumer, and nothing else of JetStream. */
+    perms(ident("console", NATSAUTH_CONSOLE, "-", K1), &p);
+    expect_perms(&p,
+                 (const char *const[]){
+                     "tl.api.*.>", "tl.ops.*.>", "tl.alerts.*",
+                     "$JS.API.CONSUMER.INFO.TL_EVENTS.console_hooks",
+                     "$JS.API.CONSUMER.DURABLE.CREATE.TL_EVENTS.console_hooks",
+                     "$JS.API.CONSUMER.CREATE.TL_EVENTS.console_hooks.>",
+                     "$JS.API.CONSUMER.MSG.NEXT.TL_EVENTS.console_hooks",
+                     "$JS.ACK.TL_EVENTS.console_hooks.>", NULL},
+                 (const char *const[]){"_INBOX_console.>",
+                                       "tl.stats.dispatcher", "tl.alerts.*",
+                                       NULL},
                  false);
+    expect_refused(ident("console", NATSAUTH_CONSOLE, "acme", K1),
+                   "speaks for the installation");
     assert_int_equal(natsauth_permissions("t.l", &x, &p, &e), ST_INVALID);
     assert_non_null(strstr(e.msg, "prefix"));
 }
@@ -198,6 +217,39 @@ static void test_config_text(void **state)
     assert_int_equal(
         natsauth_config("tl", ids, NATSAUTH_MAX_IDENTITIES + 1, &conf, &e),
         ST_INVALID);
+}
+
+/* The reload probe: one more user that may do nothing, with a key of its
+ * own. */
+static void test_config_probe(void **state)
+{
+    natsauth_identity ids[2] = {
+        ident("dsp", NATSAUTH_DISPATCHER, "-", K1),
+        ident("w007", NATSAUTH_WORKER, "w007", K2),
+    };
+    nkey *probe = NULL;
+    char *conf = NULL, *at;
+    err e = {0};
+
+    (void)state;
+    assert_int_equal(nkey_generate(&probe, &e), ST_OK);
+    assert_int_equal(
+        natsauth_config_probed("tl", ids, 2, nkey_public(probe), &conf, &e),
+        ST_OK);
+    at = strstr(conf, nkey_public(probe));
+    assert_non_null(at);
+    assert_non_null(strstr(at, "publish: { deny: [\">\"] }"));
+    assert_non_null(strstr(at, "subscribe: { deny: [\">\"] }"));
+    assert_null(strstr(at, "allow"));
+    free(conf);
+    nkey_destroy(probe);
+    assert_int_equal(natsauth_config_probed("tl", ids, 2, K2, &conf, &e),
+                     ST_INVALID);
+    assert_non_null(strstr(e.msg, "key of identity w007"));
+    assert_int_equal(natsauth_config_probed("tl", ids, 2, SEED, &conf, &e),
+                     ST_INVALID);
+    assert_int_equal(natsauth_config_probed("tl", ids, 0, NULL, &conf, &e),
+                     ST_INVALID);
 }
 
 static status parse(const char *text, size_t *n, err *e)
@@ -289,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_permissions_per_role),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_config_text),
+        cmocka_unit_test(test_config_probe),
         cmocka_unit_test(test_list_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

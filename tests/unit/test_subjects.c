@@ -34,10 +34,21 @@ static void test_build(void **state)
     assert_string_equal(buf, "tl.evt.jsbank.case");
     assert_int_equal(subjects_events_all(buf, sizeof(buf), "tl", &e), ST_OK);
     assert_string_equal(buf, "tl.evt.>");
+    assert_int_equal(subjects_ops(buf, sizeof(buf), "tl", "acme",
+                                  SUBJECTS_TASK_PRIORITY, &e),
+                     ST_OK);
+    assert_string_equal(buf, "tl.ops.acme.task.priority");
     assert_int_equal(
-        subjects_ops(buf, sizeof(buf), "tl", SUBJECTS_TASK_PRIORITY, &e),
+        subjects_ops(buf, sizeof(buf), "tl", "*", SUBJECTS_TASK_PRIORITY, &e),
         ST_OK);
-    assert_string_equal(buf, "tl.ops.task.priority");
+    assert_string_equal(buf, "tl.ops.*.task.priority");
+    assert_int_equal(
+        subjects_ops(buf, sizeof(buf), "tl", "a.b", SUBJECTS_TASK_PRIORITY, &e),
+        ST_INVALID);
+    assert_int_equal(
+        subjects_admin(buf, sizeof(buf), "tl", SUBJECTS_IDENTITY_REVOKED, &e),
+        ST_OK);
+    assert_string_equal(buf, "tl.admin.identity.revoked");
     assert_int_equal(
         subjects_stats(buf, sizeof(buf), "tl", SUBJECTS_DISPATCHER, &e), ST_OK);
     assert_string_equal(buf, "tl.stats.dispatcher");
@@ -104,10 +115,19 @@ static void test_parse(void **state)
     assert_int_equal(p.kind, SUBJECTS_AGENT);
     assert_string_equal(p.party, "w007");
     assert_string_equal(p.verb, SUBJECTS_COMPLETE);
-    assert_true(subjects_parse("tl.ops.task.priority", "tl", &p));
+    assert_true(subjects_parse("tl.ops.acme.task.priority", "tl", &p));
     assert_int_equal(p.kind, SUBJECTS_OPS);
-    assert_string_equal(p.party, "");
+    assert_string_equal(p.party, "acme");
     assert_string_equal(p.verb, SUBJECTS_TASK_PRIORITY);
+    /* The operator is the second token: the old subject names operator
+     * "task" and the verb "priority", which no route serves. */
+    assert_true(subjects_parse("tl.ops.task.priority", "tl", &p));
+    assert_string_equal(p.party, "task");
+    assert_string_equal(p.verb, "priority");
+    assert_true(subjects_parse("tl.admin.identity.revoked", "tl", &p));
+    assert_int_equal(p.kind, SUBJECTS_ADMIN);
+    assert_string_equal(p.party, "");
+    assert_string_equal(p.verb, SUBJECTS_IDENTITY_REVOKED);
 
     assert_false(subjects_parse("tx.api.jsbank.case.submit", "tl", &p));
     assert_false(subjects_parse("tlx.api.jsbank.case.submit", "tl", &p));
