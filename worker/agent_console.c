@@ -510,9 +510,13 @@ static void on_reply(agent_console *c, pending *p, const agent_reply *r,
             c->completed++;
             task_drop(c);
             say(c, AGENT_STYLE_OK, "%s", c->last_outcome);
-        } else if (strcmp(r->code, "stale_reservation") == 0 ||
-                   strcmp(r->code, "not_yours") == 0 ||
-                   strcmp(r->code, "not_found") == 0) {
+        } else if (agent_refusal_of(r) == AGENT_REFUSAL_CONFLICT) {
+            char what[400];
+
+            agent_conflict_text(r, p->rid, what, sizeof(what));
+            task_drop(c);
+            say(c, AGENT_STYLE_BLOCK, "Error: %s.", what);
+        } else if (agent_refusal_of(r) == AGENT_REFUSAL_GONE) {
             task_drop(c);
             say(c, AGENT_STYLE_BLOCK,
                 "The dispatcher refused the outcome (%s: %s); the task is no "

@@ -5,7 +5,8 @@
  * form's validation, acknowledgement gating, complete and wrap-up; reject;
  * expiry; a NATS reconnect that keeps the task; heartbeats; the model's
  * answer and its fallback in the view; the assistant's feedback (what the
- * panel showed, the suggested reply used) sent with the outcome.
+ * panel showed, the suggested reply used) sent with the outcome; a
+ * completion refused as a conflict shown as an error.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -513,6 +514,41 @@ static void test_rescinded_and_stale(void **state)
     world_free(&w);
 }
 
+/* A completion refused because a different one stands is an error the
+ * worker sees: the outcome was not recorded, and which one stands; the
+ * task is dropped rather than offered for a retry that cannot succeed. */
+static void test_conflict_reported(void **state)
+{
+    world w;
+    agent_request r;
+
+    (void)state;
+    world_init(&w, false);
+    sign_in(&w);
+    offer_and_accept(&w);
+    agent_console_key(w.c, '5', w.t); /* no_contact: no fields */
+    for (int i = 0;
+         i < 20 && !assist_panel_may_complete(agent_console_panel(w.c)); i++)
+        agent_console_key(w.c, 'k', w.t);
+    agent_console_key(w.c, 's', w.t);
+    r = expect(&w, "presence");
+    reply(&w, &r, "{\"ok\":true,\"presence\":\"break\"}");
+    r = expect(&w, "complete");
+    assert_non_null(strstr(r.body, "\"code\":\"no_contact\""));
+    reply(&w, &r,
+          "{\"ok\":false,\"error\":{\"code\":\"conflict\",\"message\":"
+          "\"reservation 9001 was already completed with outcome "
+          "promise_to_pay (outcome 77), which stands\",\"outcome\":"
+          "{\"outcome_id\":77,\"code\":\"promise_to_pay\",\"fields\":"
+          "{\"amount_minor\":51500,\"due_date\":\"2031-01-01\"}}}}");
+    assert_true(shows(&w, "Error: your outcome for reservation 9001 was NOT "
+                          "recorded"));
+    assert_true(shows(&w, "promise_to_pay, id 77"));
+    assert_int_equal(agent_console_completed(w.c), 0);
+    assert_false(shows(&w, "王伟")); /* the task is gone */
+    world_free(&w);
+}
+
 static void test_heartbeat_and_reannounce(void **state)
 {
     world w;
@@ -641,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_countdown_expiry),
         cmocka_unit_test(test_reconnect_keeps_task),
         cmocka_unit_test(test_rescinded_and_stale),
+        cmocka_unit_test(test_conflict_reported),
         cmocka_unit_test(test_heartbeat_and_reannounce),
         cmocka_unit_test(test_model_shown_and_fallback),
         cmocka_unit_test(test_field_check),
