@@ -205,6 +205,7 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     int i;
 
     d->events_written = false;
+    auditlog_batch_clear(d->audit);
     s = db_begin(d->db, &e);
     if (s == ST_OK)
         s = group(d, msgs, n, counts, &e);
@@ -224,6 +225,10 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     }
     if (s == ST_OK)
         s = dsp_route_and_offer(d, &e);
+    /* What the batch's requests changed, recorded in its transaction with
+     * one chain append; the chain's lock is held only until the commit. */
+    if (s == ST_OK)
+        s = auditlog_batch_append(d->audit, d->db, &e);
     if (s == ST_OK)
         s = db_commit(d->db, &e);
     if (s == ST_OK) {
@@ -410,6 +415,8 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     atomic_init(&d->stopping, false);
     s = dsp_outq_create(&d->out, cfg->prefix, e);
     if (s == ST_OK)
+        s = auditlog_batch_create(&d->audit, e);
+    if (s == ST_OK)
         s = router_create(&d->router, e);
     if (s == ST_OK && (o->no_affinity || o->batch_match_min > 0)) {
         router_config rc;
@@ -489,6 +496,7 @@ void dispatcher_destroy(dispatcher *d)
         bus_msg_free(d->queue[(d->qhead + i) % d->qcap]);
     free(d->queue);
     dsp_outq_destroy(d->out);
+    auditlog_batch_destroy(d->audit);
     free(d->reqs);
     free(d->explain);
     db_close(d->db);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auditlog.h"
 #include "bus.h"
 #include "config.h"
 #include "db.h"
@@ -88,9 +89,11 @@ struct dispatcher {
     int qcap;
     atomic_bool stopping;
 
-    dsp_outq *out;       /* replies, offers, notices: sent after commit */
-    bool events_written; /* the batch wrote outbox rows */
-    dsp_req *reqs;       /* a batch's requests grouped by route */
+    dsp_outq *out;         /* replies, offers, notices: sent after commit */
+    auditlog_batch *audit; /* the batch's audit records: appended with one
+                              statement just before its commit */
+    bool events_written;   /* the batch wrote outbox rows */
+    dsp_req *reqs;         /* a batch's requests grouped by route */
     bool need_rebuild;
     int64_t next_tick_us;
     int64_t next_contracts_us;

@@ -14,8 +14,9 @@
 
 /* The priority sticks to the task (a restart keeps it); only open tasks,
  * which the router knows, can change. */
-static status priority_one(dispatcher *d, const bus_msg *m, err *e)
+static status priority_one(dispatcher *d, const dsp_req *q, err *e)
 {
+    const bus_msg *m = q->m;
     case_task_priority p;
     char tbuf[24], pbuf[24], *body = NULL;
     const char *params[2];
@@ -56,6 +57,24 @@ static status priority_one(dispatcher *d, const bus_msg *m, err *e)
     }
     log_info(MOD, "operator set task %lld priority to %d", (long long)p.task_id,
              p.priority);
+    {
+        auditlog_who who;
+        char subj[40], details[48];
+
+        /* The operator, once the subject names one (docs/security.md). */
+        auditlog_who_set(&who, "operator", q->party, q->party);
+        snprintf(subj, sizeof(subj), "task:%lld", (long long)p.task_id);
+        snprintf(details, sizeof(details), "{\"priority\":%d}", p.priority);
+        s = auditlog_batch_add(d->audit, &who, "task.priority", subj, details,
+                               e);
+        /* The task changed already: a record that cannot be kept fails
+         * the batch, never only the request. */
+        if (s != ST_OK) {
+            err_wrap(e, "audit record");
+            s = e->code = ST_INTERNAL;
+            goto out;
+        }
+    }
     s = case_msg_priority_reply(&p, &body, &len, e);
     if (s == ST_OK)
         s = dsp_outq_reply(d->out, m, body, e);
@@ -71,7 +90,7 @@ status dsp_ops_priority(dispatcher *d, const dsp_req *reqs, int n, err *e)
 
     for (int i = 0; s == ST_OK && i < n; i++) {
         err re = {0};
-        dsp_outq_fail(d->out, reqs[i].m, priority_one(d, reqs[i].m, &re), &re,
+        dsp_outq_fail(d->out, reqs[i].m, priority_one(d, &reqs[i], &re), &re,
                       &s, e);
     }
     return s;
