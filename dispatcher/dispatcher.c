@@ -17,6 +17,7 @@
 #include "complete.h"
 #include "dsp.h"
 #include "feedback_api.h"
+#include "intake.h"
 #include "jsonx.h"
 #include "log.h"
 #include "offers.h"
@@ -46,6 +47,14 @@ void dispatcher_opts_default(dispatcher_opts *o)
     o->no_affinity = false;
     o->no_assist = false;
     o->batch_match_min = 0;
+    /* docs/security.md, "Quotas": generous for one bank's integration,
+     * small enough that a flood is refused before it queues. */
+    o->quota_rate = 500;
+    o->quota_burst = 1000;
+    o->quota_open = 1000;
+    o->client_rate = 0;
+    o->client_burst = 0;
+    o->client_open = 0;
 }
 
 /* Reply with an error immediately (nothing to commit for it). */
@@ -64,27 +73,7 @@ static void on_message(void *ctx, bus_msg *m)
 {
     dispatcher *d = ctx;
 
-    pthread_mutex_lock(&d->qlock);
-    if (d->qlen == d->qcap) {
-        int ncap = d->qcap > 0 ? d->qcap * 2 : 1024;
-        bus_msg **nq = malloc(sizeof(bus_msg *) * (size_t)ncap);
-        if (nq == NULL) {
-            pthread_mutex_unlock(&d->qlock);
-            log_error(MOD, "queue full and out of memory; dropping message");
-            bus_msg_free(m);
-            return;
-        }
-        for (int i = 0; i < d->qlen; i++)
-            nq[i] = d->queue[(d->qhead + i) % d->qcap];
-        free(d->queue);
-        d->queue = nq;
-        d->qcap = ncap;
-        d->qhead = 0;
-    }
-    d->queue[(d->qhead + d->qlen) % d->qcap] = m;
-    d->qlen++;
-    pthread_cond_signal(&d->qcond);
-    pthread_mutex_unlock(&d->qlock);
+    dsp_intake_put(d->intake, d->bus, m);
 }
 
 /*
@@ -281,28 +270,6 @@ static void publish_stats(dispatcher *d)
     free(body);
 }
 
-static int take_batch(dispatcher *d, bus_msg **msgs, int max, int wait_ms)
-{
-    int n = 0;
-
-    pthread_mutex_lock(&d->qlock);
-    if (d->qlen == 0 && wait_ms > 0 && !atomic_load(&d->stopping)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += (long)wait_ms * 1000000L;
-        ts.tv_sec += ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&d->qcond, &d->qlock, &ts);
-    }
-    while (n < max && d->qlen > 0) {
-        msgs[n++] = d->queue[d->qhead];
-        d->qhead = (d->qhead + 1) % d->qcap;
-        d->qlen--;
-    }
-    pthread_mutex_unlock(&d->qlock);
-    return n;
-}
-
 status dispatcher_run(dispatcher *d, err *e)
 {
     bus_msg **msgs = calloc((size_t)d->opts.batch_max, sizeof(bus_msg *));
@@ -325,7 +292,8 @@ status dispatcher_run(dispatcher *d, err *e)
                 clock_sleep_ms(500);
             }
         }
-        n = take_batch(d, msgs, d->opts.batch_max, wait_ms > 0 ? wait_ms : 0);
+        n = dsp_intake_take(d->intake, msgs, d->opts.batch_max,
+                            wait_ms > 0 ? wait_ms : 0);
         now = clock_mono_us();
         tick = now >= d->next_tick_us;
         if (tick)
@@ -362,20 +330,27 @@ status dispatcher_run(dispatcher *d, err *e)
                 log_warn(MOD, "refreshing table statistics: %s", ae.msg);
         }
         run_batch(d, msgs, n, tick);
+        dsp_intake_done(d->intake);
         for (int i = 0; i < n; i++)
             bus_msg_free(msgs[i]);
         if (now - last_report > 10000000) {
+            dsp_intake_counts ic;
+
+            dsp_intake_counts_get(d->intake, &ic);
             last_report = now;
             log_info(MOD,
                      "messages=%llu batches=%llu cases=%llu offers=%llu "
-                     "completed=%llu pending=%d open_tasks=%d",
+                     "completed=%llu pending=%d open_tasks=%d "
+                     "rate_limited=%llu open_limited=%llu",
                      (unsigned long long)d->stat_msgs,
                      (unsigned long long)d->stat_batches,
                      (unsigned long long)d->stat_cases,
                      (unsigned long long)d->stat_offers,
                      (unsigned long long)d->stat_completed,
                      router_pending_count(d->router),
-                     router_task_count(d->router));
+                     router_task_count(d->router),
+                     (unsigned long long)ic.limited_rate,
+                     (unsigned long long)ic.limited_open);
         }
     }
     free(msgs);
@@ -386,9 +361,7 @@ status dispatcher_run(dispatcher *d, err *e)
 void dispatcher_stop(dispatcher *d)
 {
     atomic_store(&d->stopping, true);
-    pthread_mutex_lock(&d->qlock);
-    pthread_cond_broadcast(&d->qcond);
-    pthread_mutex_unlock(&d->qlock);
+    dsp_intake_wake(d->intake);
 }
 
 status dispatcher_create(dispatcher **out, const config *cfg,
@@ -408,12 +381,18 @@ status dispatcher_create(dispatcher **out, const config *cfg,
         s = err_set(e, ST_NOMEM, "out of memory");
         goto fail;
     }
-    pthread_mutex_init(&d->qlock, NULL);
-    pthread_cond_init(&d->qcond, NULL);
     pthread_mutex_init(&d->obx_lock, NULL);
     pthread_cond_init(&d->obx_cond, NULL);
     atomic_init(&d->stopping, false);
-    s = dsp_outq_create(&d->out, cfg->prefix, e);
+    {
+        dsp_intake_opts io = {
+            .tenant = {o->quota_rate, o->quota_burst, o->quota_open},
+            .client = {o->client_rate, o->client_burst, o->client_open}};
+
+        s = dsp_intake_create(&d->intake, cfg->prefix, &io, e);
+    }
+    if (s == ST_OK)
+        s = dsp_outq_create(&d->out, cfg->prefix, e);
     if (s == ST_OK)
         s = auditlog_batch_create(&d->audit, e);
     if (s == ST_OK)
@@ -492,9 +471,7 @@ void dispatcher_destroy(dispatcher *d)
     bus_close(d->bus);
     /* Messages that arrived after the loop stopped are dropped: requests
      * time out at the sender and are safe to retry. */
-    for (int i = 0; i < d->qlen; i++)
-        bus_msg_free(d->queue[(d->qhead + i) % d->qcap]);
-    free(d->queue);
+    dsp_intake_destroy(d->intake);
     dsp_outq_destroy(d->out);
     auditlog_batch_destroy(d->audit);
     free(d->reqs);
@@ -515,8 +492,6 @@ void dispatcher_destroy(dispatcher *d)
     }
     free(d->playbooks);
     free(d->latest);
-    pthread_mutex_destroy(&d->qlock);
-    pthread_cond_destroy(&d->qcond);
     pthread_mutex_destroy(&d->obx_lock);
     pthread_cond_destroy(&d->obx_cond);
     free(d);

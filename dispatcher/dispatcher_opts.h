@@ -21,6 +21,10 @@ typedef struct dispatcher_opts {
                                    least this many tasks and free workers
                                    wait; 0: one decision at a time */
     bool no_assist;             /* A/B runs: AI-assisted levels never count */
+    /* Quotas of each tenant and of each client identity of a tenant
+     * (intake.h): requests per second, burst, open requests; 0: none. */
+    int quota_rate, quota_burst, quota_open;
+    int client_rate, client_burst, client_open;
 } dispatcher_opts;
 
 #endif

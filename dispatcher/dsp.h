@@ -23,7 +23,8 @@
 
 /* As dispatcher.h names it for the program that runs the dispatcher. */
 typedef struct dispatcher dispatcher;
-typedef struct dsp_outq dsp_outq; /* outq.h */
+typedef struct dsp_outq dsp_outq;     /* outq.h */
+typedef struct dsp_intake dsp_intake; /* intake.h */
 
 #define DSP_MATCH_MAX 1024 /* routing decisions per batch */
 
@@ -81,12 +82,7 @@ struct dispatcher {
     int nlatest;
     int cap_latest;
 
-    pthread_mutex_t qlock;
-    pthread_cond_t qcond;
-    bus_msg **queue;
-    int qhead;
-    int qlen;
-    int qcap;
+    dsp_intake *intake; /* requests waiting for the loop (intake.h) */
     atomic_bool stopping;
 
     dsp_outq *out;         /* replies, offers, notices: sent after commit */

@@ -61,6 +61,7 @@ static const layering_module modules[] = {
     {"dispatcher", "outbox", 3},
     {"dispatcher", "progress", 3},
     {"dispatcher", "review", 3},
+    {"dispatcher", "intake", 4},
     {"dispatcher", "outq", 4},
     {"dispatcher", "reservations", 4},
     {"dispatcher", "state", 4},
