@@ -241,7 +241,7 @@ static void refuse(bus *b, const bus_msg *m, const char *tenant,
                    const char *client, const dsp_quota *q, const char *why,
                    int64_t retry_ms)
 {
-    char msg[400], who[2 * ID_MAX + 16];
+    char msg[400], who[2 * ID_MAX + 32];
     char *body = NULL;
     size_t len;
     err e = {0};
