@@ -451,6 +451,12 @@ status auditlog_checkpoint(db *d, const nkey *key, auditlog_checkpointed *out,
         s = db_run(d, &common_sql_auditlog_checkpoint_insert, p, NULL, e);
     }
     res.signed_now = s == ST_OK;
+    if (s == ST_CONFLICT) {
+        /* Another signer vouched for the same record meanwhile. */
+        db_rollback(d);
+        *out = res;
+        return ST_OK;
+    }
 out:
     if (s == ST_OK)
         s = db_commit(d, e);

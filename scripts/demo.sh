@@ -78,7 +78,10 @@ run_once() {
     bg_start dispatcher "$run_dir/dispatcher$sfx.log" "$TL_DISPATCHER" "$@"
     # The billing service signs the credit notes it issues with this key.
     [[ -f $keys/invoice.key ]] || "$TL_CLI" invoice keygen --out "$keys" >/dev/null
-    bg_start billing "$run_dir/billing$sfx.log" "$TL_BILLING" --key-dir "$keys"
+    # It also signs the audit trail's checkpoints, with a key of their own.
+    [[ -f $keys/audit.key ]] || "$TL_CLI" audit keygen --out "$keys/audit.key" >/dev/null
+    bg_start billing "$run_dir/billing$sfx.log" "$TL_BILLING" --key-dir "$keys" \
+        --audit-key "$keys/audit.key" --checkpoint-ms 5000
     workers=$(pg_scalar "SELECT string_agg(id, ',' ORDER BY id) FROM workers
         WHERE kind = 'human'")
     ai_workers=$(pg_scalar "SELECT string_agg(id, ',' ORDER BY id) FROM workers
@@ -128,6 +131,10 @@ kv() { sed -n "s/^$1=//p" "$2"; }
 if [[ ${DEMO_COMPARE:-0} != 1 ]]; then
     run_once demo
     billing_finale
+    echo
+    say "audit: every change of state or money is in the trail; checking it against billing's signed checkpoints"
+    fg_run "$TL_CLI" audit checkpoint --key "$keys/audit.key"
+    fg_run "$TL_CLI" audit verify --pubkey "$keys/audit.key.pub"
     exit 0
 fi
 
