@@ -263,10 +263,66 @@ static void test_flood_does_not_hold_back_others(void **state)
     fixture_teardown(&f);
 }
 
+/* A tenant's clients told apart by their identities' inboxes
+ * (_INBOX_<identity>.): one client's cap leaves the other's room. */
+static void test_client_quota(void **state)
+{
+    dispatcher_opts o;
+    dispatcher *d = NULL;
+    pthread_t loop;
+    fixture f;
+    bus *b;
+    replies r = {0};
+    err e = {0};
+
+    (void)state;
+    fixture_setup(&f, "quota_client");
+    harness_seed(&f);
+    r.v = calloc(REPLIES, sizeof(got));
+    assert_non_null(r.v);
+    pthread_mutex_init(&r.mu, NULL);
+    b = fixture_bus(&f);
+    assert_int_equal(bus_subscribe(b, "_INBOX_crm.>", NULL, on_reply, &r, &e),
+                     ST_OK);
+    assert_int_equal(bus_subscribe(b, "_INBOX_app.>", NULL, on_reply, &r, &e),
+                     ST_OK);
+    dispatcher_opts_default(&o);
+    o.stream_max_bytes = 8LL * 1024 * 1024;
+    o.client_open = 2;
+    if (dispatcher_create(&d, &f.cfg, &o, &e) != ST_OK)
+        fail_msg("dispatcher_create: %s", e.msg);
+    for (int i = 0; i < 5; i++)
+        submit(&f, b, "_INBOX_crm.x", 'c', "bank1", i);
+    for (int i = 0; i < 2; i++)
+        submit(&f, b, "_INBOX_app.x", 'd', "bank1", i);
+    assert_int_equal(bus_flush(b, 5000, &e), ST_OK);
+    wait_total(&r, 3);
+    assert_int_equal(count(&r, 'c', "rate_limited"), 3);
+    pthread_mutex_lock(&r.mu);
+    for (int i = 0; i < r.n; i++)
+        assert_non_null(strstr(r.v[i].message, "client crm of tenant bank1 "
+                                               "has 2 requests open"));
+    pthread_mutex_unlock(&r.mu);
+    clock_sleep_ms(200);
+    pthread_create(&loop, NULL, run_loop, d);
+    wait_total(&r, 7);
+    assert_int_equal(count(&r, 'c', NULL), 2);
+    assert_int_equal(count(&r, 'd', NULL), 2);
+
+    dispatcher_stop(d);
+    pthread_join(loop, NULL);
+    dispatcher_destroy(d);
+    bus_close(b);
+    pthread_mutex_destroy(&r.mu);
+    free(r.v);
+    fixture_teardown(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flood_does_not_hold_back_others),
+        cmocka_unit_test(test_client_quota),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
