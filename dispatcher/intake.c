@@ -42,7 +42,8 @@ typedef struct fifo {
 /* A token bucket and the count of open requests. */
 typedef struct bucket {
     double tokens;
-    int64_t at_us; /* when tokens was last brought up to date */
+    int64_t at_us;    /* when tokens was last brought up to date */
+    int64_t retry_us; /* the latest retry time told to a refused request */
     int open;
 } bucket;
 
@@ -207,8 +208,16 @@ static bool admit(bucket *b, const dsp_quota *q, int64_t now_us,
     }
     b->at_us = now_us;
     if (b->tokens < 1.0) {
-        /* Rounded up: the token is there by then. */
-        *retry_ms = (int64_t)((1.0 - b->tokens) * 1000.0 / q->rate) + 1;
+        /* Each refused request is told a later time than the one before,
+         * one token's time apart, so that a refused burst comes back
+         * spread over the rate instead of all at once to be refused
+         * again. The first gets the time the next token is there. */
+        int64_t next = now_us + (int64_t)((1.0 - b->tokens) * 1e6 / q->rate);
+
+        if (b->retry_us >= next)
+            next = b->retry_us + 1000000 / q->rate;
+        b->retry_us = next;
+        *retry_ms = (next - now_us) / 1000 + 1; /* rounded up */
         *why = "rate";
         return false;
     }

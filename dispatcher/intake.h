@@ -13,7 +13,8 @@
  * A tenant's requests are refused on arrival with `rate_limited` and a
  * `retry_after_ms` (a reply published at once, nothing queued) when
  *   - its token bucket is empty: rate requests a second on average, in
- *     bursts of up to burst; or
+ *     bursts of up to burst (the refused requests are told retry times
+ *     one token apart, so they do not all come back at once); or
  *   - open_max of its requests are open already (waiting or in the batch
  *     in hand).
  * The same limits can apply per client of a tenant, told apart by the

@@ -54,6 +54,9 @@ scripts/services.sh start "$run_dir" >&2
 . "$run_dir/env"
 export TL_PREFIX=${TL_PREFIX:-tl}
 export TL_LOG=${TL_LOG:-warn}
+# The benchmark measures the dispatcher, not a tenant's quota: no rate
+# limit unless the caller sets one (docs/config.md, "Dispatcher quotas").
+export TL_QUOTA_RATE=${TL_QUOTA_RATE:-0}
 
 "$TL_CLI" migrate >&2
 "$TL_CLI" load examples/operator.json examples/bank.json examples/insurer.json >&2
