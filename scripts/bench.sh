@@ -55,8 +55,10 @@ scripts/services.sh start "$run_dir" >&2
 export TL_PREFIX=${TL_PREFIX:-tl}
 export TL_LOG=${TL_LOG:-warn}
 # The benchmark measures the dispatcher, not a tenant's quota: no rate
-# limit unless the caller sets one (docs/config.md, "Dispatcher quotas").
+# limit and no cap of open requests (the feed keeps 1,024 in flight)
+# unless the caller sets them (docs/config.md, "Dispatcher quotas").
 export TL_QUOTA_RATE=${TL_QUOTA_RATE:-0}
+export TL_QUOTA_OPEN=${TL_QUOTA_OPEN:-0}
 
 "$TL_CLI" migrate >&2
 "$TL_CLI" load examples/operator.json examples/bank.json examples/insurer.json >&2
