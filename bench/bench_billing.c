@@ -201,7 +201,7 @@ static status close_month(db *d, invoice_closed *closed, double *secs, err *e)
     if (s != ST_OK)
         goto out;
     t0 = mono_s();
-    s = invoice_close_period(d, "bank", "2025-10", sg, 0, closed, e);
+    s = invoice_close_period(d, "bank", "2025-10", sg, NULL, 0, closed, e);
     *secs = mono_s() - t0;
 out:
     signer_destroy(sg);

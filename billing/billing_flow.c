@@ -624,8 +624,10 @@ status billing_flow_credit(db *d, const signer *sg, int *notes, err *e)
     int64_t *lines = NULL;
     db_res *r = NULL;
     int issued = 0, rows;
+    auditlog_who billing;
     status s;
 
+    auditlog_who_set(&billing, "service", "billing", "billing");
     s = db_run(d, &billing_sql_flow_to_credit, params, &r, e);
     if (s != ST_OK) {
         err_wrap(e, "find reversed invoiced outcomes");
@@ -648,7 +650,8 @@ status billing_flow_credit(db *d, const signer *sg, int *notes, err *e)
         while (i < rows &&
                db_i64(r, i, BILLING_FLOW_TO_CREDIT_INVOICE_ID) == inv)
             lines[nl++] = db_i64(r, i++, BILLING_FLOW_TO_CREDIT_LINE_NO);
-        s = invoice_credit_note(d, inv, lines, nl, reason, sg, &note, e);
+        s = invoice_credit_note(d, inv, lines, nl, reason, sg, &billing, &note,
+                                e);
         if (s != ST_OK) {
             err_wrap(e, "credit %d lines of invoice %" PRId64, nl, inv);
             goto out;

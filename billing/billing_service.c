@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auditlog.h"
 #include "billing_event.h"
 #include "billing_flow.h"
 #include "bus.h"
@@ -36,9 +37,10 @@ struct billing_service {
     billing_stats stats;
 
     billing_flow *flow;
-    signer *sg;    /* NULL: credit notes are left for the CLI */
-    bool *handled; /* opt.batch slots: decided by the plan flow */
-    int64_t *rest; /* opt.batch slots: left to the per-result prices */
+    signer *sg;      /* NULL: credit notes are left for the CLI */
+    nkey *audit_key; /* NULL: no audit checkpoints */
+    bool *handled;   /* opt.batch slots: decided by the plan flow */
+    int64_t *rest;   /* opt.batch slots: left to the per-result prices */
 
     bus_msg **msgs;       /* opt.batch slots */
     int64_t *ids;         /* opt.batch slots, shared by events and sweeper */
@@ -57,6 +59,16 @@ void billing_options_default(billing_options *o)
     o->verify_ms = 1000;
     if (getenv("TL_KEY_DIR") != NULL)
         snprintf(o->key_dir, sizeof(o->key_dir), "%s", getenv("TL_KEY_DIR"));
+    if (getenv("TL_AUDIT_KEY") != NULL)
+        snprintf(o->audit_key, sizeof(o->audit_key), "%s",
+                 getenv("TL_AUDIT_KEY"));
+    o->checkpoint_ms = 60000;
+    if (getenv("TL_AUDIT_CHECKPOINT_MS") != NULL) {
+        long v = strtol(getenv("TL_AUDIT_CHECKPOINT_MS"), NULL, 10);
+
+        /* Out of range is refused by check_options with the value. */
+        o->checkpoint_ms = v > 0 && v < 100000000 ? (int)v : -1;
+    }
 }
 
 static status check_options(const billing_options *o, err *e)
@@ -64,6 +76,10 @@ static status check_options(const billing_options *o, err *e)
     if (o->batch < 1 || o->batch > BILLING_BATCH_MAX)
         return err_set(e, ST_CONFIG, "batch %d is out of range 1..%d", o->batch,
                        BILLING_BATCH_MAX);
+    if (o->checkpoint_ms < 100 || o->checkpoint_ms > 86400000)
+        return err_set(e, ST_CONFIG,
+                       "the audit checkpoint interval must be 100 to "
+                       "86400000 ms (--checkpoint-ms, TL_AUDIT_CHECKPOINT_MS)");
     if (o->stream_bytes < 1024 * 1024)
         return err_set(e, ST_CONFIG, "stream size %lld is below 1 MiB",
                        o->stream_bytes);
@@ -109,6 +125,13 @@ status billing_service_create(billing_service **out, const billing_options *opt,
             goto out;
         }
     }
+    if (opt->audit_key[0] != '\0') {
+        st = auditlog_key_load(opt->audit_key, &s->audit_key, e);
+        if (st != ST_OK) {
+            err_wrap(e, "audit checkpoint key");
+            goto out;
+        }
+    }
     st = billing_names_make(opt->cfg.prefix, &s->names, e);
     if (st != ST_OK)
         goto out;
@@ -151,6 +174,7 @@ void billing_service_destroy(billing_service *s)
     db_close(s->db);
     billing_flow_destroy(s->flow);
     signer_destroy(s->sg);
+    nkey_destroy(s->audit_key);
     free(s->msgs);
     free(s->ids);
     free(s->handled);
@@ -389,6 +413,30 @@ static void verify_pass(billing_service *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Sign an audit checkpoint when records were appended since the last
+ * (auditlog.h); a trail that does not check is not signed, loudly. */
+static void checkpoint(billing_service *s)
+{
+    auditlog_checkpointed c;
+    err e = {0};
+    status st = auditlog_checkpoint(s->db, s->audit_key, &c, &e);
+
+    if (st != ST_OK) {
+        log_error(MOD, "audit checkpoint: %s", e.msg);
+        recover_db(s, st);
+        return;
+    }
+    if (!c.signed_now)
+        return;
+    log_info(MOD,
+             "audit checkpoint signed at seq %" PRId64 " (%" PRId64
+             " records checked)",
+             c.seq, c.checked);
+    pthread_mutex_lock(&s->lock);
+    s->stats.checkpoints++;
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void log_summary(const billing_stats *now, const billing_stats *was)
 {
     log_info(MOD,
@@ -421,7 +469,7 @@ static void maybe_summary(billing_service *s, billing_stats *last)
 status billing_service_run(billing_service *s, err *e)
 {
     billing_stats last = {0};
-    int64_t now, next_sweep, next_summary, next_verify;
+    int64_t now, next_sweep, next_summary, next_verify, next_checkpoint;
     int backoff = BACKOFF_MIN_MS;
 
     if (s->ran)
@@ -435,7 +483,11 @@ status billing_service_run(billing_service *s, err *e)
     now = clock_mono_us();
     next_sweep = now; /* catch up at once after a crash */
     next_verify = now;
+    next_checkpoint = now;
     next_summary = now + (int64_t)s->opt.summary_ms * 1000;
+    if (s->audit_key == NULL)
+        log_warn(MOD, "no audit key (--audit-key, TL_AUDIT_KEY): the audit "
+                      "trail gets no signed checkpoints");
     while (!stopping(s)) {
         int wait = BILLING_FETCH_MS, n = 0;
         err fe = {0};
@@ -451,6 +503,11 @@ status billing_service_run(billing_service *s, err *e)
             now = clock_mono_us();
             next_verify = now + (int64_t)s->opt.verify_ms * 1000;
         }
+        if (s->audit_key != NULL && now >= next_checkpoint) {
+            checkpoint(s);
+            now = clock_mono_us();
+            next_checkpoint = now + (int64_t)s->opt.checkpoint_ms * 1000;
+        }
         if (now >= next_summary) {
             maybe_summary(s, &last);
             next_summary = now + (int64_t)s->opt.summary_ms * 1000;
@@ -459,6 +516,8 @@ status billing_service_run(billing_service *s, err *e)
             wait = (int)((next_sweep - now) / 1000) + 1;
         if (s->opt.verify_ms > 0 && (next_verify - now) / 1000 < wait)
             wait = (int)((next_verify - now) / 1000) + 1;
+        if (s->audit_key != NULL && (next_checkpoint - now) / 1000 < wait)
+            wait = (int)((next_checkpoint - now) / 1000) + 1;
         /* A sweep or verify pass that overran leaves a due time in the
          * past; cnats refuses a fetch time-out below 1 ms. */
         if (wait < 1)

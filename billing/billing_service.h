@@ -35,11 +35,17 @@ typedef struct billing_options {
     long long stream_bytes; /* storage limit of <PREFIX>_EVENTS if created */
     int verify_ms; /* reopens/complaints, verifier and credit notes; 0: off */
     char key_dir[512]; /* signing key for credit notes; "" issues none */
+    /* The audit trail's checkpoint key (auditlog.h): billing signs a
+     * checkpoint every checkpoint_ms when records were appended; ""
+     * signs none. */
+    char audit_key[512];
+    int checkpoint_ms;
 } billing_options;
 
 /* Defaults: config_from_env, batch 256, sweep 2000 ms, age 5000 ms,
  * summary 10000 ms, stream BILLING_STREAM_BYTES, verify 1000 ms, no key
- * (TL_KEY_DIR when set). */
+ * (TL_KEY_DIR when set), no audit key (TL_AUDIT_KEY when set), a
+ * checkpoint every 60000 ms (TL_AUDIT_CHECKPOINT_MS when set). */
 void billing_options_default(billing_options *o);
 
 typedef struct billing_stats {
@@ -52,6 +58,7 @@ typedef struct billing_stats {
     int64_t verified;     /* outcomes moved pending -> verified */
     int64_t reversed;     /* outcomes reversed by a reopen or complaint */
     int64_t credit_notes; /* credit notes issued for reversed lines */
+    int64_t checkpoints;  /* audit checkpoints signed */
 } billing_stats;
 
 typedef struct billing_service billing_service;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "billing_sql.h"
 #include "month_minimum.h"
 #include "sbuf.h"
@@ -161,7 +163,18 @@ fail:
 
 /* Sum the lines of draft id into its header, then render, hash, sign
  * and mark it issued, all in the caller's transaction. */
-static status issue(db *d, int64_t id, const signer *sg, err *e)
+/* What the audit trail says of an issued document. */
+static json_t *issued_json(const loaded *l, const char *hash)
+{
+    return json_pack(
+        "{s:I, s:s, s:s, s:I, s:i, s:s}", "id", (json_int_t)l->doc.id,
+        "reference", l->ref, "currency", l->doc.currency, "total_minor",
+        (json_int_t)l->doc.total_minor, "lines", l->doc.nlines, "sha256", hash);
+}
+
+/* Issue draft id: total, render, sign, store. *audit (may be NULL)
+ * receives the document as the audit trail records it. */
+static status issue(db *d, int64_t id, const signer *sg, json_t **audit, err *e)
 {
     char idbuf[24];
     char hash[INVOICE_HASH_HEX + 1], sig[INVOICE_SIG_HEX + 1];
@@ -191,6 +204,8 @@ static status issue(db *d, int64_t id, const signer *sg, err *e)
         goto out;
     if (db_affected(r) != 1)
         s = err_set(e, ST_INTERNAL, "document %" PRId64 " was not a draft", id);
+    if (s == ST_OK && audit != NULL && (*audit = issued_json(&l, hash)) == NULL)
+        s = err_set(e, ST_NOMEM, "out of memory");
 out:
     db_res_free(r);
     free(canon);
@@ -269,28 +284,55 @@ static status tenant_name(db *d, const char *tenant, char *buf, size_t cap,
     return s;
 }
 
+/* Record what a close or credit note did, in its transaction; details
+ * is taken over. */
+static status record_audit(db *d, const auditlog_who *who, const char *action,
+                           const char *subjects, json_t *details, err *e)
+{
+    auditlog_who admin;
+    char *text = details != NULL ? json_dumps(details, JSON_COMPACT) : NULL;
+    status s = text != NULL ? ST_OK : err_set(e, ST_NOMEM, "out of memory");
+
+    if (who == NULL) {
+        auditlog_who_admin(&admin);
+        who = &admin;
+    }
+    if (s == ST_OK)
+        s = auditlog_append(d, who, action, subjects, text, e);
+    free(text);
+    json_decref(details);
+    return s;
+}
+
 status invoice_close_period(db *d, const char *tenant, const char *period,
-                            const signer *sg, unsigned flags,
-                            invoice_closed *out, err *e)
+                            const signer *sg, const auditlog_who *who,
+                            unsigned flags, invoice_closed *out, err *e)
 {
     char start[INVOICE_TIME_MAX], end[INVOICE_TIME_MAX];
     char name[256];
     invoice_closed res = {0};
     db_res *cur = NULL;
+    json_t *docs = json_array();
+    sbuf subj = {0};
     status s;
 
+    if (docs == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
     if ((s = invoice_period_bounds(period, start, end, e)) != ST_OK)
-        return s;
-    if (!(flags & INVOICE_CLOSE_EARLY) && !period_ended(period))
-        return err_set(e, ST_INVALID,
-                       "period %s has not ended (it ends %.10s UTC); lines "
-                       "billed later in it could never be invoiced. Close "
-                       "it after it ends, or pass --early to close it now",
-                       period, end);
+        goto done;
+    if (!(flags & INVOICE_CLOSE_EARLY) && !period_ended(period)) {
+        s = err_set(e, ST_INVALID,
+                    "period %s has not ended (it ends %.10s UTC); lines "
+                    "billed later in it could never be invoiced. Close "
+                    "it after it ends, or pass --early to close it now",
+                    period, end);
+        goto done;
+    }
     if ((s = tenant_name(d, tenant, name, sizeof(name), e)) != ST_OK)
-        return s;
+        goto done;
     if ((s = db_begin(d, e)) != ST_OK)
-        return s;
+        goto done;
+    sbuf_printf(&subj, "tenant:%s", tenant);
     {
         const char *p[2] = {tenant, period};
         db_res *r = NULL;
@@ -366,20 +408,40 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
         db_res_free(r);
         if (s != ST_OK)
             goto out;
-        if ((s = issue(d, id, sg, e)) != ST_OK) {
-            err_wrap(e, "invoice for tenant %s, %s, %s", tenant, period,
-                     dr.currency);
-            goto out;
+        {
+            json_t *doc = NULL;
+
+            if ((s = issue(d, id, sg, &doc, e)) != ST_OK) {
+                err_wrap(e, "invoice for tenant %s, %s, %s", tenant, period,
+                         dr.currency);
+                goto out;
+            }
+            json_array_append_new(docs, doc);
         }
+        sbuf_printf(&subj, " invoice:%" PRId64, id);
         res.ids[res.n] = id;
         res.numbers[res.n] = number;
         res.n++;
     }
-    s = db_commit(d, e);
+    if (subj.failed) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    s = record_audit(d, who, "invoice.close", sbuf_str(&subj),
+                     json_pack("{s:s, s:o, s:i, s:i, s:b}", "period", period,
+                               "invoices", json_incref(docs), "lines",
+                               res.lines, "minimums", res.minimums, "early",
+                               (flags & INVOICE_CLOSE_EARLY) != 0),
+                     e);
+    if (s == ST_OK)
+        s = db_commit(d, e);
 out:
     if (s != ST_OK)
         db_rollback(d);
     db_res_free(cur);
+done:
+    json_decref(docs);
+    sbuf_free(&subj);
     if (s == ST_OK)
         *out = res;
     return s;
@@ -466,12 +528,35 @@ out:
     return s;
 }
 
+/* The credited line numbers (the array literal "{1,2}" credit_lines
+ * made) as a JSON array; NULL when out of memory. */
+static json_t *lines_json(const char *literal)
+{
+    json_t *a = json_array();
+
+    for (const char *p = literal; a != NULL && *p != '\0'; p++) {
+        char *end;
+        long long v;
+
+        if (*p < '0' || *p > '9')
+            continue;
+        v = strtoll(p, &end, 10);
+        if (json_array_append_new(a, json_integer((json_int_t)v)) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+        p = end - 1;
+    }
+    return a;
+}
+
 status invoice_credit_note(db *d, int64_t invoice_id, const int64_t *lines,
                            int n, const char *reason, const signer *sg,
-                           int64_t *credit_id, err *e)
+                           const auditlog_who *who, int64_t *credit_id, err *e)
 {
     loaded inv = {0};
     sbuf arr = {0};
+    json_t *doc = NULL;
     int64_t id = 0, number = 0;
     status s;
 
@@ -518,7 +603,25 @@ status invoice_credit_note(db *d, int64_t invoice_id, const int64_t *lines,
         if (s != ST_OK)
             goto out;
     }
-    if ((s = issue(d, id, sg, e)) != ST_OK)
+    if ((s = issue(d, id, sg, &doc, e)) != ST_OK)
+        goto out;
+    {
+        char subj[160];
+        json_t *nums = lines_json(sbuf_str(&arr));
+
+        snprintf(subj, sizeof(subj),
+                 "tenant:%s invoice:%" PRId64 " credit_note:%" PRId64,
+                 inv.doc.tenant_id, inv.doc.id, id);
+        s = nums != NULL
+                ? record_audit(d, who, "invoice.credit", subj,
+                               json_pack("{s:s, s:o, s:o, s:s}", "corrects",
+                                         inv.ref, "credit_note",
+                                         json_incref(doc), "lines", nums,
+                                         "reason", reason),
+                               e)
+                : err_set(e, ST_NOMEM, "out of memory");
+    }
+    if (s != ST_OK)
         goto out;
     s = db_commit(d, e);
     if (s == ST_CONFLICT)
@@ -528,6 +631,7 @@ out:
         db_rollback(d);
     loaded_free(&inv);
     sbuf_free(&arr);
+    json_decref(doc);
     if (s == ST_OK)
         *credit_id = id;
     return s;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "auditlog.h"
 #include "db.h"
 #include "err.h"
 #include "ids.h"
@@ -59,7 +60,10 @@ status invoice_period_bounds(const char *period, char *start, char *end,
 /*
  * Close tenant's period: issue one invoice per currency holding every
  * billable line of the tenant created in the period and not yet invoiced,
- * signed with sg. Errors, after which nothing changed:
+ * signed with sg, and record the close in the audit trail (action
+ * "invoice.close") as done by who (NULL: the login running the program,
+ * auditlog_who_admin), in the same transaction. Errors, after which
+ * nothing changed:
  *   ST_INVALID        malformed period; a period that has not ended yet
  *                     (unless flags has INVOICE_CLOSE_EARLY); a total
  *                     beyond int64; more than INVOICE_CLOSE_MAX currencies
@@ -70,21 +74,23 @@ status invoice_period_bounds(const char *period, char *start, char *end,
  * *out is written only on success.
  */
 status invoice_close_period(db *d, const char *tenant, const char *period,
-                            const signer *sg, unsigned flags,
-                            invoice_closed *out, err *e);
+                            const signer *sg, const auditlog_who *who,
+                            unsigned flags, invoice_closed *out, err *e);
 
 /*
  * Issue a credit note correcting lines of issued invoice invoice_id:
  * line numbers lines[0..n) (as printed on the invoice), or when n is 0
  * every line not credited yet. reason (1..INVOICE_REASON_MAX bytes) is
- * printed on the note. *credit_id is written only on success. Errors:
+ * printed on the note. The note is recorded in the audit trail (action
+ * "invoice.credit") as done by who (NULL: as invoice_close_period) in its
+ * transaction. *credit_id is written only on success. Errors:
  * ST_NOT_FOUND (no such invoice or line), ST_INVALID (not an issued
  * invoice, bad reason, a line named twice), ST_CONFLICT (a line was
  * credited already), ST_DB, ST_NOMEM.
  */
 status invoice_credit_note(db *d, int64_t invoice_id, const int64_t *lines,
                            int n, const char *reason, const signer *sg,
-                           int64_t *credit_id, err *e);
+                           const auditlog_who *who, int64_t *credit_id, err *e);
 
 typedef enum invoice_format {
     INVOICE_FMT_JSON, /* the signed envelope, canonical */

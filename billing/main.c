@@ -33,7 +33,9 @@ static void usage(FILE *f)
         f,
         "usage: twinline-billing [--db CONNINFO] [--nats URL] "
         "[--prefix TOKEN] [--batch N] [--sweep-ms N]\n"
-        "                        [--verify-ms N] [--key-dir DIR]\n"
+        "                        [--verify-ms N] [--key-dir DIR] "
+        "[--audit-key FILE]\n"
+        "                        [--checkpoint-ms N]\n"
         "\n"
         "Consumes outcome events from the stream <PREFIX>_EVENTS "
         "(durable consumer \"billing\")\n"
@@ -52,6 +54,12 @@ static void usage(FILE *f)
         "  --key-dir DIR     signing key for credit notes (env TL_KEY_DIR; "
         "none: credit\n"
         "                    notes are left to twinline invoice credit)\n"
+        "  --audit-key FILE  sign audit checkpoints with this key (env "
+        "TL_AUDIT_KEY;\n"
+        "                    make it with twinline audit keygen; none: no "
+        "checkpoints)\n"
+        "  --checkpoint-ms N audit checkpoint interval in ms, 100..86400000\n"
+        "                    (env TL_AUDIT_CHECKPOINT_MS, default 60000)\n"
         "  --help            show this text\n",
         config_flags_help, BILLING_BATCH_MAX);
 }
@@ -108,7 +116,9 @@ int main(int argc, char **argv)
             int_flag(argc, argv, &i, "--sweep-ms", 100, 3600000, &opt.sweep_ms,
                      &e) ||
             int_flag(argc, argv, &i, "--verify-ms", 100, 3600000,
-                     &opt.verify_ms, &e)) {
+                     &opt.verify_ms, &e) ||
+            int_flag(argc, argv, &i, "--checkpoint-ms", 100, 86400000,
+                     &opt.checkpoint_ms, &e)) {
             if (e.code != ST_OK) {
                 fprintf(stderr, "twinline-billing: %s\n", e.msg);
                 return 2;
@@ -117,6 +127,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[i], "--key-dir") == 0 && i + 1 < argc) {
             snprintf(opt.key_dir, sizeof(opt.key_dir), "%s", argv[++i]);
+            continue;
+        }
+        if (strcmp(argv[i], "--audit-key") == 0 && i + 1 < argc) {
+            snprintf(opt.audit_key, sizeof(opt.audit_key), "%s", argv[++i]);
             continue;
         }
         fprintf(stderr,

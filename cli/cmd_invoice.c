@@ -166,7 +166,7 @@ static int cmd_close(int argc, char **argv, const config *cfg)
         return cli_fail(&e);
     if ((rc = connect_db(&a, &d)) != 0)
         goto out;
-    if (invoice_close_period(d, o[0].value, o[1].value, sg,
+    if (invoice_close_period(d, o[0].value, o[1].value, sg, NULL,
                              o[3].set ? INVOICE_CLOSE_EARLY : 0, &res,
                              &e) != ST_OK) {
         rc = cli_fail(&e);
@@ -464,8 +464,8 @@ static int cmd_credit(int argc, char **argv, const config *cfg)
     }
     if ((rc = connect_db(a, &d)) != 0)
         goto out;
-    if (invoice_credit_note(d, inv, lines, nlines, o[1].value, sg, &cn, &e) !=
-        ST_OK) {
+    if (invoice_credit_note(d, inv, lines, nlines, o[1].value, sg, NULL, &cn,
+                            &e) != ST_OK) {
         rc = cli_fail(&e);
         goto out;
     }

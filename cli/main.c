@@ -2,6 +2,7 @@
  * (cli.c) and, for `feed`, in feed.c; this file only lists them. */
 #include "cli.h"
 #include "cmd_assist.h"
+#include "cmd_audit.h"
 #include "cmd_explain.h"
 #include "cmd_identity.h"
 #include "cmd_invoice.h"
@@ -29,6 +30,8 @@ static const cli_command commands[] = {
     {"stats", "live figures per queue and per worker [--json]", cmd_stats},
     {"assist", "assist report: acceptance of suggestions, AI reviews",
      cmd_assist},
+    {"audit", "audit verify | show | keygen | checkpoint: the audit trail",
+     cmd_audit},
     {"feed", "submit a stream of realistic cases (demo, benchmark)", feed_main},
     {"identity", "identity create | list | revoke | rotate: NATS identities",
      cmd_identity},

@@ -186,6 +186,43 @@ static status set_servers(natsOptions *opts, const char *url, err *e)
     return ST_OK;
 }
 
+/* The process's TLS defaults (bus_tls_default). */
+static pthread_mutex_t tls_lock = PTHREAD_MUTEX_INITIALIZER;
+static char tls_ca_default[1024];
+static char tls_host_default[256];
+
+void bus_tls_default(const char *ca, const char *hostname)
+{
+    pthread_mutex_lock(&tls_lock);
+    snprintf(tls_ca_default, sizeof(tls_ca_default), "%s",
+             ca != NULL ? ca : "");
+    snprintf(tls_host_default, sizeof(tls_host_default), "%s",
+             hostname != NULL ? hostname : "");
+    pthread_mutex_unlock(&tls_lock);
+}
+
+/* o's TLS settings, or the process's defaults when o has none, into
+ * ca/host (NULL: none) backed by the buffers given. */
+static bool tls_settings(const bus_opts *o, char *cabuf, size_t cacap,
+                         char *hostbuf, size_t hostcap, const char **ca,
+                         const char **host)
+{
+    if (o->tls || o->tls_ca != NULL) {
+        *ca = o->tls_ca;
+        *host = o->tls_hostname;
+        return true;
+    }
+    pthread_mutex_lock(&tls_lock);
+    snprintf(cabuf, cacap, "%s", tls_ca_default);
+    snprintf(hostbuf, hostcap, "%s", tls_host_default);
+    pthread_mutex_unlock(&tls_lock);
+    *ca = cabuf[0] != '\0' ? cabuf : NULL;
+    *host = *ca != NULL && hostbuf[0] != '\0'
+                ? hostbuf
+                : o->tls_hostname; /* a name alone does not require TLS */
+    return *ca != NULL;
+}
+
 /* Credentials, inbox prefix and TLS of o into opts and b. */
 static status set_identity(bus *b, natsOptions *opts, const bus_opts *o, err *e)
 {
@@ -228,21 +265,27 @@ static status set_identity(bus *b, natsOptions *opts, const bus_opts *o, err *e)
     if (ns != NATS_OK)
         return err_set(e, ST_CONFIG, "inbox prefix %s: %s", b->inbox_prefix,
                        natsStatus_GetText(ns));
-    if (o->tls || o->tls_ca != NULL) {
+    {
+        char cabuf[1024], hostbuf[256];
+        const char *ca = NULL, *host = NULL;
+
+        if (!tls_settings(o, cabuf, sizeof(cabuf), hostbuf, sizeof(hostbuf),
+                          &ca, &host))
+            return ST_OK;
         ns = natsOptions_SetSecure(opts, true);
-        if (ns == NATS_OK && o->tls_ca != NULL)
-            ns = natsOptions_LoadCATrustedCertificates(opts, o->tls_ca);
+        if (ns == NATS_OK && ca != NULL)
+            ns = natsOptions_LoadCATrustedCertificates(opts, ca);
         if (ns != NATS_OK)
             return err_set(e, ST_CONFIG,
                            "TLS CA file %s: %s; give a PEM file of the CA "
                            "that signed the server's certificate",
-                           o->tls_ca != NULL ? o->tls_ca : "(system)",
+                           ca != NULL ? ca : "(system)",
                            natsStatus_GetText(ns));
-        if (o->tls_hostname != NULL)
-            ns = natsOptions_SetExpectedHostname(opts, o->tls_hostname);
+        if (host != NULL)
+            ns = natsOptions_SetExpectedHostname(opts, host);
         if (ns != NATS_OK)
-            return err_set(e, ST_CONFIG, "TLS host name %s: %s",
-                           o->tls_hostname, natsStatus_GetText(ns));
+            return err_set(e, ST_CONFIG, "TLS host name %s: %s", host,
+                           natsStatus_GetText(ns));
     }
     return ST_OK;
 }

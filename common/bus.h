@@ -22,8 +22,8 @@ typedef void (*bus_handler)(void *ctx, bus_msg *m);
 
 /*
  * Connect to url; name shows in the server's connection list. No
- * credentials and no TLS: the same as bus_connect_opts with only url and
- * name set.
+ * credentials, and TLS as bus_tls_default says: the same as
+ * bus_connect_opts with only url and name set.
  */
 status bus_connect(bus **out, const char *url, const char *name, err *e);
 
@@ -71,6 +71,18 @@ typedef struct bus_opts {
      * simulated workers), so threads do not grow with them. */
     bool shared_delivery;
 } bus_opts;
+
+/*
+ * The TLS of every connection of this process whose bus_opts set none
+ * (tls_ca NULL and tls false), bus_connect's included: ca (a PEM file of
+ * the CAs that sign the server's certificate; NULL or "": none) requires
+ * TLS and verifies the certificate, hostname (NULL or "": the URL's host)
+ * is the name it must carry. config.h sets them from --nats-ca,
+ * --nats-tls-host, TL_NATS_CA and TL_NATS_TLS_HOST, so every program's
+ * connections follow its flags. Thread-safe; connections made before keep
+ * what they had.
+ */
+void bus_tls_default(const char *ca, const char *hostname);
 
 /*
  * Connect as o says. Errors: ST_CONFIG (unusable credentials or CA file,

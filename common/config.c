@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus.h"
 #include "ids.h"
 #include "nkey.h"
 
@@ -19,13 +20,33 @@ const char config_flags_help[] =
     "                    TL_NATS_CREDS; make one with: twinline identity "
     "create)\n"
     "  --creds-dir DIR   credentials files of many identities, e.g. one per\n"
-    "                    simulated worker or fed tenant (env TL_CREDS_DIR)\n";
+    "                    simulated worker or fed tenant (env TL_CREDS_DIR)\n"
+    "  --nats-ca FILE    require TLS to NATS, verified against this CA (env "
+    "TL_NATS_CA)\n"
+    "  --nats-tls-host NAME  the name NATS's certificate must carry (env "
+    "TL_NATS_TLS_HOST;\n"
+    "                    default: the URL's host)\n"
+    "  --db-ca FILE      require TLS to PostgreSQL, verified against this CA "
+    "with\n"
+    "                    its host name (sslmode=verify-full; env TL_DB_CA)\n";
 
 static void copy_env(char *dst, size_t cap, const char *name, const char *def)
 {
     const char *v = getenv(name);
 
     snprintf(dst, cap, "%s", v != NULL && *v != '\0' ? v : def);
+}
+
+/* Make c's TLS settings those of every connection from now on. */
+static void apply_tls(const config *c)
+{
+    bus_tls_default(c->nats_ca, c->nats_tls_host);
+    /* libpq reads these for every connection whose conninfo does not say
+     * otherwise; programs set them before their threads start. */
+    if (c->db_ca[0] != '\0') {
+        setenv("PGSSLMODE", "verify-full", 1);
+        setenv("PGSSLROOTCERT", c->db_ca, 1);
+    }
 }
 
 void config_from_env(config *c)
@@ -35,8 +56,15 @@ void config_from_env(config *c)
     copy_env(c->prefix, sizeof(c->prefix), "TL_PREFIX", "tl");
     copy_env(c->creds, sizeof(c->creds), "TL_NATS_CREDS", "");
     copy_env(c->creds_dir, sizeof(c->creds_dir), "TL_CREDS_DIR", "");
+    copy_env(c->nats_ca, sizeof(c->nats_ca), "TL_NATS_CA", "");
+    copy_env(c->nats_tls_host, sizeof(c->nats_tls_host), "TL_NATS_TLS_HOST",
+             "");
+    copy_env(c->db_ca, sizeof(c->db_ca), "TL_DB_CA", "");
+    apply_tls(c);
 }
 
+/* The TLS settings are not copied: they are the process's defaults
+ * (apply_tls), which every connection takes. */
 void config_bus_opts(const config *c, const char *name, bus_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -88,6 +116,38 @@ status config_creds_for(const config *c, const char *role, char *path,
     return s;
 }
 
+/* The TLS flags: like the others, applied once stored. */
+static bool take_tls_flag(config *c, int argc, char **argv, int *i, err *e)
+{
+    static const char *const flags[] = {"--nats-ca", "--nats-tls-host",
+                                        "--db-ca"};
+    char *dsts[] = {c->nats_ca, c->nats_tls_host, c->db_ca};
+    size_t caps[] = {sizeof(c->nats_ca), sizeof(c->nats_tls_host),
+                     sizeof(c->db_ca)};
+    const char *val = NULL;
+
+    for (int f = 0; f < 3; f++) {
+        if (!match(argv[*i], flags[f], &val))
+            continue;
+        if (val == NULL) {
+            if (*i + 1 >= argc) {
+                err_set(e, ST_CONFIG, "%s needs a value", flags[f]);
+                return true;
+            }
+            val = argv[++*i];
+        }
+        if (val[0] == '\0' || strlen(val) >= caps[f]) {
+            err_set(e, ST_CONFIG, "%s needs a value of 1 to %zu characters",
+                    flags[f], caps[f] - 1);
+            return true;
+        }
+        snprintf(dsts[f], caps[f], "%s", val);
+        apply_tls(c);
+        return true;
+    }
+    return false;
+}
+
 bool config_take_flag(config *c, int argc, char **argv, int *i, err *e)
 {
     static const char *const flags[] = {"--db", "--nats", "--prefix", "--creds",
@@ -120,5 +180,5 @@ bool config_take_flag(config *c, int argc, char **argv, int *i, err *e)
         snprintf(dsts[f], caps[f], "%s", val);
         return true;
     }
-    return false;
+    return take_tls_flag(c, argc, argv, i, e);
 }

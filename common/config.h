@@ -2,9 +2,10 @@
  * Settings every program shares: where PostgreSQL and NATS are, the
  * subject prefix that namespaces one Twinline installation on a NATS server,
  * and the credentials a program connects to NATS with. Defaults come from
- * the environment (TL_DB, TL_NATS, TL_PREFIX, TL_NATS_CREDS, TL_CREDS_DIR);
- * programs let --db, --nats, --prefix, --creds and --creds-dir override
- * them.
+ * the environment (TL_DB, TL_NATS, TL_PREFIX, TL_NATS_CREDS, TL_CREDS_DIR,
+ * TL_NATS_CA, TL_NATS_TLS_HOST, TL_DB_CA); programs let --db, --nats,
+ * --prefix, --creds, --creds-dir, --nats-ca, --nats-tls-host and --db-ca
+ * override them.
  */
 #ifndef TL_CONFIG_H
 #define TL_CONFIG_H
@@ -25,14 +26,30 @@ typedef struct config {
      * simulated workers and the feed's tenants each connect with their
      * own (nkey_creds_find); "" for none. */
     char creds_dir[512];
+    /*
+     * TLS (docs/security.md, "TLS"): a CA file for NATS (TL_NATS_CA,
+     * --nats-ca) requires TLS to nats-server and verifies its certificate,
+     * which must name nats_tls_host (TL_NATS_TLS_HOST, --nats-tls-host;
+     * "": the URL's host); a CA file for PostgreSQL (TL_DB_CA, --db-ca)
+     * requires TLS and verifies the certificate and host name
+     * (sslmode=verify-full). Setting them applies them to every connection
+     * the process makes from then on (bus_tls_default, and libpq's
+     * PGSSLMODE and PGSSLROOTCERT), so every program follows its flags.
+     */
+    char nats_ca[512];
+    char nats_tls_host[256];
+    char db_ca[512];
 } config;
 
-/* Fill c from the environment, with built-in defaults for what is unset. */
+/* Fill c from the environment, with built-in defaults for what is unset,
+ * and apply its TLS settings (see config). */
 void config_from_env(config *c);
 
 /*
- * If argv[*i] is one of the shared flags (--db X, --nats X, --prefix X, or
- * the --flag=X form), store it, advance *i past its value and return true.
+ * If argv[*i] is one of the shared flags (--db X, --nats X, --prefix X,
+ * --creds FILE, --creds-dir DIR, --nats-ca FILE, --nats-tls-host NAME, --db-ca FILE, or the --flag=X
+ * form), store it (a TLS flag is applied at once), advance *i past its
+ * value and return true.
  * An unusable value (missing, too long, prefix not a token) sets e.
  */
 bool config_take_flag(config *c, int argc, char **argv, int *i, err *e);

@@ -261,6 +261,11 @@ status db_begin(db *d, err *e)
     return db_exec(d, "BEGIN", e);
 }
 
+status db_begin_snapshot(db *d, err *e)
+{
+    return db_exec(d, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e);
+}
+
 status db_commit(db *d, err *e)
 {
     return db_exec(d, "COMMIT", e);

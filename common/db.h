@@ -82,6 +82,10 @@ status db_describe(db *d, const db_stmt *st, int *nparams, char *cols,
                    size_t cap, err *e);
 
 status db_begin(db *d, err *e);
+/* Begin a read-only transaction that sees one snapshot of the database
+ * throughout (REPEATABLE READ): for readers that must not see writes
+ * committed between their statements. End it with db_rollback. */
+status db_begin_snapshot(db *d, err *e);
 status db_commit(db *d, err *e);
 /* Roll back; safe to call when no transaction is open. */
 void db_rollback(db *d);

@@ -37,6 +37,7 @@
     X(ST_CONFIG, "config_error", "configuration error")                        \
     X(ST_TIMEOUT, "timeout", "timed out")                                      \
     X(ST_UNAVAILABLE, "unavailable", "service unavailable, retry later")       \
+    X(ST_RATE_LIMITED, "rate_limited", "over the request quota, retry later")  \
     X(ST_INTERNAL, "internal", "internal error")
 
 typedef enum status {

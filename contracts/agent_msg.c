@@ -1022,6 +1022,40 @@ status agent_reply_complete(int64_t outcome_id, bool billable, bool duplicate,
                    duplicate ? "true" : "false");
 }
 
+status agent_reply_conflict(int64_t reservation_id, int64_t outcome_id,
+                            const char *code, const char *fields_json,
+                            const char *refused_code, char **out, size_t *len,
+                            err *e)
+{
+    char msg[512];
+    json_t *fields = json_loads(fields_json, JSON_REJECT_DUPLICATES, NULL);
+    json_t *o = NULL;
+    char *body;
+
+    if (!json_is_object(fields)) {
+        json_decref(fields);
+        return err_set(e, ST_INVALID,
+                       "the standing outcome's fields are not a JSON object");
+    }
+    snprintf(msg, sizeof(msg),
+             "reservation %lld was already completed with outcome %s "
+             "(outcome %lld), which stands; this different completion (%s) "
+             "was refused and changed nothing",
+             (long long)reservation_id, code, (long long)outcome_id,
+             refused_code);
+    o = json_pack("{s:b, s:{s:s, s:s, s:{s:I, s:s, s:o}}}", "ok", 0, "error",
+                  "code", status_code(ST_CONFLICT), "message", msg, "outcome",
+                  "outcome_id", (json_int_t)outcome_id, "code", code, "fields",
+                  fields);
+    body = o != NULL ? jsonx_dump(o) : NULL;
+    json_decref(o);
+    if (body == NULL)
+        return err_set(e, ST_NOMEM, "out of memory building a message");
+    *out = body;
+    *len = strlen(body);
+    return ST_OK;
+}
+
 status agent_reply_feedback(int64_t stored, char **out, size_t *len, err *e)
 {
     return printed(out, len, e, 64, "{\"ok\":true,\"stored\":%lld}",
@@ -1065,6 +1099,14 @@ status agent_reply_parse(const char *buf, size_t len, agent_reply *out, err *e)
         snprintf(r.code, sizeof(r.code), "%s",
                  code != NULL ? code : "internal");
         snprintf(r.message, sizeof(r.message), "%s", msg != NULL ? msg : "");
+        if (strcmp(r.code, status_code(ST_CONFLICT)) == 0) {
+            json_t *stands = json_object_get(error, "outcome");
+            const char *sc = jsonx_str(stands, "code");
+
+            jsonx_int(stands, "outcome_id", &r.standing_outcome_id);
+            snprintf(r.standing_code, sizeof(r.standing_code), "%s",
+                     sc != NULL ? sc : "");
+        }
     }
     *out = r;
 out:

@@ -147,6 +147,10 @@ typedef struct agent_reply {
     int nslots;         /* presence replies: the worker's slots per channel */
     char slot_channel[AGENT_SLOTS_MAX][ID_MAX + 1];
     int slot_count[AGENT_SLOTS_MAX];
+    /* A "conflict" error: the outcome that stands (error.outcome); 0 and
+     * "" otherwise. */
+    int64_t standing_outcome_id;
+    char standing_code[ID_MAX + 1];
 } agent_reply;
 
 /* The ids of the task in an accept reply (the rest is customer data and
@@ -343,6 +347,17 @@ status agent_reply_task(const char *task_json, char **out, size_t *len, err *e);
 /* {"ok": true, "outcome_id": N, "billable": B, "duplicate": D}. */
 status agent_reply_complete(int64_t outcome_id, bool billable, bool duplicate,
                             char **out, size_t *len, err *e);
+/*
+ * The refusal of a completion that differs from the one recorded before
+ * for reservation_id: {"ok": false, "error": {"code": "conflict",
+ * "message": ..., "outcome": {"outcome_id": N, "code": C, "fields": F}}}
+ * naming the outcome that stands (fields_json: its fields object's text)
+ * and the refused code. ST_INVALID when fields_json is not an object.
+ */
+status agent_reply_conflict(int64_t reservation_id, int64_t outcome_id,
+                            const char *code, const char *fields_json,
+                            const char *refused_code, char **out, size_t *len,
+                            err *e);
 /* {"ok": true, "stored": N}. */
 status agent_reply_feedback(int64_t stored, char **out, size_t *len, err *e);
 

@@ -41,6 +41,34 @@ const char *agent_inbound_parse(const char *subject, const char *prefix,
     return dot + 1;
 }
 
+agent_refusal agent_refusal_of(const agent_reply *r)
+{
+    if (strcmp(r->code, status_code(ST_CONFLICT)) == 0)
+        return AGENT_REFUSAL_CONFLICT;
+    if (strcmp(r->code, status_code(ST_STALE)) == 0 ||
+        strcmp(r->code, status_code(ST_NOT_YOURS)) == 0 ||
+        strcmp(r->code, status_code(ST_NOT_FOUND)) == 0)
+        return AGENT_REFUSAL_GONE;
+    return AGENT_REFUSAL_OTHER;
+}
+
+void agent_conflict_text(const agent_reply *r, int64_t res_id, char *buf,
+                         size_t cap)
+{
+    if (r->standing_code[0] != '\0')
+        snprintf(buf, cap,
+                 "your outcome for reservation %lld was NOT recorded: a "
+                 "different completion (outcome %s, id %lld) was recorded "
+                 "first and stands; tell your supervisor if you did not send "
+                 "it",
+                 (long long)res_id, r->standing_code,
+                 (long long)r->standing_outcome_id);
+    else
+        snprintf(buf, cap,
+                 "your outcome for reservation %lld was NOT recorded: %s",
+                 (long long)res_id, r->message);
+}
+
 status agent_session_create(agent_session **out, const char *worker, err *e)
 {
     agent_session *s;

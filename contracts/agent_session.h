@@ -39,6 +39,30 @@ status agent_inbound_subject(char *buf, size_t cap, const char *prefix,
 const char *agent_inbound_parse(const char *subject, const char *prefix,
                                 char *worker);
 
+/* What an agent makes of a refused request (an error reply). */
+typedef enum agent_refusal {
+    AGENT_REFUSAL_OTHER,    /* anything else: a bad outcome, the
+                               dispatcher's own trouble, ... */
+    AGENT_REFUSAL_GONE,     /* stale_reservation, not_yours, not_found: the
+                               offer or task is no longer the worker's;
+                               routine, drop it */
+    AGENT_REFUSAL_CONFLICT, /* conflict: a different completion of the
+                               reservation was recorded first and stands;
+                               this worker's result was NOT recorded. Drop
+                               the task and report it as an error */
+} agent_refusal;
+
+/* The kind of refusal r is (r->ok must be false). */
+agent_refusal agent_refusal_of(const agent_reply *r);
+
+/*
+ * What to tell the worker (or the log) about the conflict reply r to the
+ * completion of reservation res_id, into buf: that its result was not
+ * recorded and which outcome stands.
+ */
+void agent_conflict_text(const agent_reply *r, int64_t res_id, char *buf,
+                         size_t cap);
+
 typedef enum agent_item_state {
     AGENT_ITEM_OFFERED,   /* received; not answered yet */
     AGENT_ITEM_ACCEPTING, /* accept sent, no reply yet */

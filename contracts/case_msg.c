@@ -352,6 +352,23 @@ static void copy_str(char *dst, size_t cap, const json_t *o, const char *name)
     snprintf(dst, cap, "%s", v != NULL ? v : "");
 }
 
+status case_msg_rate_limited_reply(const char *message, int64_t retry_after_ms,
+                                   char **out, size_t *len, err *e)
+{
+    json_t *o = json_pack(
+        "{s:b, s:{s:s, s:s, s:I}}", "ok", 0, "error", "code",
+        status_code(ST_RATE_LIMITED), "message", message, "retry_after_ms",
+        (json_int_t)(retry_after_ms > 0 ? retry_after_ms : 1));
+    char *body = o != NULL ? jsonx_dump(o) : NULL;
+
+    json_decref(o);
+    if (body == NULL)
+        return err_set(e, ST_NOMEM, "out of memory");
+    *out = body;
+    *len = strlen(body);
+    return ST_OK;
+}
+
 status case_msg_reply_decode(const char *buf, size_t len, case_reply *out,
                              err *e)
 {
@@ -363,6 +380,9 @@ status case_msg_reply_decode(const char *buf, size_t len, case_reply *out,
     if (r == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
     s = reply_open(buf, len, &root, &r->ok, r->code, r->message, e);
+    if (s == ST_OK && !r->ok)
+        jsonx_int(json_object_get(root, "error"), "retry_after_ms",
+                  &r->retry_after_ms);
     if (s != ST_OK || !r->ok)
         goto done;
     c = json_object_get(root, "case");

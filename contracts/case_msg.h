@@ -9,8 +9,9 @@
  *   case.reopen, complaint case_msg_dispute_encode / _decode, and the reply
  *                          case_msg_dispute_reply / _reply_decode
  *
- * Error replies are encoded by jsonx_error_reply() (common/jsonx.h) and
- * decoded by every reply decoder here (ok false, code and message).
+ * Error replies are encoded by jsonx_error_reply() (common/jsonx.h), the
+ * quota's by case_msg_rate_limited_reply, and decoded by every reply
+ * decoder here (ok false, code and message).
  *
  * Request decoders are strict, as the dispatcher answers them: an unknown,
  * missing or mistyped member or a value out of range is an error
@@ -108,9 +109,10 @@ typedef struct case_task_view {
 /* A decoded submit or get reply. */
 typedef struct case_reply {
     bool ok;
-    char code[48];     /* error code when !ok */
-    char message[256]; /* error message when !ok, truncated */
-    bool created;      /* submit replies */
+    char code[48];          /* error code when !ok */
+    char message[256];      /* error message when !ok, truncated */
+    bool created;           /* submit replies */
+    int64_t retry_after_ms; /* rate_limited: wait this long; 0 otherwise */
     int64_t id;
     char external_id[CASE_EXTERNAL_ID_MAX + 1];
     char case_type[ID_MAX + 1];
@@ -120,6 +122,13 @@ typedef struct case_reply {
     int ntasks; /* get replies; at most CASE_REPLY_TASKS are kept */
     case_task_view tasks[CASE_REPLY_TASKS];
 } case_reply;
+
+/*
+ * The refusal of a request over its tenant's quota: {"ok": false, "error":
+ * {"code": "rate_limited", "message": M, "retry_after_ms": N}}; N >= 1.
+ */
+status case_msg_rate_limited_reply(const char *message, int64_t retry_after_ms,
+                                   char **out, size_t *len, err *e);
 
 /* An empty body (no dispatcher answered) is ST_UNAVAILABLE; a body that
  * is not a reply is ST_BAD_JSON or ST_WRONG_TYPE. */

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <sodium.h>
+
 #include "case_msg.h"
 #include "dsp_sql.h"
 #include "i64map.h"
@@ -240,6 +243,56 @@ static status reply_cases(dispatcher *d, const dsp_req *reqs, submit_item *it,
     return s;
 }
 
+/* Record a request of tenant's that changed something in the batch's
+ * audit records; details is a JSON object the function takes over. */
+static status audit_tenant(dispatcher *d, const char *tenant,
+                           const char *action, const char *subjects,
+                           json_t *details, err *e)
+{
+    auditlog_who who;
+    char *text = details != NULL ? json_dumps(details, JSON_COMPACT) : NULL;
+    status s = text != NULL ? ST_OK : err_set(e, ST_NOMEM, "out of memory");
+
+    /* The identity is the subject's tenant until NATS identities reach
+     * the dispatcher. */
+    auditlog_who_set(&who, "tenant", tenant, tenant);
+    if (s == ST_OK)
+        s = auditlog_batch_add(d->audit, &who, action, subjects, text, e);
+    /* The change is written already: a record that cannot be kept fails
+     * the batch, never only the request. */
+    if (s != ST_OK && !dsp_infra_failure(s)) {
+        err_wrap(e, "audit record");
+        s = e->code = ST_INTERNAL;
+    }
+    free(text);
+    json_decref(details);
+    return s;
+}
+
+/* One audit record per case the batch created; repeats created nothing
+ * and are not recorded. No customer data: the trail is never erased. */
+static status audit_submits(dispatcher *d, const dsp_req *reqs,
+                            const submit_item *it, int n, err *e)
+{
+    status s = ST_OK;
+
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        char subj[40];
+
+        if (it[i].id == 0)
+            continue;
+        snprintf(subj, sizeof(subj), "case:%lld", (long long)it[i].id);
+        s = audit_tenant(d, reqs[i].party, "case.submit", subj,
+                         json_pack("{s:s, s:s, s:i, s:i}", "external_id",
+                                   it[i].req.external_id, "case_type",
+                                   it[i].req.case_type, "priority",
+                                   it[i].req.priority, "playbook_version",
+                                   it[i].version),
+                         e);
+    }
+    return s;
+}
+
 /*
  * Submits, set-wise: every request decoded and its playbook found on its
  * own, then one statement creates the cases, one their tasks and one
@@ -258,6 +311,8 @@ status dsp_case_submit(dispatcher *d, const dsp_req *reqs, int n, err *e)
         s = insert_cases(d, reqs, it, n, &created, e);
     if (s == ST_OK)
         s = insert_tasks(d, it, n, e);
+    if (s == ST_OK)
+        s = audit_submits(d, reqs, it, n, e);
     if (s == ST_OK)
         s = reply_cases(d, reqs, it, n, e);
     if (s == ST_OK)
@@ -340,6 +395,35 @@ status dsp_case_get(dispatcher *d, const dsp_req *reqs, int n, err *e)
     return s;
 }
 
+/* The audit record of a new reopen or complaint (record: the dispute as
+ * the statement gives it). The reason is the bank's free text and may
+ * name the customer, so the trail keeps its SHA-256, which proves what
+ * was said without holding it. */
+static status audit_dispute(dispatcher *d, const dsp_req *q, const char *kind,
+                            const case_dispute *req, const char *record, err *e)
+{
+    unsigned char h[32];
+    char hex[65], subj[80], action[32];
+    json_t *rec = json_loads(record, 0, NULL);
+    json_int_t id = json_integer_value(json_object_get(rec, "id"));
+    json_int_t case_id = json_integer_value(json_object_get(rec, "case_id"));
+
+    json_decref(rec);
+    if (id <= 0 || case_id <= 0)
+        return err_set(e, ST_INTERNAL, "dispute record without ids: %.200s",
+                       record);
+    crypto_hash_sha256(h, (const unsigned char *)req->reason,
+                       strlen(req->reason));
+    sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+    snprintf(subj, sizeof(subj), "case:%lld dispute:%lld", (long long)case_id,
+             (long long)id);
+    snprintf(action, sizeof(action), "case.%s", kind);
+    return audit_tenant(d, q->party, action, subj,
+                        json_pack("{s:s, s:s}", "request_id", req->request_id,
+                                  "reason_sha256", hex),
+                        e);
+}
+
 /* One reopen or complaint: one statement records it with its event, or
  * finds the record of the same request made before. */
 static status dispute_one(dispatcher *d, const dsp_req *q, const char *kind,
@@ -374,8 +458,13 @@ static status dispute_one(dispatcher *d, const dsp_req *q, const char *kind,
                     req.ref.case_id > 0 ? cbuf : req.ref.external_id);
         goto out;
     }
-    if (db_bool(r, 0, DSP_CASE_DISPUTE_CREATED))
+    if (db_bool(r, 0, DSP_CASE_DISPUTE_CREATED)) {
         d->events_written = true;
+        s = audit_dispute(d, q, kind, &req,
+                          db_val(r, 0, DSP_CASE_DISPUTE_RECORD), e);
+        if (s != ST_OK)
+            goto out;
+    }
     s = case_msg_dispute_reply(db_bool(r, 0, DSP_CASE_DISPUTE_CREATED), kind,
                                db_val(r, 0, DSP_CASE_DISPUTE_RECORD), &body,
                                &len, e);

@@ -1,9 +1,11 @@
 /*
  * Completions, set-wise. The rare requests that need a closer look are
  * answered in the same pass: a retry of a completion already recorded
- * gets the stored outcome with "duplicate": true, a repeat inside the
- * batch is looked up again after the write (and so answered as a retry),
- * and a fenced write that matched nothing is refused as stale.
+ * (the same outcome code and fields) gets the stored outcome with
+ * "duplicate": true, a different one is refused with "conflict" naming
+ * the outcome that stands, a repeat inside the batch is looked up again
+ * after the write (and so answered as a retry or a conflict), and a
+ * fenced write that matched nothing is refused as stale.
  */
 #include "complete.h"
 
@@ -23,7 +25,9 @@
 #include "state.h"
 #include "subjects.h"
 
-enum { BAD, OPEN, DONE }; /* an item's state: answered, to write, written */
+/* An item's state: answered, to write, written, or found recorded before
+ * (to be answered as a duplicate or a conflict). */
+enum { BAD, OPEN, DONE, RECORDED };
 
 typedef struct item {
     agent_completion c;
@@ -47,7 +51,7 @@ static status reply_complete(dispatcher *d, const bus_msg *m,
 }
 
 /* Check one completion against its reservation (it->res) and the step.
- * *dup: it was recorded before (answer with the stored outcome). */
+ * *dup: an outcome was recorded before (answer_recorded compares them). */
 static status check(dispatcher *d, const char *worker, item *it, bool *dup,
                     err *e)
 {
@@ -111,8 +115,85 @@ out:
     return s;
 }
 
-/* Check the items of this pass; the ones refused or recorded before are
- * answered now. */
+/*
+ * Answer the items whose reservation has an outcome already, with one
+ * read: the same code and fields again is a retry (the stored outcome,
+ * "duplicate": true); anything else is refused with "conflict" and the
+ * outcome that stands, so a worker whose result lost to a forged or
+ * earlier different completion learns it.
+ */
+static status answer_recorded(dispatcher *d, const dsp_req *reqs, item *it,
+                              int n, err *e)
+{
+    sbuf ids = {0}, codes = {0}, fields = {0};
+    db_res *r = NULL;
+    int *of = calloc((size_t)n + 1, sizeof(int)); /* row number -> item */
+    int k = 0;
+    status s = of != NULL ? ST_OK : err_set(e, ST_NOMEM, "out of memory");
+
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        const char *sep = k > 0 ? "," : "{";
+        if (it[i].state != RECORDED)
+            continue;
+        of[++k] = i;
+        sbuf_printf(&ids, "%s%lld", sep, (long long)it[i].res.outcome_id);
+        sbuf_printf(&codes, "%s%s", sep, it[i].c.code);
+        sbuf_append(&fields, sep, 1);
+        sbuf_pg_elem(&fields, it[i].c.fields_json);
+    }
+    if (s != ST_OK || k == 0)
+        goto out;
+    sbuf_append(&ids, "}", 1);
+    sbuf_append(&codes, "}", 1);
+    sbuf_append(&fields, "}", 1);
+    if (ids.failed || codes.failed || fields.failed) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    {
+        const char *p[3] = {sbuf_str(&ids), sbuf_str(&codes),
+                            sbuf_str(&fields)};
+        s = db_run(d->db, &dsp_sql_outcome_same, p, &r, e);
+    }
+    for (int j = 0; s == ST_OK && j < db_rows(r); j++) {
+        int64_t num = db_i64(r, j, DSP_OUTCOME_SAME_N);
+        item *x;
+        char *body = NULL;
+        size_t len;
+
+        if (num < 1 || num > k)
+            continue;
+        x = &it[of[num]];
+        x->state = BAD;
+        if (db_bool(r, j, DSP_OUTCOME_SAME_SAME)) {
+            s = reply_complete(d, reqs[of[num]].m, x->res.outcome_id,
+                               x->res.billable, true, e);
+            continue;
+        }
+        s = agent_reply_conflict(x->c.reservation_id, x->res.outcome_id,
+                                 db_val(r, j, DSP_OUTCOME_SAME_CODE),
+                                 db_val(r, j, DSP_OUTCOME_SAME_FIELDS),
+                                 x->c.code, &body, &len, e);
+        if (s == ST_OK)
+            s = dsp_outq_reply(d->out, reqs[of[num]].m, body, e);
+    }
+    /* An outcome is never deleted, so every one is found; if not, the
+     * batch is retried. */
+    for (int i = 0; s == ST_OK && i < n; i++)
+        if (it[i].state == RECORDED)
+            s = err_set(e, ST_INTERNAL, "outcome %lld vanished",
+                        (long long)it[i].res.outcome_id);
+out:
+    db_res_free(r);
+    sbuf_free(&ids);
+    sbuf_free(&codes);
+    sbuf_free(&fields);
+    free(of);
+    return s;
+}
+
+/* Check the items of this pass; the ones refused are answered now, the
+ * ones recorded before after one read of their outcomes. */
 static status check_all(dispatcher *d, const dsp_req *reqs, item *it, int n,
                         bool repeats, err *e)
 {
@@ -126,15 +207,15 @@ static status check_all(dispatcher *d, const dsp_req *reqs, item *it, int n,
         if (it[i].state != OPEN || it[i].repeat != repeats)
             continue;
         rs = check(d, reqs[i].party, &it[i], &dup, &re);
-        if (rs != ST_OK || dup)
+        if (rs != ST_OK) {
             it[i].state = BAD;
-        if (rs != ST_OK)
             dsp_outq_fail(d->out, reqs[i].m, rs, &re, &s, e);
-        else if (dup)
-            /* The same completion again: answer as before. */
-            s = reply_complete(d, reqs[i].m, it[i].res.outcome_id,
-                               it[i].res.billable, true, e);
+        } else if (dup) {
+            it[i].state = RECORDED;
+        }
     }
+    if (s == ST_OK)
+        s = answer_recorded(d, reqs, it, n, e);
     return s;
 }
 

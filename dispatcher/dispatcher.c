@@ -19,6 +19,7 @@
 #include "consumers.h"
 #include "dsp.h"
 #include "feedback_api.h"
+#include "intake.h"
 #include "jsonx.h"
 #include "log.h"
 #include "offers.h"
@@ -50,6 +51,14 @@ void dispatcher_opts_default(dispatcher_opts *o)
     o->no_assist = false;
     o->batch_match_min = 0;
     o->nats_log = NULL;
+    /* docs/security.md, "Quotas": generous for one bank's integration,
+     * small enough that a flood is refused before it queues. */
+    o->quota_rate = 500;
+    o->quota_burst = 1000;
+    o->quota_open = 1000;
+    o->client_rate = 0;
+    o->client_burst = 0;
+    o->client_open = 0;
 }
 
 /* Reply with an error immediately (nothing to commit for it). */
@@ -68,27 +77,7 @@ static void on_message(void *ctx, bus_msg *m)
 {
     dispatcher *d = ctx;
 
-    pthread_mutex_lock(&d->qlock);
-    if (d->qlen == d->qcap) {
-        int ncap = d->qcap > 0 ? d->qcap * 2 : 1024;
-        bus_msg **nq = malloc(sizeof(bus_msg *) * (size_t)ncap);
-        if (nq == NULL) {
-            pthread_mutex_unlock(&d->qlock);
-            log_error(MOD, "queue full and out of memory; dropping message");
-            bus_msg_free(m);
-            return;
-        }
-        for (int i = 0; i < d->qlen; i++)
-            nq[i] = d->queue[(d->qhead + i) % d->qcap];
-        free(d->queue);
-        d->queue = nq;
-        d->qcap = ncap;
-        d->qhead = 0;
-    }
-    d->queue[(d->qhead + d->qlen) % d->qcap] = m;
-    d->qlen++;
-    pthread_cond_signal(&d->qcond);
-    pthread_mutex_unlock(&d->qlock);
+    dsp_intake_put(d->intake, d->bus, m);
 }
 
 /*
@@ -210,6 +199,7 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     int i;
 
     d->events_written = false;
+    auditlog_batch_clear(d->audit);
     s = db_begin(d->db, &e);
     if (s == ST_OK)
         s = group(d, msgs, n, counts, &e);
@@ -229,6 +219,10 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     }
     if (s == ST_OK)
         s = dsp_route_and_offer(d, &e);
+    /* What the batch's requests changed, recorded in its transaction with
+     * one chain append; the chain's lock is held only until the commit. */
+    if (s == ST_OK)
+        s = auditlog_batch_append(d->audit, d->db, &e);
     if (s == ST_OK)
         s = db_commit(d->db, &e);
     if (s == ST_OK) {
@@ -281,28 +275,6 @@ static void publish_stats(dispatcher *d)
     free(body);
 }
 
-static int take_batch(dispatcher *d, bus_msg **msgs, int max, int wait_ms)
-{
-    int n = 0;
-
-    pthread_mutex_lock(&d->qlock);
-    if (d->qlen == 0 && wait_ms > 0 && !atomic_load(&d->stopping)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += (long)wait_ms * 1000000L;
-        ts.tv_sec += ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&d->qcond, &d->qlock, &ts);
-    }
-    while (n < max && d->qlen > 0) {
-        msgs[n++] = d->queue[d->qhead];
-        d->qhead = (d->qhead + 1) % d->qcap;
-        d->qlen--;
-    }
-    pthread_mutex_unlock(&d->qlock);
-    return n;
-}
-
 status dispatcher_run(dispatcher *d, err *e)
 {
     bus_msg **msgs = calloc((size_t)d->opts.batch_max, sizeof(bus_msg *));
@@ -325,7 +297,8 @@ status dispatcher_run(dispatcher *d, err *e)
                 clock_sleep_ms(500);
             }
         }
-        n = take_batch(d, msgs, d->opts.batch_max, wait_ms > 0 ? wait_ms : 0);
+        n = dsp_intake_take(d->intake, msgs, d->opts.batch_max,
+                            wait_ms > 0 ? wait_ms : 0);
         now = clock_mono_us();
         tick = now >= d->next_tick_us;
         if (tick)
@@ -364,17 +337,21 @@ status dispatcher_run(dispatcher *d, err *e)
                 log_warn(MOD, "refreshing table statistics: %s", ae.msg);
         }
         run_batch(d, msgs, n, tick);
+        dsp_intake_done(d->intake);
         for (int i = 0; i < n; i++)
             bus_msg_free(msgs[i]);
         if (now - last_report > 10000000) {
             int64_t violations, refused;
+            dsp_intake_counts ic;
 
+            dsp_intake_counts_get(d->intake, &ic);
             last_report = now;
             dsp_violations_counts(d->violations, &violations, &refused);
             log_info(MOD,
                      "messages=%llu batches=%llu cases=%llu offers=%llu "
                      "completed=%llu pending=%d open_tasks=%d "
-                     "violations=%lld refused_connections=%lld",
+                     "violations=%lld refused_connections=%lld "
+                     "rate_limited=%llu open_limited=%llu",
                      (unsigned long long)d->stat_msgs,
                      (unsigned long long)d->stat_batches,
                      (unsigned long long)d->stat_cases,
@@ -382,7 +359,8 @@ status dispatcher_run(dispatcher *d, err *e)
                      (unsigned long long)d->stat_completed,
                      router_pending_count(d->router),
                      router_task_count(d->router), (long long)violations,
-                     (long long)refused);
+                     (long long)refused, (unsigned long long)ic.limited_rate,
+                     (unsigned long long)ic.limited_open);
         }
     }
     free(msgs);
@@ -393,9 +371,7 @@ status dispatcher_run(dispatcher *d, err *e)
 void dispatcher_stop(dispatcher *d)
 {
     atomic_store(&d->stopping, true);
-    pthread_mutex_lock(&d->qlock);
-    pthread_cond_broadcast(&d->qcond);
-    pthread_mutex_unlock(&d->qlock);
+    dsp_intake_wake(d->intake);
 }
 
 status dispatcher_create(dispatcher **out, const config *cfg,
@@ -415,12 +391,20 @@ status dispatcher_create(dispatcher **out, const config *cfg,
         s = err_set(e, ST_NOMEM, "out of memory");
         goto fail;
     }
-    pthread_mutex_init(&d->qlock, NULL);
-    pthread_cond_init(&d->qcond, NULL);
     pthread_mutex_init(&d->obx_lock, NULL);
     pthread_cond_init(&d->obx_cond, NULL);
     atomic_init(&d->stopping, false);
-    s = dsp_outq_create(&d->out, cfg->prefix, e);
+    {
+        dsp_intake_opts io = {
+            .tenant = {o->quota_rate, o->quota_burst, o->quota_open},
+            .client = {o->client_rate, o->client_burst, o->client_open}};
+
+        s = dsp_intake_create(&d->intake, cfg->prefix, &io, e);
+    }
+    if (s == ST_OK)
+        s = dsp_outq_create(&d->out, cfg->prefix, e);
+    if (s == ST_OK)
+        s = auditlog_batch_create(&d->audit, e);
     if (s == ST_OK)
         s = router_create(&d->router, e);
     if (s == ST_OK && (o->no_affinity || o->batch_match_min > 0)) {
@@ -522,10 +506,9 @@ void dispatcher_destroy(dispatcher *d)
     bus_close(d->bus);
     /* Messages that arrived after the loop stopped are dropped: requests
      * time out at the sender and are safe to retry. */
-    for (int i = 0; i < d->qlen; i++)
-        bus_msg_free(d->queue[(d->qhead + i) % d->qcap]);
-    free(d->queue);
+    dsp_intake_destroy(d->intake);
     dsp_outq_destroy(d->out);
+    auditlog_batch_destroy(d->audit);
     free(d->reqs);
     free(d->explain);
     db_close(d->db);
@@ -545,8 +528,6 @@ void dispatcher_destroy(dispatcher *d)
     }
     free(d->playbooks);
     free(d->latest);
-    pthread_mutex_destroy(&d->qlock);
-    pthread_cond_destroy(&d->qcond);
     pthread_mutex_destroy(&d->obx_lock);
     pthread_cond_destroy(&d->obx_cond);
     free(d);

@@ -25,6 +25,10 @@ typedef struct dispatcher_opts {
      * every client (violations.h); NULL: not followed. Borrowed: it must
      * outlive the dispatcher. */
     const char *nats_log;
+    /* Quotas of each tenant and of each client identity of a tenant
+     * (intake.h): requests per second, burst, open requests; 0: none. */
+    int quota_rate, quota_burst, quota_open;
+    int client_rate, client_burst, client_open;
 } dispatcher_opts;
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auditlog.h"
 #include "bus.h"
 #include "config.h"
 #include "db.h"
@@ -24,6 +25,7 @@
 typedef struct dispatcher dispatcher;
 typedef struct dsp_outq dsp_outq;             /* outq.h */
 typedef struct dsp_violations dsp_violations; /* violations.h */
+typedef struct dsp_intake dsp_intake;         /* intake.h */
 
 #define DSP_MATCH_MAX 1024 /* routing decisions per batch */
 
@@ -82,17 +84,14 @@ struct dispatcher {
     int nlatest;
     int cap_latest;
 
-    pthread_mutex_t qlock;
-    pthread_cond_t qcond;
-    bus_msg **queue;
-    int qhead;
-    int qlen;
-    int qcap;
+    dsp_intake *intake; /* requests waiting for the loop (intake.h) */
     atomic_bool stopping;
 
-    dsp_outq *out;       /* replies, offers, notices: sent after commit */
-    bool events_written; /* the batch wrote outbox rows */
-    dsp_req *reqs;       /* a batch's requests grouped by route */
+    dsp_outq *out;         /* replies, offers, notices: sent after commit */
+    auditlog_batch *audit; /* the batch's audit records: appended with one
+                              statement just before its commit */
+    bool events_written;   /* the batch wrote outbox rows */
+    dsp_req *reqs;         /* a batch's requests grouped by route */
     bool need_rebuild;
     int64_t next_tick_us;
     int64_t next_contracts_us;

@@ -58,6 +58,19 @@ static void usage(FILE *f)
             "client's permission\n"
             "                        violations (env TL_NATS_LOG; "
             "docs/security.md)\n"
+            "quotas of each tenant (0: none; docs/security.md, "
+            "\"Quotas\"):\n"
+            "  --quota-rate N        requests per second (env "
+            "TL_QUOTA_RATE, 500)\n"
+            "  --quota-burst N       requests at once (env TL_QUOTA_BURST, "
+            "1000)\n"
+            "  --quota-open N        requests open at once (env "
+            "TL_QUOTA_OPEN, 1000)\n"
+            "  --client-rate N, --client-burst N, --client-open N\n"
+            "                        the same per client identity of a "
+            "tenant (env\n"
+            "                        TL_CLIENT_QUOTA_RATE, _BURST, _OPEN; "
+            "0: none)\n"
             "  -h, --help            this text\n",
             config_flags_help);
 }
@@ -78,6 +91,28 @@ static int int_flag(const char *name, const char *v, int lo, int hi, int *out)
     return 0;
 }
 
+/* The quota flags and the environment variables that set them first. */
+typedef struct quota_setting {
+    const char *flag;
+    const char *env;
+    int *value;
+} quota_setting;
+
+#define QUOTA_MAX 1000000
+
+/* Apply the environment's quota settings; -1 on a bad value. */
+static int quota_env(const quota_setting *q, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *v = getenv(q[i].env);
+
+        if (v != NULL && *v != '\0' &&
+            int_flag(q[i].env, v, 0, QUOTA_MAX, q[i].value) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     config cfg;
@@ -90,9 +125,31 @@ int main(int argc, char **argv)
     dispatcher_opts_default(&o);
     if (getenv("TL_NATS_LOG") != NULL && getenv("TL_NATS_LOG")[0] != '\0')
         o.nats_log = getenv("TL_NATS_LOG");
+    const quota_setting quotas[] = {
+        {"--quota-rate", "TL_QUOTA_RATE", &o.quota_rate},
+        {"--quota-burst", "TL_QUOTA_BURST", &o.quota_burst},
+        {"--quota-open", "TL_QUOTA_OPEN", &o.quota_open},
+        {"--client-rate", "TL_CLIENT_QUOTA_RATE", &o.client_rate},
+        {"--client-burst", "TL_CLIENT_QUOTA_BURST", &o.client_burst},
+        {"--client-open", "TL_CLIENT_QUOTA_OPEN", &o.client_open},
+    };
+    const int nquotas = (int)(sizeof(quotas) / sizeof(quotas[0]));
+
+    if (quota_env(quotas, nquotas) != 0)
+        return 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int q = 0;
+
+        while (q < nquotas && strcmp(a, quotas[q].flag) != 0)
+            q++;
+        if (q < nquotas) {
+            if (int_flag(a, v, 0, QUOTA_MAX, quotas[q].value) != 0)
+                return 2;
+            i++;
+            continue;
+        }
         if (config_take_flag(&cfg, argc, argv, &i, &e)) {
             if (e.code != ST_OK) {
                 fprintf(stderr, "twinline-dispatcher: %s\n", e.msg);

@@ -15,10 +15,12 @@
 /* The priority sticks to the task (a restart keeps it); only open tasks,
  * which the router knows, can change, and only those of a case type one
  * of the operator's pools serves. The server lets an operator identity
- * publish only under its own <p>.ops.<operator>., so op is who asks. */
-static status priority_one(dispatcher *d, const bus_msg *m, const char *op,
-                           err *e)
+ * publish only under its own <p>.ops.<operator>., so q->party is the
+ * operator who asks. */
+static status priority_one(dispatcher *d, const dsp_req *q, err *e)
 {
+    const bus_msg *m = q->m;
+    const char *op = q->party;
     case_task_priority p;
     char tbuf[24], pbuf[24], *body = NULL;
     const char *params[3];
@@ -67,6 +69,23 @@ static status priority_one(dispatcher *d, const bus_msg *m, const char *op,
     }
     log_info(MOD, "operator %s set task %lld priority to %d", op,
              (long long)p.task_id, p.priority);
+    {
+        auditlog_who who;
+        char subj[40], details[48];
+
+        auditlog_who_set(&who, "operator", op, op);
+        snprintf(subj, sizeof(subj), "task:%lld", (long long)p.task_id);
+        snprintf(details, sizeof(details), "{\"priority\":%d}", p.priority);
+        s = auditlog_batch_add(d->audit, &who, "task.priority", subj, details,
+                               e);
+        /* The task changed already: a record that cannot be kept fails
+         * the batch, never only the request. */
+        if (s != ST_OK) {
+            err_wrap(e, "audit record");
+            s = e->code = ST_INTERNAL;
+            goto out;
+        }
+    }
     s = case_msg_priority_reply(&p, &body, &len, e);
     if (s == ST_OK)
         s = dsp_outq_reply(d->out, m, body, e);
@@ -82,9 +101,8 @@ status dsp_ops_priority(dispatcher *d, const dsp_req *reqs, int n, err *e)
 
     for (int i = 0; s == ST_OK && i < n; i++) {
         err re = {0};
-        dsp_outq_fail(d->out, reqs[i].m,
-                      priority_one(d, reqs[i].m, reqs[i].party, &re), &re, &s,
-                      e);
+        dsp_outq_fail(d->out, reqs[i].m, priority_one(d, &reqs[i], &re), &re,
+                      &s, e);
     }
     return s;
 }

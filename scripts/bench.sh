@@ -54,6 +54,11 @@ scripts/services.sh start "$run_dir" >&2
 . "$run_dir/env"
 export TL_PREFIX=${TL_PREFIX:-tl}
 export TL_LOG=${TL_LOG:-warn}
+# The benchmark measures the dispatcher, not a tenant's quota: no rate
+# limit and no cap of open requests (the feed keeps 1,024 in flight)
+# unless the caller sets them (docs/config.md, "Dispatcher quotas").
+export TL_QUOTA_RATE=${TL_QUOTA_RATE:-0}
+export TL_QUOTA_OPEN=${TL_QUOTA_OPEN:-0}
 
 "$TL_CLI" migrate >&2
 # Every party connects as its own identity (docs/security.md).

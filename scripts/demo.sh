@@ -80,7 +80,10 @@ run_once() {
         --creds "$TL_CREDS/dispatcher.creds" "$@"
     # The billing service signs the credit notes it issues with this key.
     [[ -f $keys/invoice.key ]] || "$TL_CLI" invoice keygen --out "$keys" >/dev/null
+    # It also signs the audit trail's checkpoints, with a key of their own.
+    [[ -f $keys/audit.key ]] || "$TL_CLI" audit keygen --out "$keys/audit.key" >/dev/null
     bg_start billing "$run_dir/billing$sfx.log" "$TL_BILLING" --key-dir "$keys" \
+        --audit-key "$keys/audit.key" --checkpoint-ms 5000 \
         --creds "$TL_CREDS/billing.creds"
     workers=$(pg_scalar "SELECT string_agg(id, ',' ORDER BY id) FROM workers
         WHERE kind = 'human'")
@@ -135,6 +138,10 @@ kv() { sed -n "s/^$1=//p" "$2"; }
 if [[ ${DEMO_COMPARE:-0} != 1 ]]; then
     run_once demo
     billing_finale
+    echo
+    say "audit: every change of state or money is in the trail; checking it against billing's signed checkpoints"
+    fg_run "$TL_CLI" audit checkpoint --key "$keys/audit.key"
+    fg_run "$TL_CLI" audit verify --pubkey "$keys/audit.key.pub"
     exit 0
 fi
 

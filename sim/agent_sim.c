@@ -577,6 +577,18 @@ static void on_refused(agent_sim *s, const req_spec *spec, const agent_reply *r)
         return;
     }
     stat_add(s, AGENT_STAT_ERRORS);
+    if (spec->kind == REQ_COMPLETE &&
+        agent_refusal_of(r) == AGENT_REFUSAL_CONFLICT) {
+        /* Not routine: someone else completed this worker's task
+         * differently, and that outcome is what was billed. */
+        char what[400];
+
+        stat_add(s, AGENT_STAT_CONFLICTS);
+        agent_conflict_text(r, spec->rid, what, sizeof(what));
+        log_error(MOD, "worker %s: %s", wid(s, spec->w), what);
+        agent_session_remove(ss, spec->rid);
+        return;
+    }
     if (spec->kind == REQ_ACCEPT || spec->kind == REQ_REJECT ||
         spec->kind == REQ_COMPLETE) {
         /* Stale or foreign reservations are routine: the offer timed out

@@ -19,7 +19,7 @@ struct agent_stats {
 static const char *const stat_names[AGENT_STAT__COUNT] = {
     [AGENT_STAT_OFFERS] = "offers",     [AGENT_STAT_ACCEPTED] = "accepted",
     [AGENT_STAT_REJECTED] = "rejected", [AGENT_STAT_COMPLETED] = "completed",
-    [AGENT_STAT_ERRORS] = "errors",
+    [AGENT_STAT_ERRORS] = "errors",     [AGENT_STAT_CONFLICTS] = "conflicts",
 };
 
 status agent_stats_create(agent_stats **out, err *e)
@@ -118,13 +118,14 @@ void agent_stats_print(agent_stats *st, FILE *f)
 {
     fprintf(f,
             "agent stats: offers=%lld accepted=%lld rejected=%lld "
-            "completed=%lld errors=%lld\n"
+            "completed=%lld errors=%lld conflicts=%lld\n"
             "offer latency ms: p50=%.3f p90=%.3f p99=%.3f\n",
             (long long)agent_stats_get(st, AGENT_STAT_OFFERS),
             (long long)agent_stats_get(st, AGENT_STAT_ACCEPTED),
             (long long)agent_stats_get(st, AGENT_STAT_REJECTED),
             (long long)agent_stats_get(st, AGENT_STAT_COMPLETED),
             (long long)agent_stats_get(st, AGENT_STAT_ERRORS),
+            (long long)agent_stats_get(st, AGENT_STAT_CONFLICTS),
             agent_stats_percentile_ms(st, 50),
             agent_stats_percentile_ms(st, 90),
             agent_stats_percentile_ms(st, 99));

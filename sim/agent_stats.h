@@ -20,6 +20,8 @@ typedef enum agent_stat {
     AGENT_STAT_REJECTED,  /* offers this agent chose to reject */
     AGENT_STAT_COMPLETED, /* completions the dispatcher confirmed */
     AGENT_STAT_ERRORS,    /* error replies, malformed messages, give-ups */
+    AGENT_STAT_CONFLICTS, /* completions refused because a different one
+                             stands (also counted in errors) */
     AGENT_STAT__COUNT
 } agent_stat;
 
@@ -50,8 +52,8 @@ void agent_stats_print(agent_stats *st, FILE *f);
 
 /*
  * Write name=value lines (offers, accepted, rejected, completed, errors,
- * offer_latency_p50_ms, offer_latency_p90_ms, offer_latency_p99_ms) to path,
- * replacing it. ST_IO with the path and reason on failure.
+ * conflicts, offer_latency_p50_ms, offer_latency_p90_ms, offer_latency_p99_ms)
+ * to path, replacing it. ST_IO with the path and reason on failure.
  */
 status agent_stats_write_file(agent_stats *st, const char *path, err *e);
 

@@ -58,6 +58,16 @@ typedef struct feed_run {
     int64_t last_us; /* when the last reply came */
     char shown[FEED_SHOW_ERRORS][320];
     int nshown;
+    /* Requests awaiting a reply, by case number i (reply subject
+     * <inbox>.i): "subject\0body", kept to send again when the
+     * dispatcher answers rate_limited, as a bank would. */
+    char **pending;
+    int *pending_conn; /* the connection each went on (feed_conns.v) */
+    long npending;
+    long limited;       /* rate_limited replies (each sent again) */
+    long *retry;        /* case numbers to send again... */
+    int64_t *retry_due; /* ...not before these times */
+    long nretry;
 } feed_run;
 
 typedef struct feed_kind {
@@ -663,6 +673,34 @@ static void count_answer(feed_run *r, bool ok, bool created, const char *why)
     pthread_mutex_unlock(&r->lock);
 }
 
+/* The case number of a reply subject "<inbox>.<i>"; -1 when none. */
+static long reply_index(const bus_msg *m, const feed_run *r)
+{
+    const char *dot = strrchr(bus_msg_subject(m), '.');
+    char *end = NULL;
+    long i = dot != NULL ? strtol(dot + 1, &end, 10) : -1;
+
+    return end != NULL && *end == '\0' && i >= 0 && i < r->npending ? i : -1;
+}
+
+/* Keep request i to send again after retry_ms; false when it cannot be
+ * sent again (then it counts as refused). */
+static bool retry_later(feed_run *r, long i, int64_t retry_ms)
+{
+    bool kept = false;
+
+    pthread_mutex_lock(&r->lock);
+    if (i >= 0 && r->pending[i] != NULL && r->nretry < r->npending) {
+        r->retry[r->nretry] = i;
+        r->retry_due[r->nretry++] = clock_mono_us() + retry_ms * 1000;
+        r->limited++;
+        r->last_us = clock_mono_us();
+        kept = true;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return kept;
+}
+
 static void on_reply(void *ctx, bus_msg *m)
 {
     feed_run *r = ctx;
@@ -670,6 +708,7 @@ static void on_reply(void *ctx, bus_msg *m)
     err e;
     bool ok = false, created = false;
     char why[300] = "";
+    long i = reply_index(m, r);
 
     if (bus_msg_len(m) == 0) {
         /* What NATS sends back when nobody serves the subject any more. */
@@ -685,13 +724,59 @@ static void on_reply(void *ctx, bus_msg *m)
         json_t *er = json_object_get(obj, "error");
         const char *code = jsonx_str(er, "code");
         const char *msg = jsonx_str(er, "message");
+        int64_t after = 0;
 
+        /* Over the tenant's quota: the same request again, later. */
+        if (code != NULL && strcmp(code, "rate_limited") == 0 &&
+            jsonx_int(er, "retry_after_ms", &after) && after > 0 &&
+            retry_later(r, i, after)) {
+            json_decref(obj);
+            bus_msg_free(m);
+            return;
+        }
         snprintf(why, sizeof(why), "%s: %s", code != NULL ? code : "?",
                  msg != NULL ? msg : "(no message)");
     }
     json_decref(obj);
+    pthread_mutex_lock(&r->lock);
+    if (i >= 0) {
+        free(r->pending[i]);
+        r->pending[i] = NULL;
+    }
+    pthread_mutex_unlock(&r->lock);
     count_answer(r, ok, created, why);
     bus_msg_free(m);
+}
+
+/* Send again the requests whose retry is due, each on the connection
+ * (and so as the identity) it went on first. */
+static void resend_due(feed_conns *c, feed_run *r)
+{
+    int64_t now = clock_mono_us();
+
+    pthread_mutex_lock(&r->lock);
+    for (long k = 0; k < r->nretry;) {
+        long i = r->retry[k];
+        const char *subject, *body;
+        char reply[192];
+        err e = {0};
+
+        if (r->retry_due[k] > now) {
+            k++;
+            continue;
+        }
+        r->retry[k] = r->retry[--r->nretry];
+        r->retry_due[k] = r->retry_due[r->nretry];
+        subject = r->pending[i];
+        body = subject + strlen(subject) + 1;
+        snprintf(reply, sizeof(reply), "%s.%ld", c->v[r->pending_conn[i]].inbox,
+                 i);
+        /* A send that fails is answered by nothing: the stall check and
+         * the drain count it. */
+        bus_publish_request(c->v[r->pending_conn[i]].b, subject, reply, body,
+                            strlen(body), &e);
+    }
+    pthread_mutex_unlock(&r->lock);
 }
 
 /* Print error replies that arrived since the last call. */
@@ -836,11 +921,13 @@ static void progress(feed_view *v, db *d, feed_run *r, const feed_opts *o,
     fflush(stderr);
 }
 
-/* Wait until fewer than limit requests are unanswered; false on a stall. */
-static bool wait_window(feed_run *r, long limit)
+/* Wait until fewer than limit requests are unanswered, sending again
+ * what is due; false on a stall. */
+static bool wait_window(feed_conns *c, feed_run *r, long limit)
 {
     bool ok = true;
 
+    resend_due(c, r);
     pthread_mutex_lock(&r->lock);
     while (r->sent - r->replied >= limit) {
         struct timespec ts;
@@ -856,6 +943,9 @@ static bool wait_window(feed_run *r, long limit)
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+        pthread_mutex_unlock(&r->lock);
+        resend_due(c, r);
+        pthread_mutex_lock(&r->lock);
     }
     pthread_mutex_unlock(&r->lock);
     return ok;
@@ -962,16 +1052,13 @@ static status conns_open(feed_conns *c, const config *cfg,
     return s;
 }
 
-/* The connection that submits for tenant. */
-static bus *conn_for(feed_conns *c, const char *tenant, const char **inbox)
+/* The connection that submits for tenant (its index in c->v). */
+static int conn_for(const feed_conns *c, const char *tenant)
 {
     for (int i = 0; i < c->n; i++)
-        if (c->v[i].tenant[0] == '\0' || strcmp(c->v[i].tenant, tenant) == 0) {
-            *inbox = c->v[i].inbox;
-            return c->v[i].b;
-        }
-    *inbox = c->v[0].inbox;
-    return c->v[0].b;
+        if (c->v[i].tenant[0] == '\0' || strcmp(c->v[i].tenant, tenant) == 0)
+            return i;
+    return 0;
 }
 
 static status conns_flush(feed_conns *c, err *e)
@@ -1005,8 +1092,9 @@ static status submit_all(feed_conns *conns, db *d, const feed_opts *o,
             pick_kind(&rng, kinds, nkinds, nreview, o->review_share);
         char subject[256], reply[192], ext_id[160];
         char *body = NULL;
-        const char *inbox;
-        bus *b = conn_for(conns, k->tenant, &inbox);
+        int ci = conn_for(conns, k->tenant);
+        bus *b = conns->v[ci].b;
+        const char *inbox = conns->v[ci].inbox;
         int64_t now = clock_mono_us();
 
         if (now >= next_progress) {
@@ -1020,7 +1108,7 @@ static status submit_all(feed_conns *conns, db *d, const feed_opts *o,
             if (due > now)
                 sleep_us(due - now);
         }
-        if (i > 0 && !wait_window(r, o->inflight)) {
+        if (i > 0 && !wait_window(conns, r, o->inflight)) {
             s = err_set(e, ST_TIMEOUT,
                         "no reply from the dispatcher for %lld s with %d "
                         "requests waiting; see the dispatcher log",
@@ -1037,9 +1125,21 @@ static status submit_all(feed_conns *conns, db *d, const feed_opts *o,
         if (i == 0) {
             s = submit_first(b, subject, body, r, e);
         } else {
+            size_t ns = strlen(subject) + 1, nb = strlen(body) + 1;
+            char *kept = malloc(ns + nb);
+
+            if (kept == NULL) {
+                free(body);
+                s = err_set(e, ST_NOMEM, "out of memory");
+                break;
+            }
+            memcpy(kept, subject, ns);
+            memcpy(kept + ns, body, nb);
             snprintf(reply, sizeof(reply), "%s.%ld", inbox, i);
             pthread_mutex_lock(&r->lock);
             r->sent++;
+            r->pending[i] = kept;
+            r->pending_conn[i] = ci;
             pthread_mutex_unlock(&r->lock);
             s = bus_publish_request(b, subject, reply, body, strlen(body), e);
             if (s == ST_UNAVAILABLE) {
@@ -1049,6 +1149,10 @@ static status submit_all(feed_conns *conns, db *d, const feed_opts *o,
                 char why[300];
 
                 snprintf(why, sizeof(why), "not sent: %.280s", e->msg);
+                pthread_mutex_lock(&r->lock);
+                free(r->pending[i]);
+                r->pending[i] = NULL;
+                pthread_mutex_unlock(&r->lock);
                 count_answer(r, false, false, why);
                 s = ST_OK;
             }
@@ -1060,8 +1164,10 @@ static status submit_all(feed_conns *conns, db *d, const feed_opts *o,
     return s;
 }
 
-/* Wait for the replies still outstanding; the rest count as lost. */
-static long drain_replies(feed_run *r, db *d, const feed_opts *o, feed_view *v)
+/* Wait for the replies still outstanding (sending again what the quota
+ * put off); the rest count as lost. */
+static long drain_replies(feed_conns *c, feed_run *r, db *d,
+                          const feed_opts *o, feed_view *v)
 {
     int64_t give_up = clock_mono_us() + FEED_DRAIN_US;
     long missing;
@@ -1073,7 +1179,8 @@ static long drain_replies(feed_run *r, db *d, const feed_opts *o, feed_view *v)
         if (missing == 0 || clock_mono_us() > give_up)
             break;
         progress(v, d, r, o, false);
-        clock_sleep_ms(100);
+        resend_due(c, r);
+        clock_sleep_ms(20);
     }
     return missing;
 }
@@ -1128,7 +1235,13 @@ int feed_main(int argc, char **argv, const config *cfg_in)
     v.tty = isatty(STDERR_FILENO) == 1;
 
     kinds = calloc(FEED_MAX_KINDS, sizeof(*kinds));
-    if (kinds == NULL) {
+    r.npending = o.cases;
+    r.pending = calloc((size_t)o.cases + 1, sizeof(*r.pending));
+    r.pending_conn = calloc((size_t)o.cases + 1, sizeof(*r.pending_conn));
+    r.retry = calloc((size_t)o.cases + 1, sizeof(*r.retry));
+    r.retry_due = calloc((size_t)o.cases + 1, sizeof(*r.retry_due));
+    if (kinds == NULL || r.pending == NULL || r.pending_conn == NULL ||
+        r.retry == NULL || r.retry_due == NULL) {
         err_set(&e, ST_NOMEM, "out of memory");
         goto out;
     }
@@ -1164,16 +1277,19 @@ int feed_main(int argc, char **argv, const config *cfg_in)
     }
     if (conns_flush(conns, &e) != ST_OK)
         goto out;
-    missing = drain_replies(&r, d, &o, &v);
+    missing = drain_replies(conns, &r, d, &o, &v);
     secs = (double)(clock_mono_us() - v.start_us) / 1e6;
     progress(&v, d, &r, &o, true);
     if (v.tty)
         fputc('\n', stderr);
     show_new_errors(&r, &v.errors_printed, false);
     printf("feed: submitted %ld cases in %.1f s (%.1f/s): %ld accepted "
-           "(%ld new), %ld refused, %ld unanswered\n",
+           "(%ld new), %ld refused, %ld unanswered",
            r.sent, secs, secs > 0 ? (double)r.sent / secs : 0.0, r.ok,
            r.created, r.failed, missing);
+    if (r.limited > 0)
+        printf("; %ld rate_limited replies, each sent again later", r.limited);
+    printf("\n");
     fflush(stdout);
     rc = (r.failed > 0 || missing > 0) ? 1 : 0;
     if (o.wait) {
@@ -1205,6 +1321,12 @@ out:
     free(conns);
     db_close(d);
     free(kinds);
+    for (long i = 0; r.pending != NULL && i < r.npending; i++)
+        free(r.pending[i]);
+    free(r.pending);
+    free(r.pending_conn);
+    free(r.retry);
+    free(r.retry_due);
     pthread_cond_destroy(&r.cond);
     pthread_mutex_destroy(&r.lock);
     return rc;

@@ -745,9 +745,17 @@ static void on_reply(agent_console *c, pending *p, const agent_reply *r,
             c->completed++;
             task_drop(c, p->rid);
             say(c, AGENT_STYLE_OK, "%s", c->last_outcome);
-        } else if (strcmp(r->code, "stale_reservation") == 0 ||
-                   strcmp(r->code, "not_yours") == 0 ||
-                   strcmp(r->code, "not_found") == 0) {
+        } else if (agent_refusal_of(r) == AGENT_REFUSAL_CONFLICT) {
+            char what[400];
+            int64_t task_id = it->offer.task_id;
+
+            /* Only this task is dropped: the others in hand keep their
+             * forms. The task is named as the list shows it. */
+            agent_conflict_text(r, p->rid, what, sizeof(what));
+            task_drop(c, p->rid);
+            say(c, AGENT_STYLE_BLOCK, "Error: task %lld: %s.",
+                (long long)task_id, what);
+        } else if (agent_refusal_of(r) == AGENT_REFUSAL_GONE) {
             task_drop(c, p->rid);
             say(c, AGENT_STYLE_BLOCK,
                 "The dispatcher refused the outcome (%s: %s); the task is no "

@@ -149,7 +149,7 @@ static void test_penalty_minimum_invoice(void **state)
                      0);
 
     assert_int_equal(invoice_close_period(v->f.db, "jsbank", "2025-10", v->sg,
-                                          0, &closed, &e),
+                                          NULL, 0, &closed, &e),
                      ST_OK);
     assert_int_equal(closed.n, 1);
     assert_int_equal(closed.lines, 4);
@@ -240,14 +240,14 @@ static void test_close_twice(void **state)
         ST_OK);
     passes(v);
     assert_int_equal(invoice_close_period(v->f.db, "jsbank", "2025-10", v->sg,
-                                          0, &closed, &e),
+                                          NULL, 0, &closed, &e),
                      ST_OK);
     /* 3 x 1500 verified: top-up 10000 - 4500 = 5500. */
     assert_int_equal(scalar(v, "SELECT amount_minor FROM billing_adjustments"
                                " WHERE kind = 'monthly_minimum'"),
                      5500);
     assert_int_equal(invoice_close_period(v->f.db, "jsbank", "2025-10", v->sg,
-                                          0, &closed, &e),
+                                          NULL, 0, &closed, &e),
                      ST_CONFLICT);
     assert_non_null(strstr(e.msg, "already closed"));
     assert_int_equal(scalar(v, "SELECT count(*) FROM billing_adjustments"), 1);
@@ -270,7 +270,7 @@ static void test_close_twice(void **state)
         billing_flow_rate(v->flow, v->f.db, v->ids, 1, handled, &c, &e), ST_OK);
     passes(v);
     assert_int_equal(invoice_close_period(v->f.db, "jsbank", "2025-11", v->sg,
-                                          0, &closed, &e),
+                                          NULL, 0, &closed, &e),
                      ST_OK);
     {
         char sql[256], buf[256];

@@ -172,8 +172,8 @@ static void test_month_by_hand(void **state)
                                         " billable_outcomes WHERE state ="
                                         " 'reversed'"),
                      2);
-    if (invoice_close_period(v->f.db, "jsbank", "2025-10", v->sg, 0, &closed,
-                             &e) != ST_OK)
+    if (invoice_close_period(v->f.db, "jsbank", "2025-10", v->sg, NULL, 0,
+                             &closed, &e) != ST_OK)
         fail_msg("close: %s", e.msg);
     assert_int_equal(closed.n, 1);
     assert_int_equal(closed.lines, 2);

@@ -135,8 +135,8 @@ static invoice_closed close_ok(env *v, const char *tenant, const char *period)
     invoice_closed res;
     err e = {0};
 
-    if (invoice_close_period(v->f.db, tenant, period, v->sg, 0, &res, &e) !=
-        ST_OK)
+    if (invoice_close_period(v->f.db, tenant, period, v->sg, NULL, 0, &res,
+                             &e) != ST_OK)
         fail_msg("close %s %s: %s", tenant, period, e.msg);
     return res;
 }
@@ -241,29 +241,29 @@ static void test_close_period(void **state)
                      2);
 
     /* Closing again: a clear error, nothing invoiced twice. */
-    assert_int_equal(
-        invoice_close_period(v.f.db, "t1", "2026-10", v.sg, 0, &again, &e),
-        ST_CONFLICT);
+    assert_int_equal(invoice_close_period(v.f.db, "t1", "2026-10", v.sg, NULL,
+                                          0, &again, &e),
+                     ST_CONFLICT);
     assert_non_null(strstr(e.msg, "already closed"));
     assert_int_equal(fixture_i64(&v.f, "SELECT count(*) FROM invoice_lines"),
                      4);
 
     /* A period with nothing in it: a clear error, nothing stored. */
-    assert_int_equal(
-        invoice_close_period(v.f.db, "t1", "2026-08", v.sg, 0, &again, &e),
-        ST_NOT_FOUND);
+    assert_int_equal(invoice_close_period(v.f.db, "t1", "2026-08", v.sg, NULL,
+                                          0, &again, &e),
+                     ST_NOT_FOUND);
     assert_non_null(strstr(e.msg, "nothing to close"));
     assert_int_equal(fixture_i64(&v.f, "SELECT count(*) FROM invoice_periods"
                                        " WHERE period = '2026-08'"),
                      0);
 
     /* Bad input. */
-    assert_int_equal(
-        invoice_close_period(v.f.db, "nobody", "2026-10", v.sg, 0, &again, &e),
-        ST_UNKNOWN_TENANT);
-    assert_int_equal(
-        invoice_close_period(v.f.db, "t1", "2026-13", v.sg, 0, &again, &e),
-        ST_INVALID);
+    assert_int_equal(invoice_close_period(v.f.db, "nobody", "2026-10", v.sg,
+                                          NULL, 0, &again, &e),
+                     ST_UNKNOWN_TENANT);
+    assert_int_equal(invoice_close_period(v.f.db, "t1", "2026-13", v.sg, NULL,
+                                          0, &again, &e),
+                     ST_INVALID);
 
     /* September then gets the next number of the EUR/USD-shared series. */
     res = close_ok(&v, "t1", "2026-09");
@@ -303,7 +303,7 @@ static void test_numbering_without_gaps(void **state)
     assert_int_equal(close_ok(&v, "t2", "2026-07").numbers[0], 1);
 
     assert_int_equal(
-        invoice_close_period(v.f.db, "t1", "2026-08", v.sg, 0, &res, &e),
+        invoice_close_period(v.f.db, "t1", "2026-08", v.sg, NULL, 0, &res, &e),
         ST_INVALID);
     assert_non_null(strstr(e.msg, "64 bits"));
     /* Nothing of the failed close remains: no invoice, no closed period,
@@ -321,10 +321,10 @@ static void test_numbering_without_gaps(void **state)
 
     /* November has not ended (the suite runs before 2026-12 or after:
      * either way the flag decides only for an open month). */
-    if (invoice_close_period(v.f.db, "t1", "2026-11", v.sg, 0, &res, &e) !=
-        ST_OK) {
+    if (invoice_close_period(v.f.db, "t1", "2026-11", v.sg, NULL, 0, &res,
+                             &e) != ST_OK) {
         assert_non_null(strstr(e.msg, "has not ended"));
-        if (invoice_close_period(v.f.db, "t1", "2026-11", v.sg,
+        if (invoice_close_period(v.f.db, "t1", "2026-11", v.sg, NULL,
                                  INVOICE_CLOSE_EARLY, &res, &e) != ST_OK)
             fail_msg("early close: %s", e.msg);
     }
@@ -364,8 +364,8 @@ static void *close_thread(void *arg)
 
     c->st = db_connect(&d, c->v->f.cfg.db, &c->e);
     if (c->st == ST_OK)
-        c->st = invoice_close_period(d, "t1", c->period, c->v->sg, 0, &c->res,
-                                     &c->e);
+        c->st = invoice_close_period(d, "t1", c->period, c->v->sg, NULL, 0,
+                                     &c->res, &c->e);
     db_close(d);
     return NULL;
 }
@@ -555,7 +555,7 @@ static void test_credit_note(void **state)
     res = close_ok(&v, "t1", "2026-10");
 
     if (invoice_credit_note(v.f.db, res.ids[0], line2, 1,
-                            "complaint upheld on case x-2", v.sg, &cn1,
+                            "complaint upheld on case x-2", v.sg, NULL, &cn1,
                             &e) != ST_OK)
         fail_msg("credit: %s", e.msg);
     assert_int_equal(
@@ -581,22 +581,22 @@ static void test_credit_note(void **state)
     /* The same line again, a line that does not exist, a credit note
      * credited: clear errors, nothing issued. */
     assert_int_equal(invoice_credit_note(v.f.db, res.ids[0], line2, 1, "again",
-                                         v.sg, &none, &e),
+                                         v.sg, NULL, &none, &e),
                      ST_CONFLICT);
     assert_non_null(strstr(e.msg, "CN-t1-000001"));
     assert_int_equal(invoice_credit_note(v.f.db, res.ids[0], line9, 1, "nine",
-                                         v.sg, &none, &e),
+                                         v.sg, NULL, &none, &e),
                      ST_NOT_FOUND);
     assert_int_equal(
-        invoice_credit_note(v.f.db, cn1, NULL, 0, "x", v.sg, &none, &e),
+        invoice_credit_note(v.f.db, cn1, NULL, 0, "x", v.sg, NULL, &none, &e),
         ST_INVALID);
-    assert_int_equal(
-        invoice_credit_note(v.f.db, res.ids[0], NULL, 0, "", v.sg, &none, &e),
-        ST_INVALID);
+    assert_int_equal(invoice_credit_note(v.f.db, res.ids[0], NULL, 0, "", v.sg,
+                                         NULL, &none, &e),
+                     ST_INVALID);
 
     /* The rest: lines 1 and 3, numbered 2 in the credit-note series. */
     if (invoice_credit_note(v.f.db, res.ids[0], NULL, 0, "contract voided",
-                            v.sg, &cn2, &e) != ST_OK)
+                            v.sg, NULL, &cn2, &e) != ST_OK)
         fail_msg("credit rest: %s", e.msg);
     assert_int_equal(
         q(&v, "SELECT number FROM invoices WHERE id = %" PRId64, cn2), 2);
@@ -609,7 +609,7 @@ static void test_credit_note(void **state)
                        res.ids[0]),
                      0);
     assert_int_equal(invoice_credit_note(v.f.db, res.ids[0], NULL, 0, "more",
-                                         v.sg, &none, &e),
+                                         v.sg, NULL, &none, &e),
                      ST_CONFLICT);
     assert_int_equal(fixture_i64(&v.f, "SELECT count(*) FROM invoices"
                                        " WHERE kind = 'credit_note'"),

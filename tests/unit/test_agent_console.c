@@ -8,9 +8,11 @@
  * panel showed, the suggested reply used) sent with the outcome; several
  * tasks at once (a voice call and two chats, each with its own form, an
  * offer arriving during the call shown with its countdown and accepted);
- * the quit question that n and Esc answer; the hint that goes once the
- * form is complete; one session per worker (a refused sign-in, a
- * takeover, a replaced session that stops).
+ * a completion refused as a conflict shown as an error, alone and among
+ * several tasks (only that task dropped); the quit question that n and
+ * Esc answer; the hint that goes once the form is complete; one session
+ * per worker (a refused sign-in, a takeover, a replaced session that
+ * stops).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -529,6 +531,41 @@ static void test_rescinded_and_stale(void **state)
     world_free(&w);
 }
 
+/* A completion refused because a different one stands is an error the
+ * worker sees: the outcome was not recorded, and which one stands; the
+ * task is dropped rather than offered for a retry that cannot succeed. */
+static void test_conflict_reported(void **state)
+{
+    world w;
+    agent_request r;
+
+    (void)state;
+    world_init(&w, false);
+    sign_in(&w);
+    offer_and_accept(&w);
+    agent_console_key(w.c, '5', w.t); /* no_contact: no fields */
+    for (int i = 0;
+         i < 20 && !assist_panel_may_complete(agent_console_panel(w.c)); i++)
+        agent_console_key(w.c, 'k', w.t);
+    agent_console_key(w.c, 's', w.t);
+    r = expect(&w, "presence");
+    reply(&w, &r, "{\"ok\":true,\"presence\":\"break\"}");
+    r = expect(&w, "complete");
+    assert_non_null(strstr(r.body, "\"code\":\"no_contact\""));
+    reply(&w, &r,
+          "{\"ok\":false,\"error\":{\"code\":\"conflict\",\"message\":"
+          "\"reservation 9001 was already completed with outcome "
+          "promise_to_pay (outcome 77), which stands\",\"outcome\":"
+          "{\"outcome_id\":77,\"code\":\"promise_to_pay\",\"fields\":"
+          "{\"amount_minor\":51500,\"due_date\":\"2031-01-01\"}}}}");
+    assert_true(shows(&w, "Error: task 101: your outcome for reservation "
+                          "9001 was NOT recorded"));
+    assert_true(shows(&w, "promise_to_pay, id 77"));
+    assert_int_equal(agent_console_completed(w.c), 0);
+    assert_false(shows(&w, "王伟")); /* the task is gone */
+    world_free(&w);
+}
+
 static void test_heartbeat_and_reannounce(void **state)
 {
     world w;
@@ -765,6 +802,59 @@ static void test_several_tasks(void **state)
           "\"duplicate\":false}");
     assert_int_equal(agent_console_completed(w.c), 3);
     assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_WRAPUP);
+    free(chat);
+    world_free(&w);
+}
+
+/* A conflict among several tasks: the refused chat is dropped and
+ * reported by its task, while the call in hand keeps its form and no
+ * wrap-up starts. */
+static void test_conflict_among_tasks(void **state)
+{
+    world w;
+    agent_request r;
+    char *chat;
+    size_t chat_len;
+
+    (void)state;
+    world_init(&w, false);
+    chat = slurp(TASK("jsbank-card-intake-en.json"), &chat_len);
+    agent_console_start(w.c, w.t);
+    r = expect(&w, "presence");
+    reply(&w, &r,
+          "{\"ok\":true,\"presence\":\"available\",\"slots\":{"
+          "\"chat\":3,\"voice\":1}}");
+    offer_and_accept(&w);
+    chat_offer(&w, 9101, 20000);
+    accept_chat(&w, 9101, chat, chat_len);
+    assert_int_equal(agent_console_task_count(w.c), 2);
+    agent_console_key(w.c, '1', w.t); /* the call: promise_to_pay */
+
+    agent_console_key(w.c, ']', w.t);
+    assert_int_equal(agent_console_selected(w.c), 9101);
+    for (int i = 0;
+         i < 20 && !assist_panel_may_complete(agent_console_panel(w.c)); i++)
+        agent_console_key(w.c, 'k', w.t);
+    agent_console_key(w.c, '2', w.t);
+    agent_console_key(w.c, 's', w.t);
+    r = expect(&w, "complete");
+    assert_non_null(strstr(r.body, "\"reservation_id\":9101"));
+    reply(&w, &r,
+          "{\"ok\":false,\"error\":{\"code\":\"conflict\",\"message\":"
+          "\"reservation 9101 was already completed with outcome "
+          "dispute_logged (outcome 90), which stands\",\"outcome\":"
+          "{\"outcome_id\":90,\"code\":\"dispute_logged\",\"fields\":"
+          "{\"txn_ref\":\"T-1\"}}}}");
+    assert_true(shows(&w, "Error: task 10101: your outcome for reservation "
+                          "9101 was NOT recorded"));
+    assert_true(shows(&w, "dispute_logged, id 90"));
+    assert_int_equal(agent_console_completed(w.c), 0);
+    assert_int_equal(agent_console_task_count(w.c), 1);
+    assert_int_equal(agent_console_selected(w.c), 9001);
+    assert_int_equal(agent_console_mode_get(w.c), AGENT_MODE_TASK);
+    assert_true(shows(&w, "> 1 promise_to_pay (billable)")); /* its form */
+    assert_false(shows(&w, "Emma Walker"));
+    expect_none(&w); /* no wrap-up */
     free(chat);
     world_free(&w);
 }
@@ -1073,6 +1163,8 @@ int main(void)
         cmocka_unit_test(test_countdown_expiry),
         cmocka_unit_test(test_reconnect_keeps_task),
         cmocka_unit_test(test_rescinded_and_stale),
+        cmocka_unit_test(test_conflict_reported),
+        cmocka_unit_test(test_conflict_among_tasks),
         cmocka_unit_test(test_heartbeat_and_reannounce),
         cmocka_unit_test(test_model_shown_and_fallback),
         cmocka_unit_test(test_field_check),
