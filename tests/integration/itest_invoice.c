@@ -652,21 +652,27 @@ static void test_csv_and_html(void **state)
     for (p = csv; (p = strstr(p, "\r\n")) != NULL; p += 2)
         rows++;
     assert_int_equal(rows, 4); /* header and three lines */
-    assert_non_null(strstr(csv, "INV-t1-000001,invoice,2026-10,EUR,1,"
-                                "2026-10-01T00:00:00Z,"));
-    assert_non_null(strstr(csv, ",25.00,2500\r\n"));
-    assert_non_null(strstr(csv, ",15.00,1500\r\n"));
+    /* Seller op1, buyer t1, then line 1 (the dates are today's). */
+    assert_non_null(strstr(csv, "INV-t1-000001,invoice,2026-10,EUR,op1,t1,"));
+    assert_non_null(strstr(csv, ",1,2026-10-01T00:00:00Z,"));
+    /* Net, no tax (the contract has none), gross. */
+    assert_non_null(strstr(csv, ",25.00,2500,,0,0.00,0,25.00,2500\r\n"));
+    assert_non_null(strstr(csv, ",15.00,1500,,0,0.00,0,15.00,1500\r\n"));
     for (int i = 0; i < 3; i++) {
-        char needle[64];
+        char needle[96];
 
-        snprintf(needle, sizeof(needle), ",x-%d,", i + 1);
+        snprintf(needle, sizeof(needle), ",x-%d,loan,", i + 1);
         assert_non_null(strstr(csv, needle));
         snprintf(needle, sizeof(needle),
                  "Outcome &quot;%s&quot; of loan "
-                 "case x-%d,",
+                 "case x-%d <span",
                  i == 1 ? "promise_to_pay" : "paid", i + 1);
         assert_non_null(strstr(html, needle));
     }
+    /* Nothing internal to the operator reaches the bank. */
+    assert_null(strstr(csv, "w1"));
+    assert_null(strstr(html, "w1"));
+    assert_null(strstr(html, "w2"));
     assert_null(strstr(csv, "x-4")); /* the USD line is on the other one */
     assert_non_null(strstr(html, "<h1>Invoice INV-t1-000001</h1>"));
     assert_non_null(strstr(html, "Bank &lt;One&gt; &amp; &quot;Co&quot;"));

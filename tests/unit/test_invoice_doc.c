@@ -18,9 +18,11 @@
 
 static const invoice_doc_line two_lines[] = {
     {1, 11, 21, 31, 41, 2500, "x-1", "w1", "op1", "c1", "paid",
-     "2026-10-01T00:00:00Z", "Outcome \"paid\" of loan case x-1"},
+     "2026-10-01T00:00:00Z", "Outcome \"paid\" of loan case x-1", NULL, NULL, 0,
+     NULL, 0},
     {2, 12, 22, 32, 42, -5, "x-2", "w2", "op1", "c1", "promise_to_pay",
-     "2026-10-02T03:04:05Z", "tab\there, nl\nhere, \x01, \xc3\xa9, </>"},
+     "2026-10-02T03:04:05Z", "tab\there, nl\nhere, \x01, \xc3\xa9, </>", NULL,
+     NULL, 0, NULL, 0},
 };
 
 static invoice_doc sample(void)
