@@ -256,6 +256,8 @@ static void html_head(FILE *f, const char *title, const char *ref)
           "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;"
           "white-space:nowrap}\n"
           "table.lines{width:100%}\n"
+          "td.d{white-space:nowrap}\n"
+          "td.c{word-break:break-all;max-width:14em}\n"
           "tfoot td{font-weight:bold}\n"
           ".parties{display:flex;gap:2em;margin:.8em 0}\n"
           ".party{flex:1;border:1px solid #bbb;padding:.4em .8em}\n"
@@ -500,11 +502,12 @@ static void html_v2(const invoice_doc *doc, const invoice_doc_summary *sum,
         const invoice_doc_line *l = &doc->lines[i];
         int64_t gross = 0;
 
-        fprintf(f, "<tr><td class=\"n\">%" PRId64 "</td><td>", l->line);
+        fprintf(f, "<tr><td class=\"n\">%" PRId64 "</td><td class=\"d\">",
+                l->line);
         html_text(f, x->line_times != NULL && x->line_times[i] != NULL
                          ? x->line_times[i]
                          : l->billed_at);
-        fputs("</td><td>", f);
+        fputs("</td><td class=\"c\">", f);
         /* A monthly minimum belongs to no case. */
         if (l->case_id > 0) {
             html_text(f, l->case_external_id);

@@ -218,7 +218,8 @@ status cli_pdf_print(const char *html, const char *pdf, err *e)
     {
         /* The sandbox is off because Chromium's cannot start as root or
          * in most containers; what it renders is one local page we wrote
-         * ourselves, without scripts and without fetching anything. */
+         * ourselves, which has no scripts and fetches nothing. (Turning
+         * scripts off with --blink-settings also stops the printing.) */
         char *const argv[] = {browser,
                               "--headless",
                               "--disable-gpu",
@@ -229,7 +230,6 @@ status cli_pdf_print(const char *html, const char *pdf, err *e)
                               "--disable-background-networking",
                               "--disable-sync",
                               "--disable-component-update",
-                              "--blink-settings=scriptEnabled=false",
                               "--no-pdf-header-footer",
                               user_dir,
                               cache_dir,

@@ -7,9 +7,8 @@
  * which is why it prints the invoices rather than a PDF library of our
  * own: one rendering, shown the same in a browser and on paper, by a
  * well-kept engine. It runs as a child process with its own profile in a
- * private temporary directory, with JavaScript off and no network use of
- * its own (the page is self-contained), and is killed if it takes longer
- * than CLI_PDF_TIMEOUT_S.
+ * private temporary directory, on a self-contained page without scripts,
+ * and is killed if it takes longer than CLI_PDF_TIMEOUT_S.
  */
 #ifndef TL_CLI_PDF_H
 #define TL_CLI_PDF_H

@@ -23,7 +23,7 @@ typedef struct rc_check {
     const char *name;
     const char *key; /* in the key=value output */
     const db_stmt *st;
-    const char *unit; /* what a count counts; NULL: money in the currency */
+    const char *unit; /* what a count counts (singular); NULL: money */
     int tenant, currency, expected, found; /* the statement's columns */
 } rc_check;
 
@@ -35,13 +35,13 @@ typedef struct rc_check {
     }
 
 static const rc_check checks[] = {
-    RC_CHECK("billable outcomes billed", billed, BILLED, "outcomes"),
+    RC_CHECK("billable outcomes billed", billed, BILLED, "outcome"),
     RC_CHECK("splits sum to price", splits, SPLITS, NULL),
     RC_CHECK("receivable = verified", receivable, RECEIVABLE, NULL),
     RC_CHECK("unverified = pending", unverified, UNVERIFIED, NULL),
     RC_CHECK("adjustments posted", adjustments, ADJUSTMENTS, NULL),
     RC_CHECK("documents = standing lines", invoiced, INVOICED, NULL),
-    RC_CHECK("document totals intact", documents, DOCUMENTS, "documents"),
+    RC_CHECK("document totals intact", documents, DOCUMENTS, "document"),
     RC_CHECK("trial balance zero", trial, TRIAL, NULL),
 };
 
@@ -75,8 +75,10 @@ static status run_check(db *d, const rc_check *c, const char *const *params,
             money_format(a, sizeof(a), db_val(r, i, c->currency), want);
             money_format(b, sizeof(b), db_val(r, i, c->currency), got);
         } else {
-            snprintf(a, sizeof(a), "%" PRId64 " %s", want, c->unit);
-            snprintf(b, sizeof(b), "%" PRId64 " %s", got, c->unit);
+            snprintf(a, sizeof(a), "%" PRId64 " %s%s", want, c->unit,
+                     want == 1 ? "" : "s");
+            snprintf(b, sizeof(b), "%" PRId64 " %s%s", got, c->unit,
+                     got == 1 ? "" : "s");
         }
         cells[0] = c->name;
         cells[1] = db_val(r, i, c->tenant);

@@ -623,7 +623,7 @@ static status load_tenant(loader *l, const json_t *t, const char *where, err *e)
         {"id", JF_TOKEN, true},          {"name", JF_STRING, true},
         {"kind", JF_STRING, false},      {"priority", JF_INT, false},
         {"time_zone", JF_STRING, false}, {"legal", JF_OBJECT, false}};
-    const char *name, *kind, *tz;
+    const char *name, *kind, *tz = "UTC";
     int64_t prio;
     char pbuf[24];
     legal lg;
@@ -1483,7 +1483,7 @@ static status load_contract(loader *l, const json_t *c, const char *where,
                                     {"payment_terms_days", JF_INT, false},
                                     {"tax", JF_OBJECT, false}};
     const char *tenant, *ctype;
-    contract_tax tax;
+    contract_tax tax = {NULL, 0, "half_up"};
     char terms_buf[24], rate_buf[24];
     int64_t terms;
     const json_t *prices;

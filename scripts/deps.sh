@@ -14,8 +14,12 @@ packages=(
     libjansson-dev libsodium-dev libcmocka-dev
     libncurses-dev libcurl4-openssl-dev tmux libmicrohttpd-dev
     chromium chromium-driver
+    fonts-wqy-microhei poppler-utils
     ca-certificates procps util-linux coreutils
 )
+# Chromium also prints the invoices as PDF (twinline invoice show --format
+# pdf); the font covers the Chinese of the example parties' names, and
+# poppler-utils (pdftotext, pdftoppm) lets the tests read the PDF back.
 # The dashboard's browser test runs Node.js (playwright-core from npm).
 # A machine that has node and npm already (from any source) keeps them;
 # Debian's packages would conflict with another distribution's nodejs.
