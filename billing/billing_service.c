@@ -359,10 +359,12 @@ static void sweep(billing_service *s, bool catch_up)
     add_counts(s, &swept, got.billed);
     if (catch_up && pages > 0)
         log_info(MOD,
-                 "caught up: %" PRId64 " outcomes recorded while billing "
-                 "was not running are billed (%.1f s); their events, still "
+                 "caught up: %" PRId64 " outcome%s recorded while billing "
+                 "was not running %s billed (%.1f s); their events, still "
                  "queued, are acknowledged as duplicates",
-                 got.billed, (double)(clock_mono_us() - started) / 1e6);
+                 got.billed, got.billed == 1 ? "" : "s",
+                 got.billed == 1 ? "is" : "are",
+                 (double)(clock_mono_us() - started) / 1e6);
     else if (got.billed > 0)
         log_warn(MOD,
                  "sweeper billed %" PRId64 " outcomes older than %d ms that "
