@@ -4,6 +4,13 @@
 TL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export TL_ROOT
 
+# Debian installs nats-server in /usr/sbin, which is not on a normal
+# user's PATH; the scripts that restart it need it there.
+case ":$PATH:" in
+*:/usr/sbin:*) ;;
+*) export PATH=$PATH:/usr/sbin ;;
+esac
+
 say() {
     printf '%s: %s\n' "${TL_SCRIPT:-twinline}" "$*" >&2
 }

@@ -37,6 +37,16 @@ fi
 mkdir -p "$run_dir"
 run_dir=$(cd "$run_dir" && pwd)
 
+# Debian installs nats-server in /usr/sbin, which is not on a normal
+# user's PATH.
+case ":$PATH:" in
+*:/usr/sbin:*) ;;
+*) PATH=$PATH:/usr/sbin ;;
+esac
+if ! command -v nats-server >/dev/null; then
+    echo "services: nats-server is not installed; run scripts/deps.sh" >&2
+    exit 1
+fi
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [[ -z $pg_bin ]]; then
     echo "services: PostgreSQL server binaries not found; run scripts/deps.sh" >&2
