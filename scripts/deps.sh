@@ -26,15 +26,23 @@ packages=(
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     packages+=(nodejs npm)
 fi
-# Formatting is optional for building; install it only when asked.
-if [[ ${1:-} == --dev ]]; then
-    packages+=(clang-format shellcheck)
-fi
+# Formatting is optional for building; install it only when asked. The
+# browser test's npm modules are for the tests only (`make demo` skips
+# them with --no-test-modules).
+test_modules=1
+for arg in "$@"; do
+    case $arg in
+    --dev) packages+=(clang-format shellcheck) ;;
+    --no-test-modules) test_modules=0 ;;
+    *) die "unknown option $arg; use --dev or --no-test-modules" ;;
+    esac
+done
 
 # playwright-core for tests/browser, from the lock file; no install
 # scripts (it downloads no browser: the test drives Debian's Chromium).
 browser_modules() {
     local dir=$TL_ROOT/tests/browser
+    [[ $test_modules -eq 1 ]] || return 0
     if [[ -f $dir/node_modules/playwright-core/package.json &&
         $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
         return 0
