@@ -255,9 +255,10 @@ static void html_head(FILE *f, const char *title, const char *ref)
           "th{background:#f0f0f0}\n"
           "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;"
           "white-space:nowrap}\n"
-          "table.lines{width:100%}\n"
-          "td.d{white-space:nowrap}\n"
-          "td.c{word-break:break-all;max-width:14em}\n"
+          "table.lines{width:100%;table-layout:fixed;font-size:8.5pt}\n"
+          "tfoot{display:table-row-group}\n"
+          "td.c{overflow-wrap:anywhere}\n"
+          "*{box-sizing:border-box}\n"
           "tfoot td{font-weight:bold}\n"
           ".parties{display:flex;gap:2em;margin:.8em 0}\n"
           ".party{flex:1;border:1px solid #bbb;padding:.4em .8em}\n"
@@ -492,18 +493,22 @@ static void html_v2(const invoice_doc *doc, const invoice_doc_summary *sum,
     }
 
     fprintf(f,
-            "<h2>Lines (%d)</h2>\n<table class=\"lines\">\n<thead><tr>"
+            "<h2>Lines (%d)</h2>\n<table class=\"lines\">\n"
+            "<colgroup><col style=\"width:6%%\"><col style=\"width:14%%\">"
+            "<col style=\"width:25%%\"><col style=\"width:21%%\">"
+            "<col style=\"width:9%%\"><col style=\"width:7%%\">"
+            "<col style=\"width:8%%\"><col style=\"width:10%%\"></colgroup>\n"
+            "<thead><tr>"
             "<th class=\"n\">Line</th><th>Date</th><th>Case</th>"
-            "<th>Description</th><th class=\"n\">Net</th>"
-            "<th class=\"n\">Tax rate</th><th class=\"n\">Tax</th>"
+            "<th>Item</th><th class=\"n\">Net</th>"
+            "<th class=\"n\">Rate</th><th class=\"n\">Tax</th>"
             "<th class=\"n\">Gross</th></tr></thead>\n<tbody>\n",
             doc->nlines);
     for (int i = 0; i < doc->nlines; i++) {
         const invoice_doc_line *l = &doc->lines[i];
         int64_t gross = 0;
 
-        fprintf(f, "<tr><td class=\"n\">%" PRId64 "</td><td class=\"d\">",
-                l->line);
+        fprintf(f, "<tr><td class=\"n\">%" PRId64 "</td><td>", l->line);
         html_text(f, x->line_times != NULL && x->line_times[i] != NULL
                          ? x->line_times[i]
                          : l->billed_at);
@@ -517,10 +522,18 @@ static void html_v2(const invoice_doc *doc, const invoice_doc_summary *sum,
             fputs("&mdash;", f);
         }
         fputs("</td><td>", f);
-        html_text(f, l->description);
-        if (l->outcome_id > 0)
+        /* A result reads as what was bought; an adjustment by its own
+         * description (which says why). The signed description is in
+         * the JSON and the CSV. */
+        if (l->outcome_id > 0) {
+            html_text(f, l->case_type);
+            fputs(": ", f);
+            html_code(f, l->outcome_code);
             fprintf(f, " <span class=\"note\">(outcome %" PRId64 ")</span>",
                     l->outcome_id);
+        } else {
+            html_text(f, l->description);
+        }
         fputs("</td>", f);
         html_amount(f, doc->currency, l->amount_minor);
         fputs("<td class=\"n\">", f);

@@ -664,17 +664,19 @@ static void test_csv_and_html(void **state)
 
         snprintf(needle, sizeof(needle), ",x-%d,loan,", i + 1);
         assert_non_null(strstr(csv, needle));
-        snprintf(needle, sizeof(needle),
-                 "Outcome &quot;%s&quot; of loan "
-                 "case x-%d <span",
-                 i == 1 ? "promise_to_pay" : "paid", i + 1);
+        snprintf(needle, sizeof(needle), "x-%d<br><span", i + 1);
         assert_non_null(strstr(html, needle));
+        snprintf(needle, sizeof(needle),
+                 "\"Outcome \"\"%s\"\" of loan case x-%d\",",
+                 i == 1 ? "promise_to_pay" : "paid", i + 1);
+        assert_non_null(strstr(csv, needle));
     }
     /* Nothing internal to the operator reaches the bank. */
     assert_null(strstr(csv, "w1"));
     assert_null(strstr(html, "w1"));
     assert_null(strstr(html, "w2"));
     assert_null(strstr(csv, "x-4")); /* the USD line is on the other one */
+    assert_non_null(strstr(html, "<td>loan: promise to pay <span"));
     assert_non_null(strstr(html, "<h1>Invoice INV-t1-000001</h1>"));
     assert_non_null(strstr(html, "Bank &lt;One&gt; &amp; &quot;Co&quot;"));
     assert_non_null(strstr(html, "EUR 65.00"));
