@@ -1,7 +1,7 @@
 # Twinline: every target is a thin wrapper around a script in scripts/, so the
 # same steps run by hand, from make and from CI.
 #
-#   make demo    install what is missing, build, run the demo (< 2 minutes)
+#   make demo    install what is missing, build, run the demo (about 1.5 minutes idle)
 #   make test    install what is missing, build with sanitizers, run all tests
 #   make bench   end-to-end benchmark on the real services (fsync on)
 #   make faults  fault drill: kill -9, PostgreSQL/NATS restarts, frozen worker

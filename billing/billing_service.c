@@ -11,6 +11,7 @@
 #include "auditlog.h"
 #include "billing_event.h"
 #include "billing_flow.h"
+#include "billing_sql.h"
 #include "bus.h"
 #include "clock.h"
 #include "db.h"
@@ -222,6 +223,17 @@ static int next_backoff(int ms)
 /* After a failed statement: a deadlock with another biller is retried on
  * the same connection; anything else may have broken it, so open a new
  * one (which also discards any half-open transaction). */
+/* Name the session twinline-billing (pg_stat_activity), which is how
+ * `twinline bill report` tells whether billing is running. */
+static status identify(db *d, err *e)
+{
+    db_res *r = NULL;
+    status s = db_run(d, &billing_sql_service_identify, NULL, &r, e);
+
+    db_res_free(r);
+    return s;
+}
+
 static void recover_db(billing_service *s, status failed)
 {
     err e = {0};
@@ -231,7 +243,7 @@ static void recover_db(billing_service *s, status failed)
     pthread_mutex_unlock(&s->lock);
     if (failed == ST_CONFLICT)
         return;
-    if (db_reconnect(s->db, &e) != ST_OK)
+    if (db_reconnect(s->db, &e) != ST_OK || identify(s->db, &e) != ST_OK)
         log_warn(MOD, "reconnect to PostgreSQL failed: %s", e.msg);
 }
 
@@ -332,22 +344,31 @@ static void handle_batch(billing_service *s, int n)
 }
 
 /*
- * Bill billable outcomes older than sweep_age_ms that have no line: their
- * event was lost (JetStream may lose recent messages in a crash) or is
- * stuck. Pages through in id order with the batch statement. Warnings about
- * unpriced outcomes are given once per process, not on every pass.
+ * Bill billable outcomes older than sweep_age_ms that have no line. At
+ * start (catch_up) they are what was recorded while billing was stopped;
+ * later, outcomes whose event was lost (JetStream may lose recent messages
+ * in a crash) or is stuck. Pages through in id order with the batch
+ * statement, and says what it is doing: a catch-up can take a while after
+ * a long stop. Warnings about unpriced outcomes are given once per
+ * process, not on every pass.
  */
-static void sweep(billing_service *s)
+static void sweep(billing_service *s, bool catch_up)
 {
     billing_counts got = {0}, swept = {0};
     int64_t after = 0, top = s->sweep_warned;
-    int n = 0;
+    int64_t started = clock_mono_us();
+    int n = 0, pages = 0;
     err e = {0};
     status st;
 
     while (!stopping(s)) {
         st = billing_rate_find_unbilled(s->db, after, s->opt.sweep_age_ms,
                                         s->opt.batch, s->ids, &n, &e);
+        if (st == ST_OK && n > 0 && pages++ == 0 && catch_up)
+            log_info(MOD,
+                     "catching up: billing the outcomes recorded while "
+                     "billing was not running, %d at a time",
+                     s->opt.batch);
         if (st == ST_OK && n > 0)
             st = bill(s, s->ids, n, s->sweep_warned, &got, &e);
         if (st != ST_OK) {
@@ -369,11 +390,20 @@ static void sweep(billing_service *s)
      * pass and would inflate the other counters without end. */
     swept.billed = got.billed;
     add_counts(s, &swept, got.billed);
-    if (got.billed > 0)
+    if (catch_up && pages > 0)
+        log_info(MOD,
+                 "caught up: %" PRId64 " outcome%s recorded while billing "
+                 "was not running %s billed (%.1f s); their events, still "
+                 "queued, are acknowledged as duplicates",
+                 got.billed, got.billed == 1 ? "" : "s",
+                 got.billed == 1 ? "is" : "are",
+                 (double)(clock_mono_us() - started) / 1e6);
+    else if (got.billed > 0)
         log_warn(MOD,
-                 "sweeper billed %" PRId64 " outcomes that no event had "
-                 "billed (events lost or late)",
-                 got.billed);
+                 "sweeper billed %" PRId64 " outcomes older than %d ms that "
+                 "no event had billed: their events were lost (a NATS "
+                 "server crash) or are stuck in the stream",
+                 got.billed, s->opt.sweep_age_ms);
 }
 
 /*
@@ -471,17 +501,21 @@ status billing_service_run(billing_service *s, err *e)
     billing_stats last = {0};
     int64_t now, next_sweep, next_summary, next_verify, next_checkpoint;
     int backoff = BACKOFF_MIN_MS;
+    bool first_sweep = true;
+    err ie = {0};
 
     if (s->ran)
         return err_set(e, ST_INTERNAL, "billing_service_run called twice");
     s->ran = true;
+    if (identify(s->db, &ie) != ST_OK)
+        log_warn(MOD, "could not name the database session: %s", ie.msg);
     log_info(MOD,
              "billing started: stream %s, consumer %s on %s, batch %d, "
              "sweep every %d ms",
              s->names.stream, BILLING_DURABLE, s->names.filter, s->opt.batch,
              s->opt.sweep_ms);
     now = clock_mono_us();
-    next_sweep = now; /* catch up at once after a crash */
+    next_sweep = now; /* catch up at once after a stop or a crash */
     next_verify = now;
     next_checkpoint = now;
     next_summary = now + (int64_t)s->opt.summary_ms * 1000;
@@ -494,7 +528,8 @@ status billing_service_run(billing_service *s, err *e)
 
         now = clock_mono_us();
         if (s->opt.sweep_ms > 0 && now >= next_sweep) {
-            sweep(s);
+            sweep(s, first_sweep);
+            first_sweep = false;
             now = clock_mono_us();
             next_sweep = now + (int64_t)s->opt.sweep_ms * 1000;
         }

@@ -8,6 +8,8 @@
 #include <jansson.h>
 
 #include "billing_sql.h"
+#include "invoice_render.h"
+#include "invoice_tax.h"
 #include "month_minimum.h"
 #include "sbuf.h"
 
@@ -56,6 +58,7 @@ typedef struct loaded {
     db_res *rows;
     invoice_doc doc;
     invoice_doc_line *lines;
+    const char **times; /* per line, billed in the document's time zone */
     bool issued;
     const char *hash;
     const char *signature;
@@ -68,6 +71,7 @@ static void loaded_free(loaded *l)
     db_res_free(l->hdr);
     db_res_free(l->rows);
     free(l->lines);
+    free(l->times);
     memset(l, 0, sizeof(*l));
 }
 
@@ -116,6 +120,34 @@ static status load(db *d, int64_t id, loaded *l, err *e)
     doc->reason = opt_str(h, 0, BILLING_INVOICE_HEADER_GET_REASON);
     l->issued =
         strcmp(db_val(h, 0, BILLING_INVOICE_HEADER_GET_STATE), "issued") == 0;
+    doc->format = strcmp(db_val(h, 0, BILLING_INVOICE_HEADER_GET_FORMAT),
+                         INVOICE_DOC_FORMAT_V2) == 0
+                      ? 2
+                      : 1;
+    doc->seller = (invoice_doc_party){
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_SELLER_ID),
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_SELLER_NAME),
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_SELLER_ADDRESS),
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_SELLER_TAX_ID),
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_SELLER_COUNTRY),
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_SELLER_BANK_NAME),
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_SELLER_BANK_ACCOUNT)};
+    doc->buyer = (invoice_doc_party){
+        doc->tenant_id,
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_BUYER_NAME),
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_BUYER_ADDRESS),
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_BUYER_TAX_ID),
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_BUYER_COUNTRY),
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_BUYER_BANK_NAME),
+        opt_str(h, 0, BILLING_INVOICE_HEADER_GET_BUYER_BANK_ACCOUNT)};
+    doc->time_zone = opt_str(h, 0, BILLING_INVOICE_HEADER_GET_TIME_ZONE);
+    doc->issue_date = opt_str(h, 0, BILLING_INVOICE_HEADER_GET_ISSUE_DATE);
+    doc->due_date = doc->credit_note
+                        ? NULL
+                        : opt_str(h, 0, BILLING_INVOICE_HEADER_GET_DUE_DATE);
+    doc->payment_terms_days =
+        db_i64(h, 0, BILLING_INVOICE_HEADER_GET_PAYMENT_TERMS_DAYS);
+    doc->tax_minor = db_i64(h, 0, BILLING_INVOICE_HEADER_GET_TAX_MINOR);
     l->hash = opt_str(h, 0, BILLING_INVOICE_HEADER_GET_CONTENT_HASH);
     l->signature = opt_str(h, 0, BILLING_INVOICE_HEADER_GET_SIGNATURE);
     invoice_doc_reference(l->ref, doc->credit_note, doc->tenant_id,
@@ -128,7 +160,8 @@ static status load(db *d, int64_t id, loaded *l, err *e)
         goto fail;
     r = l->rows;
     n = db_rows(r);
-    if (n > 0 && (l->lines = calloc((size_t)n, sizeof(*l->lines))) == NULL) {
+    if (n > 0 && ((l->lines = calloc((size_t)n, sizeof(*l->lines))) == NULL ||
+                  (l->times = calloc((size_t)n, sizeof(*l->times))) == NULL)) {
         s = err_set(e, ST_NOMEM, "no memory for %d invoice lines", n);
         goto fail;
     }
@@ -150,6 +183,12 @@ static status load(db *d, int64_t id, loaded *l, err *e)
         x->outcome_code = db_val(r, i, BILLING_INVOICE_LINES_GET_OUTCOME_CODE);
         x->billed_at = db_val(r, i, BILLING_INVOICE_LINES_GET_BILLED_AT);
         x->description = db_val(r, i, BILLING_INVOICE_LINES_GET_DESCRIPTION);
+        x->case_type = db_val(r, i, BILLING_INVOICE_LINES_GET_CASE_TYPE);
+        x->tax_name = db_val(r, i, BILLING_INVOICE_LINES_GET_TAX_NAME);
+        x->tax_rate_bps = db_i64(r, i, BILLING_INVOICE_LINES_GET_TAX_RATE_BPS);
+        x->tax_rounding = db_val(r, i, BILLING_INVOICE_LINES_GET_TAX_ROUNDING);
+        x->tax_minor = db_i64(r, i, BILLING_INVOICE_LINES_GET_TAX_MINOR);
+        l->times[i] = db_val(r, i, BILLING_INVOICE_LINES_GET_BILLED_LOCAL);
     }
     doc->nlines = n;
     doc->lines = l->lines;
@@ -161,20 +200,100 @@ fail:
 
 /* ---- issuing ---- */
 
+/*
+ * Work out each line's share of the tax of draft invoice id
+ * (invoice_tax.h) and store it, in the caller's transaction. Credit notes
+ * copy their lines' taxes instead.
+ */
+static status assign_taxes(db *d, int64_t id, err *e)
+{
+    char idbuf[24];
+    const char *params[3] = {db_i64_str(idbuf, id), NULL, NULL};
+    invoice_tax_line *lines = NULL;
+    sbuf nos = {0}, taxes = {0};
+    db_res *r = NULL;
+    status s;
+    int n;
+
+    if ((s = db_run(d, &billing_sql_invoice_tax_lines, params, &r, e)) != ST_OK)
+        return s;
+    n = db_rows(r);
+    if (n > 0 && (lines = calloc((size_t)n, sizeof(*lines))) == NULL) {
+        s = err_set(e, ST_NOMEM, "no memory for the tax of %d lines", n);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        lines[i].amount_minor =
+            db_i64(r, i, BILLING_INVOICE_TAX_LINES_AMOUNT_MINOR);
+        lines[i].name = db_val(r, i, BILLING_INVOICE_TAX_LINES_TAX_NAME);
+        lines[i].rate_bps =
+            db_i64(r, i, BILLING_INVOICE_TAX_LINES_TAX_RATE_BPS);
+        if ((s = money_round_parse(
+                 db_val(r, i, BILLING_INVOICE_TAX_LINES_TAX_ROUNDING),
+                 &lines[i].mode, e)) != ST_OK)
+            goto out;
+    }
+    if ((s = invoice_tax_allocate(lines, n, e)) != ST_OK)
+        goto out;
+    sbuf_append(&nos, "{", 1);
+    sbuf_append(&taxes, "{", 1);
+    for (int i = 0; i < n; i++) {
+        sbuf_printf(&nos, "%s%s", i > 0 ? "," : "",
+                    db_val(r, i, BILLING_INVOICE_TAX_LINES_LINE_NO));
+        sbuf_printf(&taxes, "%s%" PRId64, i > 0 ? "," : "", lines[i].tax_minor);
+    }
+    sbuf_append(&nos, "}", 1);
+    sbuf_append(&taxes, "}", 1);
+    if (nos.failed || taxes.failed) {
+        s = err_set(e, ST_NOMEM, "no memory for the tax of %d lines", n);
+        goto out;
+    }
+    db_res_free(r);
+    r = NULL;
+    params[1] = sbuf_str(&nos);
+    params[2] = sbuf_str(&taxes);
+    s = db_run(d, &billing_sql_invoice_tax_set, params, &r, e);
+out:
+    db_res_free(r);
+    free(lines);
+    sbuf_free(&nos);
+    sbuf_free(&taxes);
+    return s;
+}
+
+/* True when a format 2 document lacks a legal detail of a party that a
+ * bank's accounts payable looks for. */
+static bool parties_incomplete(const invoice_doc *doc)
+{
+    const invoice_doc_party *p[2] = {&doc->seller, &doc->buyer};
+
+    if (doc->format != 2)
+        return false;
+    for (int i = 0; i < 2; i++)
+        if (p[i]->address == NULL || p[i]->address[0] == '\0' ||
+            p[i]->tax_id == NULL || p[i]->tax_id[0] == '\0')
+            return true;
+    return false;
+}
+
 /* Sum the lines of draft id into its header, then render, hash, sign
  * and mark it issued, all in the caller's transaction. */
 /* What the audit trail says of an issued document. */
 static json_t *issued_json(const loaded *l, const char *hash)
 {
-    return json_pack(
-        "{s:I, s:s, s:s, s:I, s:i, s:s}", "id", (json_int_t)l->doc.id,
-        "reference", l->ref, "currency", l->doc.currency, "total_minor",
-        (json_int_t)l->doc.total_minor, "lines", l->doc.nlines, "sha256", hash);
+    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:i, s:s}", "id",
+                     (json_int_t)l->doc.id, "reference", l->ref, "currency",
+                     l->doc.currency, "total_minor",
+                     (json_int_t)l->doc.total_minor, "tax_minor",
+                     (json_int_t)l->doc.tax_minor, "lines", l->doc.nlines,
+                     "sha256", hash);
 }
 
 /* Issue draft id: total, render, sign, store. *audit (may be NULL)
- * receives the document as the audit trail records it. */
-static status issue(db *d, int64_t id, const signer *sg, json_t **audit, err *e)
+ * receives the document as the audit trail records it; *incomplete (may
+ * be NULL) says whether a party's legal details are missing. */
+static status issue(db *d, int64_t id, const signer *sg, json_t **audit,
+                    bool *incomplete, err *e)
 {
     char idbuf[24];
     char hash[INVOICE_HASH_HEX + 1], sig[INVOICE_SIG_HEX + 1];
@@ -196,6 +315,8 @@ static status issue(db *d, int64_t id, const signer *sg, json_t **audit, err *e)
     r = NULL;
     if ((s = load(d, id, &l, e)) != ST_OK)
         return s;
+    if (incomplete != NULL)
+        *incomplete = parties_incomplete(&l.doc);
     if ((s = invoice_doc_render(&l.doc, &canon, &len, e)) != ST_OK)
         goto out;
     if ((s = invoice_doc_sign(sg, canon, len, hash, sig, e)) != ST_OK)
@@ -213,49 +334,60 @@ out:
     return s;
 }
 
-/* Take the next number of the series and insert a draft; *id, *number. */
+/* What a draft is made of. An invoice names its seller and terms; a
+ * credit note the invoice it corrects, whose parties it copies. */
 typedef struct draft {
     const char *kind; /* "invoice", "credit_note" */
     const char *tenant;
-    const char *tenant_name;
-    const char *period;
-    const char *currency;
+    const char *period;   /* invoices */
+    const char *currency; /* invoices */
     const char *key_id;
-    int64_t corrects_id; /* 0: none */
-    const char *reason;  /* NULL: none */
+    const char *seller;     /* invoices: the operator */
+    const char *terms_days; /* invoices: payment terms, decimal */
+    int64_t corrects_id;    /* credit notes */
+    const char *reason;     /* credit notes */
 } draft;
 
+/* Take the next number of the series and insert a draft; *id, *number. */
 static status draft_insert(db *d, const draft *dr, int64_t *id, int64_t *number,
                            err *e)
 {
-    const char *p[10];
+    const char *p[8];
     char corr[24];
-    db_res *r = NULL;
+    db_res *r = NULL, *r2 = NULL;
     status s;
 
     p[0] = dr->tenant;
     p[1] = dr->kind;
     if ((s = db_run(d, &billing_sql_invoice_number_take, p, &r, e)) != ST_OK)
         return s;
-    p[0] = dr->kind;
-    p[1] = dr->tenant;
-    p[2] = dr->tenant_name;
-    p[3] = dr->period;
-    p[4] = db_val(r, 0, BILLING_INVOICE_NUMBER_TAKE_SERIES_ID);
-    p[5] = db_val(r, 0, BILLING_INVOICE_NUMBER_TAKE_NUMBER);
-    p[6] = dr->currency;
-    p[7] = dr->key_id;
-    p[8] = dr->corrects_id > 0 ? db_i64_str(corr, dr->corrects_id) : NULL;
-    p[9] = dr->reason;
     *number = db_i64(r, 0, BILLING_INVOICE_NUMBER_TAKE_NUMBER);
-    {
-        db_res *r2 = NULL;
-
+    if (dr->corrects_id > 0) {
+        p[0] = db_val(r, 0, BILLING_INVOICE_NUMBER_TAKE_SERIES_ID);
+        p[1] = db_val(r, 0, BILLING_INVOICE_NUMBER_TAKE_NUMBER);
+        p[2] = dr->key_id;
+        p[3] = db_i64_str(corr, dr->corrects_id);
+        p[4] = dr->reason;
+        s = db_run(d, &billing_sql_invoice_credit_draft_insert, p, &r2, e);
+    } else {
+        p[0] = dr->tenant;
+        p[1] = dr->period;
+        p[2] = db_val(r, 0, BILLING_INVOICE_NUMBER_TAKE_SERIES_ID);
+        p[3] = db_val(r, 0, BILLING_INVOICE_NUMBER_TAKE_NUMBER);
+        p[4] = dr->currency;
+        p[5] = dr->key_id;
+        p[6] = dr->seller;
+        p[7] = dr->terms_days;
         s = db_run(d, &billing_sql_invoice_draft_insert, p, &r2, e);
-        if (s == ST_OK)
-            *id = db_i64(r2, 0, BILLING_INVOICE_DRAFT_INSERT_ID);
-        db_res_free(r2);
     }
+    if (s == ST_OK && db_rows(r2) != 1)
+        s = err_set(e, ST_INTERNAL, "the draft %s of %s was not inserted",
+                    dr->kind, dr->tenant);
+    if (s == ST_OK)
+        *id = dr->corrects_id > 0
+                  ? db_i64(r2, 0, BILLING_INVOICE_CREDIT_DRAFT_INSERT_ID)
+                  : db_i64(r2, 0, BILLING_INVOICE_DRAFT_INSERT_ID);
+    db_res_free(r2);
     db_res_free(r);
     return s;
 }
@@ -355,8 +487,7 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
     {
         const char *p[4] = {tenant, start, end, period};
 
-        if ((s = db_run(d, &billing_sql_invoice_currencies, p, &cur, e)) !=
-            ST_OK)
+        if ((s = db_run(d, &billing_sql_invoice_groups, p, &cur, e)) != ST_OK)
             goto out;
     }
     if (db_rows(cur) == 0) {
@@ -368,32 +499,37 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
     }
     if (db_rows(cur) > INVOICE_CLOSE_MAX) {
         s = err_set(e, ST_INVALID,
-                    "tenant %s billed in %d currencies in %s; at most %d "
-                    "invoices are issued per close",
+                    "tenant %s billed %d combinations of seller, currency "
+                    "and payment terms in %s; at most %d invoices are "
+                    "issued per close",
                     tenant, db_rows(cur), period, INVOICE_CLOSE_MAX);
         goto out;
     }
     for (int i = 0; i < db_rows(cur); i++) {
-        draft dr = {"invoice",
-                    tenant,
-                    name,
-                    period,
-                    db_val(cur, i, BILLING_INVOICE_CURRENCIES_CURRENCY),
-                    signer_key_id(sg),
-                    0,
-                    NULL};
+        draft dr = {
+            .kind = "invoice",
+            .tenant = tenant,
+            .period = period,
+            .currency = db_val(cur, i, BILLING_INVOICE_GROUPS_CURRENCY),
+            .key_id = signer_key_id(sg),
+            .seller = db_val(cur, i, BILLING_INVOICE_GROUPS_OPERATOR_ID),
+            .terms_days =
+                db_val(cur, i, BILLING_INVOICE_GROUPS_PAYMENT_TERMS_DAYS)};
         char idbuf[24];
-        const char *p[5];
+        const char *p[7];
         int64_t id = 0, number = 0;
+        bool incomplete = false;
         db_res *r = NULL;
 
         if ((s = draft_insert(d, &dr, &id, &number, e)) != ST_OK)
             goto out;
         p[0] = db_i64_str(idbuf, id);
         p[1] = tenant;
-        p[2] = dr.currency;
-        p[3] = start;
-        p[4] = end;
+        p[2] = dr.seller;
+        p[3] = dr.currency;
+        p[4] = dr.terms_days;
+        p[5] = start;
+        p[6] = end;
         s = db_run(d, &billing_sql_invoice_lines_from_billable, p, &r, e);
         if (s == ST_OK)
             res.lines += (int)db_affected(r);
@@ -401,7 +537,7 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
         r = NULL;
         if (s != ST_OK)
             goto out;
-        p[3] = period;
+        p[5] = period;
         s = db_run(d, &billing_sql_invoice_lines_from_adjustments, p, &r, e);
         if (s == ST_OK)
             res.lines += (int)db_affected(r);
@@ -411,9 +547,10 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
         {
             json_t *doc = NULL;
 
-            if ((s = issue(d, id, sg, &doc, e)) != ST_OK) {
-                err_wrap(e, "invoice for tenant %s, %s, %s", tenant, period,
-                         dr.currency);
+            if ((s = assign_taxes(d, id, e)) != ST_OK ||
+                (s = issue(d, id, sg, &doc, &incomplete, e)) != ST_OK) {
+                err_wrap(e, "invoice for tenant %s, %s, sold by %s in %s",
+                         tenant, period, dr.seller, dr.currency);
                 goto out;
             }
             json_array_append_new(docs, doc);
@@ -421,6 +558,7 @@ status invoice_close_period(db *d, const char *tenant, const char *period,
         sbuf_printf(&subj, " invoice:%" PRId64, id);
         res.ids[res.n] = id;
         res.numbers[res.n] = number;
+        res.incomplete[res.n] = incomplete;
         res.n++;
     }
     if (subj.failed) {
@@ -584,10 +722,11 @@ status invoice_credit_note(db *d, int64_t invoice_id, const int64_t *lines,
     if ((s = credit_lines(d, &inv, lines, n, &arr, e)) != ST_OK)
         goto out;
     {
-        draft dr = {"credit_note",       inv.doc.tenant_id,
-                    inv.doc.tenant_name, inv.doc.period,
-                    inv.doc.currency,    signer_key_id(sg),
-                    inv.doc.id,          reason};
+        draft dr = {.kind = "credit_note",
+                    .tenant = inv.doc.tenant_id,
+                    .key_id = signer_key_id(sg),
+                    .corrects_id = inv.doc.id,
+                    .reason = reason};
         char a[24], b[24];
         const char *p[4];
         db_res *r = NULL;
@@ -603,7 +742,7 @@ status invoice_credit_note(db *d, int64_t invoice_id, const int64_t *lines,
         if (s != ST_OK)
             goto out;
     }
-    if ((s = issue(d, id, sg, &doc, e)) != ST_OK)
+    if ((s = issue(d, id, sg, &doc, NULL, e)) != ST_OK)
         goto out;
     {
         char subj[160];
@@ -691,189 +830,19 @@ status invoice_format_parse(const char *name, invoice_format *out, err *e)
         *out = INVOICE_FMT_CSV;
     else if (name != NULL && strcmp(name, "html") == 0)
         *out = INVOICE_FMT_HTML;
+    else if (name != NULL && strcmp(name, "pdf") == 0)
+        *out = INVOICE_FMT_PDF;
     else
         return err_set(e, ST_INVALID,
-                       "format \"%.32s\" is not known; use json, csv or html",
+                       "format \"%.32s\" is not known; use json, csv, html "
+                       "or pdf",
                        name != NULL ? name : "");
     return ST_OK;
 }
 
-/* A CSV field, quoted when it holds a comma, quote or line break. Text
- * that a spreadsheet would take for a formula is prefixed with a quote
- * mark, so an exported description can never run as one. */
-static void csv_field(FILE *f, const char *s, bool last)
-{
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
-    bool formula = strchr("=+-@", s[0]) != NULL && s[0] != '\0';
-
-    if (quote)
-        fputc('"', f);
-    if (formula)
-        fputc('\'', f);
-    for (const char *c = s; *c != '\0'; c++) {
-        if (*c == '"')
-            fputc('"', f);
-        fputc(*c, f);
-    }
-    if (quote)
-        fputc('"', f);
-    fputs(last ? "\r\n" : ",", f);
-}
-
-static void csv_i64(FILE *f, int64_t v)
-{
-    fprintf(f, "%" PRId64 ",", v);
-}
-
-static void export_csv(const loaded *l, FILE *f)
-{
-    const invoice_doc *doc = &l->doc;
-    char amount[MONEY_FORMAT_MAX];
-
-    fputs("reference,kind,period,currency,line,billed_at,description,"
-          "case_id,case_external_id,task_id,worker_id,operator_id,"
-          "contract_id,outcome_id,outcome_code,billable_line_id,amount,"
-          "amount_minor\r\n",
-          f);
-    for (int i = 0; i < doc->nlines; i++) {
-        const invoice_doc_line *x = &doc->lines[i];
-
-        csv_field(f, l->ref, false);
-        csv_field(f, doc->credit_note ? "credit_note" : "invoice", false);
-        csv_field(f, doc->period, false);
-        csv_field(f, doc->currency, false);
-        csv_i64(f, x->line);
-        csv_field(f, x->billed_at, false);
-        csv_field(f, x->description, false);
-        csv_i64(f, x->case_id);
-        csv_field(f, x->case_external_id, false);
-        csv_i64(f, x->task_id);
-        csv_field(f, x->worker_id, false);
-        csv_field(f, x->operator_id, false);
-        csv_field(f, x->contract_id, false);
-        csv_i64(f, x->outcome_id);
-        csv_field(f, x->outcome_code, false);
-        csv_i64(f, x->billable_line_id);
-        money_format_plain(amount, sizeof(amount), doc->currency,
-                           x->amount_minor);
-        fprintf(f, "%s,%" PRId64 "\r\n", amount, x->amount_minor);
-    }
-}
-
-static void html_text(FILE *f, const char *s)
-{
-    for (; s != NULL && *s != '\0'; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
-
-static void html_row(FILE *f, const char *label, const char *value)
-{
-    fputs("<tr><th>", f);
-    html_text(f, label);
-    fputs("</th><td>", f);
-    html_text(f, value);
-    fputs("</td></tr>\n", f);
-}
-
-static void export_html(const loaded *l, FILE *f)
-{
-    const invoice_doc *doc = &l->doc;
-    const char *title = doc->credit_note ? "Credit note" : "Invoice";
-    char buf[MONEY_FORMAT_MAX + 8], ref[INVOICE_REF_MAX];
-
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-          "<meta charset=\"utf-8\">\n<title>",
-          f);
-    fprintf(f, "%s ", title);
-    html_text(f, l->ref);
-    fputs("</title>\n<style>\n"
-          "body{font-family:sans-serif;margin:2em;color:#222}\n"
-          "table{border-collapse:collapse;margin:1em 0}\n"
-          "th,td{border:1px solid #bbb;padding:4px 8px;text-align:left;"
-          "vertical-align:top}\n"
-          "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-          "tfoot td{font-weight:bold}\n"
-          ".seal{font-family:monospace;font-size:smaller;"
-          "word-break:break-all}\n"
-          "</style>\n</head>\n<body>\n<h1>",
-          f);
-    fprintf(f, "%s ", title);
-    html_text(f, l->ref);
-    fputs("</h1>\n<table>\n", f);
-    html_row(f, "Customer", doc->tenant_name);
-    html_row(f, "Customer id", doc->tenant_id);
-    html_row(f, "Period", doc->period);
-    html_row(f, "Issued (UTC)", doc->issued_at);
-    html_row(f, "Currency", doc->currency);
-    if (doc->credit_note) {
-        html_row(f, "Corrects invoice",
-                 invoice_doc_reference(ref, false, doc->tenant_id,
-                                       doc->corrects_number));
-        html_row(f, "Reason", doc->reason);
-    }
-    fputs("</table>\n<table>\n<thead><tr><th class=\"n\">Line</th>"
-          "<th>Billed (UTC)</th><th>Description</th><th>Case</th>"
-          "<th class=\"n\">Task</th><th>Worker</th><th>Outcome</th>"
-          "<th class=\"n\">Amount</th></tr></thead>\n<tbody>\n",
-          f);
-    for (int i = 0; i < doc->nlines; i++) {
-        const invoice_doc_line *x = &doc->lines[i];
-
-        fprintf(f, "<tr><td class=\"n\">%" PRId64 "</td><td>", x->line);
-        html_text(f, x->billed_at);
-        fputs("</td><td>", f);
-        html_text(f, x->description);
-        fputs("</td><td>", f);
-        html_text(f, x->case_external_id);
-        fprintf(f, " (#%" PRId64 ")</td><td class=\"n\">%" PRId64 "</td><td>",
-                x->case_id, x->task_id);
-        html_text(f, x->worker_id);
-        fputs("</td><td>", f);
-        html_text(f, x->outcome_code);
-        fprintf(f, " (#%" PRId64 ")</td><td class=\"n\">", x->outcome_id);
-        html_text(f, money_format_amount(buf, sizeof(buf), doc->currency,
-                                         x->amount_minor));
-        fputs("</td></tr>\n", f);
-    }
-    fprintf(f,
-            "</tbody>\n<tfoot><tr><td colspan=\"7\">Total (%d lines)"
-            "</td><td class=\"n\">",
-            doc->nlines);
-    html_text(f,
-              money_format(buf, sizeof(buf), doc->currency, doc->total_minor));
-    fputs("</td></tr></tfoot>\n</table>\n<p class=\"seal\">SHA-256: ", f);
-    html_text(f, l->hash);
-    fputs("<br>Ed25519 signature: ", f);
-    html_text(f, l->signature);
-    fputs("<br>Key id: ", f);
-    html_text(f, doc->key_id);
-    fputs("</p>\n<p>The signed original is the JSON export of this "
-          "document; check it with <code>twinline invoice verify --file "
-          "FILE --pubkey invoice.pub</code>.</p>\n</body>\n</html>\n",
-          f);
-}
-
 status invoice_export(db *d, int64_t id, invoice_format fmt, FILE *out, err *e)
 {
+    invoice_render_extra extra;
     char *canon = NULL, *env = NULL;
     size_t len = 0, envlen = 0;
     loaded l;
@@ -881,6 +850,7 @@ status invoice_export(db *d, int64_t id, invoice_format fmt, FILE *out, err *e)
 
     if ((s = load(d, id, &l, e)) != ST_OK)
         return s;
+    extra = (invoice_render_extra){l.ref, l.hash, l.signature, l.times};
     if (!l.issued) {
         s = err_set(e, ST_INVALID,
                     "%s is a draft; only issued documents "
@@ -898,12 +868,15 @@ status invoice_export(db *d, int64_t id, invoice_format fmt, FILE *out, err *e)
         fwrite(env, 1, envlen, out);
         break;
     case INVOICE_FMT_CSV:
-        export_csv(&l, out);
+        s = invoice_render_csv(&l.doc, &extra, out, e);
         break;
     case INVOICE_FMT_HTML:
-        export_html(&l, out);
+    case INVOICE_FMT_PDF:
+        s = invoice_render_html(&l.doc, &extra, out, e);
         break;
     }
+    if (s != ST_OK)
+        goto out;
     if (fflush(out) != 0 || ferror(out))
         s = err_set(e, ST_IO, "writing the export of %s failed", l.what);
 out:
@@ -953,6 +926,11 @@ status invoice_list(db *d, const char *tenant, invoice_summary **rows, int *n,
         snprintf(x->key_id, sizeof(x->key_id), "%s",
                  db_val(r, i, BILLING_INVOICE_LIST_KEY_ID));
         x->corrects_id = db_i64(r, i, BILLING_INVOICE_LIST_CORRECTS_ID);
+        x->tax_minor = db_i64(r, i, BILLING_INVOICE_LIST_TAX_MINOR);
+        snprintf(x->seller, sizeof(x->seller), "%s",
+                 db_val(r, i, BILLING_INVOICE_LIST_SELLER_ID));
+        snprintf(x->due_date, sizeof(x->due_date), "%s",
+                 db_val(r, i, BILLING_INVOICE_LIST_DUE_DATE));
         x->issued =
             strcmp(db_val(r, i, BILLING_INVOICE_LIST_STATE), "issued") == 0;
     }

@@ -165,52 +165,305 @@ static bool put_line(sbuf *b, const invoice_doc_line *l)
     return ok;
 }
 
+/* Format 1, as documents were signed before schema 018. */
+static bool render_v1(const invoice_doc *doc, sbuf *b)
+{
+    char ref[INVOICE_REF_MAX];
+    bool ok = true;
+
+    sbuf_append(b, "{", 1);
+    if (doc->credit_note) {
+        put_key(b, "corrects", true);
+        sbuf_append(b, "{", 1);
+        put_int_member(b, "id", doc->corrects_id, true);
+        put_int_member(b, "number", doc->corrects_number, false);
+        invoice_doc_reference(ref, false, doc->tenant_id, doc->corrects_number);
+        ok &= put_str_member(b, "reference", ref, false);
+        sbuf_append(b, "}", 1);
+    }
+    ok &= put_str_member(b, "currency", doc->currency, !doc->credit_note);
+    ok &= put_str_member(b, "format", INVOICE_DOC_FORMAT, false);
+    put_int_member(b, "id", doc->id, false);
+    ok &= put_str_member(b, "issued_at", doc->issued_at, false);
+    ok &= put_str_member(b, "key_id", doc->key_id, false);
+    ok &= put_str_member(b, "kind",
+                         doc->credit_note ? "credit_note" : "invoice", false);
+    put_int_member(b, "line_count", doc->nlines, false);
+    put_key(b, "lines", false);
+    sbuf_append(b, "[", 1);
+    for (int i = 0; i < doc->nlines; i++) {
+        if (i > 0)
+            sbuf_append(b, ",", 1);
+        ok &= put_line(b, &doc->lines[i]);
+    }
+    sbuf_append(b, "]", 1);
+    put_int_member(b, "number", doc->number, false);
+    ok &= put_str_member(b, "period", doc->period, false);
+    if (doc->credit_note)
+        ok &= put_str_member(b, "reason", doc->reason, false);
+    invoice_doc_reference(ref, doc->credit_note, doc->tenant_id, doc->number);
+    ok &= put_str_member(b, "reference", ref, false);
+    put_key(b, "tenant", false);
+    sbuf_append(b, "{", 1);
+    ok &= put_str_member(b, "id", doc->tenant_id, true);
+    ok &= put_str_member(b, "name", doc->tenant_name, false);
+    sbuf_append(b, "}", 1);
+    put_int_member(b, "total_minor", doc->total_minor, false);
+    sbuf_append(b, "}", 1);
+    return ok;
+}
+
+/* ---- format 2 ---- */
+
+static int cmp_str(const char *a, const char *b)
+{
+    return strcmp(a != NULL ? a : "", b != NULL ? b : "");
+}
+
+static int by_subtotal(const void *a, const void *b)
+{
+    const invoice_doc_line *x = *(const invoice_doc_line *const *)a;
+    const invoice_doc_line *y = *(const invoice_doc_line *const *)b;
+    int c = cmp_str(x->case_type, y->case_type);
+
+    return c != 0 ? c : cmp_str(x->outcome_code, y->outcome_code);
+}
+
+static int by_tax(const void *a, const void *b)
+{
+    const invoice_doc_line *x = *(const invoice_doc_line *const *)a;
+    const invoice_doc_line *y = *(const invoice_doc_line *const *)b;
+    int c = cmp_str(x->tax_name, y->tax_name);
+
+    if (c != 0)
+        return c;
+    if (x->tax_rate_bps != y->tax_rate_bps)
+        return x->tax_rate_bps < y->tax_rate_bps ? -1 : 1;
+    return cmp_str(x->tax_rounding, y->tax_rounding);
+}
+
+static bool add_i64(int64_t *acc, int64_t v)
+{
+    return !__builtin_add_overflow(*acc, v, acc);
+}
+
+void invoice_doc_summary_free(invoice_doc_summary *s)
+{
+    if (s == NULL)
+        return;
+    free(s->subtotals);
+    free(s->taxes);
+    memset(s, 0, sizeof(*s));
+}
+
+status invoice_doc_summarize(const invoice_doc *doc, invoice_doc_summary *out,
+                             err *e)
+{
+    const invoice_doc_line **v = NULL;
+    invoice_doc_summary r = {0};
+    size_t n = doc->nlines > 0 ? (size_t)doc->nlines : 0;
+    bool ok = true;
+
+    if (n > 0 && ((v = malloc(n * sizeof(*v))) == NULL ||
+                  (r.subtotals = calloc(n, sizeof(*r.subtotals))) == NULL ||
+                  (r.taxes = calloc(n, sizeof(*r.taxes))) == NULL)) {
+        free(v);
+        invoice_doc_summary_free(&r);
+        return err_set(e, ST_NOMEM, "no memory to sum %zu lines", n);
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = &doc->lines[i];
+    if (n > 1)
+        qsort(v, n, sizeof(*v), by_subtotal);
+    for (size_t i = 0; i < n; i++) {
+        invoice_doc_subtotal *t =
+            &r.subtotals[r.nsubtotals > 0 ? r.nsubtotals - 1 : 0];
+
+        if (r.nsubtotals == 0 || by_subtotal(&v[i], &v[i - 1]) != 0) {
+            t = &r.subtotals[r.nsubtotals++];
+            t->case_type = v[i]->case_type != NULL ? v[i]->case_type : "";
+            t->outcome_code = v[i]->outcome_code;
+        }
+        t->lines++;
+        ok &= add_i64(&t->net_minor, v[i]->amount_minor);
+        ok &= add_i64(&t->tax_minor, v[i]->tax_minor);
+    }
+    if (n > 1)
+        qsort(v, n, sizeof(*v), by_tax);
+    for (size_t i = 0; i < n; i++) {
+        invoice_doc_taxsum *t;
+
+        if (v[i]->tax_name == NULL || v[i]->tax_name[0] == '\0')
+            continue;
+        if (r.ntaxes == 0 || by_tax(&v[i], &v[i - 1]) != 0) {
+            t = &r.taxes[r.ntaxes++];
+            t->name = v[i]->tax_name;
+            t->rate_bps = v[i]->tax_rate_bps;
+            t->rounding = v[i]->tax_rounding != NULL ? v[i]->tax_rounding : "";
+        }
+        t = &r.taxes[r.ntaxes - 1];
+        ok &= add_i64(&t->base_minor, v[i]->amount_minor);
+        ok &= add_i64(&t->tax_minor, v[i]->tax_minor);
+    }
+    r.gross_minor = doc->total_minor;
+    ok &= add_i64(&r.gross_minor, doc->tax_minor);
+    free(v);
+    if (!ok) {
+        invoice_doc_summary_free(&r);
+        return err_set(e, ST_INVALID,
+                       "document %" PRId64 ": a subtotal or the total due "
+                       "does not fit in 64 bits",
+                       doc->id);
+    }
+    *out = r;
+    return ST_OK;
+}
+
+static bool put_party(sbuf *b, const char *key, const invoice_doc_party *p,
+                      bool first)
+{
+    bool ok = true;
+
+    put_key(b, key, first);
+    sbuf_append(b, "{", 1);
+    ok &= put_str_member(b, "address", p->address, true);
+    ok &= put_str_member(b, "bank_account", p->bank_account, false);
+    ok &= put_str_member(b, "bank_name", p->bank_name, false);
+    ok &= put_str_member(b, "country", p->country, false);
+    ok &= put_str_member(b, "id", p->id, false);
+    ok &= put_str_member(b, "name", p->name, false);
+    ok &= put_str_member(b, "tax_id", p->tax_id, false);
+    sbuf_append(b, "}", 1);
+    return ok;
+}
+
+/* A format 2 line: what the bank may see, nothing internal to the
+ * operator (no task, no worker). */
+static bool put_line_v2(sbuf *b, const invoice_doc_line *l)
+{
+    bool ok = true;
+
+    sbuf_append(b, "{", 1);
+    put_int_member(b, "amount_minor", l->amount_minor, true);
+    ok &= put_str_member(b, "billed_at", l->billed_at, false);
+    ok &= put_str_member(b, "case_external_id", l->case_external_id, false);
+    put_int_member(b, "case_id", l->case_id, false);
+    ok &= put_str_member(b, "case_type", l->case_type, false);
+    ok &= put_str_member(b, "contract_id", l->contract_id, false);
+    ok &= put_str_member(b, "description", l->description, false);
+    put_int_member(b, "line", l->line, false);
+    ok &= put_str_member(b, "outcome_code", l->outcome_code, false);
+    put_int_member(b, "outcome_id", l->outcome_id, false);
+    put_int_member(b, "tax_minor", l->tax_minor, false);
+    ok &= put_str_member(b, "tax_name", l->tax_name, false);
+    put_int_member(b, "tax_rate_bps", l->tax_rate_bps, false);
+    ok &= put_str_member(b, "tax_rounding", l->tax_rounding, false);
+    sbuf_append(b, "}", 1);
+    return ok;
+}
+
+/* Keys in strcmp order, as in format 1. */
+static bool render_v2(const invoice_doc *doc, const invoice_doc_summary *sum,
+                      sbuf *b)
+{
+    char ref[INVOICE_REF_MAX];
+    bool ok = true;
+
+    sbuf_append(b, "{", 1);
+    ok &= put_party(b, "buyer", &doc->buyer, true);
+    if (doc->credit_note) {
+        put_key(b, "corrects", false);
+        sbuf_append(b, "{", 1);
+        put_int_member(b, "id", doc->corrects_id, true);
+        put_int_member(b, "number", doc->corrects_number, false);
+        invoice_doc_reference(ref, false, doc->tenant_id, doc->corrects_number);
+        ok &= put_str_member(b, "reference", ref, false);
+        sbuf_append(b, "}", 1);
+    }
+    ok &= put_str_member(b, "currency", doc->currency, false);
+    if (!doc->credit_note)
+        ok &= put_str_member(b, "due_date", doc->due_date, false);
+    ok &= put_str_member(b, "format", INVOICE_DOC_FORMAT_V2, false);
+    put_int_member(b, "gross_minor", sum->gross_minor, false);
+    put_int_member(b, "id", doc->id, false);
+    ok &= put_str_member(b, "issue_date", doc->issue_date, false);
+    ok &= put_str_member(b, "issued_at", doc->issued_at, false);
+    ok &= put_str_member(b, "key_id", doc->key_id, false);
+    ok &= put_str_member(b, "kind",
+                         doc->credit_note ? "credit_note" : "invoice", false);
+    put_int_member(b, "line_count", doc->nlines, false);
+    put_key(b, "lines", false);
+    sbuf_append(b, "[", 1);
+    for (int i = 0; i < doc->nlines; i++) {
+        if (i > 0)
+            sbuf_append(b, ",", 1);
+        ok &= put_line_v2(b, &doc->lines[i]);
+    }
+    sbuf_append(b, "]", 1);
+    put_int_member(b, "net_minor", doc->total_minor, false);
+    put_int_member(b, "number", doc->number, false);
+    if (!doc->credit_note)
+        put_int_member(b, "payment_terms_days", doc->payment_terms_days, false);
+    ok &= put_str_member(b, "period", doc->period, false);
+    if (doc->credit_note)
+        ok &= put_str_member(b, "reason", doc->reason, false);
+    invoice_doc_reference(ref, doc->credit_note, doc->tenant_id, doc->number);
+    ok &= put_str_member(b, "reference", ref, false);
+    ok &= put_party(b, "seller", &doc->seller, false);
+    put_key(b, "subtotals", false);
+    sbuf_append(b, "[", 1);
+    for (int i = 0; i < sum->nsubtotals; i++) {
+        const invoice_doc_subtotal *t = &sum->subtotals[i];
+
+        if (i > 0)
+            sbuf_append(b, ",", 1);
+        sbuf_append(b, "{", 1);
+        ok &= put_str_member(b, "case_type", t->case_type, true);
+        put_int_member(b, "lines", t->lines, false);
+        put_int_member(b, "net_minor", t->net_minor, false);
+        ok &= put_str_member(b, "outcome_code", t->outcome_code, false);
+        put_int_member(b, "tax_minor", t->tax_minor, false);
+        sbuf_append(b, "}", 1);
+    }
+    sbuf_append(b, "]", 1);
+    put_int_member(b, "tax_minor", doc->tax_minor, false);
+    put_key(b, "taxes", false);
+    sbuf_append(b, "[", 1);
+    for (int i = 0; i < sum->ntaxes; i++) {
+        const invoice_doc_taxsum *t = &sum->taxes[i];
+
+        if (i > 0)
+            sbuf_append(b, ",", 1);
+        sbuf_append(b, "{", 1);
+        put_int_member(b, "base_minor", t->base_minor, true);
+        ok &= put_str_member(b, "name", t->name, false);
+        put_int_member(b, "rate_bps", t->rate_bps, false);
+        ok &= put_str_member(b, "rounding", t->rounding, false);
+        put_int_member(b, "tax_minor", t->tax_minor, false);
+        sbuf_append(b, "}", 1);
+    }
+    sbuf_append(b, "]", 1);
+    ok &= put_str_member(b, "time_zone", doc->time_zone, false);
+    sbuf_append(b, "}", 1);
+    return ok;
+}
+
 status invoice_doc_render(const invoice_doc *doc, char **out, size_t *len,
                           err *e)
 {
-    char ref[INVOICE_REF_MAX];
+    invoice_doc_summary sum = {0};
     sbuf b = {0};
-    bool ok = true;
+    bool ok;
+    status s;
 
-    sbuf_append(&b, "{", 1);
-    if (doc->credit_note) {
-        put_key(&b, "corrects", true);
-        sbuf_append(&b, "{", 1);
-        put_int_member(&b, "id", doc->corrects_id, true);
-        put_int_member(&b, "number", doc->corrects_number, false);
-        invoice_doc_reference(ref, false, doc->tenant_id, doc->corrects_number);
-        ok &= put_str_member(&b, "reference", ref, false);
-        sbuf_append(&b, "}", 1);
+    if (doc->format == 2) {
+        if ((s = invoice_doc_summarize(doc, &sum, e)) != ST_OK)
+            return s;
+        ok = render_v2(doc, &sum, &b);
+        invoice_doc_summary_free(&sum);
+    } else {
+        ok = render_v1(doc, &b);
     }
-    ok &= put_str_member(&b, "currency", doc->currency, !doc->credit_note);
-    ok &= put_str_member(&b, "format", INVOICE_DOC_FORMAT, false);
-    put_int_member(&b, "id", doc->id, false);
-    ok &= put_str_member(&b, "issued_at", doc->issued_at, false);
-    ok &= put_str_member(&b, "key_id", doc->key_id, false);
-    ok &= put_str_member(&b, "kind",
-                         doc->credit_note ? "credit_note" : "invoice", false);
-    put_int_member(&b, "line_count", doc->nlines, false);
-    put_key(&b, "lines", false);
-    sbuf_append(&b, "[", 1);
-    for (int i = 0; i < doc->nlines; i++) {
-        if (i > 0)
-            sbuf_append(&b, ",", 1);
-        ok &= put_line(&b, &doc->lines[i]);
-    }
-    sbuf_append(&b, "]", 1);
-    put_int_member(&b, "number", doc->number, false);
-    ok &= put_str_member(&b, "period", doc->period, false);
-    if (doc->credit_note)
-        ok &= put_str_member(&b, "reason", doc->reason, false);
-    invoice_doc_reference(ref, doc->credit_note, doc->tenant_id, doc->number);
-    ok &= put_str_member(&b, "reference", ref, false);
-    put_key(&b, "tenant", false);
-    sbuf_append(&b, "{", 1);
-    ok &= put_str_member(&b, "id", doc->tenant_id, true);
-    ok &= put_str_member(&b, "name", doc->tenant_name, false);
-    sbuf_append(&b, "}", 1);
-    put_int_member(&b, "total_minor", doc->total_minor, false);
-    sbuf_append(&b, "}", 1);
     if (!ok) {
         sbuf_free(&b);
         return err_set(e, ST_INVALID,
@@ -448,13 +701,17 @@ status invoice_doc_verify(const char *json, size_t len,
     }
     key_id = json_string_value(json_object_get(doc, "key_id"));
     kind = json_string_value(json_object_get(doc, "kind"));
+    /* Format 1 names the tenant "tenant", format 2 the buyer. */
     tenant = json_object_get(doc, "tenant");
+    if (tenant == NULL)
+        tenant = json_object_get(doc, "buyer");
     tenant_id = json_string_value(json_object_get(tenant, "id"));
     number = json_integer_value(json_object_get(doc, "number"));
     if (key_id == NULL || kind == NULL || tenant_id == NULL ||
         !json_is_integer(json_object_get(doc, "number"))) {
         s = err_set(e, ST_INVALID,
-                    "the document lacks key_id, kind, tenant.id or number");
+                    "the document lacks key_id, kind, number or the "
+                    "tenant's id (tenant.id, buyer.id)");
         goto out;
     }
     snprintf(what, sizeof(what), "%s ",

@@ -194,23 +194,30 @@ int cmd_tenant(int argc, char **argv, const config *cfg)
 }
 
 static const char worker_usage[] =
-    "usage: twinline worker list [--pool POOL] [--ids]\n"
+    "usage: twinline worker list [--pool POOL] [--kind human|ai]\n"
+    "                            [--except ID,...] [--ids]\n"
     "\n"
     "List workers with pool, presence, skills (\"legal:1(ai 3)\" is level 1,\n"
     "3 with the AI skill pack) and capacity per channel.\n"
-    "  --pool POOL   only this pool's workers\n"
-    "  --ids         print only the ids, comma-separated (for scripts:\n"
-    "                twinline-agent --workers $(twinline worker list --ids))\n";
+    "  --pool POOL       only this pool's workers\n"
+    "  --kind KIND       only people (human) or only AI workers (ai)\n"
+    "  --except ID,...   leave these workers out\n"
+    "  --ids             print only the ids, comma-separated, for scripts:\n"
+    "                    twinline-agent --workers \"$(twinline worker list\n"
+    "                    --kind human --except w001 --ids)\"\n";
 
 int cmd_worker(int argc, char **argv, const config *cfg)
 {
     cli_opt opts[] = {{"--pool", true, NULL, false},
-                      {"--ids", false, NULL, false}};
+                      {"--ids", false, NULL, false},
+                      {"--kind", true, NULL, false},
+                      {"--except", true, NULL, false}};
+    cmd_worker_filter f;
     cli_args a;
     db *d = NULL;
     err e = {0};
     int rc =
-        cli_args_parse(argc, argv, 1, cfg, opts, 2, NULL, worker_usage, &a);
+        cli_args_parse(argc, argv, 1, cfg, opts, 4, NULL, worker_usage, &a);
 
     if (rc != 0)
         return rc;
@@ -220,7 +227,9 @@ int cmd_worker(int argc, char **argv, const config *cfg)
         return cli_usage_error(worker_usage, "%s", "expected: worker list");
     if ((rc = connect_db(&a, &d, &e)) != 0)
         return rc;
-    if (cmd_worker_list(d, opts[0].value, opts[1].set, stdout, &e) != ST_OK)
+    f = (cmd_worker_filter){opts[0].value, opts[2].value, opts[3].value,
+                            opts[1].set};
+    if (cmd_worker_list(d, &f, stdout, &e) != ST_OK)
         rc = cli_fail(&e);
     db_close(d);
     return rc;

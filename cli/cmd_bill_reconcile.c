@@ -10,7 +10,7 @@
 #include "invoice.h"
 #include "money.h"
 
-#define RC_COLS 6
+#define RC_COLS 5
 
 /*
  * Every check is one statement, cli/sql/reconcile_<key>.sql, over ($1
@@ -23,26 +23,26 @@ typedef struct rc_check {
     const char *name;
     const char *key; /* in the key=value output */
     const db_stmt *st;
-    bool money;
+    const char *unit; /* what a count counts (singular); NULL: money */
     int tenant, currency, expected, found; /* the statement's columns */
 } rc_check;
 
-#define RC_CHECK(name, key, KEY, money)                                        \
+#define RC_CHECK(name, key, KEY, unit)                                         \
     {                                                                          \
-        name, #key, &cli_sql_reconcile_##key, money,                           \
+        name, #key, &cli_sql_reconcile_##key, unit,                            \
             CLI_RECONCILE_##KEY##_TENANT_ID, CLI_RECONCILE_##KEY##_CURRENCY,   \
             CLI_RECONCILE_##KEY##_EXPECTED, CLI_RECONCILE_##KEY##_FOUND        \
     }
 
 static const rc_check checks[] = {
-    RC_CHECK("billable outcomes billed", billed, BILLED, false),
-    RC_CHECK("splits sum to price", splits, SPLITS, true),
-    RC_CHECK("receivable = verified", receivable, RECEIVABLE, true),
-    RC_CHECK("unverified = pending", unverified, UNVERIFIED, true),
-    RC_CHECK("adjustments posted", adjustments, ADJUSTMENTS, true),
-    RC_CHECK("documents = standing lines", invoiced, INVOICED, true),
-    RC_CHECK("document totals intact", documents, DOCUMENTS, false),
-    RC_CHECK("trial balance zero", trial, TRIAL, true),
+    RC_CHECK("billable outcomes billed", billed, BILLED, "outcome"),
+    RC_CHECK("splits sum to price", splits, SPLITS, NULL),
+    RC_CHECK("receivable = verified", receivable, RECEIVABLE, NULL),
+    RC_CHECK("unverified = pending", unverified, UNVERIFIED, NULL),
+    RC_CHECK("adjustments posted", adjustments, ADJUSTMENTS, NULL),
+    RC_CHECK("documents = standing lines", invoiced, INVOICED, NULL),
+    RC_CHECK("document totals intact", documents, DOCUMENTS, "document"),
+    RC_CHECK("trial balance zero", trial, TRIAL, NULL),
 };
 
 static status run_check(db *d, const rc_check *c, const char *const *params,
@@ -69,19 +69,22 @@ static status run_check(db *d, const rc_check *c, const char *const *params,
                     ok ? "ok" : "MISMATCH", want, got);
             continue;
         }
-        if (c->money) {
-            money_format_amount(a, sizeof(a), db_val(r, i, c->currency), want);
-            money_format_amount(b, sizeof(b), db_val(r, i, c->currency), got);
+        /* Money carries its currency and a count says what it counts, so
+         * no figure stands under a heading that is not its own. */
+        if (c->unit == NULL) {
+            money_format(a, sizeof(a), db_val(r, i, c->currency), want);
+            money_format(b, sizeof(b), db_val(r, i, c->currency), got);
         } else {
-            snprintf(a, sizeof(a), "%" PRId64, want);
-            snprintf(b, sizeof(b), "%" PRId64, got);
+            snprintf(a, sizeof(a), "%" PRId64 " %s%s", want, c->unit,
+                     want == 1 ? "" : "s");
+            snprintf(b, sizeof(b), "%" PRId64 " %s%s", got, c->unit,
+                     got == 1 ? "" : "s");
         }
         cells[0] = c->name;
         cells[1] = db_val(r, i, c->tenant);
-        cells[2] = db_val(r, i, c->currency);
-        cells[3] = a;
-        cells[4] = b;
-        cells[5] = ok ? "ok" : "MISMATCH";
+        cells[2] = a;
+        cells[3] = b;
+        cells[4] = ok ? "ok" : "MISMATCH";
         s = cli_table_add(t, cells, e);
     }
     db_res_free(r);
@@ -91,8 +94,8 @@ static status run_check(db *d, const rc_check *c, const char *const *params,
 status cmd_bill_reconcile(db *d, const char *tenant, const char *period,
                           cli_format fmt, FILE *out, int *mismatches, err *e)
 {
-    static const char *const heads[RC_COLS] = {"CHECK",    "TENANT", "CUR",
-                                               "EXPECTED", "FOUND",  "RESULT"};
+    static const char *const heads[RC_COLS] = {"CHECK", "TENANT", "EXPECTED",
+                                               "FOUND", "RESULT"};
     char start[INVOICE_TIME_MAX], end[INVOICE_TIME_MAX];
     const char *params[4] = {tenant, NULL, NULL, period};
     cli_table *t = NULL;
@@ -109,8 +112,8 @@ status cmd_bill_reconcile(db *d, const char *tenant, const char *period,
         (s = cli_table_create(&t, RC_COLS, heads, e)) != ST_OK)
         goto out;
     if (t != NULL) {
+        cli_table_right(t, 2);
         cli_table_right(t, 3);
-        cli_table_right(t, 4);
     }
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
         s = run_check(d, &checks[i], params, t, fmt, out, mismatches, e);
@@ -126,11 +129,19 @@ status cmd_bill_reconcile(db *d, const char *tenant, const char *period,
             "their period, UTC; amounts in major units)\n",
             period != NULL ? period : "all periods");
     cli_table_print(t, out);
-    if (*mismatches == 0)
+    if (*mismatches == 0) {
         fprintf(out, "all %d figures agree\n", cli_table_rows(t));
-    else
+    } else {
+        cmd_bill_state st;
+
         fprintf(out, "%d figure%s not agree\n", *mismatches,
                 *mismatches == 1 ? " does" : "s do");
+        /* The commonest cause: billing is stopped or still working. */
+        if ((s = cmd_bill_status(d, tenant, params[1], params[2], &st, e)) !=
+            ST_OK)
+            goto out;
+        cmd_bill_state_print(&st, out);
+    }
 out:
     cli_table_destroy(t);
     return s;

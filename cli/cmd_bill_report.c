@@ -60,9 +60,11 @@ static status block(db *d, const br_block *k, const char *const *params,
         "pending_minor", "reversed",     "reversed_minor",
         "margin_minor",  "margin_cases", "margin_per_case_minor",
         "ledger_minor"};
+    /* Counts and their amounts side by side, each under its own name. */
     const char *heads[BR_COLS] = {
-        key_head,   "CUR",    "VERIFIED", "BILLED", "PENDING",     "AMOUNT",
-        "REVERSED", "AMOUNT", "MARGIN",   "CASES",  "MARGIN/CASE", ledger_head};
+        key_head,         "CUR",      "VERIFIED",        "BILLED", "PENDING",
+        "PENDING_AMOUNT", "REVERSED", "REVERSED_AMOUNT", "MARGIN", "CASES",
+        "MARGIN/CASE",    ledger_head};
     char amt[6][MONEY_FORMAT_MAX];
     cli_table *t = NULL;
     db_res *r = NULL;
@@ -130,7 +132,7 @@ static status block(db *d, const br_block *k, const char *const *params,
         goto out;
     fprintf(out, "%s\n", title);
     if (cli_table_rows(t) == 0)
-        fprintf(out, "  no billable outcomes under a price plan\n");
+        fprintf(out, "  no billed outcomes under a price plan\n");
     else
         cli_table_print(t, out);
 out:
@@ -162,9 +164,52 @@ status cmd_bill_scope(db *d, const char *tenant, const char *period,
     return s;
 }
 
+status cmd_bill_status(db *d, const char *tenant, const char *start,
+                       const char *end, cmd_bill_state *out, err *e)
+{
+    const char *params[3] = {tenant, start, end};
+    db_res *r = NULL;
+    status s = db_run(d, &cli_sql_bill_status, params, &r, e);
+
+    if (s != ST_OK)
+        return s;
+    memset(out, 0, sizeof(*out));
+    out->billing_sessions = db_i64(r, 0, CLI_BILL_STATUS_BILLING_SESSIONS);
+    out->unbilled = db_i64(r, 0, CLI_BILL_STATUS_UNBILLED);
+    snprintf(out->oldest_unbilled, sizeof(out->oldest_unbilled), "%s",
+             db_val(r, 0, CLI_BILL_STATUS_OLDEST_UNBILLED));
+    db_res_free(r);
+    return ST_OK;
+}
+
+void cmd_bill_state_print(const cmd_bill_state *st, FILE *out)
+{
+    if (st->billing_sessions == 0 && st->unbilled > 0)
+        fprintf(out,
+                "twinline-billing is not running: no billing session is "
+                "connected to this database, and %" PRId64 " billable "
+                "outcome%s since %s UTC %s no billable line yet. Start "
+                "it (docs/operations.md, \"Running by hand\"); it catches "
+                "up on what was recorded meanwhile.\n\n",
+                st->unbilled, st->unbilled == 1 ? "" : "s", st->oldest_unbilled,
+                st->unbilled == 1 ? "has" : "have");
+    else if (st->billing_sessions == 0)
+        fprintf(out, "twinline-billing is not running (no billing session "
+                     "is connected to this database); nothing is waiting "
+                     "to be billed.\n\n");
+    else if (st->unbilled > 0)
+        fprintf(out,
+                "twinline-billing is running and catching up: %" PRId64
+                " billable outcome%s since %s UTC %s no billable line "
+                "yet (see its log).\n\n",
+                st->unbilled, st->unbilled == 1 ? "" : "s", st->oldest_unbilled,
+                st->unbilled == 1 ? "has" : "have");
+}
+
 status cmd_bill_report(db *d, const char *tenant, const char *period,
                        cli_format fmt, FILE *out, err *e)
 {
+    cmd_bill_state st;
     char start[INVOICE_TIME_MAX], end[INVOICE_TIME_MAX];
     const char *params[3] = {tenant, NULL, NULL};
     status s = cmd_bill_scope(d, tenant, period, start, end, e);
@@ -175,13 +220,20 @@ status cmd_bill_report(db *d, const char *tenant, const char *period,
         params[1] = start;
         params[2] = end;
     }
-    if (fmt == ADMIN_FMT_KV)
+    if ((s = cmd_bill_status(d, tenant, params[1], params[2], &st, e)) != ST_OK)
+        return s;
+    if (fmt == ADMIN_FMT_KV) {
         fprintf(out, "billreport.period=%s\n", period != NULL ? period : "all");
-    else
+        fprintf(out, "billreport.billing_running=%d\n",
+                st.billing_sessions > 0);
+        fprintf(out, "billreport.unbilled=%" PRId64 "\n", st.unbilled);
+    } else {
         fprintf(out,
                 "Billing report, %s (outcomes by their time, UTC; "
                 "amounts in major units)\n\n",
                 period != NULL ? period : "all periods");
+        cmd_bill_state_print(&st, out);
+    }
     s = block(d, &by_tenant, params, "By tenant (receivable)", "TENANT",
               "tenant", "LEDGER", fmt, out, e);
     if (s != ST_OK)

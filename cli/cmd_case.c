@@ -338,12 +338,14 @@ status cmd_case_show(db *d, const char *tenant, int64_t case_id,
     fprintf(out,
             "case %s  tenant %s  external id %s\n"
             "type %s (playbook version %s)  priority %s  state %s\n"
+            "times in %s\n"
             "created %s",
             id, tenant, db_val(c, 0, CLI_CASE_BY_ID_EXTERNAL_ID),
             db_val(c, 0, CLI_CASE_BY_ID_CASE_TYPE),
             db_val(c, 0, CLI_CASE_BY_ID_PLAYBOOK_VERSION),
             db_val(c, 0, CLI_CASE_BY_ID_PRIORITY),
             db_val(c, 0, CLI_CASE_BY_ID_STATE),
+            db_val(c, 0, CLI_CASE_BY_ID_TIME_ZONE),
             db_val(c, 0, CLI_CASE_BY_ID_CREATED_AT));
     if (db_val(c, 0, CLI_CASE_BY_ID_CLOSED_AT)[0] != '\0')
         fprintf(out, "  closed %s (%s s)",

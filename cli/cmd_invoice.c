@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_args.h"
+#include "cli_pdf.h"
 #include "cli_table.h"
 #include "db.h"
 #include "ids.h"
@@ -22,7 +24,8 @@ static const char invoice_usage[] =
     "       twinline invoice close --tenant T --period YYYY-MM --key DIR "
     "[--early]\n"
     "       twinline invoice list [--tenant T]\n"
-    "       twinline invoice show ID [--format json|csv|html] [--out FILE]\n"
+    "       twinline invoice show ID [--format json|csv|html|pdf] [--out "
+    "FILE]\n"
     "       twinline invoice verify --file FILE --pubkey PUBFILE\n"
     "       twinline invoice verify --id ID --pubkey PUBFILE\n"
     "       twinline invoice credit --invoice ID --reason TEXT "
@@ -48,27 +51,30 @@ static const char close_usage[] =
     "Close tenant T's month: every billable line created in it (UTC) and\n"
     "not invoiced yet, the month's complaint penalties and, when a price\n"
     "plan's monthly minimum was not reached, its top-up, go on one invoice\n"
-    "per currency, which is numbered\n"
-    "(next in the tenant's series), signed with DIR/invoice.key and\n"
-    "issued. A period closes once; a period with nothing to invoice is an\n"
-    "error and changes nothing.\n"
+    "per seller (the operator), currency and payment terms, with the tax\n"
+    "of each line's contract. Each is numbered (next in the tenant's\n"
+    "series), signed with DIR/invoice.key and issued. A period closes\n"
+    "once; a period with nothing to invoice is an error and changes\n"
+    "nothing.\n"
     "  --early   close a month that has not ended yet (lines billed later\n"
     "            in it will not be invoiced)\n";
 
 static const char list_usage[] =
     "usage: twinline invoice list [--tenant T]\n"
     "\n"
-    "List invoices and credit notes: reference, period, currency, lines,\n"
-    "total, issue time and signing key.\n";
+    "List invoices and credit notes: reference, seller, period, lines, net,\n"
+    "tax and gross totals, due date, issue time and signing key.\n";
 
 static const char show_usage[] =
-    "usage: twinline invoice show ID [--format json|csv|html] [--out FILE]\n"
+    "usage: twinline invoice show ID [--format json|csv|html|pdf] "
+    "[--out FILE]\n"
     "\n"
     "Export an issued invoice or credit note (ID as in `invoice list`).\n"
     "  json  the signed document (default): what `invoice verify --file`\n"
     "        checks\n"
     "  csv   one row per line, amounts as decimals and minor units\n"
-    "  html  a readable document for a finance team\n"
+    "  html  a readable document for a finance team, printable on A4\n"
+    "  pdf   the HTML printed by headless Chromium (needs --out)\n"
     "  --out FILE  write to FILE instead of standard output\n";
 
 static const char verify_usage[] =
@@ -183,6 +189,12 @@ static int cmd_close(int argc, char **argv, const config *cfg)
 
         printf("  id %" PRId64 "  %s\n", res.ids[i],
                invoice_doc_reference(ref, false, o[0].value, res.numbers[i]));
+        if (res.incomplete[i])
+            printf("  note: %s lacks the seller's or the buyer's address or "
+                   "tax id, which an accounts payable department asks for; "
+                   "add \"legal\" to the operator and the tenant "
+                   "(docs/config.md) before the next close\n",
+                   ref);
     }
 out:
     db_close(d);
@@ -194,9 +206,10 @@ out:
 
 static int cmd_list(int argc, char **argv, const config *cfg)
 {
-    static const char *const heads[] = {"id",     "reference", "kind",
-                                        "period", "lines",     "total",
-                                        "issued", "corrects",  "key"};
+    enum { NCOLS = 12 };
+    static const char *const heads[NCOLS] = {
+        "id",  "reference", "kind",  "seller", "period",   "lines",
+        "net", "tax",       "gross", "due",    "corrects", "issued"};
     cli_opt o[] = {{"--tenant", true, NULL, false}};
     invoice_summary *rows = NULL;
     cli_table *t = NULL;
@@ -215,27 +228,35 @@ static int cmd_list(int argc, char **argv, const config *cfg)
     if ((rc = connect_db(&a, &d)) != 0)
         return rc;
     if (invoice_list(d, o[0].value, &rows, &n, &e) != ST_OK ||
-        cli_table_create(&t, 9, heads, &e) != ST_OK) {
+        cli_table_create(&t, NCOLS, heads, &e) != ST_OK) {
         rc = cli_fail(&e);
         goto out;
     }
     cli_table_right(t, 0);
-    cli_table_right(t, 4);
-    cli_table_right(t, 5);
+    for (int c = 5; c <= 8; c++)
+        cli_table_right(t, c);
     for (int i = 0; i < n; i++) {
-        char id[24], lines[24], total[MONEY_FORMAT_MAX], corr[24];
+        char id[24], lines[24], corr[24];
+        char net[MONEY_FORMAT_MAX], tax[MONEY_FORMAT_MAX];
+        char gross[MONEY_FORMAT_MAX];
         const invoice_summary *x = &rows[i];
-        const char *cells[9] = {
-            db_i64_str(id, x->id),
-            x->reference,
-            x->credit_note ? "credit_note" : "invoice",
-            x->period,
-            db_i64_str(lines, x->line_count),
-            money_format(total, sizeof(total), x->currency, x->total_minor),
-            x->issued ? x->issued_at : "draft",
-            x->corrects_id > 0 ? db_i64_str(corr, x->corrects_id) : "",
-            x->key_id};
+        int64_t g = 0;
+        const char *cells[NCOLS];
 
+        if (__builtin_add_overflow(x->total_minor, x->tax_minor, &g))
+            g = 0;
+        cells[0] = db_i64_str(id, x->id);
+        cells[1] = x->reference;
+        cells[2] = x->credit_note ? "credit_note" : "invoice";
+        cells[3] = x->seller;
+        cells[4] = x->period;
+        cells[5] = db_i64_str(lines, x->line_count);
+        cells[6] = money_format(net, sizeof(net), x->currency, x->total_minor);
+        cells[7] = money_format(tax, sizeof(tax), x->currency, x->tax_minor);
+        cells[8] = money_format(gross, sizeof(gross), x->currency, g);
+        cells[9] = x->due_date;
+        cells[10] = x->corrects_id > 0 ? db_i64_str(corr, x->corrects_id) : "";
+        cells[11] = x->issued ? x->issued_at : "draft";
         if (cli_table_add(t, cells, &e) != ST_OK) {
             rc = cli_fail(&e);
             goto out;
@@ -255,6 +276,36 @@ out:
 }
 
 /* ---- show ---- */
+
+/* Export id as a PDF into path: the HTML rendering, written into a
+ * private temporary directory, printed by Chromium (cli_pdf.h). */
+static status export_pdf(db *d, int64_t id, const char *path, err *e)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    char dir[4096], html[4200];
+    FILE *f = NULL;
+    status s;
+
+    snprintf(dir, sizeof(dir), "%s/twinline-invoice-XXXXXX",
+             tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : "/tmp");
+    if (mkdtemp(dir) == NULL)
+        return err_set(e, ST_IO, "create a temporary directory: %s",
+                       strerror(errno));
+    snprintf(html, sizeof(html), "%s/invoice.html", dir);
+    if ((f = fopen(html, "w")) == NULL) {
+        s = err_set(e, ST_IO, "create %s: %s", html, strerror(errno));
+        goto out;
+    }
+    s = invoice_export(d, id, INVOICE_FMT_PDF, f, e);
+    if (fclose(f) != 0 && s == ST_OK)
+        s = err_set(e, ST_IO, "write %s: %s", html, strerror(errno));
+    if (s == ST_OK)
+        s = cli_pdf_print(html, path, e);
+    remove(html);
+out:
+    rmdir(dir);
+    return s;
+}
 
 static int cmd_show(int argc, char **argv, const config *cfg)
 {
@@ -279,8 +330,17 @@ static int cmd_show(int argc, char **argv, const config *cfg)
                                "`twinline invoice list`)");
     if (o[0].set && invoice_format_parse(o[0].value, &fmt, &e) != ST_OK)
         return cli_usage_error(show_usage, "%s", e.msg);
+    if (fmt == INVOICE_FMT_PDF && !o[1].set)
+        return cli_usage_error(show_usage, "%s",
+                               "--format pdf writes a file: give --out "
+                               "FILE.pdf");
     if ((rc = connect_db(&a, &d)) != 0)
         return rc;
+    if (fmt == INVOICE_FMT_PDF) {
+        if (export_pdf(d, id, o[1].value, &e) != ST_OK)
+            rc = cli_fail(&e);
+        goto out;
+    }
     if (o[1].set) {
         /* Write beside the target and rename, so FILE is never half a
          * document. */

@@ -1,9 +1,12 @@
 #include "cmd_list.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli_sql.h"
 #include "cli_table.h"
+#include "ids.h"
+#include "sbuf.h"
 
 /*
  * Print every row of r as a table of its ncols columns, in the order its
@@ -57,20 +60,64 @@ status cmd_tenant_list(db *d, FILE *out, err *e)
     return s;
 }
 
-status cmd_worker_list(db *d, const char *pool, bool ids_only, FILE *out,
-                       err *e)
+/* The --except list "w1,w2" as the array literal "{w1,w2}": each id must
+ * be a token, which also keeps the literal free of quotes and braces. */
+static status except_array(const char *list, sbuf *arr, err *e)
+{
+    const char *p = list;
+
+    sbuf_append(arr, "{", 1);
+    for (int k = 0; *p != '\0'; k++) {
+        size_t n = strcspn(p, ",");
+        char id[ID_MAX + 2];
+
+        if (n == 0 || n > ID_MAX) {
+            sbuf_free(arr);
+            return err_set(e, ST_INVALID,
+                           "--except takes worker ids separated by commas "
+                           "(got \"%.64s\")",
+                           list);
+        }
+        memcpy(id, p, n);
+        id[n] = '\0';
+        if (!ids_token_valid(id)) {
+            sbuf_free(arr);
+            return err_set(e, ST_INVALID,
+                           "--except: \"%s\" is not a worker id (letters, "
+                           "digits, '_' and '-')",
+                           id);
+        }
+        sbuf_printf(arr, "%s%s", k > 0 ? "," : "", id);
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    sbuf_append(arr, "}", 1);
+    if (arr->failed) {
+        sbuf_free(arr);
+        return err_set(e, ST_NOMEM, "out of memory");
+    }
+    return ST_OK;
+}
+
+status cmd_worker_list(db *d, const cmd_worker_filter *f, FILE *out, err *e)
 {
     static const char *const heads[] = {"WORKER",    "POOL",     "NAME",
                                         "KIND",      "PRESENCE", "QUALITY",
                                         "LANGUAGES", "SKILLS",   "CAPACITY"};
     static const int right[] = {CLI_LIST_WORKERS_QUALITY, -1};
-    const char *params[1] = {pool};
+    const char *params[3] = {f->pool, f->kind, NULL};
+    sbuf except = {0};
     db_res *r = NULL;
     status s;
 
     _Static_assert(sizeof(heads) / sizeof(heads[0]) == CLI_LIST_WORKERS_NCOLS,
                    "a head per column of list_workers.sql");
-    if (pool != NULL) {
+    if (f->kind != NULL && strcmp(f->kind, "human") != 0 &&
+        strcmp(f->kind, "ai") != 0)
+        return err_set(e, ST_INVALID,
+                       "--kind must be human or ai (got \"%.32s\")", f->kind);
+    if (f->pool != NULL) {
         if ((s = db_run(d, &cli_sql_pool_known, params, &r, e)) != ST_OK)
             return s;
         if (db_rows(r) == 0) {
@@ -78,25 +125,46 @@ status cmd_worker_list(db *d, const char *pool, bool ids_only, FILE *out,
             return err_set(e, ST_NOT_FOUND,
                            "pool \"%s\" does not exist; run: twinline worker "
                            "list",
-                           pool);
+                           f->pool);
         }
         db_res_free(r);
         r = NULL;
     }
+    if (f->except != NULL) {
+        const char *p[1];
+
+        if ((s = except_array(f->except, &except, e)) != ST_OK)
+            return s;
+        p[0] = sbuf_str(&except);
+        if ((s = db_run(d, &cli_sql_workers_unknown, p, &r, e)) != ST_OK)
+            goto out;
+        if (db_rows(r) > 0) {
+            s = err_set(e, ST_NOT_FOUND,
+                        "--except: worker \"%s\" does not exist; run: "
+                        "twinline worker list",
+                        db_val(r, 0, CLI_WORKERS_UNKNOWN_ID));
+            goto out;
+        }
+        db_res_free(r);
+        r = NULL;
+        params[2] = p[0];
+    }
     if ((s = db_run(d, &cli_sql_list_workers, params, &r, e)) != ST_OK)
-        return s;
-    if (ids_only) {
+        goto out;
+    if (f->ids_only) {
         for (int i = 0; i < db_rows(r); i++)
             fprintf(out, "%s%s", i > 0 ? "," : "",
                     db_val(r, i, CLI_LIST_WORKERS_ID));
         fputc('\n', out);
     } else if (db_rows(r) == 0) {
-        fprintf(out, "no workers; load some with: twinline load "
+        fprintf(out, "no workers match; load some with: twinline load "
                      "examples/operator.json\n");
     } else {
         s = print_rows(r, CLI_LIST_WORKERS_NCOLS, heads, right, out, e);
     }
+out:
     db_res_free(r);
+    sbuf_free(&except);
     return s;
 }
 

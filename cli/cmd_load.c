@@ -457,26 +457,198 @@ static status load_channels(loader *l, const json_t *obj, err *e)
     return ST_OK;
 }
 
-static status load_tenant(loader *l, const json_t *t, const char *where, err *e)
+/* ---- legal identity (invoices, docs/config.md "legal") ---- */
+
+/* A party's legal identity as the upserts take it: name, address, tax id,
+ * country, bank name, bank account; NULL when the document has none. */
+typedef struct legal {
+    const char *v[6];
+} legal;
+
+/* The characters of China's unified social credit code (GB 32100-2015):
+ * digits and capitals without I, O, S, V and Z. */
+static const char uscc_chars[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+/* True when code is an 18-character unified social credit code whose last
+ * character is its check character: weights 3^i mod 31, and the check is
+ * 31 minus the weighted sum mod 31 (31 written as 0). */
+static bool uscc_valid(const char *code)
 {
-    static const jfield fields[] = {{"id", JF_TOKEN, true},
-                                    {"name", JF_STRING, true},
-                                    {"kind", JF_STRING, false},
-                                    {"priority", JF_INT, false}};
-    const char *name, *kind;
-    int64_t prio;
-    char pbuf[24];
+    int sum = 0, weight = 1;
+    const char *p;
+
+    if (strlen(code) != 18)
+        return false;
+    for (int i = 0; i < 18; i++)
+        if (code[i] == '\0' || strchr(uscc_chars, code[i]) == NULL)
+            return false;
+    for (int i = 0; i < 17; i++) {
+        p = strchr(uscc_chars, code[i]);
+        sum += (int)(p - uscc_chars) * weight;
+        weight = weight * 3 % 31;
+    }
+    return uscc_chars[(31 - sum % 31) % 31] == code[17];
+}
+
+/* Tax ids are printed and matched by people and tax systems: letters,
+ * digits and the separators some countries print ("GB 123 4567 89",
+ * "DE-123/456"). */
+static bool tax_id_chars(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+              (*s >= '0' && *s <= '9') || strchr(" -./", *s) != NULL))
+            return false;
+    return true;
+}
+
+/* A required text member of 1..max bytes. */
+static status text_member(const json_t *obj, const char *key, const char *where,
+                          size_t max, const char **out, err *e)
+{
+    const char *v = jsonx_str(obj, key);
+    char p[PATH_MAX_LEN];
+
+    if (v == NULL || v[0] == '\0' || strlen(v) > max) {
+        path_join(p, where, key);
+        return bad(e, ST_INVALID, p, "must be 1..%zu characters", max);
+    }
+    *out = v;
+    return ST_OK;
+}
+
+/*
+ * The optional "legal" object of a tenant or operator: name, address,
+ * tax_id and country are required in it, bank optional. Absent: every
+ * field NULL (the invoices print the configured name and mark the rest
+ * as not configured).
+ */
+static status load_legal(const json_t *obj, const char *where, legal *out,
+                         err *e)
+{
+    static const jfield fields[] = {{"name", JF_STRING, true},
+                                    {"address", JF_STRING, true},
+                                    {"tax_id", JF_STRING, true},
+                                    {"country", JF_STRING, true},
+                                    {"bank", JF_OBJECT, false}};
+    static const jfield bank_fields[] = {{"name", JF_STRING, true},
+                                         {"account", JF_STRING, true}};
+    const json_t *lg = json_object_get(obj, "legal");
+    const json_t *bank;
+    char p[PATH_MAX_LEN], q[PATH_MAX_LEN];
+    const char *country, *tax_id;
+    legal r = {{NULL}};
     status s;
 
-    if ((s = jsonx_check(t, where, fields, 4, e)) != ST_OK ||
+    *out = r;
+    if (lg == NULL)
+        return ST_OK;
+    path_join(p, where, "legal");
+    if ((s = jsonx_check(lg, p, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = text_member(lg, "name", p, 200, &r.v[0], e)) != ST_OK ||
+        (s = text_member(lg, "address", p, 500, &r.v[1], e)) != ST_OK ||
+        (s = text_member(lg, "tax_id", p, 32, &r.v[2], e)) != ST_OK)
+        return s;
+    country = jsonx_str(lg, "country");
+    if (strlen(country) != 2 || country[0] < 'A' || country[0] > 'Z' ||
+        country[1] < 'A' || country[1] > 'Z') {
+        path_join(q, p, "country");
+        return bad(e, ST_INVALID, q,
+                   "must be an ISO 3166-1 alpha-2 code in capitals, such as "
+                   "\"CN\" (got \"%.16s\")",
+                   country);
+    }
+    r.v[3] = country;
+    tax_id = r.v[2];
+    path_join(q, p, "tax_id");
+    if (!tax_id_chars(tax_id))
+        return bad(e, ST_INVALID, q,
+                   "may hold only letters, digits, spaces and - . / "
+                   "(got \"%.32s\")",
+                   tax_id);
+    if (strcmp(country, "CN") == 0 && !uscc_valid(tax_id))
+        return bad(e, ST_INVALID, q,
+                   "\"%.32s\" is not a unified social credit code: a "
+                   "Chinese tax id is 18 digits and capitals (no I, O, S, "
+                   "V, Z) whose last is its check character (GB 32100)",
+                   tax_id);
+    if ((bank = json_object_get(lg, "bank")) != NULL) {
+        path_join(q, p, "bank");
+        if ((s = jsonx_check(bank, q, bank_fields, NFIELDS(bank_fields), e)) !=
+                ST_OK ||
+            (s = text_member(bank, "name", q, 200, &r.v[4], e)) != ST_OK ||
+            (s = text_member(bank, "account", q, 64, &r.v[5], e)) != ST_OK)
+            return s;
+    }
+    *out = r;
+    return ST_OK;
+}
+
+/* The tenant's time zone: an IANA name PostgreSQL knows ("Asia/Shanghai");
+ * "UTC" when absent. */
+static status time_zone_member(loader *l, const json_t *t, const char *where,
+                               const char **out, err *e)
+{
+    const char *tz = jsonx_str(t, "time_zone");
+    const char *params[1] = {tz};
+    char p[PATH_MAX_LEN];
+    db_res *r = NULL;
+    status s;
+    bool known;
+
+    if (tz == NULL) {
+        *out = "UTC";
+        return ST_OK;
+    }
+    path_join(p, where, "time_zone");
+    if (tz[0] == '\0' || strlen(tz) > 64)
+        return bad(e, ST_INVALID, p, "must be 1..64 characters");
+    if ((s = db_run(l->d, &cli_sql_load_time_zone_known, params, &r, e)) !=
+        ST_OK)
+        return s;
+    known = db_rows(r) > 0;
+    db_res_free(r);
+    if (!known)
+        return bad(e, ST_INVALID, p,
+                   "\"%.64s\" is not a time zone; use an IANA name such as "
+                   "\"Asia/Shanghai\" or \"Europe/Berlin\", or \"UTC\"",
+                   tz);
+    *out = tz;
+    return ST_OK;
+}
+
+static status load_tenant(loader *l, const json_t *t, const char *where, err *e)
+{
+    static const jfield fields[] = {
+        {"id", JF_TOKEN, true},          {"name", JF_STRING, true},
+        {"kind", JF_STRING, false},      {"priority", JF_INT, false},
+        {"time_zone", JF_STRING, false}, {"legal", JF_OBJECT, false}};
+    const char *name, *kind, *tz = "UTC";
+    int64_t prio;
+    char pbuf[24];
+    legal lg;
+    status s;
+
+    if ((s = jsonx_check(t, where, fields, NFIELDS(fields), e)) != ST_OK ||
         (s = name_member(t, "name", where, &name, e)) != ST_OK ||
         (s = enum_member(t, "kind", where, tenant_kinds, "bank", &kind, e)) !=
             ST_OK ||
-        (s = int_member(t, "priority", where, 0, 9, 0, &prio, e)) != ST_OK)
+        (s = int_member(t, "priority", where, 0, 9, 0, &prio, e)) != ST_OK ||
+        (s = time_zone_member(l, t, where, &tz, e)) != ST_OK ||
+        (s = load_legal(t, where, &lg, e)) != ST_OK)
         return s;
     {
-        const char *params[4] = {jsonx_str(t, "id"), name, kind,
-                                 db_i64_str(pbuf, prio)};
+        const char *params[11] = {jsonx_str(t, "id"),
+                                  name,
+                                  kind,
+                                  db_i64_str(pbuf, prio),
+                                  tz,
+                                  lg.v[0],
+                                  lg.v[1],
+                                  lg.v[2],
+                                  lg.v[3],
+                                  lg.v[4],
+                                  lg.v[5]};
         if ((s = run(l, &cli_sql_load_tenant_upsert, params, e)) != ST_OK)
             return s;
     }
@@ -488,15 +660,25 @@ static status load_operator(loader *l, const json_t *o, const char *where,
                             err *e)
 {
     static const jfield fields[] = {{"id", JF_TOKEN, true},
-                                    {"name", JF_STRING, true}};
+                                    {"name", JF_STRING, true},
+                                    {"legal", JF_OBJECT, false}};
     const char *name;
+    legal lg;
     status s;
 
-    if ((s = jsonx_check(o, where, fields, 2, e)) != ST_OK ||
-        (s = name_member(o, "name", where, &name, e)) != ST_OK)
+    if ((s = jsonx_check(o, where, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = name_member(o, "name", where, &name, e)) != ST_OK ||
+        (s = load_legal(o, where, &lg, e)) != ST_OK)
         return s;
     {
-        const char *params[2] = {jsonx_str(o, "id"), name};
+        const char *params[8] = {jsonx_str(o, "id"),
+                                 name,
+                                 lg.v[0],
+                                 lg.v[1],
+                                 lg.v[2],
+                                 lg.v[3],
+                                 lg.v[4],
+                                 lg.v[5]};
         if ((s = run(l, &cli_sql_load_operator_upsert, params, e)) != ST_OK)
             return s;
     }
@@ -1241,6 +1423,52 @@ static status load_plans(loader *l, const json_t *c, const char *where, err *e)
     return s;
 }
 
+/* A contract's tax: name (NULL: no tax), rate, rounding mode name. */
+typedef struct contract_tax {
+    const char *name;
+    int64_t rate_bps;
+    const char *rounding;
+} contract_tax;
+
+/*
+ * The optional "tax" object of a contract: {"name": "VAT", "rate_bps":
+ * 600, "rounding": "half_up"}; name 1..32 characters, rate 0..10,000 bps,
+ * rounding one of money_round's names (default half_up). Absent: no tax.
+ */
+static status load_contract_tax(const json_t *c, const char *where,
+                                contract_tax *out, err *e)
+{
+    static const jfield fields[] = {{"name", JF_STRING, true},
+                                    {"rate_bps", JF_INT, true},
+                                    {"rounding", JF_STRING, false}};
+    const json_t *t = json_object_get(c, "tax");
+    contract_tax r = {NULL, 0, "half_up"};
+    char p[PATH_MAX_LEN], q[PATH_MAX_LEN];
+    money_round mode;
+    status s;
+
+    if (t == NULL) {
+        *out = r;
+        return ST_OK;
+    }
+    path_join(p, where, "tax");
+    if ((s = jsonx_check(t, p, fields, NFIELDS(fields), e)) != ST_OK ||
+        (s = text_member(t, "name", p, 32, &r.name, e)) != ST_OK ||
+        (s = int_member(t, "rate_bps", p, 0, MONEY_BPS, 0, &r.rate_bps, e)) !=
+            ST_OK)
+        return s;
+    if (jsonx_str(t, "rounding") != NULL) {
+        if ((s = money_round_parse(jsonx_str(t, "rounding"), &mode, e)) !=
+            ST_OK) {
+            path_join(q, p, "rounding");
+            return err_wrap(e, "%s", q);
+        }
+        r.rounding = money_round_name(mode);
+    }
+    *out = r;
+    return ST_OK;
+}
+
 static status load_contract(loader *l, const json_t *c, const char *where,
                             err *e)
 {
@@ -1251,8 +1479,13 @@ static status load_contract(loader *l, const json_t *c, const char *where,
                                     {"verification_days", JF_INT, false},
                                     {"active", JF_BOOL, false},
                                     {"prices", JF_OBJECT, true},
-                                    {"plans", JF_ARRAY, false}};
+                                    {"plans", JF_ARRAY, false},
+                                    {"payment_terms_days", JF_INT, false},
+                                    {"tax", JF_OBJECT, false}};
     const char *tenant, *ctype;
+    contract_tax tax = {NULL, 0, "half_up"};
+    char terms_buf[24], rate_buf[24];
+    int64_t terms;
     const json_t *prices;
     json_t *pv;
     char *prices_js = NULL;
@@ -1264,7 +1497,10 @@ static status load_contract(loader *l, const json_t *c, const char *where,
 
     if ((s = jsonx_check(c, where, fields, NFIELDS(fields), e)) != ST_OK ||
         (s = int_member(c, "verification_days", where, 0, 365, 0, &days, e)) !=
-            ST_OK)
+            ST_OK ||
+        (s = int_member(c, "payment_terms_days", where, 0, 365, 30, &terms,
+                        e)) != ST_OK ||
+        (s = load_contract_tax(c, where, &tax, e)) != ST_OK)
         goto out;
     if ((s = money_currency_check(jsonx_str(c, "currency"), e)) != ST_OK) {
         path_join(p, where, "currency");
@@ -1308,13 +1544,17 @@ static status load_contract(loader *l, const json_t *c, const char *where,
     {
         const json_t *active = json_object_get(c, "active");
         const char *id = jsonx_str(c, "id");
-        const char *cp[6] = {id,
-                             tenant,
-                             jsonx_str(c, "pool"),
-                             jsonx_str(c, "currency"),
-                             db_i64_str(dbuf, days),
-                             active == NULL || json_is_true(active) ? "true"
-                                                                    : "false"};
+        const char *cp[10] = {id,
+                              tenant,
+                              jsonx_str(c, "pool"),
+                              jsonx_str(c, "currency"),
+                              db_i64_str(dbuf, days),
+                              active == NULL || json_is_true(active) ? "true"
+                                                                     : "false",
+                              db_i64_str(terms_buf, terms),
+                              tax.name,
+                              db_i64_str(rate_buf, tax.rate_bps),
+                              tax.rounding};
         const char *pp[2] = {id, prices_js};
 
         if ((s = run(l, &cli_sql_load_contract_upsert, cp, e)) != ST_OK ||

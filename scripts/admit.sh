@@ -5,14 +5,14 @@
 #
 #   scripts/services.sh start run/mine && . run/mine/env
 #   twinline migrate
-#   scripts/admit.sh run/mine examples/operator.json examples/bank.json ...
-#   export TL_CREDS_DIR=$PWD/run/mine/creds
+#   scripts/admit.sh run/mine examples/operator.json examples/bank.json ... && . run/mine/env
 #
 # makes an identity for every worker of the files, the services, the admin
 # command line, every tenant and operator, writes their credentials files
 # (mode 0600) to RUN_DIR/creds (emptied first: for a fresh database) and
 # regenerates the server's authorization (twinline nats-auth, with the
-# TL_NATS_AUTH and TL_NATS_PIDFILE of the run's env). With TL_CREDS_DIR set,
+# TL_NATS_AUTH and TL_NATS_PIDFILE of the run's env). It adds TL_CREDS_DIR
+# to RUN_DIR/env: with it set (. RUN_DIR/env, or scripts/services.sh run),
 # every program finds its own identity there.
 #
 # Uses TL_BUILD_DIR if set, else the release build.
@@ -32,4 +32,9 @@ shift
 bin_paths release
 need_bins "$TL_CLI"
 load_and_admit "$run_dir" "$@"
-say "credentials in $run_dir/creds; for the programs: export TL_CREDS_DIR=$run_dir/creds"
+# The env file names the directory from now on (once, however often this
+# runs).
+grep -v '^export TL_CREDS_DIR=' "$run_dir/env" >"$run_dir/env.new" || true
+echo "export TL_CREDS_DIR='$run_dir/creds'" >>"$run_dir/env.new"
+mv "$run_dir/env.new" "$run_dir/env"
+say "credentials in $run_dir/creds, named in $run_dir/env as TL_CREDS_DIR (. $run_dir/env)"

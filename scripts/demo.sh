@@ -8,7 +8,7 @@
 # signature checks and a reconciliation) and stop everything again (also
 # on failure or Ctrl-C).
 #
-# Tunables (environment): DEMO_CASES (1000), DEMO_RATE (cases/s, 20),
+# Tunables (environment): DEMO_CASES (1000), DEMO_RATE (cases/s, 25),
 # DEMO_HANDLE_MS (simulated handling time per task, 1000), DEMO_TIMEOUT_S (60),
 # DEMO_REVIEW_SHARE (percent of cases that are jsbank documents for the AI
 # workers' consumer-protection review, 10).
@@ -26,7 +26,7 @@ export TL_SCRIPT=demo
 . "$(dirname "$0")/demo_billing.sh"
 
 cases=${DEMO_CASES:-1000}
-rate=${DEMO_RATE:-20}
+rate=${DEMO_RATE:-25}
 handle_ms=${DEMO_HANDLE_MS:-1000}
 timeout_s=${DEMO_TIMEOUT_S:-60}
 review_share=${DEMO_REVIEW_SHARE:-10}
@@ -34,8 +34,11 @@ run_dir=$TL_ROOT/run/demo
 keys=$run_dir/keys
 
 cd "$TL_ROOT"
-scripts/deps.sh
-build_preset release
+# The demo needs neither the tests' modules nor their binaries: building
+# only the programs halves a first build.
+scripts/deps.sh --no-test-modules
+build_preset release twinline twinline-dispatcher twinline-billing \
+    twinline-agent
 bin_paths release
 need_bins "$TL_CLI" "$TL_DISPATCHER" "$TL_BILLING" "$TL_AGENT"
 

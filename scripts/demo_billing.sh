@@ -4,7 +4,7 @@
 # verification windows pass, each tenant's month is invoiced (signed), the
 # bank complains about a few invoiced results (credit notes follow), and
 # the demo prints the invoices, the billing report, the operator's and a
-# worker's statements, checks every document's signature, shows that a
+# person's statements, checks every document's signature, shows that a
 # tampered copy is rejected and that the books reconcile to the outcomes.
 #
 # Needs from demo.sh: TL_CLI, TL_DB, run_dir, keys (the signing key dir
@@ -96,9 +96,12 @@ billing_finale() {
     echo "  ... $(grep -c '^20' "$run_dir/statement-acme_bpo.txt") postings in all: $run_dir/statement-acme_bpo.txt"
     sed -n '/^Totals/,$p' "$run_dir/statement-acme_bpo.txt"
     echo
-    # A worker with a deduction (a reversed result) shows both kinds of line.
+    # A person's statement (not an AI worker's), one with a deduction (a
+    # reversed result) when there is one, so both kinds of line show.
     worker=$(pg_scalar "SELECT s.party FROM outcome_splits s
-        JOIN billable_outcomes b USING (outcome_id) WHERE s.role = 'worker'
+        JOIN billable_outcomes b USING (outcome_id)
+        JOIN workers w ON w.id = s.party AND w.kind = 'human'
+        WHERE s.role = 'worker'
         ORDER BY (b.state = 'reversed') DESC, s.party LIMIT 1")
     if [[ -n $worker ]]; then
         fg_run "$TL_CLI" statement --worker "$worker" --period "$period"
@@ -110,12 +113,18 @@ billing_finale() {
         "$TL_CLI" invoice verify --id "$id" --pubkey "$keys/invoice.pub" ||
             die "invoice $id does not verify"
     done
-    first=$(pg_scalar "SELECT min(id) FROM invoices WHERE kind = 'invoice'")
+    # The invoice to export: one with adjustment lines (a complaint
+    # penalty, a minimum top-up) when there is one, as it shows the most.
+    first=$(pg_scalar "SELECT i.id FROM invoices i WHERE i.kind = 'invoice'
+        ORDER BY EXISTS (SELECT 1 FROM invoice_lines l WHERE l.invoice_id = i.id
+          AND l.adjustment_id IS NOT NULL) DESC, i.id LIMIT 1")
     "$TL_CLI" invoice show "$first" --out "$run_dir/invoice-$first.json"
     "$TL_CLI" invoice show "$first" --format html \
         --out "$run_dir/invoice-$first.html"
     "$TL_CLI" invoice show "$first" --format csv \
         --out "$run_dir/invoice-$first.csv"
+    "$TL_CLI" invoice show "$first" --format pdf \
+        --out "$run_dir/invoice-$first.pdf"
     "$TL_CLI" invoice verify --file "$run_dir/invoice-$first.json" \
         --pubkey "$keys/invoice.pub" || die "the exported invoice does not verify"
     # Raise the first line's amount by one cent, as a forger would (perl is
@@ -130,7 +139,7 @@ billing_finale() {
         die "a tampered invoice was accepted"
     fi
     say "billing: the tampered copy was rejected: $(head -1 "$run_dir/tampered.err")"
-    say "billing: invoice $first exported to $run_dir/invoice-$first.{json,html,csv}"
+    say "billing: invoice $first exported to $run_dir/invoice-$first.{json,html,csv,pdf}"
 
     echo
     fg_run "$TL_CLI" bill reconcile --period "$period" ||

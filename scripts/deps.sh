@@ -14,23 +14,35 @@ packages=(
     libjansson-dev libsodium-dev libcmocka-dev
     libncurses-dev libcurl4-openssl-dev tmux libmicrohttpd-dev
     chromium chromium-driver
+    fonts-wqy-microhei poppler-utils
     ca-certificates procps util-linux coreutils
 )
+# Chromium also prints the invoices as PDF (twinline invoice show --format
+# pdf); the font covers the Chinese of the example parties' names, and
+# poppler-utils (pdftotext, pdftoppm) lets the tests read the PDF back.
 # The dashboard's browser test runs Node.js (playwright-core from npm).
 # A machine that has node and npm already (from any source) keeps them;
 # Debian's packages would conflict with another distribution's nodejs.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     packages+=(nodejs npm)
 fi
-# Formatting is optional for building; install it only when asked.
-if [[ ${1:-} == --dev ]]; then
-    packages+=(clang-format shellcheck)
-fi
+# Formatting is optional for building; install it only when asked. The
+# browser test's npm modules are for the tests only (`make demo` skips
+# them with --no-test-modules).
+test_modules=1
+for arg in "$@"; do
+    case $arg in
+    --dev) packages+=(clang-format shellcheck) ;;
+    --no-test-modules) test_modules=0 ;;
+    *) die "unknown option $arg; use --dev or --no-test-modules" ;;
+    esac
+done
 
 # playwright-core for tests/browser, from the lock file; no install
 # scripts (it downloads no browser: the test drives Debian's Chromium).
 browser_modules() {
     local dir=$TL_ROOT/tests/browser
+    [[ $test_modules -eq 1 ]] || return 0
     if [[ -f $dir/node_modules/playwright-core/package.json &&
         $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
         return 0

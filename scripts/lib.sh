@@ -4,6 +4,13 @@
 TL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export TL_ROOT
 
+# Debian installs nats-server in /usr/sbin, which is not on a normal
+# user's PATH; the scripts that restart it need it there.
+case ":$PATH:" in
+*:/usr/sbin:*) ;;
+*) export PATH=$PATH:/usr/sbin ;;
+esac
+
 say() {
     printf '%s: %s\n' "${TL_SCRIPT:-twinline}" "$*" >&2
 }
@@ -143,15 +150,16 @@ bg_kill_named() {
     done
 }
 
-# build_preset PRESET: build it, unless TL_BUILD_DIR names an existing build
-# to use instead (for trying the scripts on a build of one's own).
+# build_preset PRESET [TARGET...]: build it (only TARGETs when given),
+# unless TL_BUILD_DIR names an existing build to use instead (for trying
+# the scripts on a build of one's own).
 build_preset() {
     if [[ -n ${TL_BUILD_DIR:-} ]]; then
         say "using the existing build in $TL_BUILD_DIR"
         return 0
     fi
     # Build chatter goes to stderr: stdout is for results (bench figures).
-    "$TL_ROOT/scripts/build.sh" "$1" >&2
+    "$TL_ROOT/scripts/build.sh" "$@" >&2
 }
 
 # The binaries of a preset (or of TL_BUILD_DIR).

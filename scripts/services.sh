@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
-# Start or stop a private PostgreSQL cluster and nats-server for Twinline.
+# Start or stop a private PostgreSQL cluster and nats-server for Twinline,
+# and the programs run against them.
 #
-#   scripts/services.sh start RUN_DIR   # fresh cluster + server, writes RUN_DIR/env
-#   scripts/services.sh stop RUN_DIR    # stops what start started
+#   scripts/services.sh start RUN_DIR           # fresh cluster + server, writes RUN_DIR/env
+#   scripts/services.sh run RUN_DIR NAME CMD... # CMD in the background, log RUN_DIR/NAME.log
+#   scripts/services.sh status RUN_DIR          # what runs
+#   scripts/services.sh stop RUN_DIR            # stops what run and start started
 #
 # Both listen on 127.0.0.1 only, on free ports. PostgreSQL refuses to run as
 # root, so as root it runs as the `postgres` user. fsync stays on (durability
 # is the point). JetStream has explicit storage limits; without them
-# nats-server claims 75% of RAM. A second start stops the first and begins
-# from empty data, so no manual cleaning is ever needed.
+# nats-server claims 75% of RAM. A second start stops the first (and the
+# programs run in it) and begins from empty data, so no manual cleaning is
+# ever needed.
+#
+# `run` starts a program with RUN_DIR/env loaded (whatever the services
+# need, such as their addresses and credentials, reaches it), in a session
+# of its own, and records it in RUN_DIR/programs/; `stop` stops exactly
+# those programs, newest first (agents before the dispatcher), each with
+# SIGTERM and after 10 s SIGKILL, and then the services. A recorded program
+# is recognised by its pid and start time, so a pid reused by something
+# else is never signalled.
 #
 # nats-server always runs with authorization (docs/security.md): its
 # configuration includes RUN_DIR/auth.conf, which starts as one user whose
@@ -19,15 +31,30 @@
 # permission violations).
 set -euo pipefail
 
+usage() {
+    echo "usage: $0 start|stop|status RUN_DIR" >&2
+    echo "       $0 run RUN_DIR NAME COMMAND [ARGS...]" >&2
+    exit 2
+}
+
 cmd=${1:-}
 run_dir=${2:-}
 if [[ -z $cmd || -z $run_dir ]]; then
-    echo "usage: $0 start|stop RUN_DIR" >&2
-    exit 2
+    usage
 fi
 mkdir -p "$run_dir"
 run_dir=$(cd "$run_dir" && pwd)
 
+# Debian installs nats-server in /usr/sbin, which is not on a normal
+# user's PATH.
+case ":$PATH:" in
+*:/usr/sbin:*) ;;
+*) PATH=$PATH:/usr/sbin ;;
+esac
+if ! command -v nats-server >/dev/null; then
+    echo "services: nats-server is not installed; run scripts/deps.sh" >&2
+    exit 1
+fi
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [[ -z $pg_bin ]]; then
     echo "services: PostgreSQL server binaries not found; run scripts/deps.sh" >&2
@@ -77,8 +104,115 @@ wait_port() {
     return 1
 }
 
+# The start time of pid (clock ticks after boot, /proc/PID/stat field
+# 22), or nothing when no such process runs. The fields are counted after
+# the command name, which may itself hold spaces and parentheses.
+proc_start() {
+    local stat rest
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    rest=${stat##*) }
+    # shellcheck disable=SC2086
+    set -- $rest
+    echo "${20}"
+}
+
+programs_dir() {
+    echo "$run_dir/programs"
+}
+
+# run NAME CMD...: start CMD in the background as described above.
+run_program() {
+    local name=$1 dir pid start seq rc
+    shift
+    [[ $name =~ ^[A-Za-z0-9_-]+$ ]] ||
+        { echo "services: NAME must be letters, digits, '_' or '-' (got \"$name\")" >&2; exit 2; }
+    [[ $# -gt 0 ]] || usage
+    if [[ ! -f $run_dir/env ]]; then
+        echo "services: $run_dir has no services; start them first: $0 start $run_dir" >&2
+        exit 1
+    fi
+    dir=$(programs_dir)
+    mkdir -p "$dir"
+    for f in "$dir"/*-"$name"; do
+        [[ -f $f ]] || continue
+        read -r pid start <"$f" || true
+        if [[ -n $pid && $(proc_start "$pid") == "$start" ]]; then
+            echo "services: $name is already running (pid $pid); stop everything with: $0 stop $run_dir" >&2
+            exit 1
+        fi
+        rm -f "$f"
+    done
+    # shellcheck source=/dev/null
+    (. "$run_dir/env" && exec setsid "$@" >"$run_dir/$name.log" 2>&1 </dev/null) &
+    pid=$!
+    start=$(proc_start "$pid")
+    # Numbered after the newest record, so that stop goes newest first.
+    seq=$(find "$dir" -maxdepth 1 -type f -name '[0-9][0-9][0-9]-*' -printf '%f\n' |
+        sort | tail -n 1 | cut -c1-3)
+    seq=$((10#${seq:-0} + 1))
+    printf '%s %s\n' "$pid" "$start" >"$dir/$(printf '%03d' "$seq")-$name"
+    # A bad flag or an unknown worker ends a program within a moment; say
+    # so here rather than leave it to the log.
+    for _ in $(seq 1 10); do
+        if [[ $(proc_start "$pid") != "$start" ]]; then
+            rc=0
+            wait "$pid" 2>/dev/null || rc=$?
+            echo "services: $name stopped at once (status $rc); the end of $run_dir/$name.log:" >&2
+            tail -n 5 "$run_dir/$name.log" | sed 's/^/  /' >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    echo "services: $name runs (pid $pid), log $run_dir/$name.log"
+}
+
+# Stop the programs `run` started, newest first.
+stop_programs() {
+    local dir f pid start
+    dir=$(programs_dir)
+    [[ -d $dir ]] || return 0
+    while IFS= read -r f; do
+        read -r pid start <"$f" || true
+        if [[ -n $pid && $(proc_start "$pid") == "$start" ]]; then
+            # setsid made it a session and group leader: stop the group.
+            kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 1 100); do
+                [[ $(proc_start "$pid") == "$start" ]] || break
+                sleep 0.1
+            done
+            if [[ $(proc_start "$pid") == "$start" ]]; then
+                kill -KILL -- "-$pid" 2>/dev/null || true
+                echo "services: ${f##*/[0-9][0-9][0-9]-} did not stop in 10 s; killed it" >&2
+            fi
+        fi
+        rm -f "$f"
+    done < <(find "$dir" -maxdepth 1 -type f | sort -r)
+}
+
+status_all() {
+    local dir f pid start name any=0
+    dir=$(programs_dir)
+    while IFS= read -r f; do
+        read -r pid start <"$f" || true
+        name=${f##*/[0-9][0-9][0-9]-}
+        any=1
+        if [[ -n $pid && $(proc_start "$pid") == "$start" ]]; then
+            echo "$name: running (pid $pid), log $run_dir/$name.log"
+        else
+            echo "$name: stopped, log $run_dir/$name.log"
+        fi
+    done < <(find "$dir" -maxdepth 1 -type f 2>/dev/null | sort)
+    [[ $any -eq 1 ]] || echo "no programs were started with: $0 run $run_dir NAME ..."
+    if [[ -f $run_dir/nats.pid ]] && kill -0 "$(cat "$run_dir/nats.pid")" 2>/dev/null; then
+        echo "services: running (env in $run_dir/env)"
+    else
+        echo "services: not running; start them with: $0 start $run_dir"
+    fi
+}
+
 stop_all() {
     local home
+    stop_programs
     home=$(pg_home)
     if [[ -f $home/data/postmaster.pid ]]; then
         as_pg "$pg_bin/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null 2>&1 || true
@@ -167,8 +301,11 @@ ENV
 case $cmd in
 start) start_all ;;
 stop) stop_all ;;
-*)
-    echo "usage: $0 start|stop RUN_DIR" >&2
-    exit 2
+status) status_all ;;
+run)
+    shift 2
+    [[ $# -ge 2 ]] || usage
+    run_program "$@"
     ;;
+*) usage ;;
 esac

@@ -107,6 +107,10 @@ struct agent_sim {
     int navailable;
     int offline_pending;
     int64_t last_wait_log_us;
+    /* A worker the dispatcher does not know: the run cannot do what it was
+     * asked, so it ends (agent_sim_failed) instead of idling without it. */
+    bool failed;
+    char fail_msg[ERR_MSG_MAX];
 };
 
 /* Events in order of (due_us, seq). */
@@ -589,6 +593,16 @@ static void on_refused(agent_sim *s, const req_spec *spec, const agent_reply *r)
         agent_session_remove(ss, spec->rid);
         return;
     }
+    if (spec->kind == REQ_PRESENCE && strcmp(r->code, "not_found") == 0) {
+        if (!s->failed)
+            snprintf(s->fail_msg, sizeof(s->fail_msg),
+                     "worker %s cannot sign in: %s; check --workers "
+                     "against: twinline worker list --ids",
+                     wid(s, spec->w), r->message);
+        s->failed = true;
+        log_error(MOD, "worker %s: %s", wid(s, spec->w), r->message);
+        return;
+    }
     if (spec->kind == REQ_ACCEPT || spec->kind == REQ_REJECT ||
         spec->kind == REQ_COMPLETE) {
         /* Stale or foreign reservations are routine: the offer timed out
@@ -941,6 +955,18 @@ out:
     }
     *out = s;
     return ST_OK;
+}
+
+bool agent_sim_failed(agent_sim *s, err *e)
+{
+    bool failed;
+
+    pthread_mutex_lock(&s->mu);
+    failed = s->failed;
+    if (failed)
+        err_set(e, ST_NOT_FOUND, "%s", s->fail_msg);
+    pthread_mutex_unlock(&s->mu);
+    return failed;
 }
 
 bool agent_sim_done(agent_sim *s)

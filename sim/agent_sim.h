@@ -73,6 +73,14 @@ void agent_sim_opts_init(agent_sim_opts *o);
  */
 status agent_sim_start(agent_sim **out, const agent_sim_opts *o, err *e);
 
+/*
+ * True when the run cannot go on as asked: the dispatcher refused to sign
+ * a worker in because it does not know it (not registered). e (may be
+ * NULL) then receives ST_NOT_FOUND with a message naming the worker and
+ * what to check. The caller should stop and exit with a failure.
+ */
+bool agent_sim_failed(agent_sim *s, err *e);
+
 /* True once max_tasks were taken and every one has been answered. */
 bool agent_sim_done(agent_sim *s);
 

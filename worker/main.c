@@ -30,8 +30,10 @@ static void block_signals(sigset_t *set)
     pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
-static void wait_for_end(agent_sim *sim, const sigset_t *set,
-                         int64_t duration_s)
+/* Wait for a signal, --duration-s or --max-tasks; false (with e) when the
+ * run failed (a worker the dispatcher does not know). */
+static bool wait_for_end(agent_sim *sim, const sigset_t *set,
+                         int64_t duration_s, err *e)
 {
     int64_t end = duration_s > 0 ? clock_mono_us() + duration_s * 1000000 : 0;
     struct timespec tick = {0, 200 * 1000000L};
@@ -41,15 +43,17 @@ static void wait_for_end(agent_sim *sim, const sigset_t *set,
 
         if (sig == SIGINT || sig == SIGTERM) {
             log_info("agent", "signal %d: stopping", sig);
-            return;
+            return true;
         }
+        if (agent_sim_failed(sim, e))
+            return false;
         if (end != 0 && clock_mono_us() >= end) {
             log_info("agent", "--duration-s reached: stopping");
-            return;
+            return true;
         }
         if (agent_sim_done(sim)) {
             log_info("agent", "--max-tasks reached and answered: stopping");
-            return;
+            return true;
         }
     }
 }
@@ -82,6 +86,7 @@ int main(int argc, char **argv)
     sigset_t set;
     err e = {0};
     status st;
+    bool ok;
     int rc = 1;
 
     block_signals(&set);
@@ -136,10 +141,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "twinline-agent: %s\n", e.msg);
         goto out;
     }
-    wait_for_end(sim, &set, opt.duration_s);
+    ok = wait_for_end(sim, &set, opt.duration_s, &e);
     agent_sim_stop(sim);
     agent_stats_print(stats, stderr);
     rc = 0;
+    if (!ok) {
+        fprintf(stderr, "twinline-agent: %s\n", e.msg);
+        rc = 1;
+    }
     if (opt.stats_path != NULL &&
         agent_stats_write_file(stats, opt.stats_path, &e) != ST_OK) {
         fprintf(stderr, "twinline-agent: %s\n", e.msg);

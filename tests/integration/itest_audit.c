@@ -177,7 +177,7 @@ static void test_dispatcher_records(void **state)
     task = fixture_i64(&f, "SELECT min(id) FROM tasks WHERE state = 'pending'");
     snprintf(body, sizeof(body), "{\"task_id\":%" PRId64 ",\"priority\":9}",
              task);
-    r = harness_request(&f, b, "ops.task.priority", body);
+    r = harness_request(&f, b, "ops.op1.task.priority", body);
     assert_true(json_is_true(json_object_get(r, "ok")));
     json_decref(r);
     harness_stop(&rd);
@@ -201,7 +201,7 @@ static void test_dispatcher_records(void **state)
                      1);
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM audit_log WHERE seq = 7"
-             " AND action = 'task.priority' AND party = 'operator'"
+             " AND action = 'task.priority' AND party = 'operator:op1'"
              " AND subjects = 'task:%" PRId64 "'"
              " AND details = '{\"priority\":9}'",
              task);

@@ -183,6 +183,10 @@ static void test_report_and_statements(void **state)
     has(buf, "39.88");
     has(buf, "745.00");
     has(buf, "3.99");
+    /* Each amount under its own heading: no two columns are AMOUNT. */
+    has(buf, " PENDING_AMOUNT ");
+    has(buf, " REVERSED_AMOUNT ");
+    assert_null(strstr(buf, " AMOUNT "));
     assert_int_equal(report(v, "jsbank", "2025-11", ADMIN_FMT_KV, buf, &e),
                      ST_OK);
     assert_null(strstr(buf, "billreport.tenant."));

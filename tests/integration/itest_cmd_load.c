@@ -96,6 +96,26 @@ static void test_examples_rows(void **state)
     assert_int_equal(n.playbooks, 3);
     assert_int_equal(n.playbook_versions, 3);
     assert_int_equal(n.contracts, 2);
+    /* What the invoices print: the tenant's zone and legal identity, the
+     * operator's with its bank account, the contracts' terms and VAT. */
+    fixture_str(&f,
+                "SELECT concat_ws('|', time_zone, legal_name, tax_id, country,"
+                " bank_account) FROM tenants WHERE id = 'jsbank'",
+                buf, sizeof(buf));
+    assert_string_equal(buf, "Asia/Shanghai|江苏江南农村商业银行股份有限公司|"
+                             "91320400MA1XAMPLEG|CN|3204 0100 0000 0000 0001");
+    fixture_str(&f,
+                "SELECT concat_ws('|', tax_id, bank_name) FROM operators"
+                " WHERE id = 'acme_bpo'",
+                buf, sizeof(buf));
+    assert_string_equal(buf, "91320505MA0XAMPLEP|中国工商银行苏州工业园区支行");
+    fixture_str(&f,
+                "SELECT string_agg(concat_ws(' ', id, payment_terms_days,"
+                " tax_name, tax_rate_bps, tax_rounding), ',' ORDER BY id)"
+                " FROM contracts",
+                buf, sizeof(buf));
+    assert_string_equal(buf, "jsbank-acme-front 30 VAT 600 half_up,"
+                             "jsbank-acme-spec 30 VAT 600 half_up");
     fixture_path("examples/insurer.json", path, sizeof(path));
     assert_int_equal(cmd_load_file(f.db, path, &n, &e), ST_OK);
 
@@ -357,6 +377,16 @@ static void test_changed_playbook_adds_version(void **state)
     "\"prices\": {\"complaint\": {}}}]}"
 #define CHANNELS(body) "{" NEW_TENANT "\"channels\": {" body "}}"
 
+#define TENANT(extra)                                                          \
+    "{\"tenants\": [{\"id\": \"zz_new\", \"name\": \"New\"" extra "}]}"
+#define LEGAL(tax_id, country)                                                 \
+    "{\"name\": \"N\", \"address\": \"A\", \"tax_id\": \"" tax_id              \
+    "\", \"country\": \"" country "\"}"
+#define CONTRACT_TERMS(extra)                                                  \
+    "{" NEW_TENANT "\"contracts\": [{\"id\": \"k1\", \"tenant\": "             \
+    "\"jsbank\", \"pool\": \"frontline\", \"currency\": \"CNY\", "             \
+    "\"prices\": {\"complaint\": {}}" extra "}]}"
+
 typedef struct bad_case {
     const char *doc;
     status want;
@@ -550,6 +580,35 @@ static const bad_case bad_cases[] = {
      "channels.fax: must be one of voice, chat, backoffice"},
     {CHANNELS("\"chat\": {\"offer_timeout_ms\": 50}"), ST_INVALID,
      "channels.chat.offer_timeout_ms: must be an integer 100..3600000"},
+    /* Invoicing: a tenant's time zone and legal identity, an operator's,
+     * a contract's payment terms and tax. */
+    {TENANT(", \"time_zone\": \"Mars/Olympus\""), ST_INVALID,
+     "tenants[0].time_zone: \"Mars/Olympus\" is not a time zone; use an "
+     "IANA name such as \"Asia/Shanghai\""},
+    {TENANT(", \"legal\": {\"name\": \"N\", \"address\": \"A\", "
+            "\"country\": \"CN\"}"),
+     ST_MISSING_FIELD, "tax_id"},
+    {TENANT(", \"legal\": " LEGAL("91320400MA1XAMPLEG", "cn")), ST_INVALID,
+     "tenants[0].legal.country: must be an ISO 3166-1 alpha-2 code"},
+    {TENANT(", \"legal\": " LEGAL("91320400MA1XAMPLEH", "CN")), ST_INVALID,
+     "tenants[0].legal.tax_id: \"91320400MA1XAMPLEH\" is not a unified "
+     "social credit code"},
+    {TENANT(", \"legal\": " LEGAL("DE<123>", "DE")), ST_INVALID,
+     "tenants[0].legal.tax_id: may hold only letters, digits, spaces"},
+    {"{" NEW_TENANT "\"operators\": [{\"id\": \"acme_bpo\", \"name\": "
+     "\"A\", \"legal\": {\"name\": \"N\", \"address\": \"A\", "
+     "\"tax_id\": \"X1\", \"country\": \"GB\", \"vat\": 1}}]}",
+     ST_UNKNOWN_FIELD, "unknown field \"vat\" in operators[0].legal"},
+    {CONTRACT_TERMS(", \"tax\": {\"name\": \"VAT\", \"rate_bps\": 10001}"),
+     ST_INVALID, "contracts[0].tax.rate_bps: must be an integer 0..10000"},
+    {CONTRACT_TERMS(", \"tax\": {\"name\": \"VAT\", \"rate_bps\": 600, "
+                    "\"rounding\": \"up\"}"),
+     ST_INVALID,
+     "contracts[0].tax.rounding: rounding mode \"up\" is not known"},
+    {CONTRACT_TERMS(", \"tax\": {\"rate_bps\": 600}"), ST_MISSING_FIELD,
+     "name"},
+    {CONTRACT_TERMS(", \"payment_terms_days\": 400"), ST_INVALID,
+     "contracts[0].payment_terms_days: must be an integer 0..365"},
 };
 
 static void test_bad_input_changes_nothing(void **state)

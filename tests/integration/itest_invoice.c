@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_pdf.h"
 #include "fixture.h"
 #include "invoice.h"
 #include "signer.h"
@@ -652,27 +653,472 @@ static void test_csv_and_html(void **state)
     for (p = csv; (p = strstr(p, "\r\n")) != NULL; p += 2)
         rows++;
     assert_int_equal(rows, 4); /* header and three lines */
-    assert_non_null(strstr(csv, "INV-t1-000001,invoice,2026-10,EUR,1,"
-                                "2026-10-01T00:00:00Z,"));
-    assert_non_null(strstr(csv, ",25.00,2500\r\n"));
-    assert_non_null(strstr(csv, ",15.00,1500\r\n"));
+    /* Seller op1, buyer t1, then line 1 (the dates are today's). */
+    assert_non_null(strstr(csv, "INV-t1-000001,invoice,2026-10,EUR,op1,t1,"));
+    assert_non_null(strstr(csv, ",1,2026-10-01T00:00:00Z,"));
+    /* Net, no tax (the contract has none), gross. */
+    assert_non_null(strstr(csv, ",25.00,2500,,0,0.00,0,25.00,2500\r\n"));
+    assert_non_null(strstr(csv, ",15.00,1500,,0,0.00,0,15.00,1500\r\n"));
     for (int i = 0; i < 3; i++) {
-        char needle[64];
+        char needle[96];
 
-        snprintf(needle, sizeof(needle), ",x-%d,", i + 1);
+        snprintf(needle, sizeof(needle), ",x-%d,loan,", i + 1);
         assert_non_null(strstr(csv, needle));
-        snprintf(needle, sizeof(needle),
-                 "Outcome &quot;%s&quot; of loan "
-                 "case x-%d,",
-                 i == 1 ? "promise_to_pay" : "paid", i + 1);
+        snprintf(needle, sizeof(needle), "x-%d<br><span", i + 1);
         assert_non_null(strstr(html, needle));
+        snprintf(needle, sizeof(needle),
+                 "\"Outcome \"\"%s\"\" of loan case x-%d\",",
+                 i == 1 ? "promise_to_pay" : "paid", i + 1);
+        assert_non_null(strstr(csv, needle));
     }
+    /* Nothing internal to the operator reaches the bank. */
+    assert_null(strstr(csv, "w1"));
+    assert_null(strstr(html, "w1"));
+    assert_null(strstr(html, "w2"));
     assert_null(strstr(csv, "x-4")); /* the USD line is on the other one */
+    assert_non_null(strstr(html, "<td>loan: promise to pay <span"));
     assert_non_null(strstr(html, "<h1>Invoice INV-t1-000001</h1>"));
     assert_non_null(strstr(html, "Bank &lt;One&gt; &amp; &quot;Co&quot;"));
     assert_non_null(strstr(html, "EUR 65.00"));
     assert_non_null(strstr(html, signer_key_id(v.sg)));
     free(csv);
+    free(html);
+    env_teardown(&v);
+}
+
+/* ---- a month as a bank's accounts payable reads it ---- */
+
+/*
+ * t1 and op1 with their legal details, contract c1 with 6 % VAT (half up)
+ * and 30 days; op2 sells on contract c4 in EUR, 45 days, no tax.
+ */
+static const char bank_sql[] =
+    "UPDATE tenants SET time_zone = 'Asia/Shanghai',"
+    "  legal_name = '江苏示例银行股份有限公司',"
+    "  address = '江苏省常州市新北区示例路 1 号',"
+    "  tax_id = '91320400MA1XAMPLEG', country = 'CN' WHERE id = 't1';"
+    "UPDATE operators SET legal_name = 'Ops One (Suzhou) Co., Ltd.',"
+    "  address = '88 Example Road, Suzhou', tax_id = '91320505MA0XAMPLEP',"
+    "  country = 'CN', bank_name = 'ICBC Suzhou',"
+    "  bank_account = '1102 0200 0900 0000 0088' WHERE id = 'op1';"
+    "UPDATE contracts SET tax_name = 'VAT', tax_rate_bps = 600,"
+    "  tax_rounding = 'half_up', payment_terms_days = 30 WHERE id = 'c1';"
+    "INSERT INTO operators (id, name) VALUES ('op2', 'Ops Two');"
+    "INSERT INTO pools (id, operator_id, name) VALUES"
+    "  ('p2', 'op2', 'Pool Two');"
+    "INSERT INTO workers (id, pool_id, name) VALUES ('w3', 'p2', 'Three');"
+    "INSERT INTO contracts (id, tenant_id, pool_id, currency,"
+    "  payment_terms_days) VALUES ('c4', 't1', 'p2', 'EUR', 45);"
+    "INSERT INTO contract_plans (contract_id, version, effective_from, plan)"
+    "  VALUES ('c1', 1, '2026-01-01Z', '{}');";
+
+/* A complaint penalty of -5.00 on case ext and a monthly minimum top-up of
+ * 2.33, both of October under c1. */
+static void seed_adjustments(env *v, const char *ext)
+{
+    char sql[1400];
+
+    snprintf(sql, sizeof(sql),
+             "WITH d AS (INSERT INTO case_disputes (case_id, tenant_id,"
+             "  kind, reason, idem_key, processed_at)"
+             "  SELECT id, 't1', 'complaint', 'rude', 'k1', now()"
+             "  FROM cases WHERE external_id = '%s' RETURNING id, case_id)"
+             "INSERT INTO billing_adjustments (kind, tenant_id, operator_id,"
+             "  contract_id, plan_version, case_id, dispute_id, period,"
+             "  currency, amount_minor, description, created_at)"
+             "SELECT 'complaint_penalty', 't1', 'op1', 'c1', 1, case_id, id,"
+             "  '2026-10', 'EUR', -500, 'Complaint penalty: case %s, rude',"
+             "  '2026-10-20 00:00:00+00' FROM d;"
+             "INSERT INTO billing_adjustments (kind, tenant_id, operator_id,"
+             "  contract_id, plan_version, period, currency, amount_minor,"
+             "  description, created_at) VALUES ('monthly_minimum', 't1',"
+             "  'op1', 'c1', 1, '2026-10', 'EUR', 233,"
+             "  'Monthly minimum of contract c1 for 2026-10', "
+             "  '2026-10-31 23:00:00+00');",
+             ext, ext);
+    fixture_exec(&v->f, sql);
+}
+
+static int64_t line_tax(env *v, int64_t invoice, int line)
+{
+    char sql[256];
+
+    snprintf(sql, sizeof(sql),
+             "SELECT tax_minor FROM invoice_lines WHERE invoice_id = %" PRId64
+             " AND line_no = %d",
+             invoice, line);
+    return fixture_i64(&v->f, sql);
+}
+
+/*
+ * October of t1, worked out by hand (the allocation is test_invoice_tax's
+ * month):
+ *   line  case  outcome            net     VAT 6 %
+ *   1     x-1   paid               12.58   0.76
+ *   2     x-2   paid               12.58   0.75
+ *   3     x-3   promise_to_pay     12.58   0.75
+ *   4     x-4   resolved            9.99   0.60
+ *   5     x-1   complaint penalty  -5.00  -0.30
+ *   6     -     monthly minimum     2.33   0.14
+ *   net 45.06, VAT 45.06 * 6 % = 2.7036 -> 2.70, total due 47.76,
+ *   due 30 days after the issue date (in Asia/Shanghai).
+ * op2's line (EUR 7.00, no tax, 45 days) is an invoice of its own.
+ */
+static void test_month_for_a_bank(void **state)
+{
+    invoice_closed res;
+    char *json, *html, *csv, *amount, buf[256];
+    size_t len;
+    err e = {0};
+    env v;
+
+    (void)state;
+    env_setup(&v, "invoice_bank");
+    fixture_exec(&v.f, bank_sql);
+    seed_line(&v, "t1", "c1", "EUR", "w1", "paid", 1258,
+              "2026-10-01 01:00:00+00");
+    seed_line(&v, "t1", "c1", "EUR", "w2", "paid", 1258,
+              "2026-10-02 01:00:00+00");
+    seed_line(&v, "t1", "c1", "EUR", "w1", "promise_to_pay", 1258,
+              "2026-10-03 01:00:00+00");
+    seed_line(&v, "t1", "c1", "EUR", "w2", "resolved", 999,
+              "2026-10-04 01:00:00+00");
+    {
+        /* op2's result: a case worked by w3 under c4. */
+        int64_t id = seed_line(&v, "t1", "c4", "EUR", "w3", "paid", 700,
+                               "2026-10-05 01:00:00+00");
+        char sql[160];
+
+        snprintf(sql, sizeof(sql),
+                 "UPDATE billable_lines SET operator_id = 'op2' WHERE id = "
+                 "%" PRId64,
+                 id);
+        fixture_exec(&v.f, sql);
+    }
+    seed_adjustments(&v, "x-1");
+    res = close_ok(&v, "t1", "2026-10");
+
+    /* One invoice per seller: op1 first, then op2. */
+    assert_int_equal(res.n, 2);
+    assert_int_equal(res.lines, 7);
+    assert_false(res.incomplete[0]);
+    assert_true(res.incomplete[1]); /* op2 and its address: not configured */
+    assert_int_equal(q(&v,
+                       "SELECT total_minor FROM invoices WHERE id = %" PRId64,
+                       res.ids[0]),
+                     4506);
+    assert_int_equal(
+        q(&v, "SELECT tax_minor FROM invoices WHERE id = %" PRId64, res.ids[0]),
+        270);
+    {
+        const int64_t want[6] = {76, 75, 75, 60, -30, 14};
+
+        for (int i = 0; i < 6; i++)
+            assert_int_equal(line_tax(&v, res.ids[0], i + 1), want[i]);
+    }
+    assert_int_equal(q(&v,
+                       "SELECT due_date - issue_date FROM invoices"
+                       " WHERE id = %" PRId64,
+                       res.ids[0]),
+                     30);
+    assert_int_equal(q(&v,
+                       "SELECT count(*) FROM invoices WHERE id = %" PRId64
+                       " AND issue_date = (issued_at AT TIME ZONE"
+                       " 'Asia/Shanghai')::date",
+                       res.ids[0]),
+                     1);
+    assert_int_equal(q(&v,
+                       "SELECT due_date - issue_date FROM invoices"
+                       " WHERE id = %" PRId64,
+                       res.ids[1]),
+                     45);
+    assert_int_equal(
+        q(&v, "SELECT tax_minor FROM invoices WHERE id = %" PRId64, res.ids[1]),
+        0);
+
+    /* The signed document: parties, dates, terms, taxes and totals. */
+    json = export_str(&v, res.ids[0], INVOICE_FMT_JSON, &len);
+    assert_non_null(strstr(json, "\"format\":\"twinline.invoice/2\""));
+    assert_non_null(strstr(
+        json, "\"buyer\":{\"address\":\"江苏省常州市新北区示例路 1 号\","
+              "\"bank_account\":\"\",\"bank_name\":\"\",\"country\":\"CN\","
+              "\"id\":\"t1\",\"name\":\"江苏示例银行股份有限公司\","
+              "\"tax_id\":\"91320400MA1XAMPLEG\"}"));
+    assert_non_null(strstr(json, "\"name\":\"Ops One (Suzhou) Co., Ltd.\""));
+    assert_non_null(strstr(json, "\"tax_id\":\"91320505MA0XAMPLEP\""));
+    assert_non_null(strstr(json, "\"payment_terms_days\":30"));
+    assert_non_null(strstr(json, "\"net_minor\":4506"));
+    assert_non_null(strstr(json,
+                           "\"tax_minor\":270,\"taxes\":[{\"base_minor\":"
+                           "4506,\"name\":\"VAT\",\"rate_bps\":600,"
+                           "\"rounding\":\"half_up\",\"tax_minor\":270}]"));
+    assert_non_null(strstr(json, "\"gross_minor\":4776"));
+    assert_non_null(strstr(
+        json, "\"subtotals\":[{\"case_type\":\"\",\"lines\":1,\"net_minor\":"
+              "233,\"outcome_code\":\"monthly_minimum\",\"tax_minor\":14},"
+              "{\"case_type\":\"loan\",\"lines\":1,\"net_minor\":-500,"
+              "\"outcome_code\":\"complaint_penalty\",\"tax_minor\":-30},"
+              "{\"case_type\":\"loan\",\"lines\":2,\"net_minor\":2516,"
+              "\"outcome_code\":\"paid\",\"tax_minor\":151},"
+              "{\"case_type\":\"loan\",\"lines\":1,\"net_minor\":1258,"
+              "\"outcome_code\":\"promise_to_pay\",\"tax_minor\":75},"
+              "{\"case_type\":\"loan\",\"lines\":1,\"net_minor\":999,"
+              "\"outcome_code\":\"resolved\",\"tax_minor\":60}]"));
+    assert_non_null(strstr(json, "\"time_zone\":\"Asia/Shanghai\""));
+    /* What the bank may see of a line, and nothing internal. */
+    assert_non_null(strstr(json, "\"case_external_id\":\"x-1\""));
+    assert_null(strstr(json, "worker"));
+    assert_null(strstr(json, "task"));
+    assert_int_equal(
+        invoice_verify_document(json, len, signer_public_key(v.sg), NULL, &e),
+        ST_OK);
+    /* One cent more on the first line: refused. */
+    amount = strstr(json, "\"amount_minor\":1258");
+    assert_non_null(amount);
+    amount[strlen("\"amount_minor\":125")] = '9';
+    assert_int_equal(
+        invoice_verify_document(json, len, signer_public_key(v.sg), NULL, &e),
+        ST_INVALID);
+    free(json);
+    assert_int_equal(invoice_verify_stored(v.f.db, res.ids[0],
+                                           signer_public_key(v.sg), NULL, &e),
+                     ST_OK);
+
+    /* The HTML: parties, dates, terms, totals, remittance; the
+     * adjustments show neither a task nor a #0. */
+    html = export_str(&v, res.ids[0], INVOICE_FMT_HTML, NULL);
+    assert_non_null(strstr(html, "江苏示例银行股份有限公司"));
+    assert_non_null(strstr(html, "Tax id: 91320400MA1XAMPLEG"));
+    assert_non_null(strstr(html, "30 days net"));
+    assert_non_null(
+        strstr(html, "<th>Total due</th><td class=\"n\">EUR 47.76"));
+    assert_non_null(strstr(html, "to ICBC Suzhou, account 1102 0200 0900 0000 "
+                                 "0088, quoting INV-t1-000001"));
+    assert_non_null(strstr(html, "<td>VAT</td><td class=\"n\">6%</td>"));
+    assert_non_null(strstr(html, "2026-10-01 09:00")); /* Shanghai time */
+    assert_null(strstr(html, "task"));
+    assert_null(strstr(html, "#0"));
+    assert_null(strstr(html, "w1"));
+    assert_null(strstr(html, "not configured"));
+    free(html);
+    /* op2 configured nothing: said, not left blank. */
+    html = export_str(&v, res.ids[1], INVOICE_FMT_HTML, NULL);
+    assert_non_null(strstr(html, "not configured"));
+    assert_non_null(strstr(html, "No tax is charged"));
+    assert_non_null(strstr(html, "45 days net"));
+    free(html);
+
+    /* CSV: net, tax and gross per line. */
+    csv = export_str(&v, res.ids[0], INVOICE_FMT_CSV, NULL);
+    assert_non_null(strstr(csv, ",12.58,1258,VAT,600,0.76,76,13.34,1334\r\n"));
+    assert_non_null(
+        strstr(csv, ",-5.00,-500,VAT,600,-0.30,-30,-5.30,-530\r\n"));
+    assert_null(strstr(csv, "w2"));
+    free(csv);
+
+    /* A credit note takes back line 1 and exactly the VAT it carried. */
+    {
+        const int64_t one[] = {1};
+        int64_t cn = 0;
+
+        if (invoice_credit_note(v.f.db, res.ids[0], one, 1, "complaint", v.sg, NULL,
+                                &cn, &e) != ST_OK)
+            fail_msg("credit: %s", e.msg);
+        assert_int_equal(
+            q(&v, "SELECT tax_minor FROM invoices WHERE id = %" PRId64, cn),
+            -76);
+        json = export_str(&v, cn, INVOICE_FMT_JSON, &len);
+        assert_non_null(strstr(json, "\"gross_minor\":-1334"));
+        assert_null(strstr(json, "due_date"));
+        assert_non_null(strstr(json, "\"tax_id\":\"91320505MA0XAMPLEP\""));
+        assert_int_equal(invoice_verify_document(
+                             json, len, signer_public_key(v.sg), NULL, &e),
+                         ST_OK);
+        free(json);
+    }
+
+    /* A later change of configuration leaves the issued documents as they
+     * were: the parties were copied when they were drafted. */
+    fixture_exec(&v.f, "UPDATE tenants SET legal_name = 'Renamed' WHERE"
+                       " id = 't1'");
+    assert_int_equal(invoice_verify_stored(v.f.db, res.ids[0],
+                                           signer_public_key(v.sg), NULL, &e),
+                     ST_OK);
+    fixture_str(&v.f, "SELECT buyer_name FROM invoices ORDER BY id LIMIT 1",
+                buf, sizeof(buf));
+    assert_string_equal(buf, "江苏示例银行股份有限公司");
+    env_teardown(&v);
+}
+
+/* The PDF: printed by Chromium from the HTML; pdftotext reads back its
+ * number, parties and total due. */
+static void test_pdf_export(void **state)
+{
+    char dir[] = "/tmp/tl-invoice-pdf-XXXXXX";
+    char html[128], pdf[128], txt[128], cmd[512];
+    invoice_closed res;
+    char *text;
+    FILE *f;
+    err e = {0};
+    env v;
+
+    (void)state;
+    env_setup(&v, "invoice_pdf");
+    fixture_exec(&v.f, bank_sql);
+    seed_line(&v, "t1", "c1", "EUR", "w1", "paid", 1258,
+              "2026-10-01 01:00:00+00");
+    res = close_ok(&v, "t1", "2026-10");
+    assert_non_null(mkdtemp(dir));
+    snprintf(html, sizeof(html), "%s/i.html", dir);
+    snprintf(pdf, sizeof(pdf), "%s/i.pdf", dir);
+    snprintf(txt, sizeof(txt), "%s/i.txt", dir);
+    f = fopen(html, "w");
+    assert_non_null(f);
+    assert_int_equal(invoice_export(v.f.db, res.ids[0], INVOICE_FMT_PDF, f, &e),
+                     ST_OK);
+    fclose(f);
+    if (cli_pdf_print(html, pdf, &e) != ST_OK)
+        fail_msg("pdf: %s", e.msg);
+    snprintf(cmd, sizeof(cmd), "pdftotext -layout %s %s", pdf, txt);
+    assert_int_equal(system(cmd), 0);
+    text = NULL;
+    {
+        size_t cap = 0;
+        FILE *t = fopen(txt, "r");
+        ssize_t n;
+
+        assert_non_null(t);
+        n = getdelim(&text, &cap, '\0', t);
+        assert_true(n > 0);
+        fclose(t);
+    }
+    assert_non_null(strstr(text, "Invoice INV-t1-000001"));
+    assert_non_null(strstr(text, "江苏示例银行股份有限公司"));
+    assert_non_null(strstr(text, "Ops One (Suzhou) Co., Ltd."));
+    assert_non_null(strstr(text, "EUR 13.33")); /* 12.58 + 0.75 */
+    assert_non_null(strstr(text, "page 1 of 1"));
+    free(text);
+    /* A browser that cannot be run: a clear error, no file. */
+    setenv("TL_CHROMIUM", "/nonexistent/chromium", 1);
+    assert_int_equal(cli_pdf_print(html, txt, &e), ST_CONFIG);
+    assert_non_null(strstr(e.msg, "TL_CHROMIUM"));
+    unsetenv("TL_CHROMIUM");
+    unlink(html);
+    unlink(pdf);
+    unlink(txt);
+    rmdir(dir);
+    env_teardown(&v);
+}
+
+/*
+ * A document issued before schema 018 (format 1: tenant, worker and task
+ * on each line, no tax) is stored with the new columns empty and is still
+ * rendered as it was signed, so it verifies; its HTML shows no task or #0
+ * on an adjustment line.
+ */
+static void test_format1_stored(void **state)
+{
+    static const invoice_doc_line lines[2] = {
+        {1, 0, 0, 0, 0, 2500, "x-1", "w1", "op1", "c1", "paid",
+         "2026-10-01T00:00:00Z",
+         "Outcome \"paid\" of loan case x-1, task 1, "
+         "worker w1",
+         NULL, NULL, 0, NULL, 0},
+        {2, 0, 0, 0, 0, 100, "", "", "op1", "c1", "monthly_minimum",
+         "2026-10-31T00:00:00Z", "Monthly minimum", NULL, NULL, 0, NULL, 0},
+    };
+    char hash[INVOICE_HASH_HEX + 1], sig[INVOICE_SIG_HEX + 1], sql[4096];
+    invoice_doc_line l[2];
+    invoice_doc d = {0};
+    int64_t bl, adj, id;
+    char *canon = NULL, *html;
+    size_t len = 0;
+    err e = {0};
+    env v;
+
+    (void)state;
+    env_setup(&v, "invoice_format1");
+    fixture_exec(&v.f, "INSERT INTO contract_plans (contract_id, version,"
+                       " effective_from, plan) VALUES ('c1', 1,"
+                       " '2026-01-01Z', '{}')");
+    bl = seed_line(&v, "t1", "c1", "EUR", "w1", "paid", 2500,
+                   "2026-10-01 00:00:00+00");
+    adj = fixture_i64(&v.f,
+                      "INSERT INTO billing_adjustments (kind, tenant_id,"
+                      " operator_id, contract_id, plan_version, period,"
+                      " currency, amount_minor, description) VALUES"
+                      " ('monthly_minimum', 't1', 'op1', 'c1', 1, '2026-10',"
+                      " 'EUR', 100, 'Monthly minimum') RETURNING id");
+    /* The rows as the code before schema 018 wrote them. */
+    id = fixture_i64(&v.f, "WITH s AS (INSERT INTO invoice_series (tenant_id,"
+                           " kind, next_number) VALUES ('t1', 'invoice', 2)"
+                           " RETURNING id) INSERT INTO invoices (kind,"
+                           " tenant_id, tenant_name, period, series_id,"
+                           " number, currency, key_id, issued_at) SELECT"
+                           " 'invoice', 't1', 'Bank One', '2026-10', id, 1,"
+                           " 'EUR', '0000000000000000', '2026-11-01 09:00:00Z'"
+                           " FROM s RETURNING id");
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO invoice_lines (invoice_id, kind, line_no,"
+             " billable_line_id, outcome_id, case_id, case_external_id,"
+             " task_id, worker_id, operator_id, contract_id, outcome_code,"
+             " billed_at, description, amount_minor) SELECT %" PRId64
+             ", 'invoice', 1, bl.id, bl.outcome_id, bl.case_id, 'x-1',"
+             " bl.task_id, 'w1', 'op1', 'c1', 'paid', bl.created_at,"
+             " 'Outcome \"paid\" of loan case x-1, task 1, worker w1', 2500"
+             " FROM billable_lines bl WHERE bl.id = %" PRId64 ";"
+             "INSERT INTO invoice_lines (invoice_id, kind, line_no,"
+             " adjustment_id, operator_id, contract_id, outcome_code,"
+             " billed_at, description, amount_minor) VALUES (%" PRId64
+             ", 'invoice', 2, %" PRId64 ", 'op1', 'c1', 'monthly_minimum',"
+             " '2026-10-31 00:00:00Z', 'Monthly minimum', 100)",
+             id, bl, id, adj);
+    fixture_exec(&v.f, sql);
+    memcpy(l, lines, sizeof(l));
+    l[0].billable_line_id = bl;
+    l[0].outcome_id = q(&v,
+                        "SELECT outcome_id FROM billable_lines WHERE id ="
+                        " %" PRId64,
+                        bl);
+    l[0].case_id =
+        q(&v, "SELECT case_id FROM billable_lines WHERE id = %" PRId64, bl);
+    l[0].task_id =
+        q(&v, "SELECT task_id FROM billable_lines WHERE id = %" PRId64, bl);
+    d.id = id;
+    d.format = 1;
+    d.tenant_id = "t1";
+    d.tenant_name = "Bank One";
+    d.period = "2026-10";
+    d.number = 1;
+    d.currency = "EUR";
+    d.issued_at = "2026-11-01T09:00:00Z";
+    d.key_id = signer_key_id(v.sg);
+    d.total_minor = 2600;
+    d.nlines = 2;
+    d.lines = l;
+    assert_int_equal(invoice_doc_render(&d, &canon, &len, &e), ST_OK);
+    assert_int_equal(invoice_doc_sign(v.sg, canon, len, hash, sig, &e), ST_OK);
+    snprintf(sql, sizeof(sql),
+             "UPDATE invoices SET key_id = '%s', line_count = 2,"
+             " total_minor = 2600, state = 'issued', content_hash = '%s',"
+             " signature = '%s' WHERE id = %" PRId64,
+             signer_key_id(v.sg), hash, sig, id);
+    fixture_exec(&v.f, sql);
+    free(canon);
+
+    if (invoice_verify_stored(v.f.db, id, signer_public_key(v.sg), NULL, &e) !=
+        ST_OK)
+        fail_msg("format 1 stored: %s", e.msg);
+    canon = export_str(&v, id, INVOICE_FMT_JSON, &len);
+    assert_non_null(strstr(canon, "\"format\":\"twinline.invoice/1\""));
+    assert_non_null(strstr(canon, "\"tenant\":{\"id\":\"t1\""));
+    assert_int_equal(
+        invoice_verify_document(canon, len, signer_public_key(v.sg), NULL, &e),
+        ST_OK);
+    free(canon);
+    html = export_str(&v, id, INVOICE_FMT_HTML, NULL);
+    assert_null(strstr(html, "#0"));
+    assert_non_null(strstr(html, "<td class=\"n\"></td>")); /* no task */
     free(html);
     env_teardown(&v);
 }
@@ -687,6 +1133,9 @@ int main(void)
         cmocka_unit_test(test_export_verifies),
         cmocka_unit_test(test_credit_note),
         cmocka_unit_test(test_csv_and_html),
+        cmocka_unit_test(test_month_for_a_bank),
+        cmocka_unit_test(test_pdf_export),
+        cmocka_unit_test(test_format1_stored),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

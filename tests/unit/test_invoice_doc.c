@@ -3,6 +3,7 @@
  * below), hashing, Ed25519 signing and verification of exported files,
  * and the signer's key files.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,11 @@
 
 static const invoice_doc_line two_lines[] = {
     {1, 11, 21, 31, 41, 2500, "x-1", "w1", "op1", "c1", "paid",
-     "2026-10-01T00:00:00Z", "Outcome \"paid\" of loan case x-1"},
+     "2026-10-01T00:00:00Z", "Outcome \"paid\" of loan case x-1", NULL, NULL, 0,
+     NULL, 0},
     {2, 12, 22, 32, 42, -5, "x-2", "w2", "op1", "c1", "promise_to_pay",
-     "2026-10-02T03:04:05Z", "tab\there, nl\nhere, \x01, \xc3\xa9, </>"},
+     "2026-10-02T03:04:05Z", "tab\there, nl\nhere, \x01, \xc3\xa9, </>", NULL,
+     NULL, 0, NULL, 0},
 };
 
 static invoice_doc sample(void)
@@ -392,6 +395,184 @@ static void test_signer_files(void **state)
     signer_destroy(NULL);
 }
 
+/* ---- format 2 ---- */
+
+static const invoice_doc_line v2_lines[] = {
+    {1, 11, 21, 31, 41, 1258, "x-1", "w1", "op1", "c1", "paid",
+     "2026-10-01T00:00:00Z", "Outcome \"paid\" of loan case x-1", "loan", "VAT",
+     600, "half_up", 76},
+    {2, 0, 0, 0, 0, 233, "", "", "op1", "c1", "monthly_minimum",
+     "2026-10-31T00:00:00Z", "Monthly minimum", "", "VAT", 600, "half_up", 14},
+};
+
+static invoice_doc sample_v2(void)
+{
+    invoice_doc d = {0};
+
+    d.id = 9;
+    d.format = 2;
+    d.tenant_id = "t1";
+    d.tenant_name = "Bank One";
+    d.period = "2026-10";
+    d.number = 3;
+    d.currency = "CNY";
+    d.issued_at = "2026-11-01T01:00:00Z";
+    d.key_id = "0011223344556677";
+    d.total_minor = 1491;
+    d.tax_minor = 90;
+    d.seller = (invoice_doc_party){
+        "op1", "Ops One Ltd", "1 Road", "91320505MA0XAMPLEP",
+        "CN",  "ICBC",        "12"};
+    d.buyer = (invoice_doc_party){
+        "t1", "Bank One plc", "2 Street", "TAX-1", "CN", "", ""};
+    d.time_zone = "Asia/Shanghai";
+    d.issue_date = "2026-11-01";
+    d.due_date = "2026-12-01";
+    d.payment_terms_days = 30;
+    d.nlines = 2;
+    d.lines = v2_lines;
+    return d;
+}
+
+static const char sample_v2_canon[] =
+    "{\"buyer\":{\"address\":\"2 Street\",\"bank_account\":\"\","
+    "\"bank_name\":\"\",\"country\":\"CN\",\"id\":\"t1\","
+    "\"name\":\"Bank One plc\",\"tax_id\":\"TAX-1\"},"
+    "\"currency\":\"CNY\",\"due_date\":\"2026-12-01\","
+    "\"format\":\"twinline.invoice/2\",\"gross_minor\":1581,\"id\":9,"
+    "\"issue_date\":\"2026-11-01\",\"issued_at\":\"2026-11-01T01:00:00Z\","
+    "\"key_id\":\"0011223344556677\",\"kind\":\"invoice\",\"line_count\":2,"
+    "\"lines\":[{\"amount_minor\":1258,\"billed_at\":\"2026-10-01T00:00:00Z\","
+    "\"case_external_id\":\"x-1\",\"case_id\":31,\"case_type\":\"loan\","
+    "\"contract_id\":\"c1\","
+    "\"description\":\"Outcome \\\"paid\\\" of loan case x-1\",\"line\":1,"
+    "\"outcome_code\":\"paid\",\"outcome_id\":21,\"tax_minor\":76,"
+    "\"tax_name\":\"VAT\",\"tax_rate_bps\":600,\"tax_rounding\":\"half_up\"},"
+    "{\"amount_minor\":233,\"billed_at\":\"2026-10-31T00:00:00Z\","
+    "\"case_external_id\":\"\",\"case_id\":0,\"case_type\":\"\","
+    "\"contract_id\":\"c1\",\"description\":\"Monthly minimum\",\"line\":2,"
+    "\"outcome_code\":\"monthly_minimum\",\"outcome_id\":0,\"tax_minor\":14,"
+    "\"tax_name\":\"VAT\",\"tax_rate_bps\":600,\"tax_rounding\":\"half_up\"}],"
+    "\"net_minor\":1491,\"number\":3,\"payment_terms_days\":30,"
+    "\"period\":\"2026-10\",\"reference\":\"INV-t1-000003\","
+    "\"seller\":{\"address\":\"1 Road\",\"bank_account\":\"12\","
+    "\"bank_name\":\"ICBC\",\"country\":\"CN\",\"id\":\"op1\","
+    "\"name\":\"Ops One Ltd\",\"tax_id\":\"91320505MA0XAMPLEP\"},"
+    "\"subtotals\":[{\"case_type\":\"\",\"lines\":1,\"net_minor\":233,"
+    "\"outcome_code\":\"monthly_minimum\",\"tax_minor\":14},"
+    "{\"case_type\":\"loan\",\"lines\":1,\"net_minor\":1258,"
+    "\"outcome_code\":\"paid\",\"tax_minor\":76}],\"tax_minor\":90,"
+    "\"taxes\":[{\"base_minor\":1491,\"name\":\"VAT\",\"rate_bps\":600,"
+    "\"rounding\":\"half_up\",\"tax_minor\":90}],"
+    "\"time_zone\":\"Asia/Shanghai\"}";
+
+/* Format 2 byte for byte: parties, dates, terms, tax per line, subtotals
+ * and the tax total, and nothing internal to the operator. */
+static void test_render_v2_exact(void **state)
+{
+    invoice_doc d = sample_v2();
+    char *out = NULL, *again = NULL;
+    size_t len = 0, len2 = 0;
+    err e = {0};
+
+    (void)state;
+    assert_int_equal(invoice_doc_render(&d, &out, &len, &e), ST_OK);
+    assert_string_equal(out, sample_v2_canon);
+    assert_int_equal(invoice_doc_canonicalize(out, len, &again, &len2, &e),
+                     ST_OK);
+    assert_string_equal(again, out);
+    assert_null(strstr(out, "worker"));
+    assert_null(strstr(out, "task"));
+    assert_null(strstr(out, "w1"));
+    free(out);
+    free(again);
+
+    /* A credit note has no due date or terms; it names what it corrects. */
+    d.credit_note = true;
+    d.corrects_id = 2;
+    d.corrects_number = 1;
+    d.reason = "complaint";
+    assert_int_equal(invoice_doc_render(&d, &out, &len, &e), ST_OK);
+    assert_null(strstr(out, "due_date"));
+    assert_null(strstr(out, "payment_terms_days"));
+    assert_non_null(strstr(out,
+                           "\"corrects\":{\"id\":2,\"number\":1,\"reference\":"
+                           "\"INV-t1-000001\"},\"currency\""));
+    assert_non_null(strstr(out, "\"reference\":\"CN-t1-000003\""));
+    assert_int_equal(invoice_doc_canonicalize(out, len, &again, &len2, &e),
+                     ST_OK);
+    assert_string_equal(again, out);
+    free(out);
+    free(again);
+}
+
+/* Subtotals and tax sums, and a total due beyond int64 refused. */
+static void test_summary(void **state)
+{
+    invoice_doc d = sample_v2();
+    invoice_doc_summary sum;
+    invoice_doc_line big[2];
+    char *out = NULL;
+    size_t len;
+    err e = {0};
+
+    (void)state;
+    assert_int_equal(invoice_doc_summarize(&d, &sum, &e), ST_OK);
+    assert_int_equal(sum.nsubtotals, 2);
+    assert_int_equal(sum.ntaxes, 1);
+    assert_int_equal(sum.taxes[0].base_minor, 1491);
+    assert_int_equal(sum.taxes[0].tax_minor, 90);
+    assert_int_equal(sum.gross_minor, 1581);
+    invoice_doc_summary_free(&sum);
+
+    memcpy(big, v2_lines, sizeof(big));
+    big[0].amount_minor = INT64_MAX;
+    big[1].amount_minor = 1;
+    d.lines = big;
+    assert_int_equal(invoice_doc_render(&d, &out, &len, &e), ST_INVALID);
+    assert_non_null(strstr(e.msg, "64 bits"));
+}
+
+/* A document issued before schema 018 by the code of that time (the
+ * demo's first invoice, with its public key) still verifies, and one cent
+ * more on a line still does not. */
+static void test_format1_file_verifies(void **state)
+{
+    unsigned char pk[SIGNER_PK_BYTES];
+    char ref[INVOICE_REF_MAX];
+    char *json = NULL, *amount;
+    size_t len = 0;
+    FILE *f;
+    err e = {0};
+
+    (void)state;
+    assert_int_equal(signer_public_read(TL_SOURCE_DIR
+                                        "/tests/data/invoice-format1.pub",
+                                        pk, &e),
+                     ST_OK);
+    f = fopen(TL_SOURCE_DIR "/tests/data/invoice-format1.json", "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    len = (size_t)ftell(f);
+    rewind(f);
+    json = malloc(len + 1);
+    assert_non_null(json);
+    assert_int_equal(fread(json, 1, len, f), len);
+    json[len] = '\0';
+    fclose(f);
+    assert_non_null(strstr(json, "\"format\":\"twinline.invoice/1\""));
+    if (invoice_verify_document(json, len, pk, ref, &e) != ST_OK)
+        fail_msg("format 1 file: %s", e.msg);
+    assert_string_equal(ref, "INV-hzinsure-000001");
+    amount = strstr(json, "\"amount_minor\":25000");
+    assert_non_null(amount);
+    amount[strlen("\"amount_minor\":2500")] = '1';
+    assert_int_equal(invoice_verify_document(json, len, pk, NULL, &e),
+                     ST_INVALID);
+    assert_non_null(strstr(e.msg, "changed after it was issued"));
+    free(json);
+}
+
 static void test_period_bounds(void **state)
 {
     char a[INVOICE_TIME_MAX], b[INVOICE_TIME_MAX];
@@ -427,6 +608,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_exact),
         cmocka_unit_test(test_render_credit_note),
+        cmocka_unit_test(test_render_v2_exact),
+        cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_format1_file_verifies),
         cmocka_unit_test(test_render_refuses_bad_text),
         cmocka_unit_test(test_canonicalize),
         cmocka_unit_test(test_hash_known_value),
