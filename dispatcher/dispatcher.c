@@ -46,6 +46,7 @@ void dispatcher_opts_default(dispatcher_opts *o)
     o->no_affinity = false;
     o->no_assist = false;
     o->batch_match_min = 0;
+    o->master_key_file[0] = '\0';
 }
 
 /* Reply with an error immediately (nothing to commit for it). */
@@ -431,6 +432,11 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     if (s == ST_OK)
         s = strtab_create(&d->workers, e);
     if (s == ST_OK)
+        s = keystore_create(&d->keys, o->master_key_file, e);
+    if (s == ST_OK)
+        log_info(MOD, "customer data is sealed with %s",
+                 keystore_source(d->keys));
+    if (s == ST_OK)
         s = db_connect(&d->db, cfg->db, e);
     if (s == ST_OK)
         s = bus_connect(&d->bus, cfg->nats, "twinline-dispatcher", e);
@@ -492,6 +498,7 @@ void dispatcher_destroy(dispatcher *d)
     free(d->reqs);
     free(d->explain);
     db_close(d->db);
+    keystore_destroy(d->keys);
     router_destroy(d->router);
     strtab_destroy(d->tenants);
     strtab_destroy(d->pools);

@@ -21,6 +21,8 @@ typedef struct dispatcher_opts {
                                    least this many tasks and free workers
                                    wait; 0: one decision at a time */
     bool no_assist;             /* A/B runs: AI-assisted levels never count */
+    char master_key_file[512];  /* seals customer data (keystore.h); "":
+                                   $TL_MASTER_KEY_FILE, then $TL_MASTER_KEY */
 } dispatcher_opts;
 
 #endif

@@ -54,6 +54,10 @@ static void usage(FILE *f)
             "                        tasks and free workers wait (0: off)\n"
             "  --no-assist           AI-assisted skill levels never count "
             "(A/B comparisons)\n"
+            "  --master-key-file F   the master key that seals customer data "
+            "(default:\n"
+            "                        $TL_MASTER_KEY_FILE, else $TL_MASTER_KEY; "
+            "docs/security.md)\n"
             "  -h, --help            this text\n",
             config_flags_help);
 }
@@ -120,6 +124,16 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--stats-ms") == 0) {
             if (int_flag(a, v, 0, 3600000, &o.stats_ms) != 0)
                 return 2;
+            i++;
+        } else if (strcmp(a, "--master-key-file") == 0) {
+            if (v == NULL || strlen(v) >= sizeof(o.master_key_file)) {
+                fprintf(stderr,
+                        "twinline-dispatcher: --master-key-file needs a "
+                        "path of at most %zu bytes\n",
+                        sizeof(o.master_key_file) - 1);
+                return 2;
+            }
+            snprintf(o.master_key_file, sizeof(o.master_key_file), "%s", v);
             i++;
         } else if (strcmp(a, "--batch") == 0) {
             if (int_flag(a, v, 1, 10000, &o.batch_max) != 0)
