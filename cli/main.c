@@ -4,6 +4,7 @@
 #include "cmd_assist.h"
 #include "cmd_explain.h"
 #include "cmd_invoice.h"
+#include "cmd_keys.h"
 #include "cmd_statement.h"
 #include "cmd_stats.h"
 #include "feed.h"
@@ -15,7 +16,7 @@ static const cli_command commands[] = {
     {"worker", "worker list [--pool P] [--ids]", cmd_worker},
     {"playbook", "playbook list | playbook show TENANT CASE_TYPE",
      cmd_playbook},
-    {"case", "case submit | show | reopen | complaint", cmd_case},
+    {"case", "case submit | show | reopen | complaint | erase", cmd_case},
     {"bill", "bill summary | report | reconcile [--tenant T] [--period P]",
      cmd_bill},
     {"statement", "statement (--operator O | --worker W) --period YYYY-MM",
@@ -28,6 +29,8 @@ static const cli_command commands[] = {
     {"stats", "live figures per queue and per worker [--json]", cmd_stats},
     {"assist", "assist report: acceptance of suggestions, AI reviews",
      cmd_assist},
+    {"keys", "keys init | list | rotate | reseal: keys sealing customer data",
+     cmd_keys},
     {"feed", "submit a stream of realistic cases (demo, benchmark)", feed_main},
 };
 

@@ -52,6 +52,7 @@ rm -f "$run_dir"/*.log "$run_dir"/*.stats
 scripts/services.sh start "$run_dir" >&2
 # shellcheck source=/dev/null
 . "$run_dir/env"
+master_key "$run_dir"
 export TL_PREFIX=${TL_PREFIX:-tl}
 export TL_LOG=${TL_LOG:-warn}
 
