@@ -128,7 +128,14 @@ static status decode_spec(dec *d, const json_t *spec, const char *path,
                           int depth, bool in_personal, bool in_array,
                           pnode *out, err *e);
 
-/* The fields of an object spec. */
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const pnode *)a)->name, ((const pnode *)b)->name);
+}
+
+/* The fields of an object spec, in name order: the database keeps a
+ * stored schema's keys in an order of its own, and the messages that list
+ * fields must read the same from the loader and the dispatcher. */
 static status decode_fields(dec *d, const json_t *fields, const char *path,
                             int depth, bool in_personal, bool in_array,
                             pnode *out, err *e)
@@ -161,6 +168,7 @@ static status decode_fields(dec *d, const json_t *fields, const char *path,
             return s;
         out->has_personal = out->has_personal || k->has_personal;
     }
+    qsort(out->kids, (size_t)out->nkids, sizeof(pnode), by_name);
     return ST_OK;
 }
 

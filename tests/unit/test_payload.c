@@ -161,15 +161,15 @@ static void test_check_errors(void **state)
     assert_int_equal(check(GOOD_CUSTOMER, "{}", msg, sizeof(msg)),
                      ST_MISSING_FIELD);
     assert_non_null(strstr(msg, "request.payload is empty or missing, but the "
-                                "loan playbook requires: loan_id, product, "
-                                "days_past_due, overdue_minor"));
+                                "loan playbook requires: days_past_due, "
+                                "loan_id, overdue_minor, product"));
     assert_int_equal(
         check(GOOD_CUSTOMER, "{\"loan_id\": \"L-1\"}", msg, sizeof(msg)),
         ST_MISSING_FIELD);
-    assert_non_null(strstr(msg, "request.payload.product is required"));
+    assert_non_null(strstr(msg, "request.payload.days_past_due is required"));
     expect(GOOD_CUSTOMER, ", \"colour\": \"red\"", ST_UNKNOWN_FIELD,
            "unknown field \"colour\" in request.payload; the loan playbook "
-           "allows: loan_id, product");
+           "allows: address, days_past_due, due, guarantor, loan_id, note");
     expect(GOOD_CUSTOMER, ", \"due\": 20261205", ST_WRONG_TYPE,
            "request.payload.due must be a date string");
     expect(GOOD_CUSTOMER, ", \"due\": \"2026-02-30\"", ST_INVALID,
