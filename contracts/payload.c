@@ -730,6 +730,33 @@ static int merge_into(json_t *into, json_t *from)
     return 0;
 }
 
+/* The dotted paths of the personal fields in pers (a split's payload
+ * part), appended to a. */
+static int personal_paths(const json_t *pers, const char *base, json_t *a)
+{
+    const char *key;
+    json_t *m;
+
+    json_object_foreach((json_t *)pers, key, m)
+    {
+        char p[PATH_CAP];
+
+        if (base[0] != '\0')
+            path_join(p, base, key);
+        else
+            snprintf(p, sizeof(p), "%s", key);
+        /* A nested object of the sealed part holds personal fields of a
+         * plain object, unless the whole object is personal: the split
+         * cannot tell, so it names the object's fields one by one. */
+        if (json_is_object(m) && json_object_size(m) > 0) {
+            if (personal_paths(m, p, a) != 0)
+                return -1;
+        } else if (json_array_append_new(a, json_string(p)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 status payload_merge(const char *view_json, const char *personal, char **out,
                      err *e)
 {
@@ -757,6 +784,16 @@ status payload_merge(const char *view_json, const char *personal, char **out,
              merge_into(pay, json_object_get(p, "payload")) != 0)) {
             s = err_set(e, ST_NOMEM, "out of memory");
             goto out;
+        }
+        if (json_is_object(json_object_get(p, "payload"))) {
+            json_t *paths = json_array();
+
+            if (paths == NULL ||
+                personal_paths(json_object_get(p, "payload"), "", paths) != 0 ||
+                json_object_set_new(v, "personal_fields", paths) != 0) {
+                s = err_set(e, ST_NOMEM, "out of memory");
+                goto out;
+            }
         }
     }
     text = jsonx_dump(v);

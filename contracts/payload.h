@@ -90,10 +90,12 @@ status payload_check(const payload_schema *payload,
 /*
  * The view of a case or task (a JSON object with "customer" and "payload"
  * members, as the database builds it) with the personal part put back:
- * "customer" replaced by the sealed customer and the sealed payload
- * fields merged into "payload" at their paths. personal NULL: the view as
- * it is. *out is the caller's (free). Errors: ST_INVALID (either text is
- * not such an object), ST_NOMEM.
+ * "customer" replaced by the sealed customer, the sealed payload fields
+ * merged into "payload" at their paths and their dotted paths listed in
+ * "personal_fields" (so that an agent can keep them from what it sends
+ * elsewhere, e.g. a model endpoint). personal NULL: the view as it is. *out is
+ * the caller's (free). Errors: ST_INVALID (either text is not such an object),
+ * ST_NOMEM.
  */
 status payload_merge(const char *view_json, const char *personal, char **out,
                      err *e);

@@ -290,6 +290,20 @@ static void test_split_and_merge(void **state)
     assert_true(json_equal(json_object_get(jm, "customer"), want));
     json_decref(want);
     assert_int_equal(json_integer_value(json_object_get(jm, "case_id")), 7);
+    want = loads("[\"address.city\", \"guarantor.name\", \"note\"]");
+    {
+        /* In any order: the sealed part's keys are as split. */
+        json_t *got = json_object_get(jm, "personal_fields");
+        assert_int_equal(json_array_size(got), 3);
+        for (size_t i = 0; i < 3; i++) {
+            bool found = false;
+            for (size_t j = 0; j < 3; j++)
+                found = found || json_equal(json_array_get(want, i),
+                                            json_array_get(got, j));
+            assert_true(found);
+        }
+    }
+    json_decref(want);
     json_decref(jm);
     free(merged);
     merged = NULL;
