@@ -50,11 +50,12 @@ status cmd_case_erase(db *d, const char *prefix, const char *tenant,
     open_tasks = db_i64(r, 0, CLI_ERASE_FIND_OPEN_TASKS);
     if (strcmp(db_val(r, 0, CLI_ERASE_FIND_STATE), "open") == 0 && !force) {
         s = err_set(e, ST_CONFLICT,
-                    "case %s of %s is open (%lld tasks not finished): a "
+                    "case %s of %s is open (%lld task%s not finished): a "
                     "worker who takes one after the erasure gets no customer "
                     "data; wait until it closes, or erase it anyway with "
                     "--force",
-                    id, tenant, (long long)open_tasks);
+                    id, tenant, (long long)open_tasks,
+                    open_tasks == 1 ? "" : "s");
         goto out;
     }
     {
