@@ -281,12 +281,11 @@ static bool parties_incomplete(const invoice_doc *doc)
 /* What the audit trail says of an issued document. */
 static json_t *issued_json(const loaded *l, const char *hash)
 {
-    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:i, s:s}", "id",
-                     (json_int_t)l->doc.id, "reference", l->ref, "currency",
-                     l->doc.currency, "total_minor",
-                     (json_int_t)l->doc.total_minor, "tax_minor",
-                     (json_int_t)l->doc.tax_minor, "lines", l->doc.nlines,
-                     "sha256", hash);
+    return json_pack(
+        "{s:I, s:s, s:s, s:I, s:I, s:i, s:s}", "id", (json_int_t)l->doc.id,
+        "reference", l->ref, "currency", l->doc.currency, "total_minor",
+        (json_int_t)l->doc.total_minor, "tax_minor",
+        (json_int_t)l->doc.tax_minor, "lines", l->doc.nlines, "sha256", hash);
 }
 
 /* Issue draft id: total, render, sign, store. *audit (may be NULL)

@@ -10,6 +10,7 @@
 #include "cmd_bill_reconcile.h"
 #include "cmd_bill_report.h"
 #include "cmd_case.h"
+#include "cmd_erase.h"
 #include "cmd_identity.h"
 #include "cmd_list.h"
 #include "cmd_load.h"
@@ -283,6 +284,8 @@ static const char case_usage[] =
     "       twinline case (reopen | complaint) --tenant T\n"
     "                     (CASE_ID | --external-id X) --reason TEXT\n"
     "                     [--request-id R]\n"
+    "       twinline case erase --tenant T (CASE_ID | --external-id X)\n"
+    "                     [--request-id R] [--force]\n"
     "\n"
     "submit sends the bank API's submit request over NATS\n"
     "(<prefix>.api.<tenant>.case.submit) and prints the reply; the\n"
@@ -291,7 +294,10 @@ static const char case_usage[] =
     "of a result (<prefix>.api.<tenant>.case.reopen|complaint): billing\n"
     "reverses what the case was billed inside the contract's clawback\n"
     "window, with a credit note when it was invoiced. The same --request-id\n"
-    "(or, without one, the same reason) returns the first dispute again.\n";
+    "(or, without one, the same reason) returns the first dispute again.\n"
+    "erase deletes the customer's personal data of a closed case (the right\n"
+    "to erasure; --force for an open one) and keeps its billing records;\n"
+    "--request-id is your reference for the request, e.g. a ticket number.\n";
 
 /* Send body to the bank API's case.<verb> of tenant and print the reply;
  * the exit code. */
@@ -419,6 +425,25 @@ static int case_show(cli_args *a, cli_opt *o)
     return rc;
 }
 
+static int case_erase(cli_args *a, cli_opt *o)
+{
+    const char *ext = o[3].value;
+    int64_t id = 0;
+    db *d = NULL;
+    err e = {0};
+    int rc;
+
+    if ((rc = case_ref(a, ext, &id)) != 0)
+        return rc;
+    if ((rc = connect_db(a, &d, &e)) != 0)
+        return rc;
+    if (cmd_case_erase(d, a->cfg.prefix, o[0].value, id, ext, o[8].value,
+                       o[9].set, stdout, &e) != ST_OK)
+        rc = cli_fail(&e);
+    db_close(d);
+    return rc;
+}
+
 int cmd_case(int argc, char **argv, const config *cfg)
 {
     cli_opt o[] = {{"--tenant", true, NULL, false},
@@ -429,10 +454,11 @@ int cmd_case(int argc, char **argv, const config *cfg)
                    {"--payload", true, NULL, false},
                    {"--customer", true, NULL, false},
                    {"--reason", true, NULL, false},
-                   {"--request-id", true, NULL, false}};
+                   {"--request-id", true, NULL, false},
+                   {"--force", false, NULL, false}};
     cli_args a;
-    int rc = cli_args_parse(argc, argv, 1, cfg, o, 9, NULL, case_usage, &a);
-    bool dispute;
+    int rc = cli_args_parse(argc, argv, 1, cfg, o, 10, NULL, case_usage, &a);
+    bool dispute, erase;
 
     if (rc != 0)
         return rc;
@@ -440,20 +466,26 @@ int cmd_case(int argc, char **argv, const config *cfg)
         return help(case_usage);
     if (a.npos < 1 ||
         (strcmp(a.pos[0], "submit") != 0 && strcmp(a.pos[0], "show") != 0 &&
-         strcmp(a.pos[0], "reopen") != 0 && strcmp(a.pos[0], "complaint") != 0))
+         strcmp(a.pos[0], "reopen") != 0 &&
+         strcmp(a.pos[0], "complaint") != 0 && strcmp(a.pos[0], "erase") != 0))
         return cli_usage_error(case_usage, "%s",
-                               "expected: case submit, show, reopen or "
-                               "complaint");
+                               "expected: case submit, show, reopen, "
+                               "complaint or erase");
     dispute =
         strcmp(a.pos[0], "reopen") == 0 || strcmp(a.pos[0], "complaint") == 0;
+    erase = strcmp(a.pos[0], "erase") == 0;
+    if (!erase && o[9].set)
+        return cli_usage_error(case_usage, "%s",
+                               "--force belongs to case erase");
     if (!o[0].set)
         return cli_usage_error(
             case_usage, "%s",
             "--tenant is required; run: twinline tenant list");
-    if (!dispute && (o[7].set || o[8].set))
+    if (!dispute && (o[7].set || (o[8].set && !erase)))
         return cli_usage_error(case_usage, "%s",
                                "--reason and --request-id belong to case "
-                               "reopen and case complaint");
+                               "reopen and case complaint (and --request-id "
+                               "to case erase)");
     if (strcmp(a.pos[0], "submit") == 0) {
         if (a.npos != 1)
             return cli_usage_error(case_usage, "unexpected argument %s",
@@ -469,6 +501,13 @@ int cmd_case(int argc, char **argv, const config *cfg)
                                    "--tenant, CASE_ID or --external-id, "
                                    "--reason and --request-id");
         return case_dispute(&a, o);
+    }
+    if (erase) {
+        if (o[1].set || o[2].set || o[4].set || o[5].set || o[6].set)
+            return cli_usage_error(case_usage, "%s",
+                                   "case erase takes --tenant, CASE_ID or "
+                                   "--external-id, --request-id and --force");
+        return case_erase(&a, o);
     }
     if (o[1].set || o[2].set || o[4].set || o[5].set || o[6].set)
         return cli_usage_error(case_usage, "%s",

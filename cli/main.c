@@ -6,6 +6,7 @@
 #include "cmd_explain.h"
 #include "cmd_identity.h"
 #include "cmd_invoice.h"
+#include "cmd_keys.h"
 #include "cmd_statement.h"
 #include "cmd_stats.h"
 #include "feed.h"
@@ -17,7 +18,7 @@ static const cli_command commands[] = {
     {"worker", "worker list [--pool P] [--ids]", cmd_worker},
     {"playbook", "playbook list | playbook show TENANT CASE_TYPE",
      cmd_playbook},
-    {"case", "case submit | show | reopen | complaint", cmd_case},
+    {"case", "case submit | show | reopen | complaint | erase", cmd_case},
     {"bill", "bill summary | report | reconcile [--tenant T] [--period P]",
      cmd_bill},
     {"statement", "statement (--operator O | --worker W) --period YYYY-MM",
@@ -32,6 +33,8 @@ static const cli_command commands[] = {
      cmd_assist},
     {"audit", "audit verify | show | keygen | checkpoint: the audit trail",
      cmd_audit},
+    {"keys", "keys init | list | rotate | reseal: keys sealing customer data",
+     cmd_keys},
     {"feed", "submit a stream of realistic cases (demo, benchmark)", feed_main},
     {"identity", "identity create | list | revoke | rotate: NATS identities",
      cmd_identity},

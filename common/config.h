@@ -47,10 +47,10 @@ void config_from_env(config *c);
 
 /*
  * If argv[*i] is one of the shared flags (--db X, --nats X, --prefix X,
- * --creds FILE, --creds-dir DIR, --nats-ca FILE, --nats-tls-host NAME, --db-ca FILE, or the --flag=X
- * form), store it (a TLS flag is applied at once), advance *i past its
- * value and return true.
- * An unusable value (missing, too long, prefix not a token) sets e.
+ * --creds FILE, --creds-dir DIR, --nats-ca FILE, --nats-tls-host NAME, --db-ca
+ * FILE, or the --flag=X form), store it (a TLS flag is applied at once),
+ * advance *i past its value and return true. An unusable value (missing, too
+ * long, prefix not a token) sets e.
  */
 bool config_take_flag(config *c, int argc, char **argv, int *i, err *e);
 

@@ -647,10 +647,10 @@ static status check_graph(playbook *pb, const char *where, err *e)
 status playbook_decode(const json_t *doc, const char *where, playbook **out,
                        err *e)
 {
-    static const jfield fields[] = {{"tenant", JF_TOKEN, true},
-                                    {"case_type", JF_TOKEN, true},
-                                    {"name", JF_STRING, true},
-                                    {"steps", JF_ARRAY, true}};
+    static const jfield fields[] = {
+        {"tenant", JF_TOKEN, true},    {"case_type", JF_TOKEN, true},
+        {"name", JF_STRING, true},     {"steps", JF_ARRAY, true},
+        {"payload", JF_OBJECT, false}, {"customer", JF_OBJECT, false}};
     const json_t *steps = json_object_get(doc, "steps");
     const char *name;
     playbook *pb = NULL;
@@ -685,6 +685,16 @@ status playbook_decode(const json_t *doc, const char *where, playbook **out,
             goto out;
     }
     s = check_graph(pb, where, e);
+    if (s == ST_OK && json_object_get(doc, "payload") != NULL) {
+        path_join(p, where, "payload");
+        s = payload_schema_decode(json_object_get(doc, "payload"), p, false,
+                                  &pb->payload, e);
+    }
+    if (s == ST_OK && json_object_get(doc, "customer") != NULL) {
+        path_join(p, where, "customer");
+        s = payload_schema_decode(json_object_get(doc, "customer"), p, true,
+                                  &pb->customer, e);
+    }
 out:
     if (s != ST_OK) {
         playbook_destroy(pb);
@@ -915,9 +925,58 @@ static bool step_same(const pb_step *x, const pb_step *y)
     return json_equal(x->outcomes_json, y->outcomes_json);
 }
 
+/* A schema member of a stored definition (NULL or "" for none). */
+static status schema_column(const char *text, const char *where, bool customer,
+                            payload_schema **out, err *e)
+{
+    json_error_t jerr;
+    json_t *v;
+    status s;
+
+    *out = NULL;
+    if (text == NULL || text[0] == '\0')
+        return ST_OK;
+    v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (v == NULL)
+        return err_set(e, ST_INVALID, "%s: not valid JSON: %s", where,
+                       jerr.text);
+    s = payload_schema_decode(v, where, customer, out, e);
+    json_decref(v);
+    return s;
+}
+
+status playbook_set_schemas(playbook *pb, const char *payload_json,
+                            const char *customer_json, err *e)
+{
+    payload_schema *p = NULL, *c = NULL;
+    status s = schema_column(payload_json, "payload", false, &p, e);
+
+    if (s == ST_OK)
+        s = schema_column(customer_json, "customer", true, &c, e);
+    if (s != ST_OK) {
+        payload_schema_destroy(p);
+        return s;
+    }
+    payload_schema_destroy(pb->payload);
+    payload_schema_destroy(pb->customer);
+    pb->payload = p;
+    pb->customer = c;
+    return ST_OK;
+}
+
+status playbook_check_case(const playbook *pb, const char *customer_json,
+                           const char *payload_json, char **plain,
+                           char **personal, err *e)
+{
+    return payload_check(pb->payload, pb->customer, pb->case_type,
+                         customer_json, payload_json, plain, personal, e);
+}
+
 bool playbook_same(const playbook *a, const playbook *b)
 {
-    if (a->nsteps != b->nsteps)
+    if (a->nsteps != b->nsteps ||
+        !payload_schema_same(a->payload, b->payload) ||
+        !payload_schema_same(a->customer, b->customer))
         return false;
     for (int i = 0; i < a->nsteps; i++)
         if (!step_same(&a->steps[i], &b->steps[i]))
@@ -927,6 +986,10 @@ bool playbook_same(const playbook *a, const playbook *b)
 
 void playbook_release(playbook *pb)
 {
+    payload_schema_destroy(pb->payload);
+    payload_schema_destroy(pb->customer);
+    pb->payload = NULL;
+    pb->customer = NULL;
     for (int i = 0; i < pb->nsteps; i++)
         step_free(&pb->steps[i]);
     free(pb->steps);

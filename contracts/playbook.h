@@ -29,6 +29,7 @@
 #include "err.h"
 #include "ids.h"
 #include "money.h"
+#include "payload.h"
 
 /*
  * Limits of one playbook. The arrays of a step are fixed by these, the steps
@@ -125,6 +126,10 @@ typedef struct playbook {
     int nsteps;
     int cap_steps;
     pb_step *steps; /* nsteps of them; owned */
+    /* What a case's payload and customer may hold (payload.h); NULL: no
+     * schema, any object (and nothing of the payload is personal). */
+    payload_schema *payload;  /* owned */
+    payload_schema *customer; /* owned */
 } playbook;
 
 /* One step's state during progression. */
@@ -146,7 +151,8 @@ const char *playbook_ai_name(pb_ai ai);
 
 /*
  * Decode a playbook document as `twinline load` reads it: {"tenant",
- * "case_type", "name", "steps": [...]} (docs/config.md). `where` is the
+ * "case_type", "name", "steps": [...], "payload": {...}, "customer":
+ * {...}} (docs/config.md; the last two optional). `where` is the
  * document's JSON path for messages ("playbooks[0]"). Checks every field,
  * every limit and the step graph (references, `when` codes, no cycles);
  * what needs the database (the tenant and overflow pools exist) is the
@@ -204,9 +210,28 @@ status playbook_step_routing(playbook *pb, int step, const char *licence,
 status playbook_resolve(playbook *pb, err *e);
 
 /*
+ * The payload and customer schemas of a stored playbook (the members
+ * "payload" and "customer" of its definition as JSON text; NULL or "" for
+ * none), decoded as playbook_decode decodes them, into pb (replacing what
+ * it had). Errors: those of payload_schema_decode, the path starting with
+ * "payload" or "customer".
+ */
+status playbook_set_schemas(playbook *pb, const char *payload_json,
+                            const char *customer_json, err *e);
+
+/*
+ * Check a submit's customer and payload against pb's schemas and split
+ * them into the plain payload and the sealed part (payload_check).
+ */
+status playbook_check_case(const playbook *pb, const char *customer_json,
+                           const char *payload_json, char **plain,
+                           char **personal, err *e);
+
+/*
  * True when a and b hold the same steps in the same order with the same
  * fields (outcomes compared by code, since the database keeps an object's
- * keys in an order of its own; tenant, case type and version ignored).
+ * keys in an order of its own; tenant, case type and version ignored)
+ * and the same payload and customer schemas.
  * The tests and the fuzzer use it to check that what the loader stores is
  * what the dispatcher decodes.
  */

@@ -157,7 +157,7 @@ static status reply_tasks(dispatcher *d, const dsp_req *reqs, const item *it,
         if (it[i].state == TASK)
             ids[k++] = it[i].a.reservation_id;
     if (k > 0)
-        s = dsp_res_task_views(d->db, ids, k, views, e);
+        s = dsp_res_task_views(d->db, d->keys, ids, k, views, e);
     for (int i = 0, x = 0; s == ST_OK && x < k && i < n; i++) {
         char *body = NULL;
         size_t len;

@@ -12,7 +12,9 @@
 #include "case_msg.h"
 #include "dsp_sql.h"
 #include "i64map.h"
+#include "keystore.h"
 #include "outq.h"
+#include "payload.h"
 #include "sbuf.h"
 #include "state.h"
 #include "subjects.h"
@@ -20,12 +22,26 @@
 /* A submit of the batch. */
 typedef struct submit_item {
     case_submit req;
-    bool ok;    /* decoded and its case type known */
+    bool ok;  /* decoded, its case type known, its payload valid */
+    bool bad; /* decoded, but customer or payload refused by the schema:
+                 the stored case if there is one, else this error */
+    err why;
     int first;  /* index of the first request of the same case; self */
     int64_t id; /* the case created for it; 0: none */
     const playbook *pb;
     int version;
+    char *plain;    /* the payload without its personal fields */
+    char *personal; /* {"customer", "payload"} to seal; NULL: none */
+    char *sealed;   /* personal sealed for its case id, in hex */
 } submit_item;
+
+static void item_release(submit_item *it)
+{
+    case_submit_release(&it->req);
+    free(it->plain);
+    keystore_plain_free(it->personal);
+    free(it->sealed);
+}
 
 /* "tenant<US>external id": the key of a case (external ids hold no
  * control characters). */
@@ -56,6 +72,19 @@ static status submit_decode(dispatcher *d, const dsp_req *reqs, submit_item *it,
         if (rs == ST_OK)
             rs = dsp_playbook(d, reqs[i].party, it[i].req.case_type,
                               it[i].version, &it[i].pb, &re);
+        /* Checked against the case type's schema and split into what
+         * PostgreSQL may hold and what it gets only sealed. */
+        if (rs == ST_OK &&
+            (rs = playbook_check_case(it[i].pb, it[i].req.customer,
+                                      it[i].req.payload, &it[i].plain,
+                                      &it[i].personal, &re)) != ST_OK &&
+            !dsp_infra_failure(rs)) {
+            /* A resubmission returns the stored case whatever the rest
+             * of it says (reply_cases); only a new case gets the error. */
+            it[i].bad = true;
+            it[i].why = re;
+            continue;
+        }
         if (rs != ST_OK) {
             dsp_outq_fail(d->out, reqs[i].m, rs, &re, &s, e);
             continue;
@@ -73,54 +102,93 @@ static status submit_decode(dispatcher *d, const dsp_req *reqs, submit_item *it,
     return s;
 }
 
+/*
+ * The ids of the new cases, drawn in one statement, and the personal part
+ * of each sealed for its id under its tenant's data key (made in this
+ * transaction for a tenant's first case). k cases, it[row_of[1..k]].
+ */
+static status seal_cases(dispatcher *d, const dsp_req *reqs, submit_item *it,
+                         const int *row_of, int k, err *e)
+{
+    char kbuf[24];
+    const char *p[1] = {db_i64_str(kbuf, k)};
+    db_res *r = NULL;
+    status s = db_run(d->db, &dsp_sql_case_ids, p, &r, e);
+
+    if (s == ST_OK && db_rows(r) != k)
+        s = err_set(e, ST_INTERNAL, "asked for %d case ids, got %d", k,
+                    db_rows(r));
+    for (int j = 1; s == ST_OK && j <= k; j++) {
+        submit_item *x = &it[row_of[j]];
+
+        x->id = db_i64(r, j - 1, DSP_CASE_IDS_ID);
+        if (x->personal == NULL)
+            continue;
+        s = keystore_tenant_ready(d->keys, d->db, reqs[row_of[j]].party, e);
+        if (s == ST_OK)
+            s = keystore_seal_hex(d->keys, reqs[row_of[j]].party, x->id,
+                                  x->personal, &x->sealed, e);
+    }
+    db_res_free(r);
+    return s;
+}
+
 /* One statement creates the cases of every first request of a case. */
 static status insert_cases(dispatcher *d, const dsp_req *reqs, submit_item *it,
                            int n, int *created, err *e)
 {
-    sbuf ten = {0}, ext = {0}, typ = {0}, ver = {0}, pri = {0}, cus = {0},
-         pay = {0};
+    sbuf ids = {0}, ten = {0}, ext = {0}, typ = {0}, ver = {0}, pri = {0},
+         pay = {0}, per = {0};
     db_res *r = NULL;
     int *row_of = calloc((size_t)n + 1, sizeof(int)); /* n -> request */
     int k = 0;
     status s = row_of != NULL ? ST_OK : err_set(e, ST_NOMEM, "out of memory");
 
     *created = 0;
-    for (int i = 0; s == ST_OK && i < n; i++) {
-        const char *sep = k > 0 ? "," : "{";
-        if (!it[i].ok || it[i].first != i)
-            continue;
-        row_of[++k] = i;
-        sbuf_printf(&ten, "%s%s", sep, reqs[i].party);
-        sbuf_append(&ext, sep, 1);
-        sbuf_pg_elem(&ext, it[i].req.external_id);
-        sbuf_printf(&typ, "%s%s", sep, it[i].req.case_type);
-        sbuf_printf(&ver, "%s%d", sep, it[i].version);
-        sbuf_printf(&pri, "%s%d", sep, it[i].req.priority);
-        sbuf_append(&cus, sep, 1);
-        sbuf_pg_elem(&cus, it[i].req.customer);
-        sbuf_append(&pay, sep, 1);
-        sbuf_pg_elem(&pay, it[i].req.payload);
-    }
+    for (int i = 0; s == ST_OK && i < n; i++)
+        if (it[i].ok && it[i].first == i)
+            row_of[++k] = i;
     if (s != ST_OK || k == 0)
         goto out;
+    if ((s = seal_cases(d, reqs, it, row_of, k, e)) != ST_OK)
+        goto out;
+    for (int j = 1; j <= k; j++) {
+        const submit_item *x = &it[row_of[j]];
+        const char *sep = j > 1 ? "," : "{";
+
+        sbuf_printf(&ids, "%s%lld", sep, (long long)x->id);
+        sbuf_printf(&ten, "%s%s", sep, reqs[row_of[j]].party);
+        sbuf_append(&ext, sep, 1);
+        sbuf_pg_elem(&ext, x->req.external_id);
+        sbuf_printf(&typ, "%s%s", sep, x->req.case_type);
+        sbuf_printf(&ver, "%s%d", sep, x->version);
+        sbuf_printf(&pri, "%s%d", sep, x->req.priority);
+        sbuf_append(&pay, sep, 1);
+        sbuf_pg_elem(&pay, x->plain);
+        sbuf_printf(&per, "%s%s", sep, x->sealed != NULL ? x->sealed : "\"\"");
+    }
+    sbuf_append(&ids, "}", 1);
     sbuf_append(&ten, "}", 1);
     sbuf_append(&ext, "}", 1);
     sbuf_append(&typ, "}", 1);
     sbuf_append(&ver, "}", 1);
     sbuf_append(&pri, "}", 1);
-    sbuf_append(&cus, "}", 1);
     sbuf_append(&pay, "}", 1);
-    if (ten.failed || ext.failed || typ.failed || ver.failed || pri.failed ||
-        cus.failed || pay.failed) {
+    sbuf_append(&per, "}", 1);
+    if (ids.failed || ten.failed || ext.failed || typ.failed || ver.failed ||
+        pri.failed || pay.failed || per.failed) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
     {
-        const char *p[7] = {sbuf_str(&ten), sbuf_str(&ext), sbuf_str(&typ),
-                            sbuf_str(&ver), sbuf_str(&pri), sbuf_str(&cus),
-                            sbuf_str(&pay)};
+        const char *p[8] = {sbuf_str(&ids), sbuf_str(&ten), sbuf_str(&ext),
+                            sbuf_str(&typ), sbuf_str(&ver), sbuf_str(&pri),
+                            sbuf_str(&pay), sbuf_str(&per)};
         s = db_run(d->db, &dsp_sql_case_insert, p, &r, e);
     }
+    /* Cases that existed already keep their id; the drawn one is unused. */
+    for (int j = 1; j <= k; j++)
+        it[row_of[j]].id = 0;
     for (int j = 0; s == ST_OK && j < db_rows(r); j++) {
         int64_t num = db_i64(r, j, DSP_CASE_INSERT_N);
         if (num >= 1 && num <= k) {
@@ -130,13 +198,14 @@ static status insert_cases(dispatcher *d, const dsp_req *reqs, submit_item *it,
     }
 out:
     db_res_free(r);
+    sbuf_free(&ids);
     sbuf_free(&ten);
     sbuf_free(&ext);
     sbuf_free(&typ);
     sbuf_free(&ver);
     sbuf_free(&pri);
-    sbuf_free(&cus);
     sbuf_free(&pay);
+    sbuf_free(&per);
     free(row_of);
     return s;
 }
@@ -203,10 +272,11 @@ static status reply_cases(dispatcher *d, const dsp_req *reqs, submit_item *it,
 
     for (int i = 0; s == ST_OK && i < n; i++) {
         const char *sep = k++ > 0 ? "," : "{";
+        bool look = it[i].ok || it[i].bad;
         sbuf_append(&ten, sep, 1);
-        sbuf_pg_elem(&ten, it[i].ok ? reqs[i].party : "");
+        sbuf_pg_elem(&ten, look ? reqs[i].party : "");
         sbuf_append(&ext, sep, 1);
-        sbuf_pg_elem(&ext, it[i].ok ? it[i].req.external_id : "");
+        sbuf_pg_elem(&ext, look ? it[i].req.external_id : "");
     }
     sbuf_append(&ten, "}", 1);
     sbuf_append(&ext, "}", 1);
@@ -225,7 +295,11 @@ static status reply_cases(dispatcher *d, const dsp_req *reqs, submit_item *it,
         char *body = NULL;
         size_t len;
 
-        if (!it[i].ok)
+        if (it[i].bad && json[i] == NULL) {
+            dsp_outq_fail(d->out, reqs[i].m, it[i].why.code, &it[i].why, &s, e);
+            continue;
+        }
+        if (!it[i].ok && !it[i].bad)
             continue;
         if (json[i] == NULL) {
             s = err_set(e, ST_INTERNAL, "case %s vanished",
@@ -318,8 +392,29 @@ status dsp_case_submit(dispatcher *d, const dsp_req *reqs, int n, err *e)
     if (s == ST_OK)
         d->stat_cases += (uint64_t)created;
     for (int i = 0; it != NULL && i < n; i++)
-        case_submit_release(&it[i].req);
+        item_release(&it[i]);
     free(it);
+    return s;
+}
+
+/*
+ * The case view of row j of r with its sealed personal part opened and
+ * merged in: the tenant's own case.get is one of the two places where
+ * it is shown (docs/security.md). *out is the caller's.
+ */
+static status open_case(dispatcher *d, const char *tenant, const db_res *r,
+                        int j, char **out, err *e)
+{
+    const char *hex = db_val(r, j, DSP_CASE_GET_PERSONAL);
+    char *plain = NULL;
+    status s = ST_OK;
+
+    if (hex[0] != '\0')
+        s = keystore_open_hex(d->keys, d->db, tenant,
+                              db_i64(r, j, DSP_CASE_GET_ID), hex, &plain, e);
+    if (s == ST_OK)
+        s = payload_merge(db_val(r, j, DSP_CASE_GET_CASE_JSON), plain, out, e);
+    keystore_plain_free(plain);
     return s;
 }
 
@@ -328,7 +423,7 @@ status dsp_case_get(dispatcher *d, const dsp_req *reqs, int n, err *e)
 {
     case_ref *ref = calloc((size_t)n, sizeof(case_ref));
     bool *ok = calloc((size_t)n, sizeof(bool));
-    const char **json = calloc((size_t)n + 1, sizeof(char *));
+    char **json = calloc((size_t)n + 1, sizeof(char *));
     sbuf ten = {0}, ids = {0}, ext = {0};
     db_res *r = NULL;
     status s = ref != NULL && ok != NULL && json != NULL
@@ -361,8 +456,8 @@ status dsp_case_get(dispatcher *d, const dsp_req *reqs, int n, err *e)
     }
     for (int j = 0; s == ST_OK && j < db_rows(r); j++) {
         int64_t num = db_i64(r, j, DSP_CASE_GET_N);
-        if (num >= 1 && num <= n)
-            json[num - 1] = db_val(r, j, DSP_CASE_GET_CASE_JSON);
+        if (num >= 1 && num <= n && json[num - 1] == NULL)
+            s = open_case(d, reqs[num - 1].party, r, j, &json[num - 1], e);
     }
     for (int i = 0; s == ST_OK && i < n; i++) {
         char *body = NULL, cbuf[24];
@@ -391,7 +486,9 @@ status dsp_case_get(dispatcher *d, const dsp_req *reqs, int n, err *e)
     sbuf_free(&ext);
     free(ref);
     free(ok);
-    free((void *)json);
+    for (int i = 0; json != NULL && i < n; i++)
+        free(json[i]);
+    free(json);
     return s;
 }
 

@@ -59,6 +59,7 @@ void dispatcher_opts_default(dispatcher_opts *o)
     o->client_rate = 0;
     o->client_burst = 0;
     o->client_open = 0;
+    o->master_key_file[0] = '\0';
 }
 
 /* Reply with an error immediately (nothing to commit for it). */
@@ -429,6 +430,11 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     if (s == ST_OK)
         s = strtab_create(&d->consumers, e);
     if (s == ST_OK)
+        s = keystore_create(&d->keys, o->master_key_file, e);
+    if (s == ST_OK)
+        log_info(MOD, "customer data is sealed with %s",
+                 keystore_source(d->keys));
+    if (s == ST_OK)
         s = db_connect(&d->db, cfg->db, e);
     if (s == ST_OK) {
         char creds[sizeof(cfg->creds)];
@@ -512,6 +518,7 @@ void dispatcher_destroy(dispatcher *d)
     free(d->reqs);
     free(d->explain);
     db_close(d->db);
+    keystore_destroy(d->keys);
     router_destroy(d->router);
     strtab_destroy(d->tenants);
     strtab_destroy(d->pools);

@@ -29,6 +29,8 @@ typedef struct dispatcher_opts {
      * (intake.h): requests per second, burst, open requests; 0: none. */
     int quota_rate, quota_burst, quota_open;
     int client_rate, client_burst, client_open;
+    char master_key_file[512]; /* seals customer data (keystore.h); "":
+                                  $TL_MASTER_KEY_FILE, then $TL_MASTER_KEY */
 } dispatcher_opts;
 
 #endif

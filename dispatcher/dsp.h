@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "dispatcher_opts.h"
+#include "keystore.h"
 #include "playbook.h"
 #include "router.h"
 #include "strtab.h"
@@ -64,6 +65,7 @@ struct dispatcher {
     bus *bus;
     router *router;
     router_explain *explain; /* DSP_MATCH_MAX, for router_match_explained */
+    keystore *keys; /* seals and opens customer data (cases.personal) */
 
     strtab *tenants; /* interned ids the router uses */
     strtab *pools;

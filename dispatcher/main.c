@@ -71,6 +71,10 @@ static void usage(FILE *f)
             "tenant (env\n"
             "                        TL_CLIENT_QUOTA_RATE, _BURST, _OPEN; "
             "0: none)\n"
+            "  --master-key-file F   the master key that seals customer data "
+            "(default:\n"
+            "                        $TL_MASTER_KEY_FILE, else $TL_MASTER_KEY; "
+            "docs/security.md)\n"
             "  -h, --help            this text\n",
             config_flags_help);
 }
@@ -191,6 +195,16 @@ int main(int argc, char **argv)
                 return 2;
             }
             o.nats_log = v;
+            i++;
+        } else if (strcmp(a, "--master-key-file") == 0) {
+            if (v == NULL || strlen(v) >= sizeof(o.master_key_file)) {
+                fprintf(stderr,
+                        "twinline-dispatcher: --master-key-file needs a "
+                        "path of at most %zu bytes\n",
+                        sizeof(o.master_key_file) - 1);
+                return 2;
+            }
+            snprintf(o.master_key_file, sizeof(o.master_key_file), "%s", v);
             i++;
         } else if (strcmp(a, "--batch") == 0) {
             if (int_flag(a, v, 1, 10000, &o.batch_max) != 0)

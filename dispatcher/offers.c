@@ -164,7 +164,7 @@ static status auto_views(dispatcher *d, const db_res *r, char **views, err *e)
         }
     }
     if (any)
-        s = dsp_res_task_views(d->db, ids, n, views, e);
+        s = dsp_res_task_views(d->db, d->keys, ids, n, views, e);
     free(ids);
     return s;
 }

@@ -6,6 +6,7 @@
 
 #include "dsp_sql.h"
 #include "i64map.h"
+#include "payload.h"
 #include "sbuf.h"
 
 /* ids as a PostgreSQL array literal. */
@@ -85,8 +86,27 @@ status dsp_res_lookup(db *c, const int64_t *ids, int n, dsp_res *out, err *e)
     return s;
 }
 
-status dsp_res_task_views(db *c, const int64_t *ids, int n, char **views,
-                          err *e)
+/* The task of row j with the case's sealed personal part opened and merged
+ * in, for the worker who holds it. */
+static status open_view(db *c, keystore *ks, const db_res *r, int j, char **out,
+                        err *e)
+{
+    const char *hex = db_val(r, j, DSP_TASK_VIEWS_PERSONAL);
+    char *plain = NULL;
+    status s = ST_OK;
+
+    if (hex[0] != '\0')
+        s = keystore_open_hex(ks, c, db_val(r, j, DSP_TASK_VIEWS_TENANT_ID),
+                              db_i64(r, j, DSP_TASK_VIEWS_CASE_ID), hex, &plain,
+                              e);
+    if (s == ST_OK)
+        s = payload_merge(db_val(r, j, DSP_TASK_VIEWS_TASK), plain, out, e);
+    keystore_plain_free(plain);
+    return s;
+}
+
+status dsp_res_task_views(db *c, keystore *ks, const int64_t *ids, int n,
+                          char **views, err *e)
 {
     sbuf lit = {0};
     db_res *r = NULL;
@@ -106,9 +126,7 @@ status dsp_res_task_views(db *c, const int64_t *ids, int n, char **views,
         views[i] = NULL;
         if (ids[i] <= 0 || !i64map_get(rows, ids[i], &j))
             continue;
-        views[i] = strdup(db_val(r, j, DSP_TASK_VIEWS_TASK));
-        if (views[i] == NULL)
-            s = err_set(e, ST_NOMEM, "out of memory");
+        s = open_view(c, ks, r, j, &views[i], e);
     }
     if (s != ST_OK)
         while (i-- > 0 && i < n) {

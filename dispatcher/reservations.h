@@ -18,6 +18,7 @@
 #include "db.h"
 #include "err.h"
 #include "ids.h"
+#include "keystore.h"
 
 /* One reservation as dispatcher/sql/res_lookup.sql reads it. */
 typedef struct dsp_res {
@@ -41,10 +42,13 @@ typedef struct dsp_res {
 status dsp_res_lookup(db *c, const int64_t *ids, int n, dsp_res *out, err *e);
 
 /* views[i] for ids[i]: the task as the accepting worker sees it (JSON
- * text, the caller frees each), NULL when there is no such reservation.
- * On failure nothing is written. */
-status dsp_res_task_views(db *c, const int64_t *ids, int n, char **views,
-                          err *e);
+ * text, the caller frees each), the case's sealed customer and personal
+ * payload fields opened with ks; NULL when there is no such reservation.
+ * On failure nothing is written (ST_UNAVAILABLE: a data key this
+ * dispatcher cannot unwrap; ST_INVALID: a sealed value that does not
+ * open). */
+status dsp_res_task_views(db *c, keystore *ks, const int64_t *ids, int n,
+                          char **views, err *e);
 
 /* Is r held by worker at epoch, in state? */
 bool dsp_res_is(const dsp_res *r, const char *worker, int64_t epoch,

@@ -239,6 +239,9 @@ status dsp_refresh_contracts(dispatcher *d, err *e)
     db_res_free(r);
     if (s == ST_OK)
         s = load_settings(d, e);
+    /* Data keys rotated in by `twinline keys rotate` are used from now. */
+    if (s == ST_OK)
+        s = keystore_refresh(d->keys, d->db, NULL, NULL, e);
     return s;
 }
 
@@ -456,7 +459,10 @@ status dsp_rebuild(dispatcher *d, err *e)
     status s;
 
     router_clear(d->router);
-    s = load_settings(d, e);
+    /* A rollback may have undone a data key made in the batch. */
+    s = keystore_reload(d->keys, d->db, e);
+    if (s == ST_OK)
+        s = load_settings(d, e);
     if (s == ST_OK)
         s = load_workers(d, NULL, e);
     if (s == ST_OK)
@@ -546,6 +552,15 @@ status dsp_playbook(dispatcher *d, const char *tenant, const char *case_type,
     }
     if (s == ST_OK)
         s = playbook_resolve(pb, e);
+    db_res_free(r);
+    r = NULL;
+    /* The payload and customer schemas submits are checked against. */
+    if (s == ST_OK)
+        s = db_run(d->db, &dsp_sql_playbook_schemas, params, &r, e);
+    if (s == ST_OK && db_rows(r) == 1)
+        s = playbook_set_schemas(pb, db_val(r, 0, DSP_PLAYBOOK_SCHEMAS_PAYLOAD),
+                                 db_val(r, 0, DSP_PLAYBOOK_SCHEMAS_CUSTOMER),
+                                 e);
     db_res_free(r);
     if (s == ST_OK && d->nplaybooks == d->cap_playbooks) {
         int ncap = d->cap_playbooks > 0 ? d->cap_playbooks * 2 : 16;

@@ -13,6 +13,9 @@
 #                         the services' PostgreSQL (bench/bench_billing.c)
 #   staffing_*, forecast_*  Erlang C/A staffing of a 96-interval day and the
 #                         Holt-Winters fit, no services (bench/bench_staffing.c)
+#   seal_*                what sealing customer data costs per case: schema
+#                         check and split, seal, open and merge, no services
+#                         (bench/bench_seal.c)
 #
 # Tunables (environment): BENCH_CASES (10000), BENCH_HALF (1 = do the
 # half-load run), BENCH_PGQ_SECONDS (10), BENCH_TIMEOUT_S (300),
@@ -52,6 +55,7 @@ rm -f "$run_dir"/*.log "$run_dir"/*.stats
 scripts/services.sh start "$run_dir" >&2
 # shellcheck source=/dev/null
 . "$run_dir/env"
+master_key "$run_dir"
 export TL_PREFIX=${TL_PREFIX:-tl}
 export TL_LOG=${TL_LOG:-warn}
 # The benchmark measures the dispatcher, not a tenant's quota: no rate
@@ -147,6 +151,17 @@ if [[ -x $staffing_bench ]]; then
     fg_run "$staffing_bench" || die "bench_staffing failed"
 else
     say "warning: $staffing_bench is missing; staffing figures skipped"
+fi
+
+# What sealing customer data at rest adds per case (no services): the
+# schema check and split of a submit, the seal, and the open and merge of
+# an accept reply, over the feed's cases of the example bank.
+seal_bench=${TL_BUILD_DIR:-$TL_ROOT/build/release}/bench/bench_seal
+if [[ -x $seal_bench ]]; then
+    say "sealing: check, seal, open per case (bench_seal)"
+    fg_run "$seal_bench" 20000 examples/bank.json || die "bench_seal failed"
+else
+    say "warning: $seal_bench is missing; sealing figures skipped"
 fi
 
 # The billing flow on the services' PostgreSQL, in a database of its own

@@ -63,6 +63,7 @@ rm -rf "$run_dir"/*.log "$run_dir"/invoice-* "$keys"
 scripts/services.sh start "$run_dir"
 # shellcheck source=/dev/null
 . "$run_dir/env"
+master_key "$run_dir"
 export TL_PREFIX=${TL_PREFIX:-tl}
 
 # run_once TAG [DISPATCHER FLAGS...]: load, serve, feed, report into

@@ -40,6 +40,7 @@ rm -f "$run_dir"/*.log
 scripts/services.sh start "$run_dir" >/dev/null
 # shellcheck source=/dev/null
 . "$run_dir/env"
+master_key "$run_dir"
 export TL_PREFIX=faults
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 

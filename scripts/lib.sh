@@ -172,6 +172,18 @@ bin_paths() {
     export TL_CLI TL_DISPATCHER TL_BILLING TL_AGENT
 }
 
+# master_key RUN_DIR: the master key that seals customer data at rest
+# (docs/security.md): RUN_DIR/master.key, made with `twinline keys init`
+# (mode 0600) unless it is there, exported as TL_MASTER_KEY_FILE for every
+# program the script starts. Needs TL_CLI (bin_paths).
+master_key() {
+    local f=$1/master.key
+    if [[ ! -f $f ]]; then
+        "$TL_CLI" keys init "$f" >/dev/null || die "could not make the master key $f"
+    fi
+    export TL_MASTER_KEY_FILE=$f
+}
+
 need_bins() {
     local f
     for f in "$@"; do

@@ -34,6 +34,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+bin_paths "$preset"
 scripts/services.sh start "$run_dir"
 # shellcheck source=/dev/null
 . "$run_dir/env"
@@ -48,6 +49,7 @@ export TL_NATS_CREDS
 # No test may rewrite the suite's authorization by accident (twinline
 # nats-auth and --apply default to these).
 unset TL_NATS_AUTH TL_NATS_PIDFILE
+master_key "$run_dir"
 
 # Leaks and undefined behaviour fail the test that caused them, with a stack.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:print_stacktrace=1:check_initialization_order=1}

@@ -335,6 +335,31 @@ static const char *const complaint_texts[] = {
     "我的信用卡被重复扣款，请尽快处理。",
     "客服电话一直打不通，希望有人联系我。"};
 static const char *const claim_kinds[] = {"motor", "home", "health", "travel"};
+/* Personal free text: what customers tell the bank (sealed at rest). */
+static const char *const hardship_notes[] = {
+    "客户表示近期失业，希望申请分期还款。",
+    "客户说本月工资推迟发放，下周五前可以还清。",
+    "Customer says she was in hospital last month and missed two payments.",
+    "Customer is waiting for an insurance payout and asks for 30 days.",
+    "客户家中有人生病，医疗费用较高，请求延期。"};
+static const char *const cardholder_statements[] = {
+    "我从未在这家商户消费过，卡一直在我身上。",
+    "The order never arrived and the merchant stopped answering my emails.",
+    "I was charged twice for the same hotel night.",
+    "订阅已经在上个月取消，但这个月仍然被扣款。"};
+static const char *const claim_descriptions[] = {
+    "A delivery van reversed into my parked car outside the supermarket.",
+    "厨房水管爆裂，地板和橱柜被水浸泡。",
+    "Burglary while we were away; the back door was forced open.",
+    "在高速公路上被前车掉落的石块砸坏挡风玻璃。"};
+static const char *const zh_streets[] = {"人民路", "解放大道", "中山北路",
+                                         "建设路", "文一西路"};
+static const char *const zh_cities[] = {"杭州", "南京", "苏州", "无锡", "宁波"};
+static const char *const en_streets[] = {"High Street", "Station Road",
+                                         "Church Lane", "Victoria Road"};
+static const char *const en_cities[] = {"Leeds", "Bristol", "York", "Bath"};
+static const char *const claim_items[] = {"laptop",    "television", "bicycle",
+                                          "jewellery", "sofa",       "camera"};
 static const char *const loan_products[] = {"personal_loan", "car_loan",
                                             "mortgage", "credit_card"};
 
@@ -531,11 +556,49 @@ static json_t *review_payload(uint64_t *rng, review_variant v)
                      "title", title, "document", doc);
 }
 
-/* A name, phone and language; Chinese customers are the majority. */
+/* An 18-digit resident identity number of the right shape (the check
+ * digit is not computed: nothing checks it, and none is real). */
+static void id_number(uint64_t *rng, char buf[24])
+{
+    snprintf(buf, 24, "%06d%04d%02d%02d%03d%d",
+             (int)rnd_range(rng, 110000, 659999),
+             (int)rnd_range(rng, 1950, 2004), (int)rnd_range(rng, 1, 12),
+             (int)rnd_range(rng, 1, 28), (int)rnd_range(rng, 0, 999),
+             (int)rnd_range(rng, 0, 9));
+}
+
+/* A street address in China or the UK. */
+static json_t *make_address(uint64_t *rng, bool zh)
+{
+    char street[96], postcode[16];
+
+    if (zh) {
+        snprintf(street, sizeof(street), "%s%d号%d室", PICK(rng, zh_streets),
+                 (int)rnd_range(rng, 1, 999), (int)rnd_range(rng, 101, 2808));
+        snprintf(postcode, sizeof(postcode), "%06d",
+                 (int)rnd_range(rng, 100000, 999999));
+        return json_pack("{s:s, s:s, s:s}", "street", street, "city",
+                         PICK(rng, zh_cities), "postcode", postcode);
+    }
+    snprintf(street, sizeof(street), "%d %s", (int)rnd_range(rng, 1, 250),
+             PICK(rng, en_streets));
+    return json_pack("{s:s, s:s}", "street", street, "city",
+                     PICK(rng, en_cities));
+}
+
+/* Set obj[key] to v (stolen) when v is not NULL; false on failure. */
+static bool put(json_t *obj, const char *key, json_t *v)
+{
+    return obj != NULL && v != NULL && json_object_set_new(obj, key, v) == 0;
+}
+
+/* A name, phone and language, and for some an identity number; Chinese
+ * customers are the majority. */
 static json_t *make_customer(uint64_t *rng)
 {
-    char name[64], phone[32];
+    char name[64], phone[32], idn[24];
     bool zh = rnd_range(rng, 0, 99) < 70;
+    json_t *c;
 
     if (zh) {
         snprintf(name, sizeof(name), "%s%s", PICK(rng, zh_surnames),
@@ -549,8 +612,16 @@ static json_t *make_customer(uint64_t *rng)
         snprintf(phone, sizeof(phone), "+44 7%03d %06d",
                  (int)rnd_range(rng, 100, 999), (int)rnd_range(rng, 0, 999999));
     }
-    return json_pack("{s:s, s:s, s:s}", "name", name, "phone", phone,
-                     "language", zh ? "zh" : "en");
+    c = json_pack("{s:s, s:s, s:s}", "name", name, "phone", phone, "language",
+                  zh ? "zh" : "en");
+    if (c != NULL && zh && rnd_range(rng, 0, 1) == 0) {
+        id_number(rng, idn);
+        if (!put(c, "id_number", json_string(idn))) {
+            json_decref(c);
+            return NULL;
+        }
+    }
+    return c;
 }
 
 /* A date days_ago days before today, as YYYY-MM-DD. */
@@ -568,10 +639,32 @@ static bool has(const char *s, const char *part)
     return strstr(s, part) != NULL;
 }
 
-/* Payload and priority for a case type, by what its name says it is. */
+/* The damaged or stolen items of a home claim. */
+static json_t *claim_item_list(uint64_t *rng)
+{
+    json_t *a = json_array();
+    int n = (int)rnd_range(rng, 1, 3);
+
+    for (int i = 0; a != NULL && i < n; i++)
+        if (json_array_append_new(
+                a, json_pack("{s:s, s:I}", "item", PICK(rng, claim_items),
+                             "value_minor",
+                             (json_int_t)(rnd_range(rng, 100, 20000) * 100))) !=
+            0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* Payload and priority for a case type, by what its name says it is: the
+ * fields of the example playbooks' payload schemas (examples/, checked by
+ * test_feed), personal free text and addresses among them. */
 static json_t *make_payload(uint64_t *rng, const char *case_type, int *priority)
 {
     char ref[32], date[16];
+    const char *kind;
+    json_t *p = NULL;
 
     if (feed_is_review(case_type)) {
         *priority = 2;
@@ -583,12 +676,20 @@ static json_t *make_payload(uint64_t *rng, const char *case_type, int *priority)
 
         snprintf(ref, sizeof(ref), "L-%06d", (int)rnd_range(rng, 1, 999999));
         *priority = dpd > 90 ? 7 : dpd > 30 ? 4 : 1;
-        return json_pack("{s:s, s:s, s:I, s:I, s:I}", "loan_id", ref, "product",
-                         PICK(rng, loan_products), "days_past_due",
-                         (json_int_t)dpd, "overdue_minor",
-                         (json_int_t)(rnd_range(rng, 500, 80000) * 100),
-                         "installment_minor",
-                         (json_int_t)(rnd_range(rng, 200, 20000) * 100));
+        p = json_pack("{s:s, s:s, s:I, s:I, s:I}", "loan_id", ref, "product",
+                      PICK(rng, loan_products), "days_past_due",
+                      (json_int_t)dpd, "overdue_minor",
+                      (json_int_t)(rnd_range(rng, 500, 80000) * 100),
+                      "installment_minor",
+                      (json_int_t)(rnd_range(rng, 200, 20000) * 100));
+        if (p != NULL && rnd_range(rng, 0, 99) < 30 &&
+            !put(p, "hardship_note", json_string(PICK(rng, hardship_notes))))
+            goto fail;
+        if (p != NULL && rnd_range(rng, 0, 99) < 25 &&
+            !put(p, "home_address",
+                 make_address(rng, rnd_range(rng, 0, 9) < 7)))
+            goto fail;
+        return p;
     }
     if (has(case_type, "dispute") || has(case_type, "card")) {
         int64_t amount = rnd_range(rng, 1000, 2000000);
@@ -597,10 +698,15 @@ static json_t *make_payload(uint64_t *rng, const char *case_type, int *priority)
         snprintf(ref, sizeof(ref), "%04d", (int)rnd_range(rng, 0, 9999));
         date_ago(date, (int)rnd_range(rng, 1, 60));
         *priority = strcmp(reason, "fraud") == 0 ? 8 : amount > 500000 ? 5 : 2;
-        return json_pack("{s:s, s:s, s:I, s:s, s:s}", "card_last4", ref,
-                         "merchant", PICK(rng, merchants), "amount_minor",
-                         (json_int_t)amount, "reason", reason,
-                         "transaction_date", date);
+        p = json_pack("{s:s, s:s, s:I, s:s, s:s}", "card_last4", ref,
+                      "merchant", PICK(rng, merchants), "amount_minor",
+                      (json_int_t)amount, "reason", reason, "transaction_date",
+                      date);
+        if (p != NULL && rnd_range(rng, 0, 99) < 40 &&
+            !put(p, "cardholder_statement",
+                 json_string(PICK(rng, cardholder_statements))))
+            goto fail;
+        return p;
     }
     if (has(case_type, "complaint")) {
         const char *cat = PICK(rng, complaint_categories);
@@ -617,14 +723,29 @@ static json_t *make_payload(uint64_t *rng, const char *case_type, int *priority)
                  (int)rnd_range(rng, 1, 999999));
         date_ago(date, (int)rnd_range(rng, 1, 90));
         *priority = amount > 2000000 ? 6 : 2;
-        return json_pack("{s:s, s:s, s:s, s:I}", "policy_number", ref,
-                         "claim_type", PICK(rng, claim_kinds), "incident_date",
-                         date, "claimed_minor", (json_int_t)amount);
+        kind = PICK(rng, claim_kinds);
+        p = json_pack("{s:s, s:s, s:s, s:I}", "policy_number", ref,
+                      "claim_type", kind, "incident_date", date,
+                      "claimed_minor", (json_int_t)amount);
+        if (p != NULL && rnd_range(rng, 0, 99) < 50 &&
+            !put(p, "description", json_string(PICK(rng, claim_descriptions))))
+            goto fail;
+        if (p != NULL && rnd_range(rng, 0, 99) < 40 &&
+            !put(p, "incident_location",
+                 make_address(rng, rnd_range(rng, 0, 9) < 7)))
+            goto fail;
+        if (p != NULL && strcmp(kind, "home") == 0 &&
+            !put(p, "items", claim_item_list(rng)))
+            goto fail;
+        return p;
     }
     snprintf(ref, sizeof(ref), "R-%08d", (int)rnd_range(rng, 1, 99999999));
     *priority = (int)rnd_range(rng, 0, 3);
     return json_pack("{s:s, s:s}", "reference", ref, "note",
                      "generated by twinline feed");
+fail:
+    json_decref(p);
+    return NULL;
 }
 
 status feed_case_json(uint64_t *rng, const char *case_type, const char *ext_id,
@@ -1166,8 +1287,8 @@ static status submit_all(feed_conns *conns, db *d, const feed_opts *o,
 
 /* Wait for the replies still outstanding (sending again what the quota
  * put off); the rest count as lost. */
-static long drain_replies(feed_conns *c, feed_run *r, db *d,
-                          const feed_opts *o, feed_view *v)
+static long drain_replies(feed_conns *c, feed_run *r, db *d, const feed_opts *o,
+                          feed_view *v)
 {
     int64_t give_up = clock_mono_us() + FEED_DRAIN_US;
     long missing;

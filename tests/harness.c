@@ -11,6 +11,7 @@
 #include "billing_service.h"
 #include "clock.h"
 #include "cmd_load.h"
+#include "feed.h"
 #include "tl_test.h"
 
 static void *run_thread(void *arg)
@@ -295,32 +296,44 @@ pid_t harness_spawn_dispatcher(fixture *f)
     return pid;
 }
 
+char *harness_case_body(const char *case_type, const char *ext, uint64_t seed)
+{
+    uint64_t rng = seed * 7919 + 1;
+    char *body = NULL;
+    err e = {0};
+
+    if (feed_case_json(&rng, case_type, ext, &body, &e) != ST_OK)
+        fail_msg("case body: %s", e.msg);
+    return body;
+}
+
 void harness_submit_retry(fixture *f, bus *b, const char *ext_prefix, int i)
 {
     static const char *const kinds[][2] = {{"jsbank", "loan_overdue"},
                                            {"jsbank", "card_dispute"},
                                            {"jsbank", "complaint"},
                                            {"hzinsure", "claim"}};
-    char subj[160], body[256];
+    char subj[160], ext[96], *body;
     int64_t deadline = clock_mono_us() + 30000000;
 
     snprintf(subj, sizeof(subj), "%s.api.%s.case.submit", f->cfg.prefix,
              kinds[i % 4][0]);
-    snprintf(body, sizeof(body),
-             "{\"external_id\":\"%s-%d\",\"case_type\":\"%s\","
-             "\"payload\":{\"amount_minor\":%d}}",
-             ext_prefix, i, kinds[i % 4][1], 5000 + i);
+    snprintf(ext, sizeof(ext), "%s-%d", ext_prefix, i);
+    body = harness_case_body(kinds[i % 4][1], ext, (uint64_t)i);
     while (clock_mono_us() < deadline) {
         bus_msg *r = NULL;
         err e = {0};
         if (bus_request(b, subj, body, strlen(body), 1000, &r, &e) == ST_OK) {
             bool ok = strstr(bus_msg_data(r), "\"ok\":true") != NULL;
             bus_msg_free(r);
-            if (ok)
+            if (ok) {
+                free(body);
                 return;
+            }
         }
         clock_sleep_ms(50);
     }
+    free(body);
     fail_msg("case %s-%d was never accepted", ext_prefix, i);
 }
 

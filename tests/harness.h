@@ -7,6 +7,7 @@
 #define TL_HARNESS_H
 
 #include <pthread.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -103,6 +104,14 @@ void harness_world_down(harness_world *w);
  * with the test (lease and offer time-out 3 s, an 8 MB stream), on f's
  * database, NATS and prefix. */
 pid_t harness_spawn_dispatcher(fixture *f);
+
+/*
+ * A case.submit body for case type case_type of the examples with external
+ * id ext: a realistic case of the simulated bank feed (sim/feed.h), drawn
+ * from seed, that the example playbook's payload schema accepts. The
+ * caller frees it.
+ */
+char *harness_case_body(const char *case_type, const char *ext, uint64_t seed);
 
 /* Submit case <ext_prefix>-<i> (case types of harness_load_examples in
  * turn), retrying for up to 30 s while no dispatcher answers: a

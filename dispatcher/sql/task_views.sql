@@ -1,14 +1,17 @@
 -- The task of each reservation in $1 as the worker who accepted it sees
 -- it (docs/protocol.md, "Accept"): ids, the case's customer and payload,
 -- the case's history of outcomes and the step's outcomes, as JSON text.
--- columns: reservation_id, task
-SELECT r.id AS reservation_id,
+-- The customer and the personal payload fields are in personal (sealed,
+-- hex; '' for none), opened and merged into task by the dispatcher.
+-- columns: reservation_id, case_id, tenant_id, personal, task
+SELECT r.id AS reservation_id, c.id AS case_id, c.tenant_id,
+       COALESCE(encode(c.personal, 'hex'), '') AS personal,
        json_build_object(
          'reservation_id', r.id, 'epoch', r.epoch, 'task_id', t.id,
          'case_id', c.id, 'tenant', c.tenant_id, 'case_type', c.case_type,
          'step', t.step, 'channel', s.channel, 'external_id', c.external_id,
          'priority', c.priority, 'customer', c.customer,
-         'payload', c.payload,
+         'payload', c.payload, 'erased_at', c.erased_at,
          'history', COALESCE((SELECT json_agg(json_build_object(
                                  'step', t2.step, 'worker', o.worker_id,
                                  'code', o.code, 'fields', o.fields)

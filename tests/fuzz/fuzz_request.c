@@ -2,18 +2,25 @@
  * Fuzz target for what the dispatcher does with outside input before it
  * touches the database: the real decoders of every request a bank, an
  * operator, an admin or an agent sends (contracts/case_msg.h,
- * contracts/admin_msg.h, contracts/agent_msg.h),
- * and the validation of a completion's outcome against a step. Built as a
- * libFuzzer binary with clang (-DTL_FUZZ=ON) and, always, as a replay of
- * the seed corpus under the normal sanitizer build.
+ * contracts/admin_msg.h, contracts/agent_msg.h), the validation of a
+ * completion's outcome against a step, and of a submit's customer and payload
+ * against the case type's schema: what is split off to be sealed must merge
+ * back into exactly what was sent, or the target aborts. Built as a libFuzzer
+ * binary with clang (-DTL_FUZZ=ON) and, always, as a replay of the seed corpus
+ * under the normal sanitizer build.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "admin_msg.h"
 #include "agent_msg.h"
 #include "case_msg.h"
+#include "payload.h"
 #include "playbook.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,7 +44,59 @@ static void setup(void)
         " \"ok\": \"bool\"}}, \"dispute\": {\"billable\": false}}",
         &e);
     playbook_resolve(&pb, &e);
+    playbook_set_schemas(
+        &pb,
+        "{\"loan_id\": {\"type\": \"string\", \"max_length\": 16},"
+        " \"days\": {\"type\": \"int\", \"min\": 0, \"max\": 999},"
+        " \"due\": {\"type\": \"date\", \"required\": false},"
+        " \"ok\": {\"type\": \"bool\", \"required\": false},"
+        " \"note\": {\"type\": \"string\", \"required\": false,"
+        "  \"personal\": true},"
+        " \"home\": {\"type\": \"object\", \"required\": false,"
+        "  \"personal\": true, \"fields\": {\"city\": {\"type\": \"string\"}}},"
+        " \"guarantor\": {\"type\": \"object\", \"required\": false,"
+        "  \"fields\": {\"name\": {\"type\": \"string\", \"personal\": true},"
+        "  \"age\": {\"type\": \"int\", \"required\": false}}},"
+        " \"items\": {\"type\": \"array\", \"required\": false,"
+        "  \"items\": {\"type\": \"amount_minor\"}}}",
+        "{\"name\": {\"type\": \"string\", \"max_length\": 40},"
+        " \"phone\": {\"type\": \"string\", \"required\": false}}",
+        &e);
     ready = 1;
+}
+
+/* A submit the schema accepts splits into a plain payload and a sealed
+ * part that merge back into what was sent. */
+static void split_and_merge(const case_submit *sub)
+{
+    char *plain = NULL, *personal = NULL, *view = NULL, *merged = NULL;
+    json_t *sent_c, *sent_p, *got;
+    err e = {0};
+    size_t n;
+
+    if (playbook_check_case(&pb, sub->customer, sub->payload, &plain, &personal,
+                            &e) != ST_OK)
+        return;
+    n = strlen(plain) + 64;
+    view = malloc(n);
+    if (view == NULL)
+        abort();
+    snprintf(view, n, "{\"customer\":{},\"payload\":%s}", plain);
+    if (payload_merge(view, personal, &merged, &e) != ST_OK)
+        abort();
+    sent_c = json_loads(sub->customer, 0, NULL);
+    sent_p = json_loads(sub->payload, 0, NULL);
+    got = json_loads(merged, 0, NULL);
+    if (!json_equal(json_object_get(got, "payload"), sent_p) ||
+        !json_equal(json_object_get(got, "customer"), sent_c))
+        abort();
+    json_decref(sent_c);
+    json_decref(sent_p);
+    json_decref(got);
+    free(plain);
+    free(personal);
+    free(view);
+    free(merged);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -59,8 +118,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!ready)
         setup();
-    if (case_msg_submit_decode(buf, size, &sub, &e) == ST_OK)
+    if (case_msg_submit_decode(buf, size, &sub, &e) == ST_OK) {
+        split_and_merge(&sub);
         case_submit_release(&sub);
+    }
     (void)case_msg_get_decode(buf, size, &ref, &e);
     (void)case_msg_dispute_decode(buf, size, &dis, &e);
     (void)case_msg_priority_decode(buf, size, &prio, &e);

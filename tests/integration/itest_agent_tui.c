@@ -773,7 +773,8 @@ static void test_shift_voice_and_two_chats(void **state)
            "{\"external_id\":\"SH-L1\",\"case_type\":\"loan_overdue\","
            "\"customer\":{\"name\":\"王伟\",\"phone\":\"+86 138 0000 0000\","
            "\"language\":\"zh\"},\"payload\":{\"loan_id\":\"L-1\","
-           "\"days_past_due\":35,\"overdue_minor\":1250000,"
+           "\"product\":\"personal_loan\",\"days_past_due\":35,\"overdue_"
+           "minor\":1250000,"
            "\"currency\":\"CNY\"}}");
     wait_screen("== Offer", 10000);
     keys("y");
@@ -784,9 +785,10 @@ static void test_shift_voice_and_two_chats(void **state)
      * the call stays on screen. */
     submit(&fx, b,
            "{\"external_id\":\"SH-C1\",\"case_type\":\"card_dispute\","
-           "\"customer\":{\"name\":\"李娜\",\"language\":\"zh\"},"
-           "\"payload\":{\"card_last4\":\"4821\",\"merchant\":\"京东\","
-           "\"amount_minor\":45900,\"transaction_date\":\"2026-11-02\"}}");
+           "\"customer\":{\"name\":\"李娜\",\"phone\":\"+86 139 0000 0000\","
+           "\"language\":\"zh\"},\"payload\":{\"card_last4\":\"4821\","
+           "\"merchant\":\"京东\",\"amount_minor\":45900,\"reason\":"
+           "\"not_received\",\"transaction_date\":\"2026-11-02\"}}");
     screen = wait_screen("y accepts, n rejects", 10000);
     assert_non_null(strstr(screen, "== Tasks: 1 in hand, 1 offer waiting"));
     assert_non_null(
@@ -802,7 +804,8 @@ static void test_shift_voice_and_two_chats(void **state)
     submit(&fx, b,
            "{\"external_id\":\"SH-C2\",\"case_type\":\"complaint\","
            "\"customer\":{\"name\":\"张敏\",\"language\":\"zh\"},"
-           "\"payload\":{\"category\":\"fees\"}}");
+           "\"payload\":{\"channel\":\"app\",\"category\":\"fees\","
+           "\"text\":\"年费扣了两次\"}}");
     wait_screen("· chat · complaint intake · expires in", 10000);
     keys("y");
     screen = wait_screen("chat 2/3", 10000);

@@ -351,6 +351,10 @@ static void test_changed_playbook_adds_version(void **state)
 #define STEP(key, extra)                                                       \
     "{\"key\": \"" key "\", \"channel\": \"chat\", \"sla_seconds\": 60, "      \
     "\"outcomes\": {\"done\": {\"billable\": true}}" extra "}"
+#define SCHEMA(member, spec)                                                   \
+    "{" NEW_TENANT "\"playbooks\": [{\"tenant\": \"jsbank\", \"case_type\": "  \
+    "\"t1\", \"name\": \"T\", \"steps\": [" STEP("a", "") "], \"" member       \
+                                                          "\": " spec "}]}"
 #define CONTRACT(prices)                                                       \
     "{" NEW_TENANT "\"contracts\": [{\"id\": \"k1\", \"tenant\": "             \
     "\"jsbank\", \"pool\": \"frontline\", \"currency\": \"CNY\", "             \
@@ -556,6 +560,20 @@ static const bad_case bad_cases[] = {
      ST_INVALID, "playbooks[0].steps[0].ttl_seconds: 30 ends the step"},
     {PLAYBOOK(STEP("a", ", \"licence\": \"debt collection\"")), ST_INVALID,
      "playbooks[0].steps[0].licence"},
+    /* Payload and customer schemas (contracts/payload.h). */
+    {SCHEMA("payload", "{\"note\": {\"type\": \"text\"}}"), ST_INVALID,
+     "playbooks[0].payload.note.type: must be one of string, int"},
+    {SCHEMA("payload", "{\"note\": {\"type\": \"string\", \"secret\": 1}}"),
+     ST_UNKNOWN_FIELD, "unknown field \"secret\" in playbooks[0].payload.note"},
+    {SCHEMA("payload", "{\"days\": {\"type\": \"int\", \"min\": 9, "
+                       "\"max\": 1}}"),
+     ST_INVALID, "playbooks[0].payload.days.min: is above max"},
+    {SCHEMA("customer", "{\"name\": {\"type\": \"string\", \"personal\": "
+                        "true}}"),
+     ST_INVALID,
+     "playbooks[0].customer.name.personal: every field of the "
+     "customer is personal"},
+    {SCHEMA("payload", "[]"), ST_WRONG_TYPE, "playbooks[0].payload"},
     /* Worker licences, pool routing, channels. */
     {WORKER(", \"licences\": [{\"code\": \"dc\", \"expires_on\": "
             "\"2027-13-01\"}]"),

@@ -89,15 +89,16 @@ static int teardown(void **state)
 /* Submit a loan case as jsbank; the case id. */
 static int64_t submit(const char *ext, long want)
 {
-    char body[256];
+    char body[384];
     json_t *j;
     int64_t id;
 
     snprintf(body, sizeof(body),
              "{\"external_id\": \"%s\", \"case_type\": \"loan_overdue\","
-             " \"priority\": 3, \"customer\": {\"name\": \"Wang\"},"
-             " \"payload\": {\"loan_id\": \"L-1\", \"days_past_due\": 35,"
-             " \"overdue_minor\": 120000}}",
+             " \"priority\": 3, \"customer\": {\"name\": \"Wang\","
+             " \"phone\": \"+86 139 0000 1111\"},"
+             " \"payload\": {\"loan_id\": \"L-1\", \"product\": \"car_loan\","
+             " \"days_past_due\": 35, \"overdue_minor\": 120000}}",
              ext);
     j = http_json(w.port, "POST", "/api/v1/cases", w.bank_key, body, want);
     assert_true(json_is_true(json_object_get(j, "ok")));

@@ -45,15 +45,13 @@ static void submit_cases(fixture *f, bus *b, int from, int to)
     };
 
     for (int i = from; i < to; i++) {
-        char rest[128], body[512];
+        char rest[128], ext[32], *body;
         json_t *r;
         snprintf(rest, sizeof(rest), "api.%s.case.submit", kinds[i % 4][0]);
-        snprintf(body, sizeof(body),
-                 "{\"external_id\":\"E2E-%d\",\"case_type\":\"%s\","
-                 "\"priority\":%d,\"customer\":{\"name\":\"Customer %d\"},"
-                 "\"payload\":{\"amount_minor\":%d}}",
-                 i, kinds[i % 4][1], i % 5, i, 10000 + i * 100);
+        snprintf(ext, sizeof(ext), "E2E-%d", i);
+        body = harness_case_body(kinds[i % 4][1], ext, (uint64_t)i);
         r = harness_request(f, b, rest, body);
+        free(body);
         if (!json_is_true(json_object_get(r, "ok")))
             fail_msg("submit %d: %s", i, json_dumps(r, 0));
         json_decref(r);

@@ -921,8 +921,8 @@ static void test_month_for_a_bank(void **state)
         const int64_t one[] = {1};
         int64_t cn = 0;
 
-        if (invoice_credit_note(v.f.db, res.ids[0], one, 1, "complaint", v.sg, NULL,
-                                &cn, &e) != ST_OK)
+        if (invoice_credit_note(v.f.db, res.ids[0], one, 1, "complaint", v.sg,
+                                NULL, &cn, &e) != ST_OK)
             fail_msg("credit: %s", e.msg);
         assert_int_equal(
             q(&v, "SELECT tax_minor FROM invoices WHERE id = %" PRId64, cn),

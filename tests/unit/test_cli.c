@@ -1,13 +1,15 @@
-/* The mistakes a user can make with `twinline case reopen|complaint` and
- * `twinline bill reconcile`: each exits 2 with a message naming what is
- * wrong, before anything connects to PostgreSQL or NATS (the settings
- * point at nothing, so a connection would fail with exit 1 instead). */
+/* The mistakes a user can make with `twinline case reopen|complaint|erase`,
+ * `twinline keys` and `twinline bill reconcile`: each exits 2 with a
+ * message naming what is wrong, before anything connects to PostgreSQL or
+ * NATS (the settings point at nothing, so a connection would fail with
+ * exit 1 instead). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd_keys.h"
 #include "tl_test.h"
 
 typedef int (*command_fn)(int argc, char **argv, const config *cfg);
@@ -75,7 +77,50 @@ static void test_case_dispute_mistakes(void **state)
     expect(cmd_case, 7, reason_on_show, 2,
            "--reason and --request-id belong to case reopen");
     expect(cmd_case, 5, bad_verb, 2,
-           "expected: case submit, show, reopen or complaint");
+           "expected: case submit, show, reopen, complaint or erase");
+}
+
+static void test_erase_and_keys_mistakes(void **state)
+{
+    char *erase_no_ref[] = {"case", "erase", "--tenant", "jsbank"};
+    char *erase_reason[] = {"case",          "erase",  "4",
+                            "--tenant",      "jsbank", "--reason",
+                            "asked by phone"};
+    char *force_on_show[] = {"case",     "show",   "4",
+                             "--tenant", "jsbank", "--force"};
+    char *erase_payload[] = {"case",   "erase",     "4", "--tenant",
+                             "jsbank", "--payload", "{}"};
+    char *keys_none[] = {"keys"};
+    char *keys_bad[] = {"keys", "shred"};
+    char *init_no_file[] = {"keys", "init"};
+    char *master_and_tenant[] = {"keys",    "rotate",   "--master",
+                                 "new.key", "--tenant", "jsbank"};
+    char *bad_batch[] = {"keys", "reseal", "--batch", "0"};
+    char *batch_on_rotate[] = {"keys", "rotate", "--batch", "10"};
+    char *bad_tenant[] = {"keys", "rotate", "--tenant", "js bank"};
+    char *two_tenants[] = {"keys",   "reseal",   "--tenant",
+                           "jsbank", "--tenant", "hzinsure"};
+
+    (void)state;
+    expect(cmd_case, 4, erase_no_ref, 2,
+           "give either a CASE_ID or --external-id X");
+    expect(cmd_case, 7, erase_reason, 2,
+           "--reason and --request-id belong to case reopen");
+    expect(cmd_case, 6, force_on_show, 2, "--force belongs to case erase");
+    expect(cmd_case, 7, erase_payload, 2,
+           "case erase takes --tenant, CASE_ID or --external-id");
+    expect(cmd_keys, 1, keys_none, 2,
+           "expected: keys init, list, rotate or reseal");
+    expect(cmd_keys, 2, keys_bad, 2, "unknown keys command \"shred\"");
+    expect(cmd_keys, 2, init_no_file, 2, "keys init takes the FILE to make");
+    expect(cmd_keys, 6, master_and_tenant, 2,
+           "--master rewraps every tenant's keys; leave out --tenant");
+    expect(cmd_keys, 4, bad_batch, 2, "--batch must be an integer 1..10000");
+    expect(cmd_keys, 4, batch_on_rotate, 2, "--batch belongs to keys reseal");
+    expect(cmd_keys, 4, bad_tenant, 2,
+           "--tenant \"js bank\" is not a tenant id");
+    expect(cmd_keys, 6, two_tenants, 2,
+           "keys reseal takes at most one --tenant");
 }
 
 static void test_bill_mistakes(void **state)
@@ -97,6 +142,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_case_dispute_mistakes),
         cmocka_unit_test(test_bill_mistakes),
+        cmocka_unit_test(test_erase_and_keys_mistakes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

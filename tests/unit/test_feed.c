@@ -19,7 +19,9 @@
 #include <jansson.h>
 
 #include "agent_ai.h"
+#include "case_msg.h"
 #include "config.h"
+#include "playbook.h"
 
 /*
  * Compiled in rather than linked, so this test does not depend on which
@@ -329,6 +331,63 @@ static status parse(feed_opts *o, config *c, err *e, int argc, ...)
     return feed_opts_parse(o, c, argc, argv, e);
 }
 
+/* Every case the feed makes for an example case type is one its
+ * playbook's payload and customer schemas accept, and some of them carry
+ * personal payload fields (the demo and the dump test seal them). */
+static void test_cases_fit_the_example_schemas(void **state)
+{
+    static const char *const files[] = {
+        "examples/bank.json", "examples/insurer.json", "examples/ai.json"};
+    int with_personal = 0, types = 0;
+    uint64_t rng = 99;
+    err e = {0};
+
+    (void)state;
+    for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+        char path[512];
+        json_t *root, *pbs;
+
+        snprintf(path, sizeof(path), "%s/%s", TL_SOURCE_DIR, files[f]);
+        assert_int_equal(jsonx_load_file(path, &root, &e), ST_OK);
+        pbs = json_object_get(root, "playbooks");
+        for (size_t i = 0; i < json_array_size(pbs); i++) {
+            playbook *pb = NULL;
+
+            assert_int_equal(
+                playbook_decode(json_array_get(pbs, i), "pb", &pb, &e), ST_OK);
+            types++;
+            for (int k = 0; k < 300; k++) {
+                char *text = NULL, *plain = NULL, *personal = NULL;
+                case_submit sub;
+                json_t *pj;
+
+                assert_int_equal(
+                    feed_case_json(&rng, pb->case_type, "X-1", &text, &e),
+                    ST_OK);
+                assert_int_equal(
+                    case_msg_submit_decode(text, strlen(text), &sub, &e),
+                    ST_OK);
+                if (playbook_check_case(pb, sub.customer, sub.payload, &plain,
+                                        &personal, &e) != ST_OK)
+                    fail_msg("%s: %s in %s", pb->case_type, e.msg, text);
+                assert_non_null(personal); /* every case has a customer */
+                pj = json_loads(personal, 0, NULL);
+                if (json_object_get(pj, "payload") != NULL)
+                    with_personal++;
+                json_decref(pj);
+                free(plain);
+                free(personal);
+                free(text);
+                case_submit_release(&sub);
+            }
+            playbook_destroy(pb);
+        }
+        json_decref(root);
+    }
+    assert_int_equal(types, 5);
+    assert_true(with_personal > 300);
+}
+
 static void test_options(void **state)
 {
     feed_opts o;
@@ -399,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_consumer_review_documents),
         cmocka_unit_test(test_consumer_review_cases),
         cmocka_unit_test(test_review_share),
+        cmocka_unit_test(test_cases_fit_the_example_schemas),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_bad_options),
     };

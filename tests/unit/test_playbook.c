@@ -437,6 +437,22 @@ static void test_graph(void **state)
     expect(d, ST_OK, NULL);
 }
 
+/* The schemas of pb as the loader stores them (in the definition) and the
+ * dispatcher reads them back, into rows. */
+static void set_schemas_as_stored(const playbook *pb, playbook *rows)
+{
+    char *p = pb->payload != NULL ? jsonx_dump(payload_schema_json(pb->payload))
+                                  : NULL;
+    char *c = pb->customer != NULL
+                  ? jsonx_dump(payload_schema_json(pb->customer))
+                  : NULL;
+    err e = {0};
+
+    assert_int_equal(playbook_set_schemas(rows, p, c, &e), ST_OK);
+    free(p);
+    free(c);
+}
+
 /* Decode every playbook of an example file, store each step as the loader
  * does, decode the rows as the dispatcher does: the same playbook. */
 static int round_trip_file(const char *rel)
@@ -478,6 +494,10 @@ static int round_trip_file(const char *rel)
             playbook_step_text_free(&t);
         }
         assert_int_equal(playbook_resolve(&rows, &e), ST_OK);
+        /* Without its schemas the stored playbook is not the same. */
+        if (pb->payload != NULL)
+            assert_false(playbook_same(pb, &rows));
+        set_schemas_as_stored(pb, &rows);
         assert_true(playbook_same(pb, &rows));
         playbook_release(&rows);
         playbook_destroy(pb);
@@ -495,6 +515,56 @@ static void test_examples_round_trip(void **state)
     assert_int_equal(round_trip_file("examples/ai.json"), 1);
 }
 
+/* Every example playbook declares what its cases carry, personal fields
+ * among them (docs/config.md, "payload"). */
+static void test_examples_have_schemas(void **state)
+{
+    static const char *const files[] = {
+        "examples/bank.json", "examples/insurer.json", "examples/ai.json"};
+    err e = {0};
+
+    (void)state;
+    for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+        char path[512];
+        json_t *root, *pbs;
+
+        snprintf(path, sizeof(path), "%s/%s", TL_SOURCE_DIR, files[f]);
+        assert_int_equal(jsonx_load_file(path, &root, &e), ST_OK);
+        pbs = json_object_get(root, "playbooks");
+        for (size_t i = 0; i < json_array_size(pbs); i++) {
+            playbook *pb = NULL;
+
+            assert_int_equal(
+                playbook_decode(json_array_get(pbs, i), "pb", &pb, &e), ST_OK);
+            assert_non_null(pb->payload);
+            assert_non_null(pb->customer);
+            /* The document review carries nothing of a customer. */
+            assert_int_equal(payload_schema_has_personal(pb->payload),
+                             strcmp(pb->case_type, "consumer_review") != 0);
+            playbook_destroy(pb);
+        }
+        json_decref(root);
+    }
+}
+
+/* A schema that does not decode refuses the playbook, naming its path. */
+static void test_bad_schema(void **state)
+{
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:[{s:s, s:s, s:i, s:{s:{s:b}}}], s:{s:{s:s}}}",
+        "tenant", "bank", "case_type", "loan", "name", "Loan", "steps", "key",
+        "contact", "channel", "voice", "sla_seconds", 60, "outcomes", "done",
+        "billable", 0, "payload", "loan_id", "type", "text");
+    playbook *pb = NULL;
+    err e = {0};
+
+    (void)state;
+    assert_int_equal(playbook_decode(doc, "playbooks[0]", &pb, &e), ST_INVALID);
+    assert_null(pb);
+    assert_non_null(strstr(e.msg, "playbooks[0].payload.loan_id.type"));
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +575,8 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_graph),
         cmocka_unit_test(test_examples_round_trip),
+        cmocka_unit_test(test_examples_have_schemas),
+        cmocka_unit_test(test_bad_schema),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
