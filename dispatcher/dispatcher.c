@@ -23,6 +23,7 @@
 #include "ops_api.h"
 #include "outbox.h"
 #include "outq.h"
+#include "partition.h"
 #include "state.h"
 #include "stats.h"
 #include "subjects.h"
@@ -46,6 +47,9 @@ void dispatcher_opts_default(dispatcher_opts *o)
     o->no_affinity = false;
     o->no_assist = false;
     o->batch_match_min = 0;
+    o->member[0] = '\0';
+    o->ha_lease_ms = 3000;
+    o->handle_max_ms = 1800000;
 }
 
 /* Reply with an error immediately (nothing to commit for it). */
@@ -184,7 +188,10 @@ static status recover(dispatcher *d, err *e)
     s = dsp_rebuild(d, e);
     if (s == ST_UNAVAILABLE) {
         err e2 = {0};
-        if (db_reconnect(d->db, &e2) == ST_OK)
+        /* A new session has none of the old one's settings: it names its
+         * leases again (partition.h) before anything is written. */
+        if (db_reconnect(d->db, &e2) == ST_OK &&
+            dsp_part_reconnected(d, e) == ST_OK)
             s = dsp_rebuild(d, e);
     }
     d->need_rebuild = s != ST_OK;
@@ -215,8 +222,12 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     }
     if (s == ST_OK && tick) {
         s = dsp_expire_offers(d, &e);
-        if (s == ST_OK)
+        /* Workers' leases are judged only after a full lease of
+         * listening (partition.h: after a takeover or an outage). */
+        if (s == ST_OK && dsp_part_may_expire(d))
             s = dsp_expire_leases(d, &e);
+        if (s == ST_OK && d->opts.handle_max_ms > 0)
+            s = dsp_expire_handles(d, &e);
         if (s == ST_OK)
             s = dsp_wrap_end(d, &e);
         if (s == ST_OK)
@@ -224,6 +235,11 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     }
     if (s == ST_OK)
         s = dsp_route_and_offer(d, &e);
+    /* Past the local lease deadline another dispatcher may be taking
+     * over: nothing of this batch is committed or sent. */
+    if (s == ST_OK && !dsp_part_valid(d))
+        s = err_set(&e, ST_UNAVAILABLE,
+                    "fenced: the leases were not renewed in time");
     if (s == ST_OK)
         s = db_commit(d->db, &e);
     if (s == ST_OK) {
@@ -236,6 +252,15 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
 
     log_warn(MOD, "batch of %d rolled back: %s", n, e.msg);
     dsp_outq_discard(d->out);
+    if (dsp_part_fenced(&e)) {
+        /* A lease was lost (or is being renewed too late): learn which
+         * before anything is retried. */
+        bool changed = false;
+        err le = {0};
+        db_rollback(d->db);
+        if (dsp_part_round(d, true, &changed, &le) != ST_OK)
+            log_warn(MOD, "lease round: %s", le.msg);
+    }
     if (recover(d, &e) != ST_OK) {
         for (i = 0; i < n; i++)
             reply_error(d, msgs[i], ST_UNAVAILABLE,
@@ -243,12 +268,16 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
                         "later");
         return;
     }
+    /* A request whose partition another dispatcher owns now is its to
+     * answer (it heard it too): never answered here as well. */
     if (n == 1) {
-        reply_error(d, msgs[0], s, e.msg);
+        if (dsp_part_mine(d, msgs[0]) && !dsp_part_fenced(&e))
+            reply_error(d, msgs[0], s, e.msg);
         return;
     }
     for (i = 0; i < n; i++)
-        run_batch(d, &msgs[i], 1, false);
+        if (dsp_part_mine(d, msgs[i]))
+            run_batch(d, &msgs[i], 1, false);
 }
 
 /* The live figures (stats.h) on <prefix>.stats.dispatcher, outside any
@@ -321,6 +350,23 @@ status dispatcher_run(dispatcher *d, err *e)
             }
         }
         n = take_batch(d, msgs, d->opts.batch_max, wait_ms > 0 ? wait_ms : 0);
+        /* Leases first (partition.h): renewed, rebalanced, and the
+         * requests of the batch kept only when this dispatcher owns
+         * their partition; parked ones whose partition it took join. */
+        {
+            bool changed = false;
+            err pe = {0};
+            if (!bus_connected(d->bus))
+                dsp_part_deaf(d, "NATS was disconnected");
+            if (dsp_part_round(d, false, &changed, &pe) != ST_OK)
+                log_warn(MOD, "lease round: %s", pe.msg);
+            if (changed) {
+                err re = {0};
+                if (recover(d, &re) != ST_OK)
+                    log_warn(MOD, "database unavailable: %s", re.msg);
+            }
+            n = dsp_part_filter(d, msgs, n, d->opts.batch_max);
+        }
         now = clock_mono_us();
         tick = now >= d->next_tick_us;
         if (tick)
@@ -436,7 +482,9 @@ status dispatcher_create(dispatcher **out, const config *cfg,
         s = bus_connect(&d->bus, cfg->nats, "twinline-dispatcher", e);
     if (s != ST_OK)
         goto fail;
-    s = dsp_rebuild(d, e);
+    s = dsp_part_create(d, e);
+    if (s == ST_OK)
+        s = dsp_rebuild(d, e);
     if (s != ST_OK) {
         err_wrap(e, "load state (is the database migrated? run: twinline "
                     "migrate)");
@@ -489,6 +537,7 @@ void dispatcher_destroy(dispatcher *d)
         bus_msg_free(d->queue[(d->qhead + i) % d->qcap]);
     free(d->queue);
     dsp_outq_destroy(d->out);
+    dsp_part_destroy(d);
     free(d->reqs);
     free(d->explain);
     db_close(d->db);

@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include "ids.h"
+
 typedef struct dispatcher_opts {
     int lease_ms;         /* heartbeat silence before a worker is offline */
     int offer_timeout_ms; /* an offer not answered by then goes elsewhere */
@@ -21,6 +23,12 @@ typedef struct dispatcher_opts {
                                    least this many tasks and free workers
                                    wait; 0: one decision at a time */
     bool no_assist;             /* A/B runs: AI-assisted levels never count */
+    char member[ID_MAX + 1];    /* this dispatcher's id among several
+                                   (docs/ha.md); "": <host>-<pid> */
+    int ha_lease_ms;            /* a partition's lease; a standby takes
+                                   over within it of the owner's death */
+    int handle_max_ms;          /* an accepted task not completed by then
+                                   goes back to the queue; 0: never */
 } dispatcher_opts;
 
 #endif

@@ -23,6 +23,7 @@
 /* As dispatcher.h names it for the program that runs the dispatcher. */
 typedef struct dispatcher dispatcher;
 typedef struct dsp_outq dsp_outq; /* outq.h */
+typedef struct dsp_part dsp_part; /* partition.h */
 
 #define DSP_MATCH_MAX 1024 /* routing decisions per batch */
 
@@ -89,6 +90,7 @@ struct dispatcher {
     atomic_bool stopping;
 
     dsp_outq *out;       /* replies, offers, notices: sent after commit */
+    dsp_part *part;      /* partitions owned, leases, parked requests */
     bool events_written; /* the batch wrote outbox rows */
     dsp_req *reqs;       /* a batch's requests grouped by route */
     bool need_rebuild;
