@@ -34,6 +34,7 @@ struct dsp_part {
     int total;              /* partitions in the database */
     bool lead;              /* answers what belongs to no partition */
     bool fence_set;         /* the session knows the held leases */
+    bool gained; /* the round took a lease */
     int64_t valid_until_us; /* local deadline of the held leases */
     int64_t next_round_us;
     int64_t listen_since_us; /* workers heard continuously since */
@@ -131,7 +132,9 @@ static status set_fence(dispatcher *d, err *e)
     if (s != ST_OK) {
         s = err_set(e, ST_NOMEM, "out of memory");
     } else {
-        const char *params[2] = {d->opts.member, sbuf_str(&json)};
+        char tbuf[24];
+        const char *params[3] = {d->opts.member, sbuf_str(&json),
+                                 db_i64_str(tbuf, lease_ms(d) / 3)};
         s = db_run(d->db, &dsp_sql_ha_fence_set, params, &r, e);
     }
     p->fence_set = s == ST_OK;
@@ -378,6 +381,7 @@ static status rebalance(dispatcher *d, bool *changed, err *e)
         s = held_add(p, name, db_i64(r, 0, DSP_HA_ACQUIRE_TOKEN), e);
         if (s != ST_OK)
             break;
+        p->gained = true;
         log_info(MOD,
                  "partition %s taken with token %s (was %s); holding %d of "
                  "%d",
@@ -419,7 +423,6 @@ status dsp_part_round(dispatcher *d, bool force, bool *changed, err *e)
 {
     dsp_part *p = d->part;
     int64_t now = clock_mono_us();
-    int before = p->nheld;
     status s;
 
     /* A loop that did not come round for a while (a freeze, a stall)
@@ -434,10 +437,15 @@ status dsp_part_round(dispatcher *d, bool force, bool *changed, err *e)
     s = renew(d, changed, e);
     if (s == ST_OK)
         s = rebalance(d, changed, e);
+    /* A lease just taken runs from its renewal like the others, and the
+     * local deadline with it. */
+    if (s == ST_OK && p->gained)
+        s = renew(d, changed, e);
     if (s == ST_OK && (*changed || !p->fence_set))
         s = set_fence(d, e);
-    if (s == ST_OK && p->nheld > before)
+    if (s == ST_OK && p->gained)
         dsp_part_deaf(d, "partitions were taken over");
+    p->gained = false;
     return s;
 }
 

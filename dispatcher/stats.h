@@ -2,7 +2,8 @@
  * Live figures for operators, computed from PostgreSQL (the only source of
  * truth): per queue (tenant x case type x step) the waiting count, the
  * oldest wait and SLA attainment over the last 24 hours; per worker its
- * state, occupancy and tasks completed in the last hour. `twinline stats`
+ * state, occupancy and tasks completed in the last hour; per partition
+ * (docs/ha.md) its pools and tenants and the dispatcher that owns it. `twinline stats`
  * prints them and the dispatcher publishes stats_json() every 5 s on
  * <prefix>.stats.dispatcher (docs/protocol.md).
  */
@@ -38,11 +39,22 @@ typedef struct stats_worker {
     int64_t tasks_last_hour;
 } stats_worker;
 
+typedef struct stats_partition {
+    char partition[80];
+    char pools[256];   /* comma-separated, cut at 255 characters */
+    char tenants[256]; /* likewise */
+    char owner[ID_MAX + 1]; /* "": nobody holds a current lease */
+    int64_t token;          /* the fencing token of the last takeover */
+    int64_t lease_left_ms;
+} stats_partition;
+
 typedef struct stats {
     int nqueues;
     stats_queue *queues;
     int nworkers;
     stats_worker *workers;
+    int npartitions;
+    stats_partition *partitions;
 } stats;
 
 /* Compute the figures; *out is owned by the caller (stats_destroy). */

@@ -22,6 +22,9 @@
 #define FEED_SHOW_ERRORS  5   /* error replies printed in full */
 #define FEED_REPLY_MAX    (1 << 20)
 #define FEED_STALL_US     (30 * 1000000LL) /* no reply at all for this long */
+#define FEED_GIVE_UP_US   (10 * 1000000LL) /* one request unanswered this long
+                                              leaves the window (a failover
+                                              lost it; docs/ha.md) */
 #define FEED_DRAIN_US     (30 * 1000000LL) /* wait for the last replies */
 #define FEED_FIRST_REQ_MS 10000
 
@@ -55,6 +58,14 @@ typedef struct feed_run {
     long created;    /* ok replies that created the case */
     long failed;     /* error replies */
     int64_t last_us; /* when the last reply came */
+    /* Per request (by index): 0 not sent, 1 waiting, 2 answered, 3 given
+     * up (its reply did not come in FEED_GIVE_UP_US; a late one still
+     * counts), with when it was sent; oldest: the first that may wait. */
+    unsigned char *state;
+    int64_t *sent_at;
+    long ncases;
+    long oldest;
+    long given_up;
     char shown[FEED_SHOW_ERRORS][320];
     int nshown;
 } feed_run;
@@ -643,6 +654,18 @@ static void count_answer(feed_run *r, bool ok, bool created, const char *why)
     pthread_mutex_unlock(&r->lock);
 }
 
+/* Request i was answered (or could not be sent). */
+static void mark_answered(feed_run *r, long i)
+{
+    pthread_mutex_lock(&r->lock);
+    if (r->state != NULL && i >= 0 && i < r->ncases) {
+        if (r->state[i] == 3)
+            r->given_up--;
+        r->state[i] = 2;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
 static void on_reply(void *ctx, bus_msg *m)
 {
     feed_run *r = ctx;
@@ -650,6 +673,10 @@ static void on_reply(void *ctx, bus_msg *m)
     err e;
     bool ok = false, created = false;
     char why[300] = "";
+    const char *dot = strrchr(bus_msg_subject(m), '.');
+
+    if (dot != NULL)
+        mark_answered(r, strtol(dot + 1, NULL, 10));
 
     if (bus_msg_len(m) == 0) {
         /* What NATS sends back when nobody serves the subject any more. */
@@ -822,10 +849,26 @@ static bool wait_window(feed_run *r, long limit)
     bool ok = true;
 
     pthread_mutex_lock(&r->lock);
-    while (r->sent - r->replied >= limit) {
+    while (r->sent - r->replied - r->given_up >= limit) {
         struct timespec ts;
+        int64_t now = clock_mono_us();
 
-        if (clock_mono_us() - r->last_us > FEED_STALL_US) {
+        /* Requests whose reply is long overdue leave the window: during a
+         * failover a request can go unanswered (docs/ha.md), and the bank
+         * goes on. They count as unanswered unless a reply still comes. */
+        while (r->state != NULL && r->oldest < r->sent &&
+               r->oldest < r->ncases &&
+               (r->state[r->oldest] != 1 ||
+                now - r->sent_at[r->oldest] > FEED_GIVE_UP_US)) {
+            if (r->state[r->oldest] == 1) {
+                r->state[r->oldest] = 3;
+                r->given_up++;
+            }
+            r->oldest++;
+        }
+        if (r->sent - r->replied - r->given_up < limit)
+            break;
+        if (now - r->last_us > FEED_STALL_US) {
             ok = false;
             break;
         }
@@ -929,6 +972,10 @@ static status submit_all(bus *b, db *d, const feed_opts *o, const config *cfg,
             snprintf(reply, sizeof(reply), "%s.%ld", inbox, i);
             pthread_mutex_lock(&r->lock);
             r->sent++;
+            if (r->state != NULL && i < r->ncases) {
+                r->state[i] = 1;
+                r->sent_at[i] = clock_mono_us();
+            }
             pthread_mutex_unlock(&r->lock);
             s = bus_publish_request(b, subject, reply, body, strlen(body), e);
             if (s == ST_UNAVAILABLE) {
@@ -938,6 +985,7 @@ static status submit_all(bus *b, db *d, const feed_opts *o, const config *cfg,
                 char why[300];
 
                 snprintf(why, sizeof(why), "not sent: %.280s", e->msg);
+                mark_answered(r, i);
                 count_answer(r, false, false, why);
                 s = ST_OK;
             }
@@ -1014,6 +1062,16 @@ int feed_main(int argc, char **argv, const config *cfg_in)
     memset(&r, 0, sizeof(r));
     memset(&v, 0, sizeof(v));
     pthread_mutex_init(&r.lock, NULL);
+    r.ncases = o.cases;
+    r.state = calloc((size_t)o.cases + 1, 1);
+    r.sent_at = calloc((size_t)o.cases + 1, sizeof(int64_t));
+    if (r.state == NULL || r.sent_at == NULL) {
+        /* Without them every request waits for its reply, as before. */
+        free(r.state);
+        free(r.sent_at);
+        r.state = NULL;
+        r.sent_at = NULL;
+    }
     pthread_cond_init(&r.cond, NULL);
     v.tty = isatty(STDERR_FILENO) == 1;
 
@@ -1095,5 +1153,7 @@ out:
     free(kinds);
     pthread_cond_destroy(&r.cond);
     pthread_mutex_destroy(&r.lock);
+    free(r.state);
+    free(r.sent_at);
     return rc;
 }
