@@ -136,13 +136,15 @@ int main(int argc, char **argv)
         err_clear(&e);
         if (billing_service_create(&svc, &opt, &e) == ST_OK)
             break;
-        if (e.code != ST_UNAVAILABLE) {
+        if (e.code != ST_UNAVAILABLE && e.code != ST_TIMEOUT &&
+            e.code != ST_BUS) {
             log_error("billing", "cannot start: %s", e.msg);
             goto out;
         }
         if (tries % 10 == 0)
             log_warn("billing",
-                     "waiting for PostgreSQL and NATS (retrying every "
+                     "waiting for PostgreSQL, NATS and JetStream (retrying "
+                     "every "
                      "second): %s",
                      e.msg);
         if (sigtimedwait(&set, NULL, &second) > 0)

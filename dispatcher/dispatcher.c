@@ -482,21 +482,16 @@ status dispatcher_create(dispatcher **out, const config *cfg,
         s = bus_connect(&d->bus, cfg->nats, "twinline-dispatcher", e);
     if (s != ST_OK)
         goto fail;
-    s = dsp_part_create(d, e);
-    if (s == ST_OK)
-        s = dsp_rebuild(d, e);
-    if (s != ST_OK) {
-        err_wrap(e, "load state (is the database migrated? run: twinline "
-                    "migrate)");
-        goto fail;
-    }
+    /* The stream and the subscriptions come first: requests heard from
+     * now on wait in the queue until the loop runs, so none that arrives
+     * while this dispatcher takes its partitions and loads their state
+     * is missed; a JetStream still electing its leaders fails here,
+     * before any lease is taken. */
     s = subjects_stream(stream, sizeof(stream), cfg->prefix, e);
     if (s == ST_OK)
         s = subjects_events_all(subj, sizeof(subj), cfg->prefix, e);
     if (s == ST_OK)
         s = bus_stream_ensure(d->bus, stream, subj, o->stream_max_bytes, e);
-    if (s == ST_OK)
-        s = dsp_outbox_start(d, e);
     if (s == ST_OK)
         s = subjects_api(subj, sizeof(subj), cfg->prefix, "*",
                          SUBJECTS_CASE_ANY, e);
@@ -513,6 +508,17 @@ status dispatcher_create(dispatcher **out, const config *cfg,
         s = bus_subscribe(d->bus, subj, NULL, on_message, d, e);
     if (s == ST_OK)
         s = bus_flush(d->bus, 2000, e);
+    if (s != ST_OK)
+        goto fail;
+    s = dsp_part_create(d, e);
+    if (s == ST_OK)
+        s = dsp_rebuild(d, e);
+    if (s != ST_OK) {
+        err_wrap(e, "load state (is the database migrated? run: twinline "
+                    "migrate)");
+        goto fail;
+    }
+    s = dsp_outbox_start(d, e);
     if (s != ST_OK)
         goto fail;
     d->next_tick_us = clock_mono_us();

@@ -168,13 +168,18 @@ int main(int argc, char **argv)
         err_clear(&e);
         if (dispatcher_create(&the_dispatcher, &cfg, &o, &e) == ST_OK)
             break;
-        if (e.code != ST_UNAVAILABLE || stop_requested) {
+        /* A JetStream cluster still electing its leaders times the
+         * stream's creation out (ST_TIMEOUT, ST_BUS): also worth a wait. */
+        if ((e.code != ST_UNAVAILABLE && e.code != ST_TIMEOUT &&
+             e.code != ST_BUS) ||
+            stop_requested) {
             log_error("dispatcher", "%s", e.msg);
             return 1;
         }
         if (tries % 10 == 0)
             log_warn("dispatcher",
-                     "waiting for PostgreSQL and NATS (retrying every "
+                     "waiting for PostgreSQL, NATS and JetStream (retrying "
+                     "every "
                      "second): %s",
                      e.msg);
         sleep(1);

@@ -34,7 +34,7 @@ struct dsp_part {
     int total;              /* partitions in the database */
     bool lead;              /* answers what belongs to no partition */
     bool fence_set;         /* the session knows the held leases */
-    bool gained; /* the round took a lease */
+    bool gained;            /* the round took a lease */
     int64_t valid_until_us; /* local deadline of the held leases */
     int64_t next_round_us;
     int64_t listen_since_us; /* workers heard continuously since */

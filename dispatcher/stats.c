@@ -110,7 +110,8 @@ char *stats_json(const stats *s)
             "{s:s, s:s, s:s, s:o, s:I, s:I}", "partition", p->partition,
             "pools", p->pools, "tenants", p->tenants, "owner",
             p->owner[0] != '\0' ? json_string(p->owner) : json_null(), "token",
-            (json_int_t)p->token, "lease_left_ms", (json_int_t)p->lease_left_ms);
+            (json_int_t)p->token, "lease_left_ms",
+            (json_int_t)p->lease_left_ms);
         if (o == NULL || json_array_append_new(ps, o) != 0)
             goto out;
     }
@@ -172,9 +173,8 @@ void stats_print(const stats *s, FILE *out)
         snprintf(lease, sizeof(lease), "%.1f s",
                  (double)p->lease_left_ms / 1000.0);
         fprintf(out, "  %-16s %-16s %8lld %8s  %s; %s\n", p->partition,
-                p->owner[0] != '\0' ? p->owner : "(none)",
-                (long long)p->token, p->owner[0] != '\0' ? lease : "-",
-                p->pools, p->tenants);
+                p->owner[0] != '\0' ? p->owner : "(none)", (long long)p->token,
+                p->owner[0] != '\0' ? lease : "-", p->pools, p->tenants);
     }
     fprintf(out, "\n");
     fprintf(out, "Queues (tenant / case type / step)\n");

@@ -3,8 +3,8 @@
  * truth): per queue (tenant x case type x step) the waiting count, the
  * oldest wait and SLA attainment over the last 24 hours; per worker its
  * state, occupancy and tasks completed in the last hour; per partition
- * (docs/ha.md) its pools and tenants and the dispatcher that owns it. `twinline stats`
- * prints them and the dispatcher publishes stats_json() every 5 s on
+ * (docs/ha.md) its pools and tenants and the dispatcher that owns it. `twinline
+ * stats` prints them and the dispatcher publishes stats_json() every 5 s on
  * <prefix>.stats.dispatcher (docs/protocol.md).
  */
 #ifndef TL_STATS_H
@@ -41,8 +41,8 @@ typedef struct stats_worker {
 
 typedef struct stats_partition {
     char partition[80];
-    char pools[256];   /* comma-separated, cut at 255 characters */
-    char tenants[256]; /* likewise */
+    char pools[256];        /* comma-separated, cut at 255 characters */
+    char tenants[256];      /* likewise */
     char owner[ID_MAX + 1]; /* "": nobody holds a current lease */
     int64_t token;          /* the fencing token of the last takeover */
     int64_t lease_left_ms;

@@ -112,6 +112,18 @@ owner_of() {
                WHERE partition = '$1' AND expires_at > clock_timestamp()"
 }
 
+wait_owned_by() { # P D...: until one of the dispatchers D holds P
+    local o d
+    for _ in $(seq 1 600); do
+        o=$(owner_of "$1")
+        for d in "${@:2}"; do
+            [[ $o == "$d" ]] && return 0
+        done
+        sleep 0.05
+    done
+    die "none of ${*:2} took partition $1"
+}
+
 wait_owner() { # P [NOT]: until P has an owner other than NOT; prints it
     local o
     for _ in $(seq 1 200); do
@@ -183,6 +195,8 @@ checks() {
         n=$(grep -o 'accepted ([0-9]* new)' "$run_dir/feed-${f%%:*}.log" | tail -1 | tr -dc 0-9 || true)
         stored=$(pg_scalar "SELECT count(*) FROM cases WHERE external_id LIKE '${f%%:*}-%'")
         accepted=$((accepted + ${n:-0}))
+        check "feed ${f%%:*}: the bank was told ok for cases at all" \
+            "SELECT CASE WHEN ${n:-0} > 0 THEN 0 ELSE 1 END"
         check "feed ${f%%:*}: every case acknowledged is stored (${n:-0} ok, $stored stored)" \
             "SELECT GREATEST(${n:-0} - $stored, 0)"
     done
@@ -333,11 +347,7 @@ for d in $(seq 1 "$ndisp"); do bg_kill_named "d$d"; done
 start_dispatcher
 first=$last_dispatcher
 start_dispatcher
-for _ in $(seq 1 200); do
-    o=$(owner_of frontline)
-    [[ $o == "$first" || $o == "$last_dispatcher" ]] && break
-    sleep 0.05
-done
+wait_owned_by frontline "$first" "$last_dispatcher"
 start_feed B 600 60
 sleep 1
 owners=$(pg_scalar "SELECT count(DISTINCT owner) FROM ha_leases WHERE expires_at > clock_timestamp()")
@@ -373,7 +383,9 @@ if [[ $full -eq 1 ]]; then
     say "4. a 3-node NATS cluster; kill -9 a node and restart it, twice"
     start_services 3
     start_dispatcher
+    first=$last_dispatcher
     start_dispatcher
+    wait_owned_by frontline "$first" "$last_dispatcher"
     start_agents ""
     sleep 1
     start_feed D 1200 60
@@ -391,6 +403,7 @@ if [[ $full -eq 1 ]]; then
 
     # --- 5. the PostgreSQL primary dies; its replica is promoted ------------
     say "5. PostgreSQL primary with a synchronous replica; kill -9 the primary, promote the replica"
+    unset TL_STREAM_REPLICAS
     TL_PG_REPLICA=1 scripts/services.sh start "$run_dir" >/dev/null
     # shellcheck source=/dev/null
     . "$run_dir/env"
@@ -403,7 +416,9 @@ if [[ $full -eq 1 ]]; then
     bg_start watch "$run_dir/replies.log" "$TL_WATCH"
     bg_start billing "$run_dir/billing.3.log" "$TL_BILLING"
     start_dispatcher
+    first=$last_dispatcher
     start_dispatcher
+    wait_owned_by frontline "$first" "$last_dispatcher"
     start_agents ""
     sleep 1
     start_feed E 1200 60

@@ -18,12 +18,13 @@
 #include "jsonx.h"
 #include "sim_sql.h"
 
-#define FEED_MAX_KINDS    256 /* (tenant, case type) pairs we spread over */
-#define FEED_SHOW_ERRORS  5   /* error replies printed in full */
-#define FEED_REPLY_MAX    (1 << 20)
-#define FEED_STALL_US     (30 * 1000000LL) /* no reply at all for this long */
-#define FEED_GIVE_UP_US   (10 * 1000000LL) /* one request unanswered this long
-                                              leaves the window (a failover
+#define FEED_MAX_KINDS   256 /* (tenant, case type) pairs we spread over */
+#define FEED_SHOW_ERRORS 5   /* error replies printed in full */
+#define FEED_REPLY_MAX   (1 << 20)
+#define FEED_STALL_US    (30 * 1000000LL) /* no reply at all for this long */
+#define FEED_GIVE_UP_US                                                        \
+    (10 * 1000000LL)                       /* one request unanswered this long \
+                                              leaves the window (a failover    \
                                               lost it; docs/ha.md) */
 #define FEED_DRAIN_US     (30 * 1000000LL) /* wait for the last replies */
 #define FEED_FIRST_REQ_MS 10000
