@@ -165,6 +165,26 @@ status agent_msg_presence_decode(const char *buf, size_t len,
 status agent_msg_heartbeat(char **out, size_t *len, err *e);
 status agent_msg_heartbeat_decode(const char *buf, size_t len, err *e);
 
+/*
+ * A heartbeat that also says which accepted reservations the agent holds
+ * for the worker ({"held": [id, ...]}, at most AGENT_HELD_MAX, docs/
+ * protocol.md "Heartbeat"): the dispatcher rescinds what the agent does
+ * not hold and answers with the ids it has no record of.
+ */
+#define AGENT_HELD_MAX 64
+typedef struct agent_heartbeat {
+    bool has_held; /* the body had "held" (else nothing is re-synced) */
+    int nheld;
+    int64_t held[AGENT_HELD_MAX];
+} agent_heartbeat;
+
+status agent_msg_heartbeat_held(const int64_t *held, int n, char **out,
+                                size_t *len, err *e);
+/* Decode either form; ST_INVALID for a held id that is not a positive
+ * integer, ST_TOO_LARGE for more than AGENT_HELD_MAX. */
+status agent_msg_heartbeat_decode_held(const char *buf, size_t len,
+                                       agent_heartbeat *out, err *e);
+
 /* An accept or reject: the reservation and epoch of the offer, and for a
  * reject an optional reason (at most AGENT_REASON_MAX bytes). */
 typedef struct agent_answer {
@@ -275,6 +295,14 @@ status agent_notice_parse(const char *buf, size_t len, agent_notice *out,
 
 /* {"ok": true}: heartbeat and reject. */
 status agent_reply_ok(char **out, size_t *len, err *e);
+/* {"ok": true} or, when the agent named reservations the dispatcher has
+ * no record of it holding, {"ok": true, "unknown": [id, ...]}. */
+status agent_reply_heartbeat(const int64_t *unknown, int n, char **out,
+                             size_t *len, err *e);
+/* Decode a heartbeat reply: the unknown ids into unknown (at most
+ * AGENT_HELD_MAX), their number into *n. */
+status agent_reply_heartbeat_parse(const char *buf, size_t len,
+                                   int64_t *unknown, int *n, err *e);
 /* {"ok": true, "presence": P}. */
 status agent_reply_presence(agent_presence p, char **out, size_t *len, err *e);
 /* {"ok": true, "task": T}: task_json is the task as the database builds it

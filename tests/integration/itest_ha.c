@@ -5,11 +5,7 @@
  * kill -9 and every request is answered once, and two dispatchers share
  * two partitions, `twinline stats` (stats_collect) naming the owners.
  */
-#include <cmocka.h>
-#include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -18,6 +14,7 @@
 #include "clock.h"
 #include "harness.h"
 #include "stats.h"
+#include "tl_test.h"
 
 /* Run sql on f's own connection and return its status; e says why. */
 static status try_exec(fixture *f, const char *sql, err *e)
@@ -172,6 +169,10 @@ static void test_standby_takes_over_after_kill9(void **state)
     (void)state;
     fixture_setup(&f, "ha_standby");
     harness_seed(&f);
+    /* One partition (bank2, without contracts, would be a second one for
+     * the standby to take). */
+    fixture_exec(&f, "DELETE FROM tenants WHERE id = 'bank2'");
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM ha_leases"), 1);
     b = fixture_bus(&f);
     a = harness_spawn_dispatcher(&f);
     wait_owner_not(&f, "", first, sizeof(first));
@@ -253,12 +254,143 @@ static void test_two_dispatchers_share_the_partitions(void **state)
     fixture_teardown(&f);
 }
 
+static const char *const wa_only[1] = {"wa"};
+
+/* wa accepts the offer of a new case; the offer's reply (caller decrefs). */
+static json_t *accepted_offer(harness_world *w, const char *ext)
+{
+    char body[256], rest[64];
+    json_t *r, *offer;
+
+    r = harness_request(&w->f, w->b, "agent.wa.presence",
+                        "{\"presence\":\"available\"}");
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    json_decref(r);
+    snprintf(body, sizeof(body),
+             "{\"external_id\":\"%s\",\"case_type\":\"loan\"}", ext);
+    r = harness_request(&w->f, w->b, "api.bank1.case.submit", body);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    json_decref(r);
+    offer = inbox_next(&w->offers[0], 5000);
+    assert_non_null(offer);
+    snprintf(rest, sizeof(rest), "agent.wa.accept");
+    snprintf(
+        body, sizeof(body), "{\"reservation_id\":%lld,\"epoch\":%lld}",
+        (long long)json_integer_value(json_object_get(offer, "reservation_id")),
+        (long long)json_integer_value(json_object_get(offer, "epoch")));
+    r = harness_request(&w->f, w->b, rest, body);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    json_decref(r);
+    return offer;
+}
+
+/* A heartbeat names what its agent holds: a task it does not hold goes
+ * back to the queue with the reason, one the dispatcher has no record of
+ * is named in the reply, one it holds stays. */
+static void test_heartbeat_resyncs_held_reservations(void **state)
+{
+    const harness_world_opts wo = {.workers = wa_only, .nworkers = 1};
+    harness_world w;
+    json_t *offer, *r, *unknown;
+    char body[128], sql[256];
+    long long res;
+
+    (void)state;
+    harness_world_up(&w, "ha_resync", &wo);
+    offer = accepted_offer(&w, "RS-1");
+    res =
+        (long long)json_integer_value(json_object_get(offer, "reservation_id"));
+    json_decref(offer);
+
+    /* Holding it, and a reservation that does not exist. */
+    snprintf(body, sizeof(body), "{\"held\":[%lld, 987654]}", res);
+    r = harness_request(&w.f, w.b, "agent.wa.heartbeat", body);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    unknown = json_object_get(r, "unknown");
+    assert_int_equal(json_array_size(unknown), 1);
+    assert_int_equal(json_integer_value(json_array_get(unknown, 0)), 987654);
+    json_decref(r);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM reservations WHERE id = %lld"
+             " AND state = 'accepted'",
+             res);
+    assert_int_equal(fixture_i64(&w.f, sql), 1);
+
+    /* A restarted agent holds nothing: once the accept is 3 s old, the
+     * task goes back to the queue. */
+    fixture_exec(&w.f, "UPDATE reservations SET answered_at = now()"
+                       " - interval '10 s' WHERE state = 'accepted'");
+    r = harness_request(&w.f, w.b, "agent.wa.heartbeat", "{\"held\":[]}");
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    assert_null(json_object_get(r, "unknown"));
+    json_decref(r);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM reservations WHERE id = %lld"
+             " AND state = 'rescinded' AND reason = 'not held by the agent'",
+             res);
+    assert_int_equal(fixture_i64(&w.f, sql), 1);
+    /* ... and is offered again (to wa, the only worker). */
+    offer = inbox_next(&w.offers[0], 5000);
+    assert_non_null(offer);
+    assert_true(json_integer_value(json_object_get(offer, "reservation_id")) >
+                res);
+    json_decref(offer);
+
+    /* Bad held lists change nothing and say why. */
+    r = harness_request(&w.f, w.b, "agent.wa.heartbeat", "{\"held\":[0]}");
+    assert_string_equal(harness_error_code(r), "invalid_value");
+    json_decref(r);
+    r = harness_request(&w.f, w.b, "agent.wa.heartbeat", "{\"held\":\"all\"}");
+    assert_string_equal(harness_error_code(r), "wrong_type");
+    json_decref(r);
+    harness_world_down(&w);
+}
+
+/* A task accepted and never completed goes back to the queue after the
+ * handle-time bound, with the reason, and is not offered to that worker
+ * again. */
+static void test_handle_time_bound_requeues(void **state)
+{
+    dispatcher_opts o;
+    harness_world_opts wo = {.workers = wa_only, .nworkers = 1};
+    harness_world w;
+    json_t *offer;
+
+    (void)state;
+    dispatcher_opts_default(&o);
+    o.handle_max_ms = 1000;
+    wo.dispatcher = &o;
+    harness_world_up(&w, "ha_handle", &wo);
+    offer = accepted_offer(&w, "HB-1");
+    json_decref(offer);
+    assert_int_equal(
+        fixture_wait_i64(&w.f,
+                         "SELECT count(*) FROM reservations WHERE state ="
+                         " 'rescinded' AND reason = 'handle time bound"
+                         " exceeded'",
+                         1, 10000),
+        1);
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM task_exclusions"
+                                       " WHERE worker_id = 'wa' AND reason ="
+                                       " 'handle_time'"),
+                     1);
+    assert_int_equal(fixture_wait_i64(&w.f,
+                                      "SELECT count(*) FROM tasks"
+                                      " WHERE step = 'contact' AND state ="
+                                      " 'pending'",
+                                      1, 5000),
+                     1);
+    harness_world_down(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fence_refuses_an_old_token),
         cmocka_unit_test(test_standby_takes_over_after_kill9),
         cmocka_unit_test(test_two_dispatchers_share_the_partitions),
+        cmocka_unit_test(test_heartbeat_resyncs_held_reservations),
+        cmocka_unit_test(test_handle_time_bound_requeues),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
