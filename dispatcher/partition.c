@@ -488,6 +488,20 @@ status dsp_part_create(dispatcher *d, err *e)
         s = strtab_create(&p->tenants, e);
     if (s == ST_OK)
         s = strtab_create(&p->workers, e);
+    if (s == ST_OK) {
+        char lbuf[24];
+        const char *params[2] = {d->opts.member, db_i64_str(lbuf, lease_ms(d))};
+        db_res *r = NULL;
+        s = db_run(d->db, &dsp_sql_ha_reclaim, params, &r, e);
+        for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+            log_info(MOD, "partition %s taken back from an earlier %s",
+                     db_val(r, i, DSP_HA_RECLAIM_PARTITION), d->opts.member);
+            s = held_add(p, db_val(r, i, DSP_HA_RECLAIM_PARTITION),
+                         db_i64(r, i, DSP_HA_RECLAIM_TOKEN), e);
+            p->gained = true;
+        }
+        db_res_free(r);
+    }
     if (s == ST_OK)
         s = dsp_part_round(d, true, &changed, e);
     if (s == ST_OK)
