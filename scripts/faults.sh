@@ -5,7 +5,9 @@
 #   1. one partition, an active dispatcher and a standby: kill -9 the
 #      active one, then freeze the new active one (SIGSTOP past its lease)
 #      and thaw it; restart PostgreSQL; restart nats-server; kill -9
-#      billing; freeze half of the workers past their lease;
+#      billing; freeze half of the workers past their lease; kill -9 an
+#      agent and restart it at once (its heartbeats' "held" gives the
+#      tasks it lost back);
 #   2. every dispatcher killed, two started at the same moment;
 #   3. two more partitions loaded under load, a third dispatcher joins and
 #      one leaves (SIGTERM): the partitions are rebalanced;
@@ -338,6 +340,13 @@ kill -STOP -- "-$pid"
 sleep 4
 kill -CONT -- "-$pid"
 frozen_pids=
+
+sleep 2
+say "kill -9 an agent and start it again at once (within its workers' lease)"
+bg_kill_named agent1
+w=$(workers_of "")
+bg_start agent1 "$run_dir/agent1.2.log" "$TL_AGENT" \
+    --workers "$(tr ',' '\n' <<<"$w" | head -25 | paste -sd,)" --handle-ms 150
 wait_feeds
 checks
 

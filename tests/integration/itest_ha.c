@@ -7,6 +7,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -196,6 +197,64 @@ static void test_standby_takes_over_after_kill9(void **state)
 
     kill(b2, SIGTERM);
     waitpid(b2, NULL, 0);
+    fixture_teardown(&f);
+}
+
+/* The dispatcher binary of this build with --id id, on f's services. */
+static pid_t spawn_with_id(fixture *f, const char *id)
+{
+    char path[512], idbuf[80];
+    char *argv[] = {path, "--id", idbuf, "--stream-mb", "8", NULL};
+    pid_t pid;
+
+    snprintf(path, sizeof(path), "%s/dispatcher/twinline-dispatcher",
+             TL_BINARY_DIR);
+    snprintf(idbuf, sizeof(idbuf), "%s", id);
+    setenv("TL_DB", f->cfg.db, 1);
+    setenv("TL_NATS", f->cfg.nats, 1);
+    setenv("TL_PREFIX", f->cfg.prefix, 1);
+    pid = fork();
+    if (pid < 0)
+        fail_msg("cannot fork for %s", path);
+    if (pid == 0) {
+        execv(path, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* A dispatcher killed with kill -9 and started again under its id takes
+ * its partition back at once, with a new token, instead of waiting for
+ * the old lease to run out. */
+static void test_restart_under_its_id_takes_the_lease_back(void **state)
+{
+    fixture f;
+    char who[80];
+    pid_t a;
+    bus *b;
+
+    (void)state;
+    fixture_setup(&f, "ha_reclaim");
+    harness_seed(&f);
+    fixture_exec(&f, "DELETE FROM tenants WHERE id = 'bank2'");
+    b = fixture_bus(&f);
+    a = spawn_with_id(&f, "keeper");
+    wait_owner_not(&f, "", who, sizeof(who));
+    assert_string_equal(who, "keeper");
+    kill(a, SIGKILL);
+    waitpid(a, NULL, 0);
+    a = spawn_with_id(&f, "keeper");
+    assert_int_equal(fixture_wait_i64(&f,
+                                      "SELECT max(token) FROM ha_lease_log"
+                                      " WHERE partition = 'front' AND owner ="
+                                      " 'keeper'",
+                                      2, 15000),
+                     2);
+    owner(&f, who, sizeof(who));
+    assert_string_equal(who, "keeper");
+    assert_int_equal(replies_to_submit(&f, b, "rc-1"), 1);
+    kill(a, SIGTERM);
+    waitpid(a, NULL, 0);
     fixture_teardown(&f);
 }
 
@@ -389,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_fence_refuses_an_old_token),
         cmocka_unit_test(test_standby_takes_over_after_kill9),
         cmocka_unit_test(test_two_dispatchers_share_the_partitions),
+        cmocka_unit_test(test_restart_under_its_id_takes_the_lease_back),
         cmocka_unit_test(test_heartbeat_resyncs_held_reservations),
         cmocka_unit_test(test_handle_time_bound_requeues),
     };
