@@ -263,9 +263,10 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     }
     if (recover(d, &e) != ST_OK) {
         for (i = 0; i < n; i++)
-            reply_error(d, msgs[i], ST_UNAVAILABLE,
-                        "the dispatcher cannot reach its database; retry "
-                        "later");
+            if (dsp_part_mine(d, msgs[i]))
+                reply_error(d, msgs[i], ST_UNAVAILABLE,
+                            "the dispatcher cannot reach its database; retry "
+                            "later");
         return;
     }
     /* A request whose partition another dispatcher owns now is its to
@@ -360,6 +361,7 @@ status dispatcher_run(dispatcher *d, err *e)
                 dsp_part_deaf(d, "NATS was disconnected");
             if (dsp_part_round(d, false, &changed, &pe) != ST_OK)
                 log_warn(MOD, "lease round: %s", pe.msg);
+            atomic_store(&d->relay_lead, dsp_part_lead(d));
             if (changed) {
                 err re = {0};
                 if (recover(d, &re) != ST_OK)
@@ -454,6 +456,7 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     pthread_mutex_init(&d->obx_lock, NULL);
     pthread_cond_init(&d->obx_cond, NULL);
     atomic_init(&d->stopping, false);
+    atomic_init(&d->relay_lead, false);
     s = dsp_outq_create(&d->out, cfg->prefix, e);
     if (s == ST_OK)
         s = router_create(&d->router, e);
@@ -518,6 +521,7 @@ status dispatcher_create(dispatcher **out, const config *cfg,
                     "migrate)");
         goto fail;
     }
+    atomic_store(&d->relay_lead, dsp_part_lead(d));
     s = dsp_outbox_start(d, e);
     if (s != ST_OK)
         goto fail;

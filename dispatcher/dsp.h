@@ -101,6 +101,9 @@ struct dispatcher {
 
     pthread_t outbox_thread;
     bool outbox_running;
+    atomic_bool relay_lead; /* this dispatcher's relay publishes the outbox
+                               (one relay among several dispatchers, so
+                               events keep their order; partition.h) */
     pthread_mutex_t obx_lock;
     pthread_cond_t obx_cond;
     bool obx_kick;

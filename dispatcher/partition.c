@@ -44,6 +44,7 @@ struct dsp_part {
      * parts, reloaded when the map's version changes; and each
      * partition's live owner ("" when none). */
     int64_t map_version;
+    int64_t map_loaded_us; /* when the map was last read */
     strtab *parts;
     strtab *tenants;
     strtab *workers;
@@ -204,6 +205,7 @@ static status load_map(dispatcher *d, err *e)
         p->workers = wt;
         p->t2p = t2p;
         p->w2p = w2p;
+        p->map_loaded_us = clock_mono_us();
         tt = wt = NULL;
         t2p = w2p = NULL;
     }
@@ -584,6 +586,11 @@ bool dsp_part_fenced(const err *e)
     return strstr(e->msg, "fenced:") != NULL;
 }
 
+bool dsp_part_lead(const dispatcher *d)
+{
+    return d->part != NULL && d->part->lead;
+}
+
 void dsp_part_counts(const dispatcher *d, int *held, int *total)
 {
     *held = d->part != NULL ? d->part->nheld : 0;
@@ -614,6 +621,21 @@ static int task_partition(dispatcher *d, const bus_msg *m)
     return t >= 0 ? p->t2p[t] : -1;
 }
 
+/* The partition of a tenant or worker (kind api or agent), -1 when the
+ * map does not know it. */
+static int party_partition(const dsp_part *p, subjects_kind kind,
+                           const char *party)
+{
+    int i;
+
+    if (kind == SUBJECTS_API) {
+        i = strtab_find(p->tenants, party);
+        return i >= 0 ? p->t2p[i] : -1;
+    }
+    i = strtab_find(p->workers, party);
+    return i >= 0 ? p->w2p[i] : -1;
+}
+
 static where where_of(dispatcher *d, const bus_msg *m)
 {
     dsp_part *p = d->part;
@@ -623,17 +645,25 @@ static where where_of(dispatcher *d, const bus_msg *m)
 
     if (clock_mono_us() >= p->valid_until_us)
         return WHERE_NOBODY; /* until a renewal says otherwise */
-    /* Alone with every partition (or with none to hold): all is ours. */
-    if (p->nheld == p->total && (p->total > 0 || p->lead))
-        return WHERE_MINE;
+    /* No partition at all (an empty installation): the lead answers. Else
+     * every request is looked up, even by a dispatcher that holds every
+     * partition it knows of: a partition made since its last round is not
+     * yet its own. */
+    if (p->total == 0)
+        return p->lead ? WHERE_MINE : WHERE_OTHER;
     if (!subjects_parse(bus_msg_subject(m), d->cfg.prefix, &sp))
         return p->lead ? WHERE_MINE : WHERE_OTHER;
-    if (sp.kind == SUBJECTS_API) {
-        int t = strtab_find(p->tenants, sp.party);
-        part = t >= 0 ? p->t2p[t] : -1;
-    } else if (sp.kind == SUBJECTS_AGENT) {
-        int w = strtab_find(p->workers, sp.party);
-        part = w >= 0 ? p->w2p[w] : -1;
+    if (sp.kind == SUBJECTS_API || sp.kind == SUBJECTS_AGENT) {
+        part = party_partition(p, sp.kind, sp.party);
+        /* A tenant or worker loaded since the map was read: read it again
+         * (at most every 100 ms) rather than let the lead answer for a
+         * partition that has an owner. */
+        if (part < 0 && clock_mono_us() - p->map_loaded_us > 100000) {
+            err e = {0};
+            if (load_map(d, &e) != ST_OK)
+                log_warn(MOD, "reading the partition map: %s", e.msg);
+            part = party_partition(p, sp.kind, sp.party);
+        }
     } else if (sp.kind == SUBJECTS_OPS) {
         part = task_partition(d, m);
     }

@@ -81,6 +81,11 @@ bool dsp_part_may_expire(const dispatcher *d);
 /* Whether e is the fence's refusal (SQLSTATE TL001: a lease was lost). */
 bool dsp_part_fenced(const err *e);
 
+/* Whether this dispatcher leads: it answers what belongs to no partition
+ * and its relay publishes the outbox (the holder of the first partition,
+ * or the first live member when there are none). */
+bool dsp_part_lead(const dispatcher *d);
+
 /* Partitions held and in total, for logs and figures. */
 void dsp_part_counts(const dispatcher *d, int *held, int *total);
 
