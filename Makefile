@@ -4,7 +4,9 @@
 #   make demo    install what is missing, build, run the demo (about 1.5 minutes idle)
 #   make test    install what is missing, build with sanitizers, run all tests
 #   make bench   end-to-end benchmark on the real services (fsync on)
-#   make faults  fault drill: kill -9, PostgreSQL/NATS restarts, frozen worker
+#   make faults  fault drill: kill -9 and SIGSTOP of dispatchers with standbys,
+#                a rebalance, PostgreSQL/NATS restarts, a NATS cluster node and
+#                a PostgreSQL primary killed (make test runs its first part)
 #   make build   build the debug preset (PRESET=release|asan|debug)
 #   make format  clang-format every C source and header
 #   make clean   stop leftover services and remove build/ and run/
@@ -26,7 +28,7 @@ bench:
 	@scripts/bench.sh
 
 faults:
-	@scripts/faults.sh
+	@scripts/faults.sh --full
 
 build:
 	@scripts/build.sh $(PRESET)

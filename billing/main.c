@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "billing_service.h"
 #include "log.h"
@@ -142,9 +143,26 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    if (billing_service_create(&svc, &opt, &e) != ST_OK) {
-        log_error("billing", "cannot start: %s", e.msg);
-        goto out;
+    /* Started while PostgreSQL or NATS is down: wait for them (a signal
+     * still stops the wait) rather than exit. */
+    for (int tries = 0;; tries++) {
+        struct timespec second = {1, 0};
+        err_clear(&e);
+        if (billing_service_create(&svc, &opt, &e) == ST_OK)
+            break;
+        if (e.code != ST_UNAVAILABLE && e.code != ST_TIMEOUT &&
+            e.code != ST_BUS) {
+            log_error("billing", "cannot start: %s", e.msg);
+            goto out;
+        }
+        if (tries % 10 == 0)
+            log_warn("billing",
+                     "waiting for PostgreSQL, NATS and JetStream (retrying "
+                     "every "
+                     "second): %s",
+                     e.msg);
+        if (sigtimedwait(&set, NULL, &second) > 0)
+            goto out;
     }
     if (pthread_create(&waiter, NULL, signal_waiter, svc) != 0) {
         log_error("billing", "cannot start the signal thread");

@@ -640,6 +640,14 @@ status bus_stream_ensure(bus *b, const char *name, const char *subjects,
     cfg.Storage = js_FileStorage;
     cfg.MaxBytes = max_bytes;
     cfg.Duplicates = (int64_t)120 * 1000000000;
+    /* On a NATS cluster every program that ensures the stream says how
+     * many copies it keeps (TL_STREAM_REPLICAS, docs/ha.md), so that none
+     * scales it back down. */
+    {
+        const char *r = getenv("TL_STREAM_REPLICAS");
+        long n = r != NULL ? strtol(r, NULL, 10) : 1;
+        cfg.Replicas = n >= 1 && n <= 5 ? n : 1;
+    }
     ns = js_AddStream(&si, b->js, &cfg, NULL, &jerr);
     if (ns != NATS_OK && jerr == JSStreamNameExistErr)
         ns = js_UpdateStream(&si, b->js, &cfg, NULL, &jerr);

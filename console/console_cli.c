@@ -88,9 +88,24 @@ static int cmd_serve(const config *cfg, const console_opts *o,
     struct sigaction sa;
     err e = {0};
 
-    if (console_create(&c, cfg, o, &e) != ST_OK) {
-        fprintf(errs, "twinline-console: %s\n", e.msg);
-        return 1;
+    /* Started while PostgreSQL or NATS is down: wait for them rather
+     * than exit (SIGINT or SIGTERM still ends the wait). */
+    for (int tries = 0;; tries++) {
+        err_clear(&e);
+        if (console_create(&c, cfg, o, &e) == ST_OK)
+            break;
+        if (e.code != ST_UNAVAILABLE) {
+            fprintf(errs, "twinline-console: %s\n", e.msg);
+            return 1;
+        }
+        if (tries % 10 == 0) {
+            fprintf(errs,
+                    "twinline-console: waiting for PostgreSQL and NATS "
+                    "(retrying every second): %s\n",
+                    e.msg);
+            fflush(errs);
+        }
+        sleep(1);
     }
     if (port_file != NULL) {
         FILE *f = fopen(port_file, "w");

@@ -144,7 +144,8 @@ static const jfield session_fields[] = {
     {"host", JF_STRING, true},
     {"pid", JF_INT, true},
 };
-static const jfield heartbeat_fields[] = {{"session_id", JF_TOKEN, false}};
+static const jfield heartbeat_fields[] = {{"session_id", JF_TOKEN, false},
+                                          {"held", JF_ARRAY, false}};
 static const jfield answer_fields[] = {
     {"reservation_id", JF_INT, true},
     {"epoch", JF_INT, true},
@@ -309,23 +310,77 @@ status agent_msg_heartbeat_session(const char *session_id, char **out,
     return finish(json_pack("{s:s}", "session_id", session_id), out, len, e);
 }
 
+/* The ids of a JSON array of positive integers into ids (at most max). */
+static status id_array(const json_t *arr, const char *what, int64_t *ids,
+                       int *n, err *e)
+{
+    size_t i;
+    json_t *v;
+
+    if (json_array_size(arr) > AGENT_HELD_MAX)
+        return err_set(e, ST_TOO_LARGE, "%s has more than %d ids", what,
+                       AGENT_HELD_MAX);
+    *n = 0;
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0)
+            return err_set(e, ST_INVALID,
+                           "%s[%zu] must be a reservation id (a positive "
+                           "integer)",
+                           what, i);
+        ids[(*n)++] = (int64_t)json_integer_value(v);
+    }
+    return ST_OK;
+}
+
 status agent_msg_heartbeat_decode(const char *buf, size_t len,
                                   agent_heartbeat *out, err *e)
 {
-    json_t *root = NULL;
+    json_t *root = NULL, *held;
+    agent_heartbeat hb;
     const char *sid;
     status s;
 
-    if (out != NULL)
-        memset(out, 0, sizeof(*out));
+    if (out == NULL)
+        out = &hb;
+    memset(out, 0, sizeof(*out));
     if (len == 0)
         return ST_OK;
-    s = request_parse(buf, len, heartbeat_fields, 1, &root, e);
-    sid = s == ST_OK ? jsonx_str(root, "session_id") : NULL;
-    if (out != NULL && sid != NULL)
+    s = request_parse(buf, len, heartbeat_fields, 2, &root, e);
+    if (s != ST_OK)
+        return s;
+    sid = jsonx_str(root, "session_id");
+    if (sid != NULL)
         snprintf(out->session_id, sizeof(out->session_id), "%s", sid);
+    held = json_object_get(root, "held");
+    if (held != NULL) {
+        out->has_held = true;
+        s = id_array(held, "request.held", out->held, &out->nheld, e);
+    }
     json_decref(root);
     return s;
+}
+
+status agent_msg_heartbeat_held(const int64_t *held, int n, char **out,
+                                size_t *len, err *e)
+{
+    json_t *root = json_object(), *arr = json_array();
+
+    if (n < 0 || n > AGENT_HELD_MAX) {
+        json_decref(root);
+        json_decref(arr);
+        return err_set(e, ST_TOO_LARGE,
+                       "a heartbeat names at most %d held reservations",
+                       AGENT_HELD_MAX);
+    }
+    for (int i = 0; root != NULL && arr != NULL && i < n; i++)
+        if (json_array_append_new(arr, json_integer((json_int_t)held[i])) != 0)
+            break;
+    if (root != NULL && arr != NULL &&
+        json_object_set_new(root, "held", arr) == 0)
+        arr = NULL;
+    json_decref(arr);
+    return finish(root, out, len, e);
 }
 
 status agent_msg_accept(const agent_offer *o, char **out, size_t *len, err *e)
@@ -967,6 +1022,42 @@ out:
 status agent_reply_ok(char **out, size_t *len, err *e)
 {
     return printed(out, len, e, 16, "{\"ok\":true}");
+}
+
+status agent_reply_heartbeat(const int64_t *unknown, int n, char **out,
+                             size_t *len, err *e)
+{
+    json_t *root, *arr;
+
+    if (n == 0)
+        return agent_reply_ok(out, len, e);
+    root = json_pack("{s:b}", "ok", 1);
+    arr = json_array();
+    for (int i = 0; root != NULL && arr != NULL && i < n; i++)
+        if (json_array_append_new(arr, json_integer((json_int_t)unknown[i])) !=
+            0)
+            break;
+    if (root != NULL && arr != NULL &&
+        json_object_set_new(root, "unknown", arr) == 0)
+        arr = NULL;
+    json_decref(arr);
+    return finish(root, out, len, e);
+}
+
+status agent_reply_heartbeat_parse(const char *buf, size_t len,
+                                   int64_t *unknown, int *n, err *e)
+{
+    json_t *root = NULL, *arr;
+    status s = jsonx_parse(buf, len, AGENT_MSG_MAX, &root, e);
+
+    *n = 0;
+    if (s != ST_OK)
+        return s;
+    arr = json_object_get(root, "unknown");
+    if (json_is_array(arr))
+        s = id_array(arr, "reply.unknown", unknown, n, e);
+    json_decref(root);
+    return s;
 }
 
 status agent_reply_presence(agent_presence p, const char *slots_json,

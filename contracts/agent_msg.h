@@ -203,9 +203,18 @@ status agent_msg_presence_req(const agent_presence_req *r, char **out,
 status agent_msg_presence_decode(const char *buf, size_t len,
                                  agent_presence_req *out, err *e);
 
-/* A decoded heartbeat. */
+/*
+ * A decoded heartbeat. It may also say which accepted reservations the
+ * agent holds for the worker ({"held": [id, ...]}, at most AGENT_HELD_MAX,
+ * docs/protocol.md "Heartbeat"): the dispatcher rescinds what the agent
+ * does not hold and answers with the ids it has no record of.
+ */
+#define AGENT_HELD_MAX 64
 typedef struct agent_heartbeat {
     char session_id[ID_MAX + 1]; /* "" when the agent keeps no session */
+    bool has_held; /* the body had "held" (else nothing is re-synced) */
+    int nheld;
+    int64_t held[AGENT_HELD_MAX];
 } agent_heartbeat;
 
 /* {} (an empty body decodes too). */
@@ -213,7 +222,12 @@ status agent_msg_heartbeat(char **out, size_t *len, err *e);
 /* {"session_id": S}; S must be an identifier (else ST_INVALID). */
 status agent_msg_heartbeat_session(const char *session_id, char **out,
                                    size_t *len, err *e);
-/* out may be NULL. */
+/* {"held": [id, ...]}; ST_TOO_LARGE for more than AGENT_HELD_MAX. */
+status agent_msg_heartbeat_held(const int64_t *held, int n, char **out,
+                                size_t *len, err *e);
+/* Any of the forms; out may be NULL. ST_INVALID for a bad session id or a
+ * held id that is not a positive integer, ST_TOO_LARGE for more than
+ * AGENT_HELD_MAX held. */
 status agent_msg_heartbeat_decode(const char *buf, size_t len,
                                   agent_heartbeat *out, err *e);
 
@@ -335,6 +349,14 @@ status agent_notice_parse(const char *buf, size_t len, agent_notice *out,
 
 /* {"ok": true}: heartbeat and reject. */
 status agent_reply_ok(char **out, size_t *len, err *e);
+/* {"ok": true} or, when the agent named reservations the dispatcher has
+ * no record of it holding, {"ok": true, "unknown": [id, ...]}. */
+status agent_reply_heartbeat(const int64_t *unknown, int n, char **out,
+                             size_t *len, err *e);
+/* Decode a heartbeat reply: the unknown ids into unknown (at most
+ * AGENT_HELD_MAX), their number into *n. */
+status agent_reply_heartbeat_parse(const char *buf, size_t len,
+                                   int64_t *unknown, int *n, err *e);
 /* {"ok": true, "presence": P, "slots": S}: slots_json (may be NULL: left
  * out) is the worker's slots per channel as the database builds them, a
  * JSON object's text sent as it is (else ST_INVALID). */

@@ -179,3 +179,15 @@ agent_item *agent_session_item(agent_session *s, int i)
 {
     return s->items[i];
 }
+
+int agent_session_held(const agent_session *s, int64_t *ids, int max)
+{
+    int n = 0;
+
+    for (int i = 0; i < s->nitems && n < max; i++)
+        if (s->items[i]->state == AGENT_ITEM_WORKING ||
+            s->items[i]->state == AGENT_ITEM_ACCEPTING ||
+            s->items[i]->state == AGENT_ITEM_COMPLETING)
+            ids[n++] = s->items[i]->offer.reservation_id;
+    return n;
+}

@@ -115,4 +115,11 @@ int agent_session_count(const agent_session *s);
 /* The i-th item, 0 <= i < count. Borrowed. */
 agent_item *agent_session_item(agent_session *s, int i);
 
+/* The reservation ids of the tasks in hand, at most max, into ids, for a
+ * heartbeat's "held" (agent_msg_heartbeat_held): those accepted
+ * (AGENT_ITEM_WORKING) and those whose accept or completion is sent but not
+ * answered yet (the dispatcher may hold them as accepted); returns how
+ * many. */
+int agent_session_held(const agent_session *s, int64_t *ids, int max);
+
 #endif

@@ -26,6 +26,7 @@
 #include "ops_api.h"
 #include "outbox.h"
 #include "outq.h"
+#include "partition.h"
 #include "state.h"
 #include "stats.h"
 #include "subjects.h"
@@ -60,6 +61,9 @@ void dispatcher_opts_default(dispatcher_opts *o)
     o->client_burst = 0;
     o->client_open = 0;
     o->master_key_file[0] = '\0';
+    o->member[0] = '\0';
+    o->ha_lease_ms = 3000;
+    o->handle_max_ms = 1800000;
 }
 
 /* Reply with an error immediately (nothing to commit for it). */
@@ -179,7 +183,10 @@ static status recover(dispatcher *d, err *e)
     s = dsp_rebuild(d, e);
     if (s == ST_UNAVAILABLE) {
         err e2 = {0};
-        if (db_reconnect(d->db, &e2) == ST_OK)
+        /* A new session has none of the old one's settings: it names its
+         * leases again (partition.h) before anything is written. */
+        if (db_reconnect(d->db, &e2) == ST_OK &&
+            dsp_part_reconnected(d, e) == ST_OK)
             s = dsp_rebuild(d, e);
     }
     d->need_rebuild = s != ST_OK;
@@ -211,8 +218,12 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
     }
     if (s == ST_OK && tick) {
         s = dsp_expire_offers(d, &e);
-        if (s == ST_OK)
+        /* Workers' leases are judged only after a full lease of
+         * listening (partition.h: after a takeover or an outage). */
+        if (s == ST_OK && dsp_part_may_expire(d))
             s = dsp_expire_leases(d, &e);
+        if (s == ST_OK && d->opts.handle_max_ms > 0)
+            s = dsp_expire_handles(d, &e);
         if (s == ST_OK)
             s = dsp_wrap_end(d, &e);
         if (s == ST_OK)
@@ -224,6 +235,11 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
      * one chain append; the chain's lock is held only until the commit. */
     if (s == ST_OK)
         s = auditlog_batch_append(d->audit, d->db, &e);
+    /* Past the local lease deadline another dispatcher may be taking
+     * over: nothing of this batch is committed or sent. */
+    if (s == ST_OK && !dsp_part_valid(d))
+        s = err_set(&e, ST_UNAVAILABLE,
+                    "fenced: the leases were not renewed in time");
     if (s == ST_OK)
         s = db_commit(d->db, &e);
     if (s == ST_OK) {
@@ -236,19 +252,33 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
 
     log_warn(MOD, "batch of %d rolled back: %s", n, e.msg);
     dsp_outq_discard(d->out);
+    if (dsp_part_fenced(&e)) {
+        /* A lease was lost (or is being renewed too late): learn which
+         * before anything is retried. */
+        bool changed = false;
+        err le = {0};
+        db_rollback(d->db);
+        if (dsp_part_round(d, true, &changed, &le) != ST_OK)
+            log_warn(MOD, "lease round: %s", le.msg);
+    }
     if (recover(d, &e) != ST_OK) {
         for (i = 0; i < n; i++)
-            reply_error(d, msgs[i], ST_UNAVAILABLE,
-                        "the dispatcher cannot reach its database; retry "
-                        "later");
+            if (dsp_part_mine(d, msgs[i]))
+                reply_error(d, msgs[i], ST_UNAVAILABLE,
+                            "the dispatcher cannot reach its database; retry "
+                            "later");
         return;
     }
+    /* A request whose partition another dispatcher owns now is its to
+     * answer (it heard it too): never answered here as well. */
     if (n == 1) {
-        reply_error(d, msgs[0], s, e.msg);
+        if (dsp_part_mine(d, msgs[0]) && !dsp_part_fenced(&e))
+            reply_error(d, msgs[0], s, e.msg);
         return;
     }
     for (i = 0; i < n; i++)
-        run_batch(d, &msgs[i], 1, false);
+        if (dsp_part_mine(d, msgs[i]))
+            run_batch(d, &msgs[i], 1, false);
 }
 
 /* The live figures (stats.h) on <prefix>.stats.dispatcher, outside any
@@ -300,6 +330,24 @@ status dispatcher_run(dispatcher *d, err *e)
         }
         n = dsp_intake_take(d->intake, msgs, d->opts.batch_max,
                             wait_ms > 0 ? wait_ms : 0);
+        /* Leases first (partition.h): renewed, rebalanced, and the
+         * requests of the batch kept only when this dispatcher owns
+         * their partition; parked ones whose partition it took join. */
+        {
+            bool changed = false;
+            err pe = {0};
+            if (!bus_connected(d->bus))
+                dsp_part_deaf(d, "NATS was disconnected");
+            if (dsp_part_round(d, false, &changed, &pe) != ST_OK)
+                log_warn(MOD, "lease round: %s", pe.msg);
+            atomic_store(&d->relay_lead, dsp_part_lead(d));
+            if (changed) {
+                err re = {0};
+                if (recover(d, &re) != ST_OK)
+                    log_warn(MOD, "database unavailable: %s", re.msg);
+            }
+            n = dsp_part_filter(d, msgs, n, d->opts.batch_max);
+        }
         now = clock_mono_us();
         tick = now >= d->next_tick_us;
         if (tick)
@@ -402,6 +450,7 @@ status dispatcher_create(dispatcher **out, const config *cfg,
 
         s = dsp_intake_create(&d->intake, cfg->prefix, &io, e);
     }
+    atomic_init(&d->relay_lead, false);
     if (s == ST_OK)
         s = dsp_outq_create(&d->out, cfg->prefix, e);
     if (s == ST_OK)
@@ -448,12 +497,11 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     }
     if (s != ST_OK)
         goto fail;
-    s = dsp_rebuild(d, e);
-    if (s != ST_OK) {
-        err_wrap(e, "load state (is the database migrated? run: twinline "
-                    "migrate)");
-        goto fail;
-    }
+    /* The stream and the subscriptions come first: requests heard from
+     * now on wait in the queue until the loop runs, so none that arrives
+     * while this dispatcher takes its partitions and loads their state
+     * is missed; a JetStream still electing its leaders fails here,
+     * before any lease is taken. */
     s = subjects_stream(stream, sizeof(stream), cfg->prefix, e);
     if (s == ST_OK)
         s = subjects_events_all(subj, sizeof(subj), cfg->prefix, e);
@@ -466,8 +514,6 @@ status dispatcher_create(dispatcher **out, const config *cfg,
         if (dsp_consumers_ensure(d, &ce) != ST_OK)
             log_warn(MOD, "tenants' events consumers: %s", ce.msg);
     }
-    if (s == ST_OK)
-        s = dsp_outbox_start(d, e);
     if (s == ST_OK && o->nats_log != NULL)
         s = dsp_violations_start(&d->violations, cfg->db, o->nats_log, e);
     if (s == ST_OK)
@@ -493,6 +539,18 @@ status dispatcher_create(dispatcher **out, const config *cfg,
         s = bus_flush(d->bus, 2000, e);
     if (s != ST_OK)
         goto fail;
+    s = dsp_part_create(d, e);
+    if (s == ST_OK)
+        s = dsp_rebuild(d, e);
+    if (s != ST_OK) {
+        err_wrap(e, "load state (is the database migrated? run: twinline "
+                    "migrate)");
+        goto fail;
+    }
+    atomic_store(&d->relay_lead, dsp_part_lead(d));
+    s = dsp_outbox_start(d, e);
+    if (s != ST_OK)
+        goto fail;
     d->next_tick_us = clock_mono_us();
     d->next_contracts_us = clock_mono_us() + 5000000;
     d->next_stats_us = clock_mono_us() + (int64_t)o->stats_ms * 1000;
@@ -515,6 +573,7 @@ void dispatcher_destroy(dispatcher *d)
     dsp_intake_destroy(d->intake);
     dsp_outq_destroy(d->out);
     auditlog_batch_destroy(d->audit);
+    dsp_part_destroy(d);
     free(d->reqs);
     free(d->explain);
     db_close(d->db);

@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include "ids.h"
+
 typedef struct dispatcher_opts {
     int lease_ms;         /* heartbeat silence before a worker is offline */
     int offer_timeout_ms; /* an offer not answered by then goes elsewhere */
@@ -31,6 +33,12 @@ typedef struct dispatcher_opts {
     int client_rate, client_burst, client_open;
     char master_key_file[512]; /* seals customer data (keystore.h); "":
                                   $TL_MASTER_KEY_FILE, then $TL_MASTER_KEY */
+    char member[ID_MAX + 1];   /* this dispatcher's id among several
+                                  (docs/ha.md); "": <host>-<pid> */
+    int ha_lease_ms;           /* a partition's lease; a standby takes
+                                  over within it of the owner's death */
+    int handle_max_ms;         /* an accepted task not completed by then
+                                  goes back to the queue; 0: never */
 } dispatcher_opts;
 
 #endif

@@ -27,6 +27,7 @@ typedef struct dispatcher dispatcher;
 typedef struct dsp_outq dsp_outq;             /* outq.h */
 typedef struct dsp_violations dsp_violations; /* violations.h */
 typedef struct dsp_intake dsp_intake;         /* intake.h */
+typedef struct dsp_part dsp_part;             /* partition.h */
 
 #define DSP_MATCH_MAX 1024 /* routing decisions per batch */
 
@@ -90,6 +91,7 @@ struct dispatcher {
     atomic_bool stopping;
 
     dsp_outq *out;         /* replies, offers, notices: sent after commit */
+    dsp_part *part;        /* partitions owned, leases, parked requests */
     auditlog_batch *audit; /* the batch's audit records: appended with one
                               statement just before its commit */
     bool events_written;   /* the batch wrote outbox rows */
@@ -104,6 +106,9 @@ struct dispatcher {
 
     pthread_t outbox_thread;
     bool outbox_running;
+    atomic_bool relay_lead; /* this dispatcher's relay publishes the outbox
+                               (one relay among several dispatchers, so
+                               events keep their order; partition.h) */
     pthread_mutex_t obx_lock;
     pthread_cond_t obx_cond;
     bool obx_kick;

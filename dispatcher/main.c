@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "dispatcher.h"
+#include "ids.h"
 #include "log.h"
 
 static dispatcher *the_dispatcher;
@@ -75,6 +76,14 @@ static void usage(FILE *f)
             "(default:\n"
             "                        $TL_MASTER_KEY_FILE, else $TL_MASTER_KEY; "
             "docs/security.md)\n"
+            "  --id ID               this dispatcher's id among several "
+            "(<host>-<pid>)\n"
+            "  --ha-lease-ms N       lease of a partition; a standby takes "
+            "over within\n"
+            "                        about this of the owner's death (3000)\n"
+            "  --max-handle-ms N     an accepted task not completed by then "
+            "goes back\n"
+            "                        to the queue (1800000; 0: never)\n"
             "  -h, --help            this text\n",
             config_flags_help);
 }
@@ -206,6 +215,24 @@ int main(int argc, char **argv)
             }
             snprintf(o.master_key_file, sizeof(o.master_key_file), "%s", v);
             i++;
+        } else if (strcmp(a, "--id") == 0) {
+            if (v == NULL || !ids_token_valid(v)) {
+                fprintf(stderr,
+                        "twinline-dispatcher: --id must be 1 to %d "
+                        "characters of A-Z a-z 0-9 _ -\n",
+                        ID_MAX);
+                return 2;
+            }
+            snprintf(o.member, sizeof(o.member), "%s", v);
+            i++;
+        } else if (strcmp(a, "--ha-lease-ms") == 0) {
+            if (int_flag(a, v, 600, 600000, &o.ha_lease_ms) != 0)
+                return 2;
+            i++;
+        } else if (strcmp(a, "--max-handle-ms") == 0) {
+            if (int_flag(a, v, 0, 86400000, &o.handle_max_ms) != 0)
+                return 2;
+            i++;
         } else if (strcmp(a, "--batch") == 0) {
             if (int_flag(a, v, 1, 10000, &o.batch_max) != 0)
                 return 2;
@@ -216,14 +243,32 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (dispatcher_create(&the_dispatcher, &cfg, &o, &e) != ST_OK) {
-        log_error("dispatcher", "%s", e.msg);
-        return 1;
-    }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* Started while PostgreSQL or NATS is down (a machine booting, a
+     * failover): wait for them rather than exit. */
+    for (int tries = 0;; tries++) {
+        err_clear(&e);
+        if (dispatcher_create(&the_dispatcher, &cfg, &o, &e) == ST_OK)
+            break;
+        /* A JetStream cluster still electing its leaders times the
+         * stream's creation out (ST_TIMEOUT, ST_BUS): also worth a wait. */
+        if ((e.code != ST_UNAVAILABLE && e.code != ST_TIMEOUT &&
+             e.code != ST_BUS) ||
+            stop_requested) {
+            log_error("dispatcher", "%s", e.msg);
+            return 1;
+        }
+        if (tries % 10 == 0)
+            log_warn("dispatcher",
+                     "waiting for PostgreSQL, NATS and JetStream (retrying "
+                     "every "
+                     "second): %s",
+                     e.msg);
+        sleep(1);
+    }
     pthread_create(&watcher, NULL, watch_signals, NULL);
     if (dispatcher_run(the_dispatcher, &e) != ST_OK)
         log_error("dispatcher", "%s", e.msg);

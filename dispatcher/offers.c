@@ -391,6 +391,37 @@ status dsp_expire_leases(dispatcher *d, err *e)
     return s;
 }
 
+status dsp_expire_handles(dispatcher *d, err *e)
+{
+    char mbuf[24];
+    const char *params[1] = {db_i64_str(mbuf, d->opts.handle_max_ms)};
+    db_res *r = NULL;
+    status s = db_run(d->db, &dsp_sql_expire_handles, params, &r, e);
+
+    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+        const char *worker = db_val(r, i, DSP_EXPIRE_HANDLES_WORKER_ID);
+        int64_t task = db_i64(r, i, DSP_EXPIRE_HANDLES_TASK_ID);
+        int w = strtab_find(d->workers, worker);
+
+        log_warn(MOD,
+                 "task %lld: accepted by %s more than %d ms ago and not "
+                 "completed; back in the queue",
+                 (long long)task, worker, d->opts.handle_max_ms);
+        if (w >= 0) {
+            router_task_release(d->router, task, w, clock_wall_us());
+            s = router_task_exclude(d->router, task, w, e);
+        } else {
+            router_task_requeue(d->router, task, clock_wall_us());
+        }
+        if (s == ST_OK)
+            s = dsp_outq_notice(d->out, worker,
+                                db_i64(r, i, DSP_EXPIRE_HANDLES_RESERVATION_ID),
+                                "handle_time_exceeded", e);
+    }
+    db_res_free(r);
+    return s;
+}
+
 status dsp_wrap_end(dispatcher *d, err *e)
 {
     db_res *r = NULL;

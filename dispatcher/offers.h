@@ -15,6 +15,10 @@ status dsp_route_and_offer(dispatcher *d, err *e);
 status dsp_expire_tasks(dispatcher *d, err *e);
 status dsp_expire_offers(dispatcher *d, err *e);
 status dsp_expire_leases(dispatcher *d, err *e);
+/* Put tasks accepted longer than --max-handle-ms ago and not completed
+ * back in the queue (rescinded, the worker told and not offered them
+ * again). */
+status dsp_expire_handles(dispatcher *d, err *e);
 /* Complete the wrapping tasks whose wrap-up ended (database time) and give
  * their workers' slots back. */
 status dsp_wrap_end(dispatcher *d, err *e);

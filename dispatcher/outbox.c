@@ -76,7 +76,10 @@ static void *outbox_main(void *arg)
             clock_sleep_ms(1000);
             continue;
         }
-        n = relay_once(conn, d->bus, &e);
+        /* Among several dispatchers one relay publishes (the lead's),
+         * so the events keep the order of their ids; a lead that dies is
+         * replaced within a lease, and the table keeps what waits. */
+        n = atomic_load(&d->relay_lead) ? relay_once(conn, d->bus, &e) : 0;
         if (n < 0) {
             log_warn(MOD, "relay failed, will retry: %s", e.msg);
             if (e.code == ST_UNAVAILABLE) {

@@ -1,7 +1,9 @@
 /*
  * The outbox relay: a thread of its own, with its own database
  * connection, that publishes committed events to JetStream and marks them
- * published once acknowledged.
+ * published once acknowledged. With several dispatchers only the lead's
+ * relay publishes (d->relay_lead, partition.h), every partition's events
+ * in the order of their ids.
  */
 #ifndef TL_OUTBOX_H
 #define TL_OUTBOX_H

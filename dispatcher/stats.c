@@ -21,19 +21,22 @@ static void copy_id(char *dst, size_t cap, const char *src)
 status stats_collect(db *d, stats **out, err *e)
 {
     stats *s = calloc(1, sizeof(*s));
-    db_res *q = NULL, *w = NULL, *v = NULL;
+    db_res *q = NULL, *w = NULL, *v = NULL, *p = NULL;
     status st;
 
     if (s == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
     if ((st = db_run(d, &dsp_sql_stats_queues, NULL, &q, e)) != ST_OK ||
         (st = db_run(d, &dsp_sql_stats_workers, NULL, &w, e)) != ST_OK ||
-        (st = db_run(d, &dsp_sql_stats_violations, NULL, &v, e)) != ST_OK)
+        (st = db_run(d, &dsp_sql_stats_violations, NULL, &v, e)) != ST_OK ||
+        (st = db_run(d, &dsp_sql_stats_partitions, NULL, &p, e)) != ST_OK)
         goto out;
     s->queues = calloc((size_t)db_rows(q) + 1, sizeof(stats_queue));
     s->workers = calloc((size_t)db_rows(w) + 1, sizeof(stats_worker));
     s->violations = calloc((size_t)db_rows(v) + 1, sizeof(stats_violation));
-    if (s->queues == NULL || s->workers == NULL || s->violations == NULL) {
+    s->partitions = calloc((size_t)db_rows(p) + 1, sizeof(stats_partition));
+    if (s->queues == NULL || s->workers == NULL || s->violations == NULL ||
+        s->partitions == NULL) {
         st = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
@@ -82,10 +85,24 @@ status stats_collect(db *d, stats **out, err *e)
         s->violations_24h = db_i64(v, i, DSP_STATS_VIOLATIONS_TOTAL_VIOLATIONS);
         s->refused_24h = db_i64(v, i, DSP_STATS_VIOLATIONS_TOTAL_REFUSED);
     }
+    for (int i = 0; i < db_rows(p); i++) {
+        stats_partition *x = &s->partitions[s->npartitions++];
+        copy_id(x->partition, sizeof(x->partition),
+                db_val(p, i, DSP_STATS_PARTITIONS_PARTITION));
+        copy_id(x->pools, sizeof(x->pools),
+                db_val(p, i, DSP_STATS_PARTITIONS_POOLS));
+        copy_id(x->tenants, sizeof(x->tenants),
+                db_val(p, i, DSP_STATS_PARTITIONS_TENANTS));
+        copy_id(x->owner, sizeof(x->owner),
+                db_val(p, i, DSP_STATS_PARTITIONS_OWNER));
+        x->token = db_i64(p, i, DSP_STATS_PARTITIONS_TOKEN);
+        x->lease_left_ms = db_i64(p, i, DSP_STATS_PARTITIONS_LEASE_LEFT_MS);
+    }
 out:
     db_res_free(q);
     db_res_free(w);
     db_res_free(v);
+    db_res_free(p);
     if (st != ST_OK) {
         stats_destroy(s);
         return st;
@@ -103,11 +120,22 @@ static int attainment(const stats_queue *q)
 char *stats_json(const stats *s)
 {
     json_t *root = json_object(), *qs = json_array(), *ws = json_array();
-    json_t *vs = json_array();
+    json_t *vs = json_array(), *ps = json_array();
     char *text = NULL;
 
-    if (root == NULL || qs == NULL || ws == NULL || vs == NULL)
+    if (root == NULL || qs == NULL || ws == NULL || vs == NULL || ps == NULL)
         goto out;
+    for (int i = 0; i < s->npartitions; i++) {
+        const stats_partition *p = &s->partitions[i];
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:o, s:I, s:I}", "partition", p->partition,
+            "pools", p->pools, "tenants", p->tenants, "owner",
+            p->owner[0] != '\0' ? json_string(p->owner) : json_null(), "token",
+            (json_int_t)p->token, "lease_left_ms",
+            (json_int_t)p->lease_left_ms);
+        if (o == NULL || json_array_append_new(ps, o) != 0)
+            goto out;
+    }
     for (int i = 0; i < s->nqueues; i++) {
         const stats_queue *q = &s->queues[i];
         int a = attainment(q);
@@ -151,7 +179,8 @@ char *stats_json(const stats *s)
                             json_integer(s->violations_24h)) != 0 ||
         json_object_set_new(root, "refused_connections_24h",
                             json_integer(s->refused_24h)) != 0 ||
-        json_object_set(root, "violations", vs) != 0)
+        json_object_set(root, "violations", vs) != 0 ||
+        json_object_set(root, "partitions", ps) != 0)
         goto out;
     text = jsonx_dump(root);
 out:
@@ -159,6 +188,7 @@ out:
     json_decref(qs);
     json_decref(ws);
     json_decref(vs);
+    json_decref(ps);
     return text;
 }
 
@@ -173,6 +203,19 @@ static void fmt_ms(char *buf, size_t cap, int64_t ms)
 
 void stats_print(const stats *s, FILE *out)
 {
+    fprintf(out, "Partitions (docs/ha.md)\n");
+    fprintf(out, "  %-16s %-16s %8s %8s  %s\n", "partition", "owner", "token",
+            "lease", "pools; tenants");
+    for (int i = 0; i < s->npartitions; i++) {
+        const stats_partition *p = &s->partitions[i];
+        char lease[32];
+        snprintf(lease, sizeof(lease), "%.1f s",
+                 (double)p->lease_left_ms / 1000.0);
+        fprintf(out, "  %-16s %-16s %8lld %8s  %s; %s\n", p->partition,
+                p->owner[0] != '\0' ? p->owner : "(none)", (long long)p->token,
+                p->owner[0] != '\0' ? lease : "-", p->pools, p->tenants);
+    }
+    fprintf(out, "\n");
     fprintf(out, "Queues (tenant / case type / step)\n");
     fprintf(out, "  %-36s %8s %8s %12s %14s\n", "queue", "waiting", "working",
             "oldest wait", "SLA met (24h)");
@@ -233,5 +276,6 @@ void stats_destroy(stats *s)
     free(s->queues);
     free(s->workers);
     free(s->violations);
+    free(s->partitions);
     free(s);
 }

@@ -4,7 +4,8 @@
  * oldest wait and SLA attainment over the last 24 hours; per worker its
  * state, occupancy and tasks completed in the last hour; the permission
  * violations and refused connections nats-server logged in the last 24
- * hours, per identity (violations.h). `twinline stats`
+ * hours, per identity (violations.h); per partition (docs/ha.md) its pools
+ * and tenants and the dispatcher that owns it. `twinline stats`
  * prints them and the dispatcher publishes stats_json() every 5 s on
  * <prefix>.stats.dispatcher (docs/protocol.md).
  */
@@ -51,6 +52,15 @@ typedef struct stats_violation {
     int64_t last_at_ms; /* Unix time */
 } stats_violation;
 
+typedef struct stats_partition {
+    char partition[80];
+    char pools[256];        /* comma-separated, cut at 255 characters */
+    char tenants[256];      /* likewise */
+    char owner[ID_MAX + 1]; /* "": nobody holds a current lease */
+    int64_t token;          /* the fencing token of the last takeover */
+    int64_t lease_left_ms;
+} stats_partition;
+
 typedef struct stats {
     int nqueues;
     stats_queue *queues;
@@ -60,6 +70,8 @@ typedef struct stats {
     stats_violation *violations;
     int64_t violations_24h; /* publishes and subscriptions refused */
     int64_t refused_24h;    /* connections refused */
+    int npartitions;
+    stats_partition *partitions;
 } stats;
 
 /* Compute the figures; *out is owned by the caller (stats_destroy). */

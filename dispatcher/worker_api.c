@@ -376,15 +376,98 @@ static status heartbeat_refused(const char *worker, const char *mine,
 }
 
 /*
+ * The heartbeats that named the reservations their agent holds
+ * (hb[i].has_held), in one statement (heartbeat_sync.sql): what an agent
+ * does not hold is rescinded, the worker told (notice not_held) and the
+ * task back in the queue; what it holds but the database has no record of
+ * goes into its reply as unknown (unknown[i], nunknown[i]).
+ */
+static status resync(dispatcher *d, const dsp_req *reqs, int n, const bool *ok,
+                     const agent_heartbeat *hb,
+                     int64_t (*unknown)[AGENT_HELD_MAX], int *nunknown, err *e)
+{
+    sbuf ws = {0}, pw = {0}, pid = {0};
+    db_res *r = NULL;
+    int k = 0, kp = 0;
+    status s = ST_OK;
+
+    for (int i = 0; i < n; i++) {
+        if (!ok[i] || !hb[i].has_held)
+            continue;
+        sbuf_printf(&ws, "%s%s", k++ > 0 ? "," : "{", reqs[i].party);
+        for (int j = 0; j < hb[i].nheld; j++, kp++) {
+            sbuf_printf(&pw, "%s%s", kp > 0 ? "," : "{", reqs[i].party);
+            sbuf_printf(&pid, "%s%lld", kp > 0 ? "," : "{",
+                        (long long)hb[i].held[j]);
+        }
+    }
+    if (k == 0)
+        goto out;
+    sbuf_append(&ws, "}", 1);
+    if (kp == 0) {
+        sbuf_append(&pw, "{", 1);
+        sbuf_append(&pid, "{", 1);
+    }
+    sbuf_append(&pw, "}", 1);
+    sbuf_append(&pid, "}", 1);
+    if (ws.failed || pw.failed || pid.failed) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    {
+        const char *params[3] = {sbuf_str(&ws), sbuf_str(&pw), sbuf_str(&pid)};
+        s = db_run(d->db, &dsp_sql_heartbeat_sync, params, &r, e);
+    }
+    for (int j = 0; s == ST_OK && j < db_rows(r); j++) {
+        const char *worker = db_val(r, j, DSP_HEARTBEAT_SYNC_WORKER_ID);
+        int64_t res = db_i64(r, j, DSP_HEARTBEAT_SYNC_RESERVATION_ID);
+
+        if (strcmp(db_val(r, j, DSP_HEARTBEAT_SYNC_KIND), "rescinded") == 0) {
+            int64_t task = db_i64(r, j, DSP_HEARTBEAT_SYNC_TASK_ID);
+            int w = strtab_find(d->workers, worker);
+            log_warn(MOD,
+                     "task %lld: reservation %lld was not held by %s's "
+                     "agent; back in the queue",
+                     (long long)task, (long long)res, worker);
+            if (w >= 0)
+                router_task_release(d->router, task, w, clock_wall_us());
+            else
+                router_task_requeue(d->router, task, clock_wall_us());
+            s = dsp_outq_notice(d->out, worker, res, "not_held", e);
+            continue;
+        }
+        /* The last heartbeat of the worker in the batch says so. */
+        for (int i = n - 1; i >= 0; i--)
+            if (ok[i] && hb[i].has_held && strcmp(reqs[i].party, worker) == 0) {
+                if (nunknown[i] < AGENT_HELD_MAX)
+                    unknown[i][nunknown[i]++] = res;
+                break;
+            }
+    }
+out:
+    db_res_free(r);
+    sbuf_free(&ws);
+    sbuf_free(&pw);
+    sbuf_free(&pid);
+    return s;
+}
+
+/*
  * Every heartbeat of the batch in one statement, counting only where its
- * session may speak for the worker. The rare one that did not count is
- * answered from a lookup of the sessions: ok for a worker that is not
- * registered (it changes nothing), session_conflict otherwise.
+ * session may speak for the worker, and the re-sync of those that counted
+ * and name what their agent holds in one more; each that counted is
+ * answered ok, with the reservations the dispatcher has no record of. The
+ * rare one that did not count is answered from a lookup of the sessions:
+ * ok for a worker that is not registered (it changes nothing),
+ * session_conflict otherwise.
  */
 status dsp_heartbeat(dispatcher *d, const dsp_req *reqs, int n, err *e)
 {
     agent_heartbeat *hb = calloc((size_t)n, sizeof(*hb));
     int *state = calloc((size_t)n, sizeof(int)); /* 0 bad, 1 sent, 2 done */
+    int64_t(*unknown)[AGENT_HELD_MAX] = calloc((size_t)n, sizeof(*unknown));
+    int *nunknown = calloc((size_t)n, sizeof(int));
+    bool *counted = calloc((size_t)n, sizeof(bool));
     sbuf arr = {0}, sids = {0}, rest = {0};
     sess *ss = NULL;
     db_res *r = NULL;
@@ -392,7 +475,8 @@ status dsp_heartbeat(dispatcher *d, const dsp_req *reqs, int n, err *e)
     char lbuf[24];
     status s = ST_OK;
 
-    if (hb == NULL || state == NULL) {
+    if (hb == NULL || state == NULL || unknown == NULL || nunknown == NULL ||
+        counted == NULL) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
@@ -434,12 +518,25 @@ status dsp_heartbeat(dispatcher *d, const dsp_req *reqs, int n, err *e)
             d->winfo[w].available = avail;
             router_worker_available(d->router, w, avail, clock_wall_us());
         }
-        for (int i = 0; s == ST_OK && i < n; i++)
+        for (int i = 0; i < n; i++)
             if (state[i] == 1 && strcmp(reqs[i].party, wid) == 0 &&
                 strcmp(hb[i].session_id, sid) == 0) {
                 state[i] = 2;
-                s = reply_ok(d, reqs[i].m, e);
+                counted[i] = true;
             }
+    }
+    /* Only a heartbeat that may speak for its worker re-syncs its tasks. */
+    if (s == ST_OK)
+        s = resync(d, reqs, n, counted, hb, unknown, nunknown, e);
+    for (int i = 0; s == ST_OK && i < n; i++) {
+        char *body = NULL;
+        size_t len;
+
+        if (!counted[i])
+            continue;
+        s = agent_reply_heartbeat(unknown[i], nunknown[i], &body, &len, e);
+        if (s == ST_OK)
+            s = dsp_outq_reply(d->out, reqs[i].m, body, e);
     }
     for (int i = 0; s == ST_OK && i < n; i++)
         if (state[i] == 1)
@@ -475,6 +572,9 @@ out:
     free(ss);
     free(hb);
     free(state);
+    free(unknown);
+    free(nunknown);
+    free(counted);
     return s;
 }
 

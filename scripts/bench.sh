@@ -16,10 +16,12 @@
 #   seal_*                what sealing customer data costs per case: schema
 #                         check and split, seal, open and merge, no services
 #                         (bench/bench_seal.c)
+#   ha_*                  failover time over 10 kills and throughput with 1,
+#                         2 and 3 dispatchers (scripts/bench_ha.sh; docs/ha.md)
 #
 # Tunables (environment): BENCH_CASES (10000), BENCH_HALF (1 = do the
 # half-load run), BENCH_PGQ_SECONDS (10), BENCH_TIMEOUT_S (300),
-# BENCH_BILLING_OUTCOMES (20000).
+# BENCH_BILLING_OUTCOMES (20000), BENCH_HA (1 = run scripts/bench_ha.sh).
 set -euo pipefail
 export TL_SCRIPT=bench
 # shellcheck source=scripts/lib.sh disable=SC1091
@@ -228,6 +230,11 @@ fg_run "$pg_bin/pgbench" -n -c 8 -j 2 -T "$pgq_seconds" -f "$run_dir/pgq.sql" \
     || die "pgbench failed; see $run_dir/pgbench.log"
 tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$run_dir/pgbench.out" | head -1)
 echo "pgq_jobs_per_s=$(awk -v t="${tps:-0}" 'BEGIN { printf "%.1f", t }')"
+if [[ ${BENCH_HA:-1} != 0 ]]; then
+    bg_stop_all
+    scripts/services.sh stop "$run_dir" >/dev/null 2>&1 || true
+    TL_BUILD_DIR=${TL_BUILD_DIR:-$TL_ROOT/build/release} scripts/bench_ha.sh || failed=1
+fi
 if [[ $failed != 0 ]]; then
     say "some runs failed; logs are in $run_dir/*.log"
     exit 1

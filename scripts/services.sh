@@ -7,6 +7,11 @@
 #   scripts/services.sh status RUN_DIR          # what runs
 #   scripts/services.sh stop RUN_DIR            # stops what run and start started
 #
+# With TL_NATS_CLUSTER=3, a 3-node NATS cluster (scripts/nats_cluster.sh)
+# instead of the single nats-server; with TL_PG_REPLICA=1, PostgreSQL also
+# gets a synchronous streaming replica (scripts/pg_replica.sh) and TL_DB
+# names both (docs/ha.md).
+#
 # Both listen on 127.0.0.1 only, on free ports. PostgreSQL refuses to run as
 # root, so as root it runs as the `postgres` user. fsync stays on (durability
 # is the point). JetStream has explicit storage limits; without them
@@ -230,6 +235,14 @@ stop_all() {
         fi
         rm -f "$run_dir/nats.pid"
     fi
+    if [[ -f $run_dir/nats-cluster.env ]]; then
+        "$(dirname "$0")/nats_cluster.sh" stop "$run_dir" || true
+        rm -f "$run_dir/nats-cluster.env"
+    fi
+    if [[ -f $run_dir/pg-replica.env ]]; then
+        "$(dirname "$0")/pg_replica.sh" stop "$run_dir" || true
+        rm -f "$run_dir/pg-replica.env"
+    fi
 }
 
 start_all() {
@@ -295,6 +308,17 @@ export TL_NATS_AUTH='$run_dir/auth.conf'
 export TL_NATS_PIDFILE='$run_dir/nats.pid'
 export TL_NATS_LOG='$run_dir/nats.log'
 ENV
+    if [[ -n ${TL_NATS_CLUSTER:-} ]]; then
+        # The cluster replaces the single server (its env comes after).
+        kill "$(cat "$run_dir/nats.pid")" 2>/dev/null || true
+        rm -f "$run_dir/nats.pid"
+        TL_NATS_CLUSTER_NODES=$TL_NATS_CLUSTER "$(dirname "$0")/nats_cluster.sh" start "$run_dir" >/dev/null
+        cat "$run_dir/nats-cluster.env" >>"$run_dir/env"
+    fi
+    if [[ -n ${TL_PG_REPLICA:-} ]]; then
+        "$(dirname "$0")/pg_replica.sh" start "$run_dir" "$home" "$pg_port" >/dev/null
+        cat "$run_dir/pg-replica.env" >>"$run_dir/env"
+    fi
     echo "services: PostgreSQL on 127.0.0.1:$pg_port, nats-server on 127.0.0.1:$nats_port (env in $run_dir/env)"
 }
 

@@ -70,7 +70,9 @@ if [[ ${ntests:-0} -eq 0 ]]; then
     say "no tests are defined yet"
 fi
 # The fault drill runs the real programs (this build) on services of its
-# own: kill -9, PostgreSQL and NATS restarts, a frozen worker.
+# own: dispatchers with standbys killed and frozen, two started at once, a
+# rebalance, PostgreSQL and NATS restarts, a frozen worker (make faults adds
+# a NATS cluster and a PostgreSQL failover).
 if [[ $# -eq 0 ]]; then
     export TL_BUILD_DIR=$test_dir
     fg_run scripts/faults.sh || rc=1

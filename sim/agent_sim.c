@@ -210,9 +210,16 @@ static char *build_body(agent_sim *s, const req_spec *spec, size_t *len)
         st = agent_msg_presence(agent_presence_name(spec->presence), &body, len,
                                 &e);
         break;
-    case REQ_HEARTBEAT:
-        st = agent_msg_heartbeat(&body, len, &e);
+    case REQ_HEARTBEAT: {
+        /* Name the tasks in hand, so that after an outage or a restart
+         * the dispatcher and this agent agree on them (docs/protocol.md,
+         * "Heartbeat"). */
+        int64_t held[AGENT_HELD_MAX];
+        int n =
+            agent_session_held(s->ws[spec->w].session, held, AGENT_HELD_MAX);
+        st = agent_msg_heartbeat_held(held, n, &body, len, &e);
         break;
+    }
     case REQ_ACCEPT:
         st = agent_msg_accept(&it->offer, &body, len, &e);
         break;
@@ -532,13 +539,31 @@ static void on_ok(agent_sim *s, const req_spec *spec, const agent_reply *r,
         agent_session_set_presence(ss, AGENT_PRESENCE_AVAILABLE);
         s->ws[spec->w].unsure = false;
         break;
-    case REQ_HEARTBEAT:
+    case REQ_HEARTBEAT: {
+        int64_t unknown[AGENT_HELD_MAX];
+        int nu = 0;
+        err he = {0};
+
+        /* Tasks the dispatcher has no record of this worker holding (it
+         * rescinded them while we were away): stop working on them. */
+        if (agent_reply_heartbeat_parse(data, len, unknown, &nu, &he) == ST_OK)
+            for (int i = 0; i < nu; i++) {
+                it = agent_session_find(ss, unknown[i]);
+                if (it != NULL && it->state == AGENT_ITEM_WORKING) {
+                    log_warn(MOD,
+                             "worker %s: the dispatcher has no record of "
+                             "reservation %lld; dropped",
+                             wid(s, spec->w), (long long)unknown[i]);
+                    agent_session_remove(ss, unknown[i]);
+                }
+            }
         if (s->ws[spec->w].unsure && !s->stopping && !s->limit_reached) {
             /* The lease may have run out while we were cut off. */
             s->ws[spec->w].unsure = false;
             send_new(s, REQ_PRESENCE, spec->w, 0, AGENT_PRESENCE_AVAILABLE);
         }
         break;
+    }
     case REQ_ACCEPT:
         it = agent_session_find(ss, spec->rid);
         if (it == NULL || it->state != AGENT_ITEM_ACCEPTING)

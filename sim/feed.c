@@ -19,10 +19,14 @@
 #include "nkey.h"
 #include "sim_sql.h"
 
-#define FEED_MAX_KINDS    256 /* (tenant, case type) pairs we spread over */
-#define FEED_SHOW_ERRORS  5   /* error replies printed in full */
-#define FEED_REPLY_MAX    (1 << 20)
-#define FEED_STALL_US     (30 * 1000000LL) /* no reply at all for this long */
+#define FEED_MAX_KINDS   256 /* (tenant, case type) pairs we spread over */
+#define FEED_SHOW_ERRORS 5   /* error replies printed in full */
+#define FEED_REPLY_MAX   (1 << 20)
+#define FEED_STALL_US    (30 * 1000000LL) /* no reply at all for this long */
+#define FEED_GIVE_UP_US                                                        \
+    (10 * 1000000LL)                       /* one request unanswered this long \
+                                              leaves the window (a failover    \
+                                              lost it; docs/ha.md) */
 #define FEED_DRAIN_US     (30 * 1000000LL) /* wait for the last replies */
 #define FEED_FIRST_REQ_MS 10000
 
@@ -56,6 +60,14 @@ typedef struct feed_run {
     long created;    /* ok replies that created the case */
     long failed;     /* error replies */
     int64_t last_us; /* when the last reply came */
+    /* Per request (by index): 0 not sent, 1 waiting, 2 answered, 3 given
+     * up (its reply did not come in FEED_GIVE_UP_US; a late one still
+     * counts), with when it was sent; oldest: the first that may wait. */
+    unsigned char *state;
+    int64_t *sent_at;
+    long ncases;
+    long oldest;
+    long given_up;
     char shown[FEED_SHOW_ERRORS][320];
     int nshown;
     /* Requests awaiting a reply, by case number i (reply subject
@@ -822,6 +834,18 @@ static bool retry_later(feed_run *r, long i, int64_t retry_ms)
     return kept;
 }
 
+/* Request i was answered (or could not be sent). */
+static void mark_answered(feed_run *r, long i)
+{
+    pthread_mutex_lock(&r->lock);
+    if (r->state != NULL && i >= 0 && i < r->ncases) {
+        if (r->state[i] == 3)
+            r->given_up--;
+        r->state[i] = 2;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
 static void on_reply(void *ctx, bus_msg *m)
 {
     feed_run *r = ctx;
@@ -865,6 +889,7 @@ static void on_reply(void *ctx, bus_msg *m)
         r->pending[i] = NULL;
     }
     pthread_mutex_unlock(&r->lock);
+    mark_answered(r, i);
     count_answer(r, ok, created, why);
     bus_msg_free(m);
 }
@@ -892,6 +917,8 @@ static void resend_due(feed_conns *c, feed_run *r)
         body = subject + strlen(subject) + 1;
         snprintf(reply, sizeof(reply), "%s.%ld", c->v[r->pending_conn[i]].inbox,
                  i);
+        if (r->sent_at != NULL && i < r->ncases)
+            r->sent_at[i] = now; /* its wait for a reply starts again */
         /* A send that fails is answered by nothing: the stall check and
          * the drain count it. */
         bus_publish_request(c->v[r->pending_conn[i]].b, subject, reply, body,
@@ -1050,10 +1077,26 @@ static bool wait_window(feed_conns *c, feed_run *r, long limit)
 
     resend_due(c, r);
     pthread_mutex_lock(&r->lock);
-    while (r->sent - r->replied >= limit) {
+    while (r->sent - r->replied - r->given_up >= limit) {
         struct timespec ts;
+        int64_t now = clock_mono_us();
 
-        if (clock_mono_us() - r->last_us > FEED_STALL_US) {
+        /* Requests whose reply is long overdue leave the window: during a
+         * failover a request can go unanswered (docs/ha.md), and the bank
+         * goes on. They count as unanswered unless a reply still comes. */
+        while (r->state != NULL && r->oldest < r->sent &&
+               r->oldest < r->ncases &&
+               (r->state[r->oldest] != 1 ||
+                now - r->sent_at[r->oldest] > FEED_GIVE_UP_US)) {
+            if (r->state[r->oldest] == 1) {
+                r->state[r->oldest] = 3;
+                r->given_up++;
+            }
+            r->oldest++;
+        }
+        if (r->sent - r->replied - r->given_up < limit)
+            break;
+        if (now - r->last_us > FEED_STALL_US) {
             ok = false;
             break;
         }
@@ -1261,6 +1304,10 @@ static status submit_all(feed_conns *conns, db *d, const feed_opts *o,
             r->sent++;
             r->pending[i] = kept;
             r->pending_conn[i] = ci;
+            if (r->state != NULL && i < r->ncases) {
+                r->state[i] = 1;
+                r->sent_at[i] = clock_mono_us();
+            }
             pthread_mutex_unlock(&r->lock);
             s = bus_publish_request(b, subject, reply, body, strlen(body), e);
             if (s == ST_UNAVAILABLE) {
@@ -1274,6 +1321,7 @@ static status submit_all(feed_conns *conns, db *d, const feed_opts *o,
                 free(r->pending[i]);
                 r->pending[i] = NULL;
                 pthread_mutex_unlock(&r->lock);
+                mark_answered(r, i);
                 count_answer(r, false, false, why);
                 s = ST_OK;
             }
@@ -1352,6 +1400,16 @@ int feed_main(int argc, char **argv, const config *cfg_in)
     memset(&r, 0, sizeof(r));
     memset(&v, 0, sizeof(v));
     pthread_mutex_init(&r.lock, NULL);
+    r.ncases = o.cases;
+    r.state = calloc((size_t)o.cases + 1, 1);
+    r.sent_at = calloc((size_t)o.cases + 1, sizeof(int64_t));
+    if (r.state == NULL || r.sent_at == NULL) {
+        /* Without them every request waits for its reply, as before. */
+        free(r.state);
+        free(r.sent_at);
+        r.state = NULL;
+        r.sent_at = NULL;
+    }
     pthread_cond_init(&r.cond, NULL);
     v.tty = isatty(STDERR_FILENO) == 1;
 
@@ -1450,5 +1508,7 @@ out:
     free(r.retry_due);
     pthread_cond_destroy(&r.cond);
     pthread_mutex_destroy(&r.lock);
+    free(r.state);
+    free(r.sent_at);
     return rc;
 }

@@ -137,9 +137,22 @@ int main(int argc, char **argv)
     so.kbs = (const assist_kb *const *)kbs;
     so.nkbs = opt.nkbs;
     so.confidence_floor = opt.confidence_floor;
-    if (agent_sim_start(&sim, &so, &e) != ST_OK) {
-        fprintf(stderr, "twinline-agent: %s\n", e.msg);
-        goto out;
+    /* Started while NATS is down: wait for it (a signal still stops the
+     * wait) rather than exit. */
+    for (int tries = 0;; tries++) {
+        struct timespec second = {1, 0};
+        err_clear(&e);
+        if (agent_sim_start(&sim, &so, &e) == ST_OK)
+            break;
+        if (e.code != ST_UNAVAILABLE) {
+            fprintf(stderr, "twinline-agent: %s\n", e.msg);
+            goto out;
+        }
+        if (tries % 10 == 0)
+            log_warn("agent", "waiting for NATS (retrying every second): %s",
+                     e.msg);
+        if (sigtimedwait(&set, NULL, &second) > 0)
+            goto out;
     }
     ok = wait_for_end(sim, &set, opt.duration_s, &e);
     agent_sim_stop(sim);

@@ -5,3 +5,4 @@ SELECT x.task_id, x.worker_id
 FROM task_exclusions x
 JOIN tasks t ON t.id = x.task_id
 WHERE t.state IN ('pending', 'reserved', 'assigned')
+  AND t.tenant_id IN (SELECT ha_my_tenants())

@@ -1,4 +1,4 @@
--- Workers silent for longer than the lease ($1 ms) go offline; their
+-- Workers of this dispatcher's partitions silent for longer than the lease ($1 ms) go offline; their
 -- pending offers are canceled and accepted tasks rescinded, and a task
 -- nobody holds any more is pending again. Rows: ('worker', worker) for
 -- each, then ('task', worker, reservation, task) for each reservation.
@@ -7,6 +7,7 @@ WITH w AS (
   UPDATE workers SET presence = 'offline', lease_lost = true
   WHERE COALESCE(last_seen, '-infinity')
         < now() - $1::int * interval '1 millisecond'
+    AND pool_id IN (SELECT ha_my_pools())
     AND (presence <> 'offline'
          OR id IN (SELECT worker_id FROM reservations
                    WHERE state IN ('pending', 'accepted')))

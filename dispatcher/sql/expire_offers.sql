@@ -1,10 +1,12 @@
--- Offers not answered in time. A task goes back to pending only when no
+-- Offers to workers of this dispatcher's partitions not answered in time. A task goes back to pending only when no
 -- offer of its epoch is still pending (a broadcast waits for the others);
 -- the worker never gets it again.
 -- columns: reservation_id, task_id, worker_id
 WITH x AS (
   UPDATE reservations SET state = 'timeout', answered_at = now()
   WHERE state = 'pending' AND deadline < now()
+    AND worker_id IN (SELECT id FROM workers
+                      WHERE pool_id IN (SELECT ha_my_pools()))
   RETURNING id, task_id, worker_id, epoch),
 t AS (
   UPDATE tasks SET state = 'pending', worker_id = NULL

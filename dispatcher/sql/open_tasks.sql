@@ -1,4 +1,4 @@
--- Every open task with what routing needs: its case, playbook and step,
+-- Every open task of this dispatcher's partitions with what routing needs: its case, playbook and step,
 -- priority, when it became ready (µs), its state and holder, when it was
 -- completed (µs; wrap-ups run from then) and the workers its current
 -- offers are pending with (a comma-separated list, first offer first).
@@ -17,3 +17,4 @@ SELECT t.id, t.case_id, c.tenant_id, c.case_type, c.playbook_version,
 FROM tasks t
 JOIN cases c ON c.id = t.case_id
 WHERE t.state IN ('pending', 'reserved', 'assigned', 'wrapping')
+  AND t.tenant_id IN (SELECT ha_my_tenants())

@@ -7,5 +7,6 @@ SELECT t.id, t.case_id, c.tenant_id, c.case_type, c.playbook_version,
 FROM tasks t
 JOIN cases c ON c.id = t.case_id
 WHERE t.state = 'pending' AND t.ready_at < now() - interval '15 s'
+  AND t.tenant_id IN (SELECT ha_my_tenants())
 ORDER BY t.ready_at
 LIMIT 1000

@@ -1,4 +1,5 @@
--- Every worker as routing needs it: pool, presence, idle since (µs),
+-- Every worker of this dispatcher's partitions (schema 016) as routing
+-- needs it: pool, presence, idle since (µs),
 -- whether it is an AI worker, and its quality score (0-100).
 -- columns: id, pool_id, available, idle_us, ai, quality
 SELECT w.id, w.pool_id, w.presence = 'available' AS available,
@@ -6,4 +7,5 @@ SELECT w.id, w.pool_id, w.presence = 'available' AS available,
          AS idle_us,
        w.kind = 'ai' AS ai, w.quality
 FROM workers w
+WHERE w.pool_id IN (SELECT ha_my_pools())
 ORDER BY w.id

@@ -60,6 +60,7 @@ static const layering_module modules[] = {
     {"dispatcher", "admin_api", 2},
     {"dispatcher", "offers", 3},
     {"dispatcher", "outbox", 3},
+    {"dispatcher", "partition", 3},
     {"dispatcher", "progress", 3},
     {"dispatcher", "review", 3},
     {"dispatcher", "consumers", 3},

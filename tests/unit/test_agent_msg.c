@@ -324,6 +324,65 @@ static void test_sessions(void **state)
            ST_INVALID, &e, "notice.by.host");
 }
 
+/* A heartbeat naming what the agent holds, and the reply naming what the
+ * dispatcher has no record of. */
+static void test_heartbeat_held(void **state)
+{
+    int64_t held[AGENT_HELD_MAX + 1], unknown[AGENT_HELD_MAX];
+    agent_heartbeat hb;
+    char *body = NULL;
+    size_t len;
+    int n = 0;
+    err e = {0};
+
+    (void)state;
+    held[0] = 17;
+    held[1] = 42;
+    assert_int_equal(agent_msg_heartbeat_held(held, 2, &body, &len, &e), ST_OK);
+    assert_string_equal(body, "{\"held\":[17,42]}");
+    assert_int_equal(agent_msg_heartbeat_decode(body, len, &hb, &e), ST_OK);
+    free(body);
+    assert_true(hb.has_held);
+    assert_int_equal(hb.nheld, 2);
+    assert_int_equal(hb.held[1], 42);
+    /* Nothing held is a statement too; no "held" says nothing. */
+    assert_int_equal(agent_msg_heartbeat_decode(B("{\"held\":[]}"), &hb, &e),
+                     ST_OK);
+    assert_true(hb.has_held);
+    assert_int_equal(hb.nheld, 0);
+    assert_int_equal(agent_msg_heartbeat_decode(B("{}"), &hb, &e), ST_OK);
+    assert_false(hb.has_held);
+    /* A signed-in agent's heartbeat names its session and what it holds. */
+    assert_int_equal(agent_msg_heartbeat_decode(
+                         B("{\"session_id\":\"s1\",\"held\":[5]}"), &hb, &e),
+                     ST_OK);
+    assert_string_equal(hb.session_id, "s1");
+    assert_true(hb.has_held);
+    assert_int_equal(hb.held[0], 5);
+    expect(agent_msg_heartbeat_decode(B("{\"held\":[1,-2]}"), &hb, &e),
+           ST_INVALID, &e, "request.held[1] must be a reservation id");
+    expect(agent_msg_heartbeat_decode(B("{\"held\":[\"7\"]}"), &hb, &e),
+           ST_INVALID, &e, "request.held[0]");
+    expect(agent_msg_heartbeat_decode(B("{\"held\":3}"), &hb, &e),
+           ST_WRONG_TYPE, &e, "request.held");
+    for (int i = 0; i <= AGENT_HELD_MAX; i++)
+        held[i] = i + 1;
+    expect(agent_msg_heartbeat_held(held, AGENT_HELD_MAX + 1, &body, &len, &e),
+           ST_TOO_LARGE, &e, "at most 64");
+
+    assert_int_equal(agent_reply_heartbeat(NULL, 0, &body, &len, &e), ST_OK);
+    assert_string_equal(body, "{\"ok\":true}");
+    free(body);
+    held[0] = 99;
+    assert_int_equal(agent_reply_heartbeat(held, 1, &body, &len, &e), ST_OK);
+    assert_string_equal(body, "{\"ok\":true,\"unknown\":[99]}");
+    assert_int_equal(agent_reply_heartbeat_parse(body, len, unknown, &n, &e),
+                     ST_OK);
+    free(body);
+    assert_int_equal(n, 1);
+    assert_int_equal(unknown[0], 99);
+}
+
 static void test_accept_reject(void **state)
 {
     agent_offer o = sample_offer();
@@ -526,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_notice_round_trip),
         cmocka_unit_test(test_presence_heartbeat),
         cmocka_unit_test(test_sessions),
+        cmocka_unit_test(test_heartbeat_held),
         cmocka_unit_test(test_accept_reject),
         cmocka_unit_test(test_complete),
         cmocka_unit_test(test_feedback),
