@@ -2,8 +2,10 @@
 -- (workers $1; pairs of worker $2 and reservation $3 held). A reservation
 -- a worker accepted more than 3 s ago (an accept whose reply is still on
 -- its way is not yet held) that its agent does not hold is rescinded and
--- its task pending again; a held one the database has not accepted or
--- wrapping for that worker is unknown, and the agent is told. Rows:
+-- its task pending again; a held one the database has not accepted,
+-- wrapping or completed for that worker is unknown, and the agent is told
+-- (a completed one is not: the agent's own completion settles it, answered
+-- duplicate or, when another completion stands, conflict). Rows:
 -- ('rescinded', worker, reservation, task), ('unknown', worker,
 -- reservation, 0).
 -- columns: kind, worker_id, reservation_id, task_id
@@ -32,4 +34,4 @@ UNION ALL
 SELECT 'unknown', h.worker_id, h.id, 0::bigint FROM h
 WHERE NOT EXISTS (SELECT 1 FROM reservations x
                   WHERE x.id = h.id AND x.worker_id = h.worker_id
-                    AND x.state IN ('accepted', 'wrapping'))
+                    AND x.state IN ('accepted', 'wrapping', 'completed'))
