@@ -13,7 +13,11 @@
  * An identity is an id, a role (natsauth.h) and the party it speaks for,
  * with one active Ed25519 key at a time; its credentials file (nkey.h,
  * mode 0600) holds the seed and is written only here, never stored.
- * Identity ids are never given out twice. A change reaches nats-server
+ * Identity ids are never given out twice. Each create, rotate and revoke
+ * appends its audit record (identity.create, identity.rotate,
+ * identity.revoke; auditlog.h) in the transaction of the change, as the
+ * admin running the command, with the public keys and never a seed; a
+ * command refused records nothing. A change reaches nats-server
  * when its authorization is regenerated and the server reloaded
  * (cmd_nats_auth_apply, or --apply); revoking a worker then tells the
  * dispatcher, which puts its offers and tasks back in the queue at once.
