@@ -65,8 +65,8 @@ status cmd_identity_create(db *d, const char *role, const char *party,
  * Give identity id a new key: the active key is revoked and a new one
  * made in one transaction, and the credentials file out (NULL:
  * "<id>.creds") is replaced by the new one once that committed. Errors:
- * ST_NOT_FOUND (no such identity), ST_INVALID (it is revoked), ST_IO,
- * ST_DB.
+ * ST_NOT_FOUND (no such identity), ST_INVALID (it is revoked),
+ * ST_CONFLICT (revoked meanwhile by another command), ST_IO, ST_DB.
  */
 status cmd_identity_rotate(db *d, const char *id, const char *out,
                            cmd_identity_made *made, err *e);
@@ -74,7 +74,7 @@ status cmd_identity_rotate(db *d, const char *id, const char *out,
 /*
  * Revoke identity id's active key; *r (may be NULL) receives what to tell
  * the dispatcher. Errors: ST_NOT_FOUND, ST_INVALID (already revoked),
- * ST_DB.
+ * ST_CONFLICT (revoked meanwhile by another command), ST_DB.
  */
 status cmd_identity_revoke(db *d, const char *id, admin_revoked *r, err *e);
 
