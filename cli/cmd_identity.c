@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auditlog.h"
 #include "bus.h"
 #include "cli_args.h"
 #include "cli_sql.h"
@@ -172,6 +173,45 @@ static status insert_key(db *d, const char *id, const char *role,
     return db_run(d, &cli_sql_identity_insert, params, NULL, e);
 }
 
+/*
+ * Record action on identity id of role and party in d's open transaction,
+ * with its key (the new one; for identity.revoke the one revoked) and, for
+ * identity.rotate, old_key (else NULL). Who is the admin running the
+ * command. Public keys only: a seed never leaves its credentials file.
+ */
+static status audit_identity(db *d, const char *action, const char *id,
+                             const char *role, const char *party,
+                             const char *key, const char *old_key, err *e)
+{
+    char subjects[3 * ID_MAX + 32], *text = NULL;
+    auditlog_who who;
+    json_t *det = json_pack("{s:s, s:s, s:s}", "role", role, "party", party,
+                            "public_key", key);
+    status s = ST_OK;
+
+    if (det != NULL && old_key != NULL &&
+        json_object_set_new(det, "old_public_key", json_string(old_key)) != 0)
+        s = err_set(e, ST_NOMEM, "out of memory");
+    if (s == ST_OK &&
+        (det == NULL || (text = json_dumps(det, JSON_COMPACT)) == NULL))
+        s = err_set(e, ST_NOMEM, "out of memory");
+    /* The identity, and the party it speaks for when it has one, so that
+     * a tenant's or worker's identities are found by its id. */
+    if (strcmp(party, "-") != 0)
+        snprintf(subjects, sizeof(subjects), "identity:%s %s:%s", id, role,
+                 party);
+    else
+        snprintf(subjects, sizeof(subjects), "identity:%s", id);
+    auditlog_who_admin(&who);
+    if (s == ST_OK)
+        s = auditlog_append(d, &who, action, subjects, text, e);
+    if (s != ST_OK)
+        err_wrap(e, "audit record of %s %s", action, id);
+    free(text);
+    json_decref(det);
+    return s;
+}
+
 static void made_fill(cmd_identity_made *m, const char *id, const char *role,
                       const char *party, const nkey *k, const char *path)
 {
@@ -207,7 +247,11 @@ status cmd_identity_create(db *d, const char *role, const char *party,
         ST_OK)
         goto out;
     file_made = true;
-    if ((s = db_commit(d, e)) != ST_OK)
+    /* Last before the commit: the record holds the trail's head lock
+     * until then. */
+    if ((s = audit_identity(d, "identity.create", name, natsauth_role_name(r),
+                            who, nkey_public(k), NULL, e)) != ST_OK ||
+        (s = db_commit(d, e)) != ST_OK)
         goto out;
     made_fill(made, name, natsauth_role_name(r), who, k, path);
 out:
@@ -263,8 +307,10 @@ status cmd_identity_rotate(db *d, const char *id, const char *out,
 {
     char role[16], party[ID_MAX + 1], path[CMD_IDENTITY_PATH_MAX];
     char tmp[CMD_IDENTITY_PATH_MAX + 8];
+    char old_key[NKEY_PUBLIC_LEN + 1];
     const char *params[1] = {id};
     bool active = false, tmp_made = false;
+    db_res *res = NULL;
     nkey *k = NULL;
     status s;
 
@@ -286,12 +332,22 @@ status cmd_identity_rotate(db *d, const char *id, const char *out,
         s = err_set(e, ST_IO, "remove %s: %s", tmp, strerror(errno));
         goto out;
     }
-    if ((s = db_run(d, &cli_sql_identity_revoke, params, NULL, e)) != ST_OK ||
-        (s = insert_key(d, id, role, party, k, e)) != ST_OK ||
+    if ((s = db_run(d, &cli_sql_identity_revoke, params, &res, e)) != ST_OK)
+        goto out;
+    if (db_rows(res) == 0) {
+        s = err_set(e, ST_CONFLICT,
+                    "identity %s was revoked meanwhile by someone else", id);
+        goto out;
+    }
+    snprintf(old_key, sizeof(old_key), "%s",
+             db_val(res, 0, CLI_IDENTITY_REVOKE_PUBLIC_KEY));
+    if ((s = insert_key(d, id, role, party, k, e)) != ST_OK ||
         (s = nkey_creds_write(tmp, k, id, role, party, e)) != ST_OK)
         goto out;
     tmp_made = true;
-    if ((s = db_commit(d, e)) != ST_OK)
+    if ((s = audit_identity(d, "identity.rotate", id, role, party,
+                            nkey_public(k), old_key, e)) != ST_OK ||
+        (s = db_commit(d, e)) != ST_OK)
         goto out;
     /* Committed: the old key is revoked, so its file has to go. */
     if (rename(tmp, path) != 0) {
@@ -309,6 +365,7 @@ out:
         db_rollback(d);
     if (tmp_made)
         unlink(tmp);
+    db_res_free(res);
     nkey_destroy(k);
     return s;
 }
@@ -319,21 +376,36 @@ status cmd_identity_revoke(db *d, const char *id, admin_revoked *r, err *e)
     const char *params[1] = {id};
     db_res *res = NULL;
     bool active = false;
-    status s = identity_state(d, id, role, party, &active, e);
+    status s = db_begin(d, e);
 
     if (s != ST_OK)
         return s;
-    if (!active)
-        return err_set(e, ST_INVALID, "identity %s is revoked already", id);
-    s = db_run(d, &cli_sql_identity_revoke, params, &res, e);
-    if (s == ST_OK && db_rows(res) == 0)
+    if ((s = identity_state(d, id, role, party, &active, e)) != ST_OK)
+        goto out;
+    if (!active) {
+        s = err_set(e, ST_INVALID, "identity %s is revoked already", id);
+        goto out;
+    }
+    if ((s = db_run(d, &cli_sql_identity_revoke, params, &res, e)) != ST_OK)
+        goto out;
+    if (db_rows(res) == 0) {
         s = err_set(e, ST_CONFLICT,
                     "identity %s was revoked meanwhile by someone else", id);
-    if (s == ST_OK && r != NULL) {
+        goto out;
+    }
+    if ((s = audit_identity(d, "identity.revoke", id, role, party,
+                            db_val(res, 0, CLI_IDENTITY_REVOKE_PUBLIC_KEY),
+                            NULL, e)) != ST_OK ||
+        (s = db_commit(d, e)) != ST_OK)
+        goto out;
+    if (r != NULL) {
         snprintf(r->identity, sizeof(r->identity), "%s", id);
         snprintf(r->role, sizeof(r->role), "%s", role);
         snprintf(r->party, sizeof(r->party), "%s", party);
     }
+out:
+    if (s != ST_OK)
+        db_rollback(d);
     db_res_free(res);
     return s;
 }

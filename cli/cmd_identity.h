@@ -13,7 +13,11 @@
  * An identity is an id, a role (natsauth.h) and the party it speaks for,
  * with one active Ed25519 key at a time; its credentials file (nkey.h,
  * mode 0600) holds the seed and is written only here, never stored.
- * Identity ids are never given out twice. A change reaches nats-server
+ * Identity ids are never given out twice. Each create, rotate and revoke
+ * appends its audit record (identity.create, identity.rotate,
+ * identity.revoke; auditlog.h) in the transaction of the change, as the
+ * admin running the command, with the public keys and never a seed; a
+ * command refused records nothing. A change reaches nats-server
  * when its authorization is regenerated and the server reloaded
  * (cmd_nats_auth_apply, or --apply); revoking a worker then tells the
  * dispatcher, which puts its offers and tasks back in the queue at once.
@@ -61,8 +65,8 @@ status cmd_identity_create(db *d, const char *role, const char *party,
  * Give identity id a new key: the active key is revoked and a new one
  * made in one transaction, and the credentials file out (NULL:
  * "<id>.creds") is replaced by the new one once that committed. Errors:
- * ST_NOT_FOUND (no such identity), ST_INVALID (it is revoked), ST_IO,
- * ST_DB.
+ * ST_NOT_FOUND (no such identity), ST_INVALID (it is revoked),
+ * ST_CONFLICT (revoked meanwhile by another command), ST_IO, ST_DB.
  */
 status cmd_identity_rotate(db *d, const char *id, const char *out,
                            cmd_identity_made *made, err *e);
@@ -70,7 +74,7 @@ status cmd_identity_rotate(db *d, const char *id, const char *out,
 /*
  * Revoke identity id's active key; *r (may be NULL) receives what to tell
  * the dispatcher. Errors: ST_NOT_FOUND, ST_INVALID (already revoked),
- * ST_DB.
+ * ST_CONFLICT (revoked meanwhile by another command), ST_DB.
  */
 status cmd_identity_revoke(db *d, const char *id, admin_revoked *r, err *e);
 

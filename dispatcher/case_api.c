@@ -12,6 +12,7 @@
 #include "case_msg.h"
 #include "dsp_sql.h"
 #include "i64map.h"
+#include "intake.h"
 #include "keystore.h"
 #include "outq.h"
 #include "payload.h"
@@ -317,19 +318,21 @@ static status reply_cases(dispatcher *d, const dsp_req *reqs, submit_item *it,
     return s;
 }
 
-/* Record a request of tenant's that changed something in the batch's
+/* Record request q of a tenant's that changed something in the batch's
  * audit records; details is a JSON object the function takes over. */
-static status audit_tenant(dispatcher *d, const char *tenant,
-                           const char *action, const char *subjects,
-                           json_t *details, err *e)
+static status audit_tenant(dispatcher *d, const dsp_req *q, const char *action,
+                           const char *subjects, json_t *details, err *e)
 {
     auditlog_who who;
+    char ident[ID_MAX + 1];
     char *text = details != NULL ? json_dumps(details, JSON_COMPACT) : NULL;
     status s = text != NULL ? ST_OK : err_set(e, ST_NOMEM, "out of memory");
 
-    /* The identity is the subject's tenant until NATS identities reach
-     * the dispatcher. */
-    auditlog_who_set(&who, "tenant", tenant, tenant);
+    /* The party is the tenant the subject names; the identity is the
+     * client whose private inbox gets the reply ("-" without one). */
+    auditlog_who_set(&who, "tenant", q->party,
+                     dsp_intake_client_of(bus_msg_reply(q->m), ident) ? ident
+                                                                      : NULL);
     if (s == ST_OK)
         s = auditlog_batch_add(d->audit, &who, action, subjects, text, e);
     /* The change is written already: a record that cannot be kept fails
@@ -356,7 +359,7 @@ static status audit_submits(dispatcher *d, const dsp_req *reqs,
         if (it[i].id == 0)
             continue;
         snprintf(subj, sizeof(subj), "case:%lld", (long long)it[i].id);
-        s = audit_tenant(d, reqs[i].party, "case.submit", subj,
+        s = audit_tenant(d, &reqs[i], "case.submit", subj,
                          json_pack("{s:s, s:s, s:i, s:i}", "external_id",
                                    it[i].req.external_id, "case_type",
                                    it[i].req.case_type, "priority",
@@ -515,7 +518,7 @@ static status audit_dispute(dispatcher *d, const dsp_req *q, const char *kind,
     snprintf(subj, sizeof(subj), "case:%lld dispute:%lld", (long long)case_id,
              (long long)id);
     snprintf(action, sizeof(action), "case.%s", kind);
-    return audit_tenant(d, q->party, action, subj,
+    return audit_tenant(d, q, action, subj,
                         json_pack("{s:s, s:s}", "request_id", req->request_id,
                                   "reason_sha256", hex),
                         e);

@@ -225,9 +225,7 @@ static bool admit(bucket *b, const dsp_quota *q, int64_t now_us,
     return true;
 }
 
-/* "_INBOX_<identity>.": the client identity of a reply subject into id;
- * false when it has none. */
-static bool client_of(const char *reply, char id[ID_MAX + 1])
+bool dsp_intake_client_of(const char *reply, char id[ID_MAX + 1])
 {
     static const char pfx[] = "_INBOX_";
     const char *dot;
@@ -307,7 +305,7 @@ void dsp_intake_put(dsp_intake *in, bus *b, bus_msg *m)
         int c = -1;
         lane *l = &in->lanes[t];
 
-        if (client_of(bus_msg_reply(m), cid)) {
+        if (dsp_intake_client_of(bus_msg_reply(m), cid)) {
             snprintf(key, sizeof(key), "%s\x1f%s", p.party, cid);
             c = index_of(in->client_ids, key, CLIENTS_MAX);
         }

@@ -32,6 +32,7 @@
 
 #include "bus.h"
 #include "err.h"
+#include "ids.h"
 
 /* Limits of one tenant (or one client); 0 turns a limit off. */
 typedef struct dsp_quota {
@@ -83,5 +84,16 @@ void dsp_intake_done(dsp_intake *in);
 void dsp_intake_wake(dsp_intake *in);
 
 void dsp_intake_counts_get(dsp_intake *in, dsp_intake_counts *out);
+
+/*
+ * The NATS identity of the client that sent a request, from its reply
+ * subject reply (may be NULL): every identity's private inbox prefix is
+ * "_INBOX_<identity>." and the server lets only that identity read it,
+ * so whoever sent the request is the one who gets its reply. Writes the
+ * identity (a token, ids_token_valid) into id and returns true; false,
+ * id unspecified, when reply is not such an inbox (a client without
+ * credentials, the suite's tests with default inboxes).
+ */
+bool dsp_intake_client_of(const char *reply, char id[ID_MAX + 1]);
 
 #endif

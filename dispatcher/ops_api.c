@@ -7,6 +7,7 @@
 
 #include "case_msg.h"
 #include "dsp_sql.h"
+#include "intake.h"
 #include "log.h"
 #include "outq.h"
 
@@ -71,9 +72,13 @@ static status priority_one(dispatcher *d, const dsp_req *q, err *e)
              (long long)p.task_id, p.priority);
     {
         auditlog_who who;
-        char subj[40], details[48];
+        char subj[40], details[48], ident[ID_MAX + 1];
 
-        auditlog_who_set(&who, "operator", op, op);
+        /* The identity is the operator's tool whose private inbox gets
+         * the reply ("-" without one). */
+        auditlog_who_set(&who, "operator", op,
+                         dsp_intake_client_of(bus_msg_reply(m), ident) ? ident
+                                                                       : NULL);
         snprintf(subj, sizeof(subj), "task:%lld", (long long)p.task_id);
         snprintf(details, sizeof(details), "{\"priority\":%d}", p.priority);
         s = auditlog_batch_add(d->audit, &who, "task.priority", subj, details,

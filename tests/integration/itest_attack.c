@@ -230,6 +230,23 @@ static void presence(bus *b, const char *worker, const char *p)
     expect_ok(request(b, subject, body));
 }
 
+/* The newest audit record of action on kind:id names party and the
+ * NATS identity that asked (the server's confinement vouches for it). */
+static void expect_audit(const char *action, const char *party,
+                         const char *identity, const char *kind, int64_t id)
+{
+    char sql[512], got[256], want[256];
+
+    snprintf(sql, sizeof(sql),
+             "SELECT party || ' ' || identity FROM audit_log"
+             " WHERE action = '%s' AND subjects ~ '(^| )%s:%lld( |$)'"
+             " ORDER BY seq DESC LIMIT 1",
+             action, kind, (long long)id);
+    fixture_str(&fx, sql, got, sizeof(got));
+    snprintf(want, sizeof(want), "%s %s", party, identity);
+    assert_string_equal(got, want);
+}
+
 static int64_t submit(bus *b, const char *ext)
 {
     char body[256];
@@ -246,6 +263,7 @@ static int64_t submit(bus *b, const char *ext)
         fail_msg("submit failed: %s", json_dumps(r, 0));
     id = json_integer_value(json_object_get(json_object_get(r, "case"), "id"));
     json_decref(r);
+    expect_audit("case.submit", "tenant:bank1", ids[T1].m.id, "case", id);
     return id;
 }
 
@@ -608,6 +626,7 @@ static void test_operator_confined(void **state)
     assert_int_not_equal(fixture_i64(&fx, sql), 42);
     expect_ok(request(op1, P ".ops.op1.task.priority", body));
     assert_int_equal(fixture_i64(&fx, sql), 42);
+    expect_audit("task.priority", "operator:op1", ids[OP1].m.id, "task", task);
     saw[OP2] += violations(op2);
     bus_close(op1);
     bus_close(op2);
@@ -636,6 +655,9 @@ static void test_console_confined(void **state)
     snprintf(body, sizeof(body), "{\"task_id\":%lld,\"priority\":7}",
              (long long)fixture_i64(&fx, "SELECT min(id) FROM tasks"));
     expect_ok(request(con, P ".ops.op1.task.priority", body));
+    /* The console forwards for operator op1: its identity is recorded. */
+    expect_audit("task.priority", "operator:op1", ids[CON].m.id, "task",
+                 fixture_i64(&fx, "SELECT min(id) FROM tasks"));
     saw[CON] += violations(con);
     bus_close(con);
     free(stolen);

@@ -2,11 +2,11 @@
  * The audit trail in use (issue 10), on the real PostgreSQL and NATS:
  * the dispatcher records submits, complaints, reopens and priority
  * changes in the transaction of the change, a batch's records with one
- * chain append; invoice close and credit notes are recorded by billing;
- * billing signs checkpoints; `twinline audit verify` finds a changed, an
- * inserted and a deleted record made behind the triggers' back (as a
- * superuser can) and says where, and `twinline audit show` filters by
- * party, case and time.
+ * chain append, each with the NATS identity whose inbox gets the reply; invoice
+ * close and credit notes are recorded by billing; billing signs checkpoints;
+ * `twinline audit verify` finds a changed, an inserted and a deleted record
+ * made behind the triggers' back (as a superuser can) and says where, and
+ * `twinline audit show` filters by party, case and time.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -69,13 +69,18 @@ static void *run_loop(void *arg)
     return NULL;
 }
 
+/* A request on the paused dispatcher's subject rest; its reply comes to
+ * b's own inbox ("_INBOX_suite.", the suite's identity) when own, else to
+ * the default "_INBOX.", which names no identity. */
 static void paused_add(paused *p, fixture *f, bus *b, const char *rest,
-                       const char *body)
+                       const char *body, bool own)
 {
     char subj[256], reply[128];
     err e = {0};
 
-    assert_int_equal(bus_inbox(reply, sizeof(reply), &e), ST_OK);
+    assert_int_equal(own ? bus_inbox_new(b, reply, sizeof(reply), &e)
+                         : bus_inbox(reply, sizeof(reply), &e),
+                     ST_OK);
     inbox_listen(&p->replies[p->n++], b, reply);
     snprintf(subj, sizeof(subj), "%s.%s", f->cfg.prefix, rest);
     assert_int_equal(
@@ -122,10 +127,10 @@ static void test_dispatcher_records(void **state)
                  "{\"external_id\":\"%s\",\"case_type\":\"loan\","
                  "\"priority\":%d,\"customer\":{\"name\":\"Wang Wei\"}}",
                  exts[i], i);
-        paused_add(&p, &f, b, "api.bank1.case.submit", body);
+        paused_add(&p, &f, b, "api.bank1.case.submit", body, i % 2 == 0);
     }
     paused_add(&p, &f, b, "api.bank1.case.submit",
-               "{\"external_id\":\"A-9\",\"case_type\":\"mortgage\"}");
+               "{\"external_id\":\"A-9\",\"case_type\":\"mortgage\"}", true);
     assert_int_equal(bus_flush(b, 2000, &e), ST_OK);
     clock_sleep_ms(300);
     pthread_create(&p.loop, NULL, run_loop, p.d);
@@ -149,9 +154,18 @@ static void test_dispatcher_records(void **state)
                                      " 'case:' || c.id"
                                      " WHERE a.action = 'case.submit'"
                                      " AND a.party = 'tenant:bank1'"
-                                     " AND a.identity = 'bank1'"
                                      " AND a.details::jsonb->>'external_id'"
                                      " = c.external_id"),
+                     4);
+    /* The identity is the client whose private inbox asked for the reply
+     * (here the suite's), "-" for a reply to an inbox of nobody's. */
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM audit_log a"
+                                     " JOIN cases c ON a.subjects ="
+                                     " 'case:' || c.id"
+                                     " WHERE (c.external_id IN ('A-1', 'A-3')"
+                                     " AND a.identity = 'suite')"
+                                     " OR (c.external_id IN ('A-2', 'A-4')"
+                                     " AND a.identity = '-')"),
                      4);
     /* No customer data in the trail, ever: it cannot be erased. */
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM audit_log"
@@ -188,6 +202,7 @@ static void test_dispatcher_records(void **state)
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM audit_log WHERE seq = 5"
              " AND action = 'case.complaint' AND party = 'tenant:bank1'"
+             " AND identity = 'suite'"
              " AND subjects = 'case:%" PRId64 " dispute:' ||"
              " (SELECT id FROM case_disputes WHERE kind = 'complaint')"
              " AND details::jsonb->>'reason_sha256' = '%s'"
@@ -197,11 +212,13 @@ static void test_dispatcher_records(void **state)
     assert_int_equal(fixture_i64(&f, sql), 1);
     assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM audit_log"
                                      " WHERE seq = 6"
-                                     " AND action = 'case.reopen'"),
+                                     " AND action = 'case.reopen'"
+                                     " AND identity = 'suite'"),
                      1);
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM audit_log WHERE seq = 7"
              " AND action = 'task.priority' AND party = 'operator:op1'"
+             " AND identity = 'suite'"
              " AND subjects = 'task:%" PRId64 "'"
              " AND details = '{\"priority\":9}'",
              task);

@@ -3,9 +3,12 @@
  * test's database and a nats-server of the test's own: what an operator
  * sees when making, listing, rotating and revoking identities, the clear
  * errors of bad input (which change nothing), credentials files that only
- * their owner may read, and the authorization that follows the database
- * through a reload without dropping anyone else.
+ * their owner may read, the authorization that follows the database
+ * through a reload without dropping anyone else, and the audit record
+ * each change appends (who, the identity's keys, never its seed; none
+ * for a command refused) on a trail that still verifies.
  */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 
 #include "bus.h"
 #include "clock.h"
+#include "cmd_audit.h"
 #include "cmd_identity.h"
 #include "fixture.h"
 #include "harness.h"
@@ -67,6 +71,7 @@ static int run(char *out, size_t cap, int argc, char **argv)
     dup2(fileno(f), 1);
     dup2(fileno(f), 2);
     rc = strcmp(argv[0], "nats-auth") == 0 ? cmd_nats_auth(argc, argv, &fx.cfg)
+         : strcmp(argv[0], "audit") == 0   ? cmd_audit(argc, argv, &fx.cfg)
                                            : cmd_identity(argc, argv, &fx.cfg);
     fflush(stdout);
     fflush(stderr);
@@ -79,6 +84,60 @@ static int run(char *out, size_t cap, int argc, char **argv)
     out[n] = '\0';
     fclose(f);
     return rc;
+}
+
+/* The newest audit record as "party|identity|action|subjects|details". */
+static void last_record(char *buf, size_t cap)
+{
+    fixture_str(&fx,
+                "SELECT party || '|' || identity || '|' || action || '|' ||"
+                " subjects || '|' || details FROM audit_log"
+                " ORDER BY seq DESC LIMIT 1",
+                buf, cap);
+}
+
+/* What an identity command run by this test's user records. */
+static void expect_record(const char *action, const char *subjects,
+                          const char *details)
+{
+    struct passwd *pw = getpwuid(getuid());
+    char want[1024], got[1024];
+
+    assert_non_null(pw);
+    snprintf(want, sizeof(want), "admin:%s|-|%s|%s|%s", pw->pw_name, action,
+             subjects, details);
+    last_record(got, sizeof(got));
+    assert_string_equal(got, want);
+}
+
+/* The seed line of credentials file path, into seed. */
+static void seed_of(const char *path, char *seed, size_t cap)
+{
+    char line[128];
+    FILE *f = fopen(path, "r");
+
+    assert_non_null(f);
+    seed[0] = '\0';
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, "SU", 2) == 0) {
+            line[strcspn(line, "\n")] = '\0';
+            snprintf(seed, cap, "%s", line);
+        }
+    fclose(f);
+    assert_true(strlen(seed) > 40);
+}
+
+/* No record holds the seed of credentials file path. */
+static void expect_no_seed(const char *path)
+{
+    char seed[128], sql[512];
+
+    seed_of(path, seed, sizeof(seed));
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM audit_log WHERE strpos(details, '%s') > 0"
+             " OR strpos(subjects, '%s') > 0",
+             seed, seed);
+    assert_int_equal(count(sql), 0);
 }
 
 static void test_create_and_errors(void **state)
@@ -106,8 +165,22 @@ static void test_create_and_errors(void **state)
     assert_int_equal(count("SELECT count(*) FROM identities WHERE identity = "
                            "'worker-wa' AND status = 'active'"),
                      1);
+    /* Recorded in the trail: who made it, and its public key only. */
+    assert_int_equal(count("SELECT count(*) FROM audit_log"), 1);
+    {
+        char details[256];
 
-    /* Bad input is refused, saying what to do, and changes nothing. */
+        snprintf(details, sizeof(details),
+                 "{\"party\":\"wa\",\"public_key\":\"%s\",\"role\":"
+                 "\"worker\"}",
+                 m.public_key);
+        expect_record("identity.create", "identity:worker-wa worker:wa",
+                      details);
+    }
+    expect_no_seed(creds);
+
+    /* Bad input is refused, saying what to do, and changes nothing: no
+     * row, and no audit record. */
     before = count("SELECT count(*) FROM identities");
     path_of(creds, sizeof(creds), "x.creds");
     assert_int_equal(
@@ -145,6 +218,7 @@ static void test_create_and_errors(void **state)
         ST_CONFLICT);
     assert_non_null(strstr(e.msg, "refusing to overwrite"));
     assert_int_equal(count("SELECT count(*) FROM identities"), before);
+    assert_int_equal(count("SELECT count(*) FROM audit_log"), 1);
     assert_int_equal(access(srv.dir, F_OK), 0);
     path_of(creds, sizeof(creds), "x.creds");
     assert_int_not_equal(access(creds, F_OK), 0);
@@ -160,11 +234,16 @@ static void test_create_and_errors(void **state)
     assert_non_null(strstr(out, "twinline-agent --interactive --worker wa "
                                 "--creds "));
     assert_non_null(strstr(out, "twinline nats-auth"));
+    assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action = "
+                           "'identity.create' AND subjects = "
+                           "'identity:worker-wa-2 worker:wa'"),
+                     1);
     {
         char *argv[] = {"identity", "create", "sysop"};
         assert_int_equal(run(out, sizeof(out), 3, argv), 1);
         assert_non_null(strstr(out, "twinline: role \"sysop\" is not known"));
     }
+    assert_int_equal(count("SELECT count(*) FROM audit_log"), 2);
     {
         char *argv[] = {"identity", "promote", "x"};
         assert_int_equal(run(out, sizeof(out), 3, argv), 2);
@@ -188,6 +267,16 @@ static void test_services_and_list(void **state)
             ST_OK);
         assert_string_equal(m.id, roles[i]);
         assert_string_equal(m.party, "-");
+    }
+    {
+        char subjects[64], details[256];
+
+        snprintf(subjects, sizeof(subjects), "identity:%s", roles[3]);
+        snprintf(details, sizeof(details),
+                 "{\"party\":\"-\",\"public_key\":\"%s\",\"role\":"
+                 "\"%s\"}",
+                 m.public_key, roles[3]);
+        expect_record("identity.create", subjects, details);
     }
     path_of(creds, sizeof(creds), "bank1.creds");
     assert_int_equal(cmd_identity_create(fx.db, "tenant", "bank1", "bank1-crm",
@@ -231,6 +320,7 @@ static void test_rotate_revoke_and_reload(void **state)
     admin_revoked rv;
     bus_counters c0, c1;
     bus *tb, *wb_old, *again;
+    int64_t records;
     nkey_creds c;
     err e = {0};
 
@@ -262,6 +352,17 @@ static void test_rotate_revoke_and_reload(void **state)
     assert_int_equal(count("SELECT count(*) FROM identities WHERE identity = "
                            "'worker-wa' AND status = 'active'"),
                      1);
+    {
+        char details[256];
+
+        snprintf(details, sizeof(details),
+                 "{\"old_public_key\":\"%s\",\"party\":\"wa\","
+                 "\"public_key\":\"%s\",\"role\":\"worker\"}",
+                 old_key, m.public_key);
+        expect_record("identity.rotate", "identity:worker-wa worker:wa",
+                      details);
+    }
+    expect_no_seed(wa);
     /* The old key works until the reload. */
     assert_true(bus_connected(wb_old));
     {
@@ -285,6 +386,19 @@ static void test_rotate_revoke_and_reload(void **state)
     assert_int_equal(cmd_identity_revoke(fx.db, "worker-wa", &rv, &e), ST_OK);
     assert_string_equal(rv.role, "worker");
     assert_string_equal(rv.party, "wa");
+    {
+        char details[256];
+
+        /* The key revoked: the rotated one. */
+        snprintf(details, sizeof(details),
+                 "{\"party\":\"wa\",\"public_key\":\"%s\",\"role\":"
+                 "\"worker\"}",
+                 m.public_key);
+        expect_record("identity.revoke", "identity:worker-wa worker:wa",
+                      details);
+    }
+    /* Refused: nothing recorded. */
+    records = count("SELECT count(*) FROM audit_log");
     assert_int_equal(cmd_identity_revoke(fx.db, "worker-wa", &rv, &e),
                      ST_INVALID);
     assert_non_null(strstr(e.msg, "revoked already"));
@@ -295,6 +409,15 @@ static void test_rotate_revoke_and_reload(void **state)
     assert_int_equal(cmd_identity_revoke(fx.db, "nobody", &rv, &e),
                      ST_NOT_FOUND);
     assert_non_null(strstr(e.msg, "twinline identity list"));
+    {
+        char *argv[] = {"identity", "revoke", "nobody"};
+        assert_int_equal(run(out, sizeof(out), 3, argv), 1);
+        assert_non_null(strstr(out, "there is no identity nobody"));
+    }
+    assert_int_equal(count("SELECT count(*) FROM audit_log"), records);
+    assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action = "
+                           "'identity.revoke'"),
+                     1);
     assert_int_equal(
         cmd_nats_auth_text(fx.db, fx.cfg.prefix, NULL, &text, NULL, &e), ST_OK);
     assert_null(strstr(text, m.public_key));
@@ -333,8 +456,9 @@ static void test_rotate_revoke_and_reload(void **state)
 /* twinline load --identities: the loaded workers that never had one. */
 static void test_load_identities(void **state)
 {
-    char dir[256], path[512];
-    int made = 0;
+    char dir[256], path[512], sql[512];
+    int made = 0, first;
+    int64_t before;
     err e = {0};
 
     (void)state;
@@ -342,20 +466,45 @@ static void test_load_identities(void **state)
     assert_int_equal(mkdir(dir, 0700), 0);
     harness_load_examples(&fx);
     fixture_path("examples/operator.json", path, sizeof(path));
+    before = count("SELECT count(*) FROM audit_log");
     assert_int_equal(cmd_identity_workers(fx.db, path, dir, &made, &e), ST_OK);
     assert_int_equal(made, (int)count("SELECT count(*) FROM workers WHERE "
                                       "pool_id <> 'front' AND pool_id <> "
                                       "'spec'"));
+    /* One identity.create each, with the key the identity has. */
+    assert_true(made > 0);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM audit_log a JOIN identities i"
+             " ON a.subjects = 'identity:' || i.identity || ' worker:' ||"
+             " i.party WHERE a.seq > %lld AND a.action = 'identity.create'"
+             " AND a.party LIKE 'admin:%%' AND a.identity = '-'"
+             " AND a.details::jsonb->>'public_key' = i.public_key"
+             " AND a.details::jsonb->>'role' = 'worker'",
+             (long long)before);
+    assert_int_equal(count(sql), made);
+    assert_int_equal(count("SELECT count(*) FROM audit_log"), before + made);
+    first = made;
     snprintf(path, sizeof(path), "%s/worker-w001.creds", dir);
     assert_int_equal(access(path, R_OK), 0);
+    expect_no_seed(path);
     fixture_path("examples/operator.json", path, sizeof(path));
     assert_int_equal(cmd_identity_workers(fx.db, path, dir, &made, &e), ST_OK);
     assert_int_equal(made, 0);
+    assert_int_equal(count("SELECT count(*) FROM audit_log"), before + first);
     /* An identity that was revoked is not made again by a load. */
     fixture_exec(&fx, "UPDATE identities SET status = 'revoked', revoked_at "
                       "= now() WHERE identity = 'worker-w002'");
     assert_int_equal(cmd_identity_workers(fx.db, path, dir, &made, &e), ST_OK);
     assert_int_equal(made, 0);
+
+    /* Every identity command's record is on a chain that verifies. */
+    {
+        char out[4096], *argv[] = {"audit", "verify"};
+
+        assert_int_equal(run(out, sizeof(out), 2, argv), 0);
+        if (strstr(out, "audit trail intact") == NULL)
+            fail_msg("audit verify said: %s", out);
+    }
 }
 
 /* With no active identity, nothing is generated: an empty user list

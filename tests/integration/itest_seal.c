@@ -223,10 +223,14 @@ static void test_sealed_and_opened_for_the_holder(void **state)
     assert_int_equal(count(&w, "SELECT count(*) FROM tenant_data_keys WHERE"
                                " tenant_id = 'bank1' AND key_id = 1"),
                      1);
-    assert_int_equal(count(&w, "SELECT count(*) FROM cases c WHERE c::text"
-                               " LIKE '%" NAME "%' OR c::text LIKE '%8765%'"
-                               " OR c::text LIKE '%" NOTE "%' OR c::text LIKE"
-                               " '%477%' OR c::text LIKE '%" IDNUM "%'"),
+    /* The row as text, but for the sealed value's hex (where any digits
+     * may turn up by chance) and the times. */
+    assert_int_equal(count(&w, "SELECT count(*) FROM (SELECT (to_jsonb(c) -"
+                               " 'personal' - 'created_at' - 'updated_at' -"
+                               " 'closed_at')::text AS t FROM cases c) c"
+                               " WHERE t LIKE '%" NAME "%' OR t LIKE '%8765%'"
+                               " OR t LIKE '%" NOTE "%' OR t LIKE '%" STREET
+                               "%' OR t LIKE '%" IDNUM "%'"),
                      0);
 
     offer = inbox_next(&w.offers[0], 3000);
