@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "auditlog.h"
 #include "cli_sql.h"
 #include "ids.h"
 #include "subjects.h"
@@ -66,6 +67,24 @@ status cmd_case_erase(db *d, const char *prefix, const char *tenant,
     if (s == ST_OK && db_rows(u) != 1)
         s = err_set(e, ST_CONFLICT, "case %s changed meanwhile; run it again",
                     id);
+    if (s == ST_OK) {
+        /* The case by id and the request's reference only: the trail is
+         * append-only and must hold nothing the erasure took away. */
+        auditlog_who who;
+        char subjects[40], det[200];
+
+        auditlog_who_admin(&who);
+        snprintf(subjects, sizeof(subjects), "case:%s", id);
+        snprintf(det, sizeof(det),
+                 "{\"tenant\":\"%s\",\"request_id\":\"%s\",\"forced\":%s}",
+                 tenant, request_id != NULL ? request_id : "",
+                 strcmp(db_val(r, 0, CLI_ERASE_FIND_STATE), "open") == 0
+                     ? "true"
+                     : "false");
+        s = auditlog_append(d, &who, "case.erase", subjects, det, e);
+        if (s != ST_OK)
+            err_wrap(e, "audit record of the erasure");
+    }
     if (s == ST_OK)
         s = db_commit(d, e);
     if (s == ST_OK)

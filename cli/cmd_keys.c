@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "auditlog.h"
 #include "cli_args.h"
 #include "cli_sql.h"
 #include "cli_table.h"
@@ -66,6 +67,21 @@ out:
     return s;
 }
 
+/* The audit record of a key change, in d's open transaction, as done by
+ * the admin running the command. */
+static status record_key_change(db *d, const char *action, const char *subjects,
+                                const char *details, err *e)
+{
+    auditlog_who who;
+    status s;
+
+    auditlog_who_admin(&who);
+    s = auditlog_append(d, &who, action, subjects, details, e);
+    if (s != ST_OK)
+        err_wrap(e, "audit record of %s", action);
+    return s;
+}
+
 status cmd_keys_rotate(db *d, keystore *ks, const char *const *tenants, int n,
                        FILE *out, err *e)
 {
@@ -91,8 +107,16 @@ status cmd_keys_rotate(db *d, keystore *ks, const char *const *tenants, int n,
         s = err_set(e, ST_NOT_FOUND,
                     "there are no tenants yet; load them with: twinline "
                     "load FILE");
-    for (int i = 0; s == ST_OK && i < count; i++)
+    for (int i = 0; s == ST_OK && i < count; i++) {
+        char subj[ID_MAX + 16], det[160];
+
         s = keystore_rotate_tenant(ks, d, list[i], &ids[i], e);
+        snprintf(subj, sizeof(subj), "tenant:%s", list[i]);
+        snprintf(det, sizeof(det), "{\"key_id\":%u,\"master_key\":\"%s\"}",
+                 (unsigned)ids[i], keystore_master_id(ks));
+        if (s == ST_OK)
+            s = record_key_change(d, "keys.rotate", subj, det, e);
+    }
     if (s == ST_OK)
         s = db_commit(d, e);
     if (s != ST_OK) {
@@ -139,6 +163,14 @@ status cmd_keys_rotate_master(db *d, keystore *ks, const char *new_file,
     s = db_begin(d, e);
     if (s == ST_OK)
         s = keystore_rewrap_all(ks, d, &to, &n, e);
+    if (s == ST_OK) {
+        char det[256];
+
+        snprintf(det, sizeof(det),
+                 "{\"from\":\"%s\",\"to\":\"%s\",\"data_keys\":%d}",
+                 keystore_master_id(ks), to.id(to.ctx), n);
+        s = record_key_change(d, "keys.rewrap", "keys:master", det, e);
+    }
     if (s == ST_OK)
         s = db_commit(d, e);
     if (s != ST_OK) {

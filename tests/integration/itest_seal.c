@@ -392,6 +392,9 @@ static void test_erase_keeps_billing(void **state)
     assert_int_equal(count(&w, "SELECT count(*) FROM cases WHERE personal IS"
                                " NULL OR erased_at IS NOT NULL"),
                      0);
+    assert_int_equal(
+        count(&w, "SELECT count(*) FROM audit_log WHERE action = 'case.erase'"),
+        0);
 
     /* The closed case: its personal part gone, its billing as it was. */
     assert_int_equal(erase(&w, 0, "E-1", "GDPR-2026-0042", false, &said, &e),
@@ -430,6 +433,19 @@ static void test_erase_keeps_billing(void **state)
     assert_non_null(strstr(said, "was erased at"));
     free(said);
     assert_int_equal(count(&w, sql), 1);
+    /* One audit record, naming the case and the request, nothing of
+     * what was erased. */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM audit_log WHERE action = 'case.erase' AND"
+             " subjects = 'case:%lld' AND party LIKE 'admin:%%' AND"
+             " details::jsonb->>'request_id' = 'GDPR-2026-0042' AND"
+             " details::jsonb->>'forced' = 'false' AND details NOT LIKE"
+             " '%%" NAME "%%'",
+             (long long)id);
+    assert_int_equal(count(&w, sql), 1);
+    assert_int_equal(
+        count(&w, "SELECT count(*) FROM audit_log WHERE action = 'case.erase'"),
+        1);
 
     /* An open case with --force: its next worker gets no customer. */
     assert_int_equal(erase(&w, open_id, NULL, NULL, true, &said, &e), ST_OK);
@@ -518,6 +534,12 @@ static void test_rotation_without_downtime(void **state)
     fclose(out);
     assert_non_null(strstr(said, "bank1: new data key 2"));
     free(said);
+    /* Recorded in the audit trail, with the key's id and no key. */
+    assert_int_equal(count(&w, "SELECT count(*) FROM audit_log WHERE"
+                               " action = 'keys.rotate' AND subjects ="
+                               " 'tenant:bank1' AND party LIKE 'admin:%'"
+                               " AND details::jsonb->>'key_id' = '2'"),
+                     1);
     b = submit_until_key(&w, "R-B", 2);
     opens(&w, a); /* still under key 1 */
     opens(&w, b);
@@ -551,6 +573,11 @@ static void test_rotation_without_downtime(void **state)
     fclose(out);
     assert_non_null(strstr(said, "rewrapped 2 data keys"));
     free(said);
+    assert_int_equal(count(&w, "SELECT count(*) FROM audit_log WHERE"
+                               " action = 'keys.rewrap' AND subjects ="
+                               " 'keys:master' AND details::jsonb->>"
+                               "'data_keys' = '2'"),
+                     1);
     assert_int_equal(count(&w, "SELECT count(DISTINCT master_key_id) FROM"
                                " tenant_data_keys"),
                      1);
