@@ -1,7 +1,6 @@
 #include "cmd_load.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,13 +9,14 @@
 
 #include "cli_sql.h"
 #include "ids.h"
+#include "jpath.h"
 #include "jsonx.h"
 #include "money.h"
 #include "playbook.h"
 #include "rating.h"
 
 /* JSON paths are short ("playbooks[2].steps[11].outcomes.x.fields.y"). */
-#define PATH_MAX_LEN 256
+#define PATH_MAX_LEN JPATH_MAX
 #define NAME_MAX_LEN 200
 #define NFIELDS(t)   ((int)(sizeof(t) / sizeof((t)[0])))
 
@@ -27,34 +27,6 @@ typedef struct loader {
     db *d;
     cmd_load_counts n;
 } loader;
-
-/* "where: message" with status s. */
-static status bad(err *e, status s, const char *where, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static status bad(err *e, status s, const char *where, const char *fmt, ...)
-{
-    char msg[ERR_MSG_MAX];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return err_set(e, s, "%s: %s", where, msg);
-}
-
-/* Paths only label error messages, so a cut-off one is acceptable. */
-static void path_join(char *dst, const char *base, const char *key)
-{
-    if (snprintf(dst, PATH_MAX_LEN, "%s.%s", base, key) >= PATH_MAX_LEN)
-        dst[PATH_MAX_LEN - 1] = '\0';
-}
-
-static void path_index(char *dst, const char *base, size_t i)
-{
-    if (snprintf(dst, PATH_MAX_LEN, "%s[%zu]", base, i) >= PATH_MAX_LEN)
-        dst[PATH_MAX_LEN - 1] = '\0';
-}
 
 static bool one_of(const char *s, const char *const *set)
 {
@@ -88,10 +60,10 @@ static status enum_member(const json_t *obj, const char *key, const char *where,
         return ST_OK;
     }
     if (!one_of(v, set)) {
-        path_join(p, where, key);
+        jpath_join(p, where, key);
         join_set(allowed, sizeof(allowed), set);
-        return bad(e, ST_INVALID, p, "must be one of %s (got \"%.64s\")",
-                   allowed, v);
+        return jpath_fail(e, ST_INVALID, p, "must be one of %s (got \"%.64s\")",
+                          allowed, v);
     }
     *out = v;
     return ST_OK;
@@ -110,9 +82,10 @@ static status int_member(const json_t *obj, const char *key, const char *where,
         return ST_OK;
     }
     if (v < lo || v > hi) {
-        path_join(p, where, key);
-        return bad(e, ST_INVALID, p, "must be an integer %lld..%lld (got %lld)",
-                   (long long)lo, (long long)hi, (long long)v);
+        jpath_join(p, where, key);
+        return jpath_fail(e, ST_INVALID, p,
+                          "must be an integer %lld..%lld (got %lld)",
+                          (long long)lo, (long long)hi, (long long)v);
     }
     *out = v;
     return ST_OK;
@@ -126,8 +99,9 @@ static status name_member(const json_t *obj, const char *key, const char *where,
     char p[PATH_MAX_LEN];
 
     if (v == NULL || v[0] == '\0' || strlen(v) > NAME_MAX_LEN) {
-        path_join(p, where, key);
-        return bad(e, ST_INVALID, p, "must be 1..%d characters", NAME_MAX_LEN);
+        jpath_join(p, where, key);
+        return jpath_fail(e, ST_INVALID, p, "must be 1..%d characters",
+                          NAME_MAX_LEN);
     }
     *out = v;
     return ST_OK;
@@ -147,19 +121,20 @@ static status int_map(const json_t *obj, const char *where, const char *what,
 
     json_object_foreach((json_t *)obj, k, v)
     {
-        path_join(p, where, k);
+        jpath_join(p, where, k);
         if (!ids_token_valid(k))
-            return bad(e, ST_INVALID, p,
-                       "name must be 1-64 letters, digits, '_' or '-'");
+            return jpath_fail(e, ST_INVALID, p,
+                              "name must be 1-64 letters, digits, '_' or '-'");
         if (keys != NULL && !one_of(k, keys)) {
             join_set(allowed, sizeof(allowed), keys);
-            return bad(e, ST_INVALID, p, "must be one of %s", allowed);
+            return jpath_fail(e, ST_INVALID, p, "must be one of %s", allowed);
         }
         if (!json_is_integer(v) || json_integer_value(v) < lo ||
             json_integer_value(v) > hi)
-            return bad(e, json_is_integer(v) ? ST_INVALID : ST_WRONG_TYPE, p,
-                       "%s must be an integer %lld..%lld", what, (long long)lo,
-                       (long long)hi);
+            return jpath_fail(e,
+                              json_is_integer(v) ? ST_INVALID : ST_WRONG_TYPE,
+                              p, "%s must be an integer %lld..%lld", what,
+                              (long long)lo, (long long)hi);
     }
     return ST_OK;
 }
@@ -170,9 +145,9 @@ static status section_item(const json_t *arr, size_t i, const char *section,
 {
     json_t *v = json_array_get(arr, i);
 
-    path_index(where, section, i);
+    jpath_index(where, section, i);
     if (!json_is_object(v))
-        return bad(e, ST_WRONG_TYPE, where, "must be an object");
+        return jpath_fail(e, ST_WRONG_TYPE, where, "must be an object");
     *out = v;
     return ST_OK;
 }
@@ -183,11 +158,11 @@ static status unique_id(json_t *seen, const char *id, const char *where, err *e)
     char p[PATH_MAX_LEN];
 
     if (json_object_get(seen, id) != NULL) {
-        path_join(p, where, "id");
-        return bad(e, ST_INVALID, p,
-                   "\"%s\" appears twice in this document; each object "
-                   "must have its own id",
-                   id);
+        jpath_join(p, where, "id");
+        return jpath_fail(e, ST_INVALID, p,
+                          "\"%s\" appears twice in this document; each object "
+                          "must have its own id",
+                          id);
     }
     if (json_object_set_new(seen, id, json_true()) != 0)
         return err_set(e, ST_NOMEM, "out of memory");
@@ -209,8 +184,8 @@ static status must_exist(loader *l, const db_stmt *st, const char *id,
     found = db_rows(r) > 0;
     db_res_free(r);
     if (!found)
-        return bad(e, ST_INVALID, where, "%s \"%s\" does not exist; %s", what,
-                   id, fix);
+        return jpath_fail(e, ST_INVALID, where, "%s \"%s\" does not exist; %s",
+                          what, id, fix);
     return ST_OK;
 }
 
@@ -300,11 +275,12 @@ static status load_worker_licences(loader *l, const json_t *w,
 
     if (arr == NULL)
         return ST_OK;
-    path_join(p, where, "licences");
+    jpath_join(p, where, "licences");
     if (json_array_size(arr) > LICENCES_MAX)
-        return bad(e, ST_INVALID, p,
-                   "at most %d licences per worker (the router keeps %d)",
-                   LICENCES_MAX, LICENCES_MAX);
+        return jpath_fail(
+            e, ST_INVALID, p,
+            "at most %d licences per worker (the router keeps %d)",
+            LICENCES_MAX, LICENCES_MAX);
     set = json_object();
     if (set == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
@@ -319,16 +295,18 @@ static status load_worker_licences(loader *l, const json_t *w,
         code = jsonx_str(lic, "code");
         exp = jsonx_str(lic, "expires_on");
         if (exp != NULL && (strlen(exp) != 10 || !date_valid(exp))) {
-            path_join(r, q, "expires_on");
-            s = bad(e, ST_INVALID, r,
-                    "must be a date such as \"2027-06-30\" (got \"%.40s\"); "
-                    "leave it out for a licence that does not expire",
-                    exp);
+            jpath_join(r, q, "expires_on");
+            s = jpath_fail(
+                e, ST_INVALID, r,
+                "must be a date such as \"2027-06-30\" (got \"%.40s\"); "
+                "leave it out for a licence that does not expire",
+                exp);
             goto out;
         }
         if (json_object_get(set, code) != NULL) {
-            path_join(r, q, "code");
-            s = bad(e, ST_INVALID, r, "licence \"%s\" is listed twice", code);
+            jpath_join(r, q, "code");
+            s = jpath_fail(e, ST_INVALID, r, "licence \"%s\" is listed twice",
+                           code);
             goto out;
         }
         if (json_object_set_new(
@@ -378,7 +356,7 @@ static status load_pool_routing(loader *l, const json_t *pool,
 
     if (ro == NULL)
         return ST_OK;
-    path_join(p, where, "routing");
+    jpath_join(p, where, "routing");
     if ((s = jsonx_check(ro, p, fields, NFIELDS(fields), e)) != ST_OK ||
         (s = int_member(ro, "wrapup_seconds", p, 0, 3600, 0, &wrapup, e)) !=
             ST_OK ||
@@ -386,7 +364,7 @@ static status load_pool_routing(loader *l, const json_t *pool,
             ST_OK)
         return s;
     weights = json_object_get(ro, "weights");
-    path_join(q, p, "weights");
+    jpath_join(q, p, "weights");
     if (weights != NULL &&
         (s = int_map(weights, q, "weight", 0, ROUTE_W_MAX, names, e)) != ST_OK)
         return s;
@@ -425,26 +403,28 @@ static status load_channels(loader *l, const json_t *obj, err *e)
         int64_t ms;
         char mbuf[24];
 
-        path_join(p, "channels", ch);
+        jpath_join(p, "channels", ch);
         if (!one_of(ch, playbook_channel_names())) {
             join_set(allowed, sizeof(allowed), playbook_channel_names());
-            return bad(e, ST_INVALID, p, "must be one of %s", allowed);
+            return jpath_fail(e, ST_INVALID, p, "must be one of %s", allowed);
         }
         if (!json_is_object(v))
-            return bad(e, ST_WRONG_TYPE, p,
-                       "must be an object such as {\"offer_timeout_ms\": "
-                       "15000}");
+            return jpath_fail(
+                e, ST_WRONG_TYPE, p,
+                "must be an object such as {\"offer_timeout_ms\": "
+                "15000}");
         if ((s = jsonx_check(v, p, fields, NFIELDS(fields), e)) != ST_OK ||
             (s = int_member(v, "offer_timeout_ms", p, OFFER_MS_MIN,
                             OFFER_MS_MAX, 0, &ms, e)) != ST_OK)
             return s;
         auto_accept = json_is_true(json_object_get(v, "auto_accept"));
         if (auto_accept && strcmp(ch, "backoffice") != 0) {
-            path_join(q, p, "auto_accept");
-            return bad(e, ST_INVALID, q,
-                       "only backoffice work may be accepted on a worker's "
-                       "behalf; a %s contact needs the worker to accept",
-                       ch);
+            jpath_join(q, p, "auto_accept");
+            return jpath_fail(
+                e, ST_INVALID, q,
+                "only backoffice work may be accepted on a worker's "
+                "behalf; a %s contact needs the worker to accept",
+                ch);
         }
         {
             const char *params[3] = {ch, ms > 0 ? db_i64_str(mbuf, ms) : "",
@@ -510,8 +490,8 @@ static status text_member(const json_t *obj, const char *key, const char *where,
     char p[PATH_MAX_LEN];
 
     if (v == NULL || v[0] == '\0' || strlen(v) > max) {
-        path_join(p, where, key);
-        return bad(e, ST_INVALID, p, "must be 1..%zu characters", max);
+        jpath_join(p, where, key);
+        return jpath_fail(e, ST_INVALID, p, "must be 1..%zu characters", max);
     }
     *out = v;
     return ST_OK;
@@ -543,7 +523,7 @@ static status load_legal(const json_t *obj, const char *where, legal *out,
     *out = r;
     if (lg == NULL)
         return ST_OK;
-    path_join(p, where, "legal");
+    jpath_join(p, where, "legal");
     if ((s = jsonx_check(lg, p, fields, NFIELDS(fields), e)) != ST_OK ||
         (s = text_member(lg, "name", p, 200, &r.v[0], e)) != ST_OK ||
         (s = text_member(lg, "address", p, 500, &r.v[1], e)) != ST_OK ||
@@ -552,28 +532,30 @@ static status load_legal(const json_t *obj, const char *where, legal *out,
     country = jsonx_str(lg, "country");
     if (strlen(country) != 2 || country[0] < 'A' || country[0] > 'Z' ||
         country[1] < 'A' || country[1] > 'Z') {
-        path_join(q, p, "country");
-        return bad(e, ST_INVALID, q,
-                   "must be an ISO 3166-1 alpha-2 code in capitals, such as "
-                   "\"CN\" (got \"%.16s\")",
-                   country);
+        jpath_join(q, p, "country");
+        return jpath_fail(
+            e, ST_INVALID, q,
+            "must be an ISO 3166-1 alpha-2 code in capitals, such as "
+            "\"CN\" (got \"%.16s\")",
+            country);
     }
     r.v[3] = country;
     tax_id = r.v[2];
-    path_join(q, p, "tax_id");
+    jpath_join(q, p, "tax_id");
     if (!tax_id_chars(tax_id))
-        return bad(e, ST_INVALID, q,
-                   "may hold only letters, digits, spaces and - . / "
-                   "(got \"%.32s\")",
-                   tax_id);
+        return jpath_fail(e, ST_INVALID, q,
+                          "may hold only letters, digits, spaces and - . / "
+                          "(got \"%.32s\")",
+                          tax_id);
     if (strcmp(country, "CN") == 0 && !uscc_valid(tax_id))
-        return bad(e, ST_INVALID, q,
-                   "\"%.32s\" is not a unified social credit code: a "
-                   "Chinese tax id is 18 digits and capitals (no I, O, S, "
-                   "V, Z) whose last is its check character (GB 32100)",
-                   tax_id);
+        return jpath_fail(
+            e, ST_INVALID, q,
+            "\"%.32s\" is not a unified social credit code: a "
+            "Chinese tax id is 18 digits and capitals (no I, O, S, "
+            "V, Z) whose last is its check character (GB 32100)",
+            tax_id);
     if ((bank = json_object_get(lg, "bank")) != NULL) {
-        path_join(q, p, "bank");
+        jpath_join(q, p, "bank");
         if ((s = jsonx_check(bank, q, bank_fields, NFIELDS(bank_fields), e)) !=
                 ST_OK ||
             (s = text_member(bank, "name", q, 200, &r.v[4], e)) != ST_OK ||
@@ -600,19 +582,20 @@ static status time_zone_member(loader *l, const json_t *t, const char *where,
         *out = "UTC";
         return ST_OK;
     }
-    path_join(p, where, "time_zone");
+    jpath_join(p, where, "time_zone");
     if (tz[0] == '\0' || strlen(tz) > 64)
-        return bad(e, ST_INVALID, p, "must be 1..64 characters");
+        return jpath_fail(e, ST_INVALID, p, "must be 1..64 characters");
     if ((s = db_run(l->d, &cli_sql_load_time_zone_known, params, &r, e)) !=
         ST_OK)
         return s;
     known = db_rows(r) > 0;
     db_res_free(r);
     if (!known)
-        return bad(e, ST_INVALID, p,
-                   "\"%.64s\" is not a time zone; use an IANA name such as "
-                   "\"Asia/Shanghai\" or \"Europe/Berlin\", or \"UTC\"",
-                   tz);
+        return jpath_fail(
+            e, ST_INVALID, p,
+            "\"%.64s\" is not a time zone; use an IANA name such as "
+            "\"Asia/Shanghai\" or \"Europe/Berlin\", or \"UTC\"",
+            tz);
     *out = tz;
     return ST_OK;
 }
@@ -699,7 +682,7 @@ static status load_pool(loader *l, const json_t *o, const char *where, err *e)
     if ((s = jsonx_check(o, where, fields, NFIELDS(fields), e)) != ST_OK ||
         (s = name_member(o, "name", where, &name, e)) != ST_OK)
         return s;
-    path_join(p, where, "operator");
+    jpath_join(p, where, "operator");
     s = must_exist(l, &cli_sql_operator_known, jsonx_str(o, "operator"), p,
                    "operator",
                    "add it under \"operators\" or load the operator's "
@@ -730,16 +713,17 @@ static status check_languages(const json_t *arr, const char *where, err *e)
         const char *s = json_string_value(v);
         size_t n;
 
-        path_index(p, where, i);
+        jpath_index(p, where, i);
         if (s == NULL)
-            return bad(e, ST_WRONG_TYPE, p, "must be a string");
+            return jpath_fail(e, ST_WRONG_TYPE, p, "must be a string");
         n = strlen(s);
         if (n < 2 || n > 16 ||
             strspn(s, "abcdefghijklmnopqrstuvwxyz"
                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                       "0123456789-") != n)
-            return bad(e, ST_INVALID, p,
-                       "must be a language tag such as \"zh\" or \"en\"");
+            return jpath_fail(
+                e, ST_INVALID, p,
+                "must be a language tag such as \"zh\" or \"en\"");
     }
     return ST_OK;
 }
@@ -819,20 +803,20 @@ static status load_worker(loader *l, const json_t *w, const char *where, err *e)
     ai = json_object_get(w, "ai_skills");
     if (ai == NULL)
         ai = empty;
-    path_join(p, where, "languages");
+    jpath_join(p, where, "languages");
     if ((s = check_languages(langs, p, e)) != ST_OK)
         goto out;
-    path_join(p, where, "skills");
+    jpath_join(p, where, "skills");
     if ((s = int_map(skills, p, "level", 0, 5, NULL, e)) != ST_OK)
         goto out;
-    path_join(p, where, "ai_skills");
+    jpath_join(p, where, "ai_skills");
     if ((s = int_map(ai, p, "level", 0, 5, NULL, e)) != ST_OK)
         goto out;
-    path_join(p, where, "capacity");
+    jpath_join(p, where, "capacity");
     if ((s = int_map(json_object_get(w, "capacity"), p, "slots", 0, 64,
                      playbook_channel_names(), e)) != ST_OK)
         goto out;
-    path_join(p, where, "pool");
+    jpath_join(p, where, "pool");
     s = must_exist(l, &cli_sql_pool_known, jsonx_str(w, "pool"), p, "pool",
                    "add it under \"pools\" or load the operator's file "
                    "first; run: twinline worker list",
@@ -885,12 +869,12 @@ static status check_overflow_pools(loader *l, const pb_step *st,
     char r[PATH_MAX_LEN];
     status s;
 
-    path_join(r, where, "rings");
+    jpath_join(r, where, "rings");
     for (int i = 0; i < st->nrings; i++) {
         if (st->rings[i].overflow_pool[0] == '\0')
             continue;
-        path_index(q, r, (size_t)i);
-        path_join(p, q, "overflow_pool");
+        jpath_index(q, r, (size_t)i);
+        jpath_join(p, q, "overflow_pool");
         s = must_exist(l, &cli_sql_pool_known, st->rings[i].overflow_pool, p,
                        "pool",
                        "add it under \"pools\" or load the operator's file "
@@ -965,25 +949,26 @@ static status load_playbook(loader *l, const json_t *doc, const char *where,
         goto out;
     snprintf(key, sizeof(key), "%s/%s", pb->tenant, pb->case_type);
     if (json_object_get(seen, key) != NULL) {
-        s = bad(e, ST_INVALID, where,
-                "a second playbook for tenant \"%s\" and case type \"%s\"; "
-                "each may appear once per document",
-                pb->tenant, pb->case_type);
+        s = jpath_fail(
+            e, ST_INVALID, where,
+            "a second playbook for tenant \"%s\" and case type \"%s\"; "
+            "each may appear once per document",
+            pb->tenant, pb->case_type);
         goto out;
     }
     if (json_object_set_new(seen, key, json_true()) != 0) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
-    path_join(p, where, "steps");
+    jpath_join(p, where, "steps");
     for (int i = 0; i < pb->nsteps; i++) {
         char sp[PATH_MAX_LEN];
 
-        path_index(sp, p, (size_t)i);
+        jpath_index(sp, p, (size_t)i);
         if ((s = check_overflow_pools(l, &pb->steps[i], sp, e)) != ST_OK)
             goto out;
     }
-    path_join(p, where, "tenant");
+    jpath_join(p, where, "tenant");
     s = must_exist(l, &cli_sql_tenant_known, pb->tenant, p, "tenant",
                    "add it under \"tenants\"; run: twinline tenant list", e);
     if (s != ST_OK)
@@ -1055,34 +1040,36 @@ static status check_prices(loader *l, const char *tenant, const char *ctype,
     status s;
 
     if (!json_is_object(prices))
-        return bad(e, ST_WRONG_TYPE, where,
-                   "must be an object of outcome code -> price in minor "
-                   "units");
+        return jpath_fail(e, ST_WRONG_TYPE, where,
+                          "must be an object of outcome code -> price in minor "
+                          "units");
     if ((s = db_run(l->d, &cli_sql_load_playbook_outcomes, params, &r, e)) !=
         ST_OK)
         return s;
     if (db_rows(r) == 0) {
-        s = bad(e, ST_UNKNOWN_CASE_TYPE, where,
-                "case type \"%s\" is not defined for tenant \"%s\"; run: "
-                "twinline playbook list",
-                ctype, tenant);
+        s = jpath_fail(
+            e, ST_UNKNOWN_CASE_TYPE, where,
+            "case type \"%s\" is not defined for tenant \"%s\"; run: "
+            "twinline playbook list",
+            ctype, tenant);
         goto out;
     }
     json_object_foreach((json_t *)prices, code, amount)
     {
         int row = -1;
 
-        path_join(p, where, code);
+        jpath_join(p, where, code);
         if (!json_is_integer(amount)) {
-            s = bad(e, ST_WRONG_TYPE, p,
-                    "price must be an integer amount in minor units");
+            s = jpath_fail(e, ST_WRONG_TYPE, p,
+                           "price must be an integer amount in minor units");
             goto out;
         }
         if (json_integer_value(amount) < 0 ||
             json_integer_value(amount) > MONEY_AMOUNT_MAX) {
-            s = bad(e, ST_INVALID, p,
-                    "price must be 0..%lld minor units (got %lld)",
-                    MONEY_AMOUNT_MAX, (long long)json_integer_value(amount));
+            s = jpath_fail(e, ST_INVALID, p,
+                           "price must be 0..%lld minor units (got %lld)",
+                           MONEY_AMOUNT_MAX,
+                           (long long)json_integer_value(amount));
             goto out;
         }
         for (int i = 0; i < db_rows(r); i++)
@@ -1090,17 +1077,19 @@ static status check_prices(loader *l, const char *tenant, const char *ctype,
                 0)
                 row = i;
         if (row < 0) {
-            s = bad(e, ST_INVALID, p,
-                    "\"%s\" is not an outcome code of the %s playbook of "
-                    "tenant \"%s\"; run: twinline playbook show %s %s",
-                    code, ctype, tenant, tenant, ctype);
+            s = jpath_fail(
+                e, ST_INVALID, p,
+                "\"%s\" is not an outcome code of the %s playbook of "
+                "tenant \"%s\"; run: twinline playbook show %s %s",
+                code, ctype, tenant, tenant, ctype);
             goto out;
         }
         if (!db_bool(r, row, CLI_LOAD_PLAYBOOK_OUTCOMES_BILLABLE)) {
-            s = bad(e, ST_INVALID, p,
-                    "outcome \"%s\" is not billable in the %s playbook of "
-                    "tenant \"%s\"; only billable outcomes have a price",
-                    code, ctype, tenant);
+            s = jpath_fail(
+                e, ST_INVALID, p,
+                "outcome \"%s\" is not billable in the %s playbook of "
+                "tenant \"%s\"; only billable outcomes have a price",
+                code, ctype, tenant);
             goto out;
         }
     }
@@ -1132,7 +1121,7 @@ static status plan_weights(const json_t *pv, const char *where, int64_t w[3],
     w[2] = 0;
     if (obj == NULL)
         return ST_OK;
-    path_join(p, where, "weights");
+    jpath_join(p, where, "weights");
     s = int_map(obj, p, "weight", 0, RATING_WEIGHT_MAX, parties, e);
     if (s != ST_OK)
         return s;
@@ -1140,9 +1129,9 @@ static status plan_weights(const json_t *pv, const char *where, int64_t w[3],
         if (!jsonx_int(obj, parties[i], &w[i]))
             w[i] = 0;
     if (w[0] + w[1] + w[2] < 1 || w[0] + w[1] + w[2] > RATING_WEIGHT_MAX)
-        return bad(e, ST_INVALID, p,
-                   "the weights must add up to 1..%d (got %lld)",
-                   RATING_WEIGHT_MAX, (long long)(w[0] + w[1] + w[2]));
+        return jpath_fail(e, ST_INVALID, p,
+                          "the weights must add up to 1..%d (got %lld)",
+                          RATING_WEIGHT_MAX, (long long)(w[0] + w[1] + w[2]));
     return ST_OK;
 }
 
@@ -1156,27 +1145,30 @@ static status plan_ai_party(loader *l, const json_t *pv, int64_t ai_weight,
     db_res *r = NULL;
     status s;
 
-    path_join(p, where, "ai_party");
+    jpath_join(p, where, "ai_party");
     if (party == NULL) {
         if (ai_weight > 0)
-            return bad(e, ST_MISSING_FIELD, p,
-                       "weights.ai is %lld, so the plan must name the AI "
-                       "worker paid the AI share",
-                       (long long)ai_weight);
+            return jpath_fail(
+                e, ST_MISSING_FIELD, p,
+                "weights.ai is %lld, so the plan must name the AI "
+                "worker paid the AI share",
+                (long long)ai_weight);
         return ST_OK;
     }
     if ((s = db_run(l->d, &cli_sql_load_worker_kind, params, &r, e)) != ST_OK)
         return s;
     if (db_rows(r) == 0)
-        s = bad(e, ST_INVALID, p,
-                "worker \"%s\" does not exist; load the file that defines "
-                "it first; run: twinline worker list",
-                party);
+        s = jpath_fail(
+            e, ST_INVALID, p,
+            "worker \"%s\" does not exist; load the file that defines "
+            "it first; run: twinline worker list",
+            party);
     else if (strcmp(db_val(r, 0, CLI_LOAD_WORKER_KIND_KIND), "ai") != 0)
-        s = bad(e, ST_INVALID, p,
-                "worker \"%s\" is not an AI worker (kind \"%s\"); the AI "
-                "share goes to an AI worker, a human's to \"weights.worker\"",
-                party, db_val(r, 0, CLI_LOAD_WORKER_KIND_KIND));
+        s = jpath_fail(
+            e, ST_INVALID, p,
+            "worker \"%s\" is not an AI worker (kind \"%s\"); the AI "
+            "share goes to an AI worker, a human's to \"weights.worker\"",
+            party, db_val(r, 0, CLI_LOAD_WORKER_KIND_KIND));
     db_res_free(r);
     return s;
 }
@@ -1214,11 +1206,12 @@ static status plan_coverage(loader *l, const json_t *c, const json_t *doc,
             if (!db_bool(r, i, CLI_LOAD_PLAYBOOK_OUTCOMES_BILLABLE))
                 continue;
             if (!rating_plan_covers(plan, oc)) {
-                path_join(p, where, "plan.outcomes");
-                s = bad(e, ST_INVALID, p,
-                        "no rule for \"%s\", a billable outcome of case "
-                        "type \"%s\"; add one (\"%s\": {} charges nothing)",
-                        oc, ctype, oc);
+                jpath_join(p, where, "plan.outcomes");
+                s = jpath_fail(
+                    e, ST_INVALID, p,
+                    "no rule for \"%s\", a billable outcome of case "
+                    "type \"%s\"; add one (\"%s\": {} charges nothing)",
+                    oc, ctype, oc);
             } else if (json_object_set_new(billable, oc, json_true()) != 0) {
                 s = err_set(e, ST_NOMEM, "out of memory");
             }
@@ -1233,12 +1226,13 @@ static status plan_coverage(loader *l, const json_t *c, const json_t *doc,
             continue;
         char q[PATH_MAX_LEN];
 
-        path_join(q, where, "plan.outcomes");
-        path_join(p, q, code);
-        s = bad(e, ST_INVALID, p,
-                "\"%s\" is not a billable outcome of the contract's case "
-                "types; run: twinline playbook show %s CASE_TYPE",
-                code, tenant);
+        jpath_join(q, where, "plan.outcomes");
+        jpath_join(p, q, code);
+        s = jpath_fail(
+            e, ST_INVALID, p,
+            "\"%s\" is not a billable outcome of the contract's case "
+            "types; run: twinline playbook show %s CASE_TYPE",
+            code, tenant);
         goto out;
     }
 out:
@@ -1265,10 +1259,10 @@ static status plan_parse(const json_t *c, const json_t *pv, const char *where,
         return err_wrap(e, "%s", where);
     }
     if (strcmp(rating_plan_currency(plan), cur) != 0) {
-        path_join(p, where, "plan.currency");
-        s = bad(e, ST_INVALID, p,
-                "\"%s\" differs from the contract's currency \"%s\"",
-                rating_plan_currency(plan), cur);
+        jpath_join(p, where, "plan.currency");
+        s = jpath_fail(e, ST_INVALID, p,
+                       "\"%s\" differs from the contract's currency \"%s\"",
+                       rating_plan_currency(plan), cur);
         rating_plan_destroy(plan);
         free(js);
         return s;
@@ -1309,19 +1303,20 @@ static status load_plan(loader *l, const json_t *c, const json_t *pv,
         (s = plan_weights(pv, where, w, e)) != ST_OK)
         goto out;
     if (clawback < verify) {
-        path_join(p, where, "clawback_s");
-        s = bad(e, ST_INVALID, p,
-                "must be at least verification_s (%lld): a verified result "
-                "can still be clawed back, never the other way round",
-                (long long)verify);
+        jpath_join(p, where, "clawback_s");
+        s = jpath_fail(
+            e, ST_INVALID, p,
+            "must be at least verification_s (%lld): a verified result "
+            "can still be clawed back, never the other way round",
+            (long long)verify);
         goto out;
     }
     if (!timestamp_valid(from)) {
-        path_join(p, where, "effective_from");
-        s = bad(e, ST_INVALID, p,
-                "must be a time such as \"2026-01-01T00:00:00Z\" or "
-                "\"2026-01-01T08:00:00+08:00\" (got \"%.40s\")",
-                from);
+        jpath_join(p, where, "effective_from");
+        s = jpath_fail(e, ST_INVALID, p,
+                       "must be a time such as \"2026-01-01T00:00:00Z\" or "
+                       "\"2026-01-01T08:00:00+08:00\" (got \"%.40s\")",
+                       from);
         goto out;
     }
     if ((s = plan_ai_party(l, pv, w[2], where, e)) != ST_OK ||
@@ -1344,12 +1339,13 @@ static status load_plan(loader *l, const json_t *c, const json_t *pv,
             goto out;
         if (db_rows(r) > 0) {
             if (!db_bool(r, 0, CLI_LOAD_PLAN_SAME_SAME)) {
-                path_join(p, where, "version");
-                s = bad(e, ST_CONFLICT, p,
-                        "plan version %lld of contract %s is immutable; add "
-                        "version %lld with a later effective_from",
-                        (long long)version, id,
-                        (long long)db_i64(r, 0, CLI_LOAD_PLAN_SAME_LATEST) + 1);
+                jpath_join(p, where, "version");
+                s = jpath_fail(
+                    e, ST_CONFLICT, p,
+                    "plan version %lld of contract %s is immutable; add "
+                    "version %lld with a later effective_from",
+                    (long long)version, id,
+                    (long long)db_i64(r, 0, CLI_LOAD_PLAN_SAME_LATEST) + 1);
             }
             goto out; /* the same version again: nothing to do */
         }
@@ -1362,8 +1358,8 @@ static status load_plan(loader *l, const json_t *c, const json_t *pv,
                         e)) != ST_OK)
             goto out;
         if (db_rows(r) > 0) {
-            path_join(p, where, "effective_from");
-            s = bad(
+            jpath_join(p, where, "effective_from");
+            s = jpath_fail(
                 e, ST_INVALID, p,
                 "version %lld from %s is out of order with version %s "
                 "from %s; later versions must take effect later",
@@ -1394,7 +1390,7 @@ static status load_plans(loader *l, const json_t *c, const char *where, err *e)
 
     if (seen == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
-    path_join(p, where, "plans");
+    jpath_join(p, where, "plans");
     for (size_t i = 0; s == ST_OK && i < json_array_size(arr); i++) {
         json_t *pv = NULL;
         int64_t v;
@@ -1406,10 +1402,10 @@ static status load_plans(loader *l, const json_t *c, const char *where, err *e)
             if (json_object_get(seen, key) != NULL) {
                 char r[PATH_MAX_LEN];
 
-                path_join(r, q, "version");
-                s = bad(e, ST_INVALID, r,
-                        "version %lld appears twice in this contract",
-                        (long long)v);
+                jpath_join(r, q, "version");
+                s = jpath_fail(e, ST_INVALID, r,
+                               "version %lld appears twice in this contract",
+                               (long long)v);
                 break;
             }
             if (json_object_set_new(seen, key, json_true()) != 0) {
@@ -1451,7 +1447,7 @@ static status load_contract_tax(const json_t *c, const char *where,
         *out = r;
         return ST_OK;
     }
-    path_join(p, where, "tax");
+    jpath_join(p, where, "tax");
     if ((s = jsonx_check(t, p, fields, NFIELDS(fields), e)) != ST_OK ||
         (s = text_member(t, "name", p, 32, &r.name, e)) != ST_OK ||
         (s = int_member(t, "rate_bps", p, 0, MONEY_BPS, 0, &r.rate_bps, e)) !=
@@ -1460,7 +1456,7 @@ static status load_contract_tax(const json_t *c, const char *where,
     if (jsonx_str(t, "rounding") != NULL) {
         if ((s = money_round_parse(jsonx_str(t, "rounding"), &mode, e)) !=
             ST_OK) {
-            path_join(q, p, "rounding");
+            jpath_join(q, p, "rounding");
             return err_wrap(e, "%s", q);
         }
         r.rounding = money_round_name(mode);
@@ -1503,34 +1499,35 @@ static status load_contract(loader *l, const json_t *c, const char *where,
         (s = load_contract_tax(c, where, &tax, e)) != ST_OK)
         goto out;
     if ((s = money_currency_check(jsonx_str(c, "currency"), e)) != ST_OK) {
-        path_join(p, where, "currency");
+        jpath_join(p, where, "currency");
         err_wrap(e, "%s", p);
         goto out;
     }
     tenant = jsonx_str(c, "tenant");
-    path_join(p, where, "tenant");
+    jpath_join(p, where, "tenant");
     s = must_exist(l, &cli_sql_tenant_known, tenant, p, "tenant",
                    "add it under \"tenants\"; run: twinline tenant list", e);
     if (s != ST_OK)
         goto out;
-    path_join(p, where, "pool");
+    jpath_join(p, where, "pool");
     s = must_exist(l, &cli_sql_pool_known, jsonx_str(c, "pool"), p, "pool",
                    "load the operator's file first", e);
     if (s != ST_OK)
         goto out;
     prices = json_object_get(c, "prices");
-    path_join(p, where, "prices");
+    jpath_join(p, where, "prices");
     if (json_object_size(prices) == 0) {
-        s = bad(e, ST_INVALID, p,
-                "must name at least one case type the contract covers");
+        s = jpath_fail(e, ST_INVALID, p,
+                       "must name at least one case type the contract covers");
         goto out;
     }
     json_object_foreach((json_t *)prices, ctype, pv)
     {
-        path_join(q, p, ctype);
+        jpath_join(q, p, ctype);
         if (!ids_token_valid(ctype)) {
-            s = bad(e, ST_INVALID, q,
-                    "case type must be 1-64 letters, digits, '_' or '-'");
+            s = jpath_fail(
+                e, ST_INVALID, q,
+                "case type must be 1-64 letters, digits, '_' or '-'");
             goto out;
         }
         if ((s = check_prices(l, tenant, ctype, pv, q, e)) != ST_OK)

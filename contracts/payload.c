@@ -1,17 +1,17 @@
 #include "payload.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ids.h"
+#include "jpath.h"
 #include "jsonx.h"
 #include "money.h"
 
 /* JSON paths label messages only, so a cut-off one is acceptable. */
-#define PATH_CAP 256
+#define PATH_CAP JPATH_MAX
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 typedef enum ptype {
@@ -57,32 +57,6 @@ typedef struct dec {
     bool customer;
     int nodes;
 } dec;
-
-static status fail(err *e, status s, const char *where, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static status fail(err *e, status s, const char *where, const char *fmt, ...)
-{
-    char msg[ERR_MSG_MAX];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return err_set(e, s, "%s: %s", where, msg);
-}
-
-static void path_join(char *dst, const char *base, const char *key)
-{
-    if (snprintf(dst, PATH_CAP, "%s.%s", base, key) >= PATH_CAP)
-        dst[PATH_CAP - 1] = '\0';
-}
-
-static void path_index(char *dst, const char *base, size_t i)
-{
-    if (snprintf(dst, PATH_CAP, "%s[%zu]", base, i) >= PATH_CAP)
-        dst[PATH_CAP - 1] = '\0';
-}
 
 static void node_free(pnode *n)
 {
@@ -147,8 +121,9 @@ static status decode_fields(dec *d, const json_t *fields, const char *path,
     status s = ST_OK;
 
     if (n == 0 || n > PAYLOAD_FIELDS_MAX)
-        return fail(e, ST_INVALID, path, "an object has 1..%d fields (got %zu)",
-                    PAYLOAD_FIELDS_MAX, n);
+        return jpath_fail(e, ST_INVALID, path,
+                          "an object has 1..%d fields (got %zu)",
+                          PAYLOAD_FIELDS_MAX, n);
     out->kids = calloc(n, sizeof(pnode));
     if (out->kids == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
@@ -156,11 +131,12 @@ static status decode_fields(dec *d, const json_t *fields, const char *path,
     {
         pnode *k = &out->kids[out->nkids];
 
-        path_join(p, path, key);
+        jpath_join(p, path, key);
         if (!ids_token_valid(key))
-            return fail(e, ST_INVALID, p,
-                        "a field name is 1-64 characters of letters, digits, "
-                        "'_' or '-'");
+            return jpath_fail(
+                e, ST_INVALID, p,
+                "a field name is 1-64 characters of letters, digits, "
+                "'_' or '-'");
         snprintf(k->name, sizeof(k->name), "%s", key);
         out->nkids++;
         s = decode_spec(d, v, p, depth, in_personal, in_array, k, e);
@@ -178,10 +154,10 @@ static status decode_values(const json_t *values, const char *path, pnode *out,
     char p[PATH_CAP];
     size_t n = json_array_size(values);
 
-    path_join(p, path, "values");
+    jpath_join(p, path, "values");
     if (n == 0 || n > PAYLOAD_VALUES_MAX)
-        return fail(e, ST_INVALID, p, "must list 1..%d strings (got %zu)",
-                    PAYLOAD_VALUES_MAX, n);
+        return jpath_fail(e, ST_INVALID, p, "must list 1..%d strings (got %zu)",
+                          PAYLOAD_VALUES_MAX, n);
     out->values = calloc(n, sizeof(char *));
     if (out->values == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
@@ -189,13 +165,14 @@ static status decode_values(const json_t *values, const char *path, pnode *out,
         const json_t *v = json_array_get(values, i);
         char q[PATH_CAP];
 
-        path_index(q, p, i);
+        jpath_index(q, p, i);
         if (!json_is_string(v))
-            return fail(e, ST_WRONG_TYPE, q, "must be a string");
+            return jpath_fail(e, ST_WRONG_TYPE, q, "must be a string");
         if ((int64_t)utf8_chars(json_string_value(v), json_string_length(v)) >
             out->max_length)
-            return fail(e, ST_INVALID, q, "is longer than max_length %lld",
-                        (long long)out->max_length);
+            return jpath_fail(e, ST_INVALID, q,
+                              "is longer than max_length %lld",
+                              (long long)out->max_length);
         out->values[i] = strdup(json_string_value(v));
         if (out->values[i] == NULL)
             return err_set(e, ST_NOMEM, "out of memory");
@@ -213,9 +190,9 @@ static status bounded(const json_t *spec, const char *key, const char *path,
     char p[PATH_CAP];
 
     if (jsonx_int(spec, key, &v) && (v < lo || v > hi)) {
-        path_join(p, path, key);
-        return fail(e, ST_INVALID, p, "must be %lld..%lld", (long long)lo,
-                    (long long)hi);
+        jpath_join(p, path, key);
+        return jpath_fail(e, ST_INVALID, p, "must be %lld..%lld", (long long)lo,
+                          (long long)hi);
     }
     *out = v;
     return ST_OK;
@@ -239,12 +216,12 @@ static status decode_type_members(dec *d, const json_t *spec, const char *path,
         out->has_min = jsonx_int(spec, "min", &out->min);
         out->has_max = jsonx_int(spec, "max", &out->max);
         if (out->has_min && out->has_max && out->min > out->max) {
-            path_join(p, path, "min");
-            s = fail(e, ST_INVALID, p, "is above max");
+            jpath_join(p, path, "min");
+            s = jpath_fail(e, ST_INVALID, p, "is above max");
         }
         break;
     case PT_OBJECT:
-        path_join(p, path, "fields");
+        jpath_join(p, path, "fields");
         s = decode_fields(d, json_object_get(spec, "fields"), p, depth + 1,
                           personal, in_array, out, e);
         break;
@@ -257,7 +234,7 @@ static status decode_type_members(dec *d, const json_t *spec, const char *path,
         if (out->kids == NULL)
             return err_set(e, ST_NOMEM, "out of memory");
         out->nkids = 1;
-        path_join(p, path, "items");
+        jpath_join(p, path, "items");
         s = decode_spec(d, json_object_get(spec, "items"), p, depth + 1,
                         personal, true, &out->kids[0], e);
         break;
@@ -290,31 +267,33 @@ static status decode_spec(dec *d, const json_t *spec, const char *path,
     int t;
 
     if (!json_is_object(spec))
-        return fail(e, ST_WRONG_TYPE, path,
-                    "must be an object such as {\"type\": \"string\"}");
+        return jpath_fail(e, ST_WRONG_TYPE, path,
+                          "must be an object such as {\"type\": \"string\"}");
     if (++d->nodes > PAYLOAD_NODES_MAX)
-        return fail(e, ST_INVALID, path, "a schema has at most %d fields",
-                    PAYLOAD_NODES_MAX);
+        return jpath_fail(e, ST_INVALID, path, "a schema has at most %d fields",
+                          PAYLOAD_NODES_MAX);
     if (depth > PAYLOAD_DEPTH_MAX)
-        return fail(e, ST_INVALID, path,
-                    "objects and arrays nest at most %d deep",
-                    PAYLOAD_DEPTH_MAX);
+        return jpath_fail(e, ST_INVALID, path,
+                          "objects and arrays nest at most %d deep",
+                          PAYLOAD_DEPTH_MAX);
     if (type == NULL)
-        return fail(e,
-                    json_object_get(spec, "type") == NULL ? ST_MISSING_FIELD
-                                                          : ST_WRONG_TYPE,
-                    path,
-                    "needs \"type\": one of string, int, amount_minor, "
-                    "date, bool, object, array");
+        return jpath_fail(e,
+                          json_object_get(spec, "type") == NULL
+                              ? ST_MISSING_FIELD
+                              : ST_WRONG_TYPE,
+                          path,
+                          "needs \"type\": one of string, int, amount_minor, "
+                          "date, bool, object, array");
     for (t = 0; type_names[t] != NULL; t++)
         if (strcmp(type_names[t], type) == 0)
             break;
     if (type_names[t] == NULL) {
-        path_join(p, path, "type");
-        return fail(e, ST_INVALID, p,
-                    "must be one of string, int, amount_minor, date, bool, "
-                    "object, array (got \"%.32s\")",
-                    type);
+        jpath_join(p, path, "type");
+        return jpath_fail(
+            e, ST_INVALID, p,
+            "must be one of string, int, amount_minor, date, bool, "
+            "object, array (got \"%.32s\")",
+            type);
     }
     out->type = (ptype)t;
     if ((s = jsonx_check(spec, path, members[t].fields, members[t].n, e)) !=
@@ -322,23 +301,24 @@ static status decode_spec(dec *d, const json_t *spec, const char *path,
         return s;
     desc = jsonx_str(spec, "description");
     if (desc != NULL && (desc[0] == '\0' || strlen(desc) > PAYLOAD_DESCRIPTION))
-        return fail(e, ST_INVALID, path, "description must be 1..%d bytes",
-                    PAYLOAD_DESCRIPTION);
+        return jpath_fail(e, ST_INVALID, path,
+                          "description must be 1..%d bytes",
+                          PAYLOAD_DESCRIPTION);
     out->required = required == NULL || json_is_true(required);
     if (personal != NULL) {
-        path_join(p, path, "personal");
+        jpath_join(p, path, "personal");
         if (d->customer)
-            return fail(e, ST_INVALID, p,
-                        "every field of the customer is personal; leave "
-                        "\"personal\" out");
+            return jpath_fail(e, ST_INVALID, p,
+                              "every field of the customer is personal; leave "
+                              "\"personal\" out");
         if (in_personal)
-            return fail(e, ST_INVALID, p,
-                        "a field inside a personal field is personal "
-                        "already; leave \"personal\" out");
+            return jpath_fail(e, ST_INVALID, p,
+                              "a field inside a personal field is personal "
+                              "already; leave \"personal\" out");
         if (in_array)
-            return fail(e, ST_INVALID, p,
-                        "mark the array itself personal: a part of its "
-                        "items cannot be sealed on its own");
+            return jpath_fail(e, ST_INVALID, p,
+                              "mark the array itself personal: a part of its "
+                              "items cannot be sealed on its own");
     }
     out->personal = d->customer || in_personal || json_is_true(personal);
     out->has_personal = out->personal;
@@ -357,8 +337,8 @@ status payload_schema_decode(const json_t *obj, const char *where,
     status s;
 
     if (!json_is_object(obj))
-        return fail(e, ST_WRONG_TYPE, where,
-                    "must be an object of field name -> spec");
+        return jpath_fail(e, ST_WRONG_TYPE, where,
+                          "must be an object of field name -> spec");
     ps = calloc(1, sizeof(*ps));
     if (ps == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
@@ -471,7 +451,7 @@ static status check_object(const chk *c, const pnode *n, const json_t *v,
                            "allows: %s",
                            key, path, c->case_type, names);
         }
-        path_join(p, path, key);
+        jpath_join(p, path, key);
         if ((s = check_value(c, k, m, p, e)) != ST_OK)
             return s;
     }
@@ -485,7 +465,7 @@ static status check_object(const chk *c, const pnode *n, const json_t *v,
                            "requires: %s",
                            path, c->case_type, names);
         }
-        path_join(p, path, n->kids[i].name);
+        jpath_join(p, path, n->kids[i].name);
         return err_set(e, ST_MISSING_FIELD, "%s is required by the %s playbook",
                        p, c->case_type);
     }
@@ -554,7 +534,7 @@ static status check_array(const chk *c, const pnode *n, const json_t *v,
         return err_set(e, ST_INVALID, "%s must hold at most %lld items", path,
                        (long long)n->max_items);
     for (size_t i = 0; i < json_array_size(v); i++) {
-        path_index(p, path, i);
+        jpath_index(p, path, i);
         if ((s = check_value(c, &n->kids[0], json_array_get(v, i), p, e)) !=
             ST_OK)
             return s;
@@ -742,7 +722,7 @@ static int personal_paths(const json_t *pers, const char *base, json_t *a)
         char p[PATH_CAP];
 
         if (base[0] != '\0')
-            path_join(p, base, key);
+            jpath_join(p, base, key);
         else
             snprintf(p, sizeof(p), "%s", key);
         /* A nested object of the sealed part holds personal fields of a

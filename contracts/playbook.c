@@ -1,12 +1,12 @@
 #include "playbook.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent_msg.h"
+#include "jpath.h"
 #include "jsonx.h"
 
 /* An offer carries a step's outcomes to the worker agent, whose decoder
@@ -22,7 +22,7 @@ _Static_assert(PB_STRING_FIELD_MAX <= AGENT_STRING_MAX,
 _Static_assert(PB_AMOUNT_MAX == 1000000000000000LL, "PB_AMOUNT_MAX is 10^15");
 
 /* JSON paths are short ("playbooks[2].steps[11].outcomes.x.fields.y"). */
-#define PATH_MAX_LEN 256
+#define PATH_MAX_LEN JPATH_MAX
 #define COUNT(a)     ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const char *const channel_names[PB_CHANNELS + 1] = {"voice", "chat",
@@ -81,34 +81,6 @@ const char *playbook_ai_name(pb_ai ai)
     return ai_names[ai];
 }
 
-/* "where: message" with status s. */
-static status fail(err *e, status s, const char *where, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static status fail(err *e, status s, const char *where, const char *fmt, ...)
-{
-    char msg[ERR_MSG_MAX];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return err_set(e, s, "%s: %s", where, msg);
-}
-
-/* Paths only label error messages, so a cut-off one is acceptable. */
-static void path_join(char *dst, const char *base, const char *key)
-{
-    if (snprintf(dst, PATH_MAX_LEN, "%s.%s", base, key) >= PATH_MAX_LEN)
-        dst[PATH_MAX_LEN - 1] = '\0';
-}
-
-static void path_index(char *dst, const char *base, size_t i)
-{
-    if (snprintf(dst, PATH_MAX_LEN, "%s[%zu]", base, i) >= PATH_MAX_LEN)
-        dst[PATH_MAX_LEN - 1] = '\0';
-}
-
 /* "<where>.steps[i]", or "steps[i]" for stored rows (where ""). */
 static void step_path(char *dst, const char *where, int i)
 {
@@ -151,10 +123,10 @@ static status enum_member(const json_t *obj, const char *key, const char *where,
     }
     i = index_of(v, set);
     if (i < 0) {
-        path_join(p, where, key);
+        jpath_join(p, where, key);
         join_set(allowed, sizeof(allowed), set);
-        return fail(e, ST_INVALID, p, "must be one of %s (got \"%.64s\")",
-                    allowed, v);
+        return jpath_fail(e, ST_INVALID, p, "must be one of %s (got \"%.64s\")",
+                          allowed, v);
     }
     *out = i;
     return ST_OK;
@@ -172,10 +144,10 @@ static status int_member(const json_t *obj, const char *key, const char *where,
         return ST_OK;
     }
     if (v < lo || v > hi) {
-        path_join(p, where, key);
-        return fail(e, ST_INVALID, p,
-                    "must be an integer %lld..%lld (got %lld)", (long long)lo,
-                    (long long)hi, (long long)v);
+        jpath_join(p, where, key);
+        return jpath_fail(e, ST_INVALID, p,
+                          "must be an integer %lld..%lld (got %lld)",
+                          (long long)lo, (long long)hi, (long long)v);
     }
     *out = (int)v;
     return ST_OK;
@@ -194,19 +166,20 @@ static status token_array(const json_t *arr, const char *where, int max,
     if (arr == NULL)
         return ST_OK;
     if (json_array_size(arr) > (size_t)max)
-        return fail(e, ST_INVALID, where, "at most %d %s (got %zu)", max, what,
-                    json_array_size(arr));
+        return jpath_fail(e, ST_INVALID, where, "at most %d %s (got %zu)", max,
+                          what, json_array_size(arr));
     json_array_foreach(arr, i, v)
     {
-        path_index(p, where, i);
+        jpath_index(p, where, i);
         if (!json_is_string(v) || !ids_token_valid(json_string_value(v)))
-            return fail(e, json_is_string(v) ? ST_INVALID : ST_WRONG_TYPE, p,
-                        "must be an identifier (1-64 letters, digits, '_' or "
-                        "'-')");
+            return jpath_fail(
+                e, json_is_string(v) ? ST_INVALID : ST_WRONG_TYPE, p,
+                "must be an identifier (1-64 letters, digits, '_' or "
+                "'-')");
         for (int j = 0; j < *n; j++)
             if (strcmp(out[j], json_string_value(v)) == 0)
-                return fail(e, ST_INVALID, p, "\"%s\" is listed twice",
-                            json_string_value(v));
+                return jpath_fail(e, ST_INVALID, p, "\"%s\" is listed twice",
+                                  json_string_value(v));
         snprintf(out[(*n)++], ID_MAX + 1, "%s", json_string_value(v));
     }
     return ST_OK;
@@ -222,19 +195,20 @@ static status decode_skills(const json_t *skills, const char *where,
     if (skills == NULL)
         return ST_OK;
     if (json_object_size(skills) > PB_MAX_SKILLS)
-        return fail(e, ST_INVALID, where,
-                    "at most %d skills per step (got %zu)", PB_MAX_SKILLS,
-                    json_object_size(skills));
+        return jpath_fail(e, ST_INVALID, where,
+                          "at most %d skills per step (got %zu)", PB_MAX_SKILLS,
+                          json_object_size(skills));
     json_object_foreach((json_t *)skills, k, v)
     {
-        path_join(p, where, k);
+        jpath_join(p, where, k);
         if (!ids_token_valid(k))
-            return fail(e, ST_INVALID, p,
-                        "name must be 1-64 letters, digits, '_' or '-'");
+            return jpath_fail(e, ST_INVALID, p,
+                              "name must be 1-64 letters, digits, '_' or '-'");
         if (!json_is_integer(v) || json_integer_value(v) < 0 ||
             json_integer_value(v) > PB_LEVEL_MAX)
-            return fail(e, json_is_integer(v) ? ST_INVALID : ST_WRONG_TYPE, p,
-                        "level must be an integer 0..%d", PB_LEVEL_MAX);
+            return jpath_fail(
+                e, json_is_integer(v) ? ST_INVALID : ST_WRONG_TYPE, p,
+                "level must be an integer 0..%d", PB_LEVEL_MAX);
         snprintf(st->skills[st->nskills].skill, ID_MAX + 1, "%s", k);
         st->skills[st->nskills++].level = (int)json_integer_value(v);
     }
@@ -251,18 +225,20 @@ static status decode_fields(const json_t *fields, const char *where,
 
     if (fields == NULL)
         return ST_OK;
-    path_join(p, where, "fields");
+    jpath_join(p, where, "fields");
     if (json_object_size(fields) > PB_MAX_FIELDS)
-        return fail(e, ST_INVALID, p, "at most %d fields per outcome (got %zu)",
-                    PB_MAX_FIELDS, json_object_size(fields));
+        return jpath_fail(e, ST_INVALID, p,
+                          "at most %d fields per outcome (got %zu)",
+                          PB_MAX_FIELDS, json_object_size(fields));
     json_object_foreach((json_t *)fields, fname, ft)
     {
         int t = -1;
 
-        path_join(r, p, fname);
+        jpath_join(r, p, fname);
         if (!ids_token_valid(fname))
-            return fail(e, ST_INVALID, r,
-                        "field name must be 1-64 letters, digits, '_' or '-'");
+            return jpath_fail(
+                e, ST_INVALID, r,
+                "field name must be 1-64 letters, digits, '_' or '-'");
         for (int i = 0; json_is_string(ft) && i < COUNT(field_types); i++)
             if (strcmp(field_types[i].name, json_string_value(ft)) == 0)
                 t = i;
@@ -275,8 +251,9 @@ static status decode_fields(const json_t *fields, const char *where,
                 used += (size_t)snprintf(allowed + used, sizeof(allowed) - used,
                                          "%s%s", i > 0 ? ", " : "",
                                          field_types[i].name);
-            return fail(e, json_is_string(ft) ? ST_INVALID : ST_WRONG_TYPE, r,
-                        "type must be one of %s", allowed);
+            return jpath_fail(e,
+                              json_is_string(ft) ? ST_INVALID : ST_WRONG_TYPE,
+                              r, "type must be one of %s", allowed);
         }
         snprintf(oc->fields[oc->nfields].name, ID_MAX + 1, "%s", fname);
         oc->fields[oc->nfields++].type = field_types[t].type;
@@ -333,14 +310,16 @@ static status decode_outcomes(const json_t *outcomes, const char *where,
     char q[PATH_MAX_LEN];
     status s;
 
-    path_join(p, where, "outcomes");
+    jpath_join(p, where, "outcomes");
     if (json_object_size(outcomes) == 0)
-        return fail(e, ST_INVALID, p,
-                    "must list at least one outcome code the step may end "
-                    "with");
+        return jpath_fail(
+            e, ST_INVALID, p,
+            "must list at least one outcome code the step may end "
+            "with");
     if (json_object_size(outcomes) > PB_MAX_OUTCOMES)
-        return fail(e, ST_INVALID, p, "at most %d outcomes per step (got %zu)",
-                    PB_MAX_OUTCOMES, json_object_size(outcomes));
+        return jpath_fail(e, ST_INVALID, p,
+                          "at most %d outcomes per step (got %zu)",
+                          PB_MAX_OUTCOMES, json_object_size(outcomes));
     st->outcomes = calloc(json_object_size(outcomes), sizeof(pb_outcome));
     if (st->outcomes == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
@@ -348,14 +327,15 @@ static status decode_outcomes(const json_t *outcomes, const char *where,
     {
         pb_outcome *oc = &st->outcomes[st->noutcomes];
 
-        path_join(q, p, code);
+        jpath_join(q, p, code);
         if (!ids_token_valid(code))
-            return fail(e, ST_INVALID, q,
-                        "outcome code must be 1-64 letters, digits, '_' or "
-                        "'-'");
+            return jpath_fail(
+                e, ST_INVALID, q,
+                "outcome code must be 1-64 letters, digits, '_' or "
+                "'-'");
         if (!json_is_object(def))
-            return fail(e, ST_WRONG_TYPE, q,
-                        "must be an object such as {\"billable\": true}");
+            return jpath_fail(e, ST_WRONG_TYPE, q,
+                              "must be an object such as {\"billable\": true}");
         if ((s = jsonx_check(def, q, outcome_fields, COUNT(outcome_fields),
                              e)) != ST_OK ||
             (s = decode_fields(json_object_get(def, "fields"), q, oc, e)) !=
@@ -384,9 +364,9 @@ static status decode_ring(const json_t *g, const char *where, int prev,
     status s;
 
     if (!json_is_object(g))
-        return fail(e, ST_WRONG_TYPE, where,
-                    "must be an object such as {\"after_seconds\": 60, "
-                    "\"lower_by\": 1}");
+        return jpath_fail(e, ST_WRONG_TYPE, where,
+                          "must be an object such as {\"after_seconds\": 60, "
+                          "\"lower_by\": 1}");
     memset(out, 0, sizeof(*out));
     if ((s = jsonx_check(g, where, fields, COUNT(fields), e)) != ST_OK ||
         (s = int_member(g, "after_seconds", where, 0, PB_RING_AFTER_MAX, 0,
@@ -397,11 +377,11 @@ static status decode_ring(const json_t *g, const char *where, int prev,
                         0, &out->priority_boost, e)) != ST_OK)
         return s;
     if (out->after_seconds <= prev) {
-        path_join(p, where, "after_seconds");
-        return fail(e, ST_INVALID, p,
-                    "must be above the previous ring's %d: rings are in "
-                    "increasing after_seconds",
-                    prev);
+        jpath_join(p, where, "after_seconds");
+        return jpath_fail(e, ST_INVALID, p,
+                          "must be above the previous ring's %d: rings are in "
+                          "increasing after_seconds",
+                          prev);
     }
     out->assist = json_is_true(json_object_get(g, "assist"));
     if (jsonx_str(g, "overflow_pool") != NULL)
@@ -426,13 +406,13 @@ static status decode_routing(const json_t *obj, const char *where, pb_step *st,
         return s;
     snprintf(st->licence, sizeof(st->licence), "%s",
              licence != NULL ? licence : "");
-    path_join(p, where, "rings");
+    jpath_join(p, where, "rings");
     if (json_array_size(rings) > PB_MAX_RINGS)
-        return fail(e, ST_INVALID, p, "at most %d rings (got %zu)",
-                    PB_MAX_RINGS, json_array_size(rings));
+        return jpath_fail(e, ST_INVALID, p, "at most %d rings (got %zu)",
+                          PB_MAX_RINGS, json_array_size(rings));
     st->nrings = 0;
     for (size_t i = 0; i < json_array_size(rings); i++) {
-        path_index(q, p, i);
+        jpath_index(q, p, i);
         if ((s = decode_ring(json_array_get(rings, i), q, prev, &st->rings[i],
                              e)) != ST_OK) {
             st->nrings = 0;
@@ -442,12 +422,12 @@ static status decode_routing(const json_t *obj, const char *where, pb_step *st,
         st->nrings = (int)i + 1;
     }
     if (st->ttl_seconds > 0 && prev >= st->ttl_seconds) {
-        path_join(q, where, "ttl_seconds");
+        jpath_join(q, where, "ttl_seconds");
         st->nrings = 0;
-        return fail(e, ST_INVALID, q,
-                    "%d ends the step before its last ring (after %d "
-                    "seconds) could start",
-                    st->ttl_seconds, prev);
+        return jpath_fail(e, ST_INVALID, q,
+                          "%d ends the step before its last ring (after %d "
+                          "seconds) could start",
+                          st->ttl_seconds, prev);
     }
     return ST_OK;
 }
@@ -463,7 +443,7 @@ static status decode_step(const json_t *obj, const char *where, pb_step *st,
     status s;
 
     if (!json_is_object(obj))
-        return fail(e, ST_WRONG_TYPE, where, "must be an object");
+        return jpath_fail(e, ST_WRONG_TYPE, where, "must be an object");
     if ((s = jsonx_check(obj, where, step_fields, COUNT(step_fields), e)) !=
             ST_OK ||
         (s = enum_member(obj, "channel", where, channel_names, -1, &st->channel,
@@ -477,21 +457,21 @@ static status decode_step(const json_t *obj, const char *where, pb_step *st,
         return s;
     snprintf(st->key, sizeof(st->key), "%s", jsonx_str(obj, "key"));
     st->ai = (pb_ai)ai;
-    path_join(p, where, "skills");
+    jpath_join(p, where, "skills");
     if ((s = decode_skills(json_object_get(obj, "skills"), p, st, e)) != ST_OK)
         return s;
-    path_join(p, where, "after");
+    jpath_join(p, where, "after");
     if ((s = token_array(after, p, PB_MAX_AFTER, "steps to come after",
                          st->after_names, &st->nafter, e)) != ST_OK)
         return s;
-    path_join(p, where, "when");
+    jpath_join(p, where, "when");
     if ((s = token_array(when, p, PB_MAX_WHEN, "outcome codes", st->when,
                          &st->nwhen, e)) != ST_OK)
         return s;
     if (st->nwhen > 0 && st->nafter == 0)
-        return fail(e, ST_INVALID, p,
-                    "needs \"after\": a condition tests the outcome of a "
-                    "step this one comes after");
+        return jpath_fail(e, ST_INVALID, p,
+                          "needs \"after\": a condition tests the outcome of a "
+                          "step this one comes after");
     if ((s = decode_outcomes(json_object_get(obj, "outcomes"), where, st, e)) !=
         ST_OK)
         return s;
@@ -516,10 +496,10 @@ static status append_step(playbook *pb, const json_t *obj, const char *where,
     status s;
 
     if (pb->nsteps >= PB_MAX_STEPS)
-        return fail(e, ST_INVALID, where,
-                    "a playbook has at most %d steps (docs/config.md, "
-                    "\"Limits\")",
-                    PB_MAX_STEPS);
+        return jpath_fail(e, ST_INVALID, where,
+                          "a playbook has at most %d steps (docs/config.md, "
+                          "\"Limits\")",
+                          PB_MAX_STEPS);
     if (pb->nsteps == pb->cap_steps) {
         int ncap = pb->cap_steps > 0 ? pb->cap_steps * 2 : 4;
         pb_step *n;
@@ -536,8 +516,9 @@ static status append_step(playbook *pb, const json_t *obj, const char *where,
     memset(st, 0, sizeof(*st));
     s = decode_step(obj, where, st, e);
     if (s == ST_OK && playbook_step_index(pb, st->key) >= 0) {
-        path_join(p, where, "key");
-        s = fail(e, ST_INVALID, p, "step \"%s\" is defined twice", st->key);
+        jpath_join(p, where, "key");
+        s = jpath_fail(e, ST_INVALID, p, "step \"%s\" is defined twice",
+                       st->key);
     }
     if (s != ST_OK) {
         step_free(st);
@@ -598,19 +579,21 @@ static status check_graph(playbook *pb, const char *where, err *e)
         pb_step *st = &pb->steps[i];
 
         step_path(sp, where, i);
-        path_join(p, sp, "after");
+        jpath_join(p, sp, "after");
         for (int k = 0; k < st->nafter; k++) {
             int idx = playbook_step_index(pb, st->after_names[k]);
 
-            path_index(q, p, (size_t)k);
+            jpath_index(q, p, (size_t)k);
             if (idx < 0)
-                return fail(e, ST_INVALID, q,
-                            "no step \"%s\" in this playbook; \"after\" names "
-                            "keys of other steps",
-                            st->after_names[k]);
+                return jpath_fail(
+                    e, ST_INVALID, q,
+                    "no step \"%s\" in this playbook; \"after\" names "
+                    "keys of other steps",
+                    st->after_names[k]);
             if (idx == i)
-                return fail(e, ST_INVALID, q,
-                            "step \"%s\" cannot come after itself", st->key);
+                return jpath_fail(e, ST_INVALID, q,
+                                  "step \"%s\" cannot come after itself",
+                                  st->key);
             st->after[k] = idx;
         }
     }
@@ -618,14 +601,14 @@ static status check_graph(playbook *pb, const char *where, err *e)
         const pb_step *st = &pb->steps[i];
 
         step_path(sp, where, i);
-        path_join(p, sp, "when");
+        jpath_join(p, sp, "when");
         for (int k = 0; k < st->nwhen; k++)
             if (!when_known(pb, st, st->when[k])) {
-                path_index(q, p, (size_t)k);
-                return fail(e, ST_INVALID, q,
-                            "\"%s\" is not an outcome of any step in "
-                            "\"after\"",
-                            st->when[k]);
+                jpath_index(q, p, (size_t)k);
+                return jpath_fail(e, ST_INVALID, q,
+                                  "\"%s\" is not an outcome of any step in "
+                                  "\"after\"",
+                                  st->when[k]);
             }
     }
     for (int i = 0; i < pb->nsteps; i++) {
@@ -634,11 +617,11 @@ static status check_graph(playbook *pb, const char *where, err *e)
 
         if (c >= 0) {
             step_path(sp, where, from);
-            path_join(p, sp, "after");
-            return fail(e, ST_INVALID, p,
-                        "\"%s\" after \"%s\" closes a cycle; steps must "
-                        "form a graph without loops",
-                        pb->steps[from].key, pb->steps[c].key);
+            jpath_join(p, sp, "after");
+            return jpath_fail(e, ST_INVALID, p,
+                              "\"%s\" after \"%s\" closes a cycle; steps must "
+                              "form a graph without loops",
+                              pb->steps[from].key, pb->steps[c].key);
         }
     }
     return ST_OK;
@@ -659,20 +642,22 @@ status playbook_decode(const json_t *doc, const char *where, playbook **out,
     status s;
 
     if (!json_is_object(doc))
-        return fail(e, ST_WRONG_TYPE, where, "must be an object");
+        return jpath_fail(e, ST_WRONG_TYPE, where, "must be an object");
     if ((s = jsonx_check(doc, where, fields, COUNT(fields), e)) != ST_OK)
         return s;
     name = jsonx_str(doc, "name");
     if (name[0] == '\0' || strlen(name) > PB_NAME_MAX) {
-        path_join(p, where, "name");
-        return fail(e, ST_INVALID, p, "must be 1..%d characters", PB_NAME_MAX);
+        jpath_join(p, where, "name");
+        return jpath_fail(e, ST_INVALID, p, "must be 1..%d characters",
+                          PB_NAME_MAX);
     }
-    path_join(p, where, "steps");
+    jpath_join(p, where, "steps");
     if (json_array_size(steps) == 0 || json_array_size(steps) > PB_MAX_STEPS)
-        return fail(e, ST_INVALID, p,
-                    "must hold 1..%d steps (got %zu); %d is the limit of a "
-                    "playbook (docs/config.md, \"Limits\")",
-                    PB_MAX_STEPS, json_array_size(steps), PB_MAX_STEPS);
+        return jpath_fail(
+            e, ST_INVALID, p,
+            "must hold 1..%d steps (got %zu); %d is the limit of a "
+            "playbook (docs/config.md, \"Limits\")",
+            PB_MAX_STEPS, json_array_size(steps), PB_MAX_STEPS);
     pb = calloc(1, sizeof(*pb));
     if (pb == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
@@ -680,18 +665,18 @@ status playbook_decode(const json_t *doc, const char *where, playbook **out,
     snprintf(pb->case_type, sizeof(pb->case_type), "%s",
              jsonx_str(doc, "case_type"));
     for (size_t i = 0; i < json_array_size(steps); i++) {
-        path_index(sp, p, i);
+        jpath_index(sp, p, i);
         if ((s = append_step(pb, json_array_get(steps, i), sp, e)) != ST_OK)
             goto out;
     }
     s = check_graph(pb, where, e);
     if (s == ST_OK && json_object_get(doc, "payload") != NULL) {
-        path_join(p, where, "payload");
+        jpath_join(p, where, "payload");
         s = payload_schema_decode(json_object_get(doc, "payload"), p, false,
                                   &pb->payload, e);
     }
     if (s == ST_OK && json_object_get(doc, "customer") != NULL) {
-        path_join(p, where, "customer");
+        jpath_join(p, where, "customer");
         s = payload_schema_decode(json_object_get(doc, "customer"), p, true,
                                   &pb->customer, e);
     }
@@ -852,16 +837,17 @@ status playbook_step_routing(playbook *pb, int step, const char *licence,
         return err_set(e, ST_NOMEM, "out of memory");
     if (licence != NULL && licence[0] != '\0') {
         if (!ids_token_valid(licence))
-            s = fail(e, ST_INVALID, where,
-                     "licence must be 1-64 characters of letters, digits, "
-                     "'_' or '-'");
+            s = jpath_fail(
+                e, ST_INVALID, where,
+                "licence must be 1-64 characters of letters, digits, "
+                "'_' or '-'");
         else if (json_object_set_new(obj, "licence", json_string(licence)) != 0)
             s = err_set(e, ST_NOMEM, "out of memory");
     }
     if (s == ST_OK && rings_json != NULL && rings_json[0] != '\0') {
         s = set_column(obj, "rings", rings_json, where, e);
         if (s == ST_OK && !json_is_array(json_object_get(obj, "rings")))
-            s = fail(e, ST_INVALID, where, "rings must be an array");
+            s = jpath_fail(e, ST_INVALID, where, "rings must be an array");
     }
     if (s == ST_OK && ttl_seconds > 0 &&
         json_object_set_new(obj, "ttl_seconds", json_integer(ttl_seconds)) != 0)
