@@ -144,6 +144,7 @@ static int http_status(status st)
         return 422;
     case ST_STALE:
     case ST_CONFLICT:
+    case ST_DEACTIVATED:
         return 409;
     case ST_UNAVAILABLE:
         return 503;

@@ -921,6 +921,42 @@ status agent_notice_session_encode(const char *old_session,
     return finish(v, out, len, e);
 }
 
+/* At most cap - 1 bytes of src into dst, cut before a UTF-8 sequence
+ * rather than inside one. */
+static void utf8_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+status agent_notice_signout_encode(const char *session, const char *reason,
+                                   const char *note, char **out, size_t *len,
+                                   err *e)
+{
+    char cut[AGENT_NOTE_MAX + 1];
+    json_t *v;
+
+    if (reason == NULL || !ids_token_valid(reason))
+        return err_set(e, ST_INVALID,
+                       "a notice's reason is an identifier, not \"%.80s\"",
+                       reason != NULL ? reason : "");
+    if (session != NULL && session[0] != '\0' && !ids_token_valid(session))
+        return err_set(e, ST_INVALID, "a session id must be an identifier");
+    utf8_copy(cut, sizeof(cut), note != NULL ? note : "");
+    v = json_pack("{s:s, s:s, s:s}", "type", "signed_out", "reason", reason,
+                  "note", cut);
+    if (v != NULL && session != NULL && session[0] != '\0')
+        json_object_set_new(v, "session_id", json_string(session));
+    return finish(v, out, len, e);
+}
+
 status agent_notice_parse(const char *buf, size_t len, agent_notice *out,
                           err *e)
 {
@@ -941,7 +977,16 @@ status agent_notice_parse(const char *buf, size_t len, agent_notice *out,
     r.type = strcmp(type, "rescinded") == 0 ? AGENT_NOTICE_RESCINDED
              : strcmp(type, "session_replaced") == 0
                  ? AGENT_NOTICE_SESSION_REPLACED
-                 : AGENT_NOTICE_OTHER;
+             : strcmp(type, "signed_out") == 0 ? AGENT_NOTICE_SIGNED_OUT
+                                               : AGENT_NOTICE_OTHER;
+    if (r.type == AGENT_NOTICE_SIGNED_OUT) {
+        const char *sid = jsonx_str(o, "session_id");
+        const char *note = jsonx_str(o, "note");
+
+        if (sid != NULL && ids_token_valid(sid))
+            snprintf(r.session_id, sizeof(r.session_id), "%s", sid);
+        utf8_copy(r.note, sizeof(r.note), note != NULL ? note : "");
+    }
     if (r.type == AGENT_NOTICE_SESSION_REPLACED) {
         s = notice_session_read(o, &r, e);
         if (s != ST_OK)

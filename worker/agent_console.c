@@ -649,6 +649,22 @@ void agent_console_notice(agent_console *c, const char *buf, size_t len,
         sign_out(c, why);
         return;
     }
+    if (n.type == AGENT_NOTICE_SIGNED_OUT) {
+        char why[AGENT_CONSOLE_LINE_MAX];
+
+        /* A notice for the session before this one is not ours. */
+        if (c->has_signin && n.session_id[0] != '\0' &&
+            strcmp(n.session_id, c->signin.id) != 0)
+            return;
+        snprintf(why, sizeof(why),
+                 "Your operator %s worker %s (%s); its tasks went back to "
+                 "the queue.",
+                 strcmp(n.reason, "deactivated") == 0 ? "deactivated"
+                                                      : "signed out",
+                 c->worker, n.note[0] != '\0' ? n.note : n.reason);
+        sign_out(c, why);
+        return;
+    }
     if (n.type != AGENT_NOTICE_RESCINDED ||
         (it = agent_session_find(c->session, n.reservation_id)) == NULL)
         return;
