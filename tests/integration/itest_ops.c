@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_ops.h"
 #include "harness.h"
 #include "tl_test.h"
 
@@ -456,6 +457,71 @@ static void test_cancel(void **state)
     harness_world_down(&w);
 }
 
+static int run(world *w, char **argv)
+{
+    int argc = 0;
+
+    while (argv[argc] != NULL)
+        argc++;
+    return argv[0][0] == 't' ? cmd_task(argc, argv, &w->f.cfg)
+                             : cmd_ops_worker(argc, argv, &w->f.cfg);
+}
+
+/* The command line sends the same requests: done is 0, a refusal 1, a
+ * usage error 2 (and nothing sent). */
+static void test_cli(void **state)
+{
+    world w;
+    json_t *offer;
+    int64_t task;
+    char tbuf[24];
+
+    (void)state;
+    world_up(&w, "ops_cli");
+    {
+        char *deact[] = {"worker",   "deactivate", "wb",
+                         "--reason", "sick",       NULL};
+        char *noreason[] = {"worker", "logout", "wa", NULL};
+        char *theirs[] = {"worker", "logout",   "wx", "--operator",
+                          "op1",    "--reason", "x",  NULL};
+        char *act[] = {"worker", "activate", "wb", "--reason", "well", NULL};
+
+        assert_int_equal(run(&w, deact), 0);
+        assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM workers"
+                                           " WHERE id = 'wb' AND NOT active"),
+                         1);
+        assert_int_equal(run(&w, noreason), 2);
+        assert_int_equal(run(&w, theirs), 1);
+        assert_int_equal(run(&w, act), 0);
+        assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM workers"
+                                           " WHERE NOT active"),
+                         0);
+    }
+    online(&w, "wa");
+    submit(&w, "LN-1");
+    offer = inbox_next(&w.offers[WA], 5000);
+    assert_non_null(offer);
+    json_decref(offer);
+    task = fixture_i64(&w.f, "SELECT id FROM tasks WHERE step = 'contact'");
+    snprintf(tbuf, sizeof(tbuf), "%lld", (long long)task);
+    {
+        /* Two operators: a task command must say which. */
+        char *which[] = {"task", "cancel", tbuf, "--reason", "dup", NULL};
+        char *cancel[] = {"task", "cancel",   tbuf,  "--operator",
+                          "op1",  "--reason", "dup", NULL};
+
+        assert_int_equal(run(&w, which), 1);
+        assert_int_equal(run(&w, cancel), 0);
+    }
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM tasks WHERE"
+                                       " state = 'canceled' AND"
+                                       " cancel_reason = 'dup'"),
+                     1);
+    assert_int_equal(audits(&w, "worker.deactivate"), 1);
+    assert_int_equal(audits(&w, "task.cancel"), 1);
+    harness_world_down(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_worker_refusals),
         cmocka_unit_test(test_reassign),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
