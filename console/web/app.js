@@ -205,12 +205,21 @@ function renderWorkers() {
     const occ = el("span", { class: "bar" });
     occ.style.width = Math.min(60, Math.round((w.occupancy_permille || 0) * 60 / 1000)) + "px";
     const task = w.tasks.length ? w.tasks[0] : null;
-    const prio = task ? el("button", { onclick: () => raisePriority(task.task_id) }, "raise") : "";
-    return el("tr", {}, td(w.id + " " + w.name), td(w.pool), td(w.kind),
-              el("td", { class: "state-" + w.state }, w.state), td(dur(w.in_state_s === null ? null : w.in_state_s * 1000), "num"),
+    const prio = task ? el("button", { class: "raise", "data-task": String(task.task_id),
+                                       onclick: () => raisePriority(task.task_id) }, "raise") : "";
+    // A deactivated worker stays so whatever the live figures say of it.
+    const st = w.active === false ? "deactivated" : w.state;
+    const acts = el("td", { class: "actions" },
+      w.active === false
+        ? el("button", { class: "activate", onclick: () => workerAction(w.id, "activate") }, "activate")
+        : el("button", { class: "deactivate", onclick: () => workerAction(w.id, "deactivate") }, "deactivate"),
+      w.presence !== "offline"
+        ? el("button", { class: "logout", onclick: () => workerAction(w.id, "logout") }, "log out") : null);
+    return el("tr", { "data-worker": w.id }, td(w.id + " " + w.name), td(w.pool), td(w.kind),
+              el("td", { class: "state state-" + st }, st), td(dur(w.in_state_s === null ? null : w.in_state_s * 1000), "num"),
               el("td", {}, el("span", { class: "barbox" }, occ), pm(w.occupancy_permille)),
               td(task ? "#" + task.task_id + " " + task.step + " (case " + task.case_id + ")" : "–"),
-              td(w.tasks_today, "num"), td(pm(w.ai_share_permille), "num"), el("td", {}, prio));
+              td(w.tasks_today, "num"), td(pm(w.ai_share_permille), "num"), el("td", {}, prio), acts);
   });
   fill($("workers").tBodies[0], rows);
   $("kpi-online").textContent = online;
@@ -222,6 +231,18 @@ async function raisePriority(taskId) {
   try {
     await api("/api/v1/ops/tasks/" + taskId + "/priority", { method: "POST", body: { priority: 9, reason } });
   } catch (e) { window.alert(e.message); }
+}
+
+// Deactivate, activate or log out a worker, with the reason the audit
+// trail keeps; the list is read again so the page shows what the
+// dispatcher did.
+async function workerAction(workerId, verb) {
+  const reason = window.prompt("Reason to " + (verb === "logout" ? "log out" : verb) + " worker " + workerId + ":");
+  if (!reason) return;
+  try {
+    await api("/api/v1/ops/workers/" + encodeURIComponent(workerId) + "/" + verb, { method: "POST", body: { reason } });
+  } catch (e) { window.alert(e.message); }
+  await refreshWorkers();
 }
 
 async function refreshAlerts() {
