@@ -69,6 +69,7 @@ static const route routes[] = {
     {"GET", "/api/v1/ops/forecast", AUTH_OPERATOR, ops_forecast},
     {"GET", "/api/v1/ops/alerts", AUTH_OPERATOR, ops_alerts},
     {"GET", "/api/v1/ops/audit", AUTH_OPERATOR, ops_audit},
+    {"GET", "/api/v1/ops/callups", AUTH_OPERATOR, ops_callups},
     {"GET", "/api/v1/ops/stream", AUTH_OPERATOR, ops_stream},
     {"GET", "/api/v1/ops/webhook", AUTH_OPERATOR, hook_get},
     {"PUT", "/api/v1/ops/webhook", AUTH_OPERATOR, hook_put},

@@ -129,6 +129,7 @@ void ops_worker_skills(const api_req *a, console_http_reply *rep);
 void ops_worker_pool(const api_req *a, console_http_reply *rep);
 void ops_task_reassign(const api_req *a, console_http_reply *rep);
 void ops_task_cancel(const api_req *a, console_http_reply *rep);
+void ops_callups(const api_req *a, console_http_reply *rep);
 void hook_get(const api_req *a, console_http_reply *rep);
 void hook_put(const api_req *a, console_http_reply *rep);
 void hook_delete(const api_req *a, console_http_reply *rep);

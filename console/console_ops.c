@@ -522,6 +522,22 @@ void ops_audit(const api_req *a, console_http_reply *rep)
     api_run_doc(a, &console_sql_ops_audit, params, "audit", NULL, rep);
 }
 
+void ops_callups(const api_req *a, console_http_reply *rep)
+{
+    static const char *const allowed[] = {"limit", NULL};
+    long limit;
+    char lim[24];
+    const char *params[2];
+
+    if (!api_query_allowed(a, allowed, rep) ||
+        !api_query_int(a, "limit", 1, 1000, 100, &limit, rep))
+        return;
+    snprintf(lim, sizeof(lim), "%ld", limit);
+    params[0] = a->who.owner;
+    params[1] = lim;
+    api_run_doc(a, &console_sql_ops_callups, params, "callups", NULL, rep);
+}
+
 /* YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z, as PostgreSQL reads it. */
 static bool time_valid(const char *s)
 {

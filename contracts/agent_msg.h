@@ -112,6 +112,8 @@ typedef enum agent_notice_type {
     AGENT_NOTICE_RESCINDED,
     AGENT_NOTICE_SESSION_REPLACED, /* another session signed the worker in */
     AGENT_NOTICE_SIGNED_OUT,       /* an operator signed the worker out */
+    AGENT_NOTICE_CALLUP,           /* the operator calls an on-call worker in */
+    AGENT_NOTICE_CALLUP_RELEASE,   /* ... and sends it off shift again */
     AGENT_NOTICE_OTHER /* a type this agent does not know; ignore it */
 } agent_notice_type;
 
@@ -134,8 +136,36 @@ typedef struct agent_notice {
     bool has_by;                 /* session_replaced: who replaced it ... */
     agent_signin by;             /* ... (absent: an agent without session) */
     char by_since[AGENT_SINCE_MAX + 1]; /* ... since when (UTC), or "" */
-    char note[AGENT_NOTE_MAX + 1];      /* signed_out: the operator's reason */
+    char note[AGENT_NOTE_MAX + 1];      /* signed_out, callup*: the reason */
+    int64_t callup_id;                  /* callup, callup_release */
+    char pool[ID_MAX + 1];              /* callup: the pool and skill ... */
+    char skill[ID_MAX + 1];             /* ... the worker is called for */
+    int64_t deadline_ms;                /* callup: answer before (Unix ms) */
 } agent_notice;
+
+/* A worker's answer to a call-up (<p>.agent.<worker>.callup). */
+typedef struct agent_callup_answer {
+    int64_t callup_id;
+    bool accept;
+} agent_callup_answer;
+
+/* {"callup_id": N, "answer": "accept" | "decline"}. */
+status agent_msg_callup_encode(const agent_callup_answer *a, char **out,
+                               size_t *len, err *e);
+status agent_msg_callup_decode(const char *buf, size_t len,
+                               agent_callup_answer *out, err *e);
+
+/* {"type": "callup", "callup_id": N, "pool": P, "skill": S,
+ * "deadline_ms": T, "note": reason}: the operator invites the worker to
+ * come online; it answers before T with agent_msg_callup_encode. */
+status agent_notice_callup_encode(int64_t callup_id, const char *pool,
+                                  const char *skill, int64_t deadline_ms,
+                                  const char *note, char **out, size_t *len,
+                                  err *e);
+/* {"type": "callup_release", "callup_id": N, "note": reason}: the queue
+ * shrank; the worker may go offline (it holds no task). */
+status agent_notice_callup_release_encode(int64_t callup_id, const char *note,
+                                          char **out, size_t *len, err *e);
 
 /* A decoded reply to any agent request. */
 typedef struct agent_reply {

@@ -17,6 +17,8 @@ static const char *const verb_names[OPS_VERB_COUNT] = {
     [OPS_WORKER_POOL] = "worker.pool",
     [OPS_TASK_REASSIGN] = "task.reassign",
     [OPS_TASK_CANCEL] = "task.cancel",
+    [OPS_CALLUP_INVITE] = "callup.invite",
+    [OPS_CALLUP_RELEASE] = "callup.release",
 };
 
 const char *ops_verb_name(ops_verb v)
@@ -130,6 +132,11 @@ status ops_msg_decode(ops_verb v, const char *buf, size_t len, ops_req *out,
                                         {"reason", JF_STRING, true}};
     static const jfield cancel_f[] = {{"task_id", JF_INT, true},
                                       {"reason", JF_STRING, true}};
+    static const jfield invite_f[] = {
+        {"worker", JF_TOKEN, true}, {"pool", JF_TOKEN, true},
+        {"skill", JF_TOKEN, true},  {"required", JF_INT, true},
+        {"online", JF_INT, true},   {"answer_s", JF_INT, false},
+        {"reason", JF_STRING, true}};
     const jfield *f = worker_f;
     int nf = NFIELDS(worker_f);
     json_t *root = NULL;
@@ -150,6 +157,9 @@ status ops_msg_decode(ops_verb v, const char *buf, size_t len, ops_req *out,
         break;
     case OPS_TASK_CANCEL:
         f = cancel_f, nf = NFIELDS(cancel_f);
+        break;
+    case OPS_CALLUP_INVITE:
+        f = invite_f, nf = NFIELDS(invite_f);
         break;
     default:
         break;
@@ -182,8 +192,26 @@ status ops_msg_decode(ops_verb v, const char *buf, size_t len, ops_req *out,
     } else {
         snprintf(r.worker, sizeof(r.worker), "%s", jsonx_str(root, "worker"));
     }
-    if (v == OPS_WORKER_POOL)
+    if (v == OPS_WORKER_POOL || v == OPS_CALLUP_INVITE)
         snprintf(r.pool, sizeof(r.pool), "%s", jsonx_str(root, "pool"));
+    if (v == OPS_CALLUP_INVITE) {
+        int64_t req = -1, onl = -1, ans = 120;
+
+        snprintf(r.skill, sizeof(r.skill), "%s", jsonx_str(root, "skill"));
+        (void)jsonx_int(root, "required", &req);
+        (void)jsonx_int(root, "online", &onl);
+        (void)jsonx_int(root, "answer_s", &ans);
+        if (req < 0 || req > 100000 || onl < 0 || onl > 100000 || ans < 10 ||
+            ans > 3600) {
+            s = err_set(e, ST_INVALID,
+                        "request.required and online must be from 0 to "
+                        "100000, answer_s from 10 to 3600");
+            goto out;
+        }
+        r.required = (int)req;
+        r.online = (int)onl;
+        r.answer_s = (int)ans;
+    }
     if (v == OPS_WORKER_SKILLS)
         s = skills_read(json_object_get(root, "skills"), &r, e);
     if (s == ST_OK)
@@ -209,8 +237,14 @@ static json_t *req_json(const ops_req *r)
     } else {
         json_object_set_new(v, "worker", json_string(r->worker));
     }
-    if (r->verb == OPS_WORKER_POOL)
+    if (r->verb == OPS_WORKER_POOL || r->verb == OPS_CALLUP_INVITE)
         json_object_set_new(v, "pool", json_string(r->pool));
+    if (r->verb == OPS_CALLUP_INVITE) {
+        json_object_set_new(v, "skill", json_string(r->skill));
+        json_object_set_new(v, "required", json_integer(r->required));
+        json_object_set_new(v, "online", json_integer(r->online));
+        json_object_set_new(v, "answer_s", json_integer(r->answer_s));
+    }
     if (r->verb == OPS_WORKER_SKILLS) {
         json_t *sk = json_object();
 
@@ -248,8 +282,16 @@ status ops_msg_encode(const ops_req *r, char **out, size_t *len, err *e)
                                   : !ids_token_valid(r->worker))
         return err_set(e, ST_INVALID, "%s needs a %s", ops_verb_name(r->verb),
                        ops_verb_is_task(r->verb) ? "task id > 0" : "worker id");
-    if (r->verb == OPS_WORKER_POOL && !ids_token_valid(r->pool))
-        return err_set(e, ST_INVALID, "worker.pool needs a pool id");
+    if ((r->verb == OPS_WORKER_POOL || r->verb == OPS_CALLUP_INVITE) &&
+        !ids_token_valid(r->pool))
+        return err_set(e, ST_INVALID, "%s needs a pool id",
+                       ops_verb_name(r->verb));
+    if (r->verb == OPS_CALLUP_INVITE &&
+        (!ids_token_valid(r->skill) || r->answer_s < 10 || r->answer_s > 3600 ||
+         r->required < 0 || r->online < 0))
+        return err_set(e, ST_INVALID,
+                       "callup.invite needs a skill, answer_s from 10 to "
+                       "3600 and figures >= 0");
     for (int i = 0; i < r->nskills; i++)
         if (!ids_token_valid(r->skills[i].skill) || r->skills[i].level < 0 ||
             r->skills[i].level > OPS_LEVEL_MAX || r->skills[i].ai_level < 0 ||
@@ -271,6 +313,8 @@ static void result_add(json_t *v, const ops_req *r, const ops_result *res)
         json_object_set_new(v, "pool", json_string(res->pool));
     if (r->verb == OPS_TASK_REASSIGN && r->worker[0] != '\0')
         json_object_set_new(v, "offered_to", json_string(r->worker));
+    if (res->callup_id > 0)
+        json_object_set_new(v, "callup_id", json_integer(res->callup_id));
 }
 
 status ops_msg_reply(const ops_req *r, const ops_result *res, char **out,
@@ -334,6 +378,7 @@ status ops_msg_reply_decode(const char *buf, size_t len, ops_reply *out, err *e)
     out->changed = json_is_true(json_object_get(root, "changed"));
     if (jsonx_int(root, "released", &n))
         out->released = (int)n;
+    (void)jsonx_int(root, "callup_id", &out->callup_id);
     json_decref(root);
     return ST_OK;
 }

@@ -1,7 +1,8 @@
 /*
  * The operator's actions on workers and tasks (docs/protocol.md,
  * "Operator requests"): <p>.ops.<operator>.worker.deactivate, .activate,
- * .logout, .skills, .pool and .task.reassign, .cancel. The dispatcher
+ * .logout, .skills, .pool, .task.reassign, .cancel and the elastic
+ * call-up's .callup.invite and .callup.release. The dispatcher
  * decodes them, the console and the CLI encode them; the reply and the
  * audit record's details are written here too, so the three agree.
  *
@@ -33,6 +34,8 @@ typedef enum ops_verb {
     OPS_WORKER_POOL,
     OPS_TASK_REASSIGN,
     OPS_TASK_CANCEL,
+    OPS_CALLUP_INVITE,  /* invite an on-call worker (the console's call-up) */
+    OPS_CALLUP_RELEASE, /* send a called-up worker off shift again */
     OPS_VERB_COUNT
 } ops_verb;
 
@@ -58,6 +61,10 @@ typedef struct ops_req {
     char pool[ID_MAX + 1];   /* worker.pool: the new pool */
     int nskills;             /* worker.skills: the complete new set */
     ops_skill skills[OPS_SKILLS_MAX];
+    char skill[ID_MAX + 1]; /* callup.invite: the skill called for */
+    int required;           /* callup.invite: the staffing figure ... */
+    int online;             /* ... and the workers online that decided it */
+    int answer_s;           /* callup.invite: time to answer, 10..3600 */
     char reason[OPS_REASON_MAX + 1];
 } ops_req;
 
@@ -78,6 +85,7 @@ typedef struct ops_result {
                           "pending", "canceled", ...), or NULL */
     int released;      /* offers and tasks taken back from workers */
     const char *pool;  /* worker.pool: the pool now, else NULL */
+    int64_t callup_id; /* callup.*: the call-up, else 0 */
 } ops_result;
 
 /* {"ok": true, "action": ..., "worker"/"task_id": ..., "changed": ...,
@@ -99,6 +107,7 @@ typedef struct ops_reply {
     bool changed;
     char state[32];
     int released;
+    int64_t callup_id;
 } ops_reply;
 
 status ops_msg_reply_decode(const char *buf, size_t len, ops_reply *out,

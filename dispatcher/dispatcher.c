@@ -13,6 +13,7 @@
 
 #include "accept.h"
 #include "admin_api.h"
+#include "callup.h"
 #include "case_api.h"
 #include "clock.h"
 #include "complete.h"
@@ -108,11 +109,14 @@ static const route_entry routes[] = {
     {SUBJECTS_OPS, "worker.pool", dsp_ops_action},
     {SUBJECTS_OPS, "task.reassign", dsp_ops_action},
     {SUBJECTS_OPS, "task.cancel", dsp_ops_action},
+    {SUBJECTS_OPS, "callup.invite", dsp_callup_ops},
+    {SUBJECTS_OPS, "callup.release", dsp_callup_ops},
     {SUBJECTS_ADMIN, SUBJECTS_IDENTITY_REVOKED, dsp_admin_revoked},
     {SUBJECTS_AGENT, SUBJECTS_PRESENCE, dsp_presence},
     {SUBJECTS_AGENT, SUBJECTS_HEARTBEAT, dsp_heartbeat},
     {SUBJECTS_AGENT, SUBJECTS_REJECT, dsp_reject},
     {SUBJECTS_AGENT, SUBJECTS_FEEDBACK, dsp_feedback},
+    {SUBJECTS_AGENT, SUBJECTS_CALLUP, dsp_callup_answer},
     {SUBJECTS_AGENT, SUBJECTS_ACCEPT, dsp_accept},
     {SUBJECTS_AGENT, SUBJECTS_COMPLETE, dsp_complete},
 };

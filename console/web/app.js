@@ -80,8 +80,10 @@ async function signIn(key) {
     startStream();
     refreshWorkers();
     refreshAlerts();
+    refreshCallups();
     setInterval(refreshWorkers, 10000);
     setInterval(refreshAlerts, 10000);
+    setInterval(refreshCallups, 5000);
     loadPools();
   } catch (e) {
     sessionStorage.removeItem("tl_key");
@@ -158,7 +160,7 @@ function onEvent(ev, msg) {
     renderWorkers();
     // The current tasks change faster than the periodic list: fetch it
     // again with the figures, at most every two seconds.
-    if (Date.now() - (state.workersAt || 0) > 2000) refreshWorkers();
+    if (Date.now() - (state.workersAt || 0) > 2000) { refreshWorkers(); refreshCallups(); }
   } else if (ev === "alert") {
     refreshAlerts();
   }
@@ -243,6 +245,21 @@ async function workerAction(workerId, verb) {
     await api("/api/v1/ops/workers/" + encodeURIComponent(workerId) + "/" + verb, { method: "POST", body: { reason } });
   } catch (e) { window.alert(e.message); }
   await refreshWorkers();
+}
+
+// The elastic call-ups: who was invited and why, the answer, the release.
+async function refreshCallups() {
+  let list;
+  try {
+    list = (await api("/api/v1/ops/callups?limit=20")).callups;
+  } catch (e) { return; }
+  const t = (v) => v ? new Date(v).toLocaleTimeString() : "";
+  fill($("callups"), list.map((c) =>
+    el("li", { class: "callup callup-" + c.state, "data-callup": String(c.id) },
+       c.worker + " " + c.state + " (pool " + c.pool + ", " + c.skill + "): invited " + t(c.invited_at) +
+       (c.answered_at ? ", answered " + t(c.answered_at) : "") +
+       (c.released_at ? ", released " + t(c.released_at) + ": " + c.release_reason : "") +
+       " — " + c.reason)));
 }
 
 async function refreshAlerts() {
