@@ -137,6 +137,8 @@ int main(int argc, char **argv)
     so.kbs = (const assist_kb *const *)kbs;
     so.nkbs = opt.nkbs;
     so.confidence_floor = opt.confidence_floor;
+    so.standby = (const char *const *)opt.workers + opt.standby_from;
+    so.nstandby = opt.nstandby;
     if (agent_sim_start(&sim, &so, &e) != ST_OK) {
         fprintf(stderr, "twinline-agent: %s\n", e.msg);
         goto out;
