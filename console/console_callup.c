@@ -23,7 +23,6 @@
 typedef struct surplus {
     char pool[ID_MAX + 1];
     char skill[ID_MAX + 1];
-    char channel[16];
     int64_t since_us; /* 0: no surplus */
 } surplus;
 
@@ -51,14 +50,13 @@ void console_callup_destroy(console_callup *cu)
 }
 
 static surplus *timer_of(console_callup *cu, const char *pool,
-                         const char *skill, const char *channel)
+                         const char *skill)
 {
     surplus *t;
 
     for (int i = 0; i < cu->ntimers; i++) {
         t = &cu->timers[i];
-        if (strcmp(t->pool, pool) == 0 && strcmp(t->skill, skill) == 0 &&
-            strcmp(t->channel, channel) == 0)
+        if (strcmp(t->pool, pool) == 0 && strcmp(t->skill, skill) == 0)
             return t;
     }
     if (cu->ntimers == TIMERS_MAX)
@@ -66,7 +64,6 @@ static surplus *timer_of(console_callup *cu, const char *pool,
     t = &cu->timers[cu->ntimers++];
     snprintf(t->pool, sizeof(t->pool), "%s", pool);
     snprintf(t->skill, sizeof(t->skill), "%s", skill);
-    snprintf(t->channel, sizeof(t->channel), "%s", channel);
     t->since_us = 0;
     return t;
 }
@@ -227,23 +224,41 @@ status console_callup_step(console_callup *cu, db *d, bus *b,
 
     snprintf(wbuf, sizeof(wbuf), "%d", cu->o.window_s);
     s = db_run(d, &console_sql_callup_queues, params, &r, e);
-    for (int i = 0; s == ST_OK && i < db_rows(r); i++) {
+    /* A call-up is for a pool and skill, whatever the channel: the rows
+     * of one (pool, skill) are adjacent, and the figure is the largest
+     * any of its channels needs (the row i that needs it speaks for
+     * them). */
+    for (int i = 0, j; s == ST_OK && i < db_rows(r); i = j) {
+        const char *pool = db_val(r, i, CONSOLE_CALLUP_QUEUES_POOL_ID);
+        const char *skill = db_val(r, i, CONSOLE_CALLUP_QUEUES_SKILL);
         int online = (int)db_i64(r, i, CONSOLE_CALLUP_QUEUES_ONLINE);
         int pending = (int)db_i64(r, i, CONSOLE_CALLUP_QUEUES_INVITED);
         int accepted = (int)db_i64(r, i, CONSOLE_CALLUP_QUEUES_ACCEPTED);
-        surplus *t = timer_of(cu, db_val(r, i, CONSOLE_CALLUP_QUEUES_POOL_ID),
-                              db_val(r, i, CONSOLE_CALLUP_QUEUES_SKILL),
-                              db_val(r, i, CONSOLE_CALLUP_QUEUES_CHANNEL));
+        surplus *t = timer_of(cu, pool, skill);
         double arrivals = 0;
-        int required = required_of(cu, r, i, &arrivals), k;
+        int required = -1, at = i, k;
 
+        for (j = i;
+             j < db_rows(r) &&
+             strcmp(db_val(r, j, CONSOLE_CALLUP_QUEUES_POOL_ID), pool) == 0 &&
+             strcmp(db_val(r, j, CONSOLE_CALLUP_QUEUES_SKILL), skill) == 0;
+             j++) {
+            double a = 0;
+            int need = required_of(cu, r, j, &a);
+
+            if (need > required) {
+                required = need;
+                arrivals = a;
+                at = j;
+            }
+        }
         /* Invite when the figure exceeds who is online or coming; release
          * only when one fewer would still meet it, and only once that has
          * lasted hold_s: between the two the pool is left as it is. */
         if (required > online + pending) {
             if (t != NULL)
                 t->since_us = 0;
-            k = invite(cu, d, b, prefix, r, i, required, online,
+            k = invite(cu, d, b, prefix, r, at, required, online,
                        required - online - pending, arrivals, e);
             if (k < 0)
                 s = e->code;
@@ -253,7 +268,7 @@ status console_callup_step(console_callup *cu, db *d, bus *b,
             if (t->since_us == 0) {
                 t->since_us = now;
             } else if (now - t->since_us >= (int64_t)cu->o.hold_s * 1000000) {
-                k = release(cu, d, b, prefix, r, i, required, online, e);
+                k = release(cu, d, b, prefix, r, at, required, online, e);
                 if (k < 0)
                     s = e->code;
                 nr += k > 0 ? k : 0;

@@ -1,6 +1,7 @@
 -- At most $3 on-call workers of pool $1 to invite for skill $2: active,
 -- offline, holding the skill, without an open call-up and not having
--- declined or let one expire in the last 10 minutes; who earned least
+-- declined, let one expire or been released in the last 10 minutes (so a
+-- worker is not called back and forth); who earned least
 -- this month (its worker and handoff shares of billed outcomes) first.
 -- columns: worker_id, earned_minor
 SELECT w.id AS worker_id,
@@ -16,6 +17,8 @@ SELECT w.id AS worker_id,
    AND NOT EXISTS (SELECT 1 FROM callups c WHERE c.worker_id = w.id
                       AND (c.state IN ('invited', 'accepted')
                            OR (c.state IN ('declined', 'expired')
-                               AND c.invited_at > now() - interval '10 minutes')))
+                               AND c.invited_at > now() - interval '10 minutes')
+                           OR (c.state = 'released'
+                               AND c.released_at > now() - interval '10 minutes')))
  ORDER BY earned_minor, w.id
  LIMIT $3::int
