@@ -14,6 +14,7 @@
 #include "cmd_identity.h"
 #include "cmd_list.h"
 #include "cmd_load.h"
+#include "cmd_ops.h"
 #include "cmd_report.h"
 #include "db.h"
 #include "ids.h"
@@ -197,6 +198,8 @@ int cmd_tenant(int argc, char **argv, const config *cfg)
 static const char worker_usage[] =
     "usage: twinline worker list [--pool POOL] [--kind human|ai]\n"
     "                            [--except ID,...] [--ids]\n"
+    "       twinline worker (deactivate | activate | logout | pool) ...\n"
+    "                       (twinline worker deactivate --help)\n"
     "\n"
     "List workers with pool, presence, skills (\"legal:1(ai 3)\" is level 1,\n"
     "3 with the AI skill pack) and capacity per channel.\n"
@@ -217,8 +220,12 @@ int cmd_worker(int argc, char **argv, const config *cfg)
     cli_args a;
     db *d = NULL;
     err e = {0};
-    int rc =
-        cli_args_parse(argc, argv, 1, cfg, opts, 4, NULL, worker_usage, &a);
+    int rc;
+
+    /* The actions on a worker (cmd_ops.h) have their own options. */
+    if (argc > 1 && cmd_ops_is_worker_verb(argv[1]))
+        return cmd_ops_worker(argc, argv, cfg);
+    rc = cli_args_parse(argc, argv, 1, cfg, opts, 4, NULL, worker_usage, &a);
 
     if (rc != 0)
         return rc;

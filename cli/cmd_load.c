@@ -772,7 +772,8 @@ static status load_worker(loader *l, const json_t *w, const char *where, err *e)
         {"name", JF_STRING, true},      {"kind", JF_STRING, false},
         {"languages", JF_ARRAY, false}, {"quality", JF_INT, false},
         {"skills", JF_OBJECT, false},   {"ai_skills", JF_OBJECT, false},
-        {"capacity", JF_OBJECT, true},  {"licences", JF_ARRAY, false}};
+        {"capacity", JF_OBJECT, true},  {"licences", JF_ARRAY, false},
+        {"on_call", JF_BOOL, false}};
     json_t *empty = json_object();
     json_t *no_langs = json_array();
     const json_t *skills, *ai, *langs;
@@ -834,8 +835,14 @@ static status load_worker(loader *l, const json_t *w, const char *where, err *e)
     }
     {
         const char *id = jsonx_str(w, "id");
-        const char *wp[6] = {id,       jsonx_str(w, "pool"),     name, kind,
-                             langs_js, db_i64_str(qbuf, quality)};
+        const char *wp[7] = {
+            id,
+            jsonx_str(w, "pool"),
+            name,
+            kind,
+            langs_js,
+            db_i64_str(qbuf, quality),
+            json_is_true(json_object_get(w, "on_call")) ? "true" : "false"};
         const char *sp[2] = {id, skills_js};
         const char *cp[2] = {id, cap_js};
 

@@ -7,6 +7,7 @@
 #include "cmd_identity.h"
 #include "cmd_invoice.h"
 #include "cmd_keys.h"
+#include "cmd_ops.h"
 #include "cmd_statement.h"
 #include "cmd_stats.h"
 #include "feed.h"
@@ -15,7 +16,11 @@ static const cli_command commands[] = {
     {"migrate", "apply schema migrations to the database", cmd_migrate},
     {"load", "load tenants, workers, playbooks, contracts from JSON", cmd_load},
     {"tenant", "tenant list", cmd_tenant},
-    {"worker", "worker list [--pool P] [--ids]", cmd_worker},
+    {"worker",
+     "worker list | deactivate | activate | logout | pool: workers and the "
+     "operator's actions",
+     cmd_worker},
+    {"task", "task reassign | cancel TASK_ID --reason TEXT", cmd_task},
     {"playbook", "playbook list | playbook show TENANT CASE_TYPE",
      cmd_playbook},
     {"case", "case submit | show | reopen | complaint | erase", cmd_case},

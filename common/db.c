@@ -7,7 +7,9 @@
 
 #include <libpq-fe.h>
 
-#define DB_MAX_PREPARED 256
+#define DB_MAX_PREPARED                                                        \
+    1024 /* every statement of the project fits (itest_sql prepares all on one \
+            connection) */
 
 struct db {
     PGconn *conn;

@@ -30,6 +30,8 @@
     X(ST_NOT_YOURS, "not_yours", "reservation belongs to another worker")      \
     X(ST_SESSION_CONFLICT, "session_conflict",                                 \
       "the worker is signed in by another session")                            \
+    X(ST_DEACTIVATED, "deactivated",                                           \
+      "the worker is deactivated by its operator")                             \
     X(ST_CONFLICT, "conflict", "conflicts with stored data")                   \
     X(ST_DB, "db_error", "database error")                                     \
     X(ST_BUS, "bus_error", "messaging error")                                  \

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "console_alerts.h"
+#include "console_callup.h"
 #include "console_hooks.h"
 #include "console_int.h"
 #include "console_live.h"
@@ -31,6 +32,10 @@ void console_opts_default(console_opts *o)
     o->hook_attempts = 12;
     o->hook_timeout_ms = 5000;
     o->background = true;
+    o->callup_ms = 5000;
+    o->callup_window_s = 900;
+    o->callup_hold_s = 120;
+    o->callup_answer_s = 120;
 }
 
 /* Sleep up to ms, returning early when the console stops. */
@@ -68,8 +73,14 @@ static void *bg_main(void *arg)
     console *c = arg;
     db *d = NULL;
     bool leader = false, inited = false;
-    int64_t next_rollup = 0;
+    int64_t next_rollup = 0, next_callup = 0;
+    console_callup *cu = NULL;
+    console_callup_opts co = {c->o.callup_window_s, c->o.callup_hold_s,
+                              c->o.callup_answer_s, c->o.request_timeout_ms};
     err e = {0};
+
+    if (c->o.callup_ms > 0 && console_callup_create(&cu, &co, &e) != ST_OK)
+        log_warn("console", "call-up off: %s", e.msg);
 
     while (!atomic_load(&c->stop)) {
         status st = ST_OK;
@@ -108,6 +119,11 @@ static void *bg_main(void *arg)
                           rolled, changes);
             next_rollup = clock_mono_us() + (int64_t)c->o.rollup_ms * 1000;
         }
+        if (st == ST_OK && cu != NULL && clock_mono_us() >= next_callup) {
+            st = console_callup_step(cu, d, c->bus, c->cfg.prefix, NULL, NULL,
+                                     &e);
+            next_callup = clock_mono_us() + (int64_t)c->o.callup_ms * 1000;
+        }
         if (st != ST_OK) {
             log_warn("console", "background: %s", e.msg);
             if (st == ST_UNAVAILABLE) {
@@ -119,6 +135,7 @@ static void *bg_main(void *arg)
         }
         nap(c, c->o.sample_ms);
     }
+    console_callup_destroy(cu);
     db_close(d);
     return NULL;
 }

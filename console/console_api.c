@@ -45,17 +45,19 @@ static const route routes[] = {
     {"PUT", "/api/v1/ops/pools/{}/settings", AUTH_OPERATOR, ops_pool_settings},
     {"GET", "/api/v1/ops/workers", AUTH_OPERATOR, ops_workers},
     {"GET", "/api/v1/ops/workers/{}", AUTH_OPERATOR, ops_worker},
-    {"POST", "/api/v1/ops/workers/{}/activate", AUTH_OPERATOR, ops_not_yet},
-    {"POST", "/api/v1/ops/workers/{}/deactivate", AUTH_OPERATOR, ops_not_yet},
-    {"POST", "/api/v1/ops/workers/{}/logout", AUTH_OPERATOR, ops_not_yet},
-    {"PUT", "/api/v1/ops/workers/{}/skills", AUTH_OPERATOR, ops_not_yet},
-    {"PUT", "/api/v1/ops/workers/{}/pool", AUTH_OPERATOR, ops_not_yet},
+    {"POST", "/api/v1/ops/workers/{}/activate", AUTH_OPERATOR,
+     ops_worker_activate},
+    {"POST", "/api/v1/ops/workers/{}/deactivate", AUTH_OPERATOR,
+     ops_worker_deactivate},
+    {"POST", "/api/v1/ops/workers/{}/logout", AUTH_OPERATOR, ops_worker_logout},
+    {"PUT", "/api/v1/ops/workers/{}/skills", AUTH_OPERATOR, ops_worker_skills},
+    {"PUT", "/api/v1/ops/workers/{}/pool", AUTH_OPERATOR, ops_worker_pool},
     {"GET", "/api/v1/ops/skills", AUTH_OPERATOR, ops_skills},
     {"GET", "/api/v1/ops/presence", AUTH_OPERATOR, ops_presence},
     {"GET", "/api/v1/ops/tasks", AUTH_OPERATOR, ops_tasks},
     {"POST", "/api/v1/ops/tasks/{}/priority", AUTH_OPERATOR, ops_task_priority},
-    {"POST", "/api/v1/ops/tasks/{}/reassign", AUTH_OPERATOR, ops_not_yet},
-    {"POST", "/api/v1/ops/tasks/{}/cancel", AUTH_OPERATOR, ops_not_yet},
+    {"POST", "/api/v1/ops/tasks/{}/reassign", AUTH_OPERATOR, ops_task_reassign},
+    {"POST", "/api/v1/ops/tasks/{}/cancel", AUTH_OPERATOR, ops_task_cancel},
     {"GET", "/api/v1/ops/cases/{}", AUTH_OPERATOR, ops_case},
     {"GET", "/api/v1/ops/queues", AUTH_OPERATOR, ops_queues},
     {"GET", "/api/v1/ops/fairness", AUTH_OPERATOR, ops_fairness},
@@ -67,6 +69,7 @@ static const route routes[] = {
     {"GET", "/api/v1/ops/forecast", AUTH_OPERATOR, ops_forecast},
     {"GET", "/api/v1/ops/alerts", AUTH_OPERATOR, ops_alerts},
     {"GET", "/api/v1/ops/audit", AUTH_OPERATOR, ops_audit},
+    {"GET", "/api/v1/ops/callups", AUTH_OPERATOR, ops_callups},
     {"GET", "/api/v1/ops/stream", AUTH_OPERATOR, ops_stream},
     {"GET", "/api/v1/ops/webhook", AUTH_OPERATOR, hook_get},
     {"PUT", "/api/v1/ops/webhook", AUTH_OPERATOR, hook_put},
@@ -144,6 +147,7 @@ static int http_status(status st)
         return 422;
     case ST_STALE:
     case ST_CONFLICT:
+    case ST_DEACTIVATED:
         return 409;
     case ST_UNAVAILABLE:
         return 503;

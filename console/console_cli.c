@@ -59,8 +59,16 @@ static void usage(FILE *f)
             "(default 6)\n"
             "  --hook-base-ms N      first webhook retry after N ms, doubling "
             "(default 1000)\n"
-            "  --no-background       serve only: no rollup, samples, alerts "
-            "or webhooks\n"
+            "  --callup-ms N         elastic call-up rounds every N ms "
+            "(default 5000; 0: off)\n"
+            "  --callup-window-s N   arrival rate over the last N s "
+            "(default 900)\n"
+            "  --callup-hold-s N     release a called-up worker after N s "
+            "of surplus\n"
+            "                        (default 120)\n"
+            "  --no-background       serve only: no rollup, samples, alerts, "
+            "webhooks\n"
+            "                        or call-ups\n"
             "  -h, --help            this text\n",
             config_flags_help);
 }
@@ -298,6 +306,17 @@ int console_cli_main(int argc, char **argv, FILE *out, FILE *errs)
             target = &o.silent_s;
         } else if (strcmp(a, "--hook-base-ms") == 0) {
             target = &o.hook_base_ms;
+        } else if (strcmp(a, "--callup-ms") == 0) {
+            target = &o.callup_ms;
+            lo = 0;
+        } else if (strcmp(a, "--callup-window-s") == 0) {
+            target = &o.callup_window_s;
+            lo = 10;
+            hi = 86400;
+        } else if (strcmp(a, "--callup-hold-s") == 0) {
+            target = &o.callup_hold_s;
+            lo = 0;
+            hi = 86400;
         }
         if (target == NULL) {
             fprintf(errs, "twinline-console: unknown option %s (see --help)\n",

@@ -338,17 +338,99 @@ out:
     json_decref(j);
 }
 
-/*
- * Actions that need handlers the dispatcher does not have yet. The
- * routes exist so the API's shape is fixed; docs/http.md gives the ops
- * subject and body each one will send.
- */
-void ops_not_yet(const api_req *a, console_http_reply *rep)
+/* The reason every action carries, 1 to 500 bytes; replies otherwise. */
+static bool reason_ok(const char *reason, console_http_reply *rep)
 {
-    (void)a;
-    api_reply_code(rep, 501, "not_implemented",
-                   "this action needs a dispatcher handler that does not "
-                   "exist yet (docs/http.md, \"Actions\")");
+    if (reason == NULL || strlen(reason) < 1 || strlen(reason) > 500) {
+        api_reply_error(rep, ST_INVALID, "reason must be 1 to 500 characters");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * An action on the worker or task in the path, sent as the dispatcher's
+ * request <p>.ops.<operator>.<verb>: the body's fields (fields, with
+ * reason) and the path's worker (worker.*) or task_id (task.*). The
+ * dispatcher checks the worker or task is the operator's and answers
+ * with protocol.md's codes, passed on as they are.
+ */
+static void ops_forward(const api_req *a, const char *verb,
+                        const jfield *fields, int n, console_http_reply *rep)
+{
+    bool task = strncmp(verb, "task.", 5) == 0;
+    int64_t task_id = 0;
+    json_t *j, *req = NULL;
+    const char *reason;
+
+    if (!api_query_allowed(a, no_query, rep) ||
+        (task && !path_id(a, 0, &task_id, rep)))
+        return;
+    j = body_object(a, fields, n, rep);
+    if (j == NULL)
+        return;
+    reason = jsonx_str(j, "reason");
+    if (!reason_ok(reason, rep))
+        goto out;
+    req = json_deep_copy(j);
+    if (req == NULL) {
+        api_reply_error(rep, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    if (task)
+        json_object_set_new(req, "task_id", json_integer((json_int_t)task_id));
+    else
+        json_object_set_new(req, "worker", json_string(a->path[0]));
+    ops_action(a, verb, verb, a->path[0], reason, req, rep);
+out:
+    json_decref(req);
+    json_decref(j);
+}
+
+static const jfield reason_only[] = {{"reason", JF_STRING, true}};
+
+void ops_worker_deactivate(const api_req *a, console_http_reply *rep)
+{
+    ops_forward(a, "worker.deactivate", reason_only, 1, rep);
+}
+
+void ops_worker_activate(const api_req *a, console_http_reply *rep)
+{
+    ops_forward(a, "worker.activate", reason_only, 1, rep);
+}
+
+void ops_worker_logout(const api_req *a, console_http_reply *rep)
+{
+    ops_forward(a, "worker.logout", reason_only, 1, rep);
+}
+
+void ops_worker_skills(const api_req *a, console_http_reply *rep)
+{
+    static const jfield f[] = {{"skills", JF_OBJECT, true},
+                               {"reason", JF_STRING, true}};
+
+    ops_forward(a, "worker.skills", f, 2, rep);
+}
+
+void ops_worker_pool(const api_req *a, console_http_reply *rep)
+{
+    static const jfield f[] = {{"pool", JF_TOKEN, true},
+                               {"reason", JF_STRING, true}};
+
+    ops_forward(a, "worker.pool", f, 2, rep);
+}
+
+void ops_task_reassign(const api_req *a, console_http_reply *rep)
+{
+    static const jfield f[] = {{"worker", JF_ANY, false},
+                               {"reason", JF_STRING, true}};
+
+    ops_forward(a, "task.reassign", f, 2, rep);
+}
+
+void ops_task_cancel(const api_req *a, console_http_reply *rep)
+{
+    ops_forward(a, "task.cancel", reason_only, 1, rep);
 }
 
 void ops_case(const api_req *a, console_http_reply *rep)
@@ -438,6 +520,22 @@ void ops_audit(const api_req *a, console_http_reply *rep)
     params[0] = a->who.owner;
     params[1] = lim;
     api_run_doc(a, &console_sql_ops_audit, params, "audit", NULL, rep);
+}
+
+void ops_callups(const api_req *a, console_http_reply *rep)
+{
+    static const char *const allowed[] = {"limit", NULL};
+    long limit;
+    char lim[24];
+    const char *params[2];
+
+    if (!api_query_allowed(a, allowed, rep) ||
+        !api_query_int(a, "limit", 1, 1000, 100, &limit, rep))
+        return;
+    snprintf(lim, sizeof(lim), "%ld", limit);
+    params[0] = a->who.owner;
+    params[1] = lim;
+    api_run_doc(a, &console_sql_ops_callups, params, "callups", NULL, rep);
 }
 
 /* YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z, as PostgreSQL reads it. */

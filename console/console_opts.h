@@ -27,6 +27,11 @@ typedef struct console_opts {
     int hook_attempts;      /* attempts before a delivery fails (12) */
     int hook_timeout_ms;    /* one webhook POST (5000) */
     bool background;        /* run rollup, samples, alerts, webhooks (true) */
+    int callup_ms;          /* elastic call-up rounds (5000; 0: none) */
+    int callup_window_s;    /* arrivals counted over this window (900) */
+    int callup_hold_s;      /* a surplus lasts this long before a release
+                               (120) */
+    int callup_answer_s;    /* an invitation's time to answer (120) */
 } console_opts;
 
 #endif

@@ -976,6 +976,110 @@ status agent_notice_session_encode(const char *old_session,
     return finish(v, out, len, e);
 }
 
+/* At most cap - 1 bytes of src into dst, cut before a UTF-8 sequence
+ * rather than inside one. */
+static void utf8_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+status agent_notice_signout_encode(const char *session, const char *reason,
+                                   const char *note, char **out, size_t *len,
+                                   err *e)
+{
+    char cut[AGENT_NOTE_MAX + 1];
+    json_t *v;
+
+    if (reason == NULL || !ids_token_valid(reason))
+        return err_set(e, ST_INVALID,
+                       "a notice's reason is an identifier, not \"%.80s\"",
+                       reason != NULL ? reason : "");
+    if (session != NULL && session[0] != '\0' && !ids_token_valid(session))
+        return err_set(e, ST_INVALID, "a session id must be an identifier");
+    utf8_copy(cut, sizeof(cut), note != NULL ? note : "");
+    v = json_pack("{s:s, s:s, s:s}", "type", "signed_out", "reason", reason,
+                  "note", cut);
+    if (v != NULL && session != NULL && session[0] != '\0')
+        json_object_set_new(v, "session_id", json_string(session));
+    return finish(v, out, len, e);
+}
+
+status agent_notice_callup_encode(int64_t callup_id, const char *pool,
+                                  const char *skill, int64_t deadline_ms,
+                                  const char *note, char **out, size_t *len,
+                                  err *e)
+{
+    char cut[AGENT_NOTE_MAX + 1];
+
+    if (callup_id < 1 || !ids_token_valid(pool) || !ids_token_valid(skill))
+        return err_set(e, ST_INVALID,
+                       "a call-up notice needs an id, a pool and a skill");
+    utf8_copy(cut, sizeof(cut), note != NULL ? note : "");
+    return finish(json_pack("{s:s, s:I, s:s, s:s, s:I, s:s}", "type", "callup",
+                            "callup_id", (json_int_t)callup_id, "pool", pool,
+                            "skill", skill, "deadline_ms",
+                            (json_int_t)deadline_ms, "note", cut),
+                  out, len, e);
+}
+
+status agent_notice_callup_release_encode(int64_t callup_id, const char *note,
+                                          char **out, size_t *len, err *e)
+{
+    char cut[AGENT_NOTE_MAX + 1];
+
+    if (callup_id < 1)
+        return err_set(e, ST_INVALID, "a call-up release needs an id");
+    utf8_copy(cut, sizeof(cut), note != NULL ? note : "");
+    return finish(json_pack("{s:s, s:I, s:s}", "type", "callup_release",
+                            "callup_id", (json_int_t)callup_id, "note", cut),
+                  out, len, e);
+}
+
+status agent_msg_callup_encode(const agent_callup_answer *a, char **out,
+                               size_t *len, err *e)
+{
+    if (a->callup_id < 1)
+        return err_set(e, ST_INVALID, "a call-up answer needs its id");
+    return finish(json_pack("{s:I, s:s}", "callup_id", (json_int_t)a->callup_id,
+                            "answer", a->accept ? "accept" : "decline"),
+                  out, len, e);
+}
+
+status agent_msg_callup_decode(const char *buf, size_t len,
+                               agent_callup_answer *out, err *e)
+{
+    static const jfield fields[] = {{"callup_id", JF_INT, true},
+                                    {"answer", JF_STRING, true}};
+    json_t *root = NULL;
+    const char *ans;
+    int64_t id = 0;
+    status s = request_parse(buf, len, fields, 2, &root, e);
+
+    if (s != ST_OK)
+        return s;
+    (void)jsonx_int(root, "callup_id", &id);
+    ans = jsonx_str(root, "answer");
+    if (id < 1)
+        s = err_set(e, ST_INVALID, "request.callup_id must be > 0");
+    else if (strcmp(ans, "accept") != 0 && strcmp(ans, "decline") != 0)
+        s = err_set(e, ST_INVALID,
+                    "request.answer must be \"accept\" or \"decline\"");
+    if (s == ST_OK) {
+        out->callup_id = id;
+        out->accept = strcmp(ans, "accept") == 0;
+    }
+    json_decref(root);
+    return s;
+}
+
 status agent_notice_parse(const char *buf, size_t len, agent_notice *out,
                           err *e)
 {
@@ -996,7 +1100,35 @@ status agent_notice_parse(const char *buf, size_t len, agent_notice *out,
     r.type = strcmp(type, "rescinded") == 0 ? AGENT_NOTICE_RESCINDED
              : strcmp(type, "session_replaced") == 0
                  ? AGENT_NOTICE_SESSION_REPLACED
-                 : AGENT_NOTICE_OTHER;
+             : strcmp(type, "signed_out") == 0     ? AGENT_NOTICE_SIGNED_OUT
+             : strcmp(type, "callup") == 0         ? AGENT_NOTICE_CALLUP
+             : strcmp(type, "callup_release") == 0 ? AGENT_NOTICE_CALLUP_RELEASE
+                                                   : AGENT_NOTICE_OTHER;
+    if (r.type == AGENT_NOTICE_CALLUP ||
+        r.type == AGENT_NOTICE_CALLUP_RELEASE) {
+        const char *pool = jsonx_str(o, "pool"), *skill = jsonx_str(o, "skill");
+        const char *note = jsonx_str(o, "note");
+
+        if (!jsonx_int(o, "callup_id", &r.callup_id) || r.callup_id < 1) {
+            s = err_set(e, ST_INVALID,
+                        "notice.callup_id must be a positive integer");
+            goto out;
+        }
+        (void)jsonx_int(o, "deadline_ms", &r.deadline_ms);
+        if (pool != NULL && ids_token_valid(pool))
+            snprintf(r.pool, sizeof(r.pool), "%s", pool);
+        if (skill != NULL && ids_token_valid(skill))
+            snprintf(r.skill, sizeof(r.skill), "%s", skill);
+        utf8_copy(r.note, sizeof(r.note), note != NULL ? note : "");
+    }
+    if (r.type == AGENT_NOTICE_SIGNED_OUT) {
+        const char *sid = jsonx_str(o, "session_id");
+        const char *note = jsonx_str(o, "note");
+
+        if (sid != NULL && ids_token_valid(sid))
+            snprintf(r.session_id, sizeof(r.session_id), "%s", sid);
+        utf8_copy(r.note, sizeof(r.note), note != NULL ? note : "");
+    }
     if (r.type == AGENT_NOTICE_SESSION_REPLACED) {
         s = notice_session_read(o, &r, e);
         if (s != ST_OK)

@@ -44,6 +44,7 @@ struct json_t; /* jansson's; only a decoded completion holds one */
 #define AGENT_MAX_OUTCOMES   16            /* outcome codes one offer lists */
 #define AGENT_MAX_FIELDS     8             /* fields one outcome may list */
 #define AGENT_STRING_MAX     500           /* longest "string" field value */
+#define AGENT_NOTE_MAX       200           /* an operator's words in a notice */
 #define AGENT_MSG_MAX        16384         /* largest request, offer, notice */
 #define AGENT_REPLY_MAX      (1024 * 1024) /* largest reply, in bytes */
 #define AGENT_REASON_MAX     200           /* longest reject reason */
@@ -110,6 +111,9 @@ typedef struct agent_outcome {
 typedef enum agent_notice_type {
     AGENT_NOTICE_RESCINDED,
     AGENT_NOTICE_SESSION_REPLACED, /* another session signed the worker in */
+    AGENT_NOTICE_SIGNED_OUT,       /* an operator signed the worker out */
+    AGENT_NOTICE_CALLUP,           /* the operator calls an on-call worker in */
+    AGENT_NOTICE_CALLUP_RELEASE,   /* ... and sends it off shift again */
     AGENT_NOTICE_OTHER /* a type this agent does not know; ignore it */
 } agent_notice_type;
 
@@ -132,7 +136,36 @@ typedef struct agent_notice {
     bool has_by;                 /* session_replaced: who replaced it ... */
     agent_signin by;             /* ... (absent: an agent without session) */
     char by_since[AGENT_SINCE_MAX + 1]; /* ... since when (UTC), or "" */
+    char note[AGENT_NOTE_MAX + 1];      /* signed_out, callup*: the reason */
+    int64_t callup_id;                  /* callup, callup_release */
+    char pool[ID_MAX + 1];              /* callup: the pool and skill ... */
+    char skill[ID_MAX + 1];             /* ... the worker is called for */
+    int64_t deadline_ms;                /* callup: answer before (Unix ms) */
 } agent_notice;
+
+/* A worker's answer to a call-up (<p>.agent.<worker>.callup). */
+typedef struct agent_callup_answer {
+    int64_t callup_id;
+    bool accept;
+} agent_callup_answer;
+
+/* {"callup_id": N, "answer": "accept" | "decline"}. */
+status agent_msg_callup_encode(const agent_callup_answer *a, char **out,
+                               size_t *len, err *e);
+status agent_msg_callup_decode(const char *buf, size_t len,
+                               agent_callup_answer *out, err *e);
+
+/* {"type": "callup", "callup_id": N, "pool": P, "skill": S,
+ * "deadline_ms": T, "note": reason}: the operator invites the worker to
+ * come online; it answers before T with agent_msg_callup_encode. */
+status agent_notice_callup_encode(int64_t callup_id, const char *pool,
+                                  const char *skill, int64_t deadline_ms,
+                                  const char *note, char **out, size_t *len,
+                                  err *e);
+/* {"type": "callup_release", "callup_id": N, "note": reason}: the queue
+ * shrank; the worker may go offline (it holds no task). */
+status agent_notice_callup_release_encode(int64_t callup_id, const char *note,
+                                          char **out, size_t *len, err *e);
 
 /* A decoded reply to any agent request. */
 typedef struct agent_reply {
@@ -340,6 +373,14 @@ status agent_notice_encode(int64_t reservation_id, const char *reason,
 status agent_notice_session_encode(const char *old_session,
                                    const agent_signin *by, const char *since,
                                    char **out, size_t *len, err *e);
+
+/* {"type": "signed_out", "session_id": S, "reason": R, "note": N}: an
+ * operator signed the worker out (reason logged_out or deactivated, an
+ * identifier); session (NULL or "": none) is the session it ended, note
+ * the operator's words (truncated to AGENT_NOTE_MAX bytes). */
+status agent_notice_signout_encode(const char *session, const char *reason,
+                                   const char *note, char **out, size_t *len,
+                                   err *e);
 
 /* Decode a notice body. Unknown notice types decode as AGENT_NOTICE_OTHER. */
 status agent_notice_parse(const char *buf, size_t len, agent_notice *out,

@@ -44,6 +44,7 @@
 #define SUBJECTS_REJECT    "reject"
 #define SUBJECTS_COMPLETE  "complete"
 #define SUBJECTS_FEEDBACK  "feedback"
+#define SUBJECTS_CALLUP    "callup" /* an answer to a call-up */
 /* What the dispatcher sends a worker (<p>.worker.<worker>.<kind>). */
 #define SUBJECTS_OFFER  "offer"
 #define SUBJECTS_NOTICE "notice"

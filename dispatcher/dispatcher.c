@@ -13,6 +13,7 @@
 
 #include "accept.h"
 #include "admin_api.h"
+#include "callup.h"
 #include "case_api.h"
 #include "clock.h"
 #include "complete.h"
@@ -23,6 +24,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "offers.h"
+#include "ops_actions.h"
 #include "ops_api.h"
 #include "outbox.h"
 #include "outq.h"
@@ -105,11 +107,21 @@ static const route_entry routes[] = {
     {SUBJECTS_API, SUBJECTS_CASE_REOPEN, dsp_case_reopen},
     {SUBJECTS_API, SUBJECTS_CASE_COMPLAINT, dsp_case_complaint},
     {SUBJECTS_OPS, SUBJECTS_TASK_PRIORITY, dsp_ops_priority},
+    {SUBJECTS_OPS, "worker.deactivate", dsp_ops_action},
+    {SUBJECTS_OPS, "worker.activate", dsp_ops_action},
+    {SUBJECTS_OPS, "worker.logout", dsp_ops_action},
+    {SUBJECTS_OPS, "worker.skills", dsp_ops_action},
+    {SUBJECTS_OPS, "worker.pool", dsp_ops_action},
+    {SUBJECTS_OPS, "task.reassign", dsp_ops_action},
+    {SUBJECTS_OPS, "task.cancel", dsp_ops_action},
+    {SUBJECTS_OPS, "callup.invite", dsp_callup_ops},
+    {SUBJECTS_OPS, "callup.release", dsp_callup_ops},
     {SUBJECTS_ADMIN, SUBJECTS_IDENTITY_REVOKED, dsp_admin_revoked},
     {SUBJECTS_AGENT, SUBJECTS_PRESENCE, dsp_presence},
     {SUBJECTS_AGENT, SUBJECTS_HEARTBEAT, dsp_heartbeat},
     {SUBJECTS_AGENT, SUBJECTS_REJECT, dsp_reject},
     {SUBJECTS_AGENT, SUBJECTS_FEEDBACK, dsp_feedback},
+    {SUBJECTS_AGENT, SUBJECTS_CALLUP, dsp_callup_answer},
     {SUBJECTS_AGENT, SUBJECTS_ACCEPT, dsp_accept},
     {SUBJECTS_AGENT, SUBJECTS_COMPLETE, dsp_complete},
 };
@@ -526,8 +538,7 @@ status dispatcher_create(dispatcher **out, const config *cfg,
     if (s == ST_OK)
         s = bus_subscribe(d->bus, subj, NULL, on_message, d, e);
     if (s == ST_OK)
-        s = subjects_ops(subj, sizeof(subj), cfg->prefix, "*",
-                         SUBJECTS_TASK_PRIORITY, e);
+        s = subjects_ops(subj, sizeof(subj), cfg->prefix, "*", ">", e);
     if (s == ST_OK)
         s = bus_subscribe(d->bus, subj, NULL, on_message, d, e);
     if (s == ST_OK)

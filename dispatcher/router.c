@@ -2398,6 +2398,13 @@ int router_task_holders(const router *r, int64_t task_id, int *out, int max)
     return t->nheld;
 }
 
+bool router_task_fits(const router *r, int64_t task_id, int w, int64_t now_us)
+{
+    const rtask *t = task_get(r, task_id);
+
+    return t != NULL && fits(r, t, w, day_of(now_us));
+}
+
 int router_queue_count(const router *r)
 {
     return r->nqueues;

@@ -391,6 +391,11 @@ int router_task_holder(const router *r, int64_t task_id);
  * hold it (0 when pending or unknown). */
 int router_task_holders(const router *r, int64_t task_id, int *out, int max);
 
+/* Could worker w take the open task now: every hard rule (contract,
+ * skills, licence, presence, wrap-up, a free slot, not excluded) and not
+ * holding it already? False for an unknown task or worker. */
+bool router_task_fits(const router *r, int64_t task_id, int w, int64_t now_us);
+
 /* Live figures: queues are numbered 0..router_queue_count()-1. */
 int router_queue_count(const router *r);
 status router_queue_stats_get(const router *r, int q, int64_t now_us,

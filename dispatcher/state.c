@@ -499,6 +499,37 @@ status dsp_worker_index(dispatcher *d, const char *worker_id, int *out, err *e)
     return ST_OK;
 }
 
+status dsp_worker_reload(dispatcher *d, const char *worker_id, err *e)
+{
+    status s = load_workers(d, worker_id, e);
+
+    if (s == ST_OK && strtab_find(d->workers, worker_id) < 0)
+        s = err_set(e, ST_NOT_FOUND, "worker \"%s\" is not registered",
+                    worker_id);
+    return s;
+}
+
+status dsp_worker_refusal(dispatcher *d, const char *worker, err *e)
+{
+    const char *params[2] = {worker, ""};
+    db_res *r = NULL;
+    status s = db_run(d->db, &dsp_sql_ops_worker, params, &r, e);
+
+    if (s == ST_OK && db_rows(r) > 0 && !db_bool(r, 0, DSP_OPS_WORKER_ACTIVE))
+        s = err_set(e, ST_DEACTIVATED,
+                    "worker %s is deactivated by its operator and cannot "
+                    "sign in; the operator activates it again with: "
+                    "twinline worker activate %s --reason TEXT",
+                    worker, worker);
+    else if (s == ST_OK)
+        s = err_set(e, ST_NOT_FOUND,
+                    "worker \"%s\" is not registered; an operator adds it "
+                    "with: twinline load FILE",
+                    worker);
+    db_res_free(r);
+    return s;
+}
+
 status dsp_playbook(dispatcher *d, const char *tenant, const char *case_type,
                     int version, const playbook **out, err *e)
 {

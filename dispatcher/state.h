@@ -30,6 +30,19 @@ status dsp_reconcile(dispatcher *d, int *fixed, err *e);
  * ST_NOT_FOUND when it is not registered. */
 status dsp_worker_index(dispatcher *d, const char *worker_id, int *out, err *e);
 
+/* Read worker id's definition (pool, skills, capacity, licences,
+ * presence) from the database into the router again, after an operator
+ * changed it in this transaction. ST_NOT_FOUND when it is not registered. */
+status dsp_worker_reload(dispatcher *d, const char *worker_id, err *e);
+
+/*
+ * Why a presence request of worker was not applied (it matched no row the
+ * presence statement may change): ST_DEACTIVATED when an operator
+ * deactivated the worker, else ST_NOT_FOUND (not registered); the message
+ * in e says what to do. A database failure is returned as such.
+ */
+status dsp_worker_refusal(dispatcher *d, const char *worker, err *e);
+
 /* The cached playbook (tenant, case type, version), loading it on a miss
  * (borrowed; lives as long as d). */
 status dsp_playbook(dispatcher *d, const char *tenant, const char *case_type,

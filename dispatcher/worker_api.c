@@ -27,14 +27,6 @@ static status reply_ok(dispatcher *d, const bus_msg *m, err *e)
     return s == ST_OK ? dsp_outq_reply(d->out, m, body, e) : s;
 }
 
-static status not_registered(const char *worker, err *e)
-{
-    return err_set(e, ST_NOT_FOUND,
-                   "worker \"%s\" is not registered; an operator adds it "
-                   "with: twinline load FILE",
-                   worker);
-}
-
 /* Tell the router what the database now says of worker's presence. */
 static status set_available(dispatcher *d, const char *worker, bool avail,
                             err *e)
@@ -326,8 +318,9 @@ status dsp_presence(dispatcher *d, const dsp_req *reqs, int n, err *e)
         if (!ok[i])
             continue;
         if (!known[i]) {
-            dsp_outq_fail(d->out, reqs[i].m, not_registered(reqs[i].party, &re),
-                          &re, &s, e);
+            dsp_outq_fail(d->out, reqs[i].m,
+                          dsp_worker_refusal(d, reqs[i].party, &re), &re, &s,
+                          e);
             continue;
         }
         s = agent_reply_presence(p[i].presence, slots[i], &body, &len, e);

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # make demo: install what is missing, build the release preset, start a
 # private PostgreSQL and nats-server under run/demo, load the example
-# operator, bank and insurer, run the dispatcher, billing and ~50 simulated
-# workers, feed ~1,000 cases at a realistic pace with live progress, print
+# operator, bank and insurer, run the dispatcher, billing, the operator's
+# console (its URL and an operator key are printed) and ~50 simulated
+# workers with 3 on call (examples/reserve.json), feed ~1,000 cases at a
+# realistic pace with live progress — the surge makes the console call the
+# reserve in, and releases them when it is over — print the call-ups and
 # the summary report, then bill the month (scripts/demo_billing.sh:
 # disputes, verification, signed invoices, credit notes, statements,
 # signature checks and a reconciliation) and stop everything again (also
@@ -38,9 +41,10 @@ cd "$TL_ROOT"
 # only the programs halves a first build.
 scripts/deps.sh --no-test-modules
 build_preset release twinline twinline-dispatcher twinline-billing \
-    twinline-agent
+    twinline-agent twinline-console
 bin_paths release
-need_bins "$TL_CLI" "$TL_DISPATCHER" "$TL_BILLING" "$TL_AGENT"
+TL_CONSOLE=${TL_BUILD_DIR:-$TL_ROOT/build/release}/console/twinline-console
+need_bins "$TL_CLI" "$TL_DISPATCHER" "$TL_BILLING" "$TL_AGENT" "$TL_CONSOLE"
 
 # shellcheck disable=SC2317  # invoked by the trap
 cleanup() {
@@ -78,7 +82,7 @@ run_once() {
     "$TL_CLI" migrate
     # Every party connects as its own identity (docs/security.md).
     load_and_admit "$run_dir" examples/operator.json examples/bank.json \
-        examples/insurer.json examples/ai.json
+        examples/insurer.json examples/ai.json examples/reserve.json
 
     bg_start dispatcher "$run_dir/dispatcher$sfx.log" "$TL_DISPATCHER" \
         --creds "$TL_CREDS/dispatcher.creds" "$@"
@@ -89,8 +93,20 @@ run_once() {
     bg_start billing "$run_dir/billing$sfx.log" "$TL_BILLING" --key-dir "$keys" \
         --audit-key "$keys/audit.key" --checkpoint-ms 5000 \
         --creds "$TL_CREDS/billing.creds"
+    # The operator's console: dashboard, API and the elastic call-up, which
+    # sizes the next interval on the last 30 s of arrivals so that the
+    # demo's surge calls the reserve (examples/reserve.json) in.
+    rm -f "$run_dir/console.port"
+    bg_start console "$run_dir/console$sfx.log" "$TL_CONSOLE" \
+        --creds "$TL_CREDS/console.creds" --listen 127.0.0.1:0 \
+        --port-file "$run_dir/console.port" --callup-ms 1000 \
+        --callup-window-s 30 --callup-hold-s 10
+    op_key=$("$TL_CONSOLE" key create --operator acme_bpo --name demo |
+        grep -o 'tlk_[A-Za-z0-9_-]*' | head -n 1)
     workers=$(pg_scalar "SELECT string_agg(id, ',' ORDER BY id) FROM workers
-        WHERE kind = 'human'")
+        WHERE kind = 'human' AND NOT on_call")
+    reserve=$(pg_scalar "SELECT string_agg(id, ',' ORDER BY id) FROM workers
+        WHERE kind = 'human' AND on_call")
     ai_workers=$(pg_scalar "SELECT string_agg(id, ',' ORDER BY id) FROM workers
         WHERE kind = 'ai'")
     [[ -n $workers ]] || die "no workers are defined; check examples/operator.json"
@@ -99,6 +115,7 @@ run_once() {
     # (examples/agent-policy.json).
     # Each simulated worker connects with its own identity.
     bg_start agent "$run_dir/agent$sfx.log" "$TL_AGENT" --workers "$workers" \
+        --standby "$reserve" \
         --creds-dir "$TL_CREDS" --handle-ms "$handle_ms" \
         --policy examples/agent-policy.json --stats-file "$run_dir/agent.stats"
     # AI workers: the same agent judging documents against jsbank's rules.
@@ -107,6 +124,9 @@ run_once() {
         --stats-file "$run_dir/ai.stats"
     sleep 1
     bg_check || die "a service did not start; see $run_dir/*.log"
+    for _ in $(seq 1 50); do [[ -s $run_dir/console.port ]] && break; sleep 0.1; done
+    say "operator console: http://127.0.0.1:$(cat "$run_dir/console.port" 2>/dev/null)/ (operator key: $op_key)"
+    say "on call, waiting offline for a call-up: $reserve"
 
     say "$nworkers simulated workers (about ${handle_ms} ms per task) and AI workers $ai_workers; feeding $cases cases at $rate/s, ${review_share}% documents for AI review"
     # The banks' cases, each tenant's on its own integration client.
@@ -123,6 +143,12 @@ run_once() {
     done
     bg_check || die "a service stopped during the demo; see $run_dir/*.log"
 
+    echo
+    say "elastic call-up: what the console decided and the dispatcher did"
+    pg_scalar "SELECT worker_id || ' ' || state || ' at ' ||
+        to_char(invited_at, 'HH24:MI:SS') ||
+        COALESCE(', released at ' || to_char(released_at, 'HH24:MI:SS'), '') ||
+        ': ' || reason FROM callups ORDER BY id"
     echo
     fg_run "$TL_CLI" report
     echo

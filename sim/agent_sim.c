@@ -27,20 +27,21 @@ typedef enum req_kind {
     REQ_HEARTBEAT,
     REQ_ACCEPT,
     REQ_REJECT,
-    REQ_COMPLETE
+    REQ_COMPLETE,
+    REQ_CALLUP
 } req_kind;
 
 static const char *const req_verbs[] = {
     [REQ_PRESENCE] = "presence", [REQ_HEARTBEAT] = "heartbeat",
     [REQ_ACCEPT] = "accept",     [REQ_REJECT] = "reject",
-    [REQ_COMPLETE] = "complete",
+    [REQ_COMPLETE] = "complete", [REQ_CALLUP] = "callup",
 };
 
 /* What to send (again): a request of kind for worker w. */
 typedef struct req_spec {
     req_kind kind;
     int w;
-    int64_t rid;             /* reservation, for accept/reject/complete */
+    int64_t rid; /* reservation, for accept/reject/complete; call-up */
     agent_presence presence; /* for REQ_PRESENCE */
     int attempts;            /* sends so far */
 } req_spec;
@@ -68,6 +69,7 @@ typedef struct event {
 typedef struct wstate {
     agent_session *session;
     bool unsure;     /* a heartbeat went unanswered: re-announce presence */
+    bool standby;    /* on call: offline until called up */
     bus *bus;        /* the worker's own connection */
     char inbox[128]; /* its replies: <inbox prefix>.<unique>.<id> */
 } wstate;
@@ -236,6 +238,12 @@ static char *build_body(agent_sim *s, const req_spec *spec, size_t *len)
         if (body == NULL)
             st = err_set(&e, ST_NOMEM, "out of memory");
         break;
+    case REQ_CALLUP: {
+        agent_callup_answer a = {spec->rid, true};
+
+        st = agent_msg_callup_encode(&a, &body, len, &e);
+        break;
+    }
     }
     if (st != ST_OK) {
         log_error(MOD, "worker %s: cannot build %s: %s", wid(s, spec->w),
@@ -472,6 +480,8 @@ static bool may_retry(agent_sim *s, const req_spec *spec)
     case REQ_COMPLETE:
         return !s->stopping && spec->attempts < COMPLETE_MAX_ATTEMPTS &&
                agent_session_find(s->ws[spec->w].session, spec->rid) != NULL;
+    case REQ_CALLUP:
+        return !s->stopping && spec->attempts < COMPLETE_MAX_ATTEMPTS;
     }
     return false;
 }
@@ -557,7 +567,8 @@ static void on_ok(agent_sim *s, const req_spec *spec, const agent_reply *r,
                     agent_session_remove(ss, unknown[i]);
                 }
             }
-        if (s->ws[spec->w].unsure && !s->stopping && !s->limit_reached) {
+        if (s->ws[spec->w].unsure && !s->stopping && !s->limit_reached &&
+            !s->ws[spec->w].standby) {
             /* The lease may have run out while we were cut off. */
             s->ws[spec->w].unsure = false;
             send_new(s, REQ_PRESENCE, spec->w, 0, AGENT_PRESENCE_AVAILABLE);
@@ -581,6 +592,13 @@ static void on_ok(agent_sim *s, const req_spec *spec, const agent_reply *r,
         break;
     case REQ_REJECT:
         agent_session_remove(ss, spec->rid);
+        break;
+    case REQ_CALLUP:
+        log_info(MOD, "worker %s: call-up %lld accepted; going available",
+                 wid(s, spec->w), (long long)spec->rid);
+        s->ws[spec->w].standby = false;
+        if (!s->stopping && !s->limit_reached)
+            send_new(s, REQ_PRESENCE, spec->w, 0, AGENT_PRESENCE_AVAILABLE);
         break;
     case REQ_COMPLETE:
         if (agent_session_remove(ss, spec->rid)) {
@@ -728,6 +746,20 @@ static void on_notice(agent_sim *s, int w, const char *data, size_t len)
         log_warn(MOD, "worker %s: malformed notice ignored: %s", wid(s, w),
                  e.msg);
         stat_add(s, AGENT_STAT_ERRORS);
+        return;
+    }
+    if (n.type == AGENT_NOTICE_CALLUP) {
+        /* A simulated reserve worker always comes when called. */
+        if (!s->stopping && !s->limit_reached)
+            send_new(s, REQ_CALLUP, w, n.callup_id, AGENT_PRESENCE_OFFLINE);
+        return;
+    }
+    if (n.type == AGENT_NOTICE_CALLUP_RELEASE) {
+        log_info(MOD, "worker %s: released from call-up %lld; going offline",
+                 wid(s, w), (long long)n.callup_id);
+        s->ws[w].standby = true;
+        if (!s->stopping)
+            send_new(s, REQ_PRESENCE, w, 0, AGENT_PRESENCE_OFFLINE);
         return;
     }
     if (n.type != AGENT_NOTICE_RESCINDED)
@@ -958,7 +990,11 @@ status agent_sim_start(agent_sim **out, const agent_sim_opts *o, err *e)
     for (int w = 0; w < s->n; w++) {
         req_spec hb = {REQ_HEARTBEAT, w, 0, AGENT_PRESENCE_OFFLINE, 0};
 
-        send_new(s, REQ_PRESENCE, w, 0, AGENT_PRESENCE_AVAILABLE);
+        for (int k = 0; k < o->nstandby; k++)
+            if (o->standby[k] != NULL && strcmp(o->standby[k], wid(s, w)) == 0)
+                s->ws[w].standby = true;
+        if (!s->ws[w].standby)
+            send_new(s, REQ_PRESENCE, w, 0, AGENT_PRESENCE_AVAILABLE);
         /* Spread heartbeats over the interval rather than in one burst. */
         schedule(s, EV_HEARTBEAT,
                  now + (int64_t)AGENT_SIM_HEARTBEAT_MS * 1000 * (w + 1) / s->n,

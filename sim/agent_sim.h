@@ -57,6 +57,11 @@ typedef struct agent_sim_opts {
     const assist_kb *const *kbs; /* borrowed, must outlive the sim */
     int nkbs;
     int confidence_floor; /* 0..1000, see agent_ai.h */
+    /* On-call workers among workers (borrowed, read at start): they stay
+     * offline until their operator calls them up, accept every call-up
+     * (and go available), and go offline when released. */
+    const char *const *standby;
+    int nstandby;
 } agent_sim_opts;
 
 typedef struct agent_sim agent_sim;

@@ -341,9 +341,9 @@ void harness_agents_start(fixture *f, int handle_ms, agent_sim **sim,
                           agent_stats **stats)
 {
     agent_sim_opts ao;
-    char list[4096];
-    char *ids[64];
-    int nids = 0;
+    char list[4096], oncall[4096];
+    char *ids[64], *standby[64];
+    int nids = 0, nstandby = 0;
     err e = {0};
 
     fixture_str(f, "SELECT string_agg(id, ',' ORDER BY id) FROM workers", list,
@@ -351,6 +351,14 @@ void harness_agents_start(fixture *f, int handle_ms, agent_sim **sim,
     for (char *save = NULL, *t = strtok_r(list, ",", &save);
          t != NULL && nids < 64; t = strtok_r(NULL, ",", &save))
         ids[nids++] = t;
+    /* On-call workers wait offline for a call-up. */
+    fixture_str(f,
+                "SELECT COALESCE(string_agg(id, ',' ORDER BY id), '') FROM"
+                " workers WHERE on_call",
+                oncall, sizeof(oncall));
+    for (char *save = NULL, *t = strtok_r(oncall, ",", &save);
+         t != NULL && nstandby < 64; t = strtok_r(NULL, ",", &save))
+        standby[nstandby++] = t;
     if (agent_stats_create(stats, &e) != ST_OK)
         fail_msg("agent stats: %s", e.msg);
     agent_sim_opts_init(&ao);
@@ -361,6 +369,8 @@ void harness_agents_start(fixture *f, int handle_ms, agent_sim **sim,
     ao.nworkers = nids;
     ao.handle_ms = handle_ms;
     ao.stats = *stats;
+    ao.standby = (const char *const *)standby;
+    ao.nstandby = nstandby;
     if (agent_sim_start(sim, &ao, &e) != ST_OK)
         fail_msg("agents: %s", e.msg);
 }

@@ -120,7 +120,8 @@ char *harness_case_body(const char *case_type, const char *ext, uint64_t seed);
 void harness_submit_retry(fixture *f, bus *b, const char *ext_prefix, int i);
 
 /* Simulated agents (agent_sim) for every worker in f's database, each
- * taking handle_ms per task, counting into a new *stats. The caller
+ * taking handle_ms per task, counting into a new *stats; on-call workers
+ * wait offline for a call-up (agent_sim_opts.standby). The caller
  * destroys both (agent_sim_destroy, agent_stats_destroy). */
 void harness_agents_start(fixture *f, int handle_ms, agent_sim **sim,
                           agent_stats **stats);

@@ -24,11 +24,13 @@ typedef enum req_kind {
     REQ_ACCEPT,
     REQ_REJECT,
     REQ_COMPLETE,
-    REQ_FEEDBACK
+    REQ_FEEDBACK,
+    REQ_CALLUP
 } req_kind;
 
 static const char *const req_verbs[] = {"presence", "heartbeat", "accept",
-                                        "reject",   "complete",  "feedback"};
+                                        "reject",   "complete",  "feedback",
+                                        "callup"};
 
 /* A request the console wants sent, or sent and not answered yet. */
 typedef struct pending {
@@ -125,6 +127,10 @@ struct agent_console {
     bool quit;
     int completed;
     char last_outcome[AGENT_CONSOLE_LINE_MAX];
+
+    /* An operator's call-up waiting for y or n (0: none). */
+    int64_t callup_id;
+    int64_t callup_deadline_ms;
 };
 
 void agent_console_opts_init(agent_console_opts *o)
@@ -649,6 +655,44 @@ void agent_console_notice(agent_console *c, const char *buf, size_t len,
         sign_out(c, why);
         return;
     }
+    if (n.type == AGENT_NOTICE_CALLUP) {
+        c->callup_id = n.callup_id;
+        c->callup_deadline_ms = n.deadline_ms;
+        say(c, AGENT_STYLE_WARN,
+            "Call-up: your operator asks you to come online for pool %s "
+            "(%s): %s. Press y to accept and go available, n to decline.",
+            n.pool, n.skill, n.note);
+        return;
+    }
+    if (n.type == AGENT_NOTICE_CALLUP_RELEASE) {
+        if (c->callup_id == n.callup_id)
+            c->callup_id = 0;
+        say(c, AGENT_STYLE_OK,
+            "Released: the queue is short again (%s); you are off shift. "
+            "Thank you.",
+            n.note);
+        if (c->ntasks == 0) {
+            c->want = AGENT_PRESENCE_OFFLINE;
+            send_presence(c, AGENT_PRESENCE_OFFLINE);
+        }
+        return;
+    }
+    if (n.type == AGENT_NOTICE_SIGNED_OUT) {
+        char why[AGENT_CONSOLE_LINE_MAX];
+
+        /* A notice for the session before this one is not ours. */
+        if (c->has_signin && n.session_id[0] != '\0' &&
+            strcmp(n.session_id, c->signin.id) != 0)
+            return;
+        snprintf(why, sizeof(why),
+                 "Your operator %s worker %s (%s); its tasks went back to "
+                 "the queue.",
+                 strcmp(n.reason, "deactivated") == 0 ? "deactivated"
+                                                      : "signed out",
+                 c->worker, n.note[0] != '\0' ? n.note : n.reason);
+        sign_out(c, why);
+        return;
+    }
     if (n.type != AGENT_NOTICE_RESCINDED ||
         (it = agent_session_find(c->session, n.reservation_id)) == NULL)
         return;
@@ -730,6 +774,18 @@ static void on_reply(agent_console *c, pending *p, const agent_reply *r,
             say(c, AGENT_STYLE_WARN,
                 "The assistant's feedback was not stored: %s: %s", r->code,
                 r->message);
+        break;
+    case REQ_CALLUP:
+        if (!r->ok)
+            say(c, AGENT_STYLE_WARN, "The call-up answer was refused: %s: %s",
+                r->code, r->message);
+        else if (p->rid > 0) {
+            c->wrapup = false;
+            c->want = AGENT_PRESENCE_AVAILABLE;
+            send_presence(c, AGENT_PRESENCE_AVAILABLE);
+            say(c, AGENT_STYLE_OK, "Call-up accepted: going available.");
+        } else
+            say(c, AGENT_STYLE_TEXT, "Call-up declined.");
         break;
     case REQ_COMPLETE:
         if (it == NULL || ts == NULL)
@@ -861,6 +917,17 @@ void agent_console_tick(agent_console *c, agent_time t)
         case REQ_REJECT:
             it = agent_session_find(c->session, p->rid);
             if (it != NULL && t.mono_us < offer_deadline_us(it)) {
+                p->sent = false;
+                p->id = c->next_id++;
+                p->at_us = t.mono_us;
+            } else {
+                pending_drop(p);
+            }
+            break;
+        case REQ_CALLUP:
+            /* Until the invitation's deadline; the dispatcher takes a
+             * repeated answer as the first. */
+            if (p->attempts < COMPLETE_TRIES) {
                 p->sent = false;
                 p->id = c->next_id++;
                 p->at_us = t.mono_us;
@@ -1317,6 +1384,26 @@ static void set_presence(agent_console *c, agent_presence p)
     say(c, AGENT_STYLE_TEXT, "Asking to be %s...", agent_presence_name(p));
 }
 
+/* Answer the waiting call-up; an accepted one makes the worker available
+ * once the dispatcher confirms it (the pending's rid is the id then, 0
+ * for a decline). */
+static void answer_callup(agent_console *c, bool accept)
+{
+    agent_callup_answer a = {c->callup_id, accept};
+    char *body = NULL;
+    size_t len = 0;
+    err e = {0};
+
+    c->callup_id = 0;
+    if (agent_msg_callup_encode(&a, &body, &len, &e) != ST_OK) {
+        say(c, AGENT_STYLE_BLOCK, "Cannot answer the call-up: %s", e.msg);
+        return;
+    }
+    if (queue(c, REQ_CALLUP, accept ? a.callup_id : 0, body, len))
+        say(c, AGENT_STYLE_TEXT, "%s the call-up...",
+            accept ? "Accepting" : "Declining");
+}
+
 /* Append code point cp to buf as UTF-8 if it fits. */
 static void buf_add(char *buf, size_t cap, int cp)
 {
@@ -1702,11 +1789,15 @@ void agent_console_key(agent_console *c, int key, agent_time t)
                (key == AGENT_KEY_ENTER && sel != NULL && !is_task(sel))) {
         if (offer != NULL)
             answer_offer(c, offer, true);
+        else if (c->callup_id > 0)
+            answer_callup(c, true);
         else
             say(c, AGENT_STYLE_TEXT, "No offer waits for an answer.");
     } else if (key == 'n') {
         if (offer != NULL)
             answer_offer(c, offer, false);
+        else if (c->callup_id > 0)
+            answer_callup(c, false);
         else
             say(c, AGENT_STYLE_TEXT, "No offer waits for an answer.");
     } else if (it != NULL) {

@@ -17,6 +17,8 @@ const char agent_options_help[] =
     "\n"
     "  --workers LIST      comma-separated worker ids\n"
     "  --workers-file FILE one worker id per line ('#' starts a comment)\n"
+    "  --standby LIST      on-call workers: offline until their operator\n"
+    "                      calls them up, then they accept and work\n"
     "  --handle-ms MEAN    mean handle time in ms (default 1000; 0 = instant)\n"
     "  --jitter PCT        handle time uniform within +-PCT % of the mean\n"
     "                      (default 20)\n"
@@ -182,6 +184,14 @@ status agent_options_parse(agent_options *o, int argc, char **argv, err *e)
         } else if (flag_value("--workers", argc, argv, &i, &val, &st, e)) {
             if (val != NULL)
                 st = parse_list(o, val, e);
+        } else if (flag_value("--standby", argc, argv, &i, &val, &st, e)) {
+            if (val != NULL && o->nstandby > 0)
+                st = err_set(e, ST_CONFIG, "--standby may be given once");
+            else if (val != NULL) {
+                o->standby_from = o->nworkers;
+                st = parse_list(o, val, e);
+                o->nstandby = o->nworkers - o->standby_from;
+            }
         } else if (flag_value("--workers-file", argc, argv, &i, &val, &st, e)) {
             if (val != NULL)
                 st = parse_file(o, val, e);
@@ -247,7 +257,7 @@ status agent_options_parse(agent_options *o, int argc, char **argv, err *e)
     }
     if (st == ST_OK && !o->help && o->nworkers == 0)
         st = err_set(e, ST_CONFIG,
-                     "no workers given; pass --workers w001,w002 or "
+                     "no workers given; pass --workers w001,w002, --standby or "
                      "--workers-file FILE");
     if (st == ST_OK && !o->help && o->ai && o->nkbs == 0)
         st = err_set(e, ST_CONFIG,

@@ -30,6 +30,10 @@ typedef struct agent_options {
     const char *kbs[AGENT_MAX_KBS]; /* --kb folders, borrowed from argv */
     int nkbs;
     int confidence_floor; /* --confidence-floor, 0..1000 */
+    /* --standby LIST: on-call workers, run too (in workers from
+     * standby_from on) but offline until called up. */
+    int standby_from;
+    int nstandby;
     bool help;
 } agent_options;
 

@@ -137,6 +137,8 @@ int main(int argc, char **argv)
     so.kbs = (const assist_kb *const *)kbs;
     so.nkbs = opt.nkbs;
     so.confidence_floor = opt.confidence_floor;
+    so.standby = (const char *const *)opt.workers + opt.standby_from;
+    so.nstandby = opt.nstandby;
     /* Started while NATS is down: wait for it (a signal still stops the
      * wait) rather than exit. */
     for (int tries = 0;; tries++) {

@@ -1,7 +1,8 @@
 -- The operator's workers ($2: one pool, or '' for all) as the live
 -- wallboard shows them: state and time in it, load, occupancy, current
 -- tasks, tasks today and the share of them the AI skill pack made
--- possible (the worker's own level was below the step's).
+-- possible (the worker's own level was below the step's); whether an
+-- operator deactivated it (state 'deactivated') and whether it is on call.
 -- columns: doc
 WITH w AS (
     SELECT w.* FROM workers w JOIN pools p ON p.id = w.pool_id
@@ -39,7 +40,9 @@ d AS (
 SELECT COALESCE(json_agg(json_build_object(
            'id', w.id, 'pool', w.pool_id, 'name', w.name, 'kind', w.kind,
            'presence', w.presence, 'quality', w.quality,
-           'state', CASE WHEN w.presence <> 'available' THEN w.presence
+           'active', w.active, 'on_call', w.on_call,
+           'state', CASE WHEN NOT w.active THEN 'deactivated'
+                         WHEN w.presence <> 'available' THEN w.presence
                          WHEN COALESCE(l.wr, 0) > 0 AND l.wr = l.n THEN 'wrap_up'
                          WHEN COALESCE(l.n, 0) >= COALESCE(k.n, 0) THEN 'busy'
                          ELSE 'available' END,

@@ -80,8 +80,10 @@ async function signIn(key) {
     startStream();
     refreshWorkers();
     refreshAlerts();
+    refreshCallups();
     setInterval(refreshWorkers, 10000);
     setInterval(refreshAlerts, 10000);
+    setInterval(refreshCallups, 5000);
     loadPools();
   } catch (e) {
     sessionStorage.removeItem("tl_key");
@@ -158,7 +160,7 @@ function onEvent(ev, msg) {
     renderWorkers();
     // The current tasks change faster than the periodic list: fetch it
     // again with the figures, at most every two seconds.
-    if (Date.now() - (state.workersAt || 0) > 2000) refreshWorkers();
+    if (Date.now() - (state.workersAt || 0) > 2000) { refreshWorkers(); refreshCallups(); }
   } else if (ev === "alert") {
     refreshAlerts();
   }
@@ -205,12 +207,21 @@ function renderWorkers() {
     const occ = el("span", { class: "bar" });
     occ.style.width = Math.min(60, Math.round((w.occupancy_permille || 0) * 60 / 1000)) + "px";
     const task = w.tasks.length ? w.tasks[0] : null;
-    const prio = task ? el("button", { onclick: () => raisePriority(task.task_id) }, "raise") : "";
-    return el("tr", {}, td(w.id + " " + w.name), td(w.pool), td(w.kind),
-              el("td", { class: "state-" + w.state }, w.state), td(dur(w.in_state_s === null ? null : w.in_state_s * 1000), "num"),
+    const prio = task ? el("button", { class: "raise", "data-task": String(task.task_id),
+                                       onclick: () => raisePriority(task.task_id) }, "raise") : "";
+    // A deactivated worker stays so whatever the live figures say of it.
+    const st = w.active === false ? "deactivated" : w.state;
+    const acts = el("td", { class: "actions" },
+      w.active === false
+        ? el("button", { class: "activate", onclick: () => workerAction(w.id, "activate") }, "activate")
+        : el("button", { class: "deactivate", onclick: () => workerAction(w.id, "deactivate") }, "deactivate"),
+      w.presence !== "offline"
+        ? el("button", { class: "logout", onclick: () => workerAction(w.id, "logout") }, "log out") : null);
+    return el("tr", { "data-worker": w.id }, td(w.id + " " + w.name), td(w.pool), td(w.kind),
+              el("td", { class: "state state-" + st }, st), td(dur(w.in_state_s === null ? null : w.in_state_s * 1000), "num"),
               el("td", {}, el("span", { class: "barbox" }, occ), pm(w.occupancy_permille)),
               td(task ? "#" + task.task_id + " " + task.step + " (case " + task.case_id + ")" : "–"),
-              td(w.tasks_today, "num"), td(pm(w.ai_share_permille), "num"), el("td", {}, prio));
+              td(w.tasks_today, "num"), td(pm(w.ai_share_permille), "num"), el("td", {}, prio), acts);
   });
   fill($("workers").tBodies[0], rows);
   $("kpi-online").textContent = online;
@@ -222,6 +233,33 @@ async function raisePriority(taskId) {
   try {
     await api("/api/v1/ops/tasks/" + taskId + "/priority", { method: "POST", body: { priority: 9, reason } });
   } catch (e) { window.alert(e.message); }
+}
+
+// Deactivate, activate or log out a worker, with the reason the audit
+// trail keeps; the list is read again so the page shows what the
+// dispatcher did.
+async function workerAction(workerId, verb) {
+  const reason = window.prompt("Reason to " + (verb === "logout" ? "log out" : verb) + " worker " + workerId + ":");
+  if (!reason) return;
+  try {
+    await api("/api/v1/ops/workers/" + encodeURIComponent(workerId) + "/" + verb, { method: "POST", body: { reason } });
+  } catch (e) { window.alert(e.message); }
+  await refreshWorkers();
+}
+
+// The elastic call-ups: who was invited and why, the answer, the release.
+async function refreshCallups() {
+  let list;
+  try {
+    list = (await api("/api/v1/ops/callups?limit=20")).callups;
+  } catch (e) { return; }
+  const t = (v) => v ? new Date(v).toLocaleTimeString() : "";
+  fill($("callups"), list.map((c) =>
+    el("li", { class: "callup callup-" + c.state, "data-callup": String(c.id) },
+       c.worker + " " + c.state + " (pool " + c.pool + ", " + c.skill + "): invited " + t(c.invited_at) +
+       (c.answered_at ? ", answered " + t(c.answered_at) : "") +
+       (c.released_at ? ", released " + t(c.released_at) + ": " + c.release_reason : "") +
+       " — " + c.reason)));
 }
 
 async function refreshAlerts() {

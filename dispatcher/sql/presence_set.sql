@@ -4,8 +4,9 @@
 -- last_seen moves on, a lapsed lease is forgotten and idle_since restarts
 -- when the presence changes. The request's session becomes the worker's
 -- (none once offline or without one); session_since restarts when it
--- changes. Rows: the workers that exist, with their slots per channel as
--- a JSON object's text.
+-- changes. A worker an operator deactivated may only go offline. Rows:
+-- the workers that exist and were changed, with their slots per channel
+-- as a JSON object's text.
 -- columns: id, presence, slots
 WITH v AS (
   SELECT DISTINCT ON (worker_id) worker_id, presence, sid, host, pid
@@ -27,7 +28,7 @@ u AS (
                            WHEN w.session_id IS DISTINCT FROM v.sid THEN now()
                            ELSE w.session_since END
   FROM v
-  WHERE w.id = v.worker_id
+  WHERE w.id = v.worker_id AND (w.active OR v.presence = 'offline')
   RETURNING w.id, w.presence)
 SELECT u.id, u.presence,
        COALESCE((SELECT json_object_agg(c.channel, c.slots

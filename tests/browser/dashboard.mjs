@@ -2,7 +2,8 @@
 // driven by playwright-core, as an operator uses it: sign in with a key,
 // see the live stream connect, see a live figure change while cases flow,
 // read a case's timeline with its routing decisions, export the interval
-// history as CSV, and raise a task's priority from the workers table.
+// history as CSV, raise a task's priority from the workers table, and
+// deactivate a worker and see its state change.
 //
 //   node dashboard.mjs URL OPERATOR_KEY CASE_ID [SCREENSHOT.png]
 //
@@ -83,13 +84,21 @@ try {
 
   step = "raise a task's priority from the workers table";
   // A task may finish between the list and the click (the dispatcher then
-  // refuses it, as it should): an operator would try the next one.
+  // refuses it, as it should): an operator would try another one, so each
+  // attempt waits for a button of a task not refused yet.
   let reason = "";
   page.on("dialog", (d) => d.type() === "prompt" ? d.accept(reason) : d.accept());
   let reply = null;
-  for (let attempt = 1; attempt <= 5 && !(reply && reply.ok); attempt++) {
+  const refused = [];
+  for (let attempt = 1; attempt <= 10 && !(reply && reply.ok); attempt++) {
     reason = "browser test: the bank asked (" + attempt + ")";
-    await page.click("#workers tbody button", { timeout: 30000 });
+    const handle = await page.waitForFunction((seen) => {
+      for (const b of document.querySelectorAll("#workers tbody button.raise"))
+        if (!seen.includes(b.dataset.task)) return b.dataset.task;
+      return null;
+    }, refused, { timeout: 30000 });
+    const task = await handle.jsonValue();
+    await page.click(`#workers tbody button.raise[data-task="${task}"]`, { timeout: 10000 });
     reply = null;
     for (let t = 0; t < 60 && reply === null; t++) {
       reply = await page.evaluate(async ([k, r]) => {
@@ -100,10 +109,38 @@ try {
       if (reply === null) await new Promise((res) => setTimeout(res, 250));
     }
     if (reply === null) throw new Error("no audited action with reason " + JSON.stringify(reason));
-    if (!reply.ok) say("refused, as it should be: " + reply.error.message);
+    if (!reply.ok) {
+      refused.push(task);
+      say("refused, as it should be: " + reply.error.message);
+    }
   }
   if (!reply.ok) throw new Error("the dispatcher refused every priority change");
   say("priority of task " + reply.task_id + " raised to " + reply.priority + " from the page (audited)");
+
+  step = "deactivate a worker from the page";
+  // The last worker of the list that is online, so that its state must
+  // change from what the page showed.
+  const target = await page.evaluate(() => {
+    const rows = [...document.querySelectorAll("#workers tbody tr")]
+      .filter((r) => r.querySelector("button.logout") && r.querySelector("button.deactivate"));
+    return rows.length ? rows[rows.length - 1].dataset.worker : null;
+  });
+  if (!target) throw new Error("no online worker to deactivate");
+  reason = "browser test: left the shift";
+  await page.click(`#workers tbody tr[data-worker="${target}"] button.deactivate`);
+  await page.waitForFunction((w) => {
+    const r = document.querySelector(`#workers tbody tr[data-worker="${w}"]`);
+    return r && r.querySelector("td.state").textContent === "deactivated" &&
+           r.querySelector("button.activate") !== null;
+  }, target, { timeout: 20000 });
+  say("worker " + target + " shows deactivated on the page");
+  reason = "browser test: back on shift";
+  await page.click(`#workers tbody tr[data-worker="${target}"] button.activate`);
+  await page.waitForFunction((w) => {
+    const r = document.querySelector(`#workers tbody tr[data-worker="${w}"]`);
+    return r && r.querySelector("td.state").textContent !== "deactivated";
+  }, target, { timeout: 20000 });
+  say("worker " + target + " activated again from the page");
 
   step = "read a case timeline";
   await page.click("#nav button[data-view=case]");

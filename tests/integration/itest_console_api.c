@@ -446,8 +446,64 @@ static void test_operator_actions(void **state)
                       w.op_key, "{\"priority\": 1, \"reason\": \"x\"}", 404,
                       "not_found");
     assert_int_equal(fixture_i64(&w.f, sql), 9);
-    http_expect_error(w.port, "POST", "/api/v1/ops/workers/w001/deactivate",
-                      w.op_key, "{\"reason\": \"x\"}", 501, "not_implemented");
+    /* The worker actions, forwarded and audited; the dispatcher's codes
+     * come back with their HTTP status. */
+    j = http_json(w.port, "POST", "/api/v1/ops/workers/w001/deactivate",
+                  w.op_key, "{\"reason\": \"on leave\"}", 200);
+    assert_string_equal(json_string_value(json_object_get(j, "state")),
+                        "deactivated");
+    json_decref(j);
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM workers WHERE"
+                                       " id = 'w001' AND NOT active"),
+                     1);
+    assert_int_equal(
+        fixture_i64(&w.f, "SELECT count(*) FROM console_audit WHERE action ="
+                          " 'worker.deactivate' AND reason = 'on leave'"
+                          " AND reply->>'ok' = 'true'"),
+        1);
+    j = http_json(w.port, "POST", "/api/v1/ops/workers/w001/activate", w.op_key,
+                  "{\"reason\": \"back\"}", 200);
+    json_decref(j);
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM workers WHERE"
+                                       " id = 'w001' AND active"),
+                     1);
+    http_expect_error(w.port, "POST", "/api/v1/ops/workers/r001/logout",
+                      w.op_key, "{\"reason\": \"x\"}", 403, "not_yours");
+    http_expect_error(w.port, "POST", "/api/v1/ops/workers/w001/logout",
+                      w.rival_key, "{\"reason\": \"x\"}", 403, "not_yours");
+    http_expect_error(w.port, "POST", "/api/v1/ops/workers/nobody/logout",
+                      w.op_key, "{\"reason\": \"x\"}", 404, "not_found");
+    http_expect_error(w.port, "POST", "/api/v1/ops/workers/w001/logout",
+                      w.op_key, "{}", 400, "missing_field");
+    http_expect_error(w.port, "PUT", "/api/v1/ops/workers/w001/pool", w.op_key,
+                      "{\"pool\": \"rpool\", \"reason\": \"x\"}", 403,
+                      "not_yours");
+    http_expect_error(w.port, "PUT", "/api/v1/ops/workers/w001/skills",
+                      w.op_key,
+                      "{\"skills\": {\"collections\": {\"level\": 7}},"
+                      " \"reason\": \"x\"}",
+                      400, "invalid_value");
+    assert_int_equal(fixture_i64(&w.f, "SELECT count(*) FROM workers WHERE"
+                                       " id = 'w001' AND pool_id <> 'rpool'"),
+                     1);
+    snprintf(path, sizeof(path), "/api/v1/ops/tasks/%lld/cancel",
+             (long long)tid);
+    http_expect_error(w.port, "POST", path, w.rival_key, "{\"reason\": \"x\"}",
+                      403, "not_yours");
+    j = http_json(w.port, "POST", path, w.op_key,
+                  "{\"reason\": \"duplicate of another case\"}", 200);
+    assert_string_equal(json_string_value(json_object_get(j, "state")),
+                        "canceled");
+    json_decref(j);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM cases WHERE id = %lld AND state ="
+             " 'canceled'",
+             (long long)cid);
+    assert_int_equal(fixture_i64(&w.f, sql), 1);
+    snprintf(path, sizeof(path), "/api/v1/ops/tasks/%lld/reassign",
+             (long long)tid);
+    http_expect_error(w.port, "POST", path, w.op_key, "{\"reason\": \"x\"}",
+                      400, "invalid_value");
 
     j = http_json(w.port, "PUT", "/api/v1/ops/pools/frontline/settings",
                   w.op_key, "{\"threshold_s\": 30, \"model\": \"erlang_a\"}",

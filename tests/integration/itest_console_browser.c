@@ -4,7 +4,8 @@
  * serves with its background work on, and cases keep arriving while
  * tests/browser/dashboard.mjs (playwright-core driving Debian's
  * /usr/bin/chromium) signs in, watches a live figure change, raises a
- * task's priority, reads a case timeline and exports the intervals.
+ * task's priority, deactivates a worker and sees its state change, reads
+ * a case timeline and exports the intervals.
  * scripts/deps.sh installs Chromium and playwright-core.
  */
 #include <pthread.h>
@@ -138,6 +139,13 @@ static void test_dashboard_in_chromium(void **state)
     assert_true(fixture_i64(&f, "SELECT count(*) FROM console_audit WHERE"
                                 " action = 'task.priority' AND reason LIKE"
                                 " 'browser test%'") >= 1);
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM audit_log WHERE"
+                                     " action = 'worker.deactivate' AND"
+                                     " details LIKE '%left the shift%'"),
+                     1);
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM workers WHERE"
+                                     " NOT active"),
+                     0);
 
     console_destroy(c);
     agent_sim_stop(sim);

@@ -57,6 +57,8 @@ static const layering_module modules[] = {
     {"dispatcher", "complete", 2},
     {"dispatcher", "feedback_api", 2},
     {"dispatcher", "ops_api", 2},
+    {"dispatcher", "ops_actions", 2},
+    {"dispatcher", "callup", 2},
     {"dispatcher", "admin_api", 2},
     {"dispatcher", "offers", 3},
     {"dispatcher", "outbox", 3},
