@@ -249,8 +249,16 @@ checks() {
     local twice
     # Every identity's own inbox prefix (_INBOX_<identity>.) and cnats's
     # default one.
-    twice=$(grep -E '^_INBOX(_[^.]+)?\.' "$run_dir/replies.log" | cut -f1,3 | sort -u | cut -f1 | uniq -d | wc -l)
-    check "no request answered twice with different answers ($(wc -l <"$run_dir/replies.log") replies)" \
+    grep -E '^_INBOX(_[^.]+)?\.' "$replies" | cut -f1,3 | sort -u | cut -f1 | uniq -d \
+        >"$replies.twice"
+    twice=$(wc -l <"$replies.twice")
+    if [[ $twice -gt 0 ]]; then
+        say "answered twice differently (all in $replies.twice):"
+        head -3 "$replies.twice" | while read -r subj; do
+            grep -F "$subj$(printf '\t')" "$replies" | sed 's/^/    /' >&2
+        done
+    fi
+    check "no request answered twice with different answers ($(wc -l <"$replies") replies)" \
         "SELECT $twice"
 }
 
@@ -282,7 +290,8 @@ start_services() { # [NATS cluster size]; TL_PG_REPLICA=1 adds a replica
     watcher_identity
     load_and_admit "$run_dir" examples/operator.json examples/bank.json \
         examples/insurer.json >/dev/null
-    bg_start watch "$run_dir/replies.log" "$TL_WATCH" --creds "$run_dir/watch.creds"
+    replies=$run_dir/replies.$nservices.log
+    bg_start watch "$replies" "$TL_WATCH" --creds "$run_dir/watch.creds"
     bg_start billing "$run_dir/billing.$nservices.log" "$TL_BILLING"
 }
 
