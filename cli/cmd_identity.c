@@ -24,6 +24,7 @@
 #define PROBE_WAIT_MS  10000 /* for the server to apply a reload */
 #define NOTIFY_WAIT_MS 5000
 #define MAX_SUFFIX     1000 /* "<role>-<party>-N" tried up to this N */
+#define LIST_ENTRY_MAX 600  /* bytes of a pid file's path or a server URL */
 
 /* ---- making identities ------------------------------------------------- */
 
@@ -518,7 +519,8 @@ static status add_extra_users(char **text, const char *path, err *e)
     static const char closing[] = "  ]\n}\n";
     size_t len = strlen(*text), cl = sizeof(closing) - 1;
     struct stat st;
-    char *extra = NULL, *joined = NULL;
+    char *extra = NULL;
+    sbuf b = {0};
     size_t n = 0;
     status s;
 
@@ -544,17 +546,17 @@ static status add_extra_users(char **text, const char *path, err *e)
                     "end its users list as expected");
         goto out;
     }
-    joined = malloc(len + n + 64);
-    if (joined == NULL) {
+    sbuf_append(&b, *text, len - cl);
+    sbuf_printf(&b, "    # Added from TL_NATS_AUTH_EXTRA (%s):\n%s%s%s", path,
+                extra, n > 0 && extra[n - 1] != '\n' ? "\n" : "", closing);
+    if (b.failed) {
         s = err_set(e, ST_NOMEM, "out of memory");
         goto out;
     }
-    snprintf(joined, len + n + 64, "%.*s    # Added from %s:\n%s%s%s",
-             (int)(len - cl), *text, "TL_NATS_AUTH_EXTRA", extra,
-             n > 0 && extra[n - 1] != '\n' ? "\n" : "", closing);
     free(*text);
-    *text = joined;
+    *text = sbuf_take(&b);
 out:
+    sbuf_free(&b);
     free(extra);
     return s;
 }
@@ -598,8 +600,11 @@ status cmd_nats_auth_text(db *d, const char *prefix, const char *probe_key,
     if (s == ST_OK)
         s = natsauth_config_probed(prefix, ids, (size_t)rows, probe_key, out,
                                    e);
-    if (s == ST_OK)
-        s = add_extra_users(out, getenv("TL_NATS_AUTH_EXTRA"), e);
+    if (s == ST_OK &&
+        (s = add_extra_users(out, getenv("TL_NATS_AUTH_EXTRA"), e)) != ST_OK) {
+        free(*out);
+        *out = NULL;
+    }
     if (s == ST_OK && n != NULL)
         *n = (size_t)rows;
 out:
@@ -684,14 +689,12 @@ static status read_pid(const char *pidfile, pid_t *out, err *e)
 
 /* Wait until the probe's key connects to the server at url: it applied
  * the file. */
-static status wait_probe(const config *cfg, const char *url, const char *creds,
-                         err *e)
+static status wait_probe(const char *url, const char *creds, err *e)
 {
     int64_t give_up = clock_mono_us() + (int64_t)PROBE_WAIT_MS * 1000;
     bus_opts o;
     status s;
 
-    (void)cfg;
     memset(&o, 0, sizeof(o));
     o.url = url;
     o.name = "twinline-nats-auth-probe";
@@ -719,10 +722,11 @@ static status wait_probe(const config *cfg, const char *url, const char *creds,
     }
 }
 
-/* Split list at commas into at most max entries of cap bytes each; the
- * count, or -1 (with e set) for an empty, too long or too many entry. */
-static int split_list(const char *list, const char *what, char (*out)[600],
-                      int max, err *e)
+/* Split list at commas into at most max entries (spaces around them
+ * dropped). Returns how many, or -1 with e set when an entry is empty or
+ * too long, or there are more than max. */
+static int split_list(const char *list, const char *what,
+                      char (*out)[LIST_ENTRY_MAX], int max, err *e)
 {
     int n = 0;
 
@@ -730,7 +734,13 @@ static int split_list(const char *list, const char *what, char (*out)[600],
         const char *end = strchr(p, ',');
         size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
 
-        if (len == 0 || len >= sizeof(out[0]) || n == max) {
+        while (len > 0 && *p == ' ') {
+            p++;
+            len--;
+        }
+        while (len > 0 && p[len - 1] == ' ')
+            len--;
+        if (len == 0 || len >= LIST_ENTRY_MAX || n == max) {
             err_set(e, ST_CONFIG,
                     "%s \"%.200s\": expected up to %d comma-separated "
                     "entries, none empty",
@@ -749,8 +759,8 @@ status cmd_nats_auth_apply(const config *cfg, db *d, const char *file,
                            const char *pidfile, FILE *out, err *e)
 {
     char dir[] = "/tmp/twinline-probe-XXXXXX", creds[64];
-    char pidfiles[CMD_NATS_AUTH_SERVERS_MAX][600];
-    char urls[CMD_NATS_AUTH_SERVERS_MAX][600];
+    char pidfiles[CMD_NATS_AUTH_SERVERS_MAX][LIST_ENTRY_MAX];
+    char urls[CMD_NATS_AUTH_SERVERS_MAX][LIST_ENTRY_MAX];
     pid_t pids[CMD_NATS_AUTH_SERVERS_MAX];
     sbuf done = {0};
     nkey *probe = NULL;
@@ -799,7 +809,7 @@ status cmd_nats_auth_apply(const config *cfg, db *d, const char *file,
         sbuf_printf(&done, "%s%ld", i > 0 ? ", " : "", (long)pids[i]);
     }
     for (int i = 0; s == ST_OK && i < nurl; i++)
-        s = wait_probe(cfg, urls[i], creds, e);
+        s = wait_probe(urls[i], creds, e);
 out:
     if (creds_made)
         unlink(creds);
@@ -890,7 +900,7 @@ static const char identity_usage[] =
     "TL_NATS_PIDFILE)\n";
 
 static const char nats_auth_usage[] =
-    "usage: twinline nats-auth [--write FILE] [--reload PIDFILE]\n"
+    "usage: twinline nats-auth [--write FILE] [--reload PIDFILE[,...]]\n"
     "\n"
     "Generate nats-server's authorization (an authorization { users = [...] }\n"
     "block, one nkey user with its own permissions per active identity;\n"
@@ -900,7 +910,10 @@ static const char nats_auth_usage[] =
     "the server is reloaded (SIGHUP, like nats-server --signal reload=PID)\n"
     "and the command waits until it applied the file. Connected clients\n"
     "whose identity stays keep their connections; a revoked identity's are\n"
-    "cut off.\n";
+    "cut off. A cluster's nodes: their pid files separated by commas; each\n"
+    "is reloaded, and the command waits for every server of --nats.\n"
+    "TL_NATS_AUTH_EXTRA=FILE adds FILE's users (one { ... } entry a line,\n"
+    "mode 0600) that are no identities, e.g. the fault drill's observer.\n";
 
 static const char *env_or(const char *given, const char *name)
 {

@@ -18,6 +18,10 @@ export TL_SCRIPT=bench_ha
 # shellcheck source=scripts/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
+# Every program takes its identity from this run's RUN_DIR/creds; one
+# inherited from the caller (scripts/test.sh's suite identity in
+# TL_NATS_CREDS) exists on no server of this run.
+unset TL_NATS_CREDS TL_CREDS TL_CREDS_DIR TL_NATS_AUTH_EXTRA
 kills=${BENCH_HA_KILLS:-10}
 cases=${BENCH_HA_CASES:-3000}
 run_dir=$TL_ROOT/run/bench_ha

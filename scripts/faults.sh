@@ -33,6 +33,10 @@ export TL_SCRIPT=faults
 # shellcheck source=scripts/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
+# Every program takes its identity from this run's RUN_DIR/creds; one
+# inherited from the caller (scripts/test.sh's suite identity in
+# TL_NATS_CREDS) exists on no server of this run.
+unset TL_NATS_CREDS TL_CREDS TL_CREDS_DIR TL_NATS_AUTH_EXTRA
 full=0
 [[ ${1:-} == --full ]] && full=1
 
@@ -314,7 +318,7 @@ failover=()
 say "1. one partition, an active dispatcher and a standby"
 start_services
 start_dispatcher
-wait_owner frontline >/dev/null
+wait_owner frontline >/dev/null || die "no dispatcher took partition frontline; see $run_dir/d1.log"
 start_dispatcher
 start_agents ""
 sleep 1
