@@ -25,6 +25,7 @@
 #define PROBE_WAIT_MS  10000 /* for the server to apply a reload */
 #define NOTIFY_WAIT_MS 5000
 #define MAX_SUFFIX     1000 /* "<role>-<party>-N" tried up to this N */
+#define LIST_ENTRY_MAX 600  /* bytes of a pid file's path or a server URL */
 
 /* ---- making identities ------------------------------------------------- */
 
@@ -521,6 +522,117 @@ out:
 
 /* ---- the server's authorization ----------------------------------------- */
 
+/* Check the users of an extra file (TL_NATS_AUTH_EXTRA): a line is blank,
+ * a # comment or one whole user entry "{ ... }". Nothing else may reach
+ * the users list: a stray bracket would end it and let the file rewrite
+ * the rest of the server's authorization. */
+static status check_extra_users(const char *path, const char *text, err *e)
+{
+    int line = 0;
+
+    for (const char *p = text; *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        size_t a = 0, z = len;
+        int depth = 0;
+
+        line++;
+        while (a < z && (p[a] == ' ' || p[a] == '\t'))
+            a++;
+        while (z > a &&
+               (p[z - 1] == ' ' || p[z - 1] == '\t' || p[z - 1] == '\r'))
+            z--;
+        if (a < z && p[a] != '#') {
+            bool ok = p[a] == '{', quoted = false;
+            int lists = 0;
+
+            /* Outside quoted strings, braces and brackets balance, and the
+             * entry's braces close only at the line's end. */
+            for (size_t i = a; ok && i < z; i++) {
+                if (quoted) {
+                    if (p[i] == '\\')
+                        i++;
+                    else if (p[i] == '"')
+                        quoted = false;
+                    continue;
+                }
+                if (p[i] == '"')
+                    quoted = true;
+                else if (p[i] == '{')
+                    depth++;
+                else if (p[i] == '}')
+                    depth--;
+                else if (p[i] == '[')
+                    lists++;
+                else if (p[i] == ']')
+                    lists--;
+                if (lists < 0 || (depth == 0 && i + 1 < z))
+                    ok = false;
+            }
+            if (!ok || quoted || lists != 0 || depth != 0)
+                return err_set(e, ST_INVALID,
+                               "%s line %d: expected one user per line, "
+                               "{ nkey: \"U...\", permissions: { ... } }",
+                               path, line);
+        }
+        p += len;
+        if (*p == '\n')
+            p++;
+    }
+    return ST_OK;
+}
+
+/* Append the users of the file at path (none when path is NULL or empty)
+ * to the generated authorization *text, inside its users list: nats-server
+ * has one list, so users of one's own (a test's observer) must be in the
+ * generated file to survive its regeneration. */
+static status add_extra_users(char **text, const char *path, err *e)
+{
+    static const char closing[] = "  ]\n}\n";
+    size_t len = strlen(*text), cl = sizeof(closing) - 1;
+    struct stat st;
+    char *extra = NULL;
+    sbuf b = {0};
+    size_t n = 0;
+    status s;
+
+    if (path == NULL || path[0] == '\0')
+        return ST_OK;
+    if (stat(path, &st) != 0)
+        return err_set(e, ST_CONFIG, "TL_NATS_AUTH_EXTRA: %s: %s", path,
+                       strerror(errno));
+    /* It grants access to the server like the generated file itself. */
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        return err_set(e, ST_CONFIG,
+                       "%s may be written by others, and it grants access to "
+                       "nats-server; run chmod 600 %s",
+                       path, path);
+    if ((s = fileio_read(path, NATSAUTH_LIST_MAX, "extra users file", &extra,
+                         &n, e)) != ST_OK)
+        return s;
+    if ((s = check_extra_users(path, extra, e)) != ST_OK)
+        goto out;
+    if (len < cl || strcmp(*text + len - cl, closing) != 0) {
+        s = err_set(e, ST_INTERNAL,
+                    "the generated authorization does not "
+                    "end its users list as expected");
+        goto out;
+    }
+    sbuf_append(&b, *text, len - cl);
+    sbuf_printf(&b, "    # Added from TL_NATS_AUTH_EXTRA (%s):\n%s%s%s", path,
+                extra, n > 0 && extra[n - 1] != '\n' ? "\n" : "", closing);
+    if (b.failed) {
+        s = err_set(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    free(*text);
+    *text = sbuf_take(&b);
+out:
+    sbuf_free(&b);
+    free(extra);
+    return s;
+}
+
 status cmd_nats_auth_text(db *d, const char *prefix, const char *probe_key,
                           char **out, size_t *n, err *e)
 {
@@ -560,6 +672,11 @@ status cmd_nats_auth_text(db *d, const char *prefix, const char *probe_key,
     if (s == ST_OK)
         s = natsauth_config_probed(prefix, ids, (size_t)rows, probe_key, out,
                                    e);
+    if (s == ST_OK &&
+        (s = add_extra_users(out, getenv("TL_NATS_AUTH_EXTRA"), e)) != ST_OK) {
+        free(*out);
+        *out = NULL;
+    }
     if (s == ST_OK && n != NULL)
         *n = (size_t)rows;
 out:
@@ -642,15 +759,16 @@ static status read_pid(const char *pidfile, pid_t *out, err *e)
     return ST_OK;
 }
 
-/* Wait until the probe's key connects: the server applied the file. */
-static status wait_probe(const config *cfg, const char *creds, err *e)
+/* Wait until the probe's key connects to the server at url: it applied
+ * the file. */
+static status wait_probe(const char *url, const char *creds, err *e)
 {
     int64_t give_up = clock_mono_us() + (int64_t)PROBE_WAIT_MS * 1000;
     bus_opts o;
     status s;
 
     memset(&o, 0, sizeof(o));
-    o.url = cfg->nats;
+    o.url = url;
     o.name = "twinline-nats-auth-probe";
     o.creds = creds;
     o.connect_timeout_ms = 1000;
@@ -666,13 +784,46 @@ static status wait_probe(const config *cfg, const char *creds, err *e)
         if (s == ST_OK)
             return ST_OK;
         if (s != ST_UNAVAILABLE || strstr(pe.msg, "refused") == NULL)
-            return err_set(e, s, "checking the reload: %s", pe.msg);
+            return err_set(e, s, "checking the reload on %s: %s", url, pe.msg);
         if (clock_mono_us() > give_up)
             return err_set(e, ST_TIMEOUT,
-                           "nats-server did not apply the new authorization "
-                           "within %d s; see its log",
-                           PROBE_WAIT_MS / 1000);
+                           "nats-server %s did not apply the new "
+                           "authorization within %d s; see its log",
+                           url, PROBE_WAIT_MS / 1000);
         clock_sleep_ms(200);
+    }
+}
+
+/* Split list at commas into at most max entries (spaces around them
+ * dropped). Returns how many, or -1 with e set when an entry is empty or
+ * too long, or there are more than max. */
+static int split_list(const char *list, const char *what,
+                      char (*out)[LIST_ENTRY_MAX], int max, err *e)
+{
+    int n = 0;
+
+    for (const char *p = list;; p++) {
+        const char *end = strchr(p, ',');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+        while (len > 0 && *p == ' ') {
+            p++;
+            len--;
+        }
+        while (len > 0 && p[len - 1] == ' ')
+            len--;
+        if (len == 0 || len >= LIST_ENTRY_MAX || n == max) {
+            err_set(e, ST_CONFIG,
+                    "%s \"%.200s\": expected up to %d comma-separated "
+                    "entries, none empty",
+                    what, list, max);
+            return -1;
+        }
+        memcpy(out[n], p, len);
+        out[n++][len] = '\0';
+        if (end == NULL)
+            return n;
+        p = end;
     }
 }
 
@@ -680,15 +831,30 @@ status cmd_nats_auth_apply(const config *cfg, db *d, const char *file,
                            const char *pidfile, FILE *out, err *e)
 {
     char dir[] = "/tmp/twinline-probe-XXXXXX", creds[64];
+    char pidfiles[CMD_NATS_AUTH_SERVERS_MAX][LIST_ENTRY_MAX];
+    char urls[CMD_NATS_AUTH_SERVERS_MAX][LIST_ENTRY_MAX];
+    pid_t pids[CMD_NATS_AUTH_SERVERS_MAX];
+    sbuf done = {0};
     nkey *probe = NULL;
     char *text = NULL;
     size_t n = 0;
     bool dir_made = false, creds_made = false;
-    pid_t pid = 0;
+    int npid = 0, nurl = 0;
     status s;
 
-    if (pidfile != NULL && (s = read_pid(pidfile, &pid, e)) != ST_OK)
-        return s;
+    /* A cluster's nodes each read the file: every one is reloaded, and the
+     * probe waits on each server the programs connect to. */
+    if (pidfile != NULL) {
+        npid = split_list(pidfile, "pid files", pidfiles,
+                          CMD_NATS_AUTH_SERVERS_MAX, e);
+        nurl = split_list(cfg->nats, "NATS servers", urls,
+                          CMD_NATS_AUTH_SERVERS_MAX, e);
+        if (npid < 0 || nurl < 0)
+            return e->code;
+        for (int i = 0; i < npid; i++)
+            if ((s = read_pid(pidfiles[i], &pids[i], e)) != ST_OK)
+                return s;
+    }
     if ((s = nkey_generate(&probe, e)) != ST_OK)
         return s;
     s = cmd_nats_auth_text(d, cfg->prefix, nkey_public(probe), &text, &n, e);
@@ -708,26 +874,29 @@ status cmd_nats_auth_apply(const config *cfg, db *d, const char *file,
                               e)) != ST_OK)
         goto out;
     creds_made = true;
-    if (kill(pid, SIGHUP) != 0) {
-        s = err_set(e, ST_CONFIG, "cannot signal nats-server %ld: %s",
-                    (long)pid, strerror(errno));
-        goto out;
+    for (int i = 0; s == ST_OK && i < npid; i++) {
+        if (kill(pids[i], SIGHUP) != 0)
+            s = err_set(e, ST_CONFIG, "cannot signal nats-server %ld: %s",
+                        (long)pids[i], strerror(errno));
+        sbuf_printf(&done, "%s%ld", i > 0 ? ", " : "", (long)pids[i]);
     }
-    s = wait_probe(cfg, creds, e);
+    for (int i = 0; s == ST_OK && i < nurl; i++)
+        s = wait_probe(urls[i], creds, e);
 out:
     if (creds_made)
         unlink(creds);
     if (dir_made)
         rmdir(dir);
     if (s == ST_OK && pidfile != NULL)
-        fprintf(out, "nats-server %ld reloaded: %zu identities (%s)\n",
-                (long)pid, n, file);
+        fprintf(out, "nats-server %s reloaded: %zu identities (%s)\n",
+                sbuf_str(&done), n, file);
     else if (s == ST_OK)
         fprintf(out,
                 "wrote %s: %zu identities; apply it: nats-server --signal "
                 "reload=PID (or twinline nats-auth --write %s --reload "
                 "PIDFILE)\n",
                 file, n, file);
+    sbuf_free(&done);
     free(text);
     nkey_destroy(probe);
     return s;
@@ -803,7 +972,7 @@ static const char identity_usage[] =
     "TL_NATS_PIDFILE)\n";
 
 static const char nats_auth_usage[] =
-    "usage: twinline nats-auth [--write FILE] [--reload PIDFILE]\n"
+    "usage: twinline nats-auth [--write FILE] [--reload PIDFILE[,...]]\n"
     "\n"
     "Generate nats-server's authorization (an authorization { users = [...] }\n"
     "block, one nkey user with its own permissions per active identity;\n"
@@ -813,7 +982,10 @@ static const char nats_auth_usage[] =
     "the server is reloaded (SIGHUP, like nats-server --signal reload=PID)\n"
     "and the command waits until it applied the file. Connected clients\n"
     "whose identity stays keep their connections; a revoked identity's are\n"
-    "cut off.\n";
+    "cut off. A cluster's nodes: their pid files separated by commas; each\n"
+    "is reloaded, and the command waits for every server of --nats.\n"
+    "TL_NATS_AUTH_EXTRA=FILE adds FILE's users (one { ... } entry a line,\n"
+    "mode 0600) that are no identities, e.g. the fault drill's observer.\n";
 
 static const char *env_or(const char *given, const char *name)
 {

@@ -93,12 +93,21 @@ status cmd_identity_list(db *d, const char *role, const char *party, bool all,
 status cmd_identity_workers(db *d, const char *path, const char *dir, int *made,
                             err *e);
 
+/* At most this many nats-servers (a cluster's nodes) per reload. */
+#define CMD_NATS_AUTH_SERVERS_MAX 16
+
 /*
  * The nats-server authorization of every active identity under prefix
  * (natsauth_config_probed, with probe_key when not NULL) into *out (the
- * caller's, free); *n (may be NULL) receives how many identities. Errors:
- * ST_INVALID (no active identity: the message says which to create),
- * ST_DB, ST_NOMEM.
+ * caller's, free); *n (may be NULL) receives how many identities. When
+ * the environment names a file in TL_NATS_AUTH_EXTRA, its users (one
+ * "{ ... }" entry per line, blank and # lines allowed; the file mode 0600
+ * or stricter for writes) are added to the list as they are: users that
+ * are not Twinline identities, such as a test's observer, which would
+ * otherwise be lost at every regeneration. Errors: ST_INVALID (no active
+ * identity: the message says which to create; an extra file line that is
+ * not one entry), ST_CONFIG (the extra file is missing or writable by
+ * others), ST_IO, ST_TOO_LARGE, ST_DB, ST_NOMEM.
  */
 status cmd_nats_auth_text(db *d, const char *prefix, const char *probe_key,
                           char **out, size_t *n, err *e);
@@ -107,10 +116,14 @@ status cmd_nats_auth_text(db *d, const char *prefix, const char *probe_key,
  * Write the authorization to file (replaced in one step, mode 0600) and,
  * when pidfile is not NULL, reload the nats-server whose process id it
  * holds (SIGHUP, as nats-server --signal reload=PID does) and wait until
- * the server applied it: a one-time key in the file connects on cfg's
- * servers (up to 10 s). What was done is printed on out. Errors: those of
+ * the server applied it: a one-time key in the file connects on each of
+ * cfg's servers in turn (up to 10 s each). pidfile may list the pid files
+ * of a cluster's nodes separated by commas (at most
+ * CMD_NATS_AUTH_SERVERS_MAX, as the servers of cfg): every one is
+ * reloaded. What was done is printed on out. Errors: those of
  * cmd_nats_auth_text, ST_IO, ST_CONFIG (no such process, or not
- * nats-server), ST_TIMEOUT (the server did not apply it), ST_UNAVAILABLE.
+ * nats-server; a bad list), ST_TIMEOUT (a server did not apply it),
+ * ST_UNAVAILABLE.
  */
 status cmd_nats_auth_apply(const config *cfg, db *d, const char *file,
                            const char *pidfile, FILE *out, err *e);

@@ -18,6 +18,10 @@ export TL_SCRIPT=bench_ha
 # shellcheck source=scripts/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
+# Every program takes its identity from this run's RUN_DIR/creds; one
+# inherited from the caller (scripts/test.sh's suite identity in
+# TL_NATS_CREDS) exists on no server of this run.
+unset TL_NATS_CREDS TL_CREDS TL_CREDS_DIR TL_NATS_AUTH_EXTRA
 kills=${BENCH_HA_KILLS:-10}
 cases=${BENCH_HA_CASES:-3000}
 run_dir=$TL_ROOT/run/bench_ha
@@ -48,8 +52,13 @@ scripts/services.sh start "$run_dir" >&2
 . "$run_dir/env"
 export TL_PREFIX=benchha
 export TL_LOG=${TL_LOG:-warn}
+# As the README sets things up: customer data sealed under a master key,
+# every party its own identity (scripts/lib.sh; TL_CREDS_DIR reaches every
+# program).
+master_key "$run_dir"
 "$TL_CLI" migrate >/dev/null
-"$TL_CLI" load examples/operator.json examples/bank.json examples/insurer.json >/dev/null
+load_and_admit "$run_dir" examples/operator.json examples/bank.json \
+    examples/insurer.json >/dev/null
 
 world() { # the example world with every id renamed by SUFFIX
     local sfx=$1 dir=$run_dir/world$1 f
@@ -114,7 +123,7 @@ bg_stop_all
 
 # --- throughput with 1, 2 and 3 dispatchers ---------------------------------
 # shellcheck disable=SC2046
-"$TL_CLI" load $(world _b) $(world _c) >/dev/null
+admit_more "$run_dir" $(world _b) $(world _c) >/dev/null
 bg_start agent "$run_dir/agent2.log" "$TL_AGENT" --workers "$("$TL_CLI" worker list --ids)" --handle-ms 0
 for nd in 1 2 3; do
     for _ in $(seq 1 "$nd"); do dispatcher; done

@@ -33,6 +33,10 @@ export TL_SCRIPT=faults
 # shellcheck source=scripts/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
+# Every program takes its identity from this run's RUN_DIR/creds; one
+# inherited from the caller (scripts/test.sh's suite identity in
+# TL_NATS_CREDS) exists on no server of this run.
+unset TL_NATS_CREDS TL_CREDS TL_CREDS_DIR TL_NATS_AUTH_EXTRA
 full=0
 [[ ${1:-} == --full ]] && full=1
 
@@ -247,20 +251,52 @@ checks() {
     check "backlog drained (no task waiting for a worker)" "SELECT count(*) FROM tasks
         WHERE state IN ('pending', 'reserved', 'assigned')"
     local twice
-    twice=$(grep '^_INBOX\.' "$run_dir/replies.log" | cut -f1,3 | sort -u | cut -f1 | uniq -d | wc -l)
-    check "no request answered twice with different answers ($(wc -l <"$run_dir/replies.log") replies)" \
+    # Every identity's own inbox prefix (_INBOX_<identity>.) and cnats's
+    # default one.
+    grep -E '^_INBOX(_[^.]+)?\.' "$replies" | cut -f1,3 | sort -u | cut -f1 | uniq -d \
+        >"$replies.twice"
+    twice=$(wc -l <"$replies.twice")
+    if [[ $twice -gt 0 ]]; then
+        say "answered twice differently (all in $replies.twice):"
+        head -3 "$replies.twice" | while read -r subj; do
+            grep -F "$subj$(printf '\t')" "$replies" | sed 's/^/    /' >&2
+        done
+    fi
+    check "no request answered twice with different answers ($(wc -l <"$replies") replies)" \
         "SELECT $twice"
 }
 
-start_services() { # [NATS cluster size]
+# The reply watcher's identity (tests/tools/reply_watch.c): a user of this
+# drill's servers only, allowed to subscribe to everything and to publish
+# nothing. It is no Twinline identity (no role may read other parties'
+# replies), so it comes into the generated authorization through
+# TL_NATS_AUTH_EXTRA, which every twinline nats-auth of the drill reads
+# (docs/ha.md, "The fault drill").
+watcher_identity() {
+    rm -f "$run_dir/watch.creds"
+    "$TL_WATCH" --make-creds "$run_dir/watch.creds" >"$run_dir/auth-extra.conf"
+    chmod 600 "$run_dir/auth-extra.conf"
+    export TL_NATS_AUTH_EXTRA=$run_dir/auth-extra.conf
+}
+
+nservices=0
+start_services() { # [NATS cluster size]; TL_PG_REPLICA=1 adds a replica
+    nservices=$((nservices + 1))
+    unset TL_STREAM_REPLICAS
     TL_NATS_CLUSTER=${1:-} scripts/services.sh start "$run_dir" >/dev/null
     # shellcheck source=/dev/null
     . "$run_dir/env"
     export TL_PREFIX=faults
+    # As the README sets things up: customer data sealed under a master
+    # key, every party its own identity (scripts/lib.sh).
+    master_key "$run_dir"
     "$TL_CLI" migrate >/dev/null
-    "$TL_CLI" load examples/operator.json examples/bank.json examples/insurer.json >/dev/null
-    bg_start watch "$run_dir/replies.log" "$TL_WATCH"
-    bg_start billing "$run_dir/billing.log" "$TL_BILLING"
+    watcher_identity
+    load_and_admit "$run_dir" examples/operator.json examples/bank.json \
+        examples/insurer.json >/dev/null
+    replies=$run_dir/replies.$nservices.log
+    bg_start watch "$replies" "$TL_WATCH" --creds "$run_dir/watch.creds"
+    bg_start billing "$run_dir/billing.$nservices.log" "$TL_BILLING"
 }
 
 start_agents() { # SUFFIX: two agents for the workers of a world
@@ -282,7 +318,7 @@ failover=()
 say "1. one partition, an active dispatcher and a standby"
 start_services
 start_dispatcher
-wait_owner frontline >/dev/null
+wait_owner frontline >/dev/null || die "no dispatcher took partition frontline; see $run_dir/d1.log"
 start_dispatcher
 start_agents ""
 sleep 1
@@ -330,7 +366,7 @@ echo $! >"$run_dir/nats.pid"
 sleep 3
 say "kill -9 billing"
 bg_kill_named billing
-bg_start billing "$run_dir/billing.2.log" "$TL_BILLING"
+bg_start billing "$run_dir/billing.1b.log" "$TL_BILLING"
 
 sleep 2
 say "freeze half of the workers past their lease (SIGSTOP for 4 s)"
@@ -366,8 +402,9 @@ checks
 
 # --- 3. rebalance under load -----------------------------------------------
 say "3. two more partitions under load; a dispatcher joins, one leaves"
+# Their workers, banks and operator get identities of their own too.
 # shellcheck disable=SC2046
-"$TL_CLI" load $(make_world _b) $(make_world _c) >/dev/null
+admit_more "$run_dir" $(make_world _b) $(make_world _c) >/dev/null
 start_agents _b
 start_agents _c
 start_feed C 1800 90
@@ -412,18 +449,9 @@ if [[ $full -eq 1 ]]; then
 
     # --- 5. the PostgreSQL primary dies; its replica is promoted ------------
     say "5. PostgreSQL primary with a synchronous replica; kill -9 the primary, promote the replica"
-    unset TL_STREAM_REPLICAS
-    TL_PG_REPLICA=1 scripts/services.sh start "$run_dir" >/dev/null
-    # shellcheck source=/dev/null
-    . "$run_dir/env"
+    TL_PG_REPLICA=1 start_services
     replica_dir=$TL_PG_REPLICA_DATA
     say "  TL_DB=$TL_DB"
-    export TL_PREFIX=faults
-    "$TL_CLI" migrate >/dev/null
-    "$TL_CLI" load examples/operator.json examples/bank.json examples/insurer.json >/dev/null
-    dispatcher_args=(--lease-ms 2000 --offer-timeout-ms 3000 --stream-mb 64 --ha-lease-ms 3000)
-    bg_start watch "$run_dir/replies.log" "$TL_WATCH"
-    bg_start billing "$run_dir/billing.3.log" "$TL_BILLING"
     start_dispatcher
     first=$last_dispatcher
     start_dispatcher

@@ -212,16 +212,35 @@ load_and_admit() {
     for id in dispatcher billing console admin; do
         "$TL_CLI" identity create "$id" --out "$dir/$id.creds" >/dev/null
     done
-    for id in $(pg_scalar "SELECT string_agg(id, ' ' ORDER BY id) FROM tenants"); do
-        "$TL_CLI" identity create tenant "$id" --out "$dir/tenant-$id.creds" >/dev/null
-    done
-    for id in $(pg_scalar "SELECT string_agg(id, ' ' ORDER BY id) FROM operators"); do
-        "$TL_CLI" identity create operator "$id" --out "$dir/operator-$id.creds" >/dev/null
-    done
+    admit_parties "$dir"
     "$TL_CLI" nats-auth
     TL_CREDS=$dir
     TL_CREDS_DIR=$dir
     export TL_CREDS TL_CREDS_DIR
+}
+
+# admit_parties DIR: an identity for every tenant's integration client and
+# every operator's tools that has none yet, credentials in DIR.
+admit_parties() {
+    local dir=$1 role id
+    for role in tenant operator; do
+        for id in $(pg_scalar "SELECT string_agg(p.id, ' ' ORDER BY p.id) FROM ${role}s p
+                WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.role = '$role'
+                AND i.party = p.id AND i.status = 'active')"); do
+            "$TL_CLI" identity create "$role" "$id" --out "$dir/$role-$id.creds" >/dev/null
+        done
+    done
+}
+
+# admit_more RUN_DIR FILE...: after load_and_admit, load more configuration
+# files the same way: identities for their new workers, tenants and
+# operators in RUN_DIR/creds, and nats-server's authorization regenerated.
+admit_more() {
+    local dir=$1/creds
+    shift
+    "$TL_CLI" load --identities "$dir" "$@"
+    admit_parties "$dir"
+    "$TL_CLI" nats-auth
 }
 
 # Wait until SQL (a scalar) returns a value other than 0/empty, or give up.

@@ -9,9 +9,15 @@
 #   scripts/nats_cluster.sh kill RUN_DIR I    # kill -9 node I (a crash)
 #   scripts/nats_cluster.sh restart RUN_DIR I # start node I again
 #
-# scripts/services.sh calls it when TL_NATS_CLUSTER=3 is set. When
-# RUN_DIR/nats-auth.conf exists (NATS authorization, docs/security.md), every
-# node's configuration includes it.
+# scripts/services.sh calls it when TL_NATS_CLUSTER=3 is set. Every node
+# runs with authorization (docs/security.md): its configuration includes
+# RUN_DIR/auth.conf, the same file for all (one user nobody can pass if
+# there is none yet), and the env names every node's pid file in
+# TL_NATS_PIDFILE, so that `twinline nats-auth` reloads them all. The
+# routes between the nodes have their own authorization: a user and a
+# random password made at start, which only the nodes' configuration files
+# (mode 0600) hold, so nothing else can connect as a server and bypass the
+# clients' permissions.
 set -euo pipefail
 
 cmd=${1:-}
@@ -75,15 +81,24 @@ stop_node() {
 }
 
 start_all() {
-    local i routes="" urls=""
+    local i routes="" urls="" pids="" pw
     declare -a cport sport
     for i in $(seq 1 "$nodes"); do stop_node "$i"; done
     rm -f "$run_dir/nats-cluster.ports"
+    umask 077
+    if [[ ! -f $run_dir/auth.conf ]]; then
+        cat >"$run_dir/auth.conf" <<CONF
+# Nobody can connect until twinline nats-auth writes the identities here.
+authorization { users = [ { user: "nobody", password: "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" } ] }
+CONF
+    fi
+    pw=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
     for i in $(seq 1 "$nodes"); do
         cport[i]=$(free_port)
         sport[i]=$(free_port)
-        routes+="${routes:+, }nats-route://127.0.0.1:${sport[i]}"
+        routes+="${routes:+, }nats-route://route:$pw@127.0.0.1:${sport[i]}"
         urls+="${urls:+,}nats://127.0.0.1:${cport[i]}"
+        pids+="${pids:+,}$run_dir/nats-n$i.pid"
     done
     for i in $(seq 1 "$nodes"); do
         rm -rf "$run_dir/nats-n$i-js"
@@ -100,13 +115,10 @@ start_all() {
             echo "cluster {"
             echo "  name: twinline"
             echo "  listen: 127.0.0.1:${sport[i]}"
+            echo "  authorization { user: route, password: \"$pw\", timeout: 2 }"
             echo "  routes: [$routes]"
             echo "}"
-            # The hook for NATS authorization: the generated file, when
-            # there is one, applies to every node alike.
-            if [[ -f $run_dir/nats-auth.conf ]]; then
-                echo "include \"nats-auth.conf\""
-            fi
+            echo "include \"auth.conf\""
         } >"$run_dir/nats-n$i.conf"
     done
     for i in $(seq 1 "$nodes"); do start_node "$i"; done
@@ -121,6 +133,8 @@ export TL_NATS='$urls'
 export TL_TEST_NATS='$urls'
 export TL_NATS_PORT=${cport[1]}
 export TL_STREAM_REPLICAS=$nodes
+export TL_NATS_PIDFILE='$pids'
+export TL_NATS_LOG='$run_dir/nats-n1.log'
 ENV
     echo "nats_cluster: $nodes nodes on $urls"
 }

@@ -296,18 +296,23 @@ static void test_services_and_list(void **state)
     assert_non_null(strstr(out, "worker-wa-2"));
 }
 
-static bus *connect_with(const char *creds, err *e)
+static bus *connect_to(const char *url, const char *creds, err *e)
 {
     bus_opts o;
     bus *b = NULL;
 
     memset(&o, 0, sizeof(o));
-    o.url = srv.url;
+    o.url = url;
     o.creds = creds;
     o.name = "itest_identity";
     if (bus_connect_opts(&b, &o, e) != ST_OK)
         return NULL;
     return b;
+}
+
+static bus *connect_with(const char *creds, err *e)
+{
+    return connect_to(srv.url, creds, e);
 }
 
 /* The server follows the database: a rotated key is cut off at the
@@ -509,6 +514,115 @@ static void test_load_identities(void **state)
 
 /* With no active identity, nothing is generated: an empty user list
  * would open the server. */
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static char *read_all(const char *path)
+{
+    static char buf[1 << 20];
+    FILE *f = fopen(path, "r");
+    size_t n;
+
+    assert_non_null(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return strdup(buf);
+}
+
+/* TL_NATS_AUTH_EXTRA: a user that is no identity (the fault drill's
+ * reply watcher) is in every regenerated authorization; a file that could
+ * break out of the users list, or that others may write, is refused and
+ * changes nothing. Two servers including the same file (a cluster's
+ * nodes) are reloaded by one command, which waits for both. */
+static void test_extra_users_and_two_servers(void **state)
+{
+    char extra[256], watch[256], text[512], out[8192];
+    char pids[400], *before, *after;
+    FILE *quiet = fopen("/dev/null", "w");
+    nats_server two;
+    nkey *k = NULL;
+    bus *b;
+    err e = {0};
+
+    (void)state;
+    path_of(extra, sizeof(extra), "extra.conf");
+    path_of(watch, sizeof(watch), "watch.creds");
+    assert_int_equal(nkey_generate(&k, &e), ST_OK);
+    assert_int_equal(nkey_creds_write(watch, k, "watch", "observer", "-", &e),
+                     ST_OK);
+    snprintf(text, sizeof(text),
+             "# the drill's observer\n\n"
+             "{ nkey: \"%s\", permissions: { publish: { deny: [\">\"] }, "
+             "subscribe: { allow: [\">\"] } } }\n",
+             nkey_public(k));
+    nkey_destroy(k);
+    write_file(extra, text, 0600);
+    setenv("TL_NATS_AUTH_EXTRA", extra, 1);
+
+    /* A second server whose auth.conf is this test's server's. */
+    nats_server_dir(&two, "tl_identity2");
+    assert_int_equal(symlink(srv.auth, two.auth), 0);
+    assert_int_equal(
+        cmd_nats_auth_apply(&fx.cfg, fx.db, srv.auth, srv.pidfile, quiet, &e),
+        ST_OK);
+    nats_server_start(&two);
+    b = connect_to(two.url, watch, &e);
+    assert_non_null(b);
+    bus_close(b);
+
+    /* Refused, with the line and the fix; the file stays as it was. */
+    before = read_all(srv.auth);
+    write_file(extra, "{ nkey: \"UABC\" } ]\n  users = [ { user: a } ]\n",
+               0600);
+    assert_int_equal(
+        cmd_nats_auth_apply(&fx.cfg, fx.db, srv.auth, srv.pidfile, quiet, &e),
+        ST_INVALID);
+    assert_non_null(strstr(e.msg, "line 1: expected one user per line"));
+    write_file(extra, "# nothing\n", 0622);
+    assert_int_equal(
+        cmd_nats_auth_apply(&fx.cfg, fx.db, srv.auth, srv.pidfile, quiet, &e),
+        ST_CONFIG);
+    assert_non_null(strstr(e.msg, "run chmod 600"));
+    snprintf(pids, sizeof(pids), "%s,,%s", srv.pidfile, two.pidfile);
+    assert_int_equal(
+        cmd_nats_auth_apply(&fx.cfg, fx.db, srv.auth, pids, quiet, &e),
+        ST_CONFIG);
+    assert_non_null(strstr(e.msg, "comma-separated"));
+    after = read_all(srv.auth);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+
+    /* Without the watcher, both servers reloaded by one command. */
+    write_file(extra, "# nothing\n", 0600);
+    snprintf(pids, sizeof(pids), "%s,%s", srv.pidfile, two.pidfile);
+    snprintf(fx.cfg.nats, sizeof(fx.cfg.nats), "%s,%s", srv.url, two.url);
+    {
+        char *argv[] = {"nats-auth", "--write", srv.auth, "--reload", pids};
+        assert_int_equal(run(out, sizeof(out), 5, argv), 0);
+    }
+    snprintf(text, sizeof(text), "nats-server %ld, %ld reloaded", (long)srv.pid,
+             (long)two.pid);
+    if (strstr(out, text) == NULL)
+        fail_msg("nats-auth said: %s", out);
+    assert_null(connect_with(watch, &e));
+    assert_non_null(strstr(e.msg, "refused the credentials"));
+    assert_null(connect_to(two.url, watch, &e));
+    assert_non_null(strstr(e.msg, "refused the credentials"));
+    unsetenv("TL_NATS_AUTH_EXTRA");
+    snprintf(fx.cfg.nats, sizeof(fx.cfg.nats), "%s", srv.url);
+    nats_server_stop(&two);
+    fclose(quiet);
+}
+
 static void test_nats_auth_refuses_empty(void **state)
 {
     char *text = NULL;
@@ -531,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_services_and_list),
         cmocka_unit_test(test_rotate_revoke_and_reload),
         cmocka_unit_test(test_load_identities),
+        cmocka_unit_test(test_extra_users_and_two_servers),
         cmocka_unit_test(test_nats_auth_refuses_empty),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,14 +1,25 @@
 /*
- * tl_reply_watch: the fault drill's record of every reply. Subscribes to
- * the reply inboxes (_INBOX.>, every request's own subject) and writes one
- * line per message to stdout: its subject, its length and a hash of its
- * body. A request answered twice with different answers shows as one
- * subject with two hashes (scripts/faults.sh counts them). Runs until
- * SIGTERM or SIGINT; reconnects as every program does.
+ * tl_reply_watch: the fault drill's record of every reply. Writes one line
+ * per reply to stdout: its subject, its length and a hash of its body. A
+ * request answered twice with different answers shows as one subject with
+ * two hashes (scripts/faults.sh counts them). Runs until SIGTERM or
+ * SIGINT; reconnects as every program does.
  *
- *   tl_reply_watch [--nats URLS] [--subject S]
+ *   tl_reply_watch --make-creds FILE
+ *   tl_reply_watch [--nats URLS] [--creds FILE] [--subject S]
+ *
+ * The replies go to every identity's own inbox prefix (_INBOX_<identity>.,
+ * docs/security.md) and to cnats's default _INBOX. of a client without
+ * one. NATS wildcards are whole tokens, so no subject names all of those
+ * prefixes: it subscribes to ">" and keeps the subjects whose first token
+ * is _INBOX or begins with _INBOX_. That is everything on the server, so
+ * the watcher is an identity of the drill's own server only: --make-creds
+ * writes its credentials (mode 0600) and prints its user for nats-server,
+ * allowed to subscribe and to publish nothing, which the drill adds to the
+ * generated authorization through TL_NATS_AUTH_EXTRA (docs/ha.md).
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +27,7 @@
 #include "bus.h"
 #include "config.h"
 #include "log.h"
+#include "nkey.h"
 
 static volatile sig_atomic_t stop;
 
@@ -34,12 +46,42 @@ static unsigned long long hash(const char *p, size_t n)
     return h;
 }
 
+/* A reply inbox: the first token is _INBOX or _INBOX_<identity>. */
+static bool is_reply(const char *subject)
+{
+    return strncmp(subject, "_INBOX", 6) == 0 &&
+           (subject[6] == '.' || (subject[6] == '_' && subject[7] != '.' &&
+                                  strchr(subject, '.') != NULL));
+}
+
+/* The watcher's identity: its credentials in path, its user on stdout. */
+static int make_creds(const char *path)
+{
+    nkey *k = NULL;
+    err e = {0};
+
+    if (nkey_generate(&k, &e) != ST_OK ||
+        nkey_creds_write(path, k, "reply-watch", "observer", "-", &e) !=
+            ST_OK) {
+        fprintf(stderr, "tl_reply_watch: %s\n", e.msg);
+        nkey_destroy(k);
+        return 1;
+    }
+    printf("# The fault drill's reply watcher (tests/tools/reply_watch.c): "
+           "subscribes, publishes nothing.\n"
+           "{ nkey: \"%s\", permissions: { publish: { deny: [\">\"] }, "
+           "subscribe: { allow: [\">\"] } } }\n",
+           nkey_public(k));
+    nkey_destroy(k);
+    return 0;
+}
+
 static void on_reply(void *ctx, bus_msg *m)
 {
     (void)ctx;
     /* JetStream delivers a stream's messages to a fetch's inbox under
      * their own subject: events, not replies. */
-    if (strncmp(bus_msg_subject(m), "_INBOX.", 7) != 0) {
+    if (!is_reply(bus_msg_subject(m))) {
         bus_msg_free(m);
         return;
     }
@@ -53,12 +95,15 @@ static void on_reply(void *ctx, bus_msg *m)
 
 int main(int argc, char **argv)
 {
-    const char *subject = "_INBOX.>";
+    const char *subject = ">";
     config cfg;
+    bus_opts o;
     bus *b = NULL;
     err e = {0};
     struct sigaction sa;
 
+    if (argc == 3 && strcmp(argv[1], "--make-creds") == 0)
+        return make_creds(argv[2]);
     config_from_env(&cfg);
     for (int i = 1; i < argc; i++) {
         if (config_take_flag(&cfg, argc, argv, &i, &e)) {
@@ -69,8 +114,9 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--subject") == 0 && i + 1 < argc) {
             subject = argv[++i];
         } else {
-            fprintf(stderr, "usage: tl_reply_watch [--nats URLS] "
-                            "[--subject S]\n");
+            fprintf(stderr, "usage: tl_reply_watch --make-creds FILE\n"
+                            "       tl_reply_watch [--nats URLS] "
+                            "[--creds FILE] [--subject S]\n");
             return 2;
         }
     }
@@ -78,7 +124,8 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    while (bus_connect(&b, cfg.nats, "tl-reply-watch", &e) != ST_OK) {
+    config_bus_opts(&cfg, "tl-reply-watch", &o);
+    while (bus_connect_opts(&b, &o, &e) != ST_OK) {
         if (stop)
             return 1;
         log_warn("reply_watch", "waiting for NATS: %s", e.msg);
