@@ -14,7 +14,8 @@
 # Tunables (environment): DEMO_CASES (1000), DEMO_RATE (cases/s, 25),
 # DEMO_HANDLE_MS (simulated handling time per task, 1000), DEMO_TIMEOUT_S (60),
 # DEMO_REVIEW_SHARE (percent of cases that are jsbank documents for the AI
-# workers' consumer-protection review, 10).
+# workers' consumer-protection review, 10). DEMO_HOLD=1 keeps everything
+# running after the demo, until Ctrl-C, to look around in the console.
 #
 # DEMO_COMPARE=1 runs the same case stream (same feed seed, DEMO_SEED, 42)
 # twice on a fresh database each time: first with case affinity and
@@ -172,6 +173,16 @@ if [[ ${DEMO_COMPARE:-0} != 1 ]]; then
     say "audit: every change of state or money is in the trail; checking it against billing's signed checkpoints"
     fg_run "$TL_CLI" audit checkpoint --key "$keys/audit.key"
     fg_run "$TL_CLI" audit verify --pubkey "$keys/audit.key.pub"
+    if [[ ${DEMO_HOLD:-0} == 1 ]]; then
+        echo
+        say "DEMO_HOLD=1: everything keeps running until Ctrl-C"
+        say "  the console: http://127.0.0.1:$(cat "$run_dir/console.port")/ (operator key: $op_key)"
+        say "  more cases, from another terminal: . run/demo/env && TL_CREDS_DIR=run/demo/creds build/release/cli/twinline feed --cases 500 --rate 10"
+        while bg_check; do
+            sleep 1
+        done
+        die "a service stopped; see $run_dir/*.log"
+    fi
     exit 0
 fi
 
