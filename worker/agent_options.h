@@ -30,6 +30,7 @@ typedef struct agent_options {
     const char *kbs[AGENT_MAX_KBS]; /* --kb folders, borrowed from argv */
     int nkbs;
     int confidence_floor; /* --confidence-floor, 0..1000 */
+    int batch;            /* --batch; -1: the default (agent_sim_opts.batch) */
     bool help;
 } agent_options;
 

@@ -493,6 +493,61 @@ static void test_accept_complete_many(void **state)
     harness_world_down(&w);
 }
 
+/* The simulated agent with batch 16 answers many offers in bulk
+ * requests; every task is accepted and completed once. */
+static void test_agent_batches(void **state)
+{
+    static const char *const one[] = {"wa"};
+    world w;
+    agent_sim *sim = NULL;
+    agent_stats *st = NULL;
+    agent_sim_opts o;
+    json_t *r;
+    err e = {0};
+
+    (void)state;
+    world_up(&w, "bulk_sim", NULL);
+    fixture_exec(&w.f, "UPDATE worker_capacity SET slots = 20"
+                       " WHERE worker_id = 'wa' AND channel = 'chat'");
+    if (agent_stats_create(&st, &e) != ST_OK)
+        fail_msg("%s", e.msg);
+    agent_sim_opts_init(&o);
+    o.nats = w.f.cfg.nats;
+    o.creds = w.f.cfg.creds[0] ? w.f.cfg.creds : NULL;
+    o.prefix = w.f.cfg.prefix;
+    o.workers = one;
+    o.nworkers = 1;
+    o.handle_ms = 0;
+    o.stats = st;
+    o.batch = 16;
+    if (agent_sim_start(&sim, &o, &e) != ST_OK)
+        fail_msg("agent: %s", e.msg);
+    assert_int_equal(fixture_wait_i64(&w.f,
+                                      "SELECT count(*) FROM workers WHERE"
+                                      " id = 'wa' AND presence = 'available'",
+                                      1, 10000),
+                     1);
+    r = submit_n(&w, "B", 30);
+    results(r, 30);
+    json_decref(r);
+    assert_int_equal(fixture_wait_i64(&w.f,
+                                      "SELECT count(*) FROM outcomes o JOIN"
+                                      " tasks t ON t.id = o.task_id WHERE"
+                                      " t.step = 'contact'",
+                                      30, 30000),
+                     30);
+    agent_sim_destroy(sim);
+    /* The disputes' legal steps are wa's too (its AI level): at least the
+     * 30 contacts, each confirmed once, none refused. */
+    assert_true(agent_stats_get(st, AGENT_STAT_COMPLETED) >= 30);
+    assert_true(agent_stats_get(st, AGENT_STAT_COMPLETED) <=
+                count(&w, "SELECT count(*) FROM outcomes"));
+    assert_int_equal(agent_stats_get(st, AGENT_STAT_ERRORS), 0);
+    assert_true(agent_stats_get(st, AGENT_STAT_BULK) >= 1);
+    agent_stats_destroy(st);
+    harness_world_down(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_submit_many_limits),
         cmocka_unit_test(test_submit_many_quota),
         cmocka_unit_test(test_accept_complete_many),
+        cmocka_unit_test(test_agent_batches),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
