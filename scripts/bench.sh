@@ -18,6 +18,10 @@
 #                         (bench/bench_seal.c)
 #   ha_*                  failover time over 10 kills and throughput with 1,
 #                         2 and 3 dispatchers (scripts/bench_ha.sh; docs/ha.md)
+#   recovery_*            a dispatcher's start with 1,000,000 open tasks in
+#                         PostgreSQL until it is ready (scripts/
+#                         bench_recovery.sh; only with BENCH_RECOVERY=1: it
+#                         takes 1-3 minutes, most of it making the rows)
 #   bulk_*                bulk AI work: consumer-review cases submitted in
 #                         case.submit_many requests of 1,000, the AI workers
 #                         (twinline-agent --ai, 64 slots each) accepting and
@@ -27,7 +31,9 @@
 # Tunables (environment): BENCH_CASES (10000), BENCH_HALF (1 = do the
 # half-load run), BENCH_PGQ_SECONDS (10), BENCH_TIMEOUT_S (300),
 # BENCH_BILLING_OUTCOMES (20000), BENCH_HA (1 = run scripts/bench_ha.sh),
-# BENCH_BULK (1 = the bulk AI run), BENCH_BULK_CASES (BENCH_CASES).
+# BENCH_BULK (1 = the bulk AI run), BENCH_BULK_CASES (BENCH_CASES),
+# BENCH_RECOVERY (0; 1 = run scripts/bench_recovery.sh),
+# BENCH_RECOVERY_TASKS (1000000).
 set -euo pipefail
 export TL_SCRIPT=bench
 # shellcheck source=scripts/lib.sh disable=SC1091
@@ -271,6 +277,11 @@ if [[ ${BENCH_HA:-1} != 0 ]]; then
     bg_stop_all
     scripts/services.sh stop "$run_dir" >/dev/null 2>&1 || true
     TL_BUILD_DIR=${TL_BUILD_DIR:-$TL_ROOT/build/release} scripts/bench_ha.sh || failed=1
+fi
+if [[ ${BENCH_RECOVERY:-0} != 0 ]]; then
+    bg_stop_all
+    scripts/services.sh stop "$run_dir" >/dev/null 2>&1 || true
+    TL_BUILD_DIR=${TL_BUILD_DIR:-$TL_ROOT/build/release} scripts/bench_recovery.sh || failed=1
 fi
 if [[ $failed != 0 ]]; then
     say "some runs failed; logs are in $run_dir/*.log"
