@@ -835,6 +835,12 @@ static void on_many(agent_sim *s, const req_spec *spec, const char *data,
             on_answer(s, &one, is, &r, l.text[i], l.len[i], &ie);
             continue;
         }
+        if (is == ST_OK && strcmp(r.code, "too_large") == 0) {
+            /* Handled, but the results did not fit one reply: each item
+             * again on its own gets its result. */
+            unanswered(s, one, 0, "had too large a reply");
+            continue;
+        }
         if (is == ST_OK) { /* the whole request was refused */
             r.ok = false;
             on_answer(s, &one, is, &r, data, len, &ie);
