@@ -1370,3 +1370,40 @@ out:
     json_decref(o);
     return s;
 }
+
+/* ---- accept_many, complete_many ---- */
+
+static status many(const char *member, char *const *items, int n, char **out,
+                   size_t *len, err *e)
+{
+    if (n < 1 || n > AGENT_MANY_MAX)
+        return err_set(e, ST_INVALID, "a bulk request carries 1 to %d items",
+                       AGENT_MANY_MAX);
+    return many_msg_encode(member, items, n, out, len, e);
+}
+
+status agent_msg_accept_many(char *const *accepts, int n, char **out,
+                             size_t *len, err *e)
+{
+    return many("accepts", accepts, n, out, len, e);
+}
+
+status agent_msg_accept_many_decode(const char *buf, size_t len, many_list *out,
+                                    err *e)
+{
+    return many_msg_split(buf, len, AGENT_MANY_BYTES, "accepts", AGENT_MANY_MAX,
+                          out, e);
+}
+
+status agent_msg_complete_many(char *const *completions, int n, char **out,
+                               size_t *len, err *e)
+{
+    return many("completions", completions, n, out, len, e);
+}
+
+status agent_msg_complete_many_decode(const char *buf, size_t len,
+                                      many_list *out, err *e)
+{
+    return many_msg_split(buf, len, AGENT_MANY_BYTES, "completions",
+                          AGENT_MANY_MAX, out, e);
+}

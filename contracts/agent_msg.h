@@ -9,6 +9,11 @@
  *   dispatcher -> agent   offer and notice: agent_offer_encode() and
  *                         agent_offer_parse(), agent_notice_encode() and
  *                         agent_notice_parse()
+ *   agent -> dispatcher   accept_many, complete_many: agent_msg_<verb>_many()
+ *                         wraps the texts of single requests, and
+ *                         agent_msg_<verb>_many_decode() splits them; the
+ *                         reply is many_msg_reply / many_msg_reply_split
+ *                         (many_msg.h), each result a single reply
  *   replies               agent_reply_<verb>() encodes the ok reply of a
  *                         request, agent_reply_parse() decodes any reply
  *                         (error replies too); the accept reply's task is
@@ -38,6 +43,7 @@
 
 #include "err.h"
 #include "ids.h"
+#include "many_msg.h"
 
 struct json_t; /* jansson's; only a decoded completion holds one */
 
@@ -49,6 +55,8 @@ struct json_t; /* jansson's; only a decoded completion holds one */
 #define AGENT_REPLY_MAX      (1024 * 1024) /* largest reply, in bytes */
 #define AGENT_REASON_MAX     200           /* longest reject reason */
 #define AGENT_CONFIDENCE_MAX 1000          /* per mille */
+#define AGENT_MANY_MAX       64 /* accepts or completions of a bulk request */
+#define AGENT_MANY_BYTES     (1024 * 1024) /* largest bulk request */
 #define AGENT_EPOCH_MAX      2000000000    /* epochs are int in the database */
 #define AGENT_HOST_MAX       64            /* bytes of a session's host */
 #define AGENT_PID_MAX        2147483647    /* largest process id sent */
@@ -308,6 +316,22 @@ status agent_msg_complete_decode(const char *buf, size_t len,
                                  agent_completion *out, err *e);
 /* Free what c holds (not c); a zeroed c is fine. */
 void agent_completion_release(agent_completion *c);
+
+/*
+ * Bulk accepts and completions: {"accepts": [A, ...]} and
+ * {"completions": [C, ...]} from the texts of n (1..AGENT_MANY_MAX, else
+ * ST_INVALID) single requests as agent_msg_accept and agent_msg_complete
+ * encode them; the decoders split them into texts for the single
+ * decoders (many_msg_split).
+ */
+status agent_msg_accept_many(char *const *accepts, int n, char **out,
+                             size_t *len, err *e);
+status agent_msg_accept_many_decode(const char *buf, size_t len, many_list *out,
+                                    err *e);
+status agent_msg_complete_many(char *const *completions, int n, char **out,
+                               size_t *len, err *e);
+status agent_msg_complete_many_decode(const char *buf, size_t len,
+                                      many_list *out, err *e);
 
 /* One event of a feedback request (docs/protocol.md, "Feedback"). */
 #define AGENT_FEEDBACK_MAX   64 /* events in one request */

@@ -189,6 +189,38 @@ void case_submit_release(case_submit *s)
     s->payload = NULL;
 }
 
+/* ---- case.submit_many ---- */
+
+status case_msg_submit_many_encode(const case_submit *s, int n, char **out,
+                                   size_t *len, err *e)
+{
+    char **items;
+    size_t ilen;
+    status st = ST_OK;
+
+    if (n < 1 || n > CASE_MANY_MAX)
+        return err_set(e, ST_INVALID, "a submit_many carries 1 to %d cases",
+                       CASE_MANY_MAX);
+    items = calloc((size_t)n, sizeof(char *));
+    if (items == NULL)
+        return err_set(e, ST_NOMEM, "out of memory building a message");
+    for (int i = 0; st == ST_OK && i < n; i++)
+        st = case_msg_submit_encode(&s[i], &items[i], &ilen, e);
+    if (st == ST_OK)
+        st = many_msg_encode("cases", items, n, out, len, e);
+    for (int i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+    return st;
+}
+
+status case_msg_submit_many_decode(const char *buf, size_t len, many_list *out,
+                                   err *e)
+{
+    return many_msg_split(buf, len, CASE_SUBMIT_MANY_MAX, "cases",
+                          CASE_MANY_MAX, out, e);
+}
+
 /* ---- case references (get, reopen, complaint) ---- */
 
 static json_t *ref_json(const case_ref *r)

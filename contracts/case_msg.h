@@ -8,6 +8,9 @@
  *                          case_msg_get_reply / case_msg_reply_decode
  *   case.reopen, complaint case_msg_dispute_encode / _decode, and the reply
  *                          case_msg_dispute_reply / _reply_decode
+ *   case.submit_many       case_msg_submit_many_encode / _decode; the reply
+ *                          many_msg_reply / many_msg_reply_split
+ *                          (many_msg.h), each result a submit reply
  *
  * Error replies are encoded by jsonx_error_reply() (common/jsonx.h), the
  * quota's by case_msg_rate_limited_reply, and decoded by every reply
@@ -35,14 +38,17 @@
 
 #include "err.h"
 #include "ids.h"
+#include "many_msg.h"
 
 #define CASE_SUBMIT_MAX      (64 * 1024) /* largest submit request */
 #define CASE_MSG_MAX         (16 * 1024) /* largest other bank request */
 #define CASE_REPLY_MAX       (1024 * 1024)
 #define CASE_EXTERNAL_ID_MAX 128 /* bytes of an external id */
 #define CASE_PRIORITY_MAX    9
-#define CASE_REASON_MAX      500 /* bytes of a dispute's reason */
-#define CASE_REPLY_TASKS     64  /* tasks a decoded case.get reply keeps */
+#define CASE_REASON_MAX      500  /* bytes of a dispute's reason */
+#define CASE_REPLY_TASKS     64   /* tasks a decoded case.get reply keeps */
+#define CASE_MANY_MAX        1000 /* cases of one case.submit_many */
+#define CASE_SUBMIT_MANY_MAX (1024 * 1024) /* bytes of a submit_many */
 
 /* A case submission. */
 typedef struct case_submit {
@@ -61,6 +67,15 @@ status case_msg_submit_decode(const char *buf, size_t len, case_submit *out,
                               err *e);
 /* Free what s holds (not s); a zeroed s is fine. */
 void case_submit_release(case_submit *s);
+
+/* {"cases": [submit, ...]} of n submits (1..CASE_MANY_MAX, else
+ * ST_INVALID). */
+status case_msg_submit_many_encode(const case_submit *s, int n, char **out,
+                                   size_t *len, err *e);
+/* The cases of a submit_many as texts, each for case_msg_submit_decode
+ * (many_msg_split with member "cases"). */
+status case_msg_submit_many_decode(const char *buf, size_t len, many_list *out,
+                                   err *e);
 
 /* A case named by exactly one of its id and its external id. */
 typedef struct case_ref {

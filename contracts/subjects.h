@@ -32,19 +32,22 @@
 #define SUBJECTS_STREAM_MAX (ID_MAX + 8) /* "<P>_EVENTS" with its NUL */
 
 /* Bank API verbs (<p>.api.<tenant>.<verb>). */
-#define SUBJECTS_CASE_SUBMIT    "case.submit"
-#define SUBJECTS_CASE_GET       "case.get"
-#define SUBJECTS_CASE_REOPEN    "case.reopen"
-#define SUBJECTS_CASE_COMPLAINT "case.complaint"
-#define SUBJECTS_CASE_ANY       "case.*"
+#define SUBJECTS_CASE_SUBMIT      "case.submit"
+#define SUBJECTS_CASE_GET         "case.get"
+#define SUBJECTS_CASE_REOPEN      "case.reopen"
+#define SUBJECTS_CASE_COMPLAINT   "case.complaint"
+#define SUBJECTS_CASE_SUBMIT_MANY "case.submit_many"
+#define SUBJECTS_CASE_ANY         "case.*"
 /* Agent verbs (<p>.agent.<worker>.<verb>). */
-#define SUBJECTS_PRESENCE  "presence"
-#define SUBJECTS_HEARTBEAT "heartbeat"
-#define SUBJECTS_ACCEPT    "accept"
-#define SUBJECTS_REJECT    "reject"
-#define SUBJECTS_COMPLETE  "complete"
-#define SUBJECTS_FEEDBACK  "feedback"
-#define SUBJECTS_CALLUP    "callup" /* an answer to a call-up */
+#define SUBJECTS_PRESENCE      "presence"
+#define SUBJECTS_HEARTBEAT     "heartbeat"
+#define SUBJECTS_ACCEPT        "accept"
+#define SUBJECTS_REJECT        "reject"
+#define SUBJECTS_COMPLETE      "complete"
+#define SUBJECTS_ACCEPT_MANY   "accept_many"
+#define SUBJECTS_COMPLETE_MANY "complete_many"
+#define SUBJECTS_FEEDBACK      "feedback"
+#define SUBJECTS_CALLUP        "callup" /* an answer to a call-up */
 /* What the dispatcher sends a worker (<p>.worker.<worker>.<kind>). */
 #define SUBJECTS_OFFER  "offer"
 #define SUBJECTS_NOTICE "notice"

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "agent_msg.h"
+#include "bulk.h"
 #include "clock.h"
 #include "dsp_sql.h"
 #include "i64map.h"
@@ -129,10 +130,10 @@ static status answer_rest(dispatcher *d, const dsp_req *reqs, item *it, int n,
             continue;
         }
         it[i].state = BAD;
-        dsp_outq_fail(d->out, reqs[i].m,
-                      dsp_res_diagnose(l, it[i].a.reservation_id, reqs[i].party,
-                                       it[i].a.epoch, &re),
-                      &re, &s, e);
+        dsp_outq_refuse(d->out, &reqs[i],
+                        dsp_res_diagnose(l, it[i].a.reservation_id,
+                                         reqs[i].party, it[i].a.epoch, &re),
+                        &re, &s, e);
     }
 out:
     free(ids);
@@ -171,13 +172,27 @@ static status reply_tasks(dispatcher *d, const dsp_req *reqs, const item *it,
         }
         s = agent_reply_task(views[x++], &body, &len, e);
         if (s == ST_OK)
-            s = dsp_outq_reply(d->out, reqs[i].m, body, e);
+            s = dsp_outq_answer(d->out, &reqs[i], body, e);
     }
     for (int x = 0; views != NULL && x < k; x++)
         free(views[x]);
 out:
     free(ids);
     free(views);
+    return s;
+}
+
+status dsp_accept_many(dispatcher *d, const dsp_req *reqs, int n, err *e)
+{
+    dsp_bulk *b = NULL;
+    status s =
+        dsp_bulk_open(&b, d, reqs, n, agent_msg_accept_many_decode, NULL, e);
+
+    if (s == ST_OK && dsp_bulk_count(b) > 0)
+        s = dsp_accept(d, dsp_bulk_items(b), dsp_bulk_count(b), e);
+    if (s == ST_OK)
+        s = dsp_bulk_reply(b, d, e);
+    dsp_bulk_destroy(b);
     return s;
 }
 
@@ -194,11 +209,11 @@ status dsp_accept(dispatcher *d, const dsp_req *reqs, int n, err *e)
     for (int i = 0; s == ST_OK && i < n; i++) {
         err re = {0};
         status rs = agent_msg_accept_decode(
-            bus_msg_data(reqs[i].m), bus_msg_len(reqs[i].m), &it[i].a, &re);
+            dsp_req_data(&reqs[i]), dsp_req_len(&reqs[i]), &it[i].a, &re);
         int first;
 
         if (rs != ST_OK) {
-            dsp_outq_fail(d->out, reqs[i].m, rs, &re, &s, e);
+            dsp_outq_refuse(d->out, &reqs[i], rs, &re, &s, e);
             continue;
         }
         it[i].state = OPEN;

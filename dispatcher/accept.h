@@ -9,5 +9,8 @@
 #include "dsp.h"
 
 status dsp_accept(dispatcher *d, const dsp_req *reqs, int n, err *e);
+/* accept_many: each accept as a request answered by dsp_accept, one reply
+ * per request (bulk.h). */
+status dsp_accept_many(dispatcher *d, const dsp_req *reqs, int n, err *e);
 
 #endif

@@ -9,10 +9,12 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "bulk.h"
 #include "case_msg.h"
 #include "dsp_sql.h"
 #include "i64map.h"
 #include "intake.h"
+#include "jsonx.h"
 #include "keystore.h"
 #include "outq.h"
 #include "payload.h"
@@ -65,7 +67,7 @@ static status submit_decode(dispatcher *d, const dsp_req *reqs, submit_item *it,
         int before, k;
         err re = {0};
         status rs = case_msg_submit_decode(
-            bus_msg_data(reqs[i].m), bus_msg_len(reqs[i].m), &it[i].req, &re);
+            dsp_req_data(&reqs[i]), dsp_req_len(&reqs[i]), &it[i].req, &re);
 
         if (rs == ST_OK)
             rs = dsp_latest_version(d, reqs[i].party, it[i].req.case_type,
@@ -87,7 +89,7 @@ static status submit_decode(dispatcher *d, const dsp_req *reqs, submit_item *it,
             continue;
         }
         if (rs != ST_OK) {
-            dsp_outq_fail(d->out, reqs[i].m, rs, &re, &s, e);
+            dsp_outq_refuse(d->out, &reqs[i], rs, &re, &s, e);
             continue;
         }
         it[i].ok = true;
@@ -297,7 +299,8 @@ static status reply_cases(dispatcher *d, const dsp_req *reqs, submit_item *it,
         size_t len;
 
         if (it[i].bad && json[i] == NULL) {
-            dsp_outq_fail(d->out, reqs[i].m, it[i].why.code, &it[i].why, &s, e);
+            dsp_outq_refuse(d->out, &reqs[i], it[i].why.code, &it[i].why, &s,
+                            e);
             continue;
         }
         if (!it[i].ok && !it[i].bad)
@@ -309,7 +312,7 @@ static status reply_cases(dispatcher *d, const dsp_req *reqs, submit_item *it,
         }
         s = case_msg_submit_reply(it[i].id != 0, json[i], &body, &len, e);
         if (s == ST_OK)
-            s = dsp_outq_reply(d->out, reqs[i].m, body, e);
+            s = dsp_outq_answer(d->out, &reqs[i], body, e);
     }
     db_res_free(r);
     sbuf_free(&ten);
@@ -397,6 +400,45 @@ status dsp_case_submit(dispatcher *d, const dsp_req *reqs, int n, err *e)
     for (int i = 0; it != NULL && i < n; i++)
         item_release(&it[i]);
     free(it);
+    return s;
+}
+
+/* A submit_many of items cases takes items tokens of its tenant's (and
+ * client's) quota: one on arrival, the rest here (intake.h). */
+static status submit_admit(dispatcher *d, const dsp_req *q, int items,
+                           char **refusal, err *e)
+{
+    int64_t retry_ms = 0;
+    size_t len;
+    err re = {0};
+    status rs =
+        dsp_intake_charge(d->intake, q->m, q->party, items - 1, &retry_ms, &re);
+
+    *refusal = NULL;
+    if (rs == ST_RATE_LIMITED)
+        return case_msg_rate_limited_reply(re.msg, retry_ms, refusal, &len, e);
+    if (rs != ST_OK)
+        *refusal = jsonx_error_reply(rs, re.msg);
+    return ST_OK;
+}
+
+/*
+ * Bulk submits: each case of each request is a submit of its own,
+ * answered by dsp_case_submit with every other case of the batch (the
+ * same decoding, schema checks, sealing, statements and audit records),
+ * and each request gets one reply with the result of every case.
+ */
+status dsp_case_submit_many(dispatcher *d, const dsp_req *reqs, int n, err *e)
+{
+    dsp_bulk *b = NULL;
+    status s = dsp_bulk_open(&b, d, reqs, n, case_msg_submit_many_decode,
+                             submit_admit, e);
+
+    if (s == ST_OK && dsp_bulk_count(b) > 0)
+        s = dsp_case_submit(d, dsp_bulk_items(b), dsp_bulk_count(b), e);
+    if (s == ST_OK)
+        s = dsp_bulk_reply(b, d, e);
+    dsp_bulk_destroy(b);
     return s;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "agent_msg.h"
+#include "bulk.h"
 #include "clock.h"
 #include "dsp_sql.h"
 #include "i64map.h"
@@ -39,7 +40,7 @@ typedef struct item {
     bool ai_auto;  /* a task of an ai: auto step */
 } item;
 
-static status reply_complete(dispatcher *d, const bus_msg *m,
+static status reply_complete(dispatcher *d, const dsp_req *q,
                              int64_t outcome_id, bool billable, bool dup,
                              err *e)
 {
@@ -47,7 +48,7 @@ static status reply_complete(dispatcher *d, const bus_msg *m,
     size_t len;
     status s = agent_reply_complete(outcome_id, billable, dup, &body, &len, e);
 
-    return s == ST_OK ? dsp_outq_reply(d->out, m, body, e) : s;
+    return s == ST_OK ? dsp_outq_answer(d->out, q, body, e) : s;
 }
 
 /* Check one completion against its reservation (it->res) and the step.
@@ -166,7 +167,7 @@ static status answer_recorded(dispatcher *d, const dsp_req *reqs, item *it,
         x = &it[of[num]];
         x->state = BAD;
         if (db_bool(r, j, DSP_OUTCOME_SAME_SAME)) {
-            s = reply_complete(d, reqs[of[num]].m, x->res.outcome_id,
+            s = reply_complete(d, &reqs[of[num]], x->res.outcome_id,
                                x->res.billable, true, e);
             continue;
         }
@@ -175,7 +176,7 @@ static status answer_recorded(dispatcher *d, const dsp_req *reqs, item *it,
                                  db_val(r, j, DSP_OUTCOME_SAME_FIELDS),
                                  x->c.code, &body, &len, e);
         if (s == ST_OK)
-            s = dsp_outq_reply(d->out, reqs[of[num]].m, body, e);
+            s = dsp_outq_answer(d->out, &reqs[of[num]], body, e);
     }
     /* An outcome is never deleted, so every one is found; if not, the
      * batch is retried. */
@@ -209,7 +210,7 @@ static status check_all(dispatcher *d, const dsp_req *reqs, item *it, int n,
         rs = check(d, reqs[i].party, &it[i], &dup, &re);
         if (rs != ST_OK) {
             it[i].state = BAD;
-            dsp_outq_fail(d->out, reqs[i].m, rs, &re, &s, e);
+            dsp_outq_refuse(d->out, &reqs[i], rs, &re, &s, e);
         } else if (dup) {
             it[i].state = RECORDED;
         }
@@ -313,7 +314,7 @@ static status written(dispatcher *d, const dsp_req *reqs, item *it, int n,
             rv[nrv].confidence = it[i].c.confidence;
             rv[nrv++].review = it[i].review;
         }
-        s = reply_complete(d, reqs[i].m,
+        s = reply_complete(d, &reqs[i],
                            db_i64(r, j, DSP_COMPLETE_SET_OUTCOME_ID),
                            it[i].billable, false, e);
     }
@@ -325,11 +326,11 @@ static status written(dispatcher *d, const dsp_req *reqs, item *it, int n,
         if (it[i].state != OPEN || it[i].repeat)
             continue;
         it[i].state = BAD;
-        dsp_outq_fail(d->out, reqs[i].m,
-                      err_set(&re, ST_STALE,
-                              "reservation is no longer assigned to you "
-                              "(lease expired?)"),
-                      &re, &s, e);
+        dsp_outq_refuse(d->out, &reqs[i],
+                        err_set(&re, ST_STALE,
+                                "reservation is no longer assigned to you "
+                                "(lease expired?)"),
+                        &re, &s, e);
     }
     if (s == ST_OK && nrv > 0)
         s = dsp_review_after(d, rv, nrv, e);
@@ -338,6 +339,20 @@ static status written(dispatcher *d, const dsp_req *reqs, item *it, int n,
     i64map_destroy(idx);
     free(cases);
     free(rv);
+    return s;
+}
+
+status dsp_complete_many(dispatcher *d, const dsp_req *reqs, int n, err *e)
+{
+    dsp_bulk *b = NULL;
+    status s =
+        dsp_bulk_open(&b, d, reqs, n, agent_msg_complete_many_decode, NULL, e);
+
+    if (s == ST_OK && dsp_bulk_count(b) > 0)
+        s = dsp_complete(d, dsp_bulk_items(b), dsp_bulk_count(b), e);
+    if (s == ST_OK)
+        s = dsp_bulk_reply(b, d, e);
+    dsp_bulk_destroy(b);
     return s;
 }
 
@@ -352,11 +367,11 @@ status dsp_complete(dispatcher *d, const dsp_req *reqs, int n, err *e)
     for (int i = 0; s == ST_OK && i < n; i++) {
         err re = {0};
         status rs = agent_msg_complete_decode(
-            bus_msg_data(reqs[i].m), bus_msg_len(reqs[i].m), &it[i].c, &re);
+            dsp_req_data(&reqs[i]), dsp_req_len(&reqs[i]), &it[i].c, &re);
         int first;
 
         if (rs != ST_OK) {
-            dsp_outq_fail(d->out, reqs[i].m, rs, &re, &s, e);
+            dsp_outq_refuse(d->out, &reqs[i], rs, &re, &s, e);
             continue;
         }
         it[i].state = OPEN;
@@ -383,11 +398,11 @@ status dsp_complete(dispatcher *d, const dsp_req *reqs, int n, err *e)
         if (it[i].state != OPEN)
             continue;
         /* Checked fine, yet its first was not written: as the first. */
-        dsp_outq_fail(d->out, reqs[i].m,
-                      err_set(&re, ST_STALE,
-                              "reservation is no longer assigned to you "
-                              "(lease expired?)"),
-                      &re, &s, e);
+        dsp_outq_refuse(d->out, &reqs[i],
+                        err_set(&re, ST_STALE,
+                                "reservation is no longer assigned to you "
+                                "(lease expired?)"),
+                        &re, &s, e);
     }
     for (int i = 0; it != NULL && i < n; i++)
         agent_completion_release(&it[i].c);

@@ -12,5 +12,8 @@
 #include "dsp.h"
 
 status dsp_complete(dispatcher *d, const dsp_req *reqs, int n, err *e);
+/* complete_many: each completion as a request answered by dsp_complete,
+ * one reply per request (bulk.h). */
+status dsp_complete_many(dispatcher *d, const dsp_req *reqs, int n, err *e);
 
 #endif

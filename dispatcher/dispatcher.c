@@ -103,6 +103,7 @@ typedef struct route_entry {
 
 static const route_entry routes[] = {
     {SUBJECTS_API, SUBJECTS_CASE_SUBMIT, dsp_case_submit},
+    {SUBJECTS_API, SUBJECTS_CASE_SUBMIT_MANY, dsp_case_submit_many},
     {SUBJECTS_API, SUBJECTS_CASE_GET, dsp_case_get},
     {SUBJECTS_API, SUBJECTS_CASE_REOPEN, dsp_case_reopen},
     {SUBJECTS_API, SUBJECTS_CASE_COMPLAINT, dsp_case_complaint},
@@ -123,7 +124,9 @@ static const route_entry routes[] = {
     {SUBJECTS_AGENT, SUBJECTS_FEEDBACK, dsp_feedback},
     {SUBJECTS_AGENT, SUBJECTS_CALLUP, dsp_callup_answer},
     {SUBJECTS_AGENT, SUBJECTS_ACCEPT, dsp_accept},
+    {SUBJECTS_AGENT, SUBJECTS_ACCEPT_MANY, dsp_accept_many},
     {SUBJECTS_AGENT, SUBJECTS_COMPLETE, dsp_complete},
+    {SUBJECTS_AGENT, SUBJECTS_COMPLETE_MANY, dsp_complete_many},
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 

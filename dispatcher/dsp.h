@@ -33,10 +33,16 @@ typedef struct dsp_part dsp_part;             /* partition.h */
 
 /* One request of a batch: the message and the party its subject names
  * (the tenant of a bank request, the worker of an agent request, the
- * operator of an operator's; "" for an admin notice). */
+ * operator of an operator's; "" for an admin notice). An item of a bulk
+ * request (bulk.h) is a request of its own: its body is data (len bytes)
+ * and item is its place in m's list, from 1; a request sent alone has
+ * item 0 and data NULL (its body is m's). */
 typedef struct dsp_req {
     const bus_msg *m;
     char party[ID_MAX + 1];
+    const char *data;
+    size_t len;
+    int item;
 } dsp_req;
 
 /* Latest playbook version of (tenant, case type), cached briefly. */

@@ -187,18 +187,11 @@ static int index_of(strtab *t, const char *key, int max)
  * Whether b may take one more request under q now; else *retry_ms says
  * when it may and *why names the limit. Takes the token when it may.
  */
-static bool admit(bucket *b, const dsp_quota *q, int64_t now_us,
-                  int64_t open_retry_ms, int64_t *retry_ms, const char **why)
+/* Bring b's tokens up to now under q (q->rate > 0). */
+static void refill(bucket *b, const dsp_quota *q, int64_t now_us)
 {
     int burst = q->burst > 0 ? q->burst : q->rate;
 
-    if (q->open_max > 0 && b->open >= q->open_max) {
-        *retry_ms = open_retry_ms;
-        *why = "open";
-        return false;
-    }
-    if (q->rate <= 0)
-        return true;
     if (b->at_us == 0) {
         b->tokens = burst; /* a new bucket starts full */
     } else {
@@ -207,6 +200,19 @@ static bool admit(bucket *b, const dsp_quota *q, int64_t now_us,
             b->tokens = burst;
     }
     b->at_us = now_us;
+}
+
+static bool admit(bucket *b, const dsp_quota *q, int64_t now_us,
+                  int64_t open_retry_ms, int64_t *retry_ms, const char **why)
+{
+    if (q->open_max > 0 && b->open >= q->open_max) {
+        *retry_ms = open_retry_ms;
+        *why = "open";
+        return false;
+    }
+    if (q->rate <= 0)
+        return true;
+    refill(b, q, now_us);
     if (b->tokens < 1.0) {
         /* Each refused request is told a later time than the one before,
          * one token's time apart, so that a refused burst comes back
@@ -430,6 +436,69 @@ int dsp_intake_take(dsp_intake *in, bus_msg **msgs, int max, int wait_ms)
     in->take_us = clock_mono_us();
     pthread_mutex_unlock(&in->lock);
     return n;
+}
+
+/* Whether b holds extra tokens under q now; else the error. */
+static status holds(bucket *b, const dsp_quota *q, int64_t now_us, int extra,
+                    const char *who, int64_t *retry_ms, err *e)
+{
+    int burst = q->burst > 0 ? q->burst : q->rate;
+
+    if (q->rate <= 0)
+        return ST_OK;
+    if (extra + 1 > burst)
+        return err_set(e, ST_TOO_LARGE,
+                       "a request of %d cases is more than %s may send at "
+                       "once (bursts of %d); nothing was done: send them in "
+                       "requests of at most %d cases",
+                       extra + 1, who, burst, burst);
+    refill(b, q, now_us);
+    if (b->tokens >= (double)extra)
+        return ST_OK;
+    *retry_ms = clamp_retry(
+        (int64_t)(((double)extra - b->tokens) * 1000.0 / q->rate) + 1);
+    return err_set(e, ST_RATE_LIMITED,
+                   "%s is over its request rate (%d per second, bursts of "
+                   "%d; each case of a submit_many counts); nothing was "
+                   "done: retry after %lld ms",
+                   who, q->rate, burst, (long long)*retry_ms);
+}
+
+status dsp_intake_charge(dsp_intake *in, const bus_msg *m, const char *tenant,
+                         int extra, int64_t *retry_ms, err *e)
+{
+    char cid[ID_MAX + 1], key[2 * ID_MAX + 2], who[2 * ID_MAX + 32];
+    int64_t now = clock_mono_us();
+    bucket *tb = NULL, *cb = NULL;
+    int t, c;
+    status s = ST_OK;
+
+    if (extra <= 0)
+        return ST_OK;
+    pthread_mutex_lock(&in->lock);
+    t = strtab_find(in->tenant_ids, tenant);
+    tb = &in->lanes[t >= 0 ? t : LANES_MAX].b;
+    if (dsp_intake_client_of(bus_msg_reply(m), cid)) {
+        snprintf(key, sizeof(key), "%s\x1f%s", tenant, cid);
+        c = strtab_find(in->client_ids, key);
+        cb = &in->clients[c >= 0 ? c : CLIENTS_MAX];
+    }
+    snprintf(who, sizeof(who), "tenant %s", tenant);
+    s = holds(tb, &in->o.tenant, now, extra, who, retry_ms, e);
+    if (s == ST_OK && cb != NULL) {
+        snprintf(who, sizeof(who), "client %s of tenant %s", cid, tenant);
+        s = holds(cb, &in->o.client, now, extra, who, retry_ms, e);
+    }
+    if (s == ST_OK) {
+        if (in->o.tenant.rate > 0)
+            tb->tokens -= (double)extra;
+        if (cb != NULL && in->o.client.rate > 0)
+            cb->tokens -= (double)extra;
+    } else if (s == ST_RATE_LIMITED) {
+        in->counts.limited_rate++;
+    }
+    pthread_mutex_unlock(&in->lock);
+    return s;
 }
 
 void dsp_intake_done(dsp_intake *in)

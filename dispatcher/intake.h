@@ -77,6 +77,18 @@ void dsp_intake_put(dsp_intake *in, bus *b, bus_msg *m);
  */
 int dsp_intake_take(dsp_intake *in, bus_msg **msgs, int max, int wait_ms);
 
+/*
+ * Request m of tenant stands for 1 + extra requests (a bulk submit of
+ * 1 + extra cases): take the extra tokens from the tenant's bucket and
+ * its client's, all or none. Loop thread only. Errors: ST_RATE_LIMITED
+ * when a bucket holds fewer now (*retry_ms says when it will hold them;
+ * the message says which quota), ST_TOO_LARGE when 1 + extra is more than
+ * a bucket holds at all (its burst: never admitted, split the request).
+ * The open cap counts m as one request.
+ */
+status dsp_intake_charge(dsp_intake *in, const bus_msg *m, const char *tenant,
+                         int extra, int64_t *retry_ms, err *e);
+
 /* The messages of the last take were answered: they are open no more. */
 void dsp_intake_done(dsp_intake *in);
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "dsp.h"
 #include "err.h"
 
 typedef struct dsp_outq dsp_outq;
@@ -53,6 +54,31 @@ bool dsp_infra_failure(status s);
  */
 void dsp_outq_fail(dsp_outq *q, const bus_msg *m, status rs, const err *re,
                    status *s, err *e);
+
+/*
+ * Queue body as the answer to request r: the reply to its message for a
+ * request sent alone, the result of its item for an item of a bulk
+ * request (dsp.h), kept until dsp_outq_gather makes the one reply.
+ */
+status dsp_outq_answer(dsp_outq *q, const dsp_req *r, char *body, err *e);
+
+/* As dsp_outq_fail, answering request r as dsp_outq_answer does. */
+void dsp_outq_refuse(dsp_outq *q, const dsp_req *r, status rs, const err *re,
+                     status *s, err *e);
+
+/* The largest reply a bulk request gets (the server's max_payload). */
+#define DSP_OUTQ_BULK_REPLY_MAX (1024 * 1024)
+
+/*
+ * The one reply of each bulk request ms[b] ({"ok": true, "results":
+ * [...]}, many_msg.h) from the results of its items[b] items queued so far,
+ * in item order. A reply larger than DSP_OUTQ_BULK_REPLY_MAX is replaced
+ * by a too_large error that says the items were handled (a repeat
+ * returns the same results). ST_INTERNAL when an item has no result (a
+ * bug: the batch is retried), ST_NOMEM.
+ */
+status dsp_outq_gather(dsp_outq *q, const bus_msg *const *ms, const int *items,
+                       int nb, err *e);
 
 /* How many messages are queued. */
 int dsp_outq_count(const dsp_outq *q);

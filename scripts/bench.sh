@@ -18,10 +18,22 @@
 #                         (bench/bench_seal.c)
 #   ha_*                  failover time over 10 kills and throughput with 1,
 #                         2 and 3 dispatchers (scripts/bench_ha.sh; docs/ha.md)
+#   recovery_*            a dispatcher's start with 1,000,000 open tasks in
+#                         PostgreSQL until it is ready (scripts/
+#                         bench_recovery.sh; only with BENCH_RECOVERY=1: it
+#                         takes 1-3 minutes, most of it making the rows)
+#   bulk_*                bulk AI work: consumer-review cases submitted in
+#                         case.submit_many requests of 1,000, the AI workers
+#                         (twinline-agent --ai, 64 slots each) accepting and
+#                         completing them in accept_many / complete_many
+#                         requests (bench/bench_bulk.c)
 #
 # Tunables (environment): BENCH_CASES (10000), BENCH_HALF (1 = do the
 # half-load run), BENCH_PGQ_SECONDS (10), BENCH_TIMEOUT_S (300),
-# BENCH_BILLING_OUTCOMES (20000), BENCH_HA (1 = run scripts/bench_ha.sh).
+# BENCH_BILLING_OUTCOMES (20000), BENCH_HA (1 = run scripts/bench_ha.sh),
+# BENCH_BULK (1 = the bulk AI run), BENCH_BULK_CASES (BENCH_CASES),
+# BENCH_RECOVERY (0; 1 = run scripts/bench_recovery.sh),
+# BENCH_RECOVERY_TASKS (1000000).
 set -euo pipefail
 export TL_SCRIPT=bench
 # shellcheck source=scripts/lib.sh disable=SC1091
@@ -192,6 +204,37 @@ if [[ $half == 1 && $failed == 0 ]]; then
     run_load half "$half_cases" "$half_rate" half_load_ half_load_
 fi
 
+# Bulk AI work: the AI pool of examples/ai.json (three AI workers, given
+# 64 backoffice slots each, as a model endpoint takes many at once), its
+# agent answering in bulk requests, and consumer-review cases submitted in
+# case.submit_many requests of 1,000. The dispatcher restarts to load the
+# new workers.
+bulk_bench=${TL_BUILD_DIR:-$TL_ROOT/build/release}/bench/bench_bulk
+if [[ ${BENCH_BULK:-1} != 0 && $failed == 0 && -x $bulk_bench ]]; then
+    bulk_cases=${BENCH_BULK_CASES:-$cases}
+    say "bulk AI: $bulk_cases consumer-review cases in submit_many requests"
+    "$TL_CLI" load --identities "$TL_CREDS" examples/ai.json >&2
+    "$TL_CLI" nats-auth >&2
+    pg_scalar "UPDATE worker_capacity SET slots = 64
+        WHERE worker_id IN ('ai01', 'ai02', 'ai03') AND channel = 'backoffice'" >/dev/null
+    bg_stop_named dispatcher
+    bg_start dispatcher "$run_dir/dispatcher-bulk.log" "$TL_DISPATCHER" \
+        --creds "$TL_CREDS/dispatcher.creds"
+    bg_start agent-bulk "$run_dir/agent-bulk.log" "$TL_AGENT" --ai \
+        --kb examples/kb/jsbank --workers ai01,ai02,ai03 \
+        --creds-dir "$TL_CREDS" --handle-ms 0 \
+        --stats-file "$run_dir/agent-bulk.stats"
+    sleep 2
+    bg_check || die "a service did not start; see $run_dir/*.log"
+    fg_run "$bulk_bench" "$bulk_cases" "$TL_CREDS/tenant-jsbank.creds" \
+        bench-bulk || { say "the bulk run did not finish cleanly"; failed=1; }
+    bg_stop_named agent-bulk
+    echo "bulk_ai_agent_bulk_requests=$(stat_of "$run_dir/agent-bulk.stats" bulk_requests)"
+    echo "bulk_ai_agent_completed=$(stat_of "$run_dir/agent-bulk.stats" completed)"
+elif [[ ${BENCH_BULK:-1} != 0 ]]; then
+    say "warning: $bulk_bench is missing or a run failed; bulk figures skipped"
+fi
+
 # Baseline: a plain PostgreSQL job queue on the same cluster, driven by
 # pgbench. One transaction of the script is one job's life: enqueue, claim
 # with FOR UPDATE SKIP LOCKED, complete and record a result, each committed.
@@ -234,6 +277,11 @@ if [[ ${BENCH_HA:-1} != 0 ]]; then
     bg_stop_all
     scripts/services.sh stop "$run_dir" >/dev/null 2>&1 || true
     TL_BUILD_DIR=${TL_BUILD_DIR:-$TL_ROOT/build/release} scripts/bench_ha.sh || failed=1
+fi
+if [[ ${BENCH_RECOVERY:-0} != 0 ]]; then
+    bg_stop_all
+    scripts/services.sh stop "$run_dir" >/dev/null 2>&1 || true
+    TL_BUILD_DIR=${TL_BUILD_DIR:-$TL_ROOT/build/release} scripts/bench_recovery.sh || failed=1
 fi
 if [[ $failed != 0 ]]; then
     say "some runs failed; logs are in $run_dir/*.log"

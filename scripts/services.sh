@@ -10,7 +10,8 @@
 # With TL_NATS_CLUSTER=3, a 3-node NATS cluster (scripts/nats_cluster.sh)
 # instead of the single nats-server; with TL_PG_REPLICA=1, PostgreSQL also
 # gets a synchronous streaming replica (scripts/pg_replica.sh) and TL_DB
-# names both (docs/ha.md).
+# names both (docs/ha.md). TL_PG_EXTRA_OPTS adds server options (`-c
+# name=value ...`; scripts/bench_profile.sh loads pg_stat_statements).
 #
 # Both listen on 127.0.0.1 only, on free ports. PostgreSQL refuses to run as
 # root, so as root it runs as the `postgres` user. fsync stays on (durability
@@ -262,7 +263,7 @@ start_all() {
     }
     pg_port=$(free_port)
     as_pg "$pg_bin/pg_ctl" -D "$home/data" -l "$home/postgres.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $pg_port -c unix_socket_directories=$home/sock -c max_connections=200 -c shared_buffers=256MB" \
+        -o "-c listen_addresses=127.0.0.1 -p $pg_port -c unix_socket_directories=$home/sock -c max_connections=200 -c shared_buffers=256MB ${TL_PG_EXTRA_OPTS:-}" \
         start >/dev/null || {
         echo "services: PostgreSQL did not start; see $home/postgres.log" >&2
         exit 1

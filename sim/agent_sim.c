@@ -6,16 +6,21 @@
 #include <string.h>
 
 #include "agent_ai.h"
+#include "agent_msg.h"
 #include "agent_session.h"
 #include "bus.h"
 #include "clock.h"
 #include "heap.h"
 #include "log.h"
+#include "many_msg.h"
 #include "nkey.h"
 
-#define MOD                    "agent"
-#define SUBJECT_MAX            256
-#define RETRY_DELAY_US         1000000 /* after "no dispatcher" answers */
+#define MOD            "agent"
+#define SUBJECT_MAX    256
+#define RETRY_DELAY_US 1000000 /* after "no dispatcher" answers */
+/* How long a worker's first queued accept or completion waits for others
+ * to join it in one bulk request (agent_sim_opts.batch). */
+#define BATCH_WAIT_US          1000
 #define WAIT_LOG_EVERY_US      5000000 /* "waiting for dispatcher" */
 #define HEARTBEAT_TIMEOUT_MS   1500
 #define OFFLINE_WAIT_MS        2000
@@ -28,13 +33,16 @@ typedef enum req_kind {
     REQ_ACCEPT,
     REQ_REJECT,
     REQ_COMPLETE,
-    REQ_CALLUP
+    REQ_CALLUP,
+    REQ_ACCEPT_MANY,
+    REQ_COMPLETE_MANY
 } req_kind;
 
 static const char *const req_verbs[] = {
-    [REQ_PRESENCE] = "presence", [REQ_HEARTBEAT] = "heartbeat",
-    [REQ_ACCEPT] = "accept",     [REQ_REJECT] = "reject",
-    [REQ_COMPLETE] = "complete", [REQ_CALLUP] = "callup",
+    [REQ_PRESENCE] = "presence",       [REQ_HEARTBEAT] = "heartbeat",
+    [REQ_ACCEPT] = "accept",           [REQ_REJECT] = "reject",
+    [REQ_COMPLETE] = "complete",       [REQ_CALLUP] = "callup",
+    [REQ_ACCEPT_MANY] = "accept_many", [REQ_COMPLETE_MANY] = "complete_many",
 };
 
 /* What to send (again): a request of kind for worker w. */
@@ -44,6 +52,8 @@ typedef struct req_spec {
     int64_t rid; /* reservation, for accept/reject/complete; call-up */
     agent_presence presence; /* for REQ_PRESENCE */
     int attempts;            /* sends so far */
+    int nrids;               /* REQ_*_MANY: the reservations, in order */
+    int64_t rids[AGENT_MANY_MAX];
 } req_spec;
 
 typedef struct pending {
@@ -55,7 +65,8 @@ typedef enum ev_kind {
     EV_HEARTBEAT, /* send worker w's heartbeat and plan the next */
     EV_COMPLETE,  /* handle time of reservation rid is over */
     EV_TIMEOUT,   /* request id may have gone unanswered */
-    EV_SEND       /* send spec (a delayed retry) */
+    EV_SEND,      /* send spec (a delayed retry) */
+    EV_FLUSH      /* send worker w's queued accepts and completions */
 } ev_kind;
 
 typedef struct event {
@@ -72,6 +83,10 @@ typedef struct wstate {
     bool standby;    /* on call: offline until called up */
     bus *bus;        /* the worker's own connection */
     char inbox[128]; /* its replies: <inbox prefix>.<unique>.<id> */
+    /* Accepts and completions waiting to go out together (batch > 1). */
+    req_spec accepts;
+    req_spec completes;
+    bool flush_planned;
 } wstate;
 
 typedef struct windex {
@@ -193,6 +208,45 @@ static int timeout_ms_for(agent_sim *s, req_kind k)
     return s->o.request_timeout_ms;
 }
 
+/* The body of a bulk spec from its items' single bodies (the same bytes
+ * as each would be sent alone). */
+static char *build_many(agent_sim *s, const req_spec *spec, size_t *len)
+{
+    char *items[AGENT_MANY_MAX], *body = NULL;
+    size_t ilen;
+    int n = 0;
+    err e = {0};
+    status st = ST_OK;
+
+    for (int i = 0; st == ST_OK && i < spec->nrids; i++) {
+        agent_item *it =
+            agent_session_find(s->ws[spec->w].session, spec->rids[i]);
+        if (it == NULL) {
+            st = err_set(&e, ST_INTERNAL, "reservation %lld is gone",
+                         (long long)spec->rids[i]);
+            break;
+        }
+        if (spec->kind == REQ_ACCEPT_MANY)
+            st = agent_msg_accept(&it->offer, &items[n], &ilen, &e);
+        else if ((items[n] = strdup(it->complete_body)) == NULL)
+            st = err_set(&e, ST_NOMEM, "out of memory");
+        if (st == ST_OK)
+            n++;
+    }
+    if (st == ST_OK)
+        st = spec->kind == REQ_ACCEPT_MANY
+                 ? agent_msg_accept_many(items, n, &body, len, &e)
+                 : agent_msg_complete_many(items, n, &body, len, &e);
+    for (int i = 0; i < n; i++)
+        free(items[i]);
+    if (st != ST_OK) {
+        log_error(MOD, "worker %s: cannot build %s: %s", wid(s, spec->w),
+                  req_verbs[spec->kind], e.msg);
+        return NULL;
+    }
+    return body;
+}
+
 /* Build the body of spec; NULL when there is nothing (left) to send. */
 static char *build_body(agent_sim *s, const req_spec *spec, size_t *len)
 {
@@ -201,6 +255,8 @@ static char *build_body(agent_sim *s, const req_spec *spec, size_t *len)
     err e = {0};
     status st = ST_OK;
 
+    if (spec->kind == REQ_ACCEPT_MANY || spec->kind == REQ_COMPLETE_MANY)
+        return build_many(s, spec, len);
     if (spec->kind == REQ_ACCEPT || spec->kind == REQ_REJECT ||
         spec->kind == REQ_COMPLETE) {
         it = agent_session_find(s->ws[spec->w].session, spec->rid);
@@ -244,6 +300,9 @@ static char *build_body(agent_sim *s, const req_spec *spec, size_t *len)
         st = agent_msg_callup_encode(&a, &body, len, &e);
         break;
     }
+    case REQ_ACCEPT_MANY:
+    case REQ_COMPLETE_MANY:
+        break;
     }
     if (st != ST_OK) {
         log_error(MOD, "worker %s: cannot build %s: %s", wid(s, spec->w),
@@ -263,6 +322,22 @@ static void send_req(agent_sim *s, req_spec spec)
     err e = {0};
     uint64_t id;
 
+    if (spec.kind == REQ_ACCEPT_MANY || spec.kind == REQ_COMPLETE_MANY) {
+        /* Only the items still in hand; one alone goes as a single. */
+        int k = 0;
+        for (int i = 0; i < spec.nrids; i++)
+            if (agent_session_find(s->ws[spec.w].session, spec.rids[i]) != NULL)
+                spec.rids[k++] = spec.rids[i];
+        spec.nrids = k;
+        if (k == 0)
+            return;
+        if (k == 1) {
+            spec.kind =
+                spec.kind == REQ_ACCEPT_MANY ? REQ_ACCEPT : REQ_COMPLETE;
+            spec.rid = spec.rids[0];
+            spec.nrids = 0;
+        }
+    }
     body = build_body(s, &spec, &len);
     if (body == NULL)
         return;
@@ -302,9 +377,51 @@ out:
 static void send_new(agent_sim *s, req_kind kind, int w, int64_t rid,
                      agent_presence presence)
 {
-    req_spec spec = {kind, w, rid, presence, 0};
+    req_spec spec = {.kind = kind, .w = w, .rid = rid, .presence = presence};
 
     send_req(s, spec);
+}
+
+/* Send worker w's queued accepts and completions, each kind in one bulk
+ * request (a single one when it is alone). */
+static void flush(agent_sim *s, int w)
+{
+    wstate *ws = &s->ws[w];
+
+    ws->flush_planned = false;
+    if (ws->accepts.nrids > 0)
+        send_req(s, ws->accepts);
+    if (ws->completes.nrids > 0)
+        send_req(s, ws->completes);
+    ws->accepts.nrids = 0;
+    ws->completes.nrids = 0;
+}
+
+/* Send an accept or completion of rid for worker w: at once, or (batch >
+ * 1) queued to go out with the others of the worker that come within
+ * BATCH_WAIT_US, in bulk requests of up to batch items. */
+static void send_item(agent_sim *s, req_kind kind, int w, int64_t rid)
+{
+    wstate *ws = &s->ws[w];
+    req_spec *q = kind == REQ_ACCEPT ? &ws->accepts : &ws->completes;
+
+    if (s->o.batch <= 1) {
+        send_new(s, kind, w, rid, AGENT_PRESENCE_OFFLINE);
+        return;
+    }
+    q->kind = kind == REQ_ACCEPT ? REQ_ACCEPT_MANY : REQ_COMPLETE_MANY;
+    q->w = w;
+    q->rids[q->nrids++] = rid;
+    if (q->nrids >= s->o.batch) {
+        send_req(s, *q);
+        q->nrids = 0;
+        return;
+    }
+    if (!ws->flush_planned) {
+        req_spec at = {.w = w};
+        ws->flush_planned = true;
+        schedule(s, EV_FLUSH, clock_mono_us() + BATCH_WAIT_US, &at, 0);
+    }
 }
 
 /* Remove and return the pending request id; false if it is not pending. */
@@ -433,7 +550,7 @@ static void start_complete(agent_sim *s, int w, int64_t rid)
     if (!s->o.ai)
         log_debug(MOD, "worker %s: completing reservation %lld with %s",
                   wid(s, w), (long long)rid, it->offer.outcomes[oc.index].code);
-    send_new(s, REQ_COMPLETE, w, rid, AGENT_PRESENCE_OFFLINE);
+    send_item(s, REQ_COMPLETE, w, rid);
 }
 
 /* Tell the dispatcher every worker is offline: at the task limit or at
@@ -482,6 +599,9 @@ static bool may_retry(agent_sim *s, const req_spec *spec)
                agent_session_find(s->ws[spec->w].session, spec->rid) != NULL;
     case REQ_CALLUP:
         return !s->stopping && spec->attempts < COMPLETE_MAX_ATTEMPTS;
+    case REQ_ACCEPT_MANY:
+    case REQ_COMPLETE_MANY:
+        return false; /* unanswered splits them first */
     }
     return false;
 }
@@ -492,6 +612,18 @@ static void unanswered(agent_sim *s, req_spec spec, int64_t delay_us,
                        const char *why)
 {
     agent_session *ss = s->ws[spec.w].session;
+
+    if (spec.kind == REQ_ACCEPT_MANY || spec.kind == REQ_COMPLETE_MANY) {
+        /* Each item on its own from here (a repeat is answered the same). */
+        req_spec one = spec;
+        one.kind = spec.kind == REQ_ACCEPT_MANY ? REQ_ACCEPT : REQ_COMPLETE;
+        one.nrids = 0;
+        for (int i = 0; i < spec.nrids; i++) {
+            one.rid = spec.rids[i];
+            unanswered(s, one, delay_us, why);
+        }
+        return;
+    }
 
     if (spec.kind == REQ_PRESENCE) {
         if (spec.presence == AGENT_PRESENCE_OFFLINE) {
@@ -600,6 +732,9 @@ static void on_ok(agent_sim *s, const req_spec *spec, const agent_reply *r,
         if (!s->stopping && !s->limit_reached)
             send_new(s, REQ_PRESENCE, spec->w, 0, AGENT_PRESENCE_AVAILABLE);
         break;
+    case REQ_ACCEPT_MANY:
+    case REQ_COMPLETE_MANY:
+        break; /* answered item by item (on_many) */
     case REQ_COMPLETE:
         if (agent_session_remove(ss, spec->rid)) {
             stat_add(s, AGENT_STAT_COMPLETED);
@@ -662,6 +797,75 @@ static void on_refused(agent_sim *s, const req_spec *spec, const agent_reply *r)
              req_verbs[spec->kind], r->code, r->message);
 }
 
+/* One reply r (data[0..len)) to the single request spec, as on_reply. */
+static void on_answer(agent_sim *s, const req_spec *spec, status st,
+                      agent_reply *r, const char *data, size_t len,
+                      const err *e)
+{
+    if (st == ST_UNAVAILABLE ||
+        (st == ST_OK && !r->ok && strcmp(r->code, "unavailable") == 0)) {
+        unanswered(s, *spec, RETRY_DELAY_US, "found no dispatcher");
+    } else if (st != ST_OK) {
+        log_warn(MOD, "worker %s: unreadable %s reply: %s", wid(s, spec->w),
+                 req_verbs[spec->kind], e->msg);
+        snprintf(r->code, sizeof(r->code), "bad_reply");
+        r->message[0] = '\0';
+        on_refused(s, spec, r);
+    } else if (r->ok) {
+        on_ok(s, spec, r, data, len);
+    } else {
+        on_refused(s, spec, r);
+    }
+}
+
+/* The reply to a bulk request: each result as the reply to its item sent
+ * alone; an error reply of the whole request as each item's. */
+static void on_many(agent_sim *s, const req_spec *spec, const char *data,
+                    size_t len)
+{
+    req_spec one = *spec;
+    many_list l = {0};
+    agent_reply r;
+    bool ok = false;
+    err e = {0};
+    status st;
+
+    memset(&r, 0, sizeof(r));
+    st = many_msg_reply_split(data, len, &ok, r.code, r.message, &l, &e);
+
+    one.kind = spec->kind == REQ_ACCEPT_MANY ? REQ_ACCEPT : REQ_COMPLETE;
+    one.nrids = 0;
+    if (st == ST_OK && ok && l.n != spec->nrids)
+        st = err_set(&e, ST_WRONG_TYPE, "%d results for %d items", l.n,
+                     spec->nrids);
+    if (st == ST_OK && ok)
+        stat_add(s, AGENT_STAT_BULK);
+    for (int i = 0; i < spec->nrids; i++) {
+        err ie = e;
+        status is = st;
+
+        one.rid = spec->rids[i];
+        if (is == ST_OK && ok) {
+            is = agent_reply_parse(l.text[i], l.len[i], &r, &ie);
+            on_answer(s, &one, is, &r, l.text[i], l.len[i], &ie);
+            continue;
+        }
+        if (is == ST_OK && strcmp(r.code, "too_large") == 0) {
+            /* Handled, but the results did not fit one reply: each item
+             * again on its own gets its result. */
+            unanswered(s, one, 0, "had too large a reply");
+            continue;
+        }
+        if (is == ST_OK) { /* the whole request was refused */
+            r.ok = false;
+            on_answer(s, &one, is, &r, data, len, &ie);
+            continue;
+        }
+        on_answer(s, &one, is, &r, data, len, &ie);
+    }
+    many_list_release(&l);
+}
+
 static void on_reply(void *ctx, bus_msg *m)
 {
     agent_sim *s = ctx;
@@ -673,24 +877,15 @@ static void on_reply(void *ctx, bus_msg *m)
     err e = {0};
     status st;
 
-    st = agent_reply_parse(bus_msg_data(m), bus_msg_len(m), &r, &e);
     pthread_mutex_lock(&s->mu);
     if (s->quit || !take_pending(s, id, &spec))
         goto out; /* late: already timed out and retried or given up */
-    if (st == ST_UNAVAILABLE ||
-        (st == ST_OK && !r.ok && strcmp(r.code, "unavailable") == 0)) {
-        unanswered(s, spec, RETRY_DELAY_US, "found no dispatcher");
-    } else if (st != ST_OK) {
-        log_warn(MOD, "worker %s: unreadable %s reply: %s", wid(s, spec.w),
-                 req_verbs[spec.kind], e.msg);
-        snprintf(r.code, sizeof(r.code), "bad_reply");
-        r.message[0] = '\0';
-        on_refused(s, &spec, &r);
-    } else if (r.ok) {
-        on_ok(s, &spec, &r, bus_msg_data(m), bus_msg_len(m));
-    } else {
-        on_refused(s, &spec, &r);
+    if (spec.kind == REQ_ACCEPT_MANY || spec.kind == REQ_COMPLETE_MANY) {
+        on_many(s, &spec, bus_msg_data(m), bus_msg_len(m));
+        goto out;
     }
+    st = agent_reply_parse(bus_msg_data(m), bus_msg_len(m), &r, &e);
+    on_answer(s, &spec, st, &r, bus_msg_data(m), bus_msg_len(m), &e);
 out:
     pthread_mutex_unlock(&s->mu);
     bus_msg_free(m);
@@ -727,7 +922,7 @@ static void on_offer(agent_sim *s, int w, const char *data, size_t len)
     }
     it->state = AGENT_ITEM_ACCEPTING;
     s->taken++;
-    send_new(s, REQ_ACCEPT, w, offer.reservation_id, AGENT_PRESENCE_OFFLINE);
+    send_item(s, REQ_ACCEPT, w, offer.reservation_id);
     if (s->o.max_tasks > 0 && s->taken >= s->o.max_tasks) {
         log_info(MOD, "took %lld tasks (--max-tasks); going offline",
                  (long long)s->taken);
@@ -819,6 +1014,9 @@ static void run_event(agent_sim *s, const event *ev)
         else if (ev->spec.kind != REQ_PRESENCE)
             unanswered(s, ev->spec, 0, "found no dispatcher");
         break;
+    case EV_FLUSH:
+        flush(s, ev->spec.w);
+        break;
     }
 }
 
@@ -865,6 +1063,9 @@ static status check_opts(const agent_sim_opts *o, err *e)
         return err_set(e, ST_INVALID, "no workers given");
     if (o->handle_ms < 0)
         return err_set(e, ST_INVALID, "handle time must be 0 or more");
+    if (o->batch < 0 || o->batch > AGENT_MANY_MAX)
+        return err_set(e, ST_INVALID, "batch must be between 0 and %d",
+                       AGENT_MANY_MAX);
     if (o->jitter_pct < 0 || o->jitter_pct > 100)
         return err_set(e, ST_INVALID, "jitter must be between 0 and 100");
     if (!(o->reject_rate >= 0 && o->reject_rate <= 1))
@@ -988,7 +1189,8 @@ status agent_sim_start(agent_sim **out, const agent_sim_opts *o, err *e)
     pthread_mutex_lock(&s->mu);
     now = clock_mono_us();
     for (int w = 0; w < s->n; w++) {
-        req_spec hb = {REQ_HEARTBEAT, w, 0, AGENT_PRESENCE_OFFLINE, 0};
+        req_spec hb = {
+            .kind = REQ_HEARTBEAT, .w = w, .presence = AGENT_PRESENCE_OFFLINE};
 
         for (int k = 0; k < o->nstandby; k++)
             if (o->standby[k] != NULL && strcmp(o->standby[k], wid(s, w)) == 0)

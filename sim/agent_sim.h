@@ -11,7 +11,8 @@
  * under the identity's inbox prefix. Offers, notices and replies arrive on
  * cnats's shared delivery threads; one scheduler thread keeps a min-heap
  * of due actions (heartbeats every 2 s per worker, completions after
- * handle time, request time-outs and retries). Every request is published
+ * handle time, request time-outs and retries; a worker's accepts and
+ * completions can go out in bulk requests). Every request is published
  * with a reply subject in its worker's inbox, so no thread ever blocks on
  * the dispatcher. All state sits under one mutex.
  */
@@ -62,6 +63,11 @@ typedef struct agent_sim_opts {
      * (and go available), and go offline when released. */
     const char *const *standby;
     int nstandby;
+    /* A worker's accepts and completions that come within a millisecond
+     * of each other go out together in accept_many and complete_many
+     * requests of up to batch items (2..AGENT_MANY_MAX; docs/protocol.md,
+     * "Bulk requests"); 0 or 1: one request each. */
+    int batch;
 } agent_sim_opts;
 
 typedef struct agent_sim agent_sim;

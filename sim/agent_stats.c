@@ -17,9 +17,10 @@ struct agent_stats {
 };
 
 static const char *const stat_names[AGENT_STAT__COUNT] = {
-    [AGENT_STAT_OFFERS] = "offers",     [AGENT_STAT_ACCEPTED] = "accepted",
-    [AGENT_STAT_REJECTED] = "rejected", [AGENT_STAT_COMPLETED] = "completed",
-    [AGENT_STAT_ERRORS] = "errors",     [AGENT_STAT_CONFLICTS] = "conflicts",
+    [AGENT_STAT_OFFERS] = "offers",      [AGENT_STAT_ACCEPTED] = "accepted",
+    [AGENT_STAT_REJECTED] = "rejected",  [AGENT_STAT_COMPLETED] = "completed",
+    [AGENT_STAT_ERRORS] = "errors",      [AGENT_STAT_CONFLICTS] = "conflicts",
+    [AGENT_STAT_BULK] = "bulk_requests",
 };
 
 status agent_stats_create(agent_stats **out, err *e)

@@ -22,6 +22,8 @@ typedef enum agent_stat {
     AGENT_STAT_ERRORS,    /* error replies, malformed messages, give-ups */
     AGENT_STAT_CONFLICTS, /* completions refused because a different one
                              stands (also counted in errors) */
+    AGENT_STAT_BULK,      /* bulk requests (accept_many, complete_many)
+                             answered with their items' results */
     AGENT_STAT__COUNT
 } agent_stat;
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_msg.h"
 #include "ids.h"
 
 const char agent_options_help[] =
@@ -34,6 +35,9 @@ const char agent_options_help[] =
     "                      tenant, at most 16)\n"
     "  --confidence-floor N  with --ai, below N (0..1000, default 0) send the\n"
     "                      step's first non-billable outcome instead\n"
+    "  --batch N           send a worker's accepts and completions together\n"
+    "                      in accept_many / complete_many requests of up to\n"
+    "                      N (0..64; default 64 with --ai, else 1: one each)\n"
     "  --help              this text\n";
 
 /* Split "--flag=value" or "--flag value"; sets *val or fails. */
@@ -170,6 +174,7 @@ status agent_options_parse(agent_options *o, int argc, char **argv, err *e)
     o->handle_ms = 1000;
     o->jitter_pct = 20;
     o->seed = 1;
+    o->batch = -1;
     for (int i = 1; i < argc && st == ST_OK; i++) {
         const char *val = NULL;
         err ce = {0};
@@ -244,6 +249,10 @@ status agent_options_parse(agent_options *o, int argc, char **argv, err *e)
             if (val != NULL && (st = parse_i64("--confidence-floor", val, 0,
                                                1000, &v, e)) == ST_OK)
                 o->confidence_floor = (int)v;
+        } else if (flag_value("--batch", argc, argv, &i, &val, &st, e)) {
+            if (val != NULL && (st = parse_i64("--batch", val, 0,
+                                               AGENT_MANY_MAX, &v, e)) == ST_OK)
+                o->batch = (int)v;
         } else if (flag_value("--seed", argc, argv, &i, &val, &st, e)) {
             if (val != NULL &&
                 (st = parse_i64("--seed", val, 0, INT64_MAX, &v, e)) == ST_OK)

@@ -34,6 +34,7 @@ typedef struct agent_options {
      * standby_from on) but offline until called up. */
     int standby_from;
     int nstandby;
+    int batch; /* --batch; -1: the default (agent_sim_opts.batch) */
     bool help;
 } agent_options;
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "agent_msg.h"
 #include "agent_options.h"
 #include "agent_policy.h"
 #include "agent_sim.h"
@@ -139,6 +140,9 @@ int main(int argc, char **argv)
     so.confidence_floor = opt.confidence_floor;
     so.standby = (const char *const *)opt.workers + opt.standby_from;
     so.nstandby = opt.nstandby;
+    /* An AI worker finishes tasks in milliseconds: its answers go out in
+     * bulk requests unless told otherwise. */
+    so.batch = opt.batch >= 0 ? opt.batch : opt.ai ? AGENT_MANY_MAX : 1;
     /* Started while NATS is down: wait for it (a signal still stops the
      * wait) rather than exit. */
     for (int tries = 0;; tries++) {

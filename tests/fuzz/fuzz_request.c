@@ -20,6 +20,7 @@
 #include "admin_msg.h"
 #include "agent_msg.h"
 #include "case_msg.h"
+#include "many_msg.h"
 #include "payload.h"
 #include "playbook.h"
 
@@ -99,6 +100,46 @@ static void split_and_merge(const case_submit *sub)
     free(merged);
 }
 
+/* A bulk request's items through the single decoders, as the dispatcher
+ * answers them (dispatcher/bulk.h); a bulk reply's results. */
+static void bulk(const char *buf, size_t size)
+{
+    many_list l = {0};
+    case_submit sub;
+    agent_answer ans;
+    agent_completion comp;
+    bool ok;
+    char code[48], message[256];
+    err e = {0};
+
+    if (case_msg_submit_many_decode(buf, size, &l, &e) == ST_OK) {
+        for (int i = 0; i < l.n; i++)
+            if (case_msg_submit_decode(l.text[i], l.len[i], &sub, &e) ==
+                ST_OK) {
+                split_and_merge(&sub);
+                case_submit_release(&sub);
+            }
+        many_list_release(&l);
+    }
+    if (agent_msg_accept_many_decode(buf, size, &l, &e) == ST_OK) {
+        for (int i = 0; i < l.n; i++)
+            (void)agent_msg_accept_decode(l.text[i], l.len[i], &ans, &e);
+        many_list_release(&l);
+    }
+    if (agent_msg_complete_many_decode(buf, size, &l, &e) == ST_OK) {
+        for (int i = 0; i < l.n; i++)
+            if (agent_msg_complete_decode(l.text[i], l.len[i], &comp, &e) ==
+                ST_OK) {
+                playbook_check_outcome(&pb.steps[0], comp.code, comp.fields,
+                                       &e);
+                agent_completion_release(&comp);
+            }
+        many_list_release(&l);
+    }
+    if (many_msg_reply_split(buf, size, &ok, code, message, &l, &e) == ST_OK)
+        many_list_release(&l);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *buf = (const char *)data;
@@ -136,5 +177,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         playbook_check_outcome(&pb.steps[0], comp.code, comp.fields, &e);
         agent_completion_release(&comp);
     }
+    bulk(buf, size);
     return 0;
 }

@@ -66,6 +66,8 @@ static void ai_start(agents *a, fixture *f)
     o.ai = true;
     o.kbs = a->kbs;
     o.nkbs = 1;
+    /* As twinline-agent --ai runs: answers in bulk requests. */
+    o.batch = AGENT_MANY_MAX;
     if (agent_sim_start(&a->ai, &o, &e) != ST_OK)
         fail_msg("AI agent: %s", e.msg);
 }

@@ -67,6 +67,7 @@ static const layering_module modules[] = {
     {"dispatcher", "review", 3},
     {"dispatcher", "consumers", 3},
     {"dispatcher", "violations", 3},
+    {"dispatcher", "bulk", 3},
     {"dispatcher", "intake", 4},
     {"dispatcher", "outq", 4},
     {"dispatcher", "reservations", 4},

@@ -577,6 +577,73 @@ static void test_feedback(void **state)
     free(body);
 }
 
+/* accept_many and complete_many wrap single requests; their items decode
+ * with the single decoders, and the limits are refused as a whole. */
+static void test_many(void **state)
+{
+    agent_offer o = sample_offer();
+    agent_answer a;
+    agent_completion c;
+    agent_outcome oc;
+    many_list l = {0};
+    char *items[2] = {NULL, NULL}, *body = NULL, *big;
+    size_t len = 0, at;
+    err e = {0};
+
+    (void)state;
+    assert_int_equal(agent_msg_accept(&o, &items[0], &len, &e), ST_OK);
+    o.reservation_id = 9002;
+    assert_int_equal(agent_msg_accept(&o, &items[1], &len, &e), ST_OK);
+    assert_int_equal(agent_msg_accept_many(items, 2, &body, &len, &e), ST_OK);
+    assert_int_equal(agent_msg_accept_many_decode(body, len, &l, &e), ST_OK);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(agent_msg_accept_decode(l.text[1], l.len[1], &a, &e),
+                     ST_OK);
+    assert_int_equal(a.reservation_id, 9002);
+    assert_int_equal(a.epoch, 3);
+    many_list_release(&l);
+    /* The accepts' member is not the completions'. */
+    expect(agent_msg_complete_many_decode(body, len, &l, &e), ST_UNKNOWN_FIELD,
+           &e, "accepts");
+    free(body);
+    free(items[0]);
+    free(items[1]);
+
+    assert_int_equal(agent_offer_encode(&o, outcomes, NULL, &body, &len, &e),
+                     ST_OK);
+    assert_int_equal(agent_offer_parse(body, len, &o, &e), ST_OK);
+    free(body);
+    memset(&oc, 0, sizeof(oc));
+    oc.index = 1; /* no_contact, no fields */
+    assert_int_equal(agent_msg_complete(&o, &oc, &items[0], &len, &e), ST_OK);
+    assert_int_equal(agent_msg_complete_many(items, 1, &body, &len, &e), ST_OK);
+    assert_int_equal(agent_msg_complete_many_decode(body, len, &l, &e), ST_OK);
+    assert_int_equal(agent_msg_complete_decode(l.text[0], l.len[0], &c, &e),
+                     ST_OK);
+    assert_string_equal(c.code, "no_contact");
+    assert_int_equal(c.reservation_id, 9002);
+    agent_completion_release(&c);
+    many_list_release(&l);
+    free(body);
+    free(items[0]);
+
+    expect(agent_msg_accept_many_decode(B("{\"accepts\":[]}"), &l, &e),
+           ST_INVALID, &e, "request.accepts is empty");
+    expect(agent_msg_complete_many_decode(B("{\"completions\":7}"), &l, &e),
+           ST_WRONG_TYPE, &e, "completions");
+    big = malloc(32 + 3 * (AGENT_MANY_MAX + 1));
+    assert_non_null(big);
+    at = (size_t)sprintf(big, "{\"accepts\":[");
+    for (int i = 0; i <= AGENT_MANY_MAX; i++)
+        at += (size_t)sprintf(big + at, "%s{}", i > 0 ? "," : "");
+    at += (size_t)sprintf(big + at, "]}");
+    expect(agent_msg_accept_many_decode(big, at, &l, &e), ST_TOO_LARGE, &e,
+           "request.accepts has 65 items, more than the 64");
+    free(big);
+    assert_int_equal(agent_msg_accept_many(items, 0, &body, &len, &e),
+                     ST_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -589,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_accept_reject),
         cmocka_unit_test(test_complete),
         cmocka_unit_test(test_feedback),
+        cmocka_unit_test(test_many),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

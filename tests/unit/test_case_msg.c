@@ -278,6 +278,123 @@ static void test_priority_round_trip(void **state)
            ST_MISSING_FIELD, &e, "\"priority\"");
 }
 
+/* A submit_many round trip: its cases split into texts the single
+ * decoder takes, and a bulk reply's results decode as single replies. */
+static void test_submit_many_round_trip(void **state)
+{
+    case_submit s[2] = {{.external_id = "M-1",
+                         .case_type = "loan",
+                         .priority = 2,
+                         .customer = "{\"name\":\"Li\"}",
+                         .payload = NULL},
+                        {.external_id = "M-2", .case_type = "card"}};
+    case_submit back;
+    case_reply r;
+    many_list l = {0};
+    char *body = NULL, *reply = NULL, *items[2];
+    char code[48], message[256];
+    size_t len = 0, rlen = 0;
+    bool ok = false;
+    err e = {0};
+
+    (void)state;
+    assert_int_equal(case_msg_submit_many_encode(s, 2, &body, &len, &e), ST_OK);
+    assert_int_equal(case_msg_submit_many_decode(body, len, &l, &e), ST_OK);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(case_msg_submit_decode(l.text[0], l.len[0], &back, &e),
+                     ST_OK);
+    assert_string_equal(back.external_id, "M-1");
+    assert_int_equal(back.priority, 2);
+    assert_string_equal(back.customer, "{\"name\":\"Li\"}");
+    case_submit_release(&back);
+    assert_int_equal(case_msg_submit_decode(l.text[1], l.len[1], &back, &e),
+                     ST_OK);
+    assert_string_equal(back.case_type, "card");
+    case_submit_release(&back);
+    many_list_release(&l);
+    free(body);
+
+    assert_int_equal(
+        case_msg_submit_reply(true, case_json, &items[0], &len, &e), ST_OK);
+    items[1] = jsonx_error_reply(ST_WRONG_TYPE, "request.payload.days must "
+                                                "be an integer");
+    assert_int_equal(many_msg_reply(items, 2, &reply, &rlen, &e), ST_OK);
+    assert_int_equal(
+        many_msg_reply_split(reply, rlen, &ok, code, message, &l, &e), ST_OK);
+    assert_true(ok);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(case_msg_reply_decode(l.text[0], l.len[0], &r, &e), ST_OK);
+    assert_true(r.ok && r.created);
+    assert_int_equal(r.id, 42);
+    assert_int_equal(case_msg_reply_decode(l.text[1], l.len[1], &r, &e), ST_OK);
+    assert_false(r.ok);
+    assert_string_equal(r.code, "wrong_type");
+    many_list_release(&l);
+    free(reply);
+    free(items[0]);
+    free(items[1]);
+
+    /* An error reply of the whole request. */
+    reply = jsonx_error_reply(ST_TOO_LARGE, "request.cases has 1001 items");
+    assert_int_equal(
+        many_msg_reply_split(reply, strlen(reply), &ok, code, message, &l, &e),
+        ST_OK);
+    assert_false(ok);
+    assert_string_equal(code, "too_large");
+    free(reply);
+}
+
+/* Each error of the envelope gives its code and names request.cases. */
+static void test_submit_many_errors(void **state)
+{
+    many_list l = {0};
+    char *big;
+    size_t at;
+    err e = {0};
+
+    (void)state;
+    expect(case_msg_submit_many_decode(B("{\"cases\":[]}"), &l, &e), ST_INVALID,
+           &e, "request.cases is empty");
+    expect(case_msg_submit_many_decode(B("{\"cases\":{}}"), &l, &e),
+           ST_WRONG_TYPE, &e, "cases");
+    expect(case_msg_submit_many_decode(B("{}"), &l, &e), ST_MISSING_FIELD, &e,
+           "cases");
+    expect(case_msg_submit_many_decode(B("{\"cases\":[1],\"x\":1}"), &l, &e),
+           ST_UNKNOWN_FIELD, &e, "x");
+    expect(case_msg_submit_many_decode(B("[1]"), &l, &e), ST_WRONG_TYPE, &e,
+           "");
+    expect(case_msg_submit_many_decode(B("{\"cases\":[1"), &l, &e), ST_BAD_JSON,
+           &e, "");
+    /* One case more than the limit: refused as a whole. */
+    big = malloc(16 + 3 * (CASE_MANY_MAX + 1));
+    assert_non_null(big);
+    at = (size_t)sprintf(big, "{\"cases\":[");
+    for (int i = 0; i <= CASE_MANY_MAX; i++)
+        at += (size_t)sprintf(big + at, "%s{}", i > 0 ? "," : "");
+    at += (size_t)sprintf(big + at, "]}");
+    expect(case_msg_submit_many_decode(big, at, &l, &e), ST_TOO_LARGE, &e,
+           "request.cases has 1001 items, more than the 1000");
+    free(big);
+    /* A non-object item is the single decoder's to refuse. */
+    assert_int_equal(
+        case_msg_submit_many_decode(B("{\"cases\":[7,\"x\"]}"), &l, &e), ST_OK);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.text[0], "7");
+    {
+        case_submit sub;
+        assert_int_not_equal(
+            case_msg_submit_decode(l.text[0], l.len[0], &sub, &e), ST_OK);
+    }
+    many_list_release(&l);
+    {
+        case_submit none[1];
+        char *out = NULL;
+        size_t len;
+        assert_int_equal(case_msg_submit_many_encode(none, 0, &out, &len, &e),
+                         ST_INVALID);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +403,8 @@ int main(void)
         cmocka_unit_test(test_get_round_trip),
         cmocka_unit_test(test_dispute_round_trip),
         cmocka_unit_test(test_priority_round_trip),
+        cmocka_unit_test(test_submit_many_round_trip),
+        cmocka_unit_test(test_submit_many_errors),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
