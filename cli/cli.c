@@ -660,6 +660,20 @@ static void main_help(const cli_command *cmds, int n)
            config_flags_help);
 }
 
+int cli_subcommand(int argc, char **argv, const config *cfg,
+                   const cli_command *subs, int nsubs, const char *usage)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        printf("%s", usage);
+        return argc < 2 ? ADMIN_EXIT_USAGE : 0;
+    }
+    for (int i = 0; i < nsubs; i++)
+        if (strcmp(argv[1], subs[i].name) == 0)
+            return subs[i].run(argc, argv, cfg);
+    return cli_usage_error(usage, "unknown subcommand \"%s\"", argv[1]);
+}
+
 int cli_main(int argc, char **argv, const cli_command *cmds, int ncmds)
 {
     config cfg;

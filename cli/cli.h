@@ -21,6 +21,14 @@ typedef struct cli_command {
 /* Run the command named by argv; returns the process exit code. */
 int cli_main(int argc, char **argv, const cli_command *cmds, int ncmds);
 
+/*
+ * Run the subcommand argv[1] of a command (subs[i].name; summary unused)
+ * with the whole argv; no subcommand or --help prints usage (exit 2 and 0),
+ * an unknown one is a usage error naming it.
+ */
+int cli_subcommand(int argc, char **argv, const config *cfg,
+                   const cli_command *subs, int nsubs, const char *usage);
+
 int cmd_migrate(int argc, char **argv, const config *cfg);
 int cmd_load(int argc, char **argv, const config *cfg);
 int cmd_tenant(int argc, char **argv, const config *cfg);

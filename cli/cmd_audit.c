@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "auditlog.h"
+#include "cli.h"
 #include "cli_args.h"
 #include "cli_sql.h"
 #include "cli_table.h"
@@ -388,21 +389,11 @@ out:
 
 int cmd_audit(int argc, char **argv, const config *cfg)
 {
-    static const struct {
-        const char *name;
-        int (*run)(int, char **, const config *);
-    } subs[] = {{"verify", cmd_verify},
-                {"show", cmd_show},
-                {"keygen", cmd_keygen},
-                {"checkpoint", cmd_checkpoint}};
+    static const cli_command subs[] = {{"verify", NULL, cmd_verify},
+                                       {"show", NULL, cmd_show},
+                                       {"keygen", NULL, cmd_keygen},
+                                       {"checkpoint", NULL, cmd_checkpoint}};
 
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-        strcmp(argv[1], "-h") == 0) {
-        printf("%s", audit_usage);
-        return argc < 2 ? EXIT_USAGE : 0;
-    }
-    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-        if (strcmp(argv[1], subs[i].name) == 0)
-            return subs[i].run(argc, argv, cfg);
-    return cli_usage_error(audit_usage, "unknown subcommand \"%s\"", argv[1]);
+    return cli_subcommand(argc, argv, cfg, subs,
+                          (int)(sizeof(subs) / sizeof(subs[0])), audit_usage);
 }

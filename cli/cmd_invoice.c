@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cli_args.h"
 #include "cli_pdf.h"
 #include "cli_table.h"
@@ -549,20 +550,11 @@ out:
 
 int cmd_invoice(int argc, char **argv, const config *cfg)
 {
-    static const struct {
-        const char *name;
-        int (*run)(int, char **, const config *);
-    } subs[] = {{"keygen", cmd_keygen}, {"close", cmd_close},
-                {"list", cmd_list},     {"show", cmd_show},
-                {"verify", cmd_verify}, {"credit", cmd_credit}};
+    static const cli_command subs[] = {
+        {"keygen", NULL, cmd_keygen}, {"close", NULL, cmd_close},
+        {"list", NULL, cmd_list},     {"show", NULL, cmd_show},
+        {"verify", NULL, cmd_verify}, {"credit", NULL, cmd_credit}};
 
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-        strcmp(argv[1], "-h") == 0) {
-        printf("%s", invoice_usage);
-        return argc < 2 ? EXIT_USAGE : 0;
-    }
-    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-        if (strcmp(argv[1], subs[i].name) == 0)
-            return subs[i].run(argc, argv, cfg);
-    return cli_usage_error(invoice_usage, "unknown subcommand \"%s\"", argv[1]);
+    return cli_subcommand(argc, argv, cfg, subs,
+                          (int)(sizeof(subs) / sizeof(subs[0])), invoice_usage);
 }
