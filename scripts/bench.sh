@@ -313,7 +313,8 @@ peer_bench() {
             return 0
         fi
     fi
-    psql -X -q -v ON_ERROR_STOP=1 "$TL_TEST_PG dbname=postgres" \
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 \
+        "$TL_TEST_PG dbname=postgres" \
         -c "DROP DATABASE IF EXISTS tl_bench_peer WITH (FORCE)" \
         -c "CREATE DATABASE tl_bench_peer" >&2
     say "peer: graphile-worker, ${BENCH_PEER_JOBS:-10000} jobs drained, then" \
@@ -325,7 +326,7 @@ peer_bench() {
         say "warning: the peer run failed; its figures are incomplete"
     fi
     cat "$run_dir/peer.figures"
-    psql -X -q "$TL_TEST_PG dbname=postgres" \
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q "$TL_TEST_PG dbname=postgres" \
         -c "DROP DATABASE IF EXISTS tl_bench_peer WITH (FORCE)" >&2 || true
 }
 
