@@ -27,13 +27,22 @@
 #                         (twinline-agent --ai, 64 slots each) accepting and
 #                         completing them in accept_many / complete_many
 #                         requests (bench/bench_bulk.c)
+#   peer_graphile_*       graphile-worker, a Node.js job queue, on the same
+#                         PostgreSQL in a database of its own: N jobs added
+#                         and then drained unbatched and batched, and a
+#                         pickup latency at a paced rate (bench/peer/peer.mjs;
+#                         optional: skipped with a note without node/npm or
+#                         the npm registry)
+#   ratio_*               Twinline's figure over the peer's, from this run
 #
 # Tunables (environment): BENCH_CASES (10000), BENCH_HALF (1 = do the
 # half-load run), BENCH_PGQ_SECONDS (10), BENCH_TIMEOUT_S (300),
 # BENCH_BILLING_OUTCOMES (20000), BENCH_HA (1 = run scripts/bench_ha.sh),
 # BENCH_BULK (1 = the bulk AI run), BENCH_BULK_CASES (BENCH_CASES),
 # BENCH_RECOVERY (0; 1 = run scripts/bench_recovery.sh),
-# BENCH_RECOVERY_TASKS (1000000).
+# BENCH_RECOVERY_TASKS (1000000), BENCH_PEER (1; 0 = skip the peer),
+# BENCH_PEER_JOBS (10000), BENCH_PEER_RATE (300 jobs/s) and
+# BENCH_PEER_SECONDS (10) for the paced pickup.
 set -euo pipefail
 export TL_SCRIPT=bench
 # shellcheck source=scripts/lib.sh disable=SC1091
@@ -65,7 +74,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-rm -f "$run_dir"/*.log "$run_dir"/*.stats
+rm -f "$run_dir"/*.log "$run_dir"/*.stats "$run_dir"/*.figures
 scripts/services.sh start "$run_dir" >&2
 # shellcheck source=/dev/null
 . "$run_dir/env"
@@ -201,7 +210,9 @@ if [[ $half == 1 && $failed == 0 ]]; then
     half_cases=$(awk -v r="$half_rate" -v n="$cases" \
         'BEGIN { c = int(r * 20); if (c > n) c = n; if (c < 100) c = 100; print c }')
     echo "half_load_rate_cases_per_s=$half_rate"
-    run_load half "$half_cases" "$half_rate" half_load_ half_load_
+    run_load half "$half_cases" "$half_rate" half_load_ half_load_ \
+        >"$run_dir/half.figures"
+    cat "$run_dir/half.figures"
 fi
 
 # Bulk AI work: the AI pool of examples/ai.json (three AI workers, given
@@ -273,6 +284,70 @@ fg_run "$pg_bin/pgbench" -n -c 8 -j 2 -T "$pgq_seconds" -f "$run_dir/pgq.sql" \
     || die "pgbench failed; see $run_dir/pgbench.log"
 tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$run_dir/pgbench.out" | head -1)
 echo "pgq_jobs_per_s=$(awk -v t="${tps:-0}" 'BEGIN { printf "%.1f", t }')"
+
+# peer_bench: graphile-worker (bench/peer, the version pinned in its lock
+# file) on this PostgreSQL, in a database of its own (tl_bench_peer,
+# dropped afterwards). A peer that cannot run is a note, not a failure:
+# the pgbench queue above is the baseline that needs nothing more.
+peer_bench() {
+    local dir=$TL_ROOT/bench/peer major
+    if [[ ${BENCH_PEER:-1} == 0 ]]; then
+        say "peer: skipped (BENCH_PEER=0)"
+        return 0
+    fi
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        say "peer: skipped: node or npm is not installed (scripts/deps.sh installs them)"
+        return 0
+    fi
+    major=$(node --version | sed 's/^v\([0-9]*\).*/\1/')
+    if [[ ${major:-0} -lt 18 ]]; then
+        say "peer: skipped: node $(node --version) is older than 18"
+        return 0
+    fi
+    if [[ ! -f $dir/node_modules/graphile-worker/package.json ||
+        ! $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
+        say "peer: installing graphile-worker in bench/peer (npm ci)"
+        if ! (cd "$dir" && timeout 300 npm ci --ignore-scripts --no-audit \
+            --no-fund --loglevel=error) >&2; then
+            say "peer: skipped: npm ci in bench/peer failed; is the npm registry reachable?"
+            return 0
+        fi
+    fi
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 \
+        "$TL_TEST_PG dbname=postgres" \
+        -c "DROP DATABASE IF EXISTS tl_bench_peer WITH (FORCE)" \
+        -c "CREATE DATABASE tl_bench_peer" >&2
+    say "peer: graphile-worker, ${BENCH_PEER_JOBS:-10000} jobs drained, then" \
+        "${BENCH_PEER_RATE:-300} jobs/s for ${BENCH_PEER_SECONDS:-10} s"
+    if ! fg_run node "$dir/peer.mjs" \
+        --db "postgres://postgres@127.0.0.1:$TL_PG_PORT/tl_bench_peer" \
+        --jobs "${BENCH_PEER_JOBS:-10000}" --rate "${BENCH_PEER_RATE:-300}" \
+        --seconds "${BENCH_PEER_SECONDS:-10}" >"$run_dir/peer.figures"; then
+        say "warning: the peer run failed; its figures are incomplete"
+    fi
+    cat "$run_dir/peer.figures"
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q "$TL_TEST_PG dbname=postgres" \
+        -c "DROP DATABASE IF EXISTS tl_bench_peer WITH (FORCE)" >&2 || true
+}
+
+# ratio NAME NUMERATOR DENOMINATOR: NAME=N/D with two decimals, or nothing
+# when either figure is missing or the denominator is zero.
+ratio() {
+    awk -v name="$1" -v a="$2" -v b="$3" \
+        'BEGIN { if (a != "" && b != "" && b + 0 > 0) printf "%s=%.2f\n", name, a / b }'
+}
+
+peer_bench
+if [[ -s $run_dir/peer.figures ]]; then
+    e2e=$(stat_of "$run_dir/full.figures" e2e_tasks_per_s)
+    half_p99=$(stat_of "$run_dir/half.figures" half_load_offer_latency_p99_ms)
+    ratio ratio_e2e_to_graphile_drain "$e2e" \
+        "$(stat_of "$run_dir/peer.figures" peer_graphile_drain_jobs_per_s)"
+    ratio ratio_e2e_to_graphile_batched_drain "$e2e" \
+        "$(stat_of "$run_dir/peer.figures" peer_graphile_batched_drain_jobs_per_s)"
+    ratio ratio_half_load_offer_p99_to_graphile_pickup_p99 "$half_p99" \
+        "$(stat_of "$run_dir/peer.figures" peer_graphile_pickup_p99_ms)"
+fi
 if [[ ${BENCH_HA:-1} != 0 ]]; then
     bg_stop_all
     scripts/services.sh stop "$run_dir" >/dev/null 2>&1 || true
