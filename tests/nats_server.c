@@ -59,17 +59,22 @@ void nats_server_dir(nats_server *s, const char *name)
 
 void nats_server_start(nats_server *s)
 {
-    char conf[512], path[160];
+    char conf[768], path[160];
     FILE *f;
 
     s->port = free_port();
-    snprintf(s->url, sizeof(s->url), "nats://127.0.0.1:%d", s->port);
+    snprintf(s->url, sizeof(s->url), "%s://127.0.0.1:%d",
+             s->tls ? "tls" : "nats", s->port);
     snprintf(conf, sizeof(conf),
              "listen: 127.0.0.1:%d\nmax_payload: 1MB\n"
              "jetstream {\n  store_dir: \"%s/js\"\n"
              "  max_memory_store: 64MB\n  max_file_store: 256MB\n}\n"
+             "%s"
              "include \"auth.conf\"\n",
-             s->port, s->dir);
+             s->port, s->dir,
+             s->tls ? "tls {\n  cert_file: \"tls/server.pem\"\n"
+                      "  key_file: \"tls/server.key\"\n  timeout: 2\n}\n"
+                    : "");
     snprintf(path, sizeof(path), "%s/nats.conf", s->dir);
     f = fopen(path, "w");
     assert_non_null(f);
@@ -128,4 +133,34 @@ void nats_server_stop(nats_server *s)
     snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", s->dir);
+}
+
+long nats_server_violations(bus *b)
+{
+    bus_counters c;
+
+    bus_counters_get(b, &c);
+    return c.violations;
+}
+
+void nats_server_expect_violation(bus *b, long want, const char *subject)
+{
+    char last[256];
+
+    for (int i = 0; i < 1000 && nats_server_violations(b) < want; i++)
+        clock_sleep_ms(10);
+    bus_last_violation(b, last, sizeof(last));
+    if (nats_server_violations(b) != want)
+        fail_msg("expected %ld permission violation(s), saw %ld (last: %s)",
+                 want, nats_server_violations(b), last);
+    if (strstr(last, subject) == NULL)
+        fail_msg("violation \"%s\" does not name %s", last, subject);
+}
+
+void nats_server_pub(bus *b, const char *subject, const char *data)
+{
+    err e = {0};
+
+    assert_int_equal(bus_publish(b, subject, data, strlen(data), &e), ST_OK);
+    assert_int_equal(bus_flush(b, 2000, &e), ST_OK);
 }

@@ -11,7 +11,10 @@
 #ifndef TL_NATS_SERVER_H
 #define TL_NATS_SERVER_H
 
+#include <stdbool.h>
 #include <sys/types.h>
+
+#include "bus.h"
 
 typedef struct nats_server {
     char dir[128];
@@ -21,6 +24,8 @@ typedef struct nats_server {
     char auth[160];    /* dir/auth.conf, which the caller writes first */
     int port;
     pid_t pid;
+    bool tls; /* set before start: TLS required, with dir/tls/server.pem
+                 and dir/tls/server.key; the url is tls:// */
 } nats_server;
 
 /* A fresh directory /tmp/<name>_XXXXXX for s (its paths set), no server
@@ -33,5 +38,16 @@ void nats_server_start(nats_server *s);
 /* Stop it (TERM, then KILL after 5 s); removes the directory unless
  * TL_ITEST_KEEP is set. */
 void nats_server_stop(nats_server *s);
+
+/* The permission violations the server reported to b so far. */
+long nats_server_violations(bus *b);
+
+/* Wait (up to 10 s) until b's violations reach want; the last one must
+ * name subject, else the test fails. */
+void nats_server_expect_violation(bus *b, long want, const char *subject);
+
+/* Publish data on subject and flush. The return code says nothing about
+ * permissions: nats_server_expect_violation does. */
+void nats_server_pub(bus *b, const char *subject, const char *data);
 
 #endif

@@ -133,44 +133,12 @@ static bus *as(int who)
     return b;
 }
 
-static long violations(bus *b)
-{
-    bus_counters c;
-
-    bus_counters_get(b, &c);
-    return c.violations;
-}
-
-/* Wait until b's violations reach want; the last must name subject. */
-static void expect_violation(bus *b, long want, const char *subject)
-{
-    char last[256];
-
-    for (int i = 0; i < WAIT_MS / 10 && violations(b) < want; i++)
-        clock_sleep_ms(10);
-    bus_last_violation(b, last, sizeof(last));
-    if (violations(b) != want)
-        fail_msg("expected %ld permission violation(s), saw %ld (last: %s)",
-                 want, violations(b), last);
-    if (strstr(last, subject) == NULL)
-        fail_msg("violation \"%s\" does not name %s", last, subject);
-}
-
 static void sub(bus *b, const char *subject, seen *s)
 {
     err e = {0};
 
     if (bus_subscribe(b, subject, NULL, on_seen, s, &e) != ST_OK)
         fail_msg("subscribe %s: %s", subject, e.msg);
-    assert_int_equal(bus_flush(b, 2000, &e), ST_OK);
-}
-
-static void pub(bus *b, const char *subject, const char *data)
-{
-    err e = {0};
-
-    /* The return code says nothing about permissions: expect_violation. */
-    assert_int_equal(bus_publish(b, subject, data, strlen(data), &e), ST_OK);
     assert_int_equal(bus_flush(b, 2000, &e), ST_OK);
 }
 
@@ -434,31 +402,33 @@ static void test_worker_confined(void **state)
     (void)state;
     sub(wb, P ".worker.wb.offer", wb_offers);
     sub(wa, P ".worker.wb.offer", stolen);
-    expect_violation(wa, 1, P ".worker.wb.offer");
+    nats_server_expect_violation(wa, 1, P ".worker.wb.offer");
     sub(wa, ">", stolen);
-    expect_violation(wa, 2, ">");
+    nats_server_expect_violation(wa, 2, ">");
     snprintf(subject, sizeof(subject), "_INBOX_%s.>", ids[WB].m.id);
     sub(wa, subject, stolen);
-    expect_violation(wa, 3, subject);
+    nats_server_expect_violation(wa, 3, subject);
     sub(wa, "_INBOX.>", stolen);
-    expect_violation(wa, 4, "_INBOX.>");
+    nats_server_expect_violation(wa, 4, "_INBOX.>");
     sub(wa, P ".evt.>", stolen);
-    expect_violation(wa, 5, P ".evt.>");
+    nats_server_expect_violation(wa, 5, P ".evt.>");
 
-    pub(wa, P ".agent.wb.presence", "{\"presence\":\"available\"}");
-    expect_violation(wa, 6, P ".agent.wb.presence");
-    pub(wa, P ".api.bank1.case.submit", "{}");
-    expect_violation(wa, 7, P ".api.bank1.case.submit");
-    pub(wa, P ".worker.wb.offer", "{}");
-    expect_violation(wa, 8, P ".worker.wb.offer");
-    pub(wa, P ".ops.op1.task.priority", "{\"task_id\":1,\"priority\":9}");
-    expect_violation(wa, 9, P ".ops.op1.task.priority");
-    pub(wa, "$JS.API.STREAM.INFO." STREAM, "");
-    expect_violation(wa, 10, "$JS.API.STREAM.INFO." STREAM);
-    pub(wa, "$JS.API.CONSUMER.DELETE." STREAM ".billing", "");
-    expect_violation(wa, 11, "$JS.API.CONSUMER.DELETE." STREAM ".billing");
-    pub(wa, "$JS.API.STREAM.DELETE." STREAM, "");
-    expect_violation(wa, 12, "$JS.API.STREAM.DELETE." STREAM);
+    nats_server_pub(wa, P ".agent.wb.presence", "{\"presence\":\"available\"}");
+    nats_server_expect_violation(wa, 6, P ".agent.wb.presence");
+    nats_server_pub(wa, P ".api.bank1.case.submit", "{}");
+    nats_server_expect_violation(wa, 7, P ".api.bank1.case.submit");
+    nats_server_pub(wa, P ".worker.wb.offer", "{}");
+    nats_server_expect_violation(wa, 8, P ".worker.wb.offer");
+    nats_server_pub(wa, P ".ops.op1.task.priority",
+                    "{\"task_id\":1,\"priority\":9}");
+    nats_server_expect_violation(wa, 9, P ".ops.op1.task.priority");
+    nats_server_pub(wa, "$JS.API.STREAM.INFO." STREAM, "");
+    nats_server_expect_violation(wa, 10, "$JS.API.STREAM.INFO." STREAM);
+    nats_server_pub(wa, "$JS.API.CONSUMER.DELETE." STREAM ".billing", "");
+    nats_server_expect_violation(wa, 11,
+                                 "$JS.API.CONSUMER.DELETE." STREAM ".billing");
+    nats_server_pub(wa, "$JS.API.STREAM.DELETE." STREAM, "");
+    nats_server_expect_violation(wa, 12, "$JS.API.STREAM.DELETE." STREAM);
 
     /* wb's offer reaches wb, and not wa, whose connection would have
      * carried it before this round trip. */
@@ -472,8 +442,8 @@ static void test_worker_confined(void **state)
      * own subject by the dispatcher. */
     assert_int_equal(agent_offer_parse(offer, strlen(offer), &o, &e), ST_OK);
     assert_int_equal(agent_msg_accept(&o, &body, &len, &e), ST_OK);
-    pub(wa, P ".agent.wb.accept", body);
-    expect_violation(wa, 13, P ".agent.wb.accept");
+    nats_server_pub(wa, P ".agent.wb.accept", body);
+    nats_server_expect_violation(wa, 13, P ".agent.wb.accept");
     expect_code(request(wa, P ".agent.wa.accept", body), "not_yours");
     assert_int_equal(fixture_i64(&fx, "SELECT count(*) FROM tasks WHERE "
                                       "state = 'assigned'"),
@@ -485,7 +455,7 @@ static void test_worker_confined(void **state)
     expect_ok(request(wb, P ".agent.wb.reject", body));
     free(body);
     presence(wb, "wb", "offline");
-    saw[WA] += violations(wa);
+    saw[WA] += nats_server_violations(wa);
     bus_close(wa);
     bus_close(wb);
     bus_close(t1);
@@ -544,15 +514,15 @@ static void test_tenant_confined(void **state)
     err e = {0};
 
     (void)state;
-    pub(t1, P ".api.bank2.case.submit", "{}");
-    expect_violation(t1, 1, P ".api.bank2.case.submit");
+    nats_server_pub(t1, P ".api.bank2.case.submit", "{}");
+    nats_server_expect_violation(t1, 1, P ".api.bank2.case.submit");
     snprintf(subject, sizeof(subject), "_INBOX_%s.>", ids[T2].m.id);
     sub(t1, subject, stolen);
-    expect_violation(t1, 2, subject);
+    nats_server_expect_violation(t1, 2, subject);
     sub(t1, P ".evt.bank2.>", stolen);
-    expect_violation(t1, 3, P ".evt.bank2.>");
+    nats_server_expect_violation(t1, 3, P ".evt.bank2.>");
     sub(t1, P ".evt.>", stolen);
-    expect_violation(t1, 4, P ".evt.>");
+    nats_server_expect_violation(t1, 4, P ".evt.>");
     /* Binding to bank2's consumer gets nothing: its info request and the
      * fetch are refused (a refused info makes cnats bind without it). */
     if (bus_pull_bind(&pull, t1, STREAM, "events_bank2", &e) == ST_OK) {
@@ -561,16 +531,19 @@ static void test_tenant_confined(void **state)
         bus_pull_destroy(pull);
         pull = NULL;
     }
-    for (int i = 0; i < WAIT_MS / 10 && violations(t1) < 5; i++)
+    for (int i = 0; i < WAIT_MS / 10 && nats_server_violations(t1) < 5; i++)
         clock_sleep_ms(10);
-    v = violations(t1);
+    v = nats_server_violations(t1);
     assert_true(v >= 5);
     bus_last_violation(t1, last, sizeof(last));
     assert_non_null(strstr(last, "." STREAM ".events_bank2"));
-    pub(t1, "$JS.API.CONSUMER.DELETE." STREAM ".events_bank1", "");
-    expect_violation(t1, v + 1, "CONSUMER.DELETE." STREAM ".events_bank1");
-    pub(t1, "$JS.API.CONSUMER.DURABLE.CREATE." STREAM ".mine", "{}");
-    expect_violation(t1, v + 2, "CONSUMER.DURABLE.CREATE." STREAM ".mine");
+    nats_server_pub(t1, "$JS.API.CONSUMER.DELETE." STREAM ".events_bank1", "");
+    nats_server_expect_violation(t1, v + 1,
+                                 "CONSUMER.DELETE." STREAM ".events_bank1");
+    nats_server_pub(t1, "$JS.API.CONSUMER.DURABLE.CREATE." STREAM ".mine",
+                    "{}");
+    nats_server_expect_violation(t1, v + 2,
+                                 "CONSUMER.DURABLE.CREATE." STREAM ".mine");
 
     /* bank2's reply reaches bank2 only. */
     r = request(t2, P ".api.bank2.case.submit",
@@ -594,7 +567,7 @@ static void test_tenant_confined(void **state)
         assert_int_equal(bus_msg_ack(msgs[i], &e), ST_OK);
         bus_msg_free(msgs[i]);
     }
-    saw[T1] += violations(t1);
+    saw[T1] += nats_server_violations(t1);
     bus_pull_destroy(pull);
     bus_close(t1);
     bus_close(t2);
@@ -617,8 +590,8 @@ static void test_operator_confined(void **state)
              (long long)task);
     snprintf(sql, sizeof(sql), "SELECT priority FROM tasks WHERE id = %lld",
              (long long)task);
-    pub(op2, P ".ops.op1.task.priority", body);
-    expect_violation(op2, 1, P ".ops.op1.task.priority");
+    nats_server_pub(op2, P ".ops.op1.task.priority", body);
+    nats_server_expect_violation(op2, 1, P ".ops.op1.task.priority");
     expect_code(request(op2, P ".ops.op2.task.priority", body), "not_yours");
     expect_code(request(op2, P ".ops.op2.task.priority",
                         "{\"task_id\":987654,\"priority\":1}"),
@@ -627,7 +600,7 @@ static void test_operator_confined(void **state)
     expect_ok(request(op1, P ".ops.op1.task.priority", body));
     assert_int_equal(fixture_i64(&fx, sql), 42);
     expect_audit("task.priority", "operator:op1", ids[OP1].m.id, "task", task);
-    saw[OP2] += violations(op2);
+    saw[OP2] += nats_server_violations(op2);
     bus_close(op1);
     bus_close(op2);
 }
@@ -647,18 +620,18 @@ static void test_console_confined(void **state)
                      ST_OK);
     bus_pull_destroy(pull);
     sub(con, P ".worker.>", stolen);
-    expect_violation(con, 1, P ".worker.>");
-    pub(con, "$JS.API.STREAM.DELETE." STREAM, "");
-    expect_violation(con, 2, "$JS.API.STREAM.DELETE." STREAM);
-    pub(con, P ".agent.wa.accept", "{}");
-    expect_violation(con, 3, P ".agent.wa.accept");
+    nats_server_expect_violation(con, 1, P ".worker.>");
+    nats_server_pub(con, "$JS.API.STREAM.DELETE." STREAM, "");
+    nats_server_expect_violation(con, 2, "$JS.API.STREAM.DELETE." STREAM);
+    nats_server_pub(con, P ".agent.wa.accept", "{}");
+    nats_server_expect_violation(con, 3, P ".agent.wa.accept");
     snprintf(body, sizeof(body), "{\"task_id\":%lld,\"priority\":7}",
              (long long)fixture_i64(&fx, "SELECT min(id) FROM tasks"));
     expect_ok(request(con, P ".ops.op1.task.priority", body));
     /* The console forwards for operator op1: its identity is recorded. */
     expect_audit("task.priority", "operator:op1", ids[CON].m.id, "task",
                  fixture_i64(&fx, "SELECT min(id) FROM tasks"));
-    saw[CON] += violations(con);
+    saw[CON] += nats_server_violations(con);
     bus_close(con);
     free(stolen);
 }

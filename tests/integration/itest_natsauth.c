@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "clock.h"
+#include "nats_server.h"
 #include "natsauth.h"
 #include "nkey.h"
 #include "tl_test.h"
@@ -31,55 +33,6 @@
 #define P       "tl"
 #define STREAM  "TL_EVENTS"
 #define WAIT_MS 10000
-
-/* ---- a nats-server of our own ---------------------------------------- */
-
-typedef struct server {
-    char dir[64];
-    char url[64];
-    int port;
-    pid_t pid;
-    bool tls;
-} server;
-
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-    assert_true(fd >= 0);
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-static bool port_open(int port)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    bool ok;
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((unsigned short)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-    close(fd);
-    return ok;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -91,14 +44,12 @@ static void write_file(const char *path, const char *text)
 }
 
 /* How many times the server's log says it reloaded its configuration. */
-static int reloads(const server *s)
+static int reloads(const nats_server *s)
 {
-    char path[128], line[1024];
+    char line[1024];
     int n = 0;
-    FILE *f;
+    FILE *f = fopen(s->log, "r");
 
-    snprintf(path, sizeof(path), "%s/nats.log", s->dir);
-    f = fopen(path, "r");
     if (f == NULL)
         return 0;
     while (fgets(line, sizeof(line), f) != NULL)
@@ -107,74 +58,12 @@ static int reloads(const server *s)
     return n;
 }
 
-/* Start nats-server in dir (which holds auth.conf, and tls/ when tls). */
-static void server_start(server *s)
-{
-    char conf[1024], path[128], log[128];
-
-    s->port = free_port();
-    snprintf(s->url, sizeof(s->url), "%s://127.0.0.1:%d",
-             s->tls ? "tls" : "nats", s->port);
-    snprintf(conf, sizeof(conf),
-             "listen: 127.0.0.1:%d\n"
-             "max_payload: 1MB\n"
-             "jetstream {\n  store_dir: \"%s/js\"\n"
-             "  max_memory_store: 64MB\n  max_file_store: 256MB\n}\n"
-             "%s"
-             "include \"auth.conf\"\n",
-             s->port, s->dir,
-             s->tls ? "tls {\n  cert_file: \"tls/server.pem\"\n"
-                      "  key_file: \"tls/server.key\"\n  timeout: 2\n}\n"
-                    : "");
-    snprintf(path, sizeof(path), "%s/nats.conf", s->dir);
-    write_file(path, conf);
-    snprintf(log, sizeof(log), "%s/nats.log", s->dir);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid == 0) {
-        /* Stop with the test, even when it crashes; the config's relative
-         * paths (auth.conf, tls/) are the dir's. */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || chdir(s->dir) != 0 ||
-            freopen(log, "w", stdout) == NULL || dup2(fileno(stdout), 2) < 0)
-            _exit(127);
-        execlp("nats-server", "nats-server", "-c", path, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200 && !port_open(s->port); i++) {
-        int st;
-        if (waitpid(s->pid, &st, WNOHANG) == s->pid)
-            fail_msg("nats-server exited at start; see %s", log);
-        sleep_ms(50);
-    }
-    if (!port_open(s->port))
-        fail_msg("nats-server did not listen on %d; see %s", s->port, log);
-}
-
-static void server_stop(server *s)
-{
-    int st;
-
-    if (s->pid <= 0)
-        return;
-    kill(s->pid, SIGTERM);
-    for (int i = 0; i < 100; i++) {
-        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-            s->pid = 0;
-            return;
-        }
-        sleep_ms(50);
-    }
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, &st, 0);
-    s->pid = 0;
-}
-
 /* ---- identities -------------------------------------------------------- */
 
 typedef struct ident {
     const char *id, *role, *party;
     char pub[NKEY_PUBLIC_LEN + 1];
-    char creds[128];
+    char creds[192];
     bool listed; /* in the server's authorization */
 } ident;
 
@@ -193,8 +82,8 @@ static ident ids[NIDENT] = {
     [W3] = {"w003", "worker", "w003", "", "", false},
 };
 
-static server srv;
-static server tls_srv;
+static nats_server srv;
+static nats_server tls_srv;
 
 /* Write the identity list of what is listed, parse it back (the parser is
  * what an operator's file goes through), and write dir/auth.conf. */
@@ -224,14 +113,14 @@ static void write_auth(const char *dir)
     free(list);
 }
 
-static void reload(server *s)
+static void reload(nats_server *s)
 {
     int before = reloads(s);
 
     write_auth(s->dir);
     assert_int_equal(kill(s->pid, SIGHUP), 0);
     for (int i = 0; i < WAIT_MS / 20 && reloads(s) == before; i++)
-        sleep_ms(20);
+        clock_sleep_ms(20);
     if (reloads(s) == before)
         fail_msg("nats-server did not reload; see %s/nats.log", s->dir);
 }
@@ -241,8 +130,7 @@ static int setup(void **state)
     err e = {0};
 
     (void)state;
-    strcpy(srv.dir, "/tmp/tl_natsauth_XXXXXX");
-    assert_non_null(mkdtemp(srv.dir));
+    nats_server_dir(&srv, "tl_natsauth");
     for (int i = 0; i < NIDENT; i++) {
         nkey *k = NULL;
         assert_int_equal(nkey_generate(&k, &e), ST_OK);
@@ -255,24 +143,17 @@ static int setup(void **state)
         nkey_destroy(k);
     }
     write_auth(srv.dir);
-    server_start(&srv);
+    nats_server_start(&srv);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char cmd[256];
-
     (void)state;
-    server_stop(&srv);
-    server_stop(&tls_srv);
     /* TL_ITEST_KEEP=1 keeps the servers' logs and configs to look at. */
-    if (getenv("TL_ITEST_KEEP") != NULL) {
-        printf("kept %s %s\n", srv.dir, tls_srv.dir);
-        return 0;
-    }
-    snprintf(cmd, sizeof(cmd), "rm -rf %s %s", srv.dir, tls_srv.dir);
-    return system(cmd) == 0 ? 0 : -1;
+    nats_server_stop(&srv);
+    nats_server_stop(&tls_srv);
+    return 0;
 }
 
 /* ---- connections and what they saw ----------------------------------- */
@@ -342,14 +223,14 @@ static int seen_count(seen *s, const char *prefix)
 static void seen_wait(seen *s, const char *prefix, int want)
 {
     for (int i = 0; i < WAIT_MS / 10 && seen_count(s, prefix) < want; i++)
-        sleep_ms(10);
+        clock_sleep_ms(10);
     if (seen_count(s, prefix) < want)
         fail_msg("%d message(s) on %s did not arrive", want, prefix);
 }
 
-static bus *connect_as(const server *s, int who, bool tls_ca)
+static bus *connect_as(const nats_server *s, int who, bool tls_ca)
 {
-    char ca[128];
+    char ca[192];
     bus_opts o;
     bus *b = NULL;
     err e = {0};
@@ -366,45 +247,12 @@ static bus *connect_as(const server *s, int who, bool tls_ca)
     return b;
 }
 
-static long violations(bus *b)
-{
-    bus_counters c;
-
-    bus_counters_get(b, &c);
-    return c.violations;
-}
-
-/* Wait for b's violation count to reach want; the last one must name
- * subject. */
-static void expect_violation(bus *b, long want, const char *subject)
-{
-    char last[256];
-
-    for (int i = 0; i < WAIT_MS / 10 && violations(b) < want; i++)
-        sleep_ms(10);
-    bus_last_violation(b, last, sizeof(last));
-    if (violations(b) != want)
-        fail_msg("expected %ld permission violation(s), saw %ld (last: %s)",
-                 want, violations(b), last);
-    if (strstr(last, subject) == NULL)
-        fail_msg("violation \"%s\" does not name %s", last, subject);
-}
-
 static void sub(bus *b, const char *subject, seen *s)
 {
     err e = {0};
 
     if (bus_subscribe(b, subject, NULL, on_seen, s, &e) != ST_OK)
         fail_msg("subscribe %s: %s", subject, e.msg);
-    assert_int_equal(bus_flush(b, 2000, &e), ST_OK);
-}
-
-static void pub(bus *b, const char *subject, const char *data)
-{
-    err e = {0};
-
-    /* The return code says nothing about permissions: see expect_violation. */
-    assert_int_equal(bus_publish(b, subject, data, strlen(data), &e), ST_OK);
     assert_int_equal(bus_flush(b, 2000, &e), ST_OK);
 }
 
@@ -513,14 +361,14 @@ static void test_each_party_on_its_own_subjects(void **state)
 
     /* The dispatcher's offers reach the worker. */
     sub(w, P ".worker.w001.>", ws);
-    pub(c.b, P ".worker.w001.offer", "{\"reservation_id\":1}");
+    nats_server_pub(c.b, P ".worker.w001.offer", "{\"reservation_id\":1}");
     seen_wait(ws, P ".worker.w001.offer", 1);
 
-    assert_int_equal(violations(c.b), 0);
-    assert_int_equal(violations(t), 0);
-    assert_int_equal(violations(w), 0);
-    assert_int_equal(violations(op), 0);
-    assert_int_equal(violations(adm), 0);
+    assert_int_equal(nats_server_violations(c.b), 0);
+    assert_int_equal(nats_server_violations(t), 0);
+    assert_int_equal(nats_server_violations(w), 0);
+    assert_int_equal(nats_server_violations(op), 0);
+    assert_int_equal(nats_server_violations(adm), 0);
     bus_close(t);
     bus_close(w);
     bus_close(op);
@@ -548,35 +396,35 @@ static void test_worker_confined(void **state)
     /* Subscribing to another worker's offers, to everything, to another
      * inbox or the default inbox: refused by the server. */
     sub(w1, P ".worker.w002.offer", snoop);
-    expect_violation(w1, ++v, P ".worker.w002.offer");
+    nats_server_expect_violation(w1, ++v, P ".worker.w002.offer");
     sub(w1, ">", snoop);
-    expect_violation(w1, ++v, "Subscription to \">\"");
+    nats_server_expect_violation(w1, ++v, "Subscription to \">\"");
     sub(w1, "_INBOX_w002.>", snoop);
-    expect_violation(w1, ++v, "_INBOX_w002.>");
+    nats_server_expect_violation(w1, ++v, "_INBOX_w002.>");
     sub(w1, "_INBOX.>", snoop);
-    expect_violation(w1, ++v, "_INBOX.>");
+    nats_server_expect_violation(w1, ++v, "_INBOX.>");
     sub(w1, P ".evt.>", snoop);
-    expect_violation(w1, ++v, P ".evt.>");
+    nats_server_expect_violation(w1, ++v, P ".evt.>");
 
     /* An offer for w002 and w002's reply do not reach w001: the sentinel
      * (w001's own offer, sent after them) does, and nothing before it. */
-    pub(c.b, P ".worker.w002.offer", "{\"reservation_id\":2}");
+    nats_server_pub(c.b, P ".worker.w002.offer", "{\"reservation_id\":2}");
     seen_wait(s2, P ".worker.w002.offer", 1);
     request_ok(w2, P ".agent.w002.accept", reply, sizeof(reply));
-    pub(c.b, P ".worker.w001.offer", "{\"reservation_id\":3}");
+    nats_server_pub(c.b, P ".worker.w001.offer", "{\"reservation_id\":3}");
     seen_wait(s1, P ".worker.w001.offer", 1);
     assert_int_equal(snoop->n, 0);
 
     /* Publishing as another worker, as a tenant, or on the dispatcher's
      * subjects: refused, and the dispatcher never sees it. */
-    pub(w1, P ".agent.w002.complete", "{\"reservation_id\":2}");
-    expect_violation(w1, ++v, P ".agent.w002.complete");
-    pub(w1, P ".api.jsbank.case.submit", "{}");
-    expect_violation(w1, ++v, P ".api.jsbank.case.submit");
-    pub(w1, P ".worker.w002.offer", "{}");
-    expect_violation(w1, ++v, P ".worker.w002.offer");
-    pub(w1, P ".ops.acme.task.priority", "{}");
-    expect_violation(w1, ++v, P ".ops.acme.task.priority");
+    nats_server_pub(w1, P ".agent.w002.complete", "{\"reservation_id\":2}");
+    nats_server_expect_violation(w1, ++v, P ".agent.w002.complete");
+    nats_server_pub(w1, P ".api.jsbank.case.submit", "{}");
+    nats_server_expect_violation(w1, ++v, P ".api.jsbank.case.submit");
+    nats_server_pub(w1, P ".worker.w002.offer", "{}");
+    nats_server_expect_violation(w1, ++v, P ".worker.w002.offer");
+    nats_server_pub(w1, P ".ops.acme.task.priority", "{}");
+    nats_server_expect_violation(w1, ++v, P ".ops.acme.task.priority");
     request_ok(w1, P ".agent.w001.heartbeat", reply, sizeof(reply));
     assert_int_equal(seen_count(c.s, P ".agent.w002"), 1); /* w002's own */
     assert_int_equal(seen_count(c.s, P ".api."), 0);
@@ -589,14 +437,14 @@ static void test_worker_confined(void **state)
     assert_int_not_equal(
         bus_request(w1, "$JS.API.STREAM.DELETE." STREAM, "", 0, 1000, &r, &e),
         ST_OK);
-    expect_violation(w1, ++v, "$JS.API.STREAM.DELETE." STREAM);
+    nats_server_expect_violation(w1, ++v, "$JS.API.STREAM.DELETE." STREAM);
     assert_int_not_equal(
         bus_request(w1, "$JS.API.STREAM.NAMES", "", 0, 1000, &r, &e), ST_OK);
-    expect_violation(w1, ++v, "$JS.API.STREAM.NAMES");
+    nats_server_expect_violation(w1, ++v, "$JS.API.STREAM.NAMES");
     assert_int_equal(bus_stream_ensure(c.b, STREAM, P ".evt.>", 1 << 20, &e),
                      ST_OK); /* still there, unchanged */
 
-    assert_int_equal(violations(w2), 0);
+    assert_int_equal(nats_server_violations(w2), 0);
     bus_close(w1);
     bus_close(w2);
     seen_free(s1);
@@ -645,17 +493,17 @@ static void test_tenant_confined(void **state)
     assert_memory_equal(bus_msg_data(msgs[0]), data[0], len[0]);
     assert_int_equal(bus_msg_ack(msgs[0], &e), ST_OK);
     bus_msg_free(msgs[0]);
-    assert_int_equal(violations(t), 0);
+    assert_int_equal(nats_server_violations(t), 0);
 
     /* Another tenant's API, replies and events are out of reach. */
-    pub(t, P ".api.zhbank.case.submit", "{}");
-    expect_violation(t, ++v, P ".api.zhbank.case.submit");
+    nats_server_pub(t, P ".api.zhbank.case.submit", "{}");
+    nats_server_expect_violation(t, ++v, P ".api.zhbank.case.submit");
     sub(t, "_INBOX_zhbank-app.>", snoop);
-    expect_violation(t, ++v, "_INBOX_zhbank-app.>");
+    nats_server_expect_violation(t, ++v, "_INBOX_zhbank-app.>");
     sub(t, P ".evt.>", snoop);
-    expect_violation(t, ++v, P ".evt.>");
+    nats_server_expect_violation(t, ++v, P ".evt.>");
     sub(t, P ".evt.jsbank.case", snoop);
-    expect_violation(t, ++v, P ".evt.jsbank.case");
+    nats_server_expect_violation(t, ++v, P ".evt.jsbank.case");
     request_ok(other, P ".api.zhbank.case.get", reply, sizeof(reply));
     request_ok(t, P ".api.jsbank.case.get", reply, sizeof(reply));
     assert_int_equal(snoop->n, 0);
@@ -671,13 +519,16 @@ static void test_tenant_confined(void **state)
     assert_int_equal(bus_js_publish_batch(c.b, 1, subj, data, len, msgid, &e),
                      ST_OK);
     if (bus_pull_bind(&theirs, t, STREAM, "events_zhbank", &e) == ST_OK) {
-        expect_violation(t, ++v, "CONSUMER.INFO." STREAM ".events_zhbank");
+        nats_server_expect_violation(t, ++v,
+                                     "CONSUMER.INFO." STREAM ".events_zhbank");
         assert_int_equal(bus_pull_fetch(theirs, 4, 1000, msgs, &n, &e), ST_OK);
         assert_int_equal(n, 0);
-        expect_violation(t, ++v, "MSG.NEXT." STREAM ".events_zhbank");
+        nats_server_expect_violation(t, ++v,
+                                     "MSG.NEXT." STREAM ".events_zhbank");
         bus_pull_destroy(theirs);
     } else {
-        expect_violation(t, ++v, "CONSUMER.INFO." STREAM ".events_zhbank");
+        nats_server_expect_violation(t, ++v,
+                                     "CONSUMER.INFO." STREAM ".events_zhbank");
     }
     /* ... while its owner reads it. */
     if (bus_pull_bind(&theirs, other, STREAM, "events_zhbank", &e) != ST_OK)
@@ -688,19 +539,20 @@ static void test_tenant_confined(void **state)
     assert_int_equal(bus_msg_ack(msgs[0], &e), ST_OK);
     bus_msg_free(msgs[0]);
     bus_pull_destroy(theirs);
-    assert_int_equal(violations(other), 0);
+    assert_int_equal(nats_server_violations(other), 0);
 
     /* Its own consumer: readable, but it may not delete or change it. */
     assert_int_not_equal(
         bus_request(t, "$JS.API.CONSUMER.DELETE." STREAM ".events_jsbank", "",
                     0, 1000, &r, &e),
         ST_OK);
-    expect_violation(t, ++v, "CONSUMER.DELETE." STREAM ".events_jsbank");
+    nats_server_expect_violation(t, ++v,
+                                 "CONSUMER.DELETE." STREAM ".events_jsbank");
     assert_int_not_equal(
         bus_request(t, "$JS.API.CONSUMER.DURABLE.CREATE." STREAM ".mine", "{}",
                     2, 1000, &r, &e),
         ST_OK);
-    expect_violation(t, ++v, "DURABLE.CREATE." STREAM ".mine");
+    nats_server_expect_violation(t, ++v, "DURABLE.CREATE." STREAM ".mine");
     assert_int_equal(bus_pull_fetch(mine, 4, 200, msgs, &n, &e), ST_OK);
     assert_int_equal(n, 0); /* acknowledged, and the consumer still works */
 
@@ -727,10 +579,11 @@ static void test_operator_and_billing(void **state)
     (void)state;
     /* An operator's requests carry its id; another operator's are refused. */
     request_ok(opb, P ".ops.beta.task.priority", reply, sizeof(reply));
-    pub(opb, P ".ops.acme.task.priority", "{\"task_id\":1,\"priority\":9}");
-    expect_violation(opb, 1, P ".ops.acme.task.priority");
-    pub(opb, P ".api.jsbank.case.submit", "{}");
-    expect_violation(opb, 2, P ".api.jsbank.case.submit");
+    nats_server_pub(opb, P ".ops.acme.task.priority",
+                    "{\"task_id\":1,\"priority\":9}");
+    nats_server_expect_violation(opb, 1, P ".ops.acme.task.priority");
+    nats_server_pub(opb, P ".api.jsbank.case.submit", "{}");
+    nats_server_expect_violation(opb, 2, P ".api.jsbank.case.submit");
     request_ok(opb, P ".ops.beta.task.priority", reply, sizeof(reply));
     assert_int_equal(seen_count(c.s, P ".ops.acme"), 0);
 
@@ -750,15 +603,15 @@ static void test_operator_and_billing(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(bus_msg_ack(msgs[0], &e), ST_OK);
     bus_msg_free(msgs[0]);
-    assert_int_equal(violations(bil), 0);
+    assert_int_equal(nats_server_violations(bil), 0);
     /* ... but may not delete the stream nor reach the tenants' events. */
     assert_int_not_equal(bus_stream_delete(bil, STREAM, &e), ST_OK);
-    expect_violation(bil, 1, "STREAM.DELETE." STREAM);
+    nats_server_expect_violation(bil, 1, "STREAM.DELETE." STREAM);
     assert_int_not_equal(
         bus_request(bil, "$JS.API.CONSUMER.MSG.NEXT." STREAM ".events_jsbank",
                     "{\"batch\":1}", 11, 1000, &r, &e),
         ST_OK);
-    expect_violation(bil, 2, "MSG.NEXT." STREAM ".events_jsbank");
+    nats_server_expect_violation(bil, 2, "MSG.NEXT." STREAM ".events_jsbank");
 
     bus_pull_destroy(pull);
     bus_close(opb);
@@ -769,7 +622,7 @@ static void test_operator_and_billing(void **state)
 static bool connected_within(bus *b, bool want)
 {
     for (int i = 0; i < WAIT_MS / 20 && bus_connected(b) != want; i++)
-        sleep_ms(20);
+        clock_sleep_ms(20);
     return bus_connected(b) == want;
 }
 
@@ -799,7 +652,7 @@ static void test_reload_adds_and_cuts_off(void **state)
     request_ok(w3, P ".agent.w003.presence", reply, sizeof(reply));
     request_ok(t, P ".api.jsbank.case.get", reply, sizeof(reply));
     request_ok(w1, P ".agent.w001.heartbeat", reply, sizeof(reply));
-    pub(c.b, P ".worker.w002.offer", "{\"reservation_id\":5}");
+    nats_server_pub(c.b, P ".worker.w002.offer", "{\"reservation_id\":5}");
     seen_wait(s2, P ".worker.w002.offer", 1);
     bus_counters_get(t, &after);
     assert_int_equal(after.disconnects, before_t.disconnects);
@@ -869,18 +722,17 @@ static void make_certs(const char *dir)
 
 static void test_tls_verified(void **state)
 {
-    char ca[128], other[128], reply[256];
+    char ca[192], other[192], reply[256];
     bus_opts o;
     bus *b = NULL;
     err e = {0};
 
     (void)state;
-    strcpy(tls_srv.dir, "/tmp/tl_natstls_XXXXXX");
-    assert_non_null(mkdtemp(tls_srv.dir));
+    nats_server_dir(&tls_srv, "tl_natstls");
     tls_srv.tls = true;
     make_certs(tls_srv.dir);
     write_auth(tls_srv.dir);
-    server_start(&tls_srv);
+    nats_server_start(&tls_srv);
     snprintf(ca, sizeof(ca), "%s/tls/ca.pem", tls_srv.dir);
     snprintf(other, sizeof(other), "%s/tls/other.pem", tls_srv.dir);
 
@@ -922,7 +774,7 @@ static void test_tls_verified(void **state)
     o.tls_ca = "/nonexistent/ca.pem";
     assert_int_equal(bus_connect_opts(&b, &o, &e), ST_CONFIG);
     assert_non_null(strstr(e.msg, "/nonexistent/ca.pem"));
-    server_stop(&tls_srv);
+    nats_server_stop(&tls_srv);
 }
 
 int main(void)
