@@ -10,6 +10,7 @@
 #include "dsp_sql.h"
 #include "log.h"
 #include "ops_msg.h"
+#include "ops_record.h"
 #include "outq.h"
 #include "state.h"
 #include "subjects.h"
@@ -27,29 +28,6 @@ static status notice(dispatcher *d, const char *worker, char *body, err *e)
         return s;
     }
     return dsp_outq_send(d->out, subj, body, e);
-}
-
-/* The change is made already: a record that cannot be kept fails the
- * batch, never only the request. */
-static status audit(dispatcher *d, const char *op, const ops_req *q,
-                    const ops_result *res, err *e)
-{
-    auditlog_who who;
-    char subj[40 + ID_MAX], *details = NULL;
-    status s;
-
-    auditlog_who_set(&who, "operator", op, op);
-    snprintf(subj, sizeof(subj), "worker:%s", q->worker);
-    s = ops_msg_details(q, res, &details, e);
-    if (s == ST_OK)
-        s = auditlog_batch_add(d->audit, &who, ops_verb_name(q->verb), subj,
-                               details, e);
-    free(details);
-    if (s != ST_OK) {
-        err_wrap(e, "audit record");
-        s = e->code = ST_INTERNAL;
-    }
-    return s;
 }
 
 static status invite(dispatcher *d, const char *op, const ops_req *q,
@@ -197,7 +175,7 @@ static status ops_one(dispatcher *d, const dsp_req *q, err *e)
     if (s == ST_OK) {
         log_info(MOD, "operator %s: %s %s (%s)", q->party, ops_verb_name(v),
                  r.worker, r.reason);
-        s = audit(d, q->party, &r, &res, e);
+        s = dsp_ops_record(d, q, &r, &res, e);
     }
     if (s == ST_OK)
         s = ops_msg_reply(&r, &res, &body, &len, e);

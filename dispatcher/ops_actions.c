@@ -10,6 +10,7 @@
 #include "dsp_sql.h"
 #include "log.h"
 #include "ops_msg.h"
+#include "ops_record.h"
 #include "outq.h"
 #include "sbuf.h"
 #include "state.h"
@@ -56,33 +57,6 @@ static status worker_read(dispatcher *d, const char *op, const char *id,
              db_val(r, 0, DSP_OPS_WORKER_SESSION_ID));
 out:
     db_res_free(r);
-    return s;
-}
-
-/* The action recorded in the batch's audit records. The change is made
- * already: a record that cannot be kept fails the batch, never only the
- * request. */
-static status audit(dispatcher *d, const char *op, const ops_req *q,
-                    const ops_result *res, err *e)
-{
-    auditlog_who who;
-    char subj[40 + ID_MAX], *details = NULL;
-    status s;
-
-    auditlog_who_set(&who, "operator", op, op);
-    if (ops_verb_is_task(q->verb))
-        snprintf(subj, sizeof(subj), "task:%lld", (long long)q->task_id);
-    else
-        snprintf(subj, sizeof(subj), "worker:%s", q->worker);
-    s = ops_msg_details(q, res, &details, e);
-    if (s == ST_OK)
-        s = auditlog_batch_add(d->audit, &who, ops_verb_name(q->verb), subj,
-                               details, e);
-    free(details);
-    if (s != ST_OK) {
-        err_wrap(e, "audit record");
-        s = e->code = ST_INTERNAL;
-    }
     return s;
 }
 
@@ -436,7 +410,7 @@ static status action_one(dispatcher *d, const dsp_req *q, err *e)
         log_info(MOD, "operator %s: %s on %s%s (%s)", q->party,
                  ops_verb_name(v), ops_verb_is_task(v) ? "task " : "",
                  ops_verb_is_task(v) ? "" : r.worker, r.reason);
-        s = audit(d, q->party, &r, &res, e);
+        s = dsp_ops_record(d, q, &r, &res, e);
     }
     if (s == ST_OK)
         s = ops_msg_reply(&r, &res, &body, &len, e);

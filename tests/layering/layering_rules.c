@@ -68,6 +68,7 @@ static const layering_module modules[] = {
     {"dispatcher", "consumers", 3},
     {"dispatcher", "violations", 3},
     {"dispatcher", "bulk", 3},
+    {"dispatcher", "ops_record", 3},
     {"dispatcher", "intake", 4},
     {"dispatcher", "outq", 4},
     {"dispatcher", "reservations", 4},
