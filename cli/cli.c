@@ -23,17 +23,6 @@
 #define EXIT_USAGE     ADMIN_EXIT_USAGE
 #define SUBMIT_TIMEOUT 5000 /* ms; the protocol suggests 2-5 s */
 
-static int help(const char *usage)
-{
-    printf("%s\n%s", usage, config_flags_help);
-    return 0;
-}
-
-static int connect_db(const cli_args *a, db **d, err *e)
-{
-    return db_connect(d, a->cfg.db, e) == ST_OK ? 0 : cli_fail(e);
-}
-
 /* ---- migrate ---------------------------------------------------------- */
 
 static const char migrate_usage[] =
@@ -54,11 +43,11 @@ int cmd_migrate(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(migrate_usage);
+        return cli_help(migrate_usage);
     if (a.npos > 0)
         return cli_usage_error(migrate_usage, "unexpected argument %s",
                                a.pos[0]);
-    if ((rc = connect_db(&a, &d, &e)) != 0)
+    if ((rc = cli_connect_db(&a, &d, &e)) != 0)
         return rc;
     if (migrate_apply(d, migration_files, migration_count, &applied, &e) !=
         ST_OK) {
@@ -139,13 +128,13 @@ int cmd_load(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(load_usage);
+        return cli_help(load_usage);
     if (a.npos == 0)
         return cli_usage_error(load_usage, "%s", "name at least one file");
     if (opts[1].set && !opts[0].set)
         return cli_usage_error(load_usage, "%s",
                                "--apply goes with --identities DIR");
-    if ((rc = connect_db(&a, &d, &e)) != 0)
+    if ((rc = cli_connect_db(&a, &d, &e)) != 0)
         return rc;
     for (int i = 0; i < a.npos; i++) {
         cmd_load_counts n;
@@ -184,10 +173,10 @@ int cmd_tenant(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(tenant_usage);
+        return cli_help(tenant_usage);
     if (a.npos != 1 || strcmp(a.pos[0], "list") != 0)
         return cli_usage_error(tenant_usage, "%s", "expected: tenant list");
-    if ((rc = connect_db(&a, &d, &e)) != 0)
+    if ((rc = cli_connect_db(&a, &d, &e)) != 0)
         return rc;
     if (cmd_tenant_list(d, stdout, &e) != ST_OK)
         rc = cli_fail(&e);
@@ -230,10 +219,10 @@ int cmd_worker(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(worker_usage);
+        return cli_help(worker_usage);
     if (a.npos != 1 || strcmp(a.pos[0], "list") != 0)
         return cli_usage_error(worker_usage, "%s", "expected: worker list");
-    if ((rc = connect_db(&a, &d, &e)) != 0)
+    if ((rc = cli_connect_db(&a, &d, &e)) != 0)
         return rc;
     f = (cmd_worker_filter){opts[0].value, opts[2].value, opts[3].value,
                             opts[1].set};
@@ -261,14 +250,14 @@ int cmd_playbook(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(playbook_usage);
+        return cli_help(playbook_usage);
     if (!(a.npos == 1 && strcmp(a.pos[0], "list") == 0) &&
         !(a.npos == 3 && strcmp(a.pos[0], "show") == 0))
         return cli_usage_error(
             playbook_usage, "%s",
             "expected: playbook list, or playbook show TENANT "
             "CASE_TYPE");
-    if ((rc = connect_db(&a, &d, &e)) != 0)
+    if ((rc = cli_connect_db(&a, &d, &e)) != 0)
         return rc;
     if (a.npos == 1)
         s = cmd_playbook_list(d, stdout, &e);
@@ -424,7 +413,7 @@ static int case_show(cli_args *a, cli_opt *o)
 
     if ((rc = case_ref(a, ext, &id)) != 0)
         return rc;
-    if ((rc = connect_db(a, &d, &e)) != 0)
+    if ((rc = cli_connect_db(a, &d, &e)) != 0)
         return rc;
     if (cmd_case_show(d, o[0].value, id, ext, stdout, &e) != ST_OK)
         rc = cli_fail(&e);
@@ -442,7 +431,7 @@ static int case_erase(cli_args *a, cli_opt *o)
 
     if ((rc = case_ref(a, ext, &id)) != 0)
         return rc;
-    if ((rc = connect_db(a, &d, &e)) != 0)
+    if ((rc = cli_connect_db(a, &d, &e)) != 0)
         return rc;
     if (cmd_case_erase(d, a->cfg.prefix, o[0].value, id, ext, o[8].value,
                        o[9].set, stdout, &e) != ST_OK)
@@ -470,7 +459,7 @@ int cmd_case(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(case_usage);
+        return cli_help(case_usage);
     if (a.npos < 1 ||
         (strcmp(a.pos[0], "submit") != 0 && strcmp(a.pos[0], "show") != 0 &&
          strcmp(a.pos[0], "reopen") != 0 &&
@@ -577,7 +566,7 @@ int cmd_bill(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(bill_usage);
+        return cli_help(bill_usage);
     if (a.npos != 1 ||
         (strcmp(a.pos[0], "summary") != 0 && strcmp(a.pos[0], "report") != 0 &&
          strcmp(a.pos[0], "reconcile") != 0))
@@ -592,7 +581,7 @@ int cmd_bill(int argc, char **argv, const config *cfg)
                                "reconcile");
     if ((rc = parse_format(&o[1], bill_usage, &fmt)) != 0)
         return rc;
-    if ((rc = connect_db(&a, &d, &e)) != 0)
+    if ((rc = cli_connect_db(&a, &d, &e)) != 0)
         return rc;
     if (reconcile)
         s = cmd_bill_reconcile(d, o[0].value, o[2].value, fmt, stdout,
@@ -630,13 +619,13 @@ int cmd_report(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(report_usage);
+        return cli_help(report_usage);
     if (a.npos != 0)
         return cli_usage_error(report_usage, "unexpected argument %s",
                                a.pos[0]);
     if ((rc = parse_format(&o[0], report_usage, &fmt)) != 0)
         return rc;
-    if ((rc = connect_db(&a, &d, &e)) != 0)
+    if ((rc = cli_connect_db(&a, &d, &e)) != 0)
         return rc;
     if (cmd_report_collect(d, &r, &e) != ST_OK)
         rc = cli_fail(&e);

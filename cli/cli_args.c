@@ -89,3 +89,18 @@ int cli_args_parse(int argc, char **argv, int first, const config *cfg,
     }
     return 0;
 }
+
+int cli_help(const char *usage)
+{
+    printf("%s\n%s", usage, config_flags_help);
+    return 0;
+}
+
+int cli_connect_db(const cli_args *a, db **d, err *e)
+{
+    err local = {0};
+
+    if (e == NULL)
+        e = &local;
+    return db_connect(d, a->cfg.db, e) == ST_OK ? 0 : cli_fail(e);
+}

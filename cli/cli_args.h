@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "db.h"
 #include "err.h"
 
 #define ADMIN_EXIT_USAGE     2
@@ -35,6 +36,13 @@ typedef struct cli_args {
 
 /* Print "twinline: <e's message>" and return 1. */
 int cli_fail(const err *e);
+
+/* Print usage and the flags every command takes; return 0 (for --help). */
+int cli_help(const char *usage);
+
+/* Connect *d to the database of a's settings: 0, or the exit code after
+ * printing why not (e, which may be NULL, keeps the error). */
+int cli_connect_db(const cli_args *a, db **d, err *e);
 
 /* Print "twinline: " fmt (with what), then usage; return ADMIN_EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, const char *what);

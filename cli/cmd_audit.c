@@ -78,19 +78,6 @@ static const char checkpoint_usage[] =
     "this is for a moment of your choosing, e.g. before a backup). A trail\n"
     "that does not check is not signed.\n";
 
-static int help(const char *usage)
-{
-    printf("%s\n%s", usage, config_flags_help);
-    return 0;
-}
-
-static int connect_db(const cli_args *a, db **d)
-{
-    err e = {0};
-
-    return db_connect(d, a->cfg.db, &e) == ST_OK ? 0 : cli_fail(&e);
-}
-
 /* ---- verify ---- */
 
 /* A --pubkey value: the key itself, or a file holding it on its first
@@ -140,7 +127,7 @@ static int cmd_verify(int argc, char **argv, const config *cfg)
     if (rc != 0)
         goto out;
     if (a->help) {
-        rc = help(verify_usage);
+        rc = cli_help(verify_usage);
         goto out;
     }
     if (a->npos > 0) {
@@ -161,7 +148,7 @@ static int cmd_verify(int argc, char **argv, const config *cfg)
         }
         signers[i] = pubs[i];
     }
-    if ((rc = connect_db(a, &d)) != 0)
+    if ((rc = cli_connect_db(a, &d, NULL)) != 0)
         goto out;
     if (auditlog_verify(d, signers, (size_t)a->nrepeated, rep, &e) != ST_OK) {
         rc = cli_fail(&e);
@@ -224,7 +211,7 @@ static int cmd_show(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(show_usage);
+        return cli_help(show_usage);
     if (a.npos > 0)
         return cli_usage_error(show_usage, "unexpected argument %s", a.pos[0]);
     if (o[1].set && !ids_parse_i64(o[1].value, &case_id))
@@ -237,7 +224,7 @@ static int cmd_show(int argc, char **argv, const config *cfg)
                                "--limit \"%s\" must be a number from 1 to "
                                "100000",
                                o[4].value);
-    if ((rc = connect_db(&a, &d)) != 0)
+    if ((rc = cli_connect_db(&a, &d, NULL)) != 0)
         return rc;
     {
         const char *p[5] = {
@@ -327,7 +314,7 @@ static int cmd_keygen(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(keygen_usage);
+        return cli_help(keygen_usage);
     if (!o[0].set || a.npos > 0)
         return cli_usage_error(keygen_usage, "%s", "give --out FILE");
     signer = o[1].set ? o[1].value : "billing";
@@ -359,12 +346,12 @@ static int cmd_checkpoint(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(checkpoint_usage);
+        return cli_help(checkpoint_usage);
     if (!o[0].set || a.npos > 0)
         return cli_usage_error(checkpoint_usage, "%s", "give --key FILE");
     if (auditlog_key_load(o[0].value, &key, &e) != ST_OK)
         return cli_fail(&e);
-    if ((rc = connect_db(&a, &d)) != 0)
+    if ((rc = cli_connect_db(&a, &d, NULL)) != 0)
         goto out;
     if (auditlog_checkpoint(d, key, &c, &e) != ST_OK) {
         rc = cli_fail(&e);

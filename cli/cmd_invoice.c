@@ -110,19 +110,6 @@ static int line_numbers(const cli_args *a, const char *usage, int64_t *lines,
     return 0;
 }
 
-static int help(const char *usage)
-{
-    printf("%s\n%s", usage, config_flags_help);
-    return 0;
-}
-
-static int connect_db(const cli_args *a, db **d)
-{
-    err e = {0};
-
-    return db_connect(d, a->cfg.db, &e) == ST_OK ? 0 : cli_fail(&e);
-}
-
 /* ---- keygen ---- */
 
 static int cmd_keygen(int argc, char **argv, const config *cfg)
@@ -136,7 +123,7 @@ static int cmd_keygen(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(keygen_usage);
+        return cli_help(keygen_usage);
     if (!o[0].set || a.npos > 0)
         return cli_usage_error(keygen_usage, "%s", "give --out DIR");
     if (signer_keygen(o[0].value, key_id, &e) != ST_OK)
@@ -164,14 +151,14 @@ static int cmd_close(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(close_usage);
+        return cli_help(close_usage);
     if (!o[0].set || !o[1].set || !o[2].set || a.npos > 0)
         return cli_usage_error(
             close_usage, "%s",
             "give --tenant T, --period YYYY-MM and --key DIR");
     if (signer_load(&sg, o[2].value, &e) != ST_OK)
         return cli_fail(&e);
-    if ((rc = connect_db(&a, &d)) != 0)
+    if ((rc = cli_connect_db(&a, &d, NULL)) != 0)
         goto out;
     if (invoice_close_period(d, o[0].value, o[1].value, sg, NULL,
                              o[3].set ? INVOICE_CLOSE_EARLY : 0, &res,
@@ -223,10 +210,10 @@ static int cmd_list(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(list_usage);
+        return cli_help(list_usage);
     if (a.npos > 0)
         return cli_usage_error(list_usage, "unexpected argument %s", a.pos[0]);
-    if ((rc = connect_db(&a, &d)) != 0)
+    if ((rc = cli_connect_db(&a, &d, NULL)) != 0)
         return rc;
     if (invoice_list(d, o[0].value, &rows, &n, &e) != ST_OK ||
         cli_table_create(&t, NCOLS, heads, &e) != ST_OK) {
@@ -324,7 +311,7 @@ static int cmd_show(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(show_usage);
+        return cli_help(show_usage);
     if (a.npos != 1 || !ids_parse_i64(a.pos[0], &id))
         return cli_usage_error(show_usage, "%s",
                                "give the document's ID (a positive number from "
@@ -335,7 +322,7 @@ static int cmd_show(int argc, char **argv, const config *cfg)
         return cli_usage_error(show_usage, "%s",
                                "--format pdf writes a file: give --out "
                                "FILE.pdf");
-    if ((rc = connect_db(&a, &d)) != 0)
+    if ((rc = cli_connect_db(&a, &d, NULL)) != 0)
         return rc;
     if (fmt == INVOICE_FMT_PDF) {
         if (export_pdf(d, id, o[1].value, &e) != ST_OK)
@@ -443,7 +430,7 @@ static int cmd_verify(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(verify_usage);
+        return cli_help(verify_usage);
     if (o[0].set == o[1].set || !o[2].set || a.npos > 0)
         return cli_usage_error(
             verify_usage, "%s",
@@ -462,7 +449,7 @@ static int cmd_verify(int argc, char **argv, const config *cfg)
             s = invoice_verify_document(buf, len, pk, ref, &e);
         free(buf);
     } else {
-        if ((rc = connect_db(&a, &d)) != 0)
+        if ((rc = cli_connect_db(&a, &d, NULL)) != 0)
             return rc;
         s = invoice_verify_stored(d, id, pk, ref, &e);
         db_close(d);
@@ -503,7 +490,7 @@ static int cmd_credit(int argc, char **argv, const config *cfg)
     if (rc != 0)
         goto out;
     if (a->help) {
-        rc = help(credit_usage);
+        rc = cli_help(credit_usage);
         goto out;
     }
     if ((rc = line_numbers(a, credit_usage, lines, &nlines)) != 0)
@@ -523,7 +510,7 @@ static int cmd_credit(int argc, char **argv, const config *cfg)
         rc = cli_fail(&e);
         goto out;
     }
-    if ((rc = connect_db(a, &d)) != 0)
+    if ((rc = cli_connect_db(a, &d, NULL)) != 0)
         goto out;
     if (invoice_credit_note(d, inv, lines, nlines, o[1].value, sg, NULL, &cn,
                             &e) != ST_OK) {

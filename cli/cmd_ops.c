@@ -39,12 +39,6 @@ static const char task_usage[] =
     "billed). The operator is the only one in the database unless\n"
     "--operator names it.\n";
 
-static int help(const char *usage)
-{
-    printf("%s\n%s", usage, config_flags_help);
-    return 0;
-}
-
 bool cmd_ops_is_worker_verb(const char *verb)
 {
     return strcmp(verb, "deactivate") == 0 || strcmp(verb, "activate") == 0 ||
@@ -185,7 +179,7 @@ int cmd_ops_worker(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(worker_usage);
+        return cli_help(worker_usage);
     memset(&r, 0, sizeof(r));
     pool = a.npos >= 1 && strcmp(a.pos[0], "pool") == 0;
     if (a.npos != (pool ? 3 : 2) || !cmd_ops_is_worker_verb(a.pos[0]))
@@ -224,7 +218,7 @@ int cmd_task(int argc, char **argv, const config *cfg)
     if (rc != 0)
         return rc;
     if (a.help)
-        return help(task_usage);
+        return cli_help(task_usage);
     memset(&r, 0, sizeof(r));
     if (a.npos != 2 ||
         (strcmp(a.pos[0], "reassign") != 0 && strcmp(a.pos[0], "cancel") != 0))
