@@ -10,6 +10,7 @@
 #include "cli_sql.h"
 #include "cli_table.h"
 #include "ids.h"
+#include "log.h"
 #include "seal.h"
 
 #define RESEAL_BATCH_DEF 500
@@ -67,6 +68,18 @@ out:
     return s;
 }
 
+/* Roll back d's transaction and forget the keys ks made in it: a data
+ * key held in memory whose row was rolled back would be made again,
+ * differently, by the next command of the same keystore. */
+static void roll_back(db *d, keystore *ks)
+{
+    err e = {0};
+
+    db_rollback(d);
+    if (keystore_reload(ks, d, &e) != ST_OK)
+        log_warn("keys", "reading the data keys again: %s", e.msg);
+}
+
 /* The audit record of a key change, in d's open transaction, as done by
  * the admin running the command. */
 static status record_key_change(db *d, const char *action, const char *subjects,
@@ -120,7 +133,7 @@ status cmd_keys_rotate(db *d, keystore *ks, const char *const *tenants, int n,
     if (s == ST_OK)
         s = db_commit(d, e);
     if (s != ST_OK) {
-        db_rollback(d);
+        roll_back(d, ks);
         goto out;
     }
     for (int i = 0; i < count; i++)
@@ -174,7 +187,7 @@ status cmd_keys_rotate_master(db *d, keystore *ks, const char *new_file,
     if (s == ST_OK)
         s = db_commit(d, e);
     if (s != ST_OK) {
-        db_rollback(d);
+        roll_back(d, ks);
         seal_kms_destroy(&to);
         return s;
     }
@@ -268,7 +281,7 @@ static status reseal_batch(db *d, keystore *ks, const char *tenant, int batch,
     if (s == ST_OK)
         s = db_commit(d, e);
     if (s != ST_OK)
-        db_rollback(d);
+        roll_back(d, ks);
     db_res_free(r);
     return s;
 }

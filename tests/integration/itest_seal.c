@@ -527,10 +527,37 @@ static void test_rotation_without_downtime(void **state)
     a = submit(&w, "R-A");
     assert_int_equal(key_of(&w, a), 1);
 
-    /* A new data key: the running dispatcher seals new cases under it. */
+    /* Refused, with nothing changed or recorded: a tenant that does not
+     * exist (a list with one stops the whole rotation), and a "new" master
+     * key file that holds the current key. */
     assert_int_equal(keystore_create(&ks, mk, &e), ST_OK);
+    {
+        const char *some[2] = {"bank1", "nobank"};
+
+        out = open_memstream(&said, &len);
+        assert_int_equal(cmd_keys_rotate(w.f.db, ks, some, 2, out, &e),
+                         ST_NOT_FOUND);
+        fclose(out);
+        free(said);
+        assert_non_null(strstr(e.msg, "no tenant \"nobank\""));
+        out = open_memstream(&said, &len);
+        assert_int_equal(cmd_keys_rotate_master(w.f.db, ks, mk, out, &e),
+                         ST_CONFIG);
+        fclose(out);
+        free(said);
+        assert_non_null(strstr(e.msg, "holds the current master key"));
+        assert_int_equal(count(&w, "SELECT count(*) FROM tenant_data_keys"
+                                   " WHERE tenant_id = 'bank1'"),
+                         1);
+        assert_int_equal(count(&w, "SELECT count(*) FROM audit_log WHERE"
+                                   " action LIKE 'keys.%'"),
+                         0);
+    }
+
+    /* A new data key: the running dispatcher seals new cases under it. */
     out = open_memstream(&said, &len);
-    assert_int_equal(cmd_keys_rotate(w.f.db, ks, bank1, 1, out, &e), ST_OK);
+    if (cmd_keys_rotate(w.f.db, ks, bank1, 1, out, &e) != ST_OK)
+        fail_msg("rotate: %s", e.msg);
     fclose(out);
     assert_non_null(strstr(said, "bank1: new data key 2"));
     free(said);
