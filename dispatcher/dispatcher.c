@@ -35,11 +35,6 @@
 #include "violations.h"
 #include "worker_api.h"
 
-/* The tables the dispatcher writes as work flows. */
-#define DSP_TABLES                                                             \
-    "cases, tasks, reservations, outcomes, outbox, routing_decisions,"         \
-    " case_disputes, assist_feedback"
-
 #define MOD "dispatcher"
 
 void dispatcher_opts_default(dispatcher_opts *o)
@@ -217,12 +212,14 @@ static status recover(dispatcher *d, err *e)
 static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
 {
     int counts[NROUTES], at = 0;
+    int64_t t[DSP_STAGES + 1];
     err e = {0};
     status s;
     int i;
 
     d->events_written = false;
     auditlog_batch_clear(d->audit);
+    t[0] = clock_mono_us();
     s = db_begin(d->db, &e);
     if (s == ST_OK)
         s = group(d, msgs, n, counts, &e);
@@ -231,6 +228,7 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
             s = routes[r].handler(d, d->reqs + at, counts[r], &e);
         at += counts[r];
     }
+    t[1] = clock_mono_us();
     if (s == ST_OK && tick) {
         s = dsp_expire_offers(d, &e);
         /* Workers' leases are judged only after a full lease of
@@ -244,12 +242,15 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
         if (s == ST_OK)
             s = dsp_expire_tasks(d, &e);
     }
+    t[2] = clock_mono_us();
     if (s == ST_OK)
         s = dsp_route_and_offer(d, &e);
+    t[3] = clock_mono_us();
     /* What the batch's requests changed, recorded in its transaction with
      * one chain append; the chain's lock is held only until the commit. */
     if (s == ST_OK)
         s = auditlog_batch_append(d->audit, d->db, &e);
+    t[4] = clock_mono_us();
     /* Past the local lease deadline another dispatcher may be taking
      * over: nothing of this batch is committed or sent. */
     if (s == ST_OK && !dsp_part_valid(d))
@@ -257,11 +258,17 @@ static void run_batch(dispatcher *d, bus_msg **msgs, int n, bool tick)
                     "fenced: the leases were not renewed in time");
     if (s == ST_OK)
         s = db_commit(d->db, &e);
+    t[5] = clock_mono_us();
     if (s == ST_OK) {
         dsp_outq_flush(d->out, d->bus);
         if (d->events_written)
             dsp_outbox_kick(d);
         d->stat_batches++;
+        t[6] = clock_mono_us();
+        for (i = 0; i < DSP_STAGES; i++)
+            d->stage_us[i] += t[i + 1] - t[i];
+        if (n > d->max_batch)
+            d->max_batch = n;
         return;
     }
 
@@ -321,10 +328,36 @@ static void publish_stats(dispatcher *d)
     free(body);
 }
 
+/* Where the committed batches' time went so far (dsp.h, stage_us): the
+ * total of each stage in ms and its share of the loop's busy time. */
+static void log_stages(const dispatcher *d)
+{
+    static const char *const names[DSP_STAGES] = {
+        "requests", "timers", "routing", "audit", "commit", "send"};
+    int64_t staged = 0;
+    char line[512];
+    int at = 0;
+
+    if (d->stat_batches == 0 || d->busy_us <= 0)
+        return;
+    for (int i = 0; i < DSP_STAGES; i++) {
+        staged += d->stage_us[i];
+        at += snprintf(line + at, sizeof(line) - (size_t)at, "%s=%lld ms ",
+                       names[i], (long long)(d->stage_us[i] / 1000));
+    }
+    log_info(MOD,
+             "batch stages: %sother=%lld ms busy=%lld ms batches=%llu "
+             "messages=%llu largest=%d",
+             line, (long long)((d->busy_us - staged) / 1000),
+             (long long)(d->busy_us / 1000),
+             (unsigned long long)d->stat_batches,
+             (unsigned long long)d->stat_msgs, d->max_batch);
+}
+
 status dispatcher_run(dispatcher *d, err *e)
 {
     bus_msg **msgs = calloc((size_t)d->opts.batch_max, sizeof(bus_msg *));
-    int64_t last_report = clock_mono_us();
+    int64_t last_report = clock_mono_us(), taken_us;
 
     if (msgs == NULL)
         return err_set(e, ST_NOMEM, "out of memory");
@@ -345,6 +378,7 @@ status dispatcher_run(dispatcher *d, err *e)
         }
         n = dsp_intake_take(d->intake, msgs, d->opts.batch_max,
                             wait_ms > 0 ? wait_ms : 0);
+        taken_us = clock_mono_us();
         /* Leases first (partition.h): renewed, rebalanced, and the
          * requests of the batch kept only when this dispatcher owns
          * their partition; parked ones whose partition it took join. */
@@ -390,21 +424,16 @@ status dispatcher_run(dispatcher *d, err *e)
         if (n == 0 && !tick)
             continue;
         d->stat_msgs += (uint64_t)n;
-        if (n > 0) {
-            err ae = {0};
-
-            /* Plans made on a fresh database's empty tables would make
-             * every batch slower than the last (db.h); a failure costs
-             * only speed. */
-            if (db_analyze_growing(d->db, DSP_TABLES, (int64_t)d->stat_msgs,
-                                   &d->next_analyze, NULL, &ae) != ST_OK)
-                log_warn(MOD, "refreshing table statistics: %s", ae.msg);
-        }
+        /* The relay thread refreshes the table statistics as the
+         * messages grow, on its own connection (outbox.h). */
+        atomic_store(&d->msgs_seen, (int64_t)d->stat_msgs);
         run_batch(d, msgs, n, tick);
         dsp_intake_done(d->intake);
         for (int i = 0; i < n; i++)
             bus_msg_free(msgs[i]);
+        d->busy_us += clock_mono_us() - taken_us;
         if (now - last_report > 10000000) {
+            log_stages(d);
             int64_t violations, refused;
             dsp_intake_counts ic;
 
@@ -428,6 +457,7 @@ status dispatcher_run(dispatcher *d, err *e)
         }
     }
     free(msgs);
+    log_stages(d);
     log_info(MOD, "stopped");
     return ST_OK;
 }
@@ -466,6 +496,7 @@ status dispatcher_create(dispatcher **out, const config *cfg,
         s = dsp_intake_create(&d->intake, cfg->prefix, &io, e);
     }
     atomic_init(&d->relay_lead, false);
+    atomic_init(&d->msgs_seen, 0);
     if (s == ST_OK)
         s = dsp_outq_create(&d->out, cfg->prefix, e);
     if (s == ST_OK)

@@ -65,6 +65,23 @@ typedef struct pool_info {
     int64_t wrapup_us;
 } pool_info;
 
+/* The tables the dispatcher writes as work flows: their statistics are
+ * refreshed as they grow (db_analyze_growing, by the relay thread). */
+#define DSP_TABLES                                                             \
+    "cases, tasks, reservations, outcomes, outbox, routing_decisions,"         \
+    " case_disputes, assist_feedback"
+
+/* The stages of a batch (dispatcher.c, run_batch). */
+enum {
+    DSP_STAGE_REQUESTS, /* the handlers of the route table */
+    DSP_STAGE_TIMERS,   /* offer, lease, handle and wrap-up expiries */
+    DSP_STAGE_ROUTING,  /* dsp_route_and_offer */
+    DSP_STAGE_AUDIT,    /* the audit append */
+    DSP_STAGE_COMMIT,   /* COMMIT, its fsync included */
+    DSP_STAGE_SEND,     /* the replies and offers handed to NATS */
+    DSP_STAGES
+};
+
 struct dispatcher {
     config cfg;
     dispatcher_opts opts;
@@ -105,7 +122,6 @@ struct dispatcher {
     bool need_rebuild;
     int64_t next_tick_us;
     int64_t next_contracts_us;
-    int64_t next_analyze; /* db_analyze_growing over stat_msgs */
     int64_t next_stats_us;
 
     dsp_violations *violations; /* following nats-server's log, or NULL */
@@ -115,12 +131,20 @@ struct dispatcher {
     atomic_bool relay_lead; /* this dispatcher's relay publishes the outbox
                                (one relay among several dispatchers, so
                                events keep their order; partition.h) */
+    atomic_llong msgs_seen; /* stat_msgs, for the relay thread's ANALYZE */
     pthread_mutex_t obx_lock;
     pthread_cond_t obx_cond;
     bool obx_kick;
 
     uint64_t stat_msgs;
     uint64_t stat_batches;
+    /* Where the committed batches' time went, summed (microseconds;
+     * logged every 10 s and at the stop, docs/performance.md "Time per
+     * batch stage"), and the whole of every busy loop: the stages, the
+     * lease round, ANALYZE and the rest. */
+    int64_t stage_us[DSP_STAGES];
+    int64_t busy_us;
+    int max_batch;
     uint64_t stat_offers;
     uint64_t stat_completed;
     uint64_t stat_cases;

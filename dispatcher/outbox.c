@@ -68,14 +68,23 @@ static void *outbox_main(void *arg)
     db *conn = NULL;
     err e = {0};
     int backoff_ms = 100;
+    int64_t next_analyze = 0;
 
     while (!atomic_load(&d->stopping)) {
+        err ae = {0};
         int n;
         if (conn == NULL && db_connect(&conn, d->cfg.db, &e) != ST_OK) {
             log_warn(MOD, "%s", e.msg);
             clock_sleep_ms(1000);
             continue;
         }
+        /* Plans made on a fresh database's empty tables would make every
+         * batch slower than the last (db.h): the statistics are refreshed
+         * here, off the loop's connection, which goes on meanwhile; a
+         * failure costs only speed. */
+        if (db_analyze_growing(conn, DSP_TABLES, atomic_load(&d->msgs_seen),
+                               &next_analyze, NULL, &ae) != ST_OK)
+            log_warn(MOD, "refreshing table statistics: %s", ae.msg);
         /* Among several dispatchers one relay publishes (the lead's),
          * so the events keep the order of their ids; a lead that dies is
          * replaced within a lease, and the table keeps what waits. */

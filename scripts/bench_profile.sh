@@ -23,12 +23,20 @@
 #                         feed and nats-server, per completed task
 #   profile_cpu_share_<process>  the same as a share of the run's wall time
 #                         (1.0 = one core)
+#   profile_stage_<stage>_us_per_task  the dispatcher's loop time per task
+#                         by batch stage (requests, timers, routing, audit,
+#                         commit, send, other; busy = their sum), from the
+#                         line it logs at its stop
+#   profile_batches, profile_tasks_per_batch, profile_largest_batch_messages
 #
 # and writes run/bench_profile/statements.txt: the statements by total
-# time, with calls, rows and time per task.
+# time, with calls, rows and time per task; and run/bench_profile/
+# tables.txt: per table, the rows inserted and updated and the bytes it
+# holds (indexes and TOAST included) per task.
 #
 # Run alone (about a minute): scripts/bench_profile.sh. Tunable:
-# BENCH_PROFILE_CASES (5000).
+# BENCH_PROFILE_CASES (5000); BENCH_PROFILE_SQL, statements run once
+# after the migration (an experiment: what would dropping this cost?).
 set -euo pipefail
 export TL_SCRIPT=bench_profile
 # shellcheck source=scripts/lib.sh disable=SC1091
@@ -70,7 +78,13 @@ export TL_QUOTA_RATE=0 TL_QUOTA_OPEN=0
 load_and_admit "$run_dir" examples/operator.json examples/bank.json \
     examples/insurer.json >&2
 pg_scalar "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
-bg_start dispatcher "$run_dir/dispatcher.log" "$TL_DISPATCHER" \
+# An experiment's change to the schema, before any program starts
+# (BENCH_PROFILE_SQL="DROP INDEX ..." shows what one index costs).
+if [[ -n ${BENCH_PROFILE_SQL:-} ]]; then
+    pg_scalar "$BENCH_PROFILE_SQL" >/dev/null
+fi
+# The dispatcher logs its batch stages (info) every 10 s and at its stop.
+TL_LOG=info bg_start dispatcher "$run_dir/dispatcher.log" "$TL_DISPATCHER" \
     --creds "$TL_CREDS/dispatcher.creds"
 bg_start billing "$run_dir/billing.log" "$TL_BILLING" \
     --creds "$TL_CREDS/billing.creds"
@@ -157,6 +171,25 @@ feed_ms=$(awk -v u="$fu" -v s="$fs" 'BEGIN { printf "%.0f", (u + s) * 1000 }')
 echo "profile_cpu_ms_per_task_feed=$(awk -v m="$feed_ms" -v n="$tasks" 'BEGIN { printf "%.3f", m / n }')"
 echo "profile_cpu_share_feed=$(awk -v m="$feed_ms" -v s="$secs" 'BEGIN { printf "%.2f", m / 1000 / s }')"
 
+# The dispatcher's batch stages over the whole run (it logs them when it
+# stops; the cpu snapshots above are taken already).
+bg_stop_named agent
+bg_stop_named dispatcher
+stages=$(grep 'batch stages:' "$run_dir/dispatcher.log" | tail -1 | sed 's/.*batch stages: //')
+for kv in $stages; do
+    case $kv in
+    *=*) key=${kv%%=*} val=${kv#*=} ;;
+    ms) [[ -n ${key:-} && $key != batches && $key != messages && $key != largest ]] &&
+            echo "profile_stage_${key}_us_per_task=$(awk -v v="$val" -v n="$tasks" 'BEGIN { printf "%.1f", v * 1000 / n }')"
+        continue ;;
+    *) continue ;;
+    esac
+    case $key in
+    batches) echo "profile_batches=$val"; echo "profile_tasks_per_batch=$(per "$tasks" "$val")" ;;
+    largest) echo "profile_largest_batch_messages=$val" ;;
+    esac
+done
+
 psql -X -q "$TL_DB" -v tasks="$tasks" >"$run_dir/statements.txt" <<'SQL'
 \pset pager off
 SELECT round(total_exec_time::numeric, 0) AS total_ms,
@@ -169,4 +202,16 @@ FROM pg_stat_statements
 ORDER BY total_exec_time DESC
 LIMIT 80;
 SQL
-say "statements by time: $run_dir/statements.txt"
+psql -X -q "$TL_DB" -v tasks="$tasks" >"$run_dir/tables.txt" <<'SQL'
+\pset pager off
+SELECT relname AS table_name,
+       round(n_tup_ins::numeric / :tasks, 2) AS inserts_per_task,
+       round(n_tup_upd::numeric / :tasks, 2) AS updates_per_task,
+       round(n_tup_hot_upd::numeric / :tasks, 2) AS hot_updates_per_task,
+       round(pg_total_relation_size(relid)::numeric / :tasks, 0) AS bytes_per_task,
+       (SELECT count(*) FROM pg_index i WHERE i.indrelid = s.relid) AS indexes
+FROM pg_stat_user_tables s
+WHERE n_tup_ins + n_tup_upd > 0
+ORDER BY pg_total_relation_size(relid) DESC;
+SQL
+say "statements by time: $run_dir/statements.txt; rows and bytes by table: $run_dir/tables.txt"

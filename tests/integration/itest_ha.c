@@ -29,7 +29,7 @@ static status try_exec(fixture *f, const char *sql, err *e)
 static void test_fence_refuses_an_old_token(void **state)
 {
     fixture f;
-    char part[80], sql[512];
+    char part[80], sql[512], sql2[512];
     int64_t t1;
     err e;
 
@@ -71,6 +71,26 @@ static void test_fence_refuses_an_old_token(void **state)
         try_exec(&f, "UPDATE workers SET quality = 70 WHERE id = 'wz'", &e),
         ST_OK);
     assert_non_null(strstr(e.msg, "lease of partition solo"));
+    /* The lease is checked once per transaction (schema 020): a partition
+     * checked by an earlier statement of the same transaction does not let
+     * another one through, nor the same one under a token the session
+     * does not hold; and the refusal rolls the whole transaction back. */
+    assert_int_not_equal(
+        try_exec(&f,
+                 "UPDATE workers SET quality = 82 WHERE id = 'wa';"
+                 " UPDATE workers SET quality = 70 WHERE id = 'wz'",
+                 &e),
+        ST_OK);
+    assert_non_null(strstr(e.msg, "lease of partition solo"));
+    snprintf(sql2, sizeof(sql2),
+             "UPDATE workers SET quality = 83 WHERE id = 'wa';"
+             " SELECT set_config('twinline.fence', '{\"front\": %lld}', true);"
+             " UPDATE workers SET quality = 84 WHERE id = 'wa'",
+             (long long)t1 + 1);
+    assert_int_not_equal(try_exec(&f, sql2, &e), ST_OK);
+    assert_non_null(strstr(e.msg, "lease of partition front"));
+    assert_int_equal(
+        fixture_i64(&f, "SELECT quality FROM workers WHERE id = 'wa'"), 81);
 
     /* Another dispatcher takes over: the token grows. */
     fixture_exec(&f, "SELECT set_config('twinline.member', '', false)");
