@@ -175,7 +175,7 @@ echo "profile_cpu_share_feed=$(awk -v m="$feed_ms" -v s="$secs" 'BEGIN { printf 
 # stops; the cpu snapshots above are taken already).
 bg_stop_named agent
 bg_stop_named dispatcher
-stages=$(grep 'batch stages:' "$run_dir/dispatcher.log" | tail -1 | sed 's/.*batch stages: //')
+stages=$(grep 'batch stages:' "$run_dir/dispatcher.log" | tail -1 | sed 's/.*batch stages: //; s/"//g')
 for kv in $stages; do
     case $kv in
     *=*) key=${kv%%=*} val=${kv#*=} ;;

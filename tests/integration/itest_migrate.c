@@ -104,11 +104,51 @@ static void test_concurrent_migrators(void **state)
     fixture_teardown(&f);
 }
 
+/* The token domain (schema 001, said again without a regular expression
+ * in 020): 1 to 64 characters, each a letter, digit, _ or -. */
+static void test_token_rule(void **state)
+{
+    static const char *const good[] = {"a", "bank1", "A-Z_09", "x-"};
+    static const char *const bad[] = {"",    "a b",    "caf\u00e9", "a.b",
+                                      "a/b", "tab\tx", "65"};
+    char sql[200];
+    fixture f;
+    err e = {0};
+
+    (void)state;
+    fixture_setup(&f, "migrate_token");
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        snprintf(sql, sizeof(sql), "SELECT '%s'::token", good[i]);
+        assert_int_equal(db_exec(f.db, sql, &e), ST_OK);
+    }
+    assert_int_equal(db_exec(f.db, "SELECT repeat('a', 64)::token", &e), ST_OK);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (strcmp(bad[i], "65") == 0)
+            snprintf(sql, sizeof(sql), "SELECT repeat('a', 65)::token");
+        else
+            snprintf(sql, sizeof(sql), "SELECT E'%s'::token", bad[i]);
+        err_clear(&e);
+        assert_int_not_equal(db_exec(f.db, sql, &e), ST_OK);
+        assert_non_null(strstr(e.msg, "token_check"));
+    }
+    /* An operator with such an id is refused and nothing is written. */
+    assert_int_not_equal(db_exec(f.db,
+                                 "INSERT INTO operators (id, name)"
+                                 " VALUES ('op 1', 'Op')",
+                                 &e),
+                         ST_OK);
+    assert_int_equal(fixture_i64(&f, "SELECT count(*) FROM operators"
+                                     " WHERE name = 'Op'"),
+                     0);
+    fixture_teardown(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply_once_and_refuse_changes),
         cmocka_unit_test(test_concurrent_migrators),
+        cmocka_unit_test(test_token_rule),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
