@@ -28,6 +28,8 @@
 #                         commit, send, other; busy = their sum), from the
 #                         line it logs at its stop
 #   profile_batches, profile_tasks_per_batch, profile_largest_batch_messages
+#   profile_offer_latency_p50_ms, _p90_ms, _p99_ms   the agent's offer
+#                         latency (task ready -> offer received)
 #
 # and writes run/bench_profile/statements.txt: the statements by total
 # time, with calls, rows and time per task; and run/bench_profile/
@@ -35,7 +37,10 @@
 # holds (indexes and TOAST included) per task.
 #
 # Run alone (about a minute): scripts/bench_profile.sh. Tunable:
-# BENCH_PROFILE_CASES (5000); BENCH_PROFILE_SQL, statements run once
+# BENCH_PROFILE_CASES (5000); BENCH_PROFILE_PG_OPTS, more server options
+# (e.g. "-c session_preload_libraries=auto_explain
+# -c auto_explain.log_min_duration=1ms"); BENCH_PROFILE_RATE (0, as fast as
+# possible; cases a second, e.g. half the full load's rate); BENCH_PROFILE_SQL, statements run once
 # after the migration (an experiment: what would dropping this cost?).
 set -euo pipefail
 export TL_SCRIPT=bench_profile
@@ -43,6 +48,7 @@ export TL_SCRIPT=bench_profile
 . "$(dirname "$0")/lib.sh"
 
 cases=${BENCH_PROFILE_CASES:-5000}
+rate=${BENCH_PROFILE_RATE:-0}
 run_dir=$TL_ROOT/run/bench_profile
 
 cd "$TL_ROOT"
@@ -66,7 +72,7 @@ trap 'exit 143' TERM
 
 mkdir -p "$run_dir"
 rm -rf "${run_dir:?}"/*
-TL_PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=5000 -c track_wal_io_timing=on" \
+TL_PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=5000 -c pg_stat_statements.track_planning=on -c track_wal_io_timing=on ${BENCH_PROFILE_PG_OPTS:-}" \
     scripts/services.sh start "$run_dir" >&2
 # shellcheck source=/dev/null
 . "$run_dir/env"
@@ -90,7 +96,7 @@ bg_start billing "$run_dir/billing.log" "$TL_BILLING" \
     --creds "$TL_CREDS/billing.creds"
 workers=$("$TL_CLI" worker list --ids | tr -s ' \n' ',,' | sed 's/^,//; s/,$//')
 bg_start agent "$run_dir/agent.log" "$TL_AGENT" --workers "$workers" \
-    --creds-dir "$TL_CREDS" --handle-ms 0
+    --creds-dir "$TL_CREDS" --handle-ms 0 --stats-file "$run_dir/agent.stats"
 sleep 1
 bg_check || die "a service did not start; see $run_dir/*.log"
 
@@ -124,9 +130,9 @@ read -r lsn0 commits0 syncs0 <<<"$(pg_scalar "SELECT pg_current_wal_lsn(),
     (SELECT wal_sync FROM pg_stat_wal)" | tr '|' ' ')"
 snapshot >"$run_dir/cpu0"
 t0=$(date +%s.%N)
-say "profile: $cases cases as fast as possible"
+say "profile: $cases cases at rate $rate a second (0: as fast as possible)"
 /usr/bin/time -f "%U %S" -o "$run_dir/feed.time" "$TL_CLI" feed --cases "$cases" \
-    --rate 0 --wait --creds-dir "$TL_CREDS" --timeout-s 300 \
+    --rate "$rate" --wait --creds-dir "$TL_CREDS" --timeout-s 300 \
     --id-prefix prof --inflight 1024 >&2 || say "the feed did not finish cleanly"
 t1=$(date +%s.%N)
 snapshot >"$run_dir/cpu1"
@@ -175,6 +181,9 @@ echo "profile_cpu_share_feed=$(awk -v m="$feed_ms" -v s="$secs" 'BEGIN { printf 
 # stops; the cpu snapshots above are taken already).
 bg_stop_named agent
 bg_stop_named dispatcher
+for q in p50 p90 p99; do
+    echo "profile_offer_latency_${q}_ms=$(sed -n "s/^offer_latency_${q}_ms=//p" "$run_dir/agent.stats" 2>/dev/null | tail -1)"
+done
 stages=$(grep 'batch stages:' "$run_dir/dispatcher.log" | tail -1 | sed 's/.*batch stages: //; s/"//g')
 for kv in $stages; do
     case $kv in
@@ -196,6 +205,7 @@ SELECT round(total_exec_time::numeric, 0) AS total_ms,
        round((calls::numeric / :tasks), 3) AS calls_per_task,
        round((rows::numeric / :tasks), 3) AS rows_per_task,
        round((total_exec_time / :tasks * 1000)::numeric, 1) AS us_per_task,
+       round((total_plan_time / :tasks * 1000)::numeric, 1) AS plan_us_per_task,
        toplevel AS top,
        left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS statement
 FROM pg_stat_statements

@@ -10,8 +10,12 @@
 -- transaction, from what this returns: per outcome whether it was billed
 -- now, its tenant, currency and amount.
 -- columns: outcome_id, billed, tenant_id, currency, amount_minor
+-- Each outcome's time is read by its primary key, one row at a time, so
+-- the plan never depends on how large outcomes was when it was made.
 WITH b AS (
-    SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(o bigint, amt bigint,
+    SELECT x.*, (SELECT oc.created_at FROM outcomes oc WHERE oc.id = x.o)
+                AS at
+    FROM jsonb_to_recordset($1::jsonb) AS x(o bigint, amt bigint,
         base bigint, pct bigint, k text, v int, cur text, ten text, op text,
         cid bigint, task bigint, w text, code text, vs bigint, cs bigint,
         sp jsonb)
@@ -24,8 +28,9 @@ WITH b AS (
         contract_id, case_id, task_id, worker_id, outcome_code, amount_minor,
         currency, created_at)
     SELECT b.o, b.ten, b.op, b.k, b.cid, b.task, b.w, b.code, b.amt, b.cur,
-           oc.created_at
-      FROM b JOIN outcomes oc ON oc.id = b.o
+           b.at
+      FROM b
+     WHERE b.at IS NOT NULL
      ORDER BY b.o
     ON CONFLICT (outcome_id) DO NOTHING
     RETURNING id, outcome_id
@@ -35,12 +40,11 @@ WITH b AS (
         amount_minor, base_minor, percent_minor, outcome_at, verify_after,
         clawback_until)
     SELECT b.o, line.id, b.ten, b.op, b.k, b.v, b.cid, b.w, b.cur, b.amt,
-           b.base, b.pct, oc.created_at,
-           oc.created_at + b.vs * interval '1 second',
-           oc.created_at + b.cs * interval '1 second'
+           b.base, b.pct, b.at,
+           b.at + b.vs * interval '1 second',
+           b.at + b.cs * interval '1 second'
       FROM b
       JOIN line ON line.outcome_id = b.o
-      JOIN outcomes oc ON oc.id = b.o
 ), sp AS (
     INSERT INTO outcome_splits (outcome_id, role, party, amount_minor)
     SELECT b.o, s.r, s.p, s.a

@@ -4,6 +4,12 @@
 -- The customer and the personal payload fields are in personal (sealed,
 -- hex; '' for none), opened and merged into task by the dispatcher.
 -- columns: reservation_id, case_id, tenant_id, personal, task
+-- Each reservation is looked up on its own (LATERAL ... OFFSET 0: one
+-- row by primary key, then its task and case by theirs), so the plan never
+-- depends on how large the tables were when it was made.
+SELECT v.reservation_id, v.case_id, v.tenant_id, v.personal, v.task
+FROM unnest($1::bigint[]) AS q(id)
+CROSS JOIN LATERAL (
 SELECT r.id AS reservation_id, c.id AS case_id, c.tenant_id,
        COALESCE(encode(c.personal, 'hex'), '') AS personal,
        json_build_object(
@@ -26,4 +32,5 @@ JOIN cases c ON c.id = t.case_id
 JOIN playbook_steps s ON s.tenant_id = c.tenant_id
  AND s.case_type = c.case_type AND s.version = c.playbook_version
  AND s.step = t.step
-WHERE r.id = ANY($1::bigint[])
+WHERE r.id = q.id
+OFFSET 0) v
