@@ -329,7 +329,8 @@ static void publish_stats(dispatcher *d)
 }
 
 /* Where the committed batches' time went so far (dsp.h, stage_us): the
- * total of each stage in ms and its share of the loop's busy time. */
+ * total of each stage in ms, the rest of the loop's busy time and the
+ * busy time itself. */
 static void log_stages(const dispatcher *d)
 {
     static const char *const names[DSP_STAGES] = {
@@ -433,9 +434,10 @@ status dispatcher_run(dispatcher *d, err *e)
             bus_msg_free(msgs[i]);
         d->busy_us += clock_mono_us() - taken_us;
         if (now - last_report > 10000000) {
-            log_stages(d);
             int64_t violations, refused;
             dsp_intake_counts ic;
+
+            log_stages(d);
 
             dsp_intake_counts_get(d->intake, &ic);
             last_report = now;

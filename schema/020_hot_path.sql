@@ -19,12 +19,12 @@
 CREATE OR REPLACE FUNCTION ha_fence(parts text[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    me     text := COALESCE(current_setting('twinline.member', true), '');
-    fenced text[];
-    todo   text[];
-    held   jsonb;
-    want   int;
-    got    int;
+    me        text := COALESCE(current_setting('twinline.member', true), '');
+    fenced    text[];
+    unchecked text[];
+    held      jsonb;
+    want      int;
+    got       int;
 BEGIN
     IF me = '' THEN
         RETURN;
@@ -35,19 +35,19 @@ BEGIN
     END IF;
     held := COALESCE(NULLIF(current_setting('twinline.fence', true), ''),
                      '{}')::jsonb;
-    fenced := string_to_array(NULLIF(current_setting('twinline.fenced', true),
-                                     ''), ',');
-    IF fenced IS NOT NULL AND ARRAY(SELECT p || '=' || COALESCE(held ->> p, '')
-                                    FROM unnest(parts) p) <@ fenced THEN
+    fenced := COALESCE(string_to_array(NULLIF(
+                  current_setting('twinline.fenced', true), ''), ','), '{}');
+    -- The partitions of parts not checked yet under the token named now.
+    unchecked := ARRAY(SELECT DISTINCT p FROM unnest(parts) p
+                       WHERE p || '=' || COALESCE(held ->> p, '')
+                             <> ALL (fenced));
+    want := cardinality(unchecked);
+    IF want = 0 THEN
         RETURN;
     END IF;
-    todo := ARRAY(SELECT DISTINCT p FROM unnest(parts) p
-                  WHERE fenced IS NULL
-                     OR p || '=' || COALESCE(held ->> p, '') <> ALL (fenced));
-    want := cardinality(todo);
     SELECT count(*) INTO got FROM (
         SELECT 1 FROM ha_leases l
-        WHERE l.partition = ANY (todo) AND l.owner = me
+        WHERE l.partition = ANY (unchecked) AND l.owner = me
           AND l.token = (held ->> l.partition)::bigint
           AND l.expires_at > clock_timestamp()
         FOR SHARE) x;
@@ -55,7 +55,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'TL001',
             MESSAGE = 'fenced: dispatcher ' || me
                       || ' holds no current lease of partition '
-                      || (SELECT string_agg(p, ', ') FROM unnest(todo) p
+                      || (SELECT string_agg(p, ', ') FROM unnest(unchecked) p
                           WHERE NOT EXISTS (
                               SELECT 1 FROM ha_leases l
                               WHERE l.partition = p AND l.owner = me
@@ -63,9 +63,10 @@ BEGIN
                                 AND l.expires_at > clock_timestamp()));
     END IF;
     PERFORM set_config('twinline.fenced',
-                       array_to_string(COALESCE(fenced, '{}') || ARRAY(
-                           SELECT p || '=' || (held ->> p) FROM unnest(todo) p),
-                           ','), true);
+                       array_to_string(fenced || ARRAY(
+                           SELECT p || '=' || (held ->> p)
+                           FROM unnest(unchecked) p), ','),
+                       true);
 END $$;
 
 -- 2. released_at (016) is set by a trigger that PostgreSQL now calls only

@@ -37,11 +37,14 @@
 # holds (indexes and TOAST included) per task.
 #
 # Run alone (about a minute): scripts/bench_profile.sh. Tunable:
-# BENCH_PROFILE_CASES (5000); BENCH_PROFILE_PG_OPTS, more server options
-# (e.g. "-c session_preload_libraries=auto_explain
-# -c auto_explain.log_min_duration=1ms"); BENCH_PROFILE_RATE (0, as fast as
-# possible; cases a second, e.g. half the full load's rate); BENCH_PROFILE_SQL, statements run once
-# after the migration (an experiment: what would dropping this cost?).
+#   BENCH_PROFILE_CASES   cases to submit (5000)
+#   BENCH_PROFILE_RATE    cases a second (0: as fast as possible; e.g. half
+#                         the full load's rate for a paced run)
+#   BENCH_PROFILE_SQL     statements run once after the migration (an
+#                         experiment: what would dropping this cost?)
+#   BENCH_PROFILE_PG_OPTS more server options (e.g. "-c
+#                         session_preload_libraries=auto_explain -c
+#                         auto_explain.log_min_duration=1ms")
 set -euo pipefail
 export TL_SCRIPT=bench_profile
 # shellcheck source=scripts/lib.sh disable=SC1091
